@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+// crabcan: an OCI container runtime. Layering (dependencies point downward only):
+//   crabcan (CLI) → Runtime → Launcher, StateStore → OCISpec → JSON → CYajl
+//                                   └──────────────→ Sys → CShim
+// The release binary is linked fully static by the Makefile (startup is a product feature).
+import PackageDescription
+
+let package = Package(
+    name: "crabcan",
+    products: [
+        .executable(name: "crabcan", targets: ["crabcan"]),
+    ],
+    targets: [
+        // C: system libraries and the one shim for what Swift cannot import (variadic calls, macros, _GNU_SOURCE).
+        .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .target(name: "CShim"),
+
+        // The only Swift module with raw syscalls and unsafe pointers.
+        .target(name: "Sys", dependencies: ["CShim"]),
+        // yajl-backed JSON reader (with JSON paths and source positions) and writer.
+        .target(name: "JSON", dependencies: ["CYajl"]),
+        // runtime-spec wire types: config.json, state, features; decode with JSON-path errors, encode.
+        .target(name: "OCISpec", dependencies: ["JSON"]),
+        // <root>/<id>/: state.json, exec.fifo, lock.
+        .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
+        // clone, the parent/child sync protocol, namespaces, rootfs and everything the child does until execve.
+        .target(name: "Launcher", dependencies: ["Sys", "OCISpec"]),
+        // The container facade: one function per subcommand.
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher"]),
+        // Thin CLI.
+        .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
+
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON"]),
+        .testTarget(name: "IntegrationTests", dependencies: []),
+    ]
+)

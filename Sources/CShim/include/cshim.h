@@ -1,0 +1,98 @@
+/* The C calls Swift cannot import as they are: variadic functions (syscall, prctl, fcntl, ioctl),
+ * function-like macros (W*, makedev, CMSG_*), and names hidden behind _GNU_SOURCE.
+ * Only plain prototypes here: defining _GNU_SOURCE in a module header makes clang's glibc structs differ
+ * from SwiftGlibc's ("has different definitions in different modules"), so shim.c alone sees it. */
+#ifndef CRABCAN_CSHIM_H
+#define CRABCAN_CSHIM_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Namespaces (CLONE_NEW* need _GNU_SOURCE). */
+extern const unsigned long CS_CLONE_NEWNS;
+extern const unsigned long CS_CLONE_NEWUTS;
+extern const unsigned long CS_CLONE_NEWIPC;
+extern const unsigned long CS_CLONE_NEWUSER;
+extern const unsigned long CS_CLONE_NEWPID;
+extern const unsigned long CS_CLONE_NEWNET;
+extern const unsigned long CS_CLONE_NEWCGROUP;
+extern const unsigned long CS_CLONE_NEWTIME;
+/* fork-like clone: a NULL stack makes the child continue on a copy of the caller's stack, like fork(2),
+ * but with namespace flags that fork cannot take. The caller is single-threaded (DESIGN.md §5). */
+long cshim_clone(unsigned long flags);
+int cshim_setns(int fd, int nstype);
+int cshim_unshare(int flags);
+int cshim_pivot_root(const char *new_root, const char *put_old);
+int cshim_pidfd_open(pid_t pid);
+int cshim_pidfd_send_signal(int pidfd, int sig);
+int cshim_close_range_cloexec(unsigned int first);
+/* openat2 with RESOLVE_IN_ROOT: the kernel resolves symlinks and ".." inside dirfd (CVE-2021-30465). */
+int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+extern const uint64_t CS_RESOLVE_IN_ROOT;
+extern const uint64_t CS_RESOLVE_NO_MAGICLINKS;
+extern const uint64_t CS_RESOLVE_NO_SYMLINKS;
+extern const uint64_t CS_RESOLVE_BENEATH;
+/* prctl is variadic. */
+int cshim_prctl(int option, unsigned long a2, unsigned long a3);
+extern const int CS_PR_SET_PDEATHSIG;
+extern const int CS_PR_SET_NO_NEW_PRIVS;
+extern const int CS_PR_SET_DUMPABLE;
+extern const int CS_PR_SET_KEEPCAPS;
+extern const int CS_PR_SET_CHILD_SUBREAPER;
+extern const int CS_PR_SET_NAME;
+/* fcntl and ioctl are variadic. */
+int cshim_fcntl_int(int fd, int cmd, int arg);
+int cshim_ioctl_ptr(int fd, unsigned long req, void *arg);
+int cshim_ioctl_int(int fd, unsigned long req, int arg);
+/* wait status macros. */
+int cshim_wifexited(int s);
+int cshim_wexitstatus(int s);
+int cshim_wifsignaled(int s);
+int cshim_wtermsig(int s);
+dev_t cshim_makedev(unsigned int maj, unsigned int min);
+unsigned int cshim_major(dev_t d);
+unsigned int cshim_minor(dev_t d);
+int cshim_setgroups(size_t n, const gid_t *gids);
+int cshim_sethostname(const char *name, size_t len);
+int cshim_setdomainname(const char *name, size_t len);
+/* Socket type constants are an enum Swift imports awkwardly. */
+extern const int CS_SOCK_SEQPACKET;
+extern const int CS_SOCK_STREAM;
+extern const int CS_SOCK_CLOEXEC;
+/* Mount flags: glibc declares them as an enum plus macros; these give Swift one plain type. */
+extern const unsigned long CS_MS_RDONLY;
+extern const unsigned long CS_MS_NOSUID;
+extern const unsigned long CS_MS_NODEV;
+extern const unsigned long CS_MS_NOEXEC;
+extern const unsigned long CS_MS_SYNCHRONOUS;
+extern const unsigned long CS_MS_REMOUNT;
+extern const unsigned long CS_MS_MANDLOCK;
+extern const unsigned long CS_MS_DIRSYNC;
+extern const unsigned long CS_MS_NOSYMFOLLOW;
+extern const unsigned long CS_MS_NOATIME;
+extern const unsigned long CS_MS_NODIRATIME;
+extern const unsigned long CS_MS_BIND;
+extern const unsigned long CS_MS_MOVE;
+extern const unsigned long CS_MS_REC;
+extern const unsigned long CS_MS_SILENT;
+extern const unsigned long CS_MS_UNBINDABLE;
+extern const unsigned long CS_MS_PRIVATE;
+extern const unsigned long CS_MS_SLAVE;
+extern const unsigned long CS_MS_SHARED;
+extern const unsigned long CS_MS_RELATIME;
+extern const unsigned long CS_MS_STRICTATIME;
+extern const unsigned long CS_MS_LAZYTIME;
+extern const int CS_MNT_DETACH;
+/* SCM_RIGHTS: send or receive one fd with a small payload (CMSG_* are macros). */
+ssize_t cshim_send_fd(int sock, int fd, const void *buf, size_t len);
+ssize_t cshim_recv_fd(int sock, int *fd, void *buf, size_t len);
+/* environ is a libc global Swift 6 flags as not concurrency-safe. */
+char **cshim_environ(void);
+int cshim_setresuid(uid_t u);
+int cshim_setresgid(gid_t g);
+int cshim_signalfd_all(void);
+int cshim_read_signal(int fd);
+extern const int CS_O_PATH;
+long cshim_mount_flags(const char *path);
+long cshim_fs_type(const char *path);
+#endif

@@ -1,0 +1,235 @@
+/* Implementations of include/cshim.h: one-line wrappers, no logic. */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <grp.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <linux/openat2.h>
+#include "cshim.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+const unsigned long CS_CLONE_NEWNS = CLONE_NEWNS;
+
+const unsigned long CS_CLONE_NEWUTS = CLONE_NEWUTS;
+
+const unsigned long CS_CLONE_NEWIPC = CLONE_NEWIPC;
+
+const unsigned long CS_CLONE_NEWUSER = CLONE_NEWUSER;
+
+const unsigned long CS_CLONE_NEWPID = CLONE_NEWPID;
+
+const unsigned long CS_CLONE_NEWNET = CLONE_NEWNET;
+
+const unsigned long CS_CLONE_NEWCGROUP = CLONE_NEWCGROUP;
+
+const unsigned long CS_CLONE_NEWTIME = CLONE_NEWTIME;
+
+long cshim_clone(unsigned long flags) {
+    return syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+}
+
+int cshim_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int cshim_unshare(int flags) { return unshare(flags); }
+
+int cshim_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+int cshim_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int cshim_pidfd_send_signal(int pidfd, int sig) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int cshim_close_range_cloexec(unsigned int first) {
+    return (int)syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+}
+
+int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags; how.mode = mode; how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+const uint64_t CS_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
+
+const uint64_t CS_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+
+const uint64_t CS_RESOLVE_NO_SYMLINKS = RESOLVE_NO_SYMLINKS;
+
+const uint64_t CS_RESOLVE_BENEATH = RESOLVE_BENEATH;
+
+int cshim_prctl(int option, unsigned long a2, unsigned long a3) { return prctl(option, a2, a3, 0, 0); }
+
+const int CS_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+
+const int CS_PR_SET_NO_NEW_PRIVS = PR_SET_NO_NEW_PRIVS;
+
+const int CS_PR_SET_DUMPABLE = PR_SET_DUMPABLE;
+
+const int CS_PR_SET_KEEPCAPS = PR_SET_KEEPCAPS;
+
+const int CS_PR_SET_CHILD_SUBREAPER = PR_SET_CHILD_SUBREAPER;
+
+const int CS_PR_SET_NAME = PR_SET_NAME;
+
+int cshim_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
+
+int cshim_ioctl_ptr(int fd, unsigned long req, void *arg) { return ioctl(fd, req, arg); }
+
+int cshim_ioctl_int(int fd, unsigned long req, int arg) { return ioctl(fd, req, arg); }
+
+int cshim_wifexited(int s) { return WIFEXITED(s); }
+
+int cshim_wexitstatus(int s) { return WEXITSTATUS(s); }
+
+int cshim_wifsignaled(int s) { return WIFSIGNALED(s); }
+
+int cshim_wtermsig(int s) { return WTERMSIG(s); }
+
+dev_t cshim_makedev(unsigned int maj, unsigned int min) { return makedev(maj, min); }
+
+unsigned int cshim_major(dev_t d) { return major(d); }
+
+unsigned int cshim_minor(dev_t d) { return minor(d); }
+
+int cshim_setgroups(size_t n, const gid_t *gids) { return setgroups(n, gids); }
+
+int cshim_sethostname(const char *name, size_t len) { return sethostname(name, len); }
+
+int cshim_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
+
+const int CS_SOCK_SEQPACKET = SOCK_SEQPACKET;
+
+const int CS_SOCK_STREAM = SOCK_STREAM;
+
+const int CS_SOCK_CLOEXEC = SOCK_CLOEXEC;
+
+const unsigned long CS_MS_RDONLY = MS_RDONLY;
+
+const unsigned long CS_MS_NOSUID = MS_NOSUID;
+
+const unsigned long CS_MS_NODEV = MS_NODEV;
+
+const unsigned long CS_MS_NOEXEC = MS_NOEXEC;
+
+const unsigned long CS_MS_SYNCHRONOUS = MS_SYNCHRONOUS;
+
+const unsigned long CS_MS_REMOUNT = MS_REMOUNT;
+
+const unsigned long CS_MS_MANDLOCK = MS_MANDLOCK;
+
+const unsigned long CS_MS_DIRSYNC = MS_DIRSYNC;
+
+const unsigned long CS_MS_NOSYMFOLLOW = 256;
+
+const unsigned long CS_MS_NOATIME = MS_NOATIME;
+
+const unsigned long CS_MS_NODIRATIME = MS_NODIRATIME;
+
+const unsigned long CS_MS_BIND = MS_BIND;
+
+const unsigned long CS_MS_MOVE = MS_MOVE;
+
+const unsigned long CS_MS_REC = MS_REC;
+
+const unsigned long CS_MS_SILENT = MS_SILENT;
+
+const unsigned long CS_MS_UNBINDABLE = MS_UNBINDABLE;
+
+const unsigned long CS_MS_PRIVATE = MS_PRIVATE;
+
+const unsigned long CS_MS_SLAVE = MS_SLAVE;
+
+const unsigned long CS_MS_SHARED = MS_SHARED;
+
+const unsigned long CS_MS_RELATIME = MS_RELATIME;
+
+const unsigned long CS_MS_STRICTATIME = MS_STRICTATIME;
+
+const unsigned long CS_MS_LAZYTIME = MS_LAZYTIME;
+
+const int CS_MNT_DETACH = MNT_DETACH;
+
+ssize_t cshim_send_fd(int sock, int fd, const void *buf, size_t len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+ssize_t cshim_recv_fd(int sock, int *fd, void *buf, size_t len) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control };
+    ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    *fd = -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (n >= 0 && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(c), sizeof(int));
+    return n;
+}
+
+extern char **environ;
+
+char **cshim_environ(void) { return environ; }
+
+/* setres[ug]id need _GNU_SOURCE. */
+int cshim_setresuid(uid_t u) { return setresuid(u, u, u); }
+int cshim_setresgid(gid_t g) { return setresgid(g, g, g); }
+
+/* signalfd: every signal, read back as a bare signal number. */
+#include <sys/signalfd.h>
+int cshim_signalfd_all(void) {
+    sigset_t all;
+    sigfillset(&all);
+    return signalfd(-1, &all, SFD_CLOEXEC);
+}
+int cshim_read_signal(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+}
+const int CS_O_PATH = O_PATH;
+
+/* The MS_* flags a mount has now (statvfs reports ST_*, which need _GNU_SOURCE): a bind remount must
+ * repeat the locked ones or the kernel refuses it with EPERM. */
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+long cshim_mount_flags(const char *path) {
+    struct statvfs st;
+    if (statvfs(path, &st) != 0) return -1;
+    unsigned long f = 0;
+    if (st.f_flag & ST_RDONLY) f |= MS_RDONLY;
+    if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+    return (long)f;
+}
+long cshim_fs_type(const char *path) {
+    struct statfs st;
+    if (statfs(path, &st) != 0) return -1;
+    return (long)st.f_type;
+}

@@ -1,0 +1,345 @@
+/// A value that can be read from a JSONReader. On a mismatch it reports problems through the reader
+/// (so that a caller can list every problem at once) and returns nil.
+public protocol JSONDecodable {
+    init?(json: JSONReader)
+    /// What `expected ...` says when an array of these is something else, e.g. "array of strings".
+    static var jsonArrayDescription: String { get }
+}
+
+extension JSONDecodable {
+    public static var jsonArrayDescription: String { "array" }
+}
+
+/// Collects the problems found while decoding one document.
+public final class JSONDecodingContext {
+    public let document: JSONDocument
+    public private(set) var problems: [JSONError] = []
+
+    public init(document: JSONDocument) {
+        self.document = document
+    }
+
+    /// A reader on the document's root value, with the empty path.
+    public var root: JSONReader { JSONReader(node: document.root, path: "", context: self) }
+
+    public func report(path: String, message: String, offset: Int?) {
+        let position = offset.map { document.position(ofOffset: $0) }
+        problems.append(JSONError(path: path, message: message, position: position))
+    }
+
+    public func report(_ error: JSONError) {
+        problems.append(error)
+    }
+}
+
+/// A JSON string literal for `text`, for quoting user values in messages (`unknown namespace type "foo"`).
+public func jsonQuote(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// A node, its jq-style path and the shared problem list.
+public struct JSONReader {
+    public let node: JSONNode
+    public let path: String
+    public let context: JSONDecodingContext
+
+    public init(node: JSONNode, path: String, context: JSONDecodingContext) {
+        self.node = node
+        self.path = path
+        self.context = context
+    }
+
+    public var value: JSONValue { node.value }
+
+    public var isNull: Bool {
+        if case .null = node.value { return true }
+        return false
+    }
+
+    /// Records a problem at this node's path and position.
+    public func report(_ message: String) {
+        context.report(path: path, message: message, offset: node.offset)
+    }
+
+    /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
+    public func path(appendingKey key: String) -> String {
+        var plain = !key.isEmpty
+        for (i, c) in key.utf8.enumerated() {
+            let letter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+            let digit = c >= 0x30 && c <= 0x39
+            if !(letter || (digit && i > 0)) {
+                plain = false
+                break
+            }
+        }
+        return plain ? "\(path).\(key)" : "\(path)[\(jsonQuote(key))]"
+    }
+
+    public func path(appendingIndex index: Int) -> String { "\(path)[\(index)]" }
+
+    public func string() -> String? {
+        guard case .string(let s) = node.value else {
+            report("expected string")
+            return nil
+        }
+        return s
+    }
+
+    public func bool() -> Bool? {
+        guard case .bool(let b) = node.value else {
+            report("expected boolean")
+            return nil
+        }
+        return b
+    }
+
+    /// An integer of type T; a fraction, an exponent, another type or a value out of range are all
+    /// reported as "expected integer in min...max" (Go refuses the same inputs).
+    public func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
+        guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self) else {
+            report("expected integer in \(T.min)...\(T.max)")
+            return nil
+        }
+        return value
+    }
+
+    public func int64() -> Int64? { integer(Int64.self) }
+    public func uint64() -> UInt64? { integer(UInt64.self) }
+    public func int32() -> Int32? { integer(Int32.self) }
+    public func uint32() -> UInt32? { integer(UInt32.self) }
+    public func uint16() -> UInt16? { integer(UInt16.self) }
+    public func int() -> Int? { integer(Int.self) }
+
+    public func double() -> Double? {
+        guard case .number(let text) = node.value, let value = Double(text), value.isFinite else {
+            report("expected number")
+            return nil
+        }
+        return value
+    }
+
+    public func array() -> [JSONReader]? {
+        guard case .array(let items) = node.value else {
+            report("expected array")
+            return nil
+        }
+        return items.enumerated().map { JSONReader(node: $1, path: path(appendingIndex: $0), context: context) }
+    }
+
+    public func object() -> JSONObjectReader? {
+        guard case .object(let members) = node.value else {
+            report("expected object")
+            return nil
+        }
+        return JSONObjectReader(reader: self, members: members)
+    }
+
+    public func decode<T: JSONDecodable>(_ type: T.Type) -> T? { T(json: self) }
+
+    /// The elements that decoded; each one that did not has reported its own problem.
+    public func array<T: JSONDecodable>(of type: T.Type) -> [T]? {
+        guard case .array(let items) = node.value else {
+            report("expected \(T.jsonArrayDescription)")
+            return nil
+        }
+        var result: [T] = []
+        result.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            if let value = T(json: JSONReader(node: item, path: path(appendingIndex: i), context: context)) {
+                result.append(value)
+            }
+        }
+        return result
+    }
+
+    /// The members that decoded, by key; each one that did not has reported its own problem.
+    public func map<T: JSONDecodable>(of type: T.Type) -> [String: T]? {
+        guard case .object(let members) = node.value else {
+            report("expected object")
+            return nil
+        }
+        var result: [String: T] = [:]
+        for member in members {
+            let reader = JSONReader(node: member.value, path: path(appendingKey: member.key), context: context)
+            if let value = T(json: reader) { result[member.key] = value }
+        }
+        return result
+    }
+
+    public func stringArray() -> [String]? { array(of: String.self) }
+    public func stringMap() -> [String: String]? { map(of: String.self) }
+
+    static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
+        var negative = false
+        var magnitude: UInt64 = 0
+        var digits = 0
+        for (i, c) in text.utf8.enumerated() {
+            if i == 0 && c == 0x2D {
+                negative = true
+                continue
+            }
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(c - 0x30))
+            if o1 || o2 { return nil }
+            magnitude = sum
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        if !negative { return T(exactly: magnitude) }
+        if magnitude == 0 { return 0 }
+        // Int64.min has no positive counterpart, so negate in the unsigned domain.
+        guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+        let signed = magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+        return T(exactly: signed)
+    }
+}
+
+/// The members of a JSON object, looked up by key. Go treats `null` like an absent member, and so do we.
+public struct JSONObjectReader {
+    public let reader: JSONReader
+    public let members: [(key: String, value: JSONNode)]
+
+    public init(reader: JSONReader, members: [(key: String, value: JSONNode)]) {
+        self.reader = reader
+        self.members = members
+    }
+
+    public var path: String { reader.path }
+    public var context: JSONDecodingContext { reader.context }
+    public var keys: [String] { members.map(\.key) }
+
+    /// Readers for every member, including null ones, in document order.
+    public var entries: [(key: String, reader: JSONReader)] {
+        members.map { (key: $0.key, reader: JSONReader(node: $0.value, path: reader.path(appendingKey: $0.key), context: reader.context)) }
+    }
+
+    /// True when `key` is present and not null.
+    public func contains(_ key: String) -> Bool { optional(key) != nil }
+
+    /// The member, or nil when it is absent or null.
+    public func optional(_ key: String) -> JSONReader? {
+        guard let node = members.first(where: { $0.key == key })?.value else { return nil }
+        if case .null = node.value { return nil }
+        return JSONReader(node: node, path: reader.path(appendingKey: key), context: reader.context)
+    }
+
+    /// The member; when absent or null reports "required field is missing" at the member's path.
+    public func required(_ key: String) -> JSONReader? {
+        if let member = optional(key) { return member }
+        reader.context.report(path: reader.path(appendingKey: key), message: "required field is missing", offset: reader.node.offset)
+        return nil
+    }
+
+    public func optional<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
+        optional(key).flatMap { T(json: $0) }
+    }
+
+    public func required<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
+        required(key).flatMap { T(json: $0) }
+    }
+
+    /// The array at `key`, empty when absent or null.
+    public func array<T: JSONDecodable>(_ key: String, of type: T.Type) -> [T] {
+        optional(key)?.array(of: T.self) ?? []
+    }
+
+    /// The object at `key` as a dictionary, empty when absent or null.
+    public func map<T: JSONDecodable>(_ key: String, of type: T.Type) -> [String: T] {
+        optional(key)?.map(of: T.self) ?? [:]
+    }
+}
+
+extension String: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.string() else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of strings" }
+}
+
+extension Bool: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.bool() else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of booleans" }
+}
+
+extension Double: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.double() else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of numbers" }
+}
+
+extension JSONNode: JSONDecodable {
+    /// Any value, kept as parsed (for fields that are passed through untouched).
+    public init?(json: JSONReader) { self = json.node }
+}
+
+extension Int: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(Int.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}
+
+extension Int64: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(Int64.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}
+
+extension Int32: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(Int32.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}
+
+extension UInt64: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(UInt64.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}
+
+extension UInt32: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(UInt32.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}
+
+extension UInt16: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let value = json.integer(UInt16.self) else { return nil }
+        self = value
+    }
+    public static var jsonArrayDescription: String { "array of integers" }
+}

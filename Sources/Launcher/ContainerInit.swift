@@ -1,0 +1,133 @@
+import Glibc
+import OCISpec
+import Sys
+
+/// What the container's init does between clone and execve. Runs in the child only; every failure before
+/// `ready` goes back to the parent as a `failed` message (DESIGN.md §2), never as free text.
+enum ContainerInit {
+    struct Handles {
+        var socket: FileDescriptor
+        /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root.
+        var execFifo: FileDescriptor
+    }
+
+    static func run(_ plan: ContainerPlan, _ handles: Handles) -> Never {
+        let executable: String
+        do {
+            // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
+            // (getppid cannot tell: in a new pid namespace it is always 0.)
+            try Processes.dieWithParent()
+            try joinNamespaces(plan)
+            if let hostname = plan.hostname { try Processes.setHostname(hostname) }
+            if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
+            if plan.createdNamespaces.contains(.mount) {
+                try RootfsSetup(plan: plan).prepare()
+            }
+            executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            try handshake(handles.socket)
+        } catch {
+            fail(handles.socket, error)
+        }
+        waitForStart(handles.execFifo)
+        exec(plan, executable)
+    }
+
+    private static func joinNamespaces(_ plan: ContainerPlan) throws(SysError) {
+        // The pid namespace was joined by the parent before clone: setns(CLONE_NEWPID) only affects children.
+        for join in plan.joinedNamespaces where join.type != .pid {
+            let fd = try Files.open(join.path, O_RDONLY)
+            try Namespaces.join(fd, type: ContainerPlan.cloneFlag(join.type), path: join.path)
+        }
+    }
+
+    /// Steps 1–3 of the sync protocol (SyncProtocol.swift).
+    private static func handshake(_ socket: FileDescriptor) throws {
+        try Channels.send(socket, SyncMessage.ready.encoded())
+        let reply = try Channels.receive(socket, capacity: 16)
+        guard SyncMessage(decoding: reply) == .committed else { Processes.exit(1) }
+        try Processes.dieWithParent(signal: 0)
+        try Channels.send(socket, SyncMessage.detached.encoded())
+        socket.close()
+    }
+
+    private static func fail(_ socket: FileDescriptor, _ error: any Error) -> Never {
+        let errno = (error as? SysError)?.errno ?? 0
+        let failure = ChildFailure(message: String(describing: error), errno: errno)
+        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
+        Processes.exit(1)
+    }
+
+    /// Blocks until `crabcan start` opens exec.fifo for reading, then tells it we are going (runtime.md: start).
+    private static func waitForStart(_ fifo: FileDescriptor) {
+        do {
+            let writer = try Files.open(fifo.procPath, O_WRONLY)
+            try writer.write([0x30])
+            writer.close()
+            fifo.close()
+        } catch {
+            report("exec.fifo: \(error)")
+            Processes.exit(1)
+        }
+    }
+
+    private static func exec(_ plan: ContainerPlan, _ executable: String) -> Never {
+        let process = plan.process
+        do {
+            _ = Files.umask(mode_t(process.user.umask ?? 0o022))
+            try Processes.setGroups(process.user.additionalGids.map { gid_t($0) })
+            try Processes.setGID(gid_t(process.user.gid))
+            try Processes.setUID(uid_t(process.user.uid))
+            if process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+            // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
+            try Processes.closeOnExecFrom(3 + plan.preserveFDs)
+        } catch {
+            report("\(error)")
+            Processes.exit(1)
+        }
+        Channels.resetSignals()
+        var environment = process.env
+        if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
+            environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
+        }
+        let error = Processes.exec(path: executable, arguments: process.args, environment: environment)
+        report("\(error)")
+        Processes.exit(127)
+    }
+
+    /// After `create` has returned, stderr is the only way left to say what went wrong.
+    static func report(_ message: String) {
+        let line = Array("crabcan: \(message)\n".utf8)
+        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Finding the program inside the container, as execvp would but before we commit to starting.
+enum Executables {
+    struct NotFound: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "exec: \"\(name)\": executable file not found in $PATH" }
+    }
+
+    static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : cwd + "/" + name
+            guard access(path, X_OK) == 0 else { throw SysError("exec", path: name) }
+            return path
+        }
+        for directory in searchPath.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
+        }
+        throw NotFound(name: name)
+    }
+
+    /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
+    static func homeDirectory(uid: UInt32) -> String {
+        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
+        for line in passwd.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
+        }
+        return "/"
+    }
+}

@@ -1,0 +1,136 @@
+import CShim
+import Glibc
+import OCISpec
+import Sys
+
+/// The device nodes and /dev symlinks every container gets (runtime-spec config-linux.md "Default Devices"),
+/// plus `linux.devices`. Runs inside the new root, so every path is the container's own.
+struct DeviceSetup {
+    let plan: ContainerPlan
+
+    struct Node { var path: String; var type: mode_t; var major: UInt32; var minor: UInt32; var mode: mode_t; var uid: uid_t; var gid: gid_t }
+
+    static let defaults: [Node] = [
+        Node(path: "/dev/null", type: S_IFCHR, major: 1, minor: 3, mode: 0o666, uid: 0, gid: 0),
+        Node(path: "/dev/zero", type: S_IFCHR, major: 1, minor: 5, mode: 0o666, uid: 0, gid: 0),
+        Node(path: "/dev/full", type: S_IFCHR, major: 1, minor: 7, mode: 0o666, uid: 0, gid: 0),
+        Node(path: "/dev/random", type: S_IFCHR, major: 1, minor: 8, mode: 0o666, uid: 0, gid: 0),
+        Node(path: "/dev/urandom", type: S_IFCHR, major: 1, minor: 9, mode: 0o666, uid: 0, gid: 0),
+        Node(path: "/dev/tty", type: S_IFCHR, major: 5, minor: 0, mode: 0o666, uid: 0, gid: 0),
+    ]
+
+    static let links: [(path: String, target: String)] = [
+        ("/dev/fd", "/proc/self/fd"), ("/dev/stdin", "/proc/self/fd/0"), ("/dev/stdout", "/proc/self/fd/1"),
+        ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx"), ("/dev/core", "/proc/kcore"),
+    ]
+
+    func populate() throws {
+        guard Files.isDirectory("/dev") else { return }
+        var nodes = DeviceSetup.defaults
+        for (index, device) in plan.devices.enumerated() {
+            nodes.removeAll { $0.path == device.path }
+            nodes.append(try DeviceSetup.node(device, index: index))
+        }
+        for node in nodes { try create(node) }
+        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
+            try Files.symlink(target: link.target, at: link.path)
+        }
+    }
+
+    static func node(_ device: OCISpec.Device, index: Int) throws -> Node {
+        let type: mode_t
+        switch device.type {
+        case "c", "u": type = S_IFCHR
+        case "b": type = S_IFBLK
+        case "p": type = S_IFIFO
+        default: throw PlanError(".linux.devices[\(index)].type", "unknown device type \"\(device.type)\"")
+        }
+        return Node(path: device.path, type: type, major: UInt32(truncatingIfNeeded: device.major ?? 0),
+                    minor: UInt32(truncatingIfNeeded: device.minor ?? 0), mode: mode_t(device.fileMode ?? 0o666),
+                    uid: device.uid ?? 0, gid: device.gid ?? 0)
+    }
+
+    private func create(_ node: Node) throws {
+        if let existing = Files.lstatMode(node.path) {
+            // A node bound in by a mount (or shipped in the image as the right type) is kept.
+            if existing & S_IFMT == node.type { return }
+            try Files.unlink(node.path)
+        }
+        let parent = String(node.path[..<(node.path.lastIndex(of: "/") ?? node.path.startIndex)])
+        if !parent.isEmpty { try Files.makeDirectories(parent) }
+        let previous = Files.umask(0)
+        defer { _ = Files.umask(previous) }
+        try Files.mknod(node.path, mode: node.type | (node.mode & 0o7777), major: node.major, minor: node.minor)
+        try Files.chown(node.path, uid: node.uid, gid: node.gid)
+    }
+
+    static func major(_ device: dev_t) -> UInt32 { cshim_major(device) }
+    static func minor(_ device: dev_t) -> UInt32 { cshim_minor(device) }
+}
+
+/// A `cgroup` mount. On cgroup v2 it is a cgroup2 mount; on v1 a tmpfs with each of the host's hierarchies
+/// bound in at the container's own cgroup, read-only when asked (what runc shows a container).
+struct CgroupMount {
+    let mount: ContainerPlan.PlannedMount
+
+    func perform(in root: FileDescriptor) throws {
+        let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+        let flags = mount.options.flags & ~Mounts.bind
+        if CgroupMount.hostIsUnified() {
+            try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
+                             describe: "cgroup2 on \(mount.destination)")
+            return
+        }
+        try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
+                         data: "mode=755", describe: "tmpfs on \(mount.destination)")
+        let own = CgroupMount.ownCgroups()
+        for hierarchy in CgroupMount.hostHierarchies() {
+            let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? ""
+            guard !name.isEmpty else { continue }
+            let relative = hierarchy.controllers.lazy.compactMap { own[$0] }.first ?? "/"
+            let source = hierarchy.mountPoint + (relative == "/" ? "" : relative)
+            let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
+            try Mounts.mount(source: source, target: directory.procPath, type: nil, flags: Mounts.bind, data: nil,
+                             describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
+            try Mounts.mount(source: nil, target: directory.procPath, type: nil,
+                             flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+                             data: nil, describe: "remount cgroup \(name)")
+        }
+        if flags & Mounts.readOnly != 0 {
+            try Mounts.mount(source: nil, target: target.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
+                             describe: "remount tmpfs on \(mount.destination) read-only")
+        }
+    }
+
+    static func hostIsUnified() -> Bool {
+        Mounts.isCgroup2("/sys/fs/cgroup")
+    }
+
+    /// v1 hierarchies mounted on the host: mount point and the controllers (or `name=`) it carries.
+    static func hostHierarchies() -> [(mountPoint: String, controllers: [String])] {
+        guard let text = try? Files.readText("/proc/self/mountinfo") else { return [] }
+        var result: [(String, [String])] = []
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " - ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let before = parts[0].split(separator: " "), after = parts[1].split(separator: " ")
+            guard before.count >= 5, after.count >= 3, after[0] == "cgroup" else { continue }
+            let options = after[2].split(separator: ",").map(String.init)
+            let known = options.filter { !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].contains($0) }
+            result.append((String(before[4]), known))
+        }
+        return result
+    }
+
+    /// controller (or name=...) → this process's cgroup path, from /proc/self/cgroup.
+    static func ownCgroups() -> [String: String] {
+        guard let text = try? Files.readText("/proc/self/cgroup") else { return [:] }
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            for controller in fields[1].split(separator: ",") { result[String(controller)] = String(fields[2]) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,59 @@
+import Sys
+
+/// The `options` of a config.json mount, split the way mount(2) wants them.
+/// Unknown options pass through as filesystem data (`size=65536k`, `mode=755`), as runc does.
+public struct MountOptions: Sendable, Equatable {
+    public var flags: UInt = 0
+    /// Propagation changes (`rprivate`, `shared`, ...) need their own mount(2) call after the mount.
+    public var propagation: [UInt] = []
+    public var data: [String] = []
+    public var isBind = false
+    /// Flags a bind mount must get through a second, MS_REMOUNT call: the kernel ignores them on the bind itself.
+    public var needsRemount: Bool { isBind && flags & ~(Mounts.bind | Mounts.recursive) != 0 }
+
+    public init() {}
+
+    public init(_ options: [String], type: String?) {
+        if type == "bind" { isBind = true; flags |= Mounts.bind }
+        for option in options {
+            if let (set, value) = MountOptions.flagOptions[option] {
+                if set { flags |= value } else { flags &= ~value }
+            } else if let value = MountOptions.propagationOptions[option] {
+                propagation.append(value)
+            } else if option == "bind" {
+                isBind = true
+                flags |= Mounts.bind
+            } else if option == "rbind" {
+                isBind = true
+                flags |= Mounts.bind | Mounts.recursive
+            } else {
+                data.append(option)
+            }
+        }
+    }
+
+    public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
+
+    static let flagOptions: [String: (set: Bool, value: UInt)] = [
+        "ro": (true, Mounts.readOnly), "rw": (false, Mounts.readOnly),
+        "nosuid": (true, Mounts.noSUID), "suid": (false, Mounts.noSUID),
+        "nodev": (true, Mounts.noDev), "dev": (false, Mounts.noDev),
+        "noexec": (true, Mounts.noExec), "exec": (false, Mounts.noExec),
+        "sync": (true, Mounts.synchronous), "async": (false, Mounts.synchronous),
+        "dirsync": (true, Mounts.dirSync), "mand": (true, Mounts.mandatoryLock), "nomand": (false, Mounts.mandatoryLock),
+        "noatime": (true, Mounts.noAtime), "atime": (false, Mounts.noAtime),
+        "nodiratime": (true, Mounts.noDirAtime), "diratime": (false, Mounts.noDirAtime),
+        "relatime": (true, Mounts.relatime), "norelatime": (false, Mounts.relatime),
+        "strictatime": (true, Mounts.strictAtime), "nostrictatime": (false, Mounts.strictAtime),
+        "lazytime": (true, Mounts.lazyTime), "nolazytime": (false, Mounts.lazyTime),
+        "nosymfollow": (true, Mounts.noSymFollow), "symfollow": (false, Mounts.noSymFollow),
+        "remount": (true, Mounts.remount), "defaults": (false, 0),
+    ]
+
+    public static let propagationOptions: [String: UInt] = [
+        "private": Mounts.private, "rprivate": Mounts.private | Mounts.recursive,
+        "shared": Mounts.shared, "rshared": Mounts.shared | Mounts.recursive,
+        "slave": Mounts.slave, "rslave": Mounts.slave | Mounts.recursive,
+        "unbindable": Mounts.unbindable, "runbindable": Mounts.unbindable | Mounts.recursive,
+    ]
+}

@@ -1,0 +1,136 @@
+import Glibc
+import OCISpec
+import Sys
+
+/// Mounts, pivot_root, devices, masked and read-only paths: the container's file-system view.
+/// Runs in the child, in its new mount namespace, before the container's process exists.
+struct RootfsSetup {
+    let plan: ContainerPlan
+
+    func prepare() throws {
+        // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
+        try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
+                         describe: "make / rslave")
+        // pivot_root needs the new root to be a mount point.
+        try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: Mounts.bind | Mounts.recursive,
+                         data: nil, describe: "bind rootfs \(plan.rootfs)")
+        let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
+        for mount in plan.mounts { try perform(mount, in: root) }
+        if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
+        try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
+        try DeviceSetup(plan: plan).populate()
+        for path in plan.maskedPaths { try mask(path) }
+        for path in plan.readonlyPaths { try makeReadonly(path) }
+        if plan.rootReadonly { try remountRootReadonly() }
+        try enterWorkingDirectory()
+    }
+
+    // MARK: mounts
+
+    private func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount).perform(in: root) }
+        let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
+        if mount.options.isBind, let source = mount.source, !Files.exists(source) {
+            throw SysError("bind mount source", path: source, errno: ENOENT)
+        }
+        let target = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
+        let describe = "\(mount.type ?? "bind") on \(mount.destination)"
+        var flags = mount.options.flags
+        if mount.options.isBind { flags &= Mounts.bind | Mounts.recursive }
+        // Mount on the fd we resolved, not on a path the container could swap (CVE-2021-30465).
+        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type, flags: flags,
+                         data: mount.options.dataString, describe: describe)
+        guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
+        // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
+        let mounted = try Files.openInRoot(root, mount.destination, O_PATH)
+        if mount.options.needsRemount {
+            try remountBind(mounted.procPath, flags: mount.options.flags, describe: describe)
+        }
+        for propagation in mount.options.propagation {
+            try Mounts.mount(source: nil, target: mounted.procPath, type: nil, flags: propagation, data: nil,
+                             describe: "set propagation of \(mount.destination)")
+        }
+    }
+
+    /// A bind mount takes ro/nosuid/... only on a remount; locked flags of the source (nodev, nosuid of a
+    /// mount we may not loosen) are kept, or the kernel refuses with EPERM.
+    private func remountBind(_ target: String, flags: UInt, describe: String) throws {
+        let locked = (try? Mounts.currentFlags(target)) ?? 0
+        try Mounts.mount(source: nil, target: target, type: nil,
+                         flags: Mounts.remount | Mounts.bind | (flags & ~(Mounts.bind | Mounts.recursive)) | locked,
+                         data: nil, describe: "remount \(describe)")
+    }
+
+    private func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?,
+                       _ describe: String) throws {
+        try Mounts.mount(source: source, target: target, type: type, flags: flags, data: data, describe: describe)
+    }
+
+    // MARK: root
+
+    /// pivot_root(".", ".") and a lazy unmount of the old root, the way runc avoids needing a put_old directory.
+    private func pivotRoot(_ root: FileDescriptor) throws {
+        let oldRoot = try Files.open("/", O_DIRECTORY | O_RDONLY)
+        try Files.fchdir(root.reopenedAsDirectory())
+        try Mounts.pivotRoot(".", ".")
+        try Files.fchdir(oldRoot)
+        // The old root must not propagate its unmount to the host.
+        try mount(nil, ".", nil, Mounts.slave | Mounts.recursive, nil, "make old root rslave")
+        try Mounts.unmount(".", detach: true)
+        try Files.chdir("/")
+    }
+
+    /// --no-pivot: move the rootfs over / and chroot, for ramdisk roots where pivot_root is refused.
+    private func moveRoot() throws {
+        try Files.chdir(plan.rootfs)
+        try mount(plan.rootfs, "/", nil, Mounts.move, nil, "move rootfs to /")
+        try Files.chroot(".")
+        try Files.chdir("/")
+    }
+
+    private func remountRootReadonly() throws {
+        try remountBind("/", flags: Mounts.readOnly, describe: "root readonly")
+    }
+
+    // MARK: masked and read-only paths (already inside the new root)
+
+    /// A masked file gets /dev/null bound over it, a masked directory an empty read-only tmpfs.
+    /// /dev/null is opened and checked to be the real 1:3 character device before it is bound, so a
+    /// container that replaced it cannot have a host file mounted instead (runc GHSA of November 2025).
+    private func mask(_ path: String) throws {
+        guard let mode = Files.lstatMode(path) else { return }
+        if mode & S_IFMT == S_IFDIR {
+            try mount("tmpfs", path, "tmpfs", Mounts.readOnly, nil, "mask \(path)")
+            return
+        }
+        let null = try Files.open("/dev/null", O_PATH | O_NOFOLLOW)
+        let st = try Files.status(null)
+        guard st.st_mode & S_IFMT == S_IFCHR, DeviceSetup.major(st.st_rdev) == 1, DeviceSetup.minor(st.st_rdev) == 3 else {
+            throw SysError("mask \(path): /dev/null is not the null device", errno: EPERM)
+        }
+        let target = try Files.open(path, O_PATH | O_NOFOLLOW)
+        try mount(null.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
+    }
+
+    private func makeReadonly(_ path: String) throws {
+        guard Files.lstatMode(path) != nil else { return }
+        let target = try Files.open(path, O_PATH | O_NOFOLLOW)
+        try mount(target.procPath, target.procPath, nil, Mounts.bind | Mounts.recursive, nil, "bind \(path)")
+        let mounted = try Files.open(path, O_PATH | O_NOFOLLOW)
+        try remountBind(mounted.procPath, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+                        describe: "readonly \(path)")
+    }
+
+    /// cwd is created if missing (runc does) and entered; it is resolved inside the new root.
+    private func enterWorkingDirectory() throws {
+        let cwd = plan.process.cwd
+        try Files.makeDirectories(cwd)
+        try Files.chdir(cwd)
+    }
+}
+
+extension FileDescriptor {
+    /// fchdir needs a real (non-O_PATH) directory fd on older kernels; reopen through /proc.
+    func reopenedAsDirectory() throws -> FileDescriptor { try Files.open(procPath, O_RDONLY | O_DIRECTORY) }
+}
+

@@ -1,0 +1,94 @@
+import Sys
+
+/// The messages between `crabcan create` (parent) and the container's init (child) over a
+/// SOCK_SEQPACKET pair; every message is one packet (DESIGN.md §2).
+///
+/// | step | direction       | message     | when                                                                      |
+/// |------|-----------------|-------------|---------------------------------------------------------------------------|
+/// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
+/// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
+/// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
+/// | any  | child → parent  | `failed`    | a set-up step failed: stage, errno, text; the child then exits          |
+///
+/// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
+/// but `create` exits normally once done, so the child must drop that tie first and say so.
+/// After step 3 the child blocks opening exec.fifo until `start`.
+public enum SyncMessage: Sendable, Equatable {
+    case ready
+    case committed
+    case detached
+    case failed(ChildFailure)
+
+    static let maximumText = 512
+
+    public func encoded() -> [UInt8] {
+        switch self {
+        case .ready: return [1]
+        case .committed: return [2]
+        case .detached: return [3]
+        case .failed(let failure):
+            let errno = UInt32(bitPattern: failure.errno)
+            var bytes: [UInt8] = [4, UInt8(truncatingIfNeeded: errno), UInt8(truncatingIfNeeded: errno >> 8),
+                                  UInt8(truncatingIfNeeded: errno >> 16), UInt8(truncatingIfNeeded: errno >> 24)]
+            bytes += Array(failure.message.utf8.prefix(SyncMessage.maximumText))
+            return bytes
+        }
+    }
+
+    /// nil for a packet that is no message of ours (or the empty packet of a closed peer).
+    public init?(decoding bytes: [UInt8]) {
+        guard let kind = bytes.first else { return nil }
+        switch kind {
+        case 1 where bytes.count == 1: self = .ready
+        case 2 where bytes.count == 1: self = .committed
+        case 3 where bytes.count == 1: self = .detached
+        case 4 where bytes.count >= 5:
+            let errno = Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24)
+            self = .failed(ChildFailure(message: String(decoding: bytes[5...], as: UTF8.self), errno: errno))
+        default: return nil
+        }
+    }
+}
+
+/// What the child reports when set-up fails: already a whole sentence (`mount proc on /proc: EPERM (...)`).
+public struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var errno: Int32
+    public var description: String { message }
+
+    public init(message: String, errno: Int32) {
+        self.message = message
+        self.errno = errno
+    }
+}
+
+/// The parent's side of the protocol as a state machine, so message order is checked in one place
+/// and unit-tested without forking.
+public struct ParentSync: Sendable {
+    public enum Phase: Sendable, Equatable { case awaitingReady, awaitingDetached, done }
+    public private(set) var phase: Phase = .awaitingReady
+
+    public init() {}
+
+    public enum ProtocolError: Error, Equatable, CustomStringConvertible {
+        case childExited(Phase)
+        case unexpected(SyncMessage, Phase)
+        public var description: String {
+            switch self {
+            case .childExited: return "container init exited during set-up"
+            case .unexpected(let message, let phase): return "container init sent \(message) while \(phase)"
+            }
+        }
+    }
+
+    /// Feeds one received packet (nil: the child closed its end). Throws the child's failure or a protocol error.
+    public mutating func receive(_ message: SyncMessage?) throws {
+        guard let message else { throw ProtocolError.childExited(phase) }
+        switch (phase, message) {
+        case (_, .failed(let failure)): throw failure
+        case (.awaitingReady, .ready): phase = .awaitingDetached
+        case (.awaitingDetached, .detached): phase = .done
+        default: throw ProtocolError.unexpected(message, phase)
+        }
+    }
+}

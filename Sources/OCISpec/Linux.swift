@@ -1,0 +1,411 @@
+import JSON
+
+/// `linux` of config-linux.md.
+public struct Linux: Sendable, Equatable {
+    public var namespaces: [Namespace]
+    public var uidMappings: [IDMapping]
+    public var gidMappings: [IDMapping]
+    /// Keys are clock names: "monotonic" or "boottime".
+    public var timeOffsets: [String: TimeOffset]
+    public var devices: [Device]
+    public var netDevices: [String: NetDevice]
+    public var cgroupsPath: String?
+    public var resources: Resources?
+    public var rootfsPropagation: String?
+    public var seccomp: Seccomp?
+    public var sysctl: [String: String]
+    public var maskedPaths: [String]
+    public var readonlyPaths: [String]
+    public var mountLabel: String?
+    public var personality: Personality?
+    public var intelRdt: IntelRdt?
+    public var memoryPolicy: MemoryPolicy?
+
+    public init(
+        namespaces: [Namespace] = [], uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = [],
+        timeOffsets: [String: TimeOffset] = [:], devices: [Device] = [], netDevices: [String: NetDevice] = [:],
+        cgroupsPath: String? = nil, resources: Resources? = nil, rootfsPropagation: String? = nil,
+        seccomp: Seccomp? = nil, sysctl: [String: String] = [:], maskedPaths: [String] = [],
+        readonlyPaths: [String] = [], mountLabel: String? = nil, personality: Personality? = nil,
+        intelRdt: IntelRdt? = nil, memoryPolicy: MemoryPolicy? = nil
+    ) {
+        self.namespaces = namespaces
+        self.uidMappings = uidMappings
+        self.gidMappings = gidMappings
+        self.timeOffsets = timeOffsets
+        self.devices = devices
+        self.netDevices = netDevices
+        self.cgroupsPath = cgroupsPath
+        self.resources = resources
+        self.rootfsPropagation = rootfsPropagation
+        self.seccomp = seccomp
+        self.sysctl = sysctl
+        self.maskedPaths = maskedPaths
+        self.readonlyPaths = readonlyPaths
+        self.mountLabel = mountLabel
+        self.personality = personality
+        self.intelRdt = intelRdt
+        self.memoryPolicy = memoryPolicy
+    }
+
+    public struct Personality: Sendable, Equatable {
+        /// "LINUX" or "LINUX32".
+        public var domain: String
+        public var flags: [String]
+
+        public init(domain: String, flags: [String] = []) {
+            self.domain = domain
+            self.flags = flags
+        }
+    }
+
+    /// Intel RDT (resctrl); decoded loosely, as few hosts have it.
+    public struct IntelRdt: Sendable, Equatable {
+        public var closID: String?
+        public var l3CacheSchema: String?
+        public var memBwSchema: String?
+        public var schemata: [String]
+        public var enableMonitoring: Bool?
+        public var enableCMT: Bool?
+        public var enableMBM: Bool?
+
+        public init(
+            closID: String? = nil, l3CacheSchema: String? = nil, memBwSchema: String? = nil, schemata: [String] = [],
+            enableMonitoring: Bool? = nil, enableCMT: Bool? = nil, enableMBM: Bool? = nil
+        ) {
+            self.closID = closID
+            self.l3CacheSchema = l3CacheSchema
+            self.memBwSchema = memBwSchema
+            self.schemata = schemata
+            self.enableMonitoring = enableMonitoring
+            self.enableCMT = enableCMT
+            self.enableMBM = enableMBM
+        }
+    }
+
+    /// A host network device to move into the container's network namespace, optionally renamed.
+    public struct NetDevice: Sendable, Equatable {
+        public var name: String?
+
+        public init(name: String? = nil) {
+            self.name = name
+        }
+    }
+
+    /// set_mempolicy(2) for the container process (runtime-spec 1.3).
+    public struct MemoryPolicy: Sendable, Equatable {
+        public var mode: String
+        public var nodes: String?
+        public var flags: [String]
+
+        public init(mode: String, nodes: String? = nil, flags: [String] = []) {
+            self.mode = mode
+            self.nodes = nodes
+            self.flags = flags
+        }
+    }
+}
+
+public enum NamespaceType: String, Sendable, Equatable, Hashable, CaseIterable {
+    case pid, network, mount, ipc, uts, user, cgroup, time
+}
+
+public struct Namespace: Sendable, Equatable {
+    public var type: NamespaceType
+    /// Join this namespace instead of creating one.
+    public var path: String?
+
+    public init(type: NamespaceType, path: String? = nil) {
+        self.type = type
+        self.path = path
+    }
+}
+
+public struct TimeOffset: Sendable, Equatable {
+    public var secs: Int64
+    public var nanosecs: UInt32
+
+    public init(secs: Int64 = 0, nanosecs: UInt32 = 0) {
+        self.secs = secs
+        self.nanosecs = nanosecs
+    }
+
+    /// The clocks a time namespace can offset (time_namespaces(7)).
+    public static let clocks: Set<String> = ["monotonic", "boottime"]
+}
+
+/// A device node to create in the container (`linux.devices`).
+public struct Device: Sendable, Equatable {
+    public static let types: Set<String> = ["c", "b", "u", "p"]
+
+    /// "c", "b", "u" (unbuffered character) or "p" (fifo).
+    public var type: String
+    public var path: String
+    public var major: Int64?
+    public var minor: Int64?
+    public var fileMode: UInt32?
+    public var uid: UInt32?
+    public var gid: UInt32?
+
+    public init(
+        type: String, path: String, major: Int64? = nil, minor: Int64? = nil, fileMode: UInt32? = nil,
+        uid: UInt32? = nil, gid: UInt32? = nil
+    ) {
+        self.type = type
+        self.path = path
+        self.major = major
+        self.minor = minor
+        self.fileMode = fileMode
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+// MARK: - Decoding
+
+extension Linux: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        var namespaces: [Namespace] = []
+        if let items = o.optional("namespaces")?.array() {
+            var seen: Set<NamespaceType> = []
+            for item in items {
+                guard let namespace = Namespace(json: item) else { continue }
+                if seen.insert(namespace.type).inserted {
+                    namespaces.append(namespace)
+                } else {
+                    // Two entries for one type cannot both be honoured; runc refuses this too.
+                    let typeReader = item.object()?.optional("type") ?? item
+                    typeReader.report("duplicate namespace type \(jsonQuote(namespace.type.rawValue))")
+                }
+            }
+        }
+        let uidMappings = o.array("uidMappings", of: IDMapping.self)
+        let gidMappings = o.array("gidMappings", of: IDMapping.self)
+        var timeOffsets: [String: TimeOffset] = [:]
+        if let offsets = o.optional("timeOffsets")?.object() {
+            for entry in offsets.entries {
+                guard TimeOffset.clocks.contains(entry.key) else {
+                    entry.reader.report("unknown clock \(jsonQuote(entry.key)) (expected monotonic or boottime)")
+                    continue
+                }
+                if let offset = TimeOffset(json: entry.reader) { timeOffsets[entry.key] = offset }
+            }
+        }
+        let devices = o.array("devices", of: Device.self)
+        let netDevices = o.map("netDevices", of: NetDevice.self)
+        let cgroupsPath = o.optional("cgroupsPath", String.self)
+        let resources = o.optional("resources", Resources.self)
+        let rootfsPropagation = o.optional("rootfsPropagation", String.self)
+        let seccomp = o.optional("seccomp", Seccomp.self)
+        let sysctl = o.map("sysctl", of: String.self)
+        let maskedPaths = o.array("maskedPaths", of: String.self)
+        let readonlyPaths = o.array("readonlyPaths", of: String.self)
+        let mountLabel = o.optional("mountLabel", String.self)
+        let personality = o.optional("personality", Personality.self)
+        let intelRdt = o.optional("intelRdt", IntelRdt.self)
+        let memoryPolicy = o.optional("memoryPolicy", MemoryPolicy.self)
+        self.init(
+            namespaces: namespaces, uidMappings: uidMappings, gidMappings: gidMappings, timeOffsets: timeOffsets,
+            devices: devices, netDevices: netDevices, cgroupsPath: cgroupsPath, resources: resources,
+            rootfsPropagation: rootfsPropagation, seccomp: seccomp, sysctl: sysctl, maskedPaths: maskedPaths,
+            readonlyPaths: readonlyPaths, mountLabel: mountLabel, personality: personality, intelRdt: intelRdt,
+            memoryPolicy: memoryPolicy)
+    }
+}
+
+extension NamespaceType: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let text = json.string() else { return nil }
+        guard let type = NamespaceType(rawValue: text) else {
+            json.report("unknown namespace type \(jsonQuote(text))")
+            return nil
+        }
+        self = type
+    }
+}
+
+extension Namespace: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let type = o.required("type", NamespaceType.self)
+        let path = o.optional("path", String.self)
+        guard let type else { return nil }
+        self.init(type: type, path: path)
+    }
+}
+
+extension TimeOffset: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let secs = o.optional("secs", Int64.self)
+        let nanosecs = o.optional("nanosecs", UInt32.self)
+        if (o.contains("secs") && secs == nil) || (o.contains("nanosecs") && nanosecs == nil) { return nil }
+        self.init(secs: secs ?? 0, nanosecs: nanosecs ?? 0)
+    }
+}
+
+extension Device: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let typeReader = o.required("type")
+        let type = typeReader?.string()
+        if let typeReader, let type, !Device.types.contains(type) {
+            typeReader.report("unknown device type \(jsonQuote(type)) (expected c, b, u or p)")
+        }
+        let pathReader = o.required("path")
+        let path = pathReader?.string()
+        if let pathReader, let path, !path.hasPrefix("/") { pathReader.report("must be an absolute path") }
+        // config-linux.md: major and minor are required unless the device is a fifo.
+        let needsNumbers = type != nil && type != "p" && Device.types.contains(type!)
+        let major = needsNumbers ? o.required("major", Int64.self) : o.optional("major", Int64.self)
+        let minor = needsNumbers ? o.required("minor", Int64.self) : o.optional("minor", Int64.self)
+        let fileMode = o.optional("fileMode", UInt32.self)
+        let uid = o.optional("uid", UInt32.self)
+        let gid = o.optional("gid", UInt32.self)
+        guard let type, Device.types.contains(type), let path, path.hasPrefix("/") else { return nil }
+        if needsNumbers && (major == nil || minor == nil) { return nil }
+        self.init(type: type, path: path, major: major, minor: minor, fileMode: fileMode, uid: uid, gid: gid)
+    }
+}
+
+extension Linux.Personality: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let domain = o.required("domain", String.self)
+        let flags = o.array("flags", of: String.self)
+        guard let domain else { return nil }
+        self.init(domain: domain, flags: flags)
+    }
+}
+
+extension Linux.IntelRdt: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            closID: o.optional("closID", String.self),
+            l3CacheSchema: o.optional("l3CacheSchema", String.self),
+            memBwSchema: o.optional("memBwSchema", String.self),
+            schemata: o.array("schemata", of: String.self),
+            enableMonitoring: o.optional("enableMonitoring", Bool.self),
+            enableCMT: o.optional("enableCMT", Bool.self),
+            enableMBM: o.optional("enableMBM", Bool.self))
+    }
+}
+
+extension Linux.NetDevice: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(name: o.optional("name", String.self))
+    }
+}
+
+extension Linux.MemoryPolicy: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let mode = o.required("mode", String.self)
+        let nodes = o.optional("nodes", String.self)
+        let flags = o.array("flags", of: String.self)
+        guard let mode else { return nil }
+        self.init(mode: mode, nodes: nodes, flags: flags)
+    }
+}
+
+// MARK: - Encoding (order of runtime-spec's Go type)
+
+extension Linux: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("uidMappings", nonEmpty: uidMappings)
+        w.field("gidMappings", nonEmpty: gidMappings)
+        w.field("sysctl", nonEmpty: sysctl)
+        w.field("resources", resources)
+        w.field("cgroupsPath", cgroupsPath)
+        w.field("namespaces", nonEmpty: namespaces)
+        w.field("devices", nonEmpty: devices)
+        w.field("netDevices", nonEmpty: netDevices)
+        w.field("seccomp", seccomp)
+        w.field("rootfsPropagation", rootfsPropagation)
+        w.field("maskedPaths", nonEmpty: maskedPaths)
+        w.field("readonlyPaths", nonEmpty: readonlyPaths)
+        w.field("mountLabel", mountLabel)
+        w.field("intelRdt", intelRdt)
+        w.field("memoryPolicy", memoryPolicy)
+        w.field("personality", personality)
+        w.field("timeOffsets", nonEmpty: timeOffsets)
+        w.endObject()
+    }
+}
+
+extension Namespace: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("type", type.rawValue)
+        w.field("path", path)
+        w.endObject()
+    }
+}
+
+extension TimeOffset: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("secs", secs)
+        w.field("nanosecs", nanosecs)
+        w.endObject()
+    }
+}
+
+extension Device: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("path", path)
+        w.field("type", type)
+        w.field("major", major)
+        w.field("minor", minor)
+        w.field("fileMode", fileMode)
+        w.field("uid", uid)
+        w.field("gid", gid)
+        w.endObject()
+    }
+}
+
+extension Linux.Personality: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("domain", domain)
+        w.field("flags", nonEmpty: flags)
+        w.endObject()
+    }
+}
+
+extension Linux.IntelRdt: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("closID", closID)
+        w.field("l3CacheSchema", l3CacheSchema)
+        w.field("memBwSchema", memBwSchema)
+        w.field("schemata", nonEmpty: schemata)
+        w.field("enableMonitoring", enableMonitoring)
+        w.field("enableCMT", enableCMT)
+        w.field("enableMBM", enableMBM)
+        w.endObject()
+    }
+}
+
+extension Linux.NetDevice: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.endObject()
+    }
+}
+
+extension Linux.MemoryPolicy: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("mode", mode)
+        w.field("nodes", nodes)
+        w.field("flags", nonEmpty: flags)
+        w.endObject()
+    }
+}

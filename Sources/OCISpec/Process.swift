@@ -1,0 +1,376 @@
+import JSON
+
+/// `process` of config.md: what to run in the container.
+public struct Process: Sendable, Equatable {
+    public var terminal: Bool
+    public var consoleSize: ConsoleSize?
+    public var user: User
+    public var args: [String]
+    /// Windows only; decoded so that a config round-trips, never used on Linux.
+    public var commandLine: String?
+    public var env: [String]
+    public var cwd: String
+    public var capabilities: Capabilities?
+    public var rlimits: [Rlimit]
+    public var noNewPrivileges: Bool
+    public var apparmorProfile: String?
+    public var oomScoreAdj: Int?
+    public var selinuxLabel: String?
+    public var ioPriority: IOPriority?
+    public var scheduler: Scheduler?
+    public var execCPUAffinity: ExecCPUAffinity?
+
+    public init(
+        terminal: Bool = false, consoleSize: ConsoleSize? = nil, user: User = User(), args: [String] = [],
+        commandLine: String? = nil, env: [String] = [], cwd: String = "/", capabilities: Capabilities? = nil,
+        rlimits: [Rlimit] = [], noNewPrivileges: Bool = false, apparmorProfile: String? = nil,
+        oomScoreAdj: Int? = nil, selinuxLabel: String? = nil, ioPriority: IOPriority? = nil,
+        scheduler: Scheduler? = nil, execCPUAffinity: ExecCPUAffinity? = nil
+    ) {
+        self.terminal = terminal
+        self.consoleSize = consoleSize
+        self.user = user
+        self.args = args
+        self.commandLine = commandLine
+        self.env = env
+        self.cwd = cwd
+        self.capabilities = capabilities
+        self.rlimits = rlimits
+        self.noNewPrivileges = noNewPrivileges
+        self.apparmorProfile = apparmorProfile
+        self.oomScoreAdj = oomScoreAdj
+        self.selinuxLabel = selinuxLabel
+        self.ioPriority = ioPriority
+        self.scheduler = scheduler
+        self.execCPUAffinity = execCPUAffinity
+    }
+
+    public struct ConsoleSize: Sendable, Equatable {
+        public var height: UInt32
+        public var width: UInt32
+
+        public init(height: UInt32, width: UInt32) {
+            self.height = height
+            self.width = width
+        }
+    }
+
+    public struct Capabilities: Sendable, Equatable {
+        public var bounding: [String]
+        public var effective: [String]
+        public var inheritable: [String]
+        public var permitted: [String]
+        public var ambient: [String]
+
+        public init(
+            bounding: [String] = [], effective: [String] = [], inheritable: [String] = [],
+            permitted: [String] = [], ambient: [String] = []
+        ) {
+            self.bounding = bounding
+            self.effective = effective
+            self.inheritable = inheritable
+            self.permitted = permitted
+            self.ambient = ambient
+        }
+    }
+
+    public struct Rlimit: Sendable, Equatable {
+        /// e.g. "RLIMIT_NOFILE"; decoding only checks the prefix, the full name is checked where it is applied.
+        public var type: String
+        public var hard: UInt64
+        public var soft: UInt64
+
+        public init(type: String, hard: UInt64, soft: UInt64) {
+            self.type = type
+            self.hard = hard
+            self.soft = soft
+        }
+    }
+
+    public struct IOPriority: Sendable, Equatable {
+        public static let classes: Set<String> = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]
+        /// One of `classes`.
+        public var `class`: String
+        public var priority: Int
+
+        public init(class: String, priority: Int) {
+            self.class = `class`
+            self.priority = priority
+        }
+    }
+
+    /// sched_setattr(2) parameters.
+    public struct Scheduler: Sendable, Equatable {
+        /// e.g. SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE.
+        public var policy: String
+        public var nice: Int32?
+        public var priority: Int32?
+        public var flags: [String]
+        public var runtime: UInt64?
+        public var deadline: UInt64?
+        public var period: UInt64?
+
+        public init(
+            policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String] = [],
+            runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil
+        ) {
+            self.policy = policy
+            self.nice = nice
+            self.priority = priority
+            self.flags = flags
+            self.runtime = runtime
+            self.deadline = deadline
+            self.period = period
+        }
+    }
+
+    /// CPU affinity of `exec`'d processes before (`initial`) and after (`final`) they join the cgroup.
+    public struct ExecCPUAffinity: Sendable, Equatable {
+        public var initial: String?
+        public var final: String?
+
+        public init(initial: String? = nil, final: String? = nil) {
+            self.initial = initial
+            self.final = final
+        }
+    }
+}
+
+public struct User: Sendable, Equatable {
+    /// Absent uid/gid mean 0, as in runc (Go's zero value); the spec calls them required.
+    public var uid: UInt32
+    public var gid: UInt32
+    public var umask: UInt32?
+    public var additionalGids: [UInt32]
+    /// Windows only.
+    public var username: String?
+
+    public init(uid: UInt32 = 0, gid: UInt32 = 0, umask: UInt32? = nil, additionalGids: [UInt32] = [], username: String? = nil) {
+        self.uid = uid
+        self.gid = gid
+        self.umask = umask
+        self.additionalGids = additionalGids
+        self.username = username
+    }
+}
+
+// MARK: - Decoding
+
+extension Process: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let terminal = o.optional("terminal", Bool.self) ?? false
+        let consoleSize = o.optional("consoleSize", ConsoleSize.self)
+        let user = o.required("user", User.self)
+        let argsReader = o.required("args")
+        let args = argsReader?.array(of: String.self)
+        if let argsReader, case .array(let items) = argsReader.value, items.isEmpty {
+            argsReader.report("must not be empty")
+        }
+        let commandLine = o.optional("commandLine", String.self)
+        let env = o.array("env", of: String.self)
+        let cwd = o.required("cwd", String.self)
+        let capabilities = o.optional("capabilities", Capabilities.self)
+        let rlimits = o.array("rlimits", of: Rlimit.self)
+        let noNewPrivileges = o.optional("noNewPrivileges", Bool.self) ?? false
+        let apparmorProfile = o.optional("apparmorProfile", String.self)
+        let oomScoreAdj = o.optional("oomScoreAdj", Int.self)
+        let selinuxLabel = o.optional("selinuxLabel", String.self)
+        let ioPriority = o.optional("ioPriority", IOPriority.self)
+        let scheduler = o.optional("scheduler", Scheduler.self)
+        let execCPUAffinity = o.optional("execCPUAffinity", ExecCPUAffinity.self)
+        guard let user, let args, !args.isEmpty, let cwd else { return nil }
+        self.init(
+            terminal: terminal, consoleSize: consoleSize, user: user, args: args, commandLine: commandLine,
+            env: env, cwd: cwd, capabilities: capabilities, rlimits: rlimits, noNewPrivileges: noNewPrivileges,
+            apparmorProfile: apparmorProfile, oomScoreAdj: oomScoreAdj, selinuxLabel: selinuxLabel,
+            ioPriority: ioPriority, scheduler: scheduler, execCPUAffinity: execCPUAffinity)
+    }
+}
+
+extension Process.ConsoleSize: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let height = o.required("height", UInt32.self)
+        let width = o.required("width", UInt32.self)
+        guard let height, let width else { return nil }
+        self.init(height: height, width: width)
+    }
+}
+
+extension Process.Capabilities: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            bounding: o.array("bounding", of: String.self),
+            effective: o.array("effective", of: String.self),
+            inheritable: o.array("inheritable", of: String.self),
+            permitted: o.array("permitted", of: String.self),
+            ambient: o.array("ambient", of: String.self))
+    }
+}
+
+extension Process.Rlimit: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let typeReader = o.required("type")
+        let type = typeReader?.string()
+        if let typeReader, let type, !type.hasPrefix("RLIMIT_") {
+            typeReader.report("invalid rlimit type \(jsonQuote(type)) (expected RLIMIT_*)")
+        }
+        let hard = o.required("hard", UInt64.self)
+        let soft = o.required("soft", UInt64.self)
+        guard let type, type.hasPrefix("RLIMIT_"), let hard, let soft else { return nil }
+        self.init(type: type, hard: hard, soft: soft)
+    }
+}
+
+extension Process.IOPriority: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let classReader = o.required("class")
+        let ioClass = classReader?.string()
+        if let classReader, let ioClass, !Self.classes.contains(ioClass) {
+            classReader.report("unknown ioPriority class \(jsonQuote(ioClass))")
+        }
+        let priority = o.required("priority", Int.self)
+        guard let ioClass, Self.classes.contains(ioClass), let priority else { return nil }
+        self.init(class: ioClass, priority: priority)
+    }
+}
+
+extension Process.Scheduler: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let policy = o.required("policy", String.self)
+        let nice = o.optional("nice", Int32.self)
+        let priority = o.optional("priority", Int32.self)
+        let flags = o.array("flags", of: String.self)
+        let runtime = o.optional("runtime", UInt64.self)
+        let deadline = o.optional("deadline", UInt64.self)
+        let period = o.optional("period", UInt64.self)
+        guard let policy else { return nil }
+        self.init(policy: policy, nice: nice, priority: priority, flags: flags, runtime: runtime, deadline: deadline, period: period)
+    }
+}
+
+extension Process.ExecCPUAffinity: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(initial: o.optional("initial", String.self), final: o.optional("final", String.self))
+    }
+}
+
+extension User: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let uid = o.optional("uid", UInt32.self)
+        let gid = o.optional("gid", UInt32.self)
+        let umask = o.optional("umask", UInt32.self)
+        let additionalGids = o.array("additionalGids", of: UInt32.self)
+        let username = o.optional("username", String.self)
+        // A present but invalid uid/gid has been reported; only absence defaults to 0.
+        if (o.contains("uid") && uid == nil) || (o.contains("gid") && gid == nil) { return nil }
+        self.init(uid: uid ?? 0, gid: gid ?? 0, umask: umask, additionalGids: additionalGids, username: username)
+    }
+}
+
+// MARK: - Encoding (field order and omissions follow runtime-spec's Go types)
+
+extension Process: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("terminal", ifTrue: terminal)
+        w.field("consoleSize", consoleSize)
+        w.field("user", user)
+        w.field("args", nonEmpty: args)
+        w.field("commandLine", commandLine)
+        w.field("env", nonEmpty: env)
+        w.field("cwd", cwd)
+        w.field("capabilities", capabilities)
+        w.field("rlimits", nonEmpty: rlimits)
+        w.field("noNewPrivileges", ifTrue: noNewPrivileges)
+        w.field("apparmorProfile", apparmorProfile)
+        w.field("oomScoreAdj", oomScoreAdj)
+        w.field("scheduler", scheduler)
+        w.field("selinuxLabel", selinuxLabel)
+        w.field("ioPriority", ioPriority)
+        w.field("execCPUAffinity", execCPUAffinity)
+        w.endObject()
+    }
+}
+
+extension Process.ConsoleSize: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("height", height)
+        w.field("width", width)
+        w.endObject()
+    }
+}
+
+extension Process.Capabilities: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("bounding", nonEmpty: bounding)
+        w.field("effective", nonEmpty: effective)
+        w.field("inheritable", nonEmpty: inheritable)
+        w.field("permitted", nonEmpty: permitted)
+        w.field("ambient", nonEmpty: ambient)
+        w.endObject()
+    }
+}
+
+extension Process.Rlimit: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("type", type)
+        w.field("hard", hard)
+        w.field("soft", soft)
+        w.endObject()
+    }
+}
+
+extension Process.IOPriority: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("class", self.class)
+        w.field("priority", priority)
+        w.endObject()
+    }
+}
+
+extension Process.Scheduler: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("policy", policy)
+        w.field("nice", nice)
+        w.field("priority", priority)
+        w.field("flags", nonEmpty: flags)
+        w.field("runtime", runtime)
+        w.field("deadline", deadline)
+        w.field("period", period)
+        w.endObject()
+    }
+}
+
+extension Process.ExecCPUAffinity: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("initial", initial)
+        w.field("final", final)
+        w.endObject()
+    }
+}
+
+extension User: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("uid", uid)
+        w.field("gid", gid)
+        w.field("umask", umask)
+        w.field("additionalGids", nonEmpty: additionalGids)
+        w.field("username", username)
+        w.endObject()
+    }
+}

@@ -1,0 +1,493 @@
+import JSON
+
+/// `linux.resources`: cgroup settings (config-linux.md "Control groups").
+public struct Resources: Sendable, Equatable {
+    public var devices: [DeviceCgroupRule]
+    public var memory: Memory?
+    public var cpu: CPU?
+    public var pids: Pids?
+    public var blockIO: BlockIO?
+    public var hugepageLimits: [HugepageLimit]
+    public var network: Network?
+    /// Keyed by RDMA device name.
+    public var rdma: [String: Rdma]
+    /// cgroup v2 files and their contents, written as is.
+    public var unified: [String: String]
+
+    public init(
+        devices: [DeviceCgroupRule] = [], memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil,
+        blockIO: BlockIO? = nil, hugepageLimits: [HugepageLimit] = [], network: Network? = nil,
+        rdma: [String: Rdma] = [:], unified: [String: String] = [:]
+    ) {
+        self.devices = devices
+        self.memory = memory
+        self.cpu = cpu
+        self.pids = pids
+        self.blockIO = blockIO
+        self.hugepageLimits = hugepageLimits
+        self.network = network
+        self.rdma = rdma
+        self.unified = unified
+    }
+
+    public struct Memory: Sendable, Equatable {
+        public var limit: Int64?
+        public var reservation: Int64?
+        public var swap: Int64?
+        /// Deprecated by runtime-spec (ignored by cgroup v2 and kernels since 5.4).
+        public var kernel: Int64?
+        public var kernelTCP: Int64?
+        public var swappiness: UInt64?
+        public var disableOOMKiller: Bool?
+        public var useHierarchy: Bool?
+        public var checkBeforeUpdate: Bool?
+
+        public init(
+            limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil, kernel: Int64? = nil,
+            kernelTCP: Int64? = nil, swappiness: UInt64? = nil, disableOOMKiller: Bool? = nil,
+            useHierarchy: Bool? = nil, checkBeforeUpdate: Bool? = nil
+        ) {
+            self.limit = limit
+            self.reservation = reservation
+            self.swap = swap
+            self.kernel = kernel
+            self.kernelTCP = kernelTCP
+            self.swappiness = swappiness
+            self.disableOOMKiller = disableOOMKiller
+            self.useHierarchy = useHierarchy
+            self.checkBeforeUpdate = checkBeforeUpdate
+        }
+    }
+
+    public struct CPU: Sendable, Equatable {
+        public var shares: UInt64?
+        public var quota: Int64?
+        public var burst: UInt64?
+        public var period: UInt64?
+        public var realtimeRuntime: Int64?
+        public var realtimePeriod: UInt64?
+        public var cpus: String?
+        public var mems: String?
+        public var idle: Int64?
+
+        public init(
+            shares: UInt64? = nil, quota: Int64? = nil, burst: UInt64? = nil, period: UInt64? = nil,
+            realtimeRuntime: Int64? = nil, realtimePeriod: UInt64? = nil, cpus: String? = nil,
+            mems: String? = nil, idle: Int64? = nil
+        ) {
+            self.shares = shares
+            self.quota = quota
+            self.burst = burst
+            self.period = period
+            self.realtimeRuntime = realtimeRuntime
+            self.realtimePeriod = realtimePeriod
+            self.cpus = cpus
+            self.mems = mems
+            self.idle = idle
+        }
+    }
+
+    public struct Pids: Sendable, Equatable {
+        /// -1 or 0 mean no limit (runc's reading of the spec).
+        public var limit: Int64
+
+        public init(limit: Int64) {
+            self.limit = limit
+        }
+    }
+
+    public struct BlockIO: Sendable, Equatable {
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+        public var weightDevice: [WeightDevice]
+        public var throttleReadBpsDevice: [ThrottleDevice]
+        public var throttleWriteBpsDevice: [ThrottleDevice]
+        public var throttleReadIOPSDevice: [ThrottleDevice]
+        public var throttleWriteIOPSDevice: [ThrottleDevice]
+
+        public init(
+            weight: UInt16? = nil, leafWeight: UInt16? = nil, weightDevice: [WeightDevice] = [],
+            throttleReadBpsDevice: [ThrottleDevice] = [], throttleWriteBpsDevice: [ThrottleDevice] = [],
+            throttleReadIOPSDevice: [ThrottleDevice] = [], throttleWriteIOPSDevice: [ThrottleDevice] = []
+        ) {
+            self.weight = weight
+            self.leafWeight = leafWeight
+            self.weightDevice = weightDevice
+            self.throttleReadBpsDevice = throttleReadBpsDevice
+            self.throttleWriteBpsDevice = throttleWriteBpsDevice
+            self.throttleReadIOPSDevice = throttleReadIOPSDevice
+            self.throttleWriteIOPSDevice = throttleWriteIOPSDevice
+        }
+    }
+
+    public struct WeightDevice: Sendable, Equatable {
+        public var major: Int64
+        public var minor: Int64
+        public var weight: UInt16?
+        public var leafWeight: UInt16?
+
+        public init(major: Int64, minor: Int64, weight: UInt16? = nil, leafWeight: UInt16? = nil) {
+            self.major = major
+            self.minor = minor
+            self.weight = weight
+            self.leafWeight = leafWeight
+        }
+    }
+
+    public struct ThrottleDevice: Sendable, Equatable {
+        public var major: Int64
+        public var minor: Int64
+        public var rate: UInt64
+
+        public init(major: Int64, minor: Int64, rate: UInt64) {
+            self.major = major
+            self.minor = minor
+            self.rate = rate
+        }
+    }
+
+    public struct HugepageLimit: Sendable, Equatable {
+        /// e.g. "2MB", "1GB".
+        public var pageSize: String
+        public var limit: UInt64
+
+        public init(pageSize: String, limit: UInt64) {
+            self.pageSize = pageSize
+            self.limit = limit
+        }
+    }
+
+    public struct Network: Sendable, Equatable {
+        public var classID: UInt32?
+        public var priorities: [InterfacePriority]
+
+        public init(classID: UInt32? = nil, priorities: [InterfacePriority] = []) {
+            self.classID = classID
+            self.priorities = priorities
+        }
+    }
+
+    public struct InterfacePriority: Sendable, Equatable {
+        public var name: String
+        public var priority: UInt32
+
+        public init(name: String, priority: UInt32) {
+            self.name = name
+            self.priority = priority
+        }
+    }
+
+    public struct Rdma: Sendable, Equatable {
+        public var hcaHandles: UInt32?
+        public var hcaObjects: UInt32?
+
+        public init(hcaHandles: UInt32? = nil, hcaObjects: UInt32? = nil) {
+            self.hcaHandles = hcaHandles
+            self.hcaObjects = hcaObjects
+        }
+    }
+}
+
+/// One rule of the device cgroup allow/deny list (`linux.resources.devices`).
+public struct DeviceCgroupRule: Sendable, Equatable {
+    public var allow: Bool
+    /// "a" (all), "c" or "b"; absent means all.
+    public var type: String?
+    public var major: Int64?
+    public var minor: Int64?
+    /// Any of "r", "w", "m".
+    public var access: String?
+
+    public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+        self.allow = allow
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.access = access
+    }
+}
+
+// MARK: - Decoding
+
+extension Resources: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            devices: o.array("devices", of: DeviceCgroupRule.self),
+            memory: o.optional("memory", Memory.self),
+            cpu: o.optional("cpu", CPU.self),
+            pids: o.optional("pids", Pids.self),
+            blockIO: o.optional("blockIO", BlockIO.self),
+            hugepageLimits: o.array("hugepageLimits", of: HugepageLimit.self),
+            network: o.optional("network", Network.self),
+            rdma: o.map("rdma", of: Rdma.self),
+            unified: o.map("unified", of: String.self))
+    }
+}
+
+extension DeviceCgroupRule: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let allow = o.required("allow", Bool.self)
+        let type = o.optional("type", String.self)
+        let major = o.optional("major", Int64.self)
+        let minor = o.optional("minor", Int64.self)
+        let access = o.optional("access", String.self)
+        guard let allow else { return nil }
+        self.init(allow: allow, type: type, major: major, minor: minor, access: access)
+    }
+}
+
+extension Resources.Memory: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            limit: o.optional("limit", Int64.self),
+            reservation: o.optional("reservation", Int64.self),
+            swap: o.optional("swap", Int64.self),
+            kernel: o.optional("kernel", Int64.self),
+            kernelTCP: o.optional("kernelTCP", Int64.self),
+            swappiness: o.optional("swappiness", UInt64.self),
+            disableOOMKiller: o.optional("disableOOMKiller", Bool.self),
+            useHierarchy: o.optional("useHierarchy", Bool.self),
+            checkBeforeUpdate: o.optional("checkBeforeUpdate", Bool.self))
+    }
+}
+
+extension Resources.CPU: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            shares: o.optional("shares", UInt64.self),
+            quota: o.optional("quota", Int64.self),
+            burst: o.optional("burst", UInt64.self),
+            period: o.optional("period", UInt64.self),
+            realtimeRuntime: o.optional("realtimeRuntime", Int64.self),
+            realtimePeriod: o.optional("realtimePeriod", UInt64.self),
+            cpus: o.optional("cpus", String.self),
+            mems: o.optional("mems", String.self),
+            idle: o.optional("idle", Int64.self))
+    }
+}
+
+extension Resources.Pids: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        guard let limit = o.required("limit", Int64.self) else { return nil }
+        self.init(limit: limit)
+    }
+}
+
+extension Resources.BlockIO: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            weight: o.optional("weight", UInt16.self),
+            leafWeight: o.optional("leafWeight", UInt16.self),
+            weightDevice: o.array("weightDevice", of: Resources.WeightDevice.self),
+            throttleReadBpsDevice: o.array("throttleReadBpsDevice", of: Resources.ThrottleDevice.self),
+            throttleWriteBpsDevice: o.array("throttleWriteBpsDevice", of: Resources.ThrottleDevice.self),
+            throttleReadIOPSDevice: o.array("throttleReadIOPSDevice", of: Resources.ThrottleDevice.self),
+            throttleWriteIOPSDevice: o.array("throttleWriteIOPSDevice", of: Resources.ThrottleDevice.self))
+    }
+}
+
+extension Resources.WeightDevice: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let major = o.required("major", Int64.self)
+        let minor = o.required("minor", Int64.self)
+        let weight = o.optional("weight", UInt16.self)
+        let leafWeight = o.optional("leafWeight", UInt16.self)
+        guard let major, let minor else { return nil }
+        self.init(major: major, minor: minor, weight: weight, leafWeight: leafWeight)
+    }
+}
+
+extension Resources.ThrottleDevice: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let major = o.required("major", Int64.self)
+        let minor = o.required("minor", Int64.self)
+        let rate = o.required("rate", UInt64.self)
+        guard let major, let minor, let rate else { return nil }
+        self.init(major: major, minor: minor, rate: rate)
+    }
+}
+
+extension Resources.HugepageLimit: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let pageSize = o.required("pageSize", String.self)
+        let limit = o.required("limit", UInt64.self)
+        guard let pageSize, let limit else { return nil }
+        self.init(pageSize: pageSize, limit: limit)
+    }
+}
+
+extension Resources.Network: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            classID: o.optional("classID", UInt32.self),
+            priorities: o.array("priorities", of: Resources.InterfacePriority.self))
+    }
+}
+
+extension Resources.InterfacePriority: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let name = o.required("name", String.self)
+        let priority = o.required("priority", UInt32.self)
+        guard let name, let priority else { return nil }
+        self.init(name: name, priority: priority)
+    }
+}
+
+extension Resources.Rdma: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(hcaHandles: o.optional("hcaHandles", UInt32.self), hcaObjects: o.optional("hcaObjects", UInt32.self))
+    }
+}
+
+// MARK: - Encoding
+
+extension Resources: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("devices", nonEmpty: devices)
+        w.field("memory", memory)
+        w.field("cpu", cpu)
+        w.field("pids", pids)
+        w.field("blockIO", blockIO)
+        w.field("hugepageLimits", nonEmpty: hugepageLimits)
+        w.field("network", network)
+        w.field("rdma", nonEmpty: rdma)
+        w.field("unified", nonEmpty: unified)
+        w.endObject()
+    }
+}
+
+extension DeviceCgroupRule: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("allow", allow)
+        w.field("type", type)
+        w.field("major", major)
+        w.field("minor", minor)
+        w.field("access", access)
+        w.endObject()
+    }
+}
+
+extension Resources.Memory: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("limit", limit)
+        w.field("reservation", reservation)
+        w.field("swap", swap)
+        w.field("kernel", kernel)
+        w.field("kernelTCP", kernelTCP)
+        w.field("swappiness", swappiness)
+        w.field("disableOOMKiller", disableOOMKiller)
+        w.field("useHierarchy", useHierarchy)
+        w.field("checkBeforeUpdate", checkBeforeUpdate)
+        w.endObject()
+    }
+}
+
+extension Resources.CPU: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("shares", shares)
+        w.field("quota", quota)
+        w.field("burst", burst)
+        w.field("period", period)
+        w.field("realtimeRuntime", realtimeRuntime)
+        w.field("realtimePeriod", realtimePeriod)
+        w.field("cpus", cpus)
+        w.field("mems", mems)
+        w.field("idle", idle)
+        w.endObject()
+    }
+}
+
+extension Resources.Pids: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("limit", limit)
+        w.endObject()
+    }
+}
+
+extension Resources.BlockIO: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("weight", weight)
+        w.field("leafWeight", leafWeight)
+        w.field("weightDevice", nonEmpty: weightDevice)
+        w.field("throttleReadBpsDevice", nonEmpty: throttleReadBpsDevice)
+        w.field("throttleWriteBpsDevice", nonEmpty: throttleWriteBpsDevice)
+        w.field("throttleReadIOPSDevice", nonEmpty: throttleReadIOPSDevice)
+        w.field("throttleWriteIOPSDevice", nonEmpty: throttleWriteIOPSDevice)
+        w.endObject()
+    }
+}
+
+extension Resources.WeightDevice: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("major", major)
+        w.field("minor", minor)
+        w.field("weight", weight)
+        w.field("leafWeight", leafWeight)
+        w.endObject()
+    }
+}
+
+extension Resources.ThrottleDevice: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("major", major)
+        w.field("minor", minor)
+        w.field("rate", rate)
+        w.endObject()
+    }
+}
+
+extension Resources.HugepageLimit: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("pageSize", pageSize)
+        w.field("limit", limit)
+        w.endObject()
+    }
+}
+
+extension Resources.Network: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("classID", classID)
+        w.field("priorities", nonEmpty: priorities)
+        w.endObject()
+    }
+}
+
+extension Resources.InterfacePriority: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("name", name)
+        w.field("priority", priority)
+        w.endObject()
+    }
+}
+
+extension Resources.Rdma: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("hcaHandles", hcaHandles)
+        w.field("hcaObjects", hcaObjects)
+        w.endObject()
+    }
+}

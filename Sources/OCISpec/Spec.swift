@@ -1,0 +1,336 @@
+import JSON
+
+/// config.json of an OCI bundle (runtime-spec config.md and config-linux.md, up to v1.3).
+/// Property names are the JSON keys; absent arrays and maps decode as empty.
+public struct Spec: Sendable, Equatable {
+    public var ociVersion: String
+    public var process: Process?
+    public var root: Root?
+    public var hostname: String?
+    public var domainname: String?
+    public var mounts: [Mount]
+    public var hooks: Hooks?
+    public var annotations: [String: String]
+    public var linux: Linux?
+
+    public init(
+        ociVersion: String = Spec.defaultOCIVersion, process: Process? = nil, root: Root? = nil,
+        hostname: String? = nil, domainname: String? = nil, mounts: [Mount] = [], hooks: Hooks? = nil,
+        annotations: [String: String] = [:], linux: Linux? = nil
+    ) {
+        self.ociVersion = ociVersion
+        self.process = process
+        self.root = root
+        self.hostname = hostname
+        self.domainname = domainname
+        self.mounts = mounts
+        self.hooks = hooks
+        self.annotations = annotations
+        self.linux = linux
+    }
+
+    /// The version crabcan writes in `spec` and `state` output.
+    public static let defaultOCIVersion = "1.2.0"
+
+    /// Any 1.x.y, with an optional pre-release or build suffix ("1.0.2-dev", "1.1.0+dev"):
+    /// runtime-spec keeps compatibility within a major version.
+    public static func isSupported(ociVersion: String) -> Bool {
+        var rest = Substring(ociVersion)
+        guard rest.hasPrefix("1.") else { return false }
+        rest = rest.dropFirst(2)
+        let minor = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        guard !minor.isEmpty else { return false }
+        rest = rest.dropFirst(minor.count)
+        guard rest.first == "." else { return false }
+        rest = rest.dropFirst()
+        let patch = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        guard !patch.isEmpty else { return false }
+        rest = rest.dropFirst(patch.count)
+        return rest.isEmpty || rest.first == "-" || rest.first == "+"
+    }
+}
+
+/// Every problem found in a config; `description` is the first one, on one line.
+public struct SpecProblems: Error, Sendable, CustomStringConvertible {
+    public var problems: [JSONError]
+
+    public init(problems: [JSONError]) {
+        self.problems = problems
+    }
+
+    public var description: String { problems.first?.description ?? "invalid config" }
+}
+
+extension Spec {
+    /// Decodes config.json, collecting every problem (syntax, types, missing fields, cheap semantic checks).
+    public static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> Spec {
+        let document: JSONDocument
+        do {
+            document = try JSONDocument.parse(bytes)
+        } catch {
+            throw SpecProblems(problems: [error])
+        }
+        let context = JSONDecodingContext(document: document)
+        let spec = Spec(json: context.root)
+        guard let spec, context.problems.isEmpty else {
+            throw SpecProblems(problems: context.problems.isEmpty ? [JSONError(message: "invalid config")] : context.problems)
+        }
+        return spec
+    }
+
+    /// JSON text; absent optionals and empty arrays and maps are left out, map keys are sorted.
+    public func encode(pretty: Bool) -> [UInt8] {
+        let writer = JSONWriter(pretty: pretty)
+        encode(to: writer)
+        return writer.bytes
+    }
+}
+
+public struct Root: Sendable, Equatable {
+    public var path: String
+    public var readonly: Bool
+
+    public init(path: String, readonly: Bool = false) {
+        self.path = path
+        self.readonly = readonly
+    }
+}
+
+public struct Mount: Sendable, Equatable {
+    /// Absolute in practice; runtime-spec still allows relative (to "/") for old configs, so we accept it.
+    public var destination: String
+    public var type: String?
+    public var source: String?
+    public var options: [String]
+    public var uidMappings: [IDMapping]
+    public var gidMappings: [IDMapping]
+
+    public init(
+        destination: String, type: String? = nil, source: String? = nil, options: [String] = [],
+        uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = []
+    ) {
+        self.destination = destination
+        self.type = type
+        self.source = source
+        self.options = options
+        self.uidMappings = uidMappings
+        self.gidMappings = gidMappings
+    }
+}
+
+public struct Hooks: Sendable, Equatable {
+    /// Deprecated by runtime-spec in favour of createRuntime/createContainer/startContainer, still honoured.
+    public var prestart: [Hook]
+    public var createRuntime: [Hook]
+    public var createContainer: [Hook]
+    public var startContainer: [Hook]
+    public var poststart: [Hook]
+    public var poststop: [Hook]
+
+    public init(
+        prestart: [Hook] = [], createRuntime: [Hook] = [], createContainer: [Hook] = [],
+        startContainer: [Hook] = [], poststart: [Hook] = [], poststop: [Hook] = []
+    ) {
+        self.prestart = prestart
+        self.createRuntime = createRuntime
+        self.createContainer = createContainer
+        self.startContainer = startContainer
+        self.poststart = poststart
+        self.poststop = poststop
+    }
+}
+
+public struct Hook: Sendable, Equatable {
+    public var path: String
+    public var args: [String]
+    public var env: [String]
+    /// Seconds; must be greater than zero when set (config.md, POSIX-platform hooks).
+    public var timeout: Int?
+
+    public init(path: String, args: [String] = [], env: [String] = [], timeout: Int? = nil) {
+        self.path = path
+        self.args = args
+        self.env = env
+        self.timeout = timeout
+    }
+}
+
+public struct IDMapping: Sendable, Equatable {
+    public var containerID: UInt32
+    public var hostID: UInt32
+    public var size: UInt32
+
+    public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+        self.containerID = containerID
+        self.hostID = hostID
+        self.size = size
+    }
+}
+
+// MARK: - Decoding
+
+extension Spec: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let versionReader = o.required("ociVersion")
+        let ociVersion = versionReader?.string()
+        if let versionReader, let ociVersion, !Spec.isSupported(ociVersion: ociVersion) {
+            versionReader.report("unsupported ociVersion \(jsonQuote(ociVersion)) (crabcan supports 1.x)")
+        }
+        let process = o.optional("process", Process.self)
+        let root = o.optional("root", Root.self)
+        let hostname = o.optional("hostname", String.self)
+        let domainname = o.optional("domainname", String.self)
+        let mounts = o.array("mounts", of: Mount.self)
+        let hooks = o.optional("hooks", Hooks.self)
+        let annotations = o.map("annotations", of: String.self)
+        let linux = o.optional("linux", Linux.self)
+        guard let ociVersion else { return nil }
+        self.init(
+            ociVersion: ociVersion, process: process, root: root, hostname: hostname, domainname: domainname,
+            mounts: mounts, hooks: hooks, annotations: annotations, linux: linux)
+    }
+}
+
+extension Root: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let pathReader = o.required("path")
+        let path = pathReader?.string()
+        if let pathReader, path == "" { pathReader.report("must not be empty") }
+        let readonly = o.optional("readonly", Bool.self) ?? false
+        guard let path, !path.isEmpty else { return nil }
+        self.init(path: path, readonly: readonly)
+    }
+}
+
+extension Mount: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let destinationReader = o.required("destination")
+        let destination = destinationReader?.string()
+        if let destinationReader, destination == "" { destinationReader.report("must not be empty") }
+        let type = o.optional("type", String.self)
+        let source = o.optional("source", String.self)
+        let options = o.array("options", of: String.self)
+        let uidMappings = o.array("uidMappings", of: IDMapping.self)
+        let gidMappings = o.array("gidMappings", of: IDMapping.self)
+        guard let destination, !destination.isEmpty else { return nil }
+        self.init(
+            destination: destination, type: type, source: source, options: options,
+            uidMappings: uidMappings, gidMappings: gidMappings)
+    }
+}
+
+extension Hooks: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        self.init(
+            prestart: o.array("prestart", of: Hook.self),
+            createRuntime: o.array("createRuntime", of: Hook.self),
+            createContainer: o.array("createContainer", of: Hook.self),
+            startContainer: o.array("startContainer", of: Hook.self),
+            poststart: o.array("poststart", of: Hook.self),
+            poststop: o.array("poststop", of: Hook.self))
+    }
+}
+
+extension Hook: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let path = o.required("path", String.self)
+        let args = o.array("args", of: String.self)
+        let env = o.array("env", of: String.self)
+        let timeoutReader = o.optional("timeout")
+        let timeout = timeoutReader?.int()
+        if let timeoutReader, let timeout, timeout <= 0 { timeoutReader.report("must be greater than zero") }
+        guard let path else { return nil }
+        if let timeout, timeout <= 0 { return nil }
+        self.init(path: path, args: args, env: env, timeout: timeout)
+    }
+}
+
+extension IDMapping: JSONDecodable {
+    public init?(json: JSONReader) {
+        guard let o = json.object() else { return nil }
+        let containerID = o.required("containerID", UInt32.self)
+        let hostID = o.required("hostID", UInt32.self)
+        let size = o.required("size", UInt32.self)
+        guard let containerID, let hostID, let size else { return nil }
+        self.init(containerID: containerID, hostID: hostID, size: size)
+    }
+}
+
+// MARK: - Encoding
+
+extension Spec: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("ociVersion", ociVersion)
+        w.field("process", process)
+        w.field("root", root)
+        w.field("hostname", hostname)
+        w.field("domainname", domainname)
+        w.field("mounts", nonEmpty: mounts)
+        w.field("hooks", hooks)
+        w.field("annotations", nonEmpty: annotations)
+        w.field("linux", linux)
+        w.endObject()
+    }
+}
+
+extension Root: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("path", path)
+        w.field("readonly", ifTrue: readonly)
+        w.endObject()
+    }
+}
+
+extension Mount: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("destination", destination)
+        w.field("type", type)
+        w.field("source", source)
+        w.field("options", nonEmpty: options)
+        w.field("uidMappings", nonEmpty: uidMappings)
+        w.field("gidMappings", nonEmpty: gidMappings)
+        w.endObject()
+    }
+}
+
+extension Hooks: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("prestart", nonEmpty: prestart)
+        w.field("createRuntime", nonEmpty: createRuntime)
+        w.field("createContainer", nonEmpty: createContainer)
+        w.field("startContainer", nonEmpty: startContainer)
+        w.field("poststart", nonEmpty: poststart)
+        w.field("poststop", nonEmpty: poststop)
+        w.endObject()
+    }
+}
+
+extension Hook: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("path", path)
+        w.field("args", nonEmpty: args)
+        w.field("env", nonEmpty: env)
+        w.field("timeout", timeout)
+        w.endObject()
+    }
+}
+
+extension IDMapping: JSONEncodable {
+    public func encode(to w: JSONWriter) {
+        w.beginObject()
+        w.field("containerID", containerID)
+        w.field("hostID", hostID)
+        w.field("size", size)
+        w.endObject()
+    }
+}

@@ -1,0 +1,63 @@
+import Glibc
+import JSON
+import Sys
+
+/// Where errors and debug lines go: always stderr, and the `--log` file when given, as text or as one
+/// JSON object a line (`{"level":"error","msg":"...","time":"..."}`), which containerd's shim reads.
+public final class Log: @unchecked Sendable {  // immutable after init
+    public enum Format: String, Sendable { case text, json }
+    public enum Level: String, Sendable { case debug, info, warning, error }
+
+    let file: FileDescriptor?
+    let format: Format
+    let debugEnabled: Bool
+
+    public init(path: String?, format: Format, debug: Bool) throws {
+        file = try path.map { try Files.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) }
+        self.format = format
+        debugEnabled = debug
+    }
+
+    public static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
+
+    public func error(_ message: String) {
+        writeStderr("crabcan: \(message)\n")
+        toFile(.error, message)
+    }
+
+    public func warning(_ message: String) {
+        writeStderr("crabcan: warning: \(message)\n")
+        toFile(.warning, message)
+    }
+
+    public func debug(_ message: @autoclosure () -> String) {
+        guard debugEnabled else { return }
+        let text = message()
+        if file == nil { writeStderr("crabcan: debug: \(text)\n") }
+        toFile(.debug, text)
+    }
+
+    private func toFile(_ level: Level, _ message: String) {
+        guard let file else { return }
+        let line: String
+        switch format {
+        case .json:
+            line = "{\"level\":\"\(level.rawValue)\",\"msg\":\(jsonQuote(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n"
+        case .text:
+            line = "time=\"\(Clock.rfc3339Now())\" level=\(level.rawValue) msg=\(jsonQuote(message))\n"
+        }
+        try? file.write(line)
+    }
+
+    private func writeStderr(_ text: String) {
+        try? FileDescriptor(2).writeAndKeepOpen(text)
+    }
+}
+
+extension FileDescriptor {
+    /// Writes to a descriptor we do not own (stdio) without closing it afterwards.
+    func writeAndKeepOpen(_ text: String) throws {
+        defer { _ = release() }
+        try write(text)
+    }
+}

@@ -1,0 +1,88 @@
+import Glibc
+import JSON
+import Launcher
+import OCISpec
+import StateStore
+import Sys
+
+public struct CreateOptions: Sendable {
+    public var bundle = "."
+    public var pidFile: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFDs: Int32 = 0
+    public var consoleSocket: String?
+    public init() {}
+}
+
+extension Runtime {
+    /// Loads and checks <bundle>/config.json. Errors name the JSON path and the line:column in the file.
+    public static func loadSpec(bundle: String) throws -> Spec {
+        let path = bundle + "/config.json"
+        let bytes: [UInt8]
+        do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)") }
+        do {
+            return try Spec.decode(bytes)
+        } catch {
+            let first = error.problems.first
+            let position = first?.position.map { ":\($0.line):\($0.column)" } ?? ""
+            throw RuntimeError("\(path)\(position): \(first?.description ?? "invalid config")")
+        }
+    }
+
+    /// `create`: the container exists, its init blocked before the user process, state on disk.
+    /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
+    @discardableResult
+    public func create(_ id: String, _ options: CreateOptions) throws -> LaunchedInit {
+        if options.consoleSocket != nil { throw RuntimeError("--console-socket is not supported yet") }
+        let directory = try self.directory(id)
+        let bundle = try Files.realPath(options.bundle)
+        let spec = try Runtime.loadSpec(bundle: bundle)
+        if spec.process?.terminal == true {
+            throw RuntimeError("\(bundle)/config.json: .process.terminal: terminals are not supported yet")
+        }
+        let plan: ContainerPlan
+        do {
+            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs)
+        } catch {
+            throw RuntimeError("\(bundle)/config.json: \(error)")
+        }
+        let lock = try directory.create()
+        do {
+            try Files.mkfifo(directory.execFifoPath, mode: 0o600)
+            let initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath)
+            do {
+                guard let startTime = Processes.startTime(of: initProcess.pid) else {
+                    throw RuntimeError("container init \(initProcess.pid) vanished during create")
+                }
+                let record = ContainerRecord(
+                    ociVersion: spec.ociVersion, id: id, pid: initProcess.pid, startTime: startTime, bundle: bundle,
+                    rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
+                    annotations: spec.annotations)
+                try directory.write(record)
+                if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
+                try initProcess.commit()
+            } catch {
+                initProcess.abort()
+                throw error
+            }
+            _ = lock
+            return initProcess
+        } catch {
+            try? directory.remove()
+            throw RuntimeError("create \(id): \(error)")
+        }
+    }
+
+    /// Atomically, as runc does, so a reader never sees an empty pid file.
+    static func writePidFile(_ path: String, _ pid: pid_t) throws {
+        let absolute = path.hasPrefix("/") ? path : (try Files.currentDirectory()) + "/" + path
+        try Files.writeFileAtomically(absolute, Array(String(pid).utf8), mode: 0o644)
+    }
+
+    /// runc leaves `owner` empty for root.
+    static func ownerName() -> String {
+        let uid = Processes.effectiveUID
+        return uid == 0 ? "" : String(uid)
+    }
+}

@@ -1,0 +1,44 @@
+import Glibc
+import StateStore
+import Sys
+
+extension Runtime {
+    /// `delete`: refuses a running container unless `force`; a created one is killed first, as runc does.
+    /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone.
+    public func delete(_ id: String, force: Bool) throws {
+        let directory = try self.directory(id)
+        let lock: FileDescriptor
+        do {
+            lock = try directory.lock()
+        } catch is ContainerDirectory.NotFound {
+            if force { return }
+            throw RuntimeError("container \(id) does not exist")
+        }
+        defer { lock.close() }
+        let snap = try snapshot(directory)
+        switch snap.status {
+        case .stopped, .creating:
+            // `creating` with the lock free means the create that owned it died: only debris is left.
+            break
+        case .created:
+            try killAndWait(snap.record!)
+        case .running, .paused:
+            guard force else {
+                throw RuntimeError("cannot delete container \(id) that is not stopped: \(snap.status.rawValue)")
+            }
+            try killAndWait(snap.record!)
+        }
+        try directory.remove()
+    }
+
+    /// SIGKILL, then wait until the process has exited (a zombie counts: its parent reaps it).
+    func killAndWait(_ record: ContainerRecord) throws {
+        guard let initFD = try? Processes.pidfd(record.pid),
+              Processes.startTime(of: record.pid) == record.startTime else { return }
+        for pid in Runtime.processesSharingPidNamespace(with: record.pid) { _ = try? Processes.kill(pid, SIGKILL) }
+        try Processes.signal(pidfd: initFD, SIGKILL)
+        if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
+            throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Glibc
+import JSON
+import Launcher
+import OCISpec
+import StateStore
+import Sys
+
+/// The container facade: one function per subcommand; the CLI only parses flags and prints.
+public struct Runtime {
+    /// State root (`--root`, default /run/crabcan).
+    public let root: String
+    public let log: Log
+
+    public init(root: String, log: Log) {
+        self.root = root
+        self.log = log
+    }
+
+    public static let defaultRoot = "/run/crabcan"
+    /// The runtime-spec version crabcan implements (the `features` and default `spec` version).
+    public static let specVersion = "1.2.0"
+
+    func directory(_ id: String) throws -> ContainerDirectory { try ContainerDirectory(root: root, id: id) }
+
+    /// A container as found on disk, with its status derived from the live system.
+    public struct Snapshot: Sendable {
+        public var record: ContainerRecord?
+        public var status: ContainerStatus
+        public var id: String
+    }
+
+    func snapshot(_ directory: ContainerDirectory) throws -> Snapshot {
+        let record = try directory.read()
+        var live: (state: Character, startTime: UInt64)?
+        if let record, let text = try? Files.readText("/proc/\(record.pid)/stat") {
+            live = Processes.parseStat(text)
+        }
+        let status = ContainerStatus.derive(recordedStartTime: record?.startTime, liveProcess: live,
+                                            execFifoExists: directory.execFifoExists)
+        return Snapshot(record: record, status: status, id: directory.id)
+    }
+
+    /// The OCI state document (runtime.md "State"), with runc's extras; pid 0 once stopped, as runc prints.
+    public func state(_ id: String) throws -> [UInt8] {
+        let snap = try snapshot(try directory(id))
+        guard let record = snap.record else {
+            return State(ociVersion: Runtime.specVersion, id: id, status: snap.status.rawValue, pid: nil, bundle: "",
+                         annotations: [:]).encode(pretty: true)
+        }
+        return stateDocument(record, snap.status).encode(pretty: true)
+    }
+
+    func stateDocument(_ record: ContainerRecord, _ status: ContainerStatus) -> State {
+        var state = State(ociVersion: record.ociVersion, id: record.id, status: status.rawValue,
+                          pid: status == .stopped ? 0 : record.pid, bundle: record.bundle, annotations: record.annotations)
+        state.rootfs = record.rootfs
+        state.created = record.created
+        state.owner = record.owner
+        return state
+    }
+}

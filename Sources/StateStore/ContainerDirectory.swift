@@ -1,0 +1,97 @@
+import Glibc
+import Sys
+
+/// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (DESIGN.md §3).
+public struct ContainerDirectory: Sendable {
+    public let root: String
+    public let id: String
+
+    public var path: String { root + "/" + id }
+    public var statePath: String { path + "/state.json" }
+    public var execFifoPath: String { path + "/exec.fifo" }
+
+    public struct InvalidID: Error, CustomStringConvertible {
+        public var id: String
+        public var reason: String
+        public var description: String { "invalid container id \"\(id)\": \(reason)" }
+    }
+
+    public struct Exists: Error, CustomStringConvertible {
+        public var id: String
+        public var description: String { "container with id \"\(id)\" already exists" }
+    }
+
+    public struct NotFound: Error, CustomStringConvertible {
+        public var id: String
+        public var description: String { "container \"\(id)\" does not exist" }
+    }
+
+    public init(root: String, id: String) throws(InvalidID) {
+        try ContainerDirectory.validate(id)
+        self.root = root
+        self.id = id
+    }
+
+    /// runc's rule: letters, digits and `_ + - .`, not `.` or `..`; never a `/`, so an id can't leave <root>.
+    public static func validate(_ id: String) throws(InvalidID) {
+        if id.isEmpty { throw InvalidID(id: id, reason: "must not be empty") }
+        if id == "." || id == ".." { throw InvalidID(id: id, reason: "must not be . or ..") }
+        if id.utf8.count > 1024 { throw InvalidID(id: String(id.prefix(40)) + "...", reason: "longer than 1024 bytes") }
+        for byte in id.utf8 {
+            let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x5F || byte == 0x2B || byte == 0x2D || byte == 0x2E
+            if !allowed { throw InvalidID(id: id, reason: "only letters, digits and _+-. are allowed") }
+        }
+    }
+
+    public var exists: Bool { Files.isDirectory(path) }
+
+    /// Makes <root>/<id>/ exclusively: mkdir is atomic, so of two racing creates of one id exactly one wins.
+    public func create() throws -> FileDescriptor {
+        try Files.makeDirectories(root, mode: 0o700)
+        do {
+            try Files.mkdir(path, mode: 0o711)
+        } catch where error.errno == EEXIST {
+            throw Exists(id: id)
+        }
+        return try lock()
+    }
+
+    /// An exclusive flock on the directory, held until the returned fd goes.
+    public func lock() throws -> FileDescriptor {
+        let fd: FileDescriptor
+        do {
+            fd = try Files.open(path, O_RDONLY | O_DIRECTORY)
+        } catch where error.errno == ENOENT {
+            throw NotFound(id: id)
+        }
+        try Files.lock(fd)
+        return fd
+    }
+
+    public func write(_ record: ContainerRecord) throws {
+        try Files.writeFileAtomically(statePath, record.encoded(), mode: 0o600)
+    }
+
+    /// nil while state.json is not written yet (the container is `creating`).
+    public func read() throws -> ContainerRecord? {
+        guard exists else { throw NotFound(id: id) }
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.readFile(statePath)
+        } catch where error.errno == ENOENT {
+            return nil
+        }
+        return try ContainerRecord.decode(bytes)
+    }
+
+    public var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }
+
+    public func remove() throws { try Files.removeFlatDirectory(path) }
+
+    /// Ids of every container directory under `root`, sorted.
+    public static func list(root: String) throws -> [String] {
+        guard Files.isDirectory(root) else { return [] }
+        return try Files.listDirectory(root).filter { Files.isDirectory(root + "/" + $0) }.sorted()
+    }
+}

@@ -1,0 +1,70 @@
+import JSON
+import OCISpec
+
+/// What crabcan keeps in <root>/<id>/state.json. The status is not among it: it is derived each time.
+public struct ContainerRecord: Sendable, Equatable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    /// Clock ticks since boot (/proc/<pid>/stat field 22): pid + start time name the init for good.
+    public var startTime: UInt64
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]
+
+    public init(ociVersion: String, id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String,
+                created: String, owner: String, annotations: [String: String]) {
+        self.ociVersion = ociVersion
+        self.id = id
+        self.pid = pid
+        self.startTime = startTime
+        self.bundle = bundle
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.annotations = annotations
+    }
+
+    public func encoded() -> [UInt8] {
+        let writer = JSONWriter(pretty: false)
+        writer.beginObject()
+        writer.field("ociVersion", ociVersion)
+        writer.field("id", id)
+        writer.field("pid", Int64(pid))
+        writer.field("startTime", startTime)
+        writer.field("bundle", bundle)
+        writer.field("rootfs", rootfs)
+        writer.field("created", created)
+        writer.field("owner", owner)
+        writer.field("annotations", nonEmpty: annotations)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    public struct Corrupt: Error, CustomStringConvertible {
+        public var detail: String
+        public var description: String { "state.json is corrupt: \(detail)" }
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> ContainerRecord {
+        let document: JSONDocument
+        do { document = try JSONDocument.parse(bytes) } catch { throw Corrupt(detail: error.description) }
+        let context = JSONDecodingContext(document: document)
+        guard let object = context.root.object(),
+              let ociVersion = object.required("ociVersion")?.string(),
+              let id = object.required("id")?.string(),
+              let pid = object.required("pid")?.int32(),
+              let startTime = object.required("startTime")?.uint64(),
+              let bundle = object.required("bundle")?.string(),
+              let rootfs = object.required("rootfs")?.string(),
+              let created = object.required("created")?.string(),
+              let owner = object.required("owner")?.string()
+        else { throw Corrupt(detail: context.problems.first?.description ?? "unreadable") }
+        let annotations = object.optional("annotations")?.stringMap() ?? [:]
+        if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
+        return ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
+                               rootfs: rootfs, created: created, owner: owner, annotations: annotations)
+    }
+}

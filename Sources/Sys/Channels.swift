@@ -1,0 +1,92 @@
+import CShim
+import Glibc
+
+/// Sockets, polling and signals: how the runtime's processes talk and wait.
+public enum Channels {
+    /// A SOCK_SEQPACKET pair keeps message boundaries, so each sync message arrives whole (DESIGN.md §2).
+    public static func seqpacketPair() throws(SysError) -> (FileDescriptor, FileDescriptor) {
+        var fds: [Int32] = [-1, -1]
+        try check("socketpair") { socketpair(AF_UNIX, CS_SOCK_SEQPACKET | CS_SOCK_CLOEXEC, 0, &fds) }
+        return (FileDescriptor(fds[0]), FileDescriptor(fds[1]))
+    }
+
+    public static func send(_ socket: FileDescriptor, _ bytes: [UInt8]) throws(SysError) {
+        try check("send") { bytes.withUnsafeBytes { Glibc.send(socket.raw, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) } }
+    }
+
+    /// One message, at most `capacity` bytes; empty when the peer closed.
+    public static func receive(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        let n = try check("recv") { buffer.withUnsafeMutableBytes { recv(socket.raw, $0.baseAddress, capacity, 0) } }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+
+    public static func sendDescriptor(_ socket: FileDescriptor, _ fd: Int32, payload: [UInt8]) throws(SysError) {
+        try check("sendmsg SCM_RIGHTS") { payload.withUnsafeBytes { cshim_send_fd(socket.raw, fd, $0.baseAddress, payload.count) } }
+    }
+
+    /// Waits until one of `fds` is readable (or hung up); returns the indexes that are. -1 timeout waits forever.
+    public static func poll(_ fds: [Int32], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
+        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let n = try check("poll") { Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds) }
+        if n == 0 { return [] }
+        return entries.indices.filter { entries[$0].revents != 0 }
+    }
+
+    /// Blocks every signal and returns a signalfd that receives them: `run` forwards signals from a poll
+    /// loop instead of async handlers, which Swift code cannot run safely.
+    public static func blockAllSignals() throws(SysError) -> (FileDescriptor, sigset_t) {
+        var all = sigset_t()
+        var previous = sigset_t()
+        sigfillset(&all)
+        try check("sigprocmask") { sigprocmask(SIG_BLOCK, &all, &previous) }
+        let fd = try check("signalfd") { cshim_signalfd_all() }
+        return (FileDescriptor(fd), previous)
+    }
+
+    public static func restoreSignalMask(_ mask: sigset_t) {
+        var mask = mask
+        sigprocmask(SIG_SETMASK, &mask, nil)
+    }
+
+    /// Unblocks every signal and restores default dispositions: what the container's process must start with.
+    public static func resetSignals() {
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for signal in 1..<Int32(65) where signal != SIGKILL && signal != SIGSTOP {
+            Glibc.signal(signal, SIG_DFL)
+        }
+    }
+
+    /// Reads one signal number from a signalfd.
+    public static func readSignal(_ fd: FileDescriptor) throws(SysError) -> Int32 {
+        try check("read signalfd") { cshim_read_signal(fd.raw) }
+    }
+}
+
+public enum Clock {
+    /// Current time as RFC 3339 with nanoseconds, UTC, as runc writes `created`.
+    public static func rfc3339Now() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        let nanos = String(now.tv_nsec)
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
+            + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+    }
+
+    public static func monotonicMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}

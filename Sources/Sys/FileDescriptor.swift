@@ -1,0 +1,62 @@
+import CShim
+import Glibc
+
+/// An owned file descriptor: closed when the last reference goes, unless `release()` handed it on.
+public final class FileDescriptor: @unchecked Sendable {
+    public private(set) var raw: Int32
+
+    public init(_ raw: Int32) { self.raw = raw }
+
+    deinit { if raw >= 0 { Glibc.close(raw) } }
+
+    /// Gives up ownership, e.g. to a child that keeps the fd across execve.
+    public func release() -> Int32 {
+        let fd = raw
+        raw = -1
+        return fd
+    }
+
+    public func close() {
+        if raw >= 0 { Glibc.close(raw) }
+        raw = -1
+    }
+
+    public func setCloseOnExec(_ on: Bool) throws(SysError) {
+        try check("fcntl F_SETFD") { cshim_fcntl_int(raw, F_SETFD, on ? FD_CLOEXEC : 0) }
+    }
+
+    /// Reads up to `count` bytes; an empty result means end of file.
+    public func read(count: Int) throws(SysError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = try check("read") { buffer.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress, count) } }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
+
+    public func readAll() throws(SysError) -> [UInt8] {
+        var all: [UInt8] = []
+        while true {
+            let chunk = try read(count: 65536)
+            if chunk.isEmpty { return all }
+            all += chunk
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws(SysError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try check("write") {
+                bytes.withUnsafeBytes { Glibc.write(raw, $0.baseAddress! + offset, bytes.count - offset) }
+            }
+            offset += n
+        }
+    }
+
+    public func write(_ text: String) throws(SysError) { try write(Array(text.utf8)) }
+
+    public func sync() throws(SysError) { try check("fsync") { fsync(raw) } }
+
+    /// `/proc/self/fd/N`: the path that names exactly this open file, used to act on what was opened
+    /// rather than on a path that may have been swapped since (CVE-2021-30465).
+    public var procPath: String { "/proc/self/fd/\(raw)" }
+}

@@ -1,0 +1,211 @@
+import CShim
+import Glibc
+
+/// File-system calls, each throwing a SysError that names the path.
+public enum Files {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
+        FileDescriptor(try check("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) })
+    }
+
+    public static func openAt(_ dir: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
+        FileDescriptor(try check("open", path) { Glibc.openat(dir.raw, path, flags | O_CLOEXEC, mode) })
+    }
+
+    /// Opens `path` as if `root` were `/`: symlinks and `..` cannot leave it (openat2 RESOLVE_IN_ROOT),
+    /// so a container cannot redirect a mount target to the host (CVE-2021-30465).
+    public static func openInRoot(_ root: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0) throws(SysError) -> FileDescriptor {
+        let resolve = CS_RESOLVE_IN_ROOT | CS_RESOLVE_NO_MAGICLINKS
+        let fd = try check("open", path) {
+            cshim_openat2(root.raw, path, UInt64(flags | O_CLOEXEC), UInt64(mode), resolve)
+        }
+        return FileDescriptor(fd)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func lstatMode(_ path: String) -> mode_t? {
+        var st = Glibc.stat()
+        return lstat(path, &st) == 0 ? st.st_mode : nil
+    }
+
+    public static func status(_ path: String) throws(SysError) -> Glibc.stat {
+        var st = Glibc.stat()
+        try check("stat", path) { stat(path, &st) }
+        return st
+    }
+
+    public static func status(_ fd: FileDescriptor) throws(SysError) -> Glibc.stat {
+        var st = Glibc.stat()
+        try check("fstat") { fstat(fd.raw, &st) }
+        return st
+    }
+
+    public static func mkdir(_ path: String, mode: mode_t = 0o755) throws(SysError) {
+        try check("mkdir", path) { Glibc.mkdir(path, mode) }
+    }
+
+    /// mkdir -p: existing directories are fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if Glibc.mkdir(prefix, mode) == -1 && errno != EEXIST { throw SysError("mkdir", path: prefix) }
+        }
+    }
+
+    public static func mkfifo(_ path: String, mode: mode_t = 0o622) throws(SysError) {
+        try check("mkfifo", path) { Glibc.mkfifo(path, mode) }
+    }
+
+    public static func unlink(_ path: String) throws(SysError) { try check("unlink", path) { Glibc.unlink(path) } }
+    public static func rmdir(_ path: String) throws(SysError) { try check("rmdir", path) { Glibc.rmdir(path) } }
+
+    public static func rename(_ from: String, _ to: String) throws(SysError) {
+        try check("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
+    }
+
+    public static func symlink(target: String, at path: String) throws(SysError) {
+        try check("symlink", path) { Glibc.symlink(target, path) }
+    }
+
+    public static func readLink(_ path: String) throws(SysError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try check("readlink", path) { Glibc.readlink(path, &buffer, Int(PATH_MAX)) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public static func chown(_ path: String, uid: uid_t, gid: gid_t) throws(SysError) {
+        try check("chown", path) { Glibc.chown(path, uid, gid) }
+    }
+
+    public static func chmod(_ path: String, _ mode: mode_t) throws(SysError) {
+        try check("chmod", path) { Glibc.chmod(path, mode) }
+    }
+
+    public static func mknod(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws(SysError) {
+        try check("mknod", path) { Glibc.mknod(path, mode, cshim_makedev(major, minor)) }
+    }
+
+    public static func readFile(_ path: String) throws(SysError) -> [UInt8] {
+        try open(path, O_RDONLY).readAll()
+    }
+
+    public static func readText(_ path: String) throws(SysError) -> String {
+        String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
+        try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode).write(bytes)
+    }
+
+    /// Temp file, fsync, rename: a reader sees the old or the new content, never half (DESIGN.md §3).
+    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
+        let temporary = path + ".tmp"
+        let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        try fd.write(bytes)
+        try fd.sync()
+        fd.close()
+        try rename(temporary, path)
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    public static func listDirectory(_ path: String) throws(SysError) -> [String] {
+        guard let dir = opendir(path) else { throw SysError("opendir", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes a directory and the plain files in it (state dirs are one level deep).
+    public static func removeFlatDirectory(_ path: String) throws(SysError) {
+        guard isDirectory(path) else { return }
+        for name in try listDirectory(path) {
+            if Glibc.unlink(path + "/" + name) == -1 && errno != ENOENT { throw SysError("unlink", path: path + "/" + name) }
+        }
+        if Glibc.rmdir(path) == -1 && errno != ENOENT { throw SysError("rmdir", path: path) }
+    }
+
+    public static func realPath(_ path: String) throws(SysError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SysError("realpath", path: path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    public static func currentDirectory() throws(SysError) -> String {
+        guard let cwd = getcwd(nil, 0) else { throw SysError("getcwd") }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+
+    public static func chdir(_ path: String) throws(SysError) { try check("chdir", path) { Glibc.chdir(path) } }
+    public static func fchdir(_ fd: FileDescriptor) throws(SysError) { try check("fchdir") { Glibc.fchdir(fd.raw) } }
+    public static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { Glibc.chroot(path) } }
+
+    /// flock: per-container mutual exclusion between crabcan processes (DESIGN.md §3).
+    public static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
+        try check("flock") { flock(fd.raw, exclusive ? LOCK_EX : LOCK_SH) }
+    }
+
+    public static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }
+
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+}
+
+extension Files {
+    /// mkdirat: EEXIST is fine (a racing creator made the same thing).
+    public static func makeDirectory(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o755) throws(SysError) {
+        if mkdirat(dir.raw, name, mode) == -1 && errno != EEXIST { throw SysError("mkdir", path: name) }
+    }
+
+    /// An empty regular file, as a bind-mount target for a file source.
+    public static func createFile(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o644) throws(SysError) {
+        let fd = try check("create", name) { openat(dir.raw, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode) }
+        Glibc.close(fd)
+    }
+
+    public static func isDirectory(_ fd: FileDescriptor) -> Bool {
+        var st = Glibc.stat()
+        return fstat(fd.raw, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Opens `path` inside `root`, making what is missing on the way (directories, and the last component as a
+    /// directory or an empty file). Every step is resolved by the kernel inside `root` (openat2 RESOLVE_IN_ROOT),
+    /// so a symlink planted in the rootfs cannot send a mount to the host (CVE-2021-30465).
+    public static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
+        let components = path.split(separator: "/").map(String.init)
+        var parent = root
+        var prefix = ""
+        for (index, name) in components.enumerated() {
+            prefix += "/" + name
+            let isLast = index == components.count - 1
+            do throws(SysError) {
+                parent = try openInRoot(root, prefix, O_PATH)
+                continue
+            } catch where error.errno != ENOENT {
+                throw error
+            } catch {}
+            if isLast && !directory {
+                try createFile(in: parent, name)
+            } else {
+                try makeDirectory(in: parent, name)
+            }
+            parent = try openInRoot(root, prefix, O_PATH)
+        }
+        return parent
+    }
+}
+
+/// O_PATH needs _GNU_SOURCE, so Glibc does not export it: an fd that names a file without opening it.
+public let O_PATH: Int32 = CS_O_PATH

@@ -1,0 +1,51 @@
+import CShim
+import Glibc
+
+public enum Namespaces {
+    public static let mount = CS_CLONE_NEWNS, uts = CS_CLONE_NEWUTS, ipc = CS_CLONE_NEWIPC, user = CS_CLONE_NEWUSER
+    public static let pid = CS_CLONE_NEWPID, network = CS_CLONE_NEWNET, cgroup = CS_CLONE_NEWCGROUP, time = CS_CLONE_NEWTIME
+
+    public static func join(_ fd: FileDescriptor, type: UInt, path: String) throws(SysError) {
+        try check("setns", path) { cshim_setns(fd.raw, Int32(type)) }
+    }
+
+    public static func unshare(_ flags: UInt) throws(SysError) {
+        try check("unshare") { cshim_unshare(Int32(flags)) }
+    }
+}
+
+public enum Mounts {
+    public static let readOnly = CS_MS_RDONLY, noSUID = CS_MS_NOSUID, noDev = CS_MS_NODEV, noExec = CS_MS_NOEXEC
+    public static let synchronous = CS_MS_SYNCHRONOUS, remount = CS_MS_REMOUNT, mandatoryLock = CS_MS_MANDLOCK
+    public static let dirSync = CS_MS_DIRSYNC, noSymFollow = CS_MS_NOSYMFOLLOW, noAtime = CS_MS_NOATIME
+    public static let noDirAtime = CS_MS_NODIRATIME, bind = CS_MS_BIND, move = CS_MS_MOVE, recursive = CS_MS_REC
+    public static let unbindable = CS_MS_UNBINDABLE, `private` = CS_MS_PRIVATE, slave = CS_MS_SLAVE, shared = CS_MS_SHARED
+    public static let relatime = CS_MS_RELATIME, strictAtime = CS_MS_STRICTATIME, lazyTime = CS_MS_LAZYTIME
+
+    /// mount(2). `describe` names the mount in errors: `mount proc on /proc`.
+    public static func mount(source: String?, target: String, type: String?, flags: UInt, data: String?,
+                             describe: String? = nil) throws(SysError) {
+        let result = Glibc.mount(source, target, type, flags, data)
+        if result == -1 { throw SysError("mount", path: describe ?? target) }
+    }
+
+    public static func unmount(_ target: String, detach: Bool = false) throws(SysError) {
+        try check("umount", target) { umount2(target, detach ? CS_MNT_DETACH : 0) }
+    }
+
+    public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SysError) {
+        try check("pivot_root", newRoot) { cshim_pivot_root(newRoot, putOld) }
+    }
+}
+
+extension Mounts {
+    /// The flags the mount at `path` has now, as MS_* (ro excluded): what a bind remount must keep.
+    public static func currentFlags(_ path: String) throws(SysError) -> UInt {
+        let flags = cshim_mount_flags(path)
+        if flags == -1 { throw SysError("statvfs", path: path) }
+        return UInt(flags) & ~readOnly
+    }
+
+    /// True when `path` is on a cgroup2 file system.
+    public static func isCgroup2(_ path: String) -> Bool { cshim_fs_type(path) == 0x6367_7270 }
+}

@@ -1,0 +1,76 @@
+/// Flag parsing the way runc's CLI library (urfave/cli) does it, because orchestrators call runtimes that way:
+/// `-root X` and `--root X` and `--root=X` are the same; flags come before positional arguments, and
+/// `--` ends them. swift-argument-parser would pull in FoundationEssentials and add start-up time to every
+/// container, and it does not take single-dash long flags.
+struct FlagSpec: Sendable {
+    var name: String
+    var short: Character?
+    var takesValue: Bool
+    var repeatable = false
+}
+
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
+struct ParsedArguments {
+    var values: [String: [String]] = [:]
+    var positional: [String] = []
+
+    func has(_ name: String) -> Bool { values[name] != nil }
+    func value(_ name: String) -> String? { values[name]?.last }
+    func all(_ name: String) -> [String] { values[name] ?? [] }
+
+    func bool(_ name: String) -> Bool {
+        guard let value = values[name]?.last else { return false }
+        return value != "false"
+    }
+
+    func int32(_ name: String, default fallback: Int32) throws -> Int32 {
+        guard let text = value(name) else { return fallback }
+        guard let number = Int32(text), number >= 0 else { throw UsageError(description: "invalid value \"\(text)\" for --\(name)") }
+        return number
+    }
+
+    /// Parses `arguments` (no program or subcommand name) against `flags`. With `stopAtPositional`, parsing
+    /// ends at the first positional argument (the global flags end at the subcommand's name).
+    static func parse(_ arguments: ArraySlice<String>, flags: [FlagSpec], stopAtPositional: Bool = false) throws
+        -> (parsed: ParsedArguments, rest: ArraySlice<String>) {
+        var parsed = ParsedArguments()
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            if argument == "--" {
+                parsed.positional += arguments[(index + 1)...]
+                return (parsed, [])
+            }
+            guard argument.hasPrefix("-"), argument.count > 1 else {
+                if stopAtPositional { return (parsed, arguments[index...]) }
+                // urfave/cli stops at the first positional; the rest are positional too (e.g. `kill id 9`).
+                parsed.positional += arguments[index...]
+                return (parsed, [])
+            }
+            var name = String(argument.drop(while: { $0 == "-" }))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard let flag = flags.first(where: { $0.name == name || ($0.short.map(String.init) == name) }) else {
+                throw UsageError(description: "flag provided but not defined: -\(name)")
+            }
+            if flag.takesValue {
+                if inlineValue == nil {
+                    index += 1
+                    guard index < arguments.endIndex else { throw UsageError(description: "flag needs an argument: -\(name)") }
+                    inlineValue = arguments[index]
+                }
+                parsed.values[flag.name, default: []].append(inlineValue!)
+            } else {
+                parsed.values[flag.name, default: []].append(inlineValue ?? "true")
+            }
+            index += 1
+        }
+        return (parsed, [])
+    }
+}

@@ -1,0 +1,32 @@
+import Runtime
+
+enum ListCommand: Command {
+    static let name = "list"
+    static let summary = "list the containers under --root"
+    static let usage = "[--format table|json] [--quiet]"
+    static let flags = [FlagSpec(name: "format", short: "f", takesValue: true),
+                        FlagSpec(name: "quiet", short: "q", takesValue: false)]
+
+    static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
+        let containers = try runtime.list()
+        if arguments.bool("quiet") {
+            for container in containers { Output.line(container.id) }
+            return 0
+        }
+        switch arguments.value("format") ?? "table" {
+        case "json":
+            Output.write(Runtime.listJSON(containers) + [0x0A])
+        case "table":
+            let rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+                + containers.map { [$0.id, String($0.pid), $0.status, $0.bundle, $0.created, $0.owner.isEmpty ? "root" : $0.owner] }
+            let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                let cells = row.enumerated().map { $0.offset == 5 ? $0.element : $0.element.padding(widths[$0.offset] + 3) }
+                Output.line(cells.joined())
+            }
+        case let other:
+            throw UsageError(description: "invalid --format \"\(other)\": use table or json")
+        }
+        return 0
+    }
+}
