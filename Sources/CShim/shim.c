@@ -233,3 +233,6 @@ long cshim_fs_type(const char *path) {
     if (statfs(path, &st) != 0) return -1;
     return (long)st.f_type;
 }
+
+/* close_range over [first, last]. */
+int cshim_close_range(unsigned int first, unsigned int last) { return (int)syscall(SYS_close_range, first, last, 0); }

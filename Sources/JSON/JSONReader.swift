@@ -120,6 +120,17 @@ public struct JSONReader {
         return value
     }
 
+    /// An integer within `range`, narrower than its type (e.g. oom_score_adj's -1000...1000).
+    public func integer<T: FixedWidthInteger>(in range: ClosedRange<T>) -> T? {
+        guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self),
+              range.contains(value)
+        else {
+            report("expected integer in \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
     public func int64() -> Int64? { integer(Int64.self) }
     public func uint64() -> UInt64? { integer(UInt64.self) }
     public func int32() -> Int32? { integer(Int32.self) }

@@ -97,7 +97,7 @@ public final class JSONWriter {
         var escaped = false
         func newline() {
             out.append(0x0A)
-            for _ in 0..<(depth * 2) { out.append(0x20) }
+            for _ in 0..<max(depth * 2, 0) { out.append(0x20) }
         }
         var i = 0
         while i < compact.count {

@@ -17,6 +17,9 @@ enum ContainerInit {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)
             try Processes.dieWithParent()
+            // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
+            // among what goes is the parent's flock on the state dir, which `start` must be able to take.
+            try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
             try joinNamespaces(plan)
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }

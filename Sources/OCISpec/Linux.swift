@@ -186,7 +186,7 @@ extension Linux: JSONDecodable {
         if let offsets = o.optional("timeOffsets")?.object() {
             for entry in offsets.entries {
                 guard TimeOffset.clocks.contains(entry.key) else {
-                    entry.reader.report("unknown clock \(jsonQuote(entry.key)) (expected monotonic or boottime)")
+                    entry.reader.report("unknown clock \(jsonQuote(entry.key))")
                     continue
                 }
                 if let offset = TimeOffset(json: entry.reader) { timeOffsets[entry.key] = offset }
@@ -196,11 +196,12 @@ extension Linux: JSONDecodable {
         let netDevices = o.map("netDevices", of: NetDevice.self)
         let cgroupsPath = o.optional("cgroupsPath", String.self)
         let resources = o.optional("resources", Resources.self)
-        let rootfsPropagation = o.optional("rootfsPropagation", String.self)
+        let rootfsPropagation = o.optional("rootfsPropagation")?.oneOf(Vocabulary.rootfsPropagations)
         let seccomp = o.optional("seccomp", Seccomp.self)
         let sysctl = o.map("sysctl", of: String.self)
-        let maskedPaths = o.array("maskedPaths", of: String.self)
-        let readonlyPaths = o.array("readonlyPaths", of: String.self)
+        // config-linux.md: masked and readonly paths MUST be absolute.
+        let maskedPaths = o.optional("maskedPaths")?.checkedStrings({ $0.hasPrefix("/") }, { "expected an absolute path, got \($0)" }) ?? []
+        let readonlyPaths = o.optional("readonlyPaths")?.checkedStrings({ $0.hasPrefix("/") }, { "expected an absolute path, got \($0)" }) ?? []
         let mountLabel = o.optional("mountLabel", String.self)
         let personality = o.optional("personality", Personality.self)
         let intelRdt = o.optional("intelRdt", IntelRdt.self)
@@ -229,7 +230,8 @@ extension Namespace: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let type = o.required("type", NamespaceType.self)
-        let path = o.optional("path", String.self)
+        let path = o.optional("path")?.absolutePath()
+        if o.contains("path") && path == nil { return nil }
         guard let type else { return nil }
         self.init(type: type, path: path)
     }
@@ -248,22 +250,16 @@ extension TimeOffset: JSONDecodable {
 extension Device: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let typeReader = o.required("type")
-        let type = typeReader?.string()
-        if let typeReader, let type, !Device.types.contains(type) {
-            typeReader.report("unknown device type \(jsonQuote(type)) (expected c, b, u or p)")
-        }
-        let pathReader = o.required("path")
-        let path = pathReader?.string()
-        if let pathReader, let path, !path.hasPrefix("/") { pathReader.report("must be an absolute path") }
+        let type = o.required("type")?.checkedString(Device.types.contains, { "unknown device type \($0)" })
+        let path = o.required("path")?.absolutePath()
         // config-linux.md: major and minor are required unless the device is a fifo.
-        let needsNumbers = type != nil && type != "p" && Device.types.contains(type!)
+        let needsNumbers = type != nil && type != "p"
         let major = needsNumbers ? o.required("major", Int64.self) : o.optional("major", Int64.self)
         let minor = needsNumbers ? o.required("minor", Int64.self) : o.optional("minor", Int64.self)
         let fileMode = o.optional("fileMode", UInt32.self)
         let uid = o.optional("uid", UInt32.self)
         let gid = o.optional("gid", UInt32.self)
-        guard let type, Device.types.contains(type), let path, path.hasPrefix("/") else { return nil }
+        guard let type, let path else { return nil }
         if needsNumbers && (major == nil || minor == nil) { return nil }
         self.init(type: type, path: path, major: major, minor: minor, fileMode: fileMode, uid: uid, gid: gid)
     }
@@ -272,7 +268,7 @@ extension Device: JSONDecodable {
 extension Linux.Personality: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let domain = o.required("domain", String.self)
+        let domain = o.required("domain")?.oneOf(Vocabulary.personalityDomains)
         let flags = o.array("flags", of: String.self)
         guard let domain else { return nil }
         self.init(domain: domain, flags: flags)
@@ -303,9 +299,9 @@ extension Linux.NetDevice: JSONDecodable {
 extension Linux.MemoryPolicy: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let mode = o.required("mode", String.self)
+        let mode = o.required("mode")?.oneOf(Vocabulary.memoryPolicyModes)
         let nodes = o.optional("nodes", String.self)
-        let flags = o.array("flags", of: String.self)
+        let flags = o.oneOfStrings("flags", Vocabulary.memoryPolicyFlags)
         guard let mode else { return nil }
         self.init(mode: mode, nodes: nodes, flags: flags)
     }

@@ -75,7 +75,7 @@ public struct Process: Sendable, Equatable {
     }
 
     public struct Rlimit: Sendable, Equatable {
-        /// e.g. "RLIMIT_NOFILE"; decoding only checks the prefix, the full name is checked where it is applied.
+        /// e.g. "RLIMIT_NOFILE"; decoding checks the form, the name is resolved where it is applied.
         public var type: String
         public var hard: UInt64
         public var soft: UInt64
@@ -88,9 +88,9 @@ public struct Process: Sendable, Equatable {
     }
 
     public struct IOPriority: Sendable, Equatable {
-        public static let classes: Set<String> = ["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]
-        /// One of `classes`.
+        /// IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE.
         public var `class`: String
+        /// 0 (highest) to 7 (lowest).
         public var priority: Int
 
         public init(class: String, priority: Int) {
@@ -137,7 +137,7 @@ public struct Process: Sendable, Equatable {
 }
 
 public struct User: Sendable, Equatable {
-    /// Absent uid/gid mean 0, as in runc (Go's zero value); the spec calls them required.
+    /// Required on POSIX platforms (config.md), though runc lets Go's zero value stand in.
     public var uid: UInt32
     public var gid: UInt32
     public var umask: UInt32?
@@ -168,13 +168,27 @@ extension Process: JSONDecodable {
             argsReader.report("must not be empty")
         }
         let commandLine = o.optional("commandLine", String.self)
-        let env = o.array("env", of: String.self)
-        let cwd = o.required("cwd", String.self)
+        // runc refuses entries without '=' or with an empty name.
+        let env = o.checkedStrings("env", { $0.first != "=" && $0.contains("=") }, { "expected KEY=value, got \($0)" })
+        let cwd = o.required("cwd")?.absolutePath()
         let capabilities = o.optional("capabilities", Capabilities.self)
-        let rlimits = o.array("rlimits", of: Rlimit.self)
+        var rlimits: [Rlimit] = []
+        if let items = o.optional("rlimits")?.array() {
+            var seen: Set<String> = []
+            for item in items {
+                guard let rlimit = Rlimit(json: item) else { continue }
+                // config.md: duplicated types MUST be an error.
+                if seen.insert(rlimit.type).inserted {
+                    rlimits.append(rlimit)
+                } else {
+                    (item.object()?.optional("type") ?? item).report("duplicate rlimit \(jsonQuote(rlimit.type))")
+                }
+            }
+        }
         let noNewPrivileges = o.optional("noNewPrivileges", Bool.self) ?? false
         let apparmorProfile = o.optional("apparmorProfile", String.self)
-        let oomScoreAdj = o.optional("oomScoreAdj", Int.self)
+        // The kernel's range for /proc/<pid>/oom_score_adj.
+        let oomScoreAdj = o.optional("oomScoreAdj")?.integer(in: -1000...1000)
         let selinuxLabel = o.optional("selinuxLabel", String.self)
         let ioPriority = o.optional("ioPriority", IOPriority.self)
         let scheduler = o.optional("scheduler", Scheduler.self)
@@ -201,26 +215,23 @@ extension Process.ConsoleSize: JSONDecodable {
 extension Process.Capabilities: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
+        // The form only; whether the kernel knows the name is checked where capabilities are applied.
+        func list(_ key: String) -> [String] {
+            o.checkedStrings(key, { matches($0, prefix: "CAP_", rest: isUpperDigitOrUnderscore) }, { "unknown capability \($0)" })
+        }
         self.init(
-            bounding: o.array("bounding", of: String.self),
-            effective: o.array("effective", of: String.self),
-            inheritable: o.array("inheritable", of: String.self),
-            permitted: o.array("permitted", of: String.self),
-            ambient: o.array("ambient", of: String.self))
+            bounding: list("bounding"), effective: list("effective"), inheritable: list("inheritable"),
+            permitted: list("permitted"), ambient: list("ambient"))
     }
 }
 
 extension Process.Rlimit: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let typeReader = o.required("type")
-        let type = typeReader?.string()
-        if let typeReader, let type, !type.hasPrefix("RLIMIT_") {
-            typeReader.report("invalid rlimit type \(jsonQuote(type)) (expected RLIMIT_*)")
-        }
+        let type = o.required("type")?.checkedString({ matches($0, prefix: "RLIMIT_", rest: isUpper) }, { "unknown rlimit \($0)" })
         let hard = o.required("hard", UInt64.self)
         let soft = o.required("soft", UInt64.self)
-        guard let type, type.hasPrefix("RLIMIT_"), let hard, let soft else { return nil }
+        guard let type, let hard, let soft else { return nil }
         self.init(type: type, hard: hard, soft: soft)
     }
 }
@@ -228,24 +239,22 @@ extension Process.Rlimit: JSONDecodable {
 extension Process.IOPriority: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let classReader = o.required("class")
-        let ioClass = classReader?.string()
-        if let classReader, let ioClass, !Self.classes.contains(ioClass) {
-            classReader.report("unknown ioPriority class \(jsonQuote(ioClass))")
-        }
-        let priority = o.required("priority", Int.self)
-        guard let ioClass, Self.classes.contains(ioClass), let priority else { return nil }
-        self.init(class: ioClass, priority: priority)
+        let ioClass = o.required("class")?.oneOf(Vocabulary.ioPriorityClasses)
+        // Absent means 0, like Go's zero value; ioprio_set(2) takes 0...7.
+        let priorityReader = o.optional("priority")
+        let priority = priorityReader?.integer(in: 0...7)
+        guard let ioClass, priorityReader == nil || priority != nil else { return nil }
+        self.init(class: ioClass, priority: priority ?? 0)
     }
 }
 
 extension Process.Scheduler: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let policy = o.required("policy", String.self)
+        let policy = o.required("policy")?.oneOf(Vocabulary.schedulerPolicies)
         let nice = o.optional("nice", Int32.self)
         let priority = o.optional("priority", Int32.self)
-        let flags = o.array("flags", of: String.self)
+        let flags = o.oneOfStrings("flags", Vocabulary.schedulerFlags)
         let runtime = o.optional("runtime", UInt64.self)
         let deadline = o.optional("deadline", UInt64.self)
         let period = o.optional("period", UInt64.self)
@@ -264,14 +273,13 @@ extension Process.ExecCPUAffinity: JSONDecodable {
 extension User: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let uid = o.optional("uid", UInt32.self)
-        let gid = o.optional("gid", UInt32.self)
+        let uid = o.required("uid", UInt32.self)
+        let gid = o.required("gid", UInt32.self)
         let umask = o.optional("umask", UInt32.self)
         let additionalGids = o.array("additionalGids", of: UInt32.self)
         let username = o.optional("username", String.self)
-        // A present but invalid uid/gid has been reported; only absence defaults to 0.
-        if (o.contains("uid") && uid == nil) || (o.contains("gid") && gid == nil) { return nil }
-        self.init(uid: uid ?? 0, gid: gid ?? 0, umask: umask, additionalGids: additionalGids, username: username)
+        guard let uid, let gid else { return nil }
+        self.init(uid: uid, gid: gid, umask: umask, additionalGids: additionalGids, username: username)
     }
 }
 

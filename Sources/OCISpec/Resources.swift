@@ -147,8 +147,14 @@ public struct Resources: Sendable, Equatable {
     }
 
     public struct HugepageLimit: Sendable, Equatable {
-        /// e.g. "2MB", "1GB".
+        /// e.g. "64KB", "2MB", "1GB".
         public var pageSize: String
+
+        static func isPageSize(_ text: String) -> Bool {
+            let utf8 = Array(text.utf8)
+            guard utf8.count >= 3, utf8.last == UInt8(ascii: "B"), "KMG".utf8.contains(utf8[utf8.count - 2]) else { return false }
+            return utf8.dropLast(2).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        }
         public var limit: UInt64
 
         public init(pageSize: String, limit: UInt64) {
@@ -229,11 +235,13 @@ extension DeviceCgroupRule: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let allow = o.required("allow", Bool.self)
-        let type = o.optional("type", String.self)
+        let type = o.optional("type")?.checkedString(["a", "b", "c"].contains, { "unknown device cgroup type \($0)" })
         let major = o.optional("major", Int64.self)
         let minor = o.optional("minor", Int64.self)
-        let access = o.optional("access", String.self)
+        let access = o.optional("access")?.checkedString(
+            { $0.allSatisfy { "rwm".contains($0) } }, { "expected a subset of \"rwm\", got \($0)" })
         guard let allow else { return nil }
+        if (o.contains("type") && type == nil) || (o.contains("access") && access == nil) { return nil }
         self.init(allow: allow, type: type, major: major, minor: minor, access: access)
     }
 }
@@ -318,7 +326,8 @@ extension Resources.ThrottleDevice: JSONDecodable {
 extension Resources.HugepageLimit: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let pageSize = o.required("pageSize", String.self)
+        // "<size><unit>B" as the hugetlb controller names its files (hugetlb.2MB.limit_in_bytes).
+        let pageSize = o.required("pageSize")?.checkedString(Resources.HugepageLimit.isPageSize, { "expected a page size like \"2MB\", got \($0)" })
         let limit = o.required("limit", UInt64.self)
         guard let pageSize, let limit else { return nil }
         self.init(pageSize: pageSize, limit: limit)

@@ -84,12 +84,15 @@ extension Seccomp: JSONDecodable {
         guard let o = json.object() else { return nil }
         let defaultAction = o.required("defaultAction", Action.self)
         let defaultErrnoRet = o.optional("defaultErrnoRet", UInt32.self)
-        let architectures = o.array("architectures", of: String.self)
-        let flags = o.array("flags", of: String.self)
-        let listenerPath = o.optional("listenerPath", String.self)
+        // A pattern rather than a list: libseccomp learns architectures faster than the spec lists them.
+        let architectures = o.checkedStrings(
+            "architectures", { matches($0, prefix: "SCMP_ARCH_", rest: isUpperDigitOrUnderscore) }, { "unknown seccomp architecture \($0)" })
+        let flags = o.oneOfStrings("flags", Vocabulary.seccompFlags)
+        let listenerPath = o.optional("listenerPath")?.absolutePath()
         let listenerMetadata = o.optional("listenerMetadata", String.self)
         let syscalls = o.array("syscalls", of: Syscall.self)
         guard let defaultAction else { return nil }
+        if o.contains("listenerPath") && listenerPath == nil { return nil }
         self.init(
             defaultAction: defaultAction, defaultErrnoRet: defaultErrnoRet, architectures: architectures,
             flags: flags, listenerPath: listenerPath, listenerMetadata: listenerMetadata, syscalls: syscalls)
@@ -122,7 +125,7 @@ extension Seccomp.Syscall: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let namesReader = o.required("names")
-        let names = namesReader?.array(of: String.self)
+        let names = namesReader?.checkedStrings({ !$0.isEmpty }, { _ in "must not be empty" })
         // config-linux.md: names MUST contain at least one entry.
         if let namesReader, case .array(let items) = namesReader.value, items.isEmpty {
             namesReader.report("must not be empty")
@@ -138,7 +141,8 @@ extension Seccomp.Syscall: JSONDecodable {
 extension Seccomp.Arg: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let index = o.required("index", UInt32.self)
+        // seccomp_data has six syscall arguments.
+        let index = o.required("index")?.integer(in: UInt32(0)...5)
         let value = o.required("value", UInt64.self)
         let valueTwo = o.optional("valueTwo", UInt64.self)
         let op = o.required("op", Seccomp.Operator.self)

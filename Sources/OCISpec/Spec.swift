@@ -5,6 +5,7 @@ import JSON
 public struct Spec: Sendable, Equatable {
     public var ociVersion: String
     public var process: Process?
+    /// Optional in the type (for building specs in code), but `decode` reports it missing, as runc does.
     public var root: Root?
     public var hostname: String?
     public var domainname: String?
@@ -178,7 +179,8 @@ extension Spec: JSONDecodable {
             versionReader.report("unsupported ociVersion \(jsonQuote(ociVersion)) (crabcan supports 1.x)")
         }
         let process = o.optional("process", Process.self)
-        let root = o.optional("root", Root.self)
+        // config.md: root is REQUIRED on every platform but Hyper-V; runc refuses a config without it.
+        let root = o.required("root", Root.self)
         let hostname = o.optional("hostname", String.self)
         let domainname = o.optional("domainname", String.self)
         let mounts = o.array("mounts", of: Mount.self)
@@ -238,7 +240,8 @@ extension Hooks: JSONDecodable {
 extension Hook: JSONDecodable {
     public init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
-        let path = o.required("path", String.self)
+        // config.md: hook paths MUST be absolute.
+        let path = o.required("path")?.absolutePath()
         let args = o.array("args", of: String.self)
         let env = o.array("env", of: String.self)
         let timeoutReader = o.optional("timeout")

@@ -138,3 +138,16 @@ public enum Processes {
         return result
     }
 }
+
+extension Processes {
+    /// Closes every fd from `first` up except `keep`: the container's init drops what it inherited from
+    /// `create` (locks, log files, the caller's fds) before doing anything else.
+    public static func closeDescriptors(from first: Int32, except keep: [Int32]) throws(SysError) {
+        var start = UInt32(first)
+        for fd in keep.filter({ $0 >= first }).sorted().map(UInt32.init) {
+            if fd > start { try check("close_range") { cshim_close_range(start, fd - 1) } }
+            start = max(start, fd + 1)
+        }
+        try check("close_range") { cshim_close_range(start, UInt32.max) }
+    }
+}

@@ -44,7 +44,7 @@ private func text(_ writer: JSONWriter) -> String { String(decoding: writer.byte
             ".gone: required field is missing",
             ".a: expected string",
         ])
-        #expect(ctx.problems[0].position == JSONPosition(line: 2, column: 20))
+        #expect(ctx.problems[0].position == JSONPosition(line: 2, column: 19))
         #expect(ctx.problems[1].position == JSONPosition(line: 3, column: 7))
         // A missing field points at the object that lacks it.
         #expect(ctx.problems[4].position == JSONPosition(line: 1, column: 1))

@@ -95,4 +95,5 @@ int cshim_read_signal(int fd);
 extern const int CS_O_PATH;
 long cshim_mount_flags(const char *path);
 long cshim_fs_type(const char *path);
+int cshim_close_range(unsigned int first, unsigned int last);
 #endif
