@@ -1,0 +1,64 @@
+import Testing
+@testable import StateStore
+@testable import Sys
+
+@Suite struct StatusDerivationTests {
+    @Test func noRecordIsCreating() {
+        #expect(ContainerStatus.derive(recordedStartTime: nil, liveProcess: nil, execFifoExists: true) == .creating)
+    }
+
+    @Test func liveInitWithFifoIsCreated() {
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 42), execFifoExists: true) == .created)
+    }
+
+    @Test func liveInitWithoutFifoIsRunningOrPaused() {
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 42), execFifoExists: false) == .running)
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 42), execFifoExists: false, frozen: true) == .paused)
+    }
+
+    @Test func goneZombieOrRecycledPidIsStopped() {
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: nil, execFifoExists: true) == .stopped)
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("Z", 42), execFifoExists: false) == .stopped)
+        // The pid now belongs to a process that started later: not our container.
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 99), execFifoExists: true) == .stopped)
+    }
+
+    @Test func procStatParsesNamesWithSpacesAndParentheses() throws {
+        let line = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10"
+        let parsed = try #require(Processes.parseStat(line))
+        #expect(parsed.state == "S")
+        #expect(parsed.startTime == 987654)
+        #expect(Processes.parseStat("garbage") == nil)
+    }
+
+    @Test func liveProcessStartTimeIsStable() throws {
+        let first = try #require(Processes.startTime(of: Processes.pid))
+        #expect(Processes.startTime(of: Processes.pid) == first)
+    }
+}
+
+@Suite struct ContainerIDTests {
+    @Test(arguments: ["c1", "my-container_2.0", "a+b", String(repeating: "x", count: 1024)])
+    func acceptsRuncIDs(_ id: String) throws {
+        try ContainerDirectory.validate(id)
+    }
+
+    @Test(arguments: ["", ".", "..", "a/b", "../etc", "a b", "é", "a\nb", String(repeating: "x", count: 1025)])
+    func refusesIDsThatCouldEscapeOrConfuse(_ id: String) {
+        #expect(throws: ContainerDirectory.InvalidID.self) { try ContainerDirectory.validate(id) }
+    }
+}
+
+@Suite struct ContainerRecordTests {
+    @Test func roundTripsThroughJSON() throws {
+        let record = ContainerRecord(ociVersion: "1.0.2", id: "c1", pid: 77, startTime: 18_446_744_073_709_551_615,
+                                     bundle: "/b", rootfs: "/b/rootfs", created: "2026-01-01T00:00:00.000000000Z",
+                                     owner: "", annotations: ["k": "v \"quoted\""])
+        #expect(try ContainerRecord.decode(record.encoded()) == record)
+    }
+
+    @Test func corruptStateIsATypedError() {
+        #expect(throws: ContainerRecord.Corrupt.self) { try ContainerRecord.decode(Array("{\"id\":1}".utf8)) }
+        #expect(throws: ContainerRecord.Corrupt.self) { try ContainerRecord.decode(Array("{".utf8)) }
+    }
+}
