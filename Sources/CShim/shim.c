@@ -236,3 +236,6 @@ long cshim_fs_type(const char *path) {
 
 /* close_range over [first, last]. */
 int cshim_close_range(unsigned int first, unsigned int last) { return (int)syscall(SYS_close_range, first, last, 0); }
+
+/* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container cannot read the caller's keys. */
+long cshim_join_session_keyring(const char *name) { return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name); }

@@ -21,6 +21,7 @@ enum ContainerInit {
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
             try joinNamespaces(plan)
+            if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
             if plan.createdNamespaces.contains(.mount) {
@@ -33,6 +34,16 @@ enum ContainerInit {
         }
         waitForStart(handles.execFifo)
         exec(plan, executable)
+    }
+
+    /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too.
+    private static func joinKeyring(_ name: String) throws {
+        // (Not `catch where …` with an empty body: Swift 6.3.1 crashes compiling that with typed throws.)
+        do {
+            try Processes.joinNewSessionKeyring(named: name)
+        } catch {
+            if ![ENOSYS, EPERM, EACCES].contains(error.errno) { throw error }
+        }
     }
 
     private static func joinNamespaces(_ plan: ContainerPlan) throws(SysError) {

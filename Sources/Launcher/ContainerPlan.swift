@@ -43,8 +43,12 @@ public struct ContainerPlan: Sendable {
     public var noPivot: Bool
     /// fds 3..<3+preserveFDs stay open in the container (`--preserve-fds`), besides stdio.
     public var preserveFDs: Int32
+    /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
+    public var sessionKeyring: String?
 
-    public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0) throws(PlanError) {
+    public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
+                sessionKeyring: String? = nil) throws(PlanError) {
+        self.sessionKeyring = sessionKeyring
         guard let process = spec.process else { throw PlanError(".process", "required field is missing") }
         guard let root = spec.root else { throw PlanError(".root", "required field is missing") }
         self.process = process

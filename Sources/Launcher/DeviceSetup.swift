@@ -92,12 +92,14 @@ struct CgroupMount {
             let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             try Mounts.mount(source: source, target: directory.procPath, type: nil, flags: Mounts.bind, data: nil,
                              describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
-            try Mounts.mount(source: nil, target: directory.procPath, type: nil,
+            let bound = try Files.openInRoot(root, mount.destination + "/" + name, O_PATH)
+            try Mounts.mount(source: nil, target: bound.procPath, type: nil,
                              flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
                              data: nil, describe: "remount cgroup \(name)")
         }
         if flags & Mounts.readOnly != 0 {
-            try Mounts.mount(source: nil, target: target.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
+            let tmpfs = try Files.openInRoot(root, mount.destination, O_PATH)
+            try Mounts.mount(source: nil, target: tmpfs.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
                              describe: "remount tmpfs on \(mount.destination) read-only")
         }
     }

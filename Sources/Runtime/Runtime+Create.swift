@@ -43,7 +43,8 @@ extension Runtime {
         }
         let plan: ContainerPlan
         do {
-            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs)
+            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
+                                     sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)")
         } catch {
             throw RuntimeError("\(bundle)/config.json: \(error)")
         }

@@ -151,3 +151,9 @@ extension Processes {
         try check("close_range") { cshim_close_range(start, UInt32.max) }
     }
 }
+
+extension Processes {
+    public static func joinNewSessionKeyring(named name: String) throws(SysError) {
+        try check("keyctl join session keyring", name) { cshim_join_session_keyring(name) }
+    }
+}

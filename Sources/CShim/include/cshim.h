@@ -96,4 +96,5 @@ extern const int CS_O_PATH;
 long cshim_mount_flags(const char *path);
 long cshim_fs_type(const char *path);
 int cshim_close_range(unsigned int first, unsigned int last);
+long cshim_join_session_keyring(const char *name);
 #endif
