@@ -69,7 +69,9 @@ extension Spec {
         do {
             document = try JSONDocument.parse(bytes)
         } catch {
-            throw SpecProblems(problems: [error])
+            var syntax = error
+            syntax.message = "invalid JSON: " + error.message
+            throw SpecProblems(problems: [syntax])
         }
         let context = JSONDecodingContext(document: document)
         let spec = Spec(json: context.root)

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// create / start / state / kill / delete across separate invocations, and what the host has left afterwards.
+extension CrabcanCLI {
+    @Test func lifecycleAcrossInvocations() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("life")
+        let marker = box.rootfs + "/tmp/started-\(id)"
+        let bundle = try box.bundle(["sh", "-c", "echo started > /tmp/started-\(id); sleep 100"])
+
+        let create = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(create.status == 0, "\(create)")
+        #expect(!create.timedOut, "create must return while the process waits for start")
+        #expect(box.status(id) == "created")
+        let pid = try #require(box.pid(id))
+        #expect(pid > 0)
+        #expect(Host.isAlive(pid), "the created init \(pid) must exist on the host")
+        let before = Host.cmdline(pid)
+        #expect(before.first != "sh" && !before.contains("sleep"), "user process ran before start: \(before)")
+        usleep(200_000)
+        #expect(!FileManager.default.fileExists(atPath: marker), "the command ran before start")
+        #expect(box.status(id) == "created")
+
+        let start = box.crabcan(["start", id])
+        #expect(start.status == 0, "\(start)")
+        #expect(box.status(id) == "running")
+        #expect(eventually { FileManager.default.fileExists(atPath: marker) }, "the command never ran")
+        #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "started\n")
+        #expect(box.pid(id) == pid, "start must not change the init pid")
+        let again = box.crabcan(["start", id])
+        #expect(again.status == 1, "starting a running container: \(again)")
+
+        let kill = box.crabcan(["kill", id, "KILL"])
+        #expect(kill.status == 0, "\(kill)")
+        #expect(box.waitForStatus(id, "stopped"))
+        #expect(box.pid(id) == 0, "a stopped container reports pid 0")
+        #expect(eventually { !Host.isAlive(pid) })
+        let killStopped = box.crabcan(["kill", id, "KILL"])
+        #expect(killStopped.status == 1, "killing a stopped container: \(killStopped)")
+
+        let delete = box.crabcan(["delete", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(!box.stateDirExists(id))
+        let state = box.crabcan(["state", id])
+        #expect(state.status == 1, "\(state)")
+        #expect(state.stderr.contains("does not exist"), "\(state)")
+    }
+
+    @Test func stateValidatesAgainstSchema() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("schema")
+        #expect(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+
+        func validate(_ expected: String) {
+            let state = box.crabcan(["state", id])
+            #expect(state.status == 0, "\(state)")
+            #expect(state.stdout.contains("\"status\": \"\(expected)\"") || state.stdout.contains("\"status\":\"\(expected)\""),
+                    "\(state)")
+            let check = Command.run("/usr/bin/python3", [Paths.validator, "state", "-"], stdin: Data(state.stdout.utf8))
+            #expect(check.status == 0, "state (\(expected)) fails the schema:\n\(check)\n\(state.stdout)")
+        }
+        validate("created")
+        #expect(box.crabcan(["start", id]).status == 0)
+        validate("running")
+        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
+        #expect(box.waitForStatus(id, "stopped"))
+        validate("stopped")
+    }
+
+    @Test func deleteRefusesRunningAndForceKills() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("del")
+        #expect(box.crabcan(["run", "--detach", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        let pid = try #require(box.pid(id))
+        #expect(Host.isAlive(pid))
+
+        let refused = box.crabcan(["delete", id])
+        #expect(refused.status == 1, "\(refused)")
+        #expect(refused.stderr.contains("not stopped"), "\(refused)")
+        #expect(box.status(id) == "running", "a refused delete must leave the container alone")
+        #expect(Host.isAlive(pid))
+
+        let forced = box.crabcan(["delete", "--force", id])
+        #expect(forced.status == 0, "\(forced)")
+        #expect(!box.stateDirExists(id))
+        #expect(eventually { !Host.isAlive(pid) }, "init \(pid) survived delete --force")
+        #expect(box.crabcan(["state", id]).status == 1)
+        #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty)
+    }
+
+    /// runc's behaviour: a created (never started) container is killed by a plain delete.
+    @Test func deleteKillsCreatedContainer() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("delcreated")
+        #expect(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        let pid = try #require(box.pid(id))
+        #expect(Host.isAlive(pid))
+        let delete = box.crabcan(["delete", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(!box.stateDirExists(id))
+        #expect(eventually { !Host.isAlive(pid) }, "created init \(pid) survived delete")
+    }
+
+    @Test func duplicateIDRefused() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("dup")
+        let marker = box.rootfs + "/tmp/dup-\(id)"
+        let bundle = try box.bundle(["sh", "-c", "echo first > /tmp/dup-\(id); sleep 100"])
+        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        let pid = try #require(box.pid(id))
+
+        let second = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(second.status == 1, "\(second)")
+        #expect(second.stderr.contains("already exists"), "\(second)")
+
+        #expect(box.status(id) == "created", "the first container must be untouched")
+        #expect(box.pid(id) == pid)
+        #expect(Host.isAlive(pid))
+        #expect(box.crabcan(["start", id]).status == 0)
+        #expect(box.status(id) == "running")
+        #expect(eventually { FileManager.default.fileExists(atPath: marker) })
+    }
+
+    /// create/start/kill/delete, and `run`: the host's mount table is untouched, the root is empty again,
+    /// and no process is left on the container's rootfs.
+    @Test func nothingLeftBehind() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let mountsBefore = Host.mountinfo()
+        let bundle = try box.bundle(["sleep", "100"])
+
+        let id = box.id("clean")
+        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        let pid = try #require(box.pid(id))
+        #expect(box.crabcan(["start", id]).status == 0)
+        #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: id) == [pid], "the check must see the container")
+        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
+        #expect(box.waitForStatus(id, "stopped"))
+        #expect(box.crabcan(["delete", id]).status == 0)
+
+        let runID = box.id("cleanrun")
+        let run = box.crabcan(["run", "--bundle", try box.bundle(["true"], name: "true-bundle"), runID])
+        #expect(run.status == 0, "\(run)")
+
+        #expect(Host.mountinfo() == mountsBefore, "the host mount table changed")
+        #expect(!box.stateDirExists(id))
+        #expect(box.rootEntries().isEmpty, "left in --root: \(box.rootEntries())")
+        #expect(eventually { !Host.isAlive(pid) })
+        #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty)
+        #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: runID).isEmpty)
+    }
+}

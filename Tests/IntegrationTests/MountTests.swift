@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// The filesystem the container sees: its mounts, masked and read-only paths, devices, a read-only root.
+extension CrabcanCLI {
+    @Test func mountsInsideTheContainer() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("mounts")
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        // Masked paths from bundles/busybox/config.json that this kernel has: files become /dev/null, dirs empty.
+        let maskedFiles = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/latency_stats", "/proc/sched_debug",
+                           "/proc/timer_stats"].filter { fm.fileExists(atPath: $0, isDirectory: &isDir) && !isDir.boolValue }
+        let maskedDirs = ["/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware"]
+            .filter { fm.fileExists(atPath: $0, isDirectory: &isDir) && isDir.boolValue }
+        let script = """
+            sed 's/^/mnt /' /proc/self/mountinfo
+            for p in \(maskedFiles.joined(separator: " ")); do echo "maskedfile $p $(stat -c %t,%T $p) $(wc -c < $p)"; done
+            for d in \(maskedDirs.joined(separator: " ")); do echo "maskeddir $d $(ls -A $d | wc -l)"; done
+            if (echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null; then echo "procsys-write ok"; else echo "procsys-write failed"; fi
+            [ -c /dev/null ] && echo "chr null $(stat -c %t,%T /dev/null)"
+            [ -c /dev/zero ] && echo "chr zero $(stat -c %t,%T /dev/zero)"
+            [ -L /dev/fd ] && echo "devfd $(readlink /dev/fd)"
+            echo end
+            """
+        let result = box.crabcan(["run", "--bundle", try box.bundle(["sh", "-c", script]), id])
+        #expect(result.status == 0, "\(result)")
+        let lines = result.stdoutLines
+        #expect(lines.last == "end", "\(result)")
+
+        // mountinfo: field 5 is the mount point, then the options; "- fstype source superopts" follows.
+        let mounts = lines.filter { $0.hasPrefix("mnt ") }.map { $0.dropFirst(4).split(separator: " ").map(String.init) }
+        func mount(_ point: String) -> [String]? { mounts.last { $0.count > 5 && $0[4] == point } }
+        func fstype(_ fields: [String]) -> String? { fields.firstIndex(of: "-").map { fields[$0 + 1] } }
+        for (point, type) in [("/", nil), ("/proc", "proc"), ("/dev", "tmpfs"), ("/dev/pts", "devpts"),
+                              ("/dev/shm", "tmpfs"), ("/sys", "sysfs")] as [(String, String?)] {
+            let fields = mount(point)
+            #expect(fields != nil, "no \(point) mount inside:\n\(result.stdout)")
+            if let fields, let type { #expect(fstype(fields) == type, "\(point): \(fields)") }
+        }
+        #expect(mount("/")?[3] == box.rootfs, "the root mount must be the bundle's rootfs")
+        if let sys = mount("/sys") { #expect(sys[5].split(separator: ",").contains("ro"), "/sys: \(sys)") }
+        if let procSys = mount("/proc/sys") {
+            #expect(procSys[5].split(separator: ",").contains("ro"), "/proc/sys: \(procSys)")
+        } else {
+            Issue.record("/proc/sys is not a (read-only) mount:\n\(result.stdout)")
+        }
+        #expect(lines.contains("procsys-write failed"), "writing /proc/sys must fail:\n\(result.stdout)")
+
+        #expect(!maskedFiles.isEmpty, "no masked file to check on this kernel")
+        for path in maskedFiles {
+            #expect(lines.contains("maskedfile \(path) 1,3 0"), "\(path) must be /dev/null:\n\(result.stdout)")
+        }
+        for path in maskedDirs {
+            #expect(lines.contains("maskeddir \(path) 0"), "\(path) must be empty:\n\(result.stdout)")
+        }
+        #expect(lines.contains("chr null 1,3"), "\(result)")
+        #expect(lines.contains("chr zero 1,5"), "\(result)")
+        #expect(lines.contains("devfd /proc/self/fd"), "\(result)")
+    }
+
+    @Test func readonlyRootRefusesWrites() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("ro")
+        let bundle = try box.bundle(["sh", "-c", "touch /x 2>&1; echo rc=$?; touch /tmp/y 2>&1; echo tmp=$?"],
+                                    readonly: true)
+        let result = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(result.status == 0, "\(result)")
+        #expect(!result.stdoutLines.contains("rc=0"), "\(result)")
+        #expect(result.stdout.contains("Read-only file system"), "\(result)")
+        #expect(!result.stdoutLines.contains("tmp=0"), "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: box.rootfs + "/x"))
+        #expect(!FileManager.default.fileExists(atPath: box.rootfs + "/tmp/y"))
+    }
+
+    /// The control: with `readonly: false` the same write works and lands in the rootfs.
+    @Test func writableRootAcceptsWrites() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("rw")
+        let result = box.crabcan(["run", "--bundle", try box.bundle(["sh", "-c", "echo hi > /x; echo rc=$?"]), id])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines.contains("rc=0"), "\(result)")
+        #expect((try? String(contentsOfFile: box.rootfs + "/x", encoding: .utf8)) == "hi\n")
+    }
+}
