@@ -176,7 +176,7 @@ let problemCases: [ProblemCase] = [
         #expect(problems("[]") == ["expected object"])
         #expect(problems("{}") == [".ociVersion: required field is missing", ".root: required field is missing"])
         #expect(problems(#"{"ociVersion": 1, "root": {"path": "r"}}"#) == [".ociVersion: expected string"])
-        #expect(problems("") == ["parse error: premature EOF"])
+        #expect(problems("") == ["invalid JSON: parse error: premature EOF"])
         #expect(problems(#"{"ociVersion": "1.0.0",}"#).count == 1)
     }
 
@@ -228,7 +228,7 @@ let problemCases: [ProblemCase] = [
         } catch {
             #expect(error.problems.count == 1)
             #expect(error.problems[0].path == "")
-            #expect(error.problems[0].message.hasPrefix("parse error"))
+            #expect(error.problems[0].message.hasPrefix("invalid JSON: parse error"))
             #expect(error.problems[0].position?.line == 3)
         }
     }
