@@ -110,8 +110,7 @@ enum ContainerInit {
 
     /// After `create` has returned, stderr is the only way left to say what went wrong.
     static func report(_ message: String) {
-        let line = Array("crabcan: \(message)\n".utf8)
-        _ = line.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        StandardStreams.writeError("crabcan: \(message)\n")
     }
 }
 

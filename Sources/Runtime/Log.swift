@@ -49,15 +49,5 @@ public final class Log: @unchecked Sendable {  // immutable after init
         try? file.write(line)
     }
 
-    private func writeStderr(_ text: String) {
-        try? FileDescriptor(2).writeAndKeepOpen(text)
-    }
-}
-
-extension FileDescriptor {
-    /// Writes to a descriptor we do not own (stdio) without closing it afterwards.
-    func writeAndKeepOpen(_ text: String) throws {
-        defer { _ = release() }
-        try write(text)
-    }
+    private func writeStderr(_ text: String) { StandardStreams.writeError(text) }
 }

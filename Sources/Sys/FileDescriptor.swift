@@ -60,3 +60,19 @@ public final class FileDescriptor: @unchecked Sendable {
     /// rather than on a path that may have been swapped since (CVE-2021-30465).
     public var procPath: String { "/proc/self/fd/\(raw)" }
 }
+
+/// stdout and stderr through write(2): Swift 6 flags libc's `stdout`/`stderr` globals as not
+/// concurrency-safe (DESIGN.md §5), and a child after clone should not touch stdio buffers anyway.
+public enum StandardStreams {
+    public static func writeOut(_ bytes: [UInt8]) { writeAll(1, bytes) }
+    public static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) } }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
