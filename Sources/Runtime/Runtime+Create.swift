@@ -48,6 +48,8 @@ extension Runtime {
         } catch {
             throw RuntimeError("\(bundle)/config.json: \(error)")
         }
+        log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
+                  + "joined \(plan.joinedNamespaces.map(\.path))")
         let lock = try directory.create()
         do {
             try Files.mkfifo(directory.execFifoPath, mode: 0o600)
@@ -61,6 +63,7 @@ extension Runtime {
                     rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
                     annotations: spec.annotations)
                 try directory.write(record)
+                log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 try initProcess.commit()
             } catch {

@@ -8,6 +8,7 @@ extension Runtime {
         public var pid: Int32
         public var status: String
         public var bundle: String
+        public var rootfs: String
         public var created: String
         public var owner: String
     }
@@ -18,7 +19,7 @@ extension Runtime {
             guard let directory = try? self.directory(id), let snap = try? snapshot(directory) else { return nil }
             let record = snap.record
             return Summary(id: id, pid: snap.status == .stopped ? 0 : (record?.pid ?? 0), status: snap.status.rawValue,
-                           bundle: record?.bundle ?? "", created: record?.created ?? "", owner: record?.owner ?? "")
+                           bundle: record?.bundle ?? "", rootfs: record?.rootfs ?? "", created: record?.created ?? "", owner: record?.owner ?? "")
         }
     }
 
@@ -33,7 +34,7 @@ extension Runtime {
             writer.field("pid", Int64(item.pid))
             writer.field("status", item.status)
             writer.field("bundle", item.bundle)
-            writer.field("rootfs", "")
+            writer.field("rootfs", item.rootfs)
             writer.field("created", item.created)
             writer.field("owner", item.owner)
             writer.endObject()
