@@ -11,7 +11,7 @@ extension CrabcanCLI {
         let bundle = try box.bundle(["sh", "-c", "echo started > /tmp/started-\(id); sleep 100"])
 
         let create = box.crabcan(["create", "--bundle", bundle, id])
-        #expect(create.status == 0, "\(create)")
+        try #require(create.status == 0, "\(create)")
         #expect(!create.timedOut, "create must return while the process waits for start")
         #expect(box.status(id) == "created")
         let pid = try #require(box.pid(id))
@@ -24,7 +24,7 @@ extension CrabcanCLI {
         #expect(box.status(id) == "created")
 
         let start = box.crabcan(["start", id])
-        #expect(start.status == 0, "\(start)")
+        try #require(start.status == 0, "\(start)")
         #expect(box.status(id) == "running")
         #expect(eventually { FileManager.default.fileExists(atPath: marker) }, "the command never ran")
         #expect((try? String(contentsOfFile: marker, encoding: .utf8)) == "started\n")
@@ -33,8 +33,8 @@ extension CrabcanCLI {
         #expect(again.status == 1, "starting a running container: \(again)")
 
         let kill = box.crabcan(["kill", id, "KILL"])
-        #expect(kill.status == 0, "\(kill)")
-        #expect(box.waitForStatus(id, "stopped"))
+        try #require(kill.status == 0, "\(kill)")
+        try #require(box.waitForStatus(id, "stopped"))
         #expect(box.pid(id) == 0, "a stopped container reports pid 0")
         #expect(eventually { !Host.isAlive(pid) })
         let killStopped = box.crabcan(["kill", id, "KILL"])
@@ -52,7 +52,7 @@ extension CrabcanCLI {
         let box = try Sandbox()
         defer { box.cleanup() }
         let id = box.id("schema")
-        #expect(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        try #require(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
 
         func validate(_ expected: String) {
             let state = box.crabcan(["state", id])
@@ -63,10 +63,10 @@ extension CrabcanCLI {
             #expect(check.status == 0, "state (\(expected)) fails the schema:\n\(check)\n\(state.stdout)")
         }
         validate("created")
-        #expect(box.crabcan(["start", id]).status == 0)
+        try #require(box.crabcan(["start", id]).status == 0)
         validate("running")
-        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
-        #expect(box.waitForStatus(id, "stopped"))
+        try #require(box.crabcan(["kill", id, "KILL"]).status == 0)
+        try #require(box.waitForStatus(id, "stopped"))
         validate("stopped")
     }
 
@@ -136,12 +136,12 @@ extension CrabcanCLI {
         let bundle = try box.bundle(["sleep", "100"])
 
         let id = box.id("clean")
-        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        try #require(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
         let pid = try #require(box.pid(id))
-        #expect(box.crabcan(["start", id]).status == 0)
+        try #require(box.crabcan(["start", id]).status == 0)
         #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: id) == [pid], "the check must see the container")
-        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
-        #expect(box.waitForStatus(id, "stopped"))
+        try #require(box.crabcan(["kill", id, "KILL"]).status == 0)
+        try #require(box.waitForStatus(id, "stopped"))
         #expect(box.crabcan(["delete", id]).status == 0)
 
         let runID = box.id("cleanrun")

@@ -62,8 +62,8 @@ final class Command {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         outPath = scratch + "/stdout"
         errPath = scratch + "/stderr"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
@@ -71,7 +71,7 @@ final class Command {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         if let stdin {
             let inPath = scratch + "/stdin"
-            FileManager.default.createFile(atPath: inPath, contents: stdin)
+            _ = FileManager.default.createFile(atPath: inPath, contents: stdin)
             process.standardInput = FileHandle(forReadingAtPath: inPath)
         } else {
             process.standardInput = FileHandle.nullDevice
@@ -104,8 +104,15 @@ final class Command {
                             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
                             timedOut: timedOut)
-        try? FileManager.default.removeItem(atPath: scratch)
         return result
+    }
+
+    deinit {
+        if process.isRunning {  // a test that stopped early: never leave it behind
+            _ = kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: scratch)
     }
 
     /// Runs to completion (or the timeout).
@@ -121,9 +128,9 @@ final class Command {
     }
 }
 
-/// Polls `condition` every 10 ms for up to `timeout` seconds.
+/// Polls `condition` every 10 ms for up to `timeout` seconds (container operations take milliseconds).
 @discardableResult
-func eventually(timeout: Double = 10, _ condition: () -> Bool) -> Bool {
+func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }
@@ -242,7 +249,7 @@ final class Sandbox {
     func status(_ id: String) -> String? { state(id)?["status"] as? String }
     func pid(_ id: String) -> pid_t? { (state(id)?["pid"] as? Int).map { pid_t($0) } }
 
-    func waitForStatus(_ id: String, _ status: String, timeout: Double = 10) -> Bool {
+    func waitForStatus(_ id: String, _ status: String, timeout: Double = 5) -> Bool {
         eventually(timeout: timeout) { self.status(id) == status }
     }
 
