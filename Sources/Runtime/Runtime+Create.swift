@@ -51,6 +51,8 @@ extension Runtime {
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         let lock = try directory.create()
+        // Held until create returns: ARC may free an object after its last use, so the close is explicit.
+        defer { lock.close() }
         do {
             try Files.mkfifo(directory.execFifoPath, mode: 0o600)
             let initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath)
@@ -70,7 +72,6 @@ extension Runtime {
                 initProcess.abort()
                 throw error
             }
-            _ = lock
             return initProcess
         } catch {
             try? directory.remove()
