@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// What config.json says about the process and its world, as the container sees it:
+/// user and groups, umask, env, cwd, domainname, devices, --no-pivot, and namespaces joined by path.
+extension CrabcanCLI {
+    @Test func userGroupsUmaskEnvAndCwdAreApplied() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sh", "-c", "id -u; id -g; id -G; umask; echo $GREETING; pwd; echo $HOME"]) {
+            var process = $0["process"] as! [String: Any]
+            process["user"] = ["uid": 1000, "gid": 1000, "additionalGids": [5, 1001], "umask": 0o027]
+            process["env"] = ["PATH=/bin:/usr/bin", "GREETING=hello from config"]
+            process["cwd"] = "/work/here"  // missing in the rootfs: created, as runc does
+            $0["process"] = process
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("user")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["1000", "1000", "1000 5 1001", "0027", "hello from config", "/work/here", "/home/user"],
+                "\(result)")
+    }
+
+    @Test func domainnameAndLinuxDevicesAreCreated() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sh", "-c", "cat /proc/sys/kernel/domainname; stat -c '%F %t,%T %a %u' /dev/mydev"]) {
+            $0["domainname"] = "example.test"
+            var linux = $0["linux"] as! [String: Any]
+            linux["devices"] = [["type": "c", "path": "/dev/mydev", "major": 1, "minor": 7, "fileMode": 0o640, "uid": 1000]]
+            $0["linux"] = linux
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("dev")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["example.test", "character special file 1,7 640 1000"], "\(result)")
+    }
+
+    @Test func noPivotStillConfinesTheRoot() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sh", "-c", "ls /; cat /proc/1/mountinfo | head -1"])
+        let result = box.crabcan(["run", "--no-pivot", "--bundle", bundle, box.id("nopivot")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines.contains("bin"), "\(result)")
+        #expect(!result.stdoutLines.contains("work"), "the host's / must not be visible: \(result)")
+    }
+
+    /// A second container joins the first one's pid, network, ipc and uts namespaces by path.
+    @Test func namespacesAreJoinedByPath() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let first = box.id("ns-owner")
+        let owner = try box.bundle(["sleep", "100"], name: "owner") { $0["hostname"] = "owner-host" }
+        #expect(box.crabcan(["run", "--detach", "--bundle", owner, first]).status == 0)
+        let ownerPID = try #require(box.pid(first))
+        let ns = { (type: String) in "/proc/\(ownerPID)/ns/\(type)" }
+        let joiner = try box.bundle(["sh", "-c", "hostname; ps -o comm | grep -c sleep; readlink /proc/self/ns/net"],
+                                    name: "joiner") {
+            $0.removeValue(forKey: "hostname")
+            var linux = $0["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "pid", "path": ns("pid")], ["type": "network", "path": ns("net")],
+                                   ["type": "ipc", "path": ns("ipc")], ["type": "uts", "path": ns("uts")],
+                                   ["type": "mount"]]
+            $0["linux"] = linux
+        }
+        let result = box.crabcan(["run", "--bundle", joiner, box.id("ns-joiner")])
+        #expect(result.status == 0, "\(result)")
+        let ownerNet = try FileManager.default.destinationOfSymbolicLink(atPath: ns("net"))
+        #expect(result.stdoutLines == ["owner-host", "1", ownerNet], "\(result)")
+        #expect(box.crabcan(["delete", "--force", first]).status == 0)
+    }
+
+    @Test func joiningAMissingNamespaceIsRefusedWithItsPath() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("ns-missing")
+        let bundle = try box.bundle(["true"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "network", "path": "/proc/999999999/ns/net"], ["type": "mount"]]
+            $0["linux"] = linux
+        }
+        let result = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("/proc/999999999/ns/net"), "\(result)")
+        #expect(!box.stateDirExists(id))
+    }
+}
