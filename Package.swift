@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // crabcan: an OCI container runtime. Layering (dependencies point downward only):
 //   crabcan (CLI) → Runtime → Launcher, StateStore → OCISpec → JSON → CYajl
-//                                   └──────────────→ Sys → CShim
+//                             Launcher → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
 // The release binary is linked fully static by the Makefile (startup is a product feature).
 import PackageDescription
 
@@ -13,6 +13,8 @@ let package = Package(
     targets: [
         // C: system libraries and the one shim for what Swift cannot import (variadic calls, macros, _GNU_SOURCE).
         .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .target(name: "CShim"),
 
         // The only Swift module with raw syscalls and unsafe pointers.
@@ -24,7 +26,11 @@ let package = Package(
         // <root>/<id>/: state.json, exec.fifo, lock.
         .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
         // clone, the parent/child sync protocol, namespaces, rootfs and everything the child does until execve.
-        .target(name: "Launcher", dependencies: ["Sys", "OCISpec"]),
+        .target(name: "Launcher", dependencies: ["Sys", "OCISpec", "Seccomp", "Capabilities"]),
+        // Seccomp filters from linux.seccomp, through libseccomp.
+        .target(name: "Seccomp", dependencies: ["CSeccomp", "OCISpec", "Sys"]),
+        // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
+        .target(name: "Capabilities", dependencies: ["CCap", "CShim", "OCISpec", "Sys"]),
         // The container facade: one function per subcommand.
         .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher"]),
         // Thin CLI.
@@ -33,6 +39,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
 )
