@@ -11,6 +11,8 @@ enum ContainerInit {
         var execFifo: FileDescriptor
     }
 
+    /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
+    /// only the fifo wait, a no_new_privs seccomp filter (as late as possible) and execve come after `start`.
     static func run(_ plan: ContainerPlan, _ handles: Handles) -> Never {
         let executable: String
         do {
@@ -24,16 +26,30 @@ enum ContainerInit {
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
-            if plan.createdNamespaces.contains(.mount) {
-                try RootfsSetup(plan: plan).prepare()
-            }
+            try RootfsSetup(plan: plan).prepare()
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            try plan.kernel.applyPersonality()
+            try switchUser(plan)
             try handshake(handles.socket)
         } catch {
             fail(handles.socket, error)
         }
         waitForStart(handles.execFifo)
         exec(plan, executable)
+    }
+
+    /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
+    /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
+    private static func switchUser(_ plan: ContainerPlan) throws {
+        let user = plan.process.user
+        try plan.privileges.applyBeforeUserSwitch()
+        if let seccomp = plan.seccomp, !plan.process.noNewPrivileges { _ = try seccomp.load() }
+        _ = Files.umask(mode_t(user.umask ?? 0o022))
+        try Processes.setGroups(user.additionalGids.map { gid_t($0) })
+        try Processes.setGID(gid_t(user.gid))
+        try Processes.setUID(uid_t(user.uid))
+        try plan.privileges.applyAfterUserSwitch()
+        if plan.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
     }
 
     /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too.
@@ -87,11 +103,8 @@ enum ContainerInit {
     private static func exec(_ plan: ContainerPlan, _ executable: String) -> Never {
         let process = plan.process
         do {
-            _ = Files.umask(mode_t(process.user.umask ?? 0o022))
-            try Processes.setGroups(process.user.additionalGids.map { gid_t($0) })
-            try Processes.setGID(gid_t(process.user.gid))
-            try Processes.setUID(uid_t(process.user.uid))
-            if process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+            // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
+            if let seccomp = plan.seccomp, process.noNewPrivileges { _ = try seccomp.load() }
             // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
             try Processes.closeOnExecFrom(3 + plan.preserveFDs)
         } catch {

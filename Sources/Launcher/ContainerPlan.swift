@@ -1,4 +1,6 @@
+import Capabilities
 import OCISpec
+import Seccomp
 import Sys
 
 /// A config problem found after decoding, named by its JSON path: `.mounts[2].destination: must be absolute`.
@@ -14,7 +16,7 @@ public struct PlanError: Error, Sendable, CustomStringConvertible {
 
 /// Everything the container's init needs, checked and resolved before clone: the child only acts.
 /// Kept apart from the OCISpec wire types (DESIGN.md §1).
-public struct ContainerPlan: Sendable {
+public struct ContainerPlan {
     public struct NamespaceJoin: Sendable, Equatable {
         public var type: NamespaceType
         public var path: String
@@ -43,6 +45,14 @@ public struct ContainerPlan: Sendable {
     public var noPivot: Bool
     /// fds 3..<3+preserveFDs stay open in the container (`--preserve-fds`), besides stdio.
     public var preserveFDs: Int32
+    /// Capabilities, rlimits, oom_score_adj of the process (validated here, applied by the init).
+    public var privileges: ProcessPrivileges
+    /// sysctl and personality, written from inside the container.
+    public var kernel: KernelSettings
+    /// The libseccomp filter, built before clone and loaded by the init.
+    public var seccomp: SeccompProgram?
+    /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
+    public var warnings: [String] = []
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
     public var sessionKeyring: String?
 
@@ -110,6 +120,22 @@ public struct ContainerPlan: Sendable {
             rootfsPropagation = flags
         } else {
             rootfsPropagation = Mounts.private | Mounts.recursive
+        }
+        do {
+            privileges = try ProcessPrivileges(process: process)
+            kernel = try KernelSettings(linux: linux, newNamespaces: createdNamespaces)
+        } catch {
+            throw PlanError(error.path, error.message)
+        }
+        warnings += privileges.warnings
+        if let profile = linux?.seccomp {
+            do {
+                let program = try SeccompProgram(profile)
+                warnings += program.warnings
+                seccomp = program
+            } catch {
+                throw PlanError(error.path, error.message)
+            }
         }
         devices = linux?.devices ?? []
         maskedPaths = linux?.maskedPaths ?? []

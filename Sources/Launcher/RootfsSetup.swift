@@ -19,6 +19,8 @@ struct RootfsSetup {
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
         try DeviceSetup(plan: plan).populate()
+        // sysctl goes through the container's /proc/sys, so before /proc/sys is made read-only below.
+        try plan.kernel.applySysctl()
         for path in plan.maskedPaths { try mask(path) }
         for path in plan.readonlyPaths { try makeReadonly(path) }
         if plan.rootReadonly { try remountRootReadonly() }

@@ -50,6 +50,7 @@ extension Spec {
                     Namespace(type: .uts), Namespace(type: .mount), Namespace(type: .cgroup),
                 ],
                 resources: Resources(devices: [DeviceCgroupRule(allow: false, access: "rwm")]),
+                seccomp: .defaultProfile,
                 maskedPaths: [
                     "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",

@@ -48,13 +48,16 @@ extension Runtime {
         } catch {
             throw RuntimeError("\(bundle)/config.json: \(error)")
         }
+        for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
         do {
-            try Files.mkfifo(directory.execFifoPath, mode: 0o600)
+            // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
+            try Files.mkfifo(directory.execFifoPath, mode: 0o622)
+            try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
             let initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath)
             do {
                 guard let startTime = Processes.startTime(of: initProcess.pid) else {
@@ -65,7 +68,8 @@ extension Runtime {
                     rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
                     annotations: spec.annotations)
                 try directory.write(record)
-                log.debug("create \(id): init pid \(initProcess.pid) waits for start")
+                for warning in plan.warnings { log.warning(warning) }
+        log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 try initProcess.commit()
             } catch {

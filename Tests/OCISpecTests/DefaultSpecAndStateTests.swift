@@ -21,6 +21,8 @@ import OCISpec
         runc.process?.terminal = false
         runc.process?.capabilities?.ambient = []
         runc.linux?.namespaces.append(Namespace(type: .cgroup))
+        // runc spec writes no seccomp profile; ours carries the default one (DESIGN.md §6).
+        runc.linux?.seccomp = .defaultProfile
         #expect(Spec.makeDefault(rootless: false) == runc)
     }
 
@@ -36,6 +38,7 @@ import OCISpec
         #expect(spec.mounts.first { $0.destination == "/dev/pts" }?.options == ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"])
         #expect(spec.mounts.count == 7)
         #expect(spec.linux?.maskedPaths == Spec.makeDefault(rootless: false).linux?.maskedPaths)
+        #expect(spec.linux?.seccomp == .defaultProfile)
     }
 
     @Test func prettyOutputIsGolden() {
@@ -248,6 +251,138 @@ let defaultSpecGolden = """
         "type": "cgroup"
       }
     ],
+    "seccomp": {
+      "defaultAction": "SCMP_ACT_ALLOW",
+      "syscalls": [
+        {
+          "names": [
+            "keyctl",
+            "add_key",
+            "request_key",
+            "mbind",
+            "migrate_pages",
+            "move_pages",
+            "set_mempolicy",
+            "userfaultfd",
+            "perf_event_open",
+            "bpf",
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "kexec_load",
+            "kexec_file_load",
+            "reboot",
+            "swapon",
+            "swapoff",
+            "acct",
+            "open_by_handle_at",
+            "lookup_dcookie"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1
+        },
+        {
+          "names": [
+            "unshare",
+            "clone"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 0,
+              "value": 268435456,
+              "valueTwo": 268435456,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        },
+        {
+          "names": [
+            "clone3"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 38
+        },
+        {
+          "names": [
+            "chmod",
+            "fchmod"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 1,
+              "value": 2048,
+              "valueTwo": 2048,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        },
+        {
+          "names": [
+            "chmod",
+            "fchmod"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 1,
+              "value": 1024,
+              "valueTwo": 1024,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        },
+        {
+          "names": [
+            "fchmodat"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 2,
+              "value": 2048,
+              "valueTwo": 2048,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        },
+        {
+          "names": [
+            "fchmodat"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 2,
+              "value": 1024,
+              "valueTwo": 1024,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        },
+        {
+          "names": [
+            "ioctl"
+          ],
+          "action": "SCMP_ACT_ERRNO",
+          "errnoRet": 1,
+          "args": [
+            {
+              "index": 1,
+              "value": 4294967295,
+              "valueTwo": 21522,
+              "op": "SCMP_CMP_MASKED_EQ"
+            }
+          ]
+        }
+      ]
+    },
     "maskedPaths": [
       "/proc/acpi",
       "/proc/asound",

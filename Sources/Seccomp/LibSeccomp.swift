@@ -1,0 +1,39 @@
+import CSeccomp
+
+// The one bridge to libseccomp's C API. It is the only file in this module that handles a C pointer:
+// the filter context is an opaque `void *` owned by libseccomp, and `seccomp_rule_add_array` takes a
+// pointer to an array of comparisons. Everything else in the module speaks in Swift values.
+
+/// Owns one `scmp_filter_ctx`; released once, when the last `SeccompProgram` copy goes away.
+/// The context is plain heap memory, so a forked child inherits a usable copy and simply execs without
+/// releasing it.
+final class FilterContext {
+    private let ctx: scmp_filter_ctx
+
+    /// nil when libseccomp refuses the default action (it returns NULL without an errno).
+    init?(defaultAction: UInt32) {
+        guard let ctx = seccomp_init(defaultAction) else { return nil }
+        self.ctx = ctx
+    }
+
+    deinit { seccomp_release(ctx) }
+
+    /// Returns 0 or a negative errno, as libseccomp does.
+    func addArchitecture(_ token: UInt32) -> Int32 { seccomp_arch_add(ctx, token) }
+
+    func setAttribute(_ attribute: scmp_filter_attr, _ value: UInt32) -> Int32 { seccomp_attr_set(ctx, attribute, value) }
+
+    func addRule(action: UInt32, syscall: Int32, comparisons: [scmp_arg_cmp]) -> Int32 {
+        comparisons.withUnsafeBufferPointer { buffer in
+            seccomp_rule_add_array(ctx, action, syscall, UInt32(buffer.count), buffer.baseAddress)
+        }
+    }
+
+    func load() -> Int32 { seccomp_load(ctx) }
+
+    func notifyFD() -> Int32 { seccomp_notify_fd(ctx) }
+
+    static func resolveArchitecture(_ name: String) -> UInt32 { seccomp_arch_resolve_name(name) }
+
+    static func resolveSyscall(_ name: String) -> Int32 { seccomp_syscall_resolve_name(name) }
+}
