@@ -1,16 +1,7 @@
-/// A privilege setting the runtime refuses, named by its JSON path:
-/// `.process.capabilities.bounding[2]: unknown capability "CAP_FOO"` (lower-case, one line, DESIGN.md §4).
-public struct PrivilegeError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var message: String
+import OCISpec
 
-    public init(path: String, message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { "\(path): \(message)" }
-}
+/// Privilege settings are refused like any config problem, by JSON path.
+public typealias PrivilegeError = ConfigProblem
 
 /// `"text"` with JSON escapes for `"` and `\`, as config paths and values are quoted in messages.
 func quoted(_ text: String) -> String {

@@ -3,16 +3,8 @@ import OCISpec
 import Seccomp
 import Sys
 
-/// A config problem found after decoding, named by its JSON path: `.mounts[2].destination: must be absolute`.
-public struct PlanError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public var description: String { "\(path): \(message)" }
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-}
+/// A config problem found after decoding: `.mounts[2].destination: must be absolute`.
+public typealias PlanError = ConfigProblem
 
 /// Everything the container's init needs, checked and resolved before clone: the child only acts.
 /// Kept apart from the OCISpec wire types (DESIGN.md §1).
@@ -121,21 +113,13 @@ public struct ContainerPlan {
         } else {
             rootfsPropagation = Mounts.private | Mounts.recursive
         }
-        do {
-            privileges = try ProcessPrivileges(process: process)
-            kernel = try KernelSettings(linux: linux, newNamespaces: createdNamespaces)
-        } catch {
-            throw PlanError(error.path, error.message)
-        }
+        privileges = try ProcessPrivileges(process: process)
+        kernel = try KernelSettings(linux: linux, newNamespaces: createdNamespaces)
         warnings += privileges.warnings
         if let profile = linux?.seccomp {
-            do {
-                let program = try SeccompProgram(profile)
-                warnings += program.warnings
-                seccomp = program
-            } catch {
-                throw PlanError(error.path, error.message)
-            }
+            let program = try SeccompProgram(profile)
+            warnings += program.warnings
+            seccomp = program
         }
         devices = linux?.devices ?? []
         maskedPaths = linux?.maskedPaths ?? []

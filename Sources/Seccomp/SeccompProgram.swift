@@ -3,19 +3,8 @@ import Glibc
 import OCISpec
 import Sys
 
-/// A `linux.seccomp` problem: the JSON path of the offending field and a one-line lower-case message
-/// (DESIGN.md §4), e.g. `.linux.seccomp.flags[0]: unknown seccomp flag "X"`.
-public struct SeccompError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var path: String
-    public var message: String
-
-    public init(path: String, message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { "\(path): \(message)" }
-}
+/// A `linux.seccomp` problem, by JSON path: `.linux.seccomp.flags[0]: unknown seccomp flag "X"`.
+public typealias SeccompError = ConfigProblem
 
 /// A seccomp filter built from `linux.seccomp`, ready to load.
 ///
