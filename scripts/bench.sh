@@ -53,22 +53,33 @@ fi
 tmp=$(mktemp -d /tmp/crabcan-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
-# One bundle for all runtimes: bundles/true/config.json with root.path made
-# absolute, so BENCH_ROOTFS can point anywhere without touching the repo.
-mkdir "$tmp/bundle"
-python3 - "$repo/bundles/true/config.json" "$rootfs" "$tmp/bundle/config.json" <<'EOF'
+# One bundle per scenario, shared by all runtimes: bundles/true/config.json with root.path made absolute
+# (BENCH_ROOTFS can point anywhere); the "seccomp" scenario adds the default profile that `crabcan spec`
+# writes, so every runtime loads the same filter.
+make_bundle() {
+    scenario=$1
+    mkdir -p "$tmp/$scenario"
+    profile=""
+    if [ "$scenario" = seccomp ]; then
+        mkdir -p "$tmp/spec"
+        "$crabcan" spec --bundle "$tmp/spec" || return 1
+        profile="$tmp/spec/config.json"
+    fi
+    python3 - "$repo/bundles/true/config.json" "$rootfs" "$tmp/$scenario/config.json" "$profile" <<'PY'
 import json, sys
-src, rootfs, dst = sys.argv[1:]
+src, rootfs, dst, profile = sys.argv[1:]
 config = json.load(open(src))
 config["root"]["path"] = rootfs
+if profile:
+    config["linux"]["seccomp"] = json.load(open(profile))["linux"]["seccomp"]
 json.dump(config, open(dst, "w"), indent=2)
-EOF
+PY
+}
 
-# smoke RT NAME: one run must exit 0 and leave no container behind.
+# smoke RT NAME BUNDLE: one run must exit 0 and leave no container behind.
 smoke() {
-    rt=$1 name=$2
-    if ! "$rt" --root "$tmp/$name" run --bundle "$tmp/bundle" "bench-$name" \
-            >"$tmp/$name.out" 2>&1; then
+    rt=$1 name=$2 bundle=$3
+    if ! "$rt" --root "$tmp/$name" run --bundle "$bundle" "bench-$name" >"$tmp/$name.out" 2>&1; then
         echo "$name: run failed:" >&2
         sed 's/^/    /' "$tmp/$name.out" >&2
         return 1
@@ -79,43 +90,43 @@ smoke() {
     fi
 }
 
-names=""
-cmds=""
-for name in crabcan runc crun; do
-    case $name in
-        crabcan) rt=$crabcan ;;
-        *) rt=$(command -v "$name") ;;
-    esac
-    if [ ! -x "$rt" ]; then
-        echo "$name: $rt is not an executable: skipped" >&2
-        continue
+# measure SCENARIO: hyperfine each runtime on the scenario's bundle, then print the table and ratios.
+measure() {
+    scenario=$1
+    bundle="$tmp/$scenario"
+    names=""
+    for name in crabcan runc crun; do
+        case $name in
+            crabcan) rt=$crabcan ;;
+            *) rt=$(command -v "$name") ;;
+        esac
+        if [ ! -x "$rt" ]; then
+            echo "$name: $rt is not an executable: skipped" >&2
+            continue
+        fi
+        if ! smoke "$rt" "$name" "$bundle"; then
+            echo "$name: failed the smoke run: skipped" >&2
+            continue
+        fi
+        # hyperfine stops at the first non-zero exit, e.g. a leftover container.
+        if hyperfine -N --warmup "$warmup" --runs "$runs" --style none \
+                --export-json "$tmp/$scenario-$name.json" --command-name "$name" \
+                "$rt --root $tmp/$name run --bundle $bundle bench-$name" >&2; then
+            names="$names $name"
+        else
+            echo "$name: failed during the benchmark: skipped" >&2
+        fi
+    done
+    echo
+    echo "[$scenario] run of /bin/true (pid, ipc, uts, mount, network namespaces), $runs runs, $warmup warmup"
+    if [ -z "$names" ]; then
+        echo "no runtime could run the bundle"
+        return
     fi
-    if ! smoke "$rt" "$name"; then
-        echo "$name: failed the smoke run: skipped" >&2
-        continue
-    fi
-    # hyperfine stops at the first non-zero exit, e.g. a leftover container.
-    if hyperfine -N --warmup "$warmup" --runs "$runs" --style none \
-            --export-json "$tmp/$name.json" \
-            --command-name "$name" \
-            "$rt --root $tmp/$name run --bundle $tmp/bundle bench-$name" >&2; then
-        names="$names $name"
-    else
-        echo "$name: failed during the benchmark: skipped" >&2
-    fi
-done
-
-if [ -z "$names" ]; then
-    echo "$0: no runtime could run the bundle" >&2
-    exit 1
-fi
-
-echo
-echo "run of /bin/true (pid, ipc, uts, mount, network namespaces), $runs runs, $warmup warmup"
-python3 - "$tmp" $names <<'EOF'
+    python3 - "$tmp" "$scenario" $names <<'PY'
 import json, sys
-tmp, names = sys.argv[1], sys.argv[2:]
-res = {n: json.load(open(f"{tmp}/{n}.json"))["results"][0] for n in names}
+tmp, scenario, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+res = {n: json.load(open(f"{tmp}/{scenario}-{n}.json"))["results"][0] for n in names}
 print(f"{'runtime':<10} {'median ms':>10} {'mean ± stddev ms':>20}")
 for n in ("crabcan", "runc", "crun"):
     if n not in res:
@@ -126,8 +137,13 @@ for n in ("crabcan", "runc", "crun"):
     print(f"{n:<10} {r['median'] * 1e3:>10.2f} {mean:>20}")
 for other in ("runc", "crun"):
     if "crabcan" in res and other in res:
-        ratio = res["crabcan"]["median"] / res[other]["median"]
-        print(f"crabcan/{other} (median): {ratio:.2f}")
+        print(f"crabcan/{other} (median): {res['crabcan']['median'] / res[other]['median']:.2f}")
 if "crabcan" not in res:
     print("crabcan failed: no ratios")
-EOF
+PY
+}
+
+for scenario in ${BENCH_SCENARIOS:-plain seccomp}; do
+    make_bundle "$scenario" || { echo "$scenario: could not make the bundle" >&2; continue; }
+    measure "$scenario"
+done
