@@ -228,7 +228,7 @@ import Testing
             Processes.exit(0)
         }
         writer.close()
-        let (_, status) = try Processes.wait(pid)
+        let status = try reapForkedChild(pid)
         _ = try Channels.poll([reader.raw], timeoutMilliseconds: 1000)
         let output = try reader.read(count: 65536)
         #expect(status == .exited(0), "\(String(decoding: output, as: UTF8.self))")

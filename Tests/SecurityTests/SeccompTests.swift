@@ -23,7 +23,7 @@ private func inChild(_ program: SeccompProgram, _ body: () -> Int32) throws -> S
         do { _ = try program.load() } catch { _exit(202) }
         _exit(body())
     }
-    return try #require(try Processes.wait(pid).status)
+    return try #require(try reapForkedChild(pid))
 }
 
 /// errno of a failed call, 0 on success.
@@ -162,7 +162,7 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
             do { fd = try p.load() } catch { _exit(202) }
             _exit(fd.map { $0 >= 0 ? 0 : 203 } ?? 204)
         }
-        #expect(try Processes.wait(pid).status == .exited(0))
+        #expect(try reapForkedChild(pid) == .exited(0))
         #expect(try inChild(program(unameRule(.errno, nil))) { 0 } == .exited(0))
     }
 
