@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "Seccomp", dependencies: ["CSeccomp", "OCISpec", "Sys"]),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
         .target(name: "Capabilities", dependencies: ["CCap", "CShim", "OCISpec", "Sys"]),
+        .target(name: "Cgroups", dependencies: ["Sys", "OCISpec"]),
         // The container facade: one function per subcommand.
         .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher"]),
         // Thin CLI.
@@ -39,6 +40,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON"]),
+        .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]

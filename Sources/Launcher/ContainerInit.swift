@@ -19,6 +19,10 @@ enum ContainerInit {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)
             try Processes.dieWithParent()
+            // Until execve this process is crabcan: no other process, even one with our uid and capabilities
+            // in a shared pid namespace, may open /proc/<pid>/exe (the host binary) or our fds (CVE-2019-5736).
+            // execve makes the container's program dumpable again.
+            try Processes.setDumpable(false)
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])

@@ -92,13 +92,13 @@ struct CgroupMount {
             let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             try Mounts.mount(source: source, target: directory.procPath, type: nil, flags: Mounts.bind, data: nil,
                              describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
-            let bound = try Files.openInRoot(root, mount.destination + "/" + name, O_PATH)
+            let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             try Mounts.mount(source: nil, target: bound.procPath, type: nil,
                              flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
                              data: nil, describe: "remount cgroup \(name)")
         }
         if flags & Mounts.readOnly != 0 {
-            let tmpfs = try Files.openInRoot(root, mount.destination, O_PATH)
+            let tmpfs = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
             try Mounts.mount(source: nil, target: tmpfs.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
                              describe: "remount tmpfs on \(mount.destination) read-only")
         }

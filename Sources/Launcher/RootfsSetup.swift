@@ -44,7 +44,7 @@ struct RootfsSetup {
                          data: mount.options.dataString, describe: describe)
         guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
-        let mounted = try Files.openInRoot(root, mount.destination, O_PATH)
+        let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
         if mount.options.needsRemount {
             try remountBind(mounted.procPath, flags: mount.options.flags, describe: describe)
         }

@@ -11,16 +11,6 @@ public enum Files {
         FileDescriptor(try check("open", path) { Glibc.openat(dir.raw, path, flags | O_CLOEXEC, mode) })
     }
 
-    /// Opens `path` as if `root` were `/`: symlinks and `..` cannot leave it (openat2 RESOLVE_IN_ROOT),
-    /// so a container cannot redirect a mount target to the host (CVE-2021-30465).
-    public static func openInRoot(_ root: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0) throws(SysError) -> FileDescriptor {
-        let resolve = CS_RESOLVE_IN_ROOT | CS_RESOLVE_NO_MAGICLINKS
-        let fd = try check("open", path) {
-            cshim_openat2(root.raw, path, UInt64(flags | O_CLOEXEC), UInt64(mode), resolve)
-        }
-        return FileDescriptor(fd)
-    }
-
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     public static func isDirectory(_ path: String) -> Bool {
@@ -181,29 +171,51 @@ extension Files {
     }
 
     /// Opens `path` inside `root`, making what is missing on the way (directories, and the last component as a
-    /// directory or an empty file). Every step is resolved by the kernel inside `root` (openat2 RESOLVE_IN_ROOT),
-    /// so a symlink planted in the rootfs cannot send a mount to the host (CVE-2021-30465).
+    /// directory or an empty file). The walk goes fd by fd with O_NOFOLLOW: a symlink is read from the fd just
+    /// opened and walked again from `root` (absolute) or its directory (relative), and `..` pops a component
+    /// we walked, never above `root`. So a symlink planted in the rootfs, even a dangling one or one swapped
+    /// while we walk, cannot send a mount to the host (CVE-2021-30465); missing targets are made inside.
     public static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
-        let components = path.split(separator: "/").map(String.init)
-        var parent = root
-        var prefix = ""
-        for (index, name) in components.enumerated() {
-            prefix += "/" + name
-            let isLast = index == components.count - 1
-            do throws(SysError) {
-                parent = try openInRoot(root, prefix, O_PATH)
+        var remaining = ArraySlice(path.split(separator: "/").map(String.init))
+        var walked: [FileDescriptor] = [root]
+        var symlinks = 0
+        while let name = remaining.first {
+            remaining = remaining.dropFirst()
+            if name == "." { continue }
+            if name == ".." {
+                if walked.count > 1 { walked.removeLast() }
                 continue
-            } catch where error.errno != ENOENT {
-                throw error
-            } catch {}
-            if isLast && !directory {
-                try createFile(in: parent, name)
-            } else {
-                try makeDirectory(in: parent, name)
             }
-            parent = try openInRoot(root, prefix, O_PATH)
+            let parent = walked[walked.count - 1]
+            var opened: FileDescriptor
+            do throws(SysError) {
+                opened = try openAt(parent, name, O_PATH | O_NOFOLLOW)
+            } catch where error.errno == ENOENT {
+                if remaining.isEmpty && !directory {
+                    try createFile(in: parent, name)
+                } else {
+                    try makeDirectory(in: parent, name)
+                }
+                opened = try openAt(parent, name, O_PATH | O_NOFOLLOW)
+            }
+            guard try status(opened).st_mode & S_IFMT == S_IFLNK else {
+                walked.append(opened)
+                continue
+            }
+            symlinks += 1
+            if symlinks > 40 { throw SysError("resolve", path: path, errno: ELOOP) }
+            let target = try readLink(opened)
+            if target.hasPrefix("/") { walked = [root] }
+            remaining = ArraySlice(target.split(separator: "/").map(String.init)) + remaining
         }
-        return parent
+        return walked[walked.count - 1]
+    }
+
+    /// The target of the symlink `fd` was opened on (O_PATH|O_NOFOLLOW), read from the fd itself.
+    public static func readLink(_ fd: FileDescriptor) throws(SysError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try check("readlink") { readlinkat(fd.raw, "", &buffer, Int(PATH_MAX)) }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -1,0 +1,151 @@
+import OCISpec
+import Sys
+
+public enum CgroupVersion: String, Sendable { case v1, v2 }
+
+/// What the host runs, read once: the v1 hierarchies (mount point + controllers) or the v2 unified mount,
+/// and the caller's own cgroup in each.
+public struct CgroupHost: Sendable {
+    /// One mounted hierarchy.
+    public struct Hierarchy: Sendable, Equatable {
+        /// The controller list as /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd"; v2: "".
+        public var name: String
+        public var controllers: [String]
+        public var mountPoint: String
+        /// The hierarchy directory mounted at `mountPoint` (not "/" when a parent cgroup was bind-mounted).
+        public var mountRoot: String
+        /// The caller's cgroup in this hierarchy, relative to the hierarchy root.
+        public var ownPath: String
+    }
+
+    public var version: CgroupVersion
+    public var hierarchies: [Hierarchy]
+
+    /// Reads /proc/self/mountinfo and /proc/self/cgroup.
+    public static func detect() throws -> CgroupHost {
+        CgroupHost(
+            mountinfo: try Files.readText("/proc/self/mountinfo"),
+            selfCgroup: try Files.readText("/proc/self/cgroup"))
+    }
+
+    /// Parses the two texts. On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
+    /// the v1 hierarchies win, as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
+    public init(mountinfo: String, selfCgroup: String) {
+        struct Mount { var point: String; var root: String; var fsType: String; var superOptions: [String] }
+        var mounts: [Mount] = []
+        for line in mountinfo.split(separator: "\n") {
+            // "<id> <parent> <maj:min> <root> <mount point> <options> [optional fields...] - <fstype> <source> <superopts>"
+            let halves = line.split(separator: " - ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " ")
+            let right = halves[1].split(separator: " ")
+            guard left.count >= 5, right.count >= 3, right[0] == "cgroup" || right[0] == "cgroup2" else { continue }
+            mounts.append(Mount(
+                point: Self.unescape(String(left[4])), root: Self.unescape(String(left[3])),
+                fsType: String(right[0]), superOptions: right[2].split(separator: ",").map(String.init)))
+        }
+
+        var v1: [Hierarchy] = []
+        var unified: Hierarchy?
+        for line in selfCgroup.split(separator: "\n") {
+            // "<hierarchy id>:<controllers>:<path>"; the path may itself hold ':'.
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            let name = String(parts[1])
+            let ownPath = String(parts[2])
+            if name.isEmpty {
+                if let m = mounts.first(where: { $0.fsType == "cgroup2" }) {
+                    unified = Hierarchy(name: "", controllers: [], mountPoint: m.point, mountRoot: m.root, ownPath: ownPath)
+                }
+                continue
+            }
+            let controllers = name.split(separator: ",").map(String.init)
+            // The mount whose super options list all of this hierarchy's controllers; prefer one of the whole
+            // hierarchy (root "/") over a bind mount of a sub-cgroup.
+            let candidates = mounts.filter { m in m.fsType == "cgroup" && controllers.allSatisfy(m.superOptions.contains) }
+            guard let m = candidates.first(where: { $0.root == "/" }) ?? candidates.first else { continue }
+            v1.append(Hierarchy(name: name, controllers: controllers, mountPoint: m.point, mountRoot: m.root, ownPath: ownPath))
+        }
+        let hasV1Controllers = v1.contains { h in h.controllers.contains { !$0.hasPrefix("name=") } }
+        if hasV1Controllers || unified == nil {
+            version = .v1
+            hierarchies = v1
+        } else {
+            version = .v2
+            hierarchies = [unified!]
+        }
+    }
+
+    /// The v1 hierarchy that holds `controller`, if mounted.
+    func hierarchy(for controller: String) -> Hierarchy? {
+        hierarchies.first { $0.controllers.contains(controller) }
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as \ooo.
+    static func unescape(_ text: String) -> String {
+        guard text.contains("\\") else { return text }
+        var out: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\"), i + 3 < bytes.count,
+               let value = UInt8(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                out.append(value)
+                i += 4
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// The container's cgroup(s): v1 = one directory per hierarchy, v2 = one directory.
+public struct CgroupSet: Sendable, Equatable {
+    public var version: CgroupVersion
+    /// v1: hierarchy name ("memory", "cpu,cpuacct", "name=systemd") → absolute dir; v2: ["": dir].
+    public var paths: [String: String]
+
+    public init(version: CgroupVersion, paths: [String: String]) {
+        self.version = version
+        self.paths = paths
+    }
+
+    /// Where a container's cgroup goes. An absolute `cgroupsPath` is relative to each hierarchy's root; a relative
+    /// one to the caller's own cgroup in each hierarchy (runc's fs driver); nil means "/crabcan/<id>".
+    public static func plan(cgroupsPath: String?, id: String, host: CgroupHost) throws(ConfigProblem) -> CgroupSet {
+        let field = ".linux.cgroupsPath"
+        let requested = cgroupsPath ?? "/crabcan/\(id)"
+        if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
+        // "slice:prefix:name" is the systemd driver's form (runc --systemd-cgroup); crabcan only drives cgroupfs.
+        if !requested.hasPrefix("/") && requested.contains(":") {
+            throw ConfigProblem(field, "systemd cgroup paths (\"slice:prefix:name\") are not supported: \"\(requested)\"")
+        }
+        let components = requested.split(separator: "/").map(String.init)
+        // A ".." would place the container's cgroup outside the subtree it names (and could hand it a
+        // cgroup the runtime does not own), so refuse rather than clean it like filepath.Clean would.
+        if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \"\(requested)\"") }
+        let cleaned = components.filter { $0 != "." }.joined(separator: "/")
+        if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \"\(requested)\"") }
+        if host.hierarchies.isEmpty { throw ConfigProblem(field, "no cgroup hierarchy is mounted on this host") }
+
+        var paths: [String: String] = [:]
+        for h in host.hierarchies {
+            // Path inside the hierarchy, then made relative to what is mounted at the mount point.
+            let inHierarchy = requested.hasPrefix("/") ? "/" + cleaned : join(h.ownPath, cleaned)
+            var belowMount = inHierarchy
+            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasPrefix(h.mountRoot + "/")) {
+                belowMount = String(inHierarchy.dropFirst(h.mountRoot.count))
+            }
+            paths[h.name] = join(h.mountPoint, belowMount)
+        }
+        return CgroupSet(version: host.version, paths: paths)
+    }
+
+    static func join(_ a: String, _ b: String) -> String {
+        let tail = b.split(separator: "/").joined(separator: "/")
+        if tail.isEmpty { return a }
+        return a.hasSuffix("/") ? a + tail : a + "/" + tail
+    }
+}
