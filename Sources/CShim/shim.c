@@ -239,3 +239,13 @@ int cshim_close_range(unsigned int first, unsigned int last) { return (int)sysca
 
 /* keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a fresh session keyring, so the container cannot read the caller's keys. */
 long cshim_join_session_keyring(const char *name) { return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name); }
+
+/* fstatfs magic of an open file (PROC_SUPER_MAGIC for procfs); RESOLVE_NO_XDEV for openat2. */
+long cshim_fd_fs_type(int fd) {
+    struct statfs st;
+    if (fstatfs(fd, &st) != 0) return -1;
+    return (long)st.f_type;
+}
+const uint64_t CS_RESOLVE_NO_XDEV = RESOLVE_NO_XDEV;
+#include <sys/personality.h>
+int cshim_personality(unsigned long persona) { return personality(persona); }

@@ -60,13 +60,13 @@ public struct KernelSettings: Sendable {
         if sysctl.isEmpty { return }
         let proc = try Files.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW)
         let status = try Files.status(proc)
-        guard try Bridge.filesystemType(proc) == Self.procSuperMagic, status.st_ino == 1 else {
+        guard try Files.fileSystemType(proc) == Self.procSuperMagic, status.st_ino == 1 else {
             throw SysError("check procfs", path: "/proc", errno: EXDEV)
         }
         for (key, value) in sysctl {
             let relative = "sys/" + key.split(separator: ".").joined(separator: "/")
-            let file = try Bridge.openBeneathNoCrossing(proc, relative, O_WRONLY)
-            guard try Bridge.filesystemType(file) == Self.procSuperMagic else {
+            let file = try Files.openBeneathNoCrossing(proc, relative, O_WRONLY)
+            guard try Files.fileSystemType(file) == Self.procSuperMagic else {
                 throw SysError("check procfs", path: "/proc/" + relative, errno: EXDEV)
             }
             do throws(SysError) {
@@ -78,6 +78,6 @@ public struct KernelSettings: Sendable {
     }
 
     public func applyPersonality() throws(SysError) {
-        if let persona { try Bridge.setPersonality(persona) }
+        if let persona { try Processes.setPersonality(persona) }
     }
 }

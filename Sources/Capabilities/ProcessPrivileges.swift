@@ -96,7 +96,7 @@ public struct ProcessPrivileges: Sendable {
     /// PR_SET_KEEPCAPS 1 so setuid keeps the permitted set, and the bounding set (dropping needs CAP_SETPCAP).
     public func applyBeforeUserSwitch() throws(SysError) {
         for limit in limits {
-            try Bridge.setResourceLimit(limit.resource, soft: limit.soft, hard: limit.hard, name: limit.name)
+            try Processes.setResourceLimit(limit.resource, soft: limit.soft, hard: limit.hard, name: limit.name)
         }
         if let oomScoreAdj {
             try Files.open("/proc/self/oom_score_adj", O_WRONLY).write(String(oomScoreAdj))

@@ -50,9 +50,10 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 }
 
 /// Runs a call that returns -1 on failure, retrying EINTR, and throws a SysError naming `op` and `path`.
+/// Public for the thin bridges to C libraries (libcap, libseccomp) so they fail the same way.
 @inline(__always)
 @discardableResult
-func check<T: BinaryInteger>(_ op: String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
+public func check<T: BinaryInteger>(_ op: String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
     let result = retryingEINTR(body)
     if result == -1 { throw SysError(op, path: path) }
     return result

@@ -97,4 +97,7 @@ long cshim_mount_flags(const char *path);
 long cshim_fs_type(const char *path);
 int cshim_close_range(unsigned int first, unsigned int last);
 long cshim_join_session_keyring(const char *name);
+long cshim_fd_fs_type(int fd);
+extern const uint64_t CS_RESOLVE_NO_XDEV;
+int cshim_personality(unsigned long persona);
 #endif
