@@ -4,21 +4,21 @@ import Sys
 
 /// Creates, configures, inspects and removes one container's cgroup(s) through cgroupfs.
 public struct CgroupManager: Sendable {
-    public let set: CgroupSet
+    public let cgroups: CgroupSet
 
-    public init(_ set: CgroupSet) { self.set = set }
+    public init(_ set: CgroupSet) { self.cgroups = set }
 
     /// The v1 directory of the hierarchy holding `controller`; v2: the one directory.
     func dir(_ controller: String) -> String? {
-        if set.version == .v2 { return set.paths[""] }
-        for (name, path) in set.paths where name.split(separator: ",").contains(Substring(controller)) { return path }
+        if cgroups.version == .v2 { return cgroups.paths[""] }
+        for (name, path) in cgroups.paths where name.split(separator: ",").contains(Substring(controller)) { return path }
         return nil
     }
 
-    var v2Dir: String { set.paths[""] ?? "" }
+    var v2Dir: String { cgroups.paths[""] ?? "" }
 
     /// Every directory, in a stable order (sorted by hierarchy name).
-    var allDirs: [String] { set.paths.keys.sorted().map { set.paths[$0]! } }
+    var allDirs: [String] { cgroups.paths.keys.sorted().map { cgroups.paths[$0]! } }
 
     // MARK: create
 
@@ -26,9 +26,9 @@ public struct CgroupManager: Sendable {
     /// refuses tasks: ENOSPC). v2: enables the parent's controllers in each ancestor's cgroup.subtree_control,
     /// so the leaf gets memory.max, cpu.max... (runc's fs2 CreateCgroupPath).
     public func create() throws {
-        switch set.version {
+        switch cgroups.version {
         case .v1:
-            for (name, path) in set.paths.sorted(by: { $0.key < $1.key }) {
+            for (name, path) in cgroups.paths.sorted(by: { $0.key < $1.key }) {
                 try Files.makeDirectories(path)
                 if name.split(separator: ",").contains("cpuset") { try copyCpusetDown(to: path) }
             }
@@ -42,19 +42,17 @@ public struct CgroupManager: Sendable {
     func copyCpusetDown(to leaf: String) throws {
         var chain: [String] = []
         var current = leaf
-        while true {
-            guard Files.exists(current + "/cpuset.cpus") else { return }  // above the hierarchy root: nothing to copy
-            let cpus = trimmed(try CgroupFiles.read(current, "cpuset.cpus"))
-            let mems = trimmed(try CgroupFiles.read(current, "cpuset.mems"))
-            if !cpus.isEmpty && !mems.isEmpty { break }
+        // A file that cannot be read counts as empty: above the hierarchy root the walk finds nothing and copies nothing.
+        func value(_ dir: String, _ file: String) -> String { trimmed((try? CgroupFiles.read(dir, file)) ?? "") }
+        while value(current, "cpuset.cpus").isEmpty || value(current, "cpuset.mems").isEmpty {
             chain.append(current)
             guard let parent = parentDir(current) else { return }
             current = parent
         }
         var source = current
         for target in chain.reversed() {
-            for file in ["cpuset.cpus", "cpuset.mems"] where trimmed(try CgroupFiles.read(target, file)).isEmpty {
-                try CgroupFiles.write(target, file, trimmed(try CgroupFiles.read(source, file)))
+            for file in ["cpuset.cpus", "cpuset.mems"] where value(target, file).isEmpty {
+                try CgroupFiles.write(target, file, value(source, file))
             }
             source = target
         }
@@ -103,9 +101,9 @@ public struct CgroupManager: Sendable {
     /// then any), the one that holds exactly the container's tasks.
     public func pids() throws -> [pid_t] {
         let root: String?
-        switch set.version {
+        switch cgroups.version {
         case .v1: root = dir("pids") ?? dir("freezer") ?? allDirs.first
-        case .v2: root = set.paths[""]
+        case .v2: root = cgroups.paths[""]
         }
         guard let root else { return [] }
         var result: [pid_t] = []
@@ -126,7 +124,7 @@ public struct CgroupManager: Sendable {
     /// Freezes every task and waits until the kernel reports it done (FROZEN / "frozen 1"): a caller that goes
     /// on to signal or checkpoint must not race a task that is still running.
     public func freeze() throws {
-        switch set.version {
+        switch cgroups.version {
         case .v1:
             let d = try freezerDir()
             // runc re-writes FROZEN while polling: a task forking during the freeze can leave the cgroup in
@@ -151,14 +149,14 @@ public struct CgroupManager: Sendable {
     }
 
     public func thaw() throws {
-        switch set.version {
+        switch cgroups.version {
         case .v1: try CgroupFiles.write(try freezerDir(), "freezer.state", "THAWED")
         case .v2: try CgroupFiles.write(v2Dir, "cgroup.freeze", "0")
         }
     }
 
     public func isFrozen() -> Bool {
-        switch set.version {
+        switch cgroups.version {
         case .v1:
             guard let d = dir("freezer"), let state = try? CgroupFiles.read(d, "freezer.state") else { return false }
             return trimmed(state) == "FROZEN"
@@ -174,7 +172,7 @@ public struct CgroupManager: Sendable {
     }
 
     var canFreeze: Bool {
-        set.version == .v2 ? Files.exists(v2Dir + "/cgroup.freeze") : dir("freezer") != nil
+        cgroups.version == .v2 ? Files.exists(v2Dir + "/cgroup.freeze") : dir("freezer") != nil
     }
 
     // MARK: signal
@@ -183,20 +181,16 @@ public struct CgroupManager: Sendable {
     /// frozen first so no task can fork a child we would miss, then each pid is signalled, then thawed (runc's
     /// signalAllProcesses). A task that exits meanwhile (ESRCH) is fine.
     public func signalAll(_ signal: Int32) throws {
-        if set.version == .v2 && signal == SIGKILL && Files.exists(v2Dir + "/cgroup.kill") {
+        if cgroups.version == .v2 && signal == SIGKILL && Files.exists(v2Dir + "/cgroup.kill") {
             try CgroupFiles.write(v2Dir, "cgroup.kill", "1")
             return
         }
         let freezing = canFreeze && !isFrozen()
         if freezing { try freeze() }
-        var firstError: Error?
+        var firstError: SysError?
         for pid in try pids() {
-            do throws(SysError) {
-                try Processes.kill(pid, signal)
-            } catch where error.errno == ESRCH {
-            } catch {
-                if firstError == nil { firstError = error }
-            }
+            let result = Result { () throws(SysError) in try Processes.kill(pid, signal) }
+            if case .failure(let error) = result, error.errno != ESRCH, firstError == nil { firstError = error }
         }
         if freezing { try thaw() }
         if let firstError { throw firstError }
@@ -223,15 +217,12 @@ public struct CgroupManager: Sendable {
         }
         var delay = 10
         for attempt in 0..<6 {
-            do throws(SysError) {
-                try Files.rmdir(dir)
-                return
-            } catch where error.errno == ENOENT {
-                return
-            } catch where error.errno == EBUSY && attempt < 5 {
-                CgroupFiles.sleep(milliseconds: delay)
-                delay *= 2
-            }
+            let result = Result { () throws(SysError) in try Files.rmdir(dir) }
+            guard case .failure(let error) = result else { return }
+            if error.errno == ENOENT { return }
+            if error.errno != EBUSY || attempt == 5 { throw error }
+            CgroupFiles.sleep(milliseconds: delay)
+            delay *= 2
         }
     }
 }

@@ -53,6 +53,7 @@ enum ContainerInit {
         try Processes.setGID(gid_t(user.gid))
         try Processes.setUID(uid_t(user.uid))
         try plan.privileges.applyAfterUserSwitch()
+        try plan.labels.apply()
         if plan.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
     }
 

@@ -41,6 +41,8 @@ public struct ContainerPlan {
     public var privileges: ProcessPrivileges
     /// sysctl and personality, written from inside the container.
     public var kernel: KernelSettings
+    /// AppArmor profile and SELinux labels (refused when the host lacks the module).
+    public var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
@@ -115,6 +117,7 @@ public struct ContainerPlan {
         }
         privileges = try ProcessPrivileges(process: process)
         kernel = try KernelSettings(linux: linux, newNamespaces: createdNamespaces)
+        labels = try SecurityLabels(process: process, linux: linux)
         warnings += privileges.warnings
         if let profile = linux?.seccomp {
             let program = try SeccompProgram(profile)

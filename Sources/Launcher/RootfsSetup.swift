@@ -40,8 +40,10 @@ struct RootfsSetup {
         var flags = mount.options.flags
         if mount.options.isBind { flags &= Mounts.bind | Mounts.recursive }
         // Mount on the fd we resolved, not on a path the container could swap (CVE-2021-30465).
+        // A new file system gets the SELinux mount label; a bind mount keeps its source's.
+        let data = mount.options.isBind ? mount.options.dataString : plan.labels.labeledMountData(mount.options.dataString)
         try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type, flags: flags,
-                         data: mount.options.dataString, describe: describe)
+                         data: data, describe: describe)
         guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
         let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)

@@ -121,3 +121,25 @@ extension CrabcanCLI {
         #expect(Self.statusField(result.stdout, "Seccomp") == "2", "\(result)")
     }
 }
+
+extension CrabcanCLI {
+    /// A label the host cannot apply is refused, naming the field: running unconfined instead would be worse.
+    @Test(arguments: [("apparmorProfile", ".process.apparmorProfile"), ("selinuxLabel", ".process.selinuxLabel")])
+    func securityLabelsWithoutTheModuleAreRefused(_ field: String, _ path: String) throws {
+        let lsm = (try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? ""
+        let appArmor = FileManager.default.fileExists(atPath: "/sys/module/apparmor")
+        try #require(!(field == "apparmorProfile" ? appArmor : lsm.contains("selinuxfs")), "this host has the module")
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("lsm")
+        let bundle = try box.bundle(["true"]) {
+            var process = $0["process"] as! [String: Any]
+            process[field] = "some-profile"
+            $0["process"] = process
+        }
+        let result = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderr.contains(path) && result.stderr.contains("not enabled"), "\(result)")
+        #expect(!box.stateDirExists(id))
+    }
+}

@@ -1,0 +1,85 @@
+import Glibc
+import OCISpec
+import Sys
+
+/// Which Linux security modules this host has enabled.
+public struct LSMHost: Sendable, Equatable {
+    public var appArmor: Bool
+    public var seLinux: Bool
+
+    public init(appArmor: Bool, seLinux: Bool) {
+        self.appArmor = appArmor
+        self.seLinux = seLinux
+    }
+
+    /// AppArmor: the module parameter says Y. SELinux: selinuxfs is a known file system (it registers only when enabled).
+    public static func detect() -> LSMHost {
+        let appArmor = (try? Files.readText("/sys/module/apparmor/parameters/enabled"))?.hasPrefix("Y") ?? false
+        let seLinux = (try? Files.readText("/proc/filesystems"))?.contains("selinuxfs") ?? false
+        return LSMHost(appArmor: appArmor, seLinux: seLinux)
+    }
+}
+
+/// `process.apparmorProfile`, `process.selinuxLabel` and `linux.mountLabel`: refused with the field's path when
+/// the host lacks the module (silently running unconfined would be worse), applied on execve otherwise.
+public struct SecurityLabels: Sendable {
+    public var appArmorProfile: String?
+    public var processLabel: String?
+    public var mountLabel: String?
+
+    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect()) throws(ConfigProblem) {
+        if let profile = process.apparmorProfile, !profile.isEmpty {
+            guard host.appArmor else {
+                throw ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \"\(profile)\" cannot be applied")
+            }
+            appArmorProfile = profile
+        }
+        if let label = process.selinuxLabel, !label.isEmpty {
+            guard host.seLinux else {
+                throw ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \"\(label)\" cannot be applied")
+            }
+            processLabel = label
+        }
+        if let label = linux?.mountLabel, !label.isEmpty {
+            guard host.seLinux else {
+                throw ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \"\(label)\" cannot be applied")
+            }
+            mountLabel = label
+        }
+    }
+
+    /// The mount data that labels a new file system (`context="…"`), as runc adds it.
+    public func labeledMountData(_ data: String?) -> String? {
+        guard let mountLabel else { return data }
+        let context = "context=\"\(mountLabel)\""
+        return data.map { $0 + "," + context } ?? context
+    }
+
+    /// Sets the labels the next execve takes on. Called in the init before no_new_privs. The attr files are
+    /// reached from a /proc checked to be procfs, by pid and without symlinks or mount crossings, so a container
+    /// cannot redirect the write to another file (runc advisories of November 2025).
+    public func apply() throws(SysError) {
+        guard appArmorProfile != nil || processLabel != nil else { return }
+        let proc = try Files.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW)
+        guard try Files.fileSystemType(proc) == 0x9fa0 else { throw SysError("verify procfs", path: "/proc", errno: EXDEV) }
+        let pid = Processes.pid
+        if let profile = appArmorProfile {
+            try write("exec \(profile)", to: "\(pid)/attr/apparmor/exec", fallback: "\(pid)/attr/exec", in: proc)
+        }
+        if let label = processLabel {
+            try write(label, to: "\(pid)/attr/exec", fallback: nil, in: proc)
+        }
+    }
+
+    private func write(_ value: String, to path: String, fallback: String?, in proc: FileDescriptor) throws(SysError) {
+        let file: FileDescriptor
+        do {
+            file = try Files.openBeneathNoCrossing(proc, path, O_WRONLY)
+        } catch {
+            guard let fallback, error.errno == ENOENT else { throw error }
+            file = try Files.openBeneathNoCrossing(proc, fallback, O_WRONLY)
+        }
+        guard try Files.fileSystemType(file) == 0x9fa0 else { throw SysError("verify procfs", path: path, errno: EXDEV) }
+        try file.write(value)
+    }
+}
