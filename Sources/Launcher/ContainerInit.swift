@@ -26,6 +26,7 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
+            try awaitPlacement(handles.socket, plan)
             try joinNamespaces(plan)
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
@@ -65,6 +66,13 @@ enum ContainerInit {
         } catch {
             if ![ENOSYS, EPERM, EACCES].contains(error.errno) { throw error }
         }
+    }
+
+    /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
+    /// whose root is thereby the container's cgroup.
+    private static func awaitPlacement(_ socket: FileDescriptor, _ plan: ContainerPlan) throws {
+        guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+        if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
     }
 
     private static func joinNamespaces(_ plan: ContainerPlan) throws(SysError) {

@@ -72,6 +72,9 @@ struct DeviceSetup {
 /// bound in at the container's own cgroup, read-only when asked (what runc shows a container).
 struct CgroupMount {
     let mount: ContainerPlan.PlannedMount
+    /// In its own cgroup namespace the container mounts each hierarchy afresh: the kernel roots it at the
+    /// namespace's root, the container's cgroup. Without one it gets binds of its own cgroup directories.
+    let inCgroupNamespace: Bool
 
     func perform(in root: FileDescriptor) throws {
         let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
@@ -90,6 +93,13 @@ struct CgroupMount {
             let relative = hierarchy.controllers.lazy.compactMap { own[$0] }.first ?? "/"
             let source = hierarchy.mountPoint + (relative == "/" ? "" : relative)
             let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
+            if inCgroupNamespace {
+                try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
+                                 flags: flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+                                 data: hierarchy.controllers.joined(separator: ","),
+                                 describe: "cgroup \(name) on \(mount.destination)/\(name)")
+                continue
+            }
             try Mounts.mount(source: source, target: directory.procPath, type: nil, flags: Mounts.bind, data: nil,
                              describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
             let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)

@@ -36,11 +36,13 @@ public final class LaunchedInit {
 public enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
-    public static func spawn(_ plan: ContainerPlan, execFifo: String) throws -> LaunchedInit {
+    /// `place` puts the new pid into the container's cgroups before the child may go on (protocol step 0).
+    public static func spawn(_ plan: ContainerPlan, execFifo: String, place: (pid_t) throws -> Void) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let restorePidNamespace = try joinPidNamespaceForChildren(plan)
-        let pid = try Processes.clone(flags: plan.newNamespaces)
+        // The cgroup namespace is unshared by the child after step 0, not created by clone.
+        let pid = try Processes.clone(flags: plan.newNamespaces & ~Namespaces.cgroup)
         if pid == 0 {
             parentEnd.close()
             ContainerInit.run(plan, ContainerInit.Handles(socket: childEnd, execFifo: fifo))
@@ -52,6 +54,8 @@ public enum Launcher {
         fifo.close()
         var sync = ParentSync()
         do {
+            try place(pid)
+            try Channels.send(parentEnd, SyncMessage.placed.encoded())
             let reply = try Channels.receive(parentEnd, capacity: 600)
             try sync.receive(SyncMessage(decoding: reply))
         } catch {

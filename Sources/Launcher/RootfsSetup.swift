@@ -30,7 +30,7 @@ struct RootfsSetup {
     // MARK: mounts
 
     private func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
-        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount).perform(in: root) }
+        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
         let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, let source = mount.source, !Files.exists(source) {
             throw SysError("bind mount source", path: source, errno: ENOENT)

@@ -5,15 +5,19 @@ import Sys
 ///
 /// | step | direction       | message     | when                                                                      |
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
+/// | 0    | parent → child  | `placed`    | the child is in its cgroups; only now may it unshare its cgroup namespace |
 /// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
 /// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
 /// | any  | child → parent  | `failed`    | a set-up step failed: stage, errno, text; the child then exits          |
 ///
+/// Why step 0: a cgroup namespace's root is the cgroup its creator is in at that moment, and no container
+/// code may run outside the container's cgroup.
 /// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
 /// but `create` exits normally once done, so the child must drop that tie first and say so.
 /// After step 3 the child blocks opening exec.fifo until `start`.
 public enum SyncMessage: Sendable, Equatable {
+    case placed
     case ready
     case committed
     case detached
@@ -23,6 +27,7 @@ public enum SyncMessage: Sendable, Equatable {
 
     public func encoded() -> [UInt8] {
         switch self {
+        case .placed: return [5]
         case .ready: return [1]
         case .committed: return [2]
         case .detached: return [3]
@@ -39,6 +44,7 @@ public enum SyncMessage: Sendable, Equatable {
     public init?(decoding bytes: [UInt8]) {
         guard let kind = bytes.first else { return nil }
         switch kind {
+        case 5 where bytes.count == 1: self = .placed
         case 1 where bytes.count == 1: self = .ready
         case 2 where bytes.count == 1: self = .committed
         case 3 where bytes.count == 1: self = .detached

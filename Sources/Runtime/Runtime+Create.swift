@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import JSON
 import Launcher
@@ -51,6 +52,12 @@ extension Runtime {
         for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
+        let cgroups: CgroupManager
+        do {
+            cgroups = CgroupManager(try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: try CgroupHost.detect()))
+        } catch let problem as ConfigProblem {
+            throw RuntimeError("\(bundle)/config.json: \(problem)")
+        }
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
@@ -58,15 +65,30 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
-            let initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath)
+            // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
+            let initProcess: LaunchedInit
+            do {
+                try cgroups.create()
+                do {
+                    try cgroups.apply(DeviceRules.effective(spec.linux))
+                } catch let problem as ConfigProblem {
+                    throw RuntimeError("\(bundle)/config.json: \(problem)")
+                }
+                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath) { try cgroups.add($0) }
+            } catch {
+                try? cgroups.destroy()
+                throw error
+            }
             do {
                 guard let startTime = Processes.startTime(of: initProcess.pid) else {
                     throw RuntimeError("container init \(initProcess.pid) vanished during create")
                 }
-                let record = ContainerRecord(
+                var record = ContainerRecord(
                     ociVersion: spec.ociVersion, id: id, pid: initProcess.pid, startTime: startTime, bundle: bundle,
                     rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
                     annotations: spec.annotations)
+                record.cgroupVersion = cgroups.cgroups.version.rawValue
+                record.cgroupPaths = cgroups.cgroups.paths
                 try directory.write(record)
                 for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): init pid \(initProcess.pid) waits for start")
@@ -74,6 +96,7 @@ extension Runtime {
                 try initProcess.commit()
             } catch {
                 initProcess.abort()
+                try? cgroups.destroy()
                 throw error
             }
             return initProcess

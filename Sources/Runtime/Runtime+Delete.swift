@@ -28,6 +28,11 @@ extension Runtime {
             }
             try killAndWait(snap.record!)
         }
+        // Processes the init left behind in the cgroup (possible without a pid namespace) go too, then the cgroup.
+        if let record = snap.record, let cgroups = Runtime.cgroups(record) {
+            try? cgroups.signalAll(SIGKILL)
+            try cgroups.destroy()
+        }
         try directory.remove()
     }
 
@@ -35,7 +40,7 @@ extension Runtime {
     func killAndWait(_ record: ContainerRecord) throws {
         guard let initFD = try? Processes.pidfd(record.pid),
               Processes.startTime(of: record.pid) == record.startTime else { return }
-        for pid in Runtime.processesSharingPidNamespace(with: record.pid) { _ = try? Processes.kill(pid, SIGKILL) }
+        if let cgroups = Runtime.cgroups(record) { try? cgroups.signalAll(SIGKILL) }
         try Processes.signal(pidfd: initFD, SIGKILL)
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import JSON
 import Launcher
@@ -35,8 +36,9 @@ public struct Runtime {
         if let record, let text = try? Files.readText("/proc/\(record.pid)/stat") {
             live = Processes.parseStat(text)
         }
+        let frozen = record.flatMap(Runtime.cgroups)?.isFrozen() ?? false
         let status = ContainerStatus.derive(recordedStartTime: record?.startTime, liveProcess: live,
-                                            execFifoExists: directory.execFifoExists)
+                                            execFifoExists: directory.execFifoExists, frozen: frozen)
         return Snapshot(record: record, status: status, id: directory.id)
     }
 
@@ -48,6 +50,12 @@ public struct Runtime {
                          annotations: [:]).encode(pretty: true)
         }
         return stateDocument(record, snap.status).encode(pretty: true)
+    }
+
+    /// The container's cgroups as recorded at create; nil for a record without them.
+    static func cgroups(_ record: ContainerRecord) -> CgroupManager? {
+        guard let version = CgroupVersion(rawValue: record.cgroupVersion), !record.cgroupPaths.isEmpty else { return nil }
+        return CgroupManager(CgroupSet(version: version, paths: record.cgroupPaths))
     }
 
     func stateDocument(_ record: ContainerRecord, _ status: ContainerStatus) -> State {

@@ -13,6 +13,9 @@ public struct ContainerRecord: Sendable, Equatable {
     public var created: String
     public var owner: String
     public var annotations: [String: String]
+    /// The container's cgroups: "v1" or "v2", and hierarchy → directory ("" for v2), to find them again.
+    public var cgroupVersion: String = ""
+    public var cgroupPaths: [String: String] = [:]
 
     public init(ociVersion: String, id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String,
                 created: String, owner: String, annotations: [String: String]) {
@@ -39,6 +42,8 @@ public struct ContainerRecord: Sendable, Equatable {
         writer.field("created", created)
         writer.field("owner", owner)
         writer.field("annotations", nonEmpty: annotations)
+        writer.field("cgroupVersion", cgroupVersion)
+        writer.field("cgroupPaths", cgroupPaths)
         writer.endObject()
         return writer.bytes
     }
@@ -63,8 +68,13 @@ public struct ContainerRecord: Sendable, Equatable {
               let owner = object.required("owner")?.string()
         else { throw Corrupt(detail: context.problems.first?.description ?? "unreadable") }
         let annotations = object.optional("annotations")?.stringMap() ?? [:]
+        let cgroupVersion = object.optional("cgroupVersion")?.string() ?? ""
+        let cgroupPaths = object.optional("cgroupPaths")?.stringMap() ?? [:]
         if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
-        return ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
-                               rootfs: rootfs, created: created, owner: owner, annotations: annotations)
+        var record = ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
+                                     rootfs: rootfs, created: created, owner: owner, annotations: annotations)
+        record.cgroupVersion = cgroupVersion
+        record.cgroupPaths = cgroupPaths
+        return record
     }
 }

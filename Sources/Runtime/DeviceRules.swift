@@ -1,0 +1,32 @@
+import OCISpec
+
+/// The device cgroup rules a container runs under: the config's `linux.resources.devices`, then allows for
+/// the devices every container gets (runtime-spec "Default Devices", plus /dev/pts/*, /dev/ptmx,
+/// /dev/console, /dev/net/tun and mknod of any node, as runc adds) and for each `linux.devices` entry.
+/// Rules apply in order, so these allows come after a config's deny-all, which they would otherwise lose to.
+enum DeviceRules {
+    static let defaults: [DeviceCgroupRule] = [
+        DeviceCgroupRule(allow: true, type: "c", major: nil, minor: nil, access: "m"),
+        DeviceCgroupRule(allow: true, type: "b", major: nil, minor: nil, access: "m"),
+        DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),    // null
+        DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),    // zero
+        DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),    // full
+        DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),    // random
+        DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),    // urandom
+        DeviceCgroupRule(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),    // tty
+        DeviceCgroupRule(allow: true, type: "c", major: 5, minor: 1, access: "rwm"),    // console
+        DeviceCgroupRule(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),    // ptmx
+        DeviceCgroupRule(allow: true, type: "c", major: 136, minor: nil, access: "rwm"), // pts/*
+        DeviceCgroupRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm"), // net/tun
+    ]
+
+    static func effective(_ linux: Linux?) -> Resources {
+        var resources = linux?.resources ?? Resources()
+        resources.devices += defaults
+        for device in linux?.devices ?? [] {
+            let type = device.type == "u" ? "c" : device.type
+            resources.devices.append(DeviceCgroupRule(allow: true, type: type, major: device.major, minor: device.minor, access: "rwm"))
+        }
+        return resources
+    }
+}

@@ -1,0 +1,49 @@
+import Glibc
+import JSON
+import StateStore
+import Sys
+
+extension Runtime {
+    /// `pause`: freezes every process of the container (v1 freezer, v2 cgroup.freeze).
+    public func pause(_ id: String) throws {
+        let (record, status, lock) = try lockedRecord(id)
+        defer { lock.close() }
+        guard status == .running else { throw RuntimeError("cannot pause container \(id): it is \(status.rawValue)") }
+        guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to freeze") }
+        try cgroups.freeze()
+    }
+
+    /// `resume`: thaws a paused container.
+    public func resume(_ id: String) throws {
+        let (record, status, lock) = try lockedRecord(id)
+        defer { lock.close() }
+        guard status == .paused else { throw RuntimeError("cannot resume container \(id): it is \(status.rawValue), not paused") }
+        try Runtime.cgroups(record)?.thaw()
+    }
+
+    /// `ps`: the host pids of every process in the container's cgroup, sorted.
+    public func processes(_ id: String) throws -> [pid_t] {
+        let snap = try snapshot(try directory(id))
+        guard let record = snap.record, snap.status != .stopped else { throw RuntimeError("container \(id) is not running") }
+        return try (Runtime.cgroups(record)?.pids() ?? [record.pid]).sorted()
+    }
+
+    public static func pidsJSON(_ pids: [pid_t]) -> [UInt8] {
+        let writer = JSONWriter(pretty: false)
+        writer.beginArray()
+        for pid in pids { writer.int(Int64(pid)) }
+        writer.endArray()
+        return writer.bytes
+    }
+
+    private func lockedRecord(_ id: String) throws -> (ContainerRecord, ContainerStatus, FileDescriptor) {
+        let directory = try self.directory(id)
+        let lock = try directory.lock()
+        let snap = try snapshot(directory)
+        guard let record = snap.record else {
+            lock.close()
+            throw RuntimeError("container \(id) is still being created")
+        }
+        return (record, snap.status, lock)
+    }
+}

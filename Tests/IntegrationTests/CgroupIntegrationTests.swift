@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// Issue 4 on this machine's cgroup v1 hierarchies: limits enforced by the kernel, pause/resume, ps,
+/// kill --all, and nothing left behind.
+extension CrabcanCLI {
+    static let hierarchies = ["memory", "pids", "cpu", "freezer", "devices", "blkio", "cpuset"]
+
+    static func cgroupDirs(_ id: String) -> [String] {
+        hierarchies.map { "/sys/fs/cgroup/\($0)/crabcan/\(id)" }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    static func read(_ path: String) -> String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func withResources(_ config: inout [String: Any], _ resources: [String: Any]) {
+        var linux = config["linux"] as! [String: Any]
+        linux["resources"] = resources
+        config["linux"] = linux
+    }
+
+    @Test func limitsAreWrittenAndTheInitIsInTheCgroup() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("cglimits")
+        let bundle = try box.bundle(["sleep", "100"]) {
+            Self.withResources(&$0, ["memory": ["limit": 64 << 20], "pids": ["limit": 33], "cpu": ["shares": 512]])
+        }
+        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        let pid = try #require(box.pid(id))
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(id)/memory.limit_in_bytes") == String(64 << 20))
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.max") == "33")
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(id)/cpu.shares") == "512")
+        // Placed before it ran anything: already at create.
+        let cgroup = Self.read("/proc/\(pid)/cgroup")
+        #expect(cgroup.contains(":memory:/crabcan/\(id)"), "\(cgroup)")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        #expect(Self.cgroupDirs(id).isEmpty, "cgroup dirs left: \(Self.cgroupDirs(id))")
+    }
+
+    @Test func memoryHogIsOOMKilledAndForkLoopStopsAtPidsLimit() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        // Keeping ~128 MiB in a shell variable passes a 32 MiB limit: the kernel kills the process.
+        let hog = try box.bundle(["sh", "-c", "x=$(head -c 134217728 /dev/zero | tr '\\0' a); echo survived"], name: "hog") {
+            Self.withResources(&$0, ["memory": ["limit": 32 << 20, "swap": 32 << 20]])
+        }
+        let oom = box.crabcan(["run", "--bundle", hog, box.id("oom")], timeout: 60)
+        #expect(!oom.stdout.contains("survived"), "\(oom)")
+        #expect(oom.status == 137 || oom.status == 1, "\(oom)")
+        // A fork loop under pids.limit 10: the kernel refuses the 11th process and counts it in pids.events.
+        let id = box.id("pids")
+        let forks = try box.bundle(["sh", "-c", "for i in $(seq 1 40); do sleep 30 & done; wait"], name: "forks") {
+            Self.withResources(&$0, ["pids": ["limit": 10]])
+        }
+        #expect(box.crabcan(["run", "--detach", "--bundle", forks, id]).status == 0)
+        let events = "/sys/fs/cgroup/pids/crabcan/\(id)/pids.events"
+        #expect(eventually { (Int(Self.read(events).split(separator: " ").last ?? "") ?? 0) > 0 }, "pids.events: \(Self.read(events))")
+        #expect(Int(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.current")) ?? 99 <= 10)
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        #expect(Self.cgroupDirs(id).isEmpty)
+    }
+
+    @Test func pauseFreezesAndResumeThawsAndPsListsThem() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("pause")
+        let bundle = try box.bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let ps = box.crabcan(["ps", "--format", "json", id])
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(ps.stdout.utf8)) as? [Int])
+        try #require(eventually { (try? JSONSerialization.jsonObject(with: Data(box.crabcan(["ps", "--format", "json", id]).stdout.utf8)) as? [Int])?.count == 3 },
+                     "expected sh and two sleeps: \(pids)")
+        #expect(box.crabcan(["pause", id]).status == 0)
+        #expect(box.status(id) == "paused")
+        #expect(Self.read("/sys/fs/cgroup/freezer/crabcan/\(id)/freezer.state") == "FROZEN")
+        #expect(box.crabcan(["pause", id]).status == 1, "pausing twice must fail")
+        #expect(box.crabcan(["resume", id]).status == 0)
+        #expect(box.status(id) == "running")
+        #expect(Self.read("/sys/fs/cgroup/freezer/crabcan/\(id)/freezer.state") == "THAWED")
+        #expect(box.crabcan(["resume", id]).status == 1, "resuming a running container must fail")
+    }
+
+    @Test func killAllReachesEveryProcessAndDeleteLeavesNoCgroup() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("killall")
+        let bundle = try box.bundle(["sh", "-c", "sleep 100 & sleep 100 & wait"])
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        try #require(eventually { box.crabcan(["ps", "--format", "json", id]).stdout.filter { $0 == "," }.count == 2 })
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(box.crabcan(["ps", "--format", "json", id]).stdout.utf8)) as? [Int])
+        #expect(box.crabcan(["kill", "--all", id, "KILL"]).status == 0)
+        #expect(eventually { pids.allSatisfy { !Host.isAlive(pid_t($0)) } }, "survivors among \(pids)")
+        #expect(box.crabcan(["delete", id]).status == 0)
+        #expect(Self.cgroupDirs(id).isEmpty)
+    }
+
+    @Test func manyCyclesLeaveNoCgroupStateOrMount() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let mountsBefore = Host.mountinfo()
+        let bundle = try box.bundle(["true"]) { Self.withResources(&$0, ["pids": ["limit": 20]]) }
+        var ids: [String] = []
+        for _ in 0..<20 {
+            let id = box.id("cycle")
+            ids.append(id)
+            #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+            #expect(box.crabcan(["start", id]).status == 0)
+            #expect(box.waitForStatus(id, "stopped"))
+            #expect(box.crabcan(["delete", id]).status == 0)
+        }
+        #expect(ids.flatMap(Self.cgroupDirs).isEmpty)
+        #expect(box.rootEntries().isEmpty)
+        #expect(Host.mountinfo() == mountsBefore)
+    }
+}
