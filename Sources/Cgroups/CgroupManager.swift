@@ -185,6 +185,8 @@ public struct CgroupManager: Sendable {
             try CgroupFiles.write(v2Dir, "cgroup.kill", "1")
             return
         }
+        // An empty cgroup (the usual case when a stopped container is deleted) needs no freeze/thaw round trip.
+        if try pids().isEmpty { return }
         let freezing = canFreeze && !isFrozen()
         if freezing { try freeze() }
         var firstError: SysError?

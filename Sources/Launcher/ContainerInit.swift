@@ -9,6 +9,8 @@ enum ContainerInit {
         var socket: FileDescriptor
         /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root.
         var execFifo: FileDescriptor
+        /// Moves this process into the container's cgroups (cgroup v1: cheapest from the process itself).
+        var placeSelf: () throws -> Void
     }
 
     /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
@@ -26,7 +28,7 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
-            try awaitPlacement(handles.socket, plan)
+            try awaitPlacement(handles, plan)
             try joinNamespaces(plan)
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
@@ -70,8 +72,9 @@ enum ContainerInit {
 
     /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
     /// whose root is thereby the container's cgroup.
-    private static func awaitPlacement(_ socket: FileDescriptor, _ plan: ContainerPlan) throws {
-        guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+    private static func awaitPlacement(_ handles: Handles, _ plan: ContainerPlan) throws {
+        guard SyncMessage(decoding: try Channels.receive(handles.socket, capacity: 16)) == .placed else { Processes.exit(1) }
+        try handles.placeSelf()
         if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
     }
 

@@ -36,8 +36,10 @@ public final class LaunchedInit {
 public enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
-    /// `place` puts the new pid into the container's cgroups before the child may go on (protocol step 0).
-    public static func spawn(_ plan: ContainerPlan, execFifo: String, place: (pid_t) throws -> Void) throws -> LaunchedInit {
+    /// The init gets into its cgroups before it does anything (protocol step 0): `placeFromParent` runs in the
+    /// parent right after clone, `placeFromInit` in the child once the parent says `placed`.
+    public static func spawn(_ plan: ContainerPlan, execFifo: String, placeFromParent: (pid_t) throws -> Void,
+                             placeFromInit: @escaping () throws -> Void) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let restorePidNamespace = try joinPidNamespaceForChildren(plan)
@@ -45,7 +47,7 @@ public enum Launcher {
         let pid = try Processes.clone(flags: plan.newNamespaces & ~Namespaces.cgroup)
         if pid == 0 {
             parentEnd.close()
-            ContainerInit.run(plan, ContainerInit.Handles(socket: childEnd, execFifo: fifo))
+            ContainerInit.run(plan, ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit))
         }
         if let restore = restorePidNamespace {
             try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid")
@@ -54,7 +56,7 @@ public enum Launcher {
         fifo.close()
         var sync = ParentSync()
         do {
-            try place(pid)
+            try placeFromParent(pid)
             try Channels.send(parentEnd, SyncMessage.placed.encoded())
             let reply = try Channels.receive(parentEnd, capacity: 600)
             try sync.receive(SyncMessage(decoding: reply))

@@ -5,7 +5,7 @@ import Sys
 ///
 /// | step | direction       | message     | when                                                                      |
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
-/// | 0    | parent → child  | `placed`    | the child is in its cgroups; only now may it unshare its cgroup namespace |
+/// | 0    | parent → child  | `placed`    | cgroups ready (v2: child added); the child joins (v1) and may then unshare its cgroup namespace |
 /// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
 /// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |

@@ -74,7 +74,9 @@ extension Runtime {
                 } catch let problem as ConfigProblem {
                     throw RuntimeError("\(bundle)/config.json: \(problem)")
                 }
-                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath) { try cgroups.add($0) }
+                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
+                                                 placeFromParent: { try cgroups.placeFromParent($0) },
+                                                 placeFromInit: { try cgroups.placeFromInit() })
             } catch {
                 try? cgroups.destroy()
                 throw error

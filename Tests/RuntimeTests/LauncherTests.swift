@@ -6,7 +6,7 @@ import Sys
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1)
-        for message in [SyncMessage.ready, .committed, .detached, .failed(failure)] {
+        for message in [SyncMessage.placed, .ready, .committed, .detached, .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
         #expect(SyncMessage(decoding: []) == nil)
