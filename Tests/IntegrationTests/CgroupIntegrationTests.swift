@@ -96,13 +96,37 @@ extension CrabcanCLI {
         #expect(Self.cgroupDirs(id).isEmpty)
     }
 
+    /// With its own cgroup namespace the container sees its cgroup as "/", not the host's path to it.
+    @Test func cgroupNamespaceHidesTheHostPath() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("cgns")
+        let bundle = try box.bundle(["sh", "-c", "grep memory /proc/self/cgroup; ls /sys/fs/cgroup/memory/memory.limit_in_bytes"]) {
+            var linux = $0["linux"] as! [String: Any]
+            var namespaces = linux["namespaces"] as! [[String: Any]]
+            namespaces.append(["type": "cgroup"])
+            linux["namespaces"] = namespaces
+            linux["resources"] = ["memory": ["limit": 48 << 20]]
+            $0["linux"] = linux
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                           "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines.first?.hasSuffix(":memory:/") == true, "\(result)")
+        #expect(!result.stdout.contains("crabcan/"), "the host path leaked: \(result)")
+        #expect(result.stdoutLines.contains("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "\(result)")
+    }
+
     @Test func manyCyclesLeaveNoCgroupStateOrMount() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
         let mountsBefore = Host.mountinfo()
         let bundle = try box.bundle(["true"]) { Self.withResources(&$0, ["pids": ["limit": 20]]) }
         var ids: [String] = []
-        for _ in 0..<20 {
+        for _ in 0..<200 {
             let id = box.id("cycle")
             ids.append(id)
             #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)

@@ -1,0 +1,32 @@
+import Cgroups
+import Glibc
+import Sys
+import Testing
+
+/// cgroup v2 freeze and kill on this machine's real unified hierarchy (/sys/fs/cgroup/unified holds no
+/// controllers here, but cgroup.freeze, cgroup.events and cgroup.kill are core files every cgroup2 has).
+@Suite(.serialized, .enabled(if: getuid() == 0 && Mounts.isCgroup2("/sys/fs/cgroup/unified")))
+struct RealCgroupV2Tests {
+    @Test func freezeThawAndKillThroughTheUnifiedHierarchy() throws {
+        let dir = "/sys/fs/cgroup/unified/crabcan-v2test-\(getpid())"
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": dir]))
+        try manager.create()
+        defer { try? manager.destroy() }
+        let pid = try spawnSleep()
+        defer { _ = try? Processes.wait(pid) }
+        try manager.add(pid)
+        #expect(try manager.pids() == [pid])
+
+        try manager.freeze()
+        #expect(manager.isFrozen())
+        #expect(try Files.readText(dir + "/cgroup.events").contains("frozen 1"))
+        try manager.thaw()
+        #expect(!manager.isFrozen())
+
+        try manager.signalAll(SIGKILL)  // cgroup.kill
+        #expect(try Processes.wait(pid).status == .signaled(SIGKILL))
+        #expect(try manager.pids().isEmpty)
+        try manager.destroy()
+        #expect(!Files.exists(dir))
+    }
+}
