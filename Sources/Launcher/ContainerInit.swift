@@ -36,7 +36,7 @@ enum ContainerInit {
             try RootfsSetup(plan: plan).prepare()
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.kernel.applyPersonality()
-            try switchUser(plan)
+            try switchUser(plan, handles.socket)
             try handshake(handles.socket)
         } catch {
             fail(handles.socket, error)
@@ -47,10 +47,18 @@ enum ContainerInit {
 
     /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
     /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
-    private static func switchUser(_ plan: ContainerPlan) throws {
+    private static func switchUser(_ plan: ContainerPlan, _ socket: FileDescriptor) throws {
         let user = plan.process.user
         try plan.privileges.applyBeforeUserSwitch()
-        if let seccomp = plan.seccomp, !plan.process.noNewPrivileges { _ = try seccomp.load() }
+        if let seccomp = plan.seccomp, seccomp.usesNotify || !plan.process.noNewPrivileges {
+            // A notify filter is loaded here even with no_new_privs, so its listener fd reaches `create`
+            // (protocol step 1a) and the supervisor has it before the container's process can run.
+            if plan.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+            if let listener = try seccomp.load() {
+                try Channels.sendDescriptor(socket, listener, payload: SyncMessage.listener.encoded())
+                Glibc.close(listener)
+            }
+        }
         _ = Files.umask(mode_t(user.umask ?? 0o022))
         try Processes.setGroups(user.additionalGids.map { gid_t($0) })
         try Processes.setGID(gid_t(user.gid))
@@ -120,7 +128,7 @@ enum ContainerInit {
         let process = plan.process
         do {
             // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
-            if let seccomp = plan.seccomp, process.noNewPrivileges { _ = try seccomp.load() }
+            if let seccomp = plan.seccomp, process.noNewPrivileges, !seccomp.usesNotify { _ = try seccomp.load() }
             // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
             try Processes.closeOnExecFrom(3 + plan.preserveFDs)
         } catch {

@@ -5,11 +5,14 @@ import Sys
 /// The container's init as the parent sees it after set-up: alive, blocked before `start`.
 public final class LaunchedInit {
     public let pid: pid_t
+    /// The seccomp notify fd the init sent (step 1a), for `create` to pass to the supervisor.
+    public let seccompListener: FileDescriptor?
     let socket: FileDescriptor
     var sync: ParentSync
 
-    init(pid: pid_t, socket: FileDescriptor, sync: ParentSync) {
+    init(pid: pid_t, socket: FileDescriptor, sync: ParentSync, seccompListener: FileDescriptor?) {
         self.pid = pid
+        self.seccompListener = seccompListener
         self.socket = socket
         self.sync = sync
     }
@@ -55,17 +58,22 @@ public enum Launcher {
         childEnd.close()
         fifo.close()
         var sync = ParentSync()
+        var listener: FileDescriptor?
         do {
             try placeFromParent(pid)
             try Channels.send(parentEnd, SyncMessage.placed.encoded())
-            let reply = try Channels.receive(parentEnd, capacity: 600)
-            try sync.receive(SyncMessage(decoding: reply))
+            while sync.phase == .awaitingReady {
+                let (reply, fd) = try Channels.receiveWithDescriptor(parentEnd, capacity: 600)
+                let message = SyncMessage(decoding: reply)
+                if message == .listener { listener = fd }
+                try sync.receive(message)
+            }
         } catch {
             _ = try? Processes.kill(pid, SIGKILL)
             _ = try? Processes.wait(pid)
             throw error
         }
-        return LaunchedInit(pid: pid, socket: parentEnd, sync: sync)
+        return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, seccompListener: listener)
     }
 
     /// setns(CLONE_NEWPID) changes only where our *children* go, so the parent joins before clone and

@@ -92,6 +92,10 @@ extension Runtime {
                 record.cgroupVersion = cgroups.cgroups.version.rawValue
                 record.cgroupPaths = cgroups.cgroups.paths
                 try directory.write(record)
+                if let listener = initProcess.seccompListener, let profile = spec.linux?.seccomp {
+                    try sendSeccompListener(listener, profile: profile, record: record)
+                    listener.close()
+                }
                 for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }

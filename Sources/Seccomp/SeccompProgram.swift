@@ -14,7 +14,8 @@ public typealias SeccompError = ConfigProblem
 public struct SeccompProgram {
     private let context: FilterContext
     public private(set) var warnings: [String] = []
-    private let usesNotify: Bool
+    /// Rules send some syscalls to a supervisor (SCMP_ACT_NOTIFY): load() then returns the listener fd.
+    public let usesNotify: Bool
 
     static let root = ".linux.seccomp"
 

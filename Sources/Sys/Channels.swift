@@ -90,3 +90,32 @@ public enum Clock {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 }
+
+extension Channels {
+    /// One message and the fd that came with it (SCM_RIGHTS), if any.
+    public static func receiveWithDescriptor(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> ([UInt8], FileDescriptor?) {
+        var buffer = [UInt8](repeating: 0, count: capacity)
+        var fd: Int32 = -1
+        let n = try check("recvmsg") { buffer.withUnsafeMutableBytes { cshim_recv_fd(socket.raw, &fd, $0.baseAddress, capacity) } }
+        buffer.removeSubrange(n...)
+        return (buffer, fd >= 0 ? FileDescriptor(fd) : nil)
+    }
+
+    /// A connected AF_UNIX stream socket to `path`.
+    public static func connectUnix(_ path: String) throws(SysError) -> FileDescriptor {
+        let socket = FileDescriptor(try check("socket") { Glibc.socket(AF_UNIX, CS_SOCK_STREAM | CS_SOCK_CLOEXEC, 0) })
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard bytes.count < capacity else { throw SysError("connect", path: path, errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        try check("connect", path) {
+            withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket.raw, $0, length) } }
+        }
+        return socket
+    }
+}

@@ -143,3 +143,52 @@ extension CrabcanCLI {
         #expect(!box.stateDirExists(id))
     }
 }
+
+extension CrabcanCLI {
+    /// SCMP_ACT_NOTIFY: create hands the listener fd and the container state to `listenerPath` (SCM_RIGHTS), as
+    /// runc does. The supervisor here records what it got and closes the fd; a notified call then fails ENOSYS.
+    @Test func seccompNotifyListenerGetsTheFdAndState() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let socketPath = box.dir + "/listener.sock"
+        let report = box.dir + "/listener.json"
+        let script = """
+        import json, os, socket, sys
+        path, out = sys.argv[1:]
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        conn, _ = server.accept()
+        message, fds, _, _ = socket.recv_fds(conn, 65536, 4)
+        kinds = [os.readlink(f"/proc/self/fd/{fd}") for fd in fds]
+        for fd in fds:
+            os.close(fd)
+        json.dump({"payload": json.loads(message), "fds": kinds}, open(out, "w"))
+        """
+        let listener = try Command("/usr/bin/python3", ["-c", script, socketPath, report])
+        defer { if listener.isRunning { listener.signal(SIGKILL) } }
+        try #require(eventually { FileManager.default.fileExists(atPath: socketPath) }, "listener did not start")
+        let id = box.id("notify")
+        let bundle = try box.bundle(["sh", "-c", "mkdir /made 2>&1; echo rc=$?"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socketPath, "listenerMetadata": "hello",
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"]]]
+            $0["linux"] = linux
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdout.contains("rc=1"), "mkdir must fail once the supervisor is gone: \(result)")
+        #expect(!FileManager.default.fileExists(atPath: box.rootfs + "/made"))
+        _ = listener.wait(timeout: 10)
+        let data = try Data(contentsOf: URL(fileURLWithPath: report))
+        let got = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let fds = got["fds"] as? [String] ?? []
+        #expect(fds.count == 1 && fds[0].contains("seccomp"), "\(got)")
+        let payload = try #require(got["payload"] as? [String: Any])
+        #expect(payload["fds"] as? [String] == ["seccompFd"])
+        #expect(payload["metadata"] as? String == "hello")
+        #expect((payload["pid"] as? Int ?? 0) > 0)
+        let state = try #require(payload["state"] as? [String: Any])
+        #expect(state["id"] as? String == id)
+    }
+}

@@ -1,0 +1,28 @@
+import JSON
+import OCISpec
+import StateStore
+import Sys
+
+extension Runtime {
+    /// Hands the seccomp notify fd to the supervisor at `listenerPath`, as runc does: one message holding the
+    /// container process state (`{"ociVersion","fds":["seccompFd"],"pid","metadata","state"}`) with the fd
+    /// attached (SCM_RIGHTS). Runs during create, before the container's process can make a notified call.
+    func sendSeccompListener(_ listener: FileDescriptor, profile: OCISpec.Seccomp, record: ContainerRecord) throws {
+        guard let path = profile.listenerPath else { return }
+        let writer = JSONWriter(pretty: false)
+        writer.beginObject()
+        writer.field("ociVersion", record.ociVersion)
+        writer.field("fds", ["seccompFd"])
+        writer.field("pid", Int64(record.pid))
+        writer.field("metadata", profile.listenerMetadata ?? "")
+        writer.key("state")
+        writer.value(stateDocument(record, .creating))
+        writer.endObject()
+        do {
+            let socket = try Channels.connectUnix(path)
+            try Channels.sendDescriptor(socket, listener.raw, payload: writer.bytes)
+        } catch {
+            throw RuntimeError("seccomp listener \(path): \(error)")
+        }
+    }
+}
