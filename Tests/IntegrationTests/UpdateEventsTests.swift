@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `update` (new cgroup limits on a live container) and `events` (stats once, or streamed until it stops).
+extension CrabcanCLI {
+    @Test func updateWritesNewLimitsToTheCgroupFiles() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("update")
+        let bundle = try box.bundle(["sleep", "100"])
+        try #require(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let flags = box.crabcan(["update", "--memory", "96m", "--pids-limit", "40", "--cpu-shares", "300", id])
+        #expect(flags.status == 0, "\(flags)")
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(id)/memory.limit_in_bytes") == "100663296")
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.max") == "40")
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(id)/cpu.shares") == "300")
+
+        let file = box.dir + "/resources.json"
+        try Data(#"{"memory":{"limit":134217728}}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let fromFile = box.crabcan(["update", "-r", file, id])
+        #expect(fromFile.status == 0, "\(fromFile)")
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(id)/memory.limit_in_bytes") == "134217728")
+        // Fields not given are left alone.
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.max") == "40")
+
+        let bad = box.crabcan(["update", "--memory", "nonsense", id])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("--memory"), "\(bad)")
+        let badFile = box.dir + "/bad.json"
+        try Data(#"{"memory":{"limit":"lots"}}"#.utf8).write(to: URL(fileURLWithPath: badFile))
+        let badJSON = box.crabcan(["update", "-r", badFile, id])
+        #expect(badJSON.status == 1)
+        #expect(badJSON.stderr.contains(".memory.limit"), "\(badJSON)")
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(id)/memory.limit_in_bytes") == "134217728")
+
+        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
+        try #require(box.waitForStatus(id, "stopped"))
+        let stopped = box.crabcan(["update", "--memory", "64m", id])
+        #expect(stopped.status == 1, "\(stopped)")
+        #expect(stopped.stderr.contains("stopped"), "\(stopped)")
+    }
+
+    @Test func eventsStatsPrintsOneStatsObject() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("stats")
+        let bundle = try box.bundle(["sleep", "100"])
+        try #require(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let result = box.crabcan(["events", "--stats", id])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines.count == 1, "\(result)")
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(event["type"] as? String == "stats")
+        #expect(event["id"] as? String == id)
+        let data = try #require(event["data"] as? [String: Any])
+        let memory = try #require(data["memory"] as? [String: Any])
+        let usage = try #require(memory["usage"] as? [String: Any])
+        #expect((usage["usage"] as? Int ?? 0) > 0, "\(usage)")
+        #expect(memory["raw"] is [String: Any])
+        let pids = try #require(data["pids"] as? [String: Any])
+        #expect((pids["current"] as? Int ?? 0) >= 1, "\(pids)")
+        let cpu = try #require(data["cpu"] as? [String: Any])
+        #expect((cpu["usage"] as? [String: Any])?["total"] is Int)
+        #expect((data["blkio"] as? [String: Any])?["ioServiceBytesRecursive"] is [Any])
+        #expect(box.crabcan(["events", "--stats", "no-such-container"]).status == 1)
+    }
+
+    @Test func eventsStreamsUntilTheContainerStops() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("events")
+        let bundle = try box.bundle(["sleep", "100"])
+        try #require(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let stream = try box.start(["events", "--interval", "200ms", id])
+        let twoLines = eventually(timeout: 10) { stream.stdoutSoFar.split(separator: "\n").count >= 2 }
+        #expect(twoLines, "stdout: \(stream.stdoutSoFar)")
+        #expect(stream.isRunning, "events must keep streaming while the container runs")
+        #expect(box.crabcan(["kill", id, "KILL"]).status == 0)
+        let result = stream.wait(timeout: 10)
+        #expect(!result.timedOut && result.status == 0, "\(result)")
+        for line in result.stdoutLines {
+            let event = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(event?["type"] as? String == "stats" && event?["id"] as? String == id, "\(line)")
+        }
+        #expect(box.crabcan(["events", "--interval", "soon", id]).status == 1)
+    }
+}
