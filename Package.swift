@@ -26,7 +26,7 @@ let package = Package(
         // <root>/<id>/: state.json, exec.fifo, lock.
         .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
         // clone, the parent/child sync protocol, namespaces, rootfs and everything the child does until execve.
-        .target(name: "Launcher", dependencies: ["Sys", "OCISpec", "Seccomp", "Capabilities"]),
+        .target(name: "Launcher", dependencies: ["Sys", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
         // Seccomp filters from linux.seccomp, through libseccomp.
         .target(name: "Seccomp", dependencies: ["CSeccomp", "OCISpec", "Sys"]),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.

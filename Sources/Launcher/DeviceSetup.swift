@@ -1,3 +1,4 @@
+import Cgroups
 import CShim
 import Glibc
 import OCISpec
@@ -79,19 +80,18 @@ struct CgroupMount {
     func perform(in root: FileDescriptor) throws {
         let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
         let flags = mount.options.flags & ~Mounts.bind
-        if CgroupMount.hostIsUnified() {
+        // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
+        let host = try CgroupHost.detect()
+        if host.version == .v2 {
             try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
                              describe: "cgroup2 on \(mount.destination)")
             return
         }
         try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
                          data: "mode=755", describe: "tmpfs on \(mount.destination)")
-        let own = CgroupMount.ownCgroups()
-        for hierarchy in CgroupMount.hostHierarchies() {
+        for hierarchy in host.hierarchies {
             let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? ""
             guard !name.isEmpty else { continue }
-            let relative = hierarchy.controllers.lazy.compactMap { own[$0] }.first ?? "/"
-            let source = hierarchy.mountPoint + (relative == "/" ? "" : relative)
             let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             if inCgroupNamespace {
                 try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
@@ -100,8 +100,8 @@ struct CgroupMount {
                                  describe: "cgroup \(name) on \(mount.destination)/\(name)")
                 continue
             }
-            try Mounts.mount(source: source, target: directory.procPath, type: nil, flags: Mounts.bind, data: nil,
-                             describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
+            try Mounts.mount(source: CgroupMount.ownDirectory(hierarchy), target: directory.procPath, type: nil,
+                             flags: Mounts.bind, data: nil, describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
             let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             try Mounts.mount(source: nil, target: bound.procPath, type: nil,
                              flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
@@ -114,35 +114,10 @@ struct CgroupMount {
         }
     }
 
-    static func hostIsUnified() -> Bool {
-        Mounts.isCgroup2("/sys/fs/cgroup")
-    }
-
-    /// v1 hierarchies mounted on the host: mount point and the controllers (or `name=`) it carries.
-    static func hostHierarchies() -> [(mountPoint: String, controllers: [String])] {
-        guard let text = try? Files.readText("/proc/self/mountinfo") else { return [] }
-        var result: [(String, [String])] = []
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " - ", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let before = parts[0].split(separator: " "), after = parts[1].split(separator: " ")
-            guard before.count >= 5, after.count >= 3, after[0] == "cgroup" else { continue }
-            let options = after[2].split(separator: ",").map(String.init)
-            let known = options.filter { !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].contains($0) }
-            result.append((String(before[4]), known))
-        }
-        return result
-    }
-
-    /// controller (or name=...) → this process's cgroup path, from /proc/self/cgroup.
-    static func ownCgroups() -> [String: String] {
-        guard let text = try? Files.readText("/proc/self/cgroup") else { return [:] }
-        var result: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count == 3 else { continue }
-            for controller in fields[1].split(separator: ",") { result[String(controller)] = String(fields[2]) }
-        }
-        return result
+    /// The directory of our own cgroup in `hierarchy` on the host (the mount may show a sub-tree only).
+    static func ownDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String {
+        var relative = hierarchy.ownPath
+        if hierarchy.mountRoot != "/", relative.hasPrefix(hierarchy.mountRoot) { relative.removeFirst(hierarchy.mountRoot.count) }
+        return relative == "/" || relative.isEmpty ? hierarchy.mountPoint : hierarchy.mountPoint + relative
     }
 }

@@ -30,10 +30,7 @@ public final class LaunchedInit {
     }
 
     /// Kills and reaps the half-made container: a failed create leaves no process behind.
-    public func abort() {
-        _ = try? Processes.kill(pid, SIGKILL)
-        _ = try? Processes.wait(pid)
-    }
+    public func abort() { Launcher.killAndReap(pid) }
 }
 
 public enum Launcher {
@@ -69,11 +66,16 @@ public enum Launcher {
                 try sync.receive(message)
             }
         } catch {
-            _ = try? Processes.kill(pid, SIGKILL)
-            _ = try? Processes.wait(pid)
+            killAndReap(pid)
             throw error
         }
         return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, seccompListener: listener)
+    }
+
+    /// A half-made container's init goes and is reaped: a failed create leaves no process behind.
+    static func killAndReap(_ pid: pid_t) {
+        _ = try? Processes.kill(pid, SIGKILL)
+        _ = try? Processes.wait(pid)
     }
 
     /// setns(CLONE_NEWPID) changes only where our *children* go, so the parent joins before clone and
