@@ -14,7 +14,7 @@ BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps build rootfs run test unit-test integration-test check-static bench install clean
+.PHONY: all deps build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak
 
 all: build
 
@@ -63,6 +63,25 @@ bench: build rootfs
 	@missing=""; for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
 	sh scripts/bench.sh $(CURDIR)/$(BIN)
+
+# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json and the JSON
+# parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
+# FUZZ_SECONDS per target: 5 targets x 120 s = 10 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
+# .build-fuzz/work/crashes/<target>/; replay one with CRABCAN_FUZZ_TARGET=<target> $(FUZZ_BIN) <file>.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= config process resources state json
+FUZZ_BIN := .build-fuzz/release/crabcan-fuzz
+FUZZ_WORK := .build-fuzz/work
+
+fuzz-build: deps
+	CRABCAN_FUZZ=1 swift build --scratch-path .build-fuzz -c release --product crabcan-fuzz \
+		-Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing
+
+fuzz: fuzz-build
+	swift build --product crabcan
+	rm -rf $(FUZZ_WORK)/seeds
+	python3 scripts/fuzz-seeds.py $(CURDIR) $(FUZZ_WORK)/seeds .build/debug/crabcan
+	sh scripts/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(FUZZ_WORK) $(FUZZ_TARGETS)
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/crabcan

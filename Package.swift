@@ -26,12 +26,12 @@ let package = Package(
         // <root>/<id>/: state.json, exec.fifo, lock.
         .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
         // clone, the parent/child sync protocol, namespaces, rootfs and everything the child does until execve.
-        .target(name: "Launcher", dependencies: ["Sys", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
+        .target(name: "Launcher", dependencies: ["Sys", "JSON", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
         // Seccomp filters from linux.seccomp, through libseccomp.
-        .target(name: "Seccomp", dependencies: ["CSeccomp", "OCISpec", "Sys"]),
+        .target(name: "Seccomp", dependencies: ["CSeccomp", "JSON", "OCISpec", "Sys"]),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
-        .target(name: "Capabilities", dependencies: ["CCap", "CShim", "OCISpec", "Sys"]),
-        .target(name: "Cgroups", dependencies: ["Sys", "OCISpec"]),
+        .target(name: "Capabilities", dependencies: ["CCap", "CShim", "JSON", "OCISpec", "Sys"]),
+        .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec"]),
         // The container facade: one function per subcommand.
         .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups"]),
         // Thin CLI.
@@ -45,3 +45,16 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
 )
+
+// `make fuzz` only (CRABCAN_FUZZ=1, its own --scratch-path): libFuzzer targets over everything that reads outside
+// input, built with -sanitize=fuzzer,address. Left out of every other build, where it would have no main.
+if Context.environment["CRABCAN_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "crabcan-fuzz",
+        dependencies: ["JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Runtime", "Sys"],
+        path: "Sources/Fuzz",
+        // libFuzzer brings main(); the Swift side only exports LLVMFuzzerTestOneInput.
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])],
+        // gold dies with an internal error on the sanitized objects; lld (in the toolchain) links them.
+        linkerSettings: [.unsafeFlags(["-use-ld=lld"])]))
+}

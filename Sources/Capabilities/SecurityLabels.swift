@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -30,19 +31,19 @@ public struct SecurityLabels: Sendable {
     public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect()) throws(ConfigProblem) {
         if let profile = process.apparmorProfile, !profile.isEmpty {
             guard host.appArmor else {
-                throw ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \"\(profile)\" cannot be applied")
+                throw ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \(jsonQuote(profile)) cannot be applied")
             }
             appArmorProfile = profile
         }
         if let label = process.selinuxLabel, !label.isEmpty {
             guard host.seLinux else {
-                throw ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \"\(label)\" cannot be applied")
+                throw ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \(jsonQuote(label)) cannot be applied")
             }
             processLabel = label
         }
         if let label = linux?.mountLabel, !label.isEmpty {
             guard host.seLinux else {
-                throw ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \"\(label)\" cannot be applied")
+                throw ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \(jsonQuote(label)) cannot be applied")
             }
             mountLabel = label
         }

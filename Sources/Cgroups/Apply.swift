@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -68,15 +69,15 @@ extension CgroupManager {
             for key in r.unified.keys.sorted() {
                 // Written as a file name inside the container's cgroup: no way out of it.
                 if key.isEmpty || key.contains("/") || key == "." || key == ".." || key.contains("..") {
-                    throw ConfigProblem("\(base).unified[\"\(key)\"]", "must be a file name in the cgroup directory")
+                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "must be a file name in the cgroup directory")
                 }
                 guard let dot = key.firstIndex(of: "."), dot != key.startIndex else {
-                    throw ConfigProblem("\(base).unified[\"\(key)\"]", "expected \"<controller>.<file>\"")
+                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "expected \"<controller>.<file>\"")
                 }
                 let controller = String(key[..<dot])
                 if controller != "cgroup", let text = try? CgroupFiles.read(v2Dir, "cgroup.controllers"),
                    !text.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) {
-                    throw ConfigProblem("\(base).unified[\"\(key)\"]", "the \(controller) cgroup controller is not enabled for \(v2Dir)")
+                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "the \(jsonQuote(controller)) cgroup controller is not enabled for \(v2Dir)")
                 }
             }
         }
@@ -97,19 +98,20 @@ extension CgroupManager {
             throw ConfigProblem("\(base).blockIO.weight", "must be between 10 and 1000, got \(w)")
         }
         for (i, h) in r.hugepageLimits.enumerated() where !isSafeName(h.pageSize) {
-            throw ConfigProblem("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \"\(h.pageSize)\"")
+            throw ConfigProblem("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \(jsonQuote(h.pageSize))")
         }
         for (i, p) in (r.network?.priorities ?? []).enumerated() where !isSafeName(p.name) {
-            throw ConfigProblem("\(base).network.priorities[\(i)].name", "invalid interface name \"\(p.name)\"")
+            throw ConfigProblem("\(base).network.priorities[\(i)].name", "invalid interface name \(jsonQuote(p.name))")
         }
         for name in r.rdma.keys.sorted() where !isSafeName(name) {
-            throw ConfigProblem("\(base).rdma", "invalid device name \"\(name)\"")
+            throw ConfigProblem("\(base).rdma", "invalid device name \(jsonQuote(name))")
         }
     }
 
-    /// A token that goes into a file name or a space-separated control line.
+    /// A token that goes into a file name or a space-separated control line: no separator, no control character.
     func isSafeName(_ s: String) -> Bool {
-        !s.isEmpty && !s.contains("/") && !s.contains("..") && !s.contains(where: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        !s.isEmpty && !s.contains("/") && !s.contains("..")
+            && !s.unicodeScalars.contains(where: { $0 == " " || $0.value < 0x20 || $0.value == 0x7F })
     }
 
     // MARK: v1

@@ -1,3 +1,4 @@
+import JSON
 import OCISpec
 import Sys
 
@@ -120,14 +121,14 @@ public struct CgroupSet: Sendable, Equatable {
         if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
         // "slice:prefix:name" is the systemd driver's form (runc --systemd-cgroup); crabcan only drives cgroupfs.
         if !requested.hasPrefix("/") && requested.contains(":") {
-            throw ConfigProblem(field, "systemd cgroup paths (\"slice:prefix:name\") are not supported: \"\(requested)\"")
+            throw ConfigProblem(field, "systemd cgroup paths (\"slice:prefix:name\") are not supported: \(jsonQuote(requested))")
         }
         let components = requested.split(separator: "/").map(String.init)
         // A ".." would place the container's cgroup outside the subtree it names (and could hand it a
         // cgroup the runtime does not own), so refuse rather than clean it like filepath.Clean would.
-        if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \"\(requested)\"") }
+        if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \(jsonQuote(requested))") }
         let cleaned = components.filter { $0 != "." }.joined(separator: "/")
-        if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \"\(requested)\"") }
+        if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \(jsonQuote(requested))") }
         if host.hierarchies.isEmpty { throw ConfigProblem(field, "no cgroup hierarchy is mounted on this host") }
 
         var paths: [String: String] = [:]

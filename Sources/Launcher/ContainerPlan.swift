@@ -1,4 +1,5 @@
 import Capabilities
+import JSON
 import OCISpec
 import Seccomp
 import Sys
@@ -57,7 +58,7 @@ public struct ContainerPlan {
         guard let root = spec.root else { throw PlanError(".root", "required field is missing") }
         self.process = process
         self.rootfs = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
-        guard Files.isDirectory(rootfs) else { throw PlanError(".root.path", "\(rootfs) is not a directory") }
+        guard Files.isDirectory(rootfs) else { throw PlanError(".root.path", "\(jsonQuote(rootfs)) is not a directory") }
         self.rootReadonly = root.readonly
         self.noPivot = noPivot
         self.preserveFDs = preserveFDs
@@ -68,7 +69,7 @@ public struct ContainerPlan {
             if let path = namespace.path, !path.isEmpty {
                 joinedNamespaces.append(NamespaceJoin(type: namespace.type, path: path))
                 guard Files.exists(path) else {
-                    throw PlanError(".linux.namespaces[\(index)].path", "\(path) does not exist")
+                    throw PlanError(".linux.namespaces[\(index)].path", "\(jsonQuote(path)) does not exist")
                 }
             } else {
                 createdNamespaces.insert(namespace.type)
@@ -109,7 +110,7 @@ public struct ContainerPlan {
         }
         if let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
             guard let flags = MountOptions.propagationOptions[propagation] else {
-                throw PlanError(".linux.rootfsPropagation", "unknown propagation \"\(propagation)\"")
+                throw PlanError(".linux.rootfsPropagation", "unknown propagation \(jsonQuote(propagation))")
             }
             rootfsPropagation = flags
         } else {

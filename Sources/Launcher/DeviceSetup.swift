@@ -1,6 +1,7 @@
 import Cgroups
 import CShim
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -44,7 +45,7 @@ struct DeviceSetup {
         case "c", "u": type = S_IFCHR
         case "b": type = S_IFBLK
         case "p": type = S_IFIFO
-        default: throw PlanError(".linux.devices[\(index)].type", "unknown device type \"\(device.type)\"")
+        default: throw PlanError(".linux.devices[\(index)].type", "unknown device type \(jsonQuote(device.type))")
         }
         return Node(path: device.path, type: type, major: UInt32(truncatingIfNeeded: device.major ?? 0),
                     minor: UInt32(truncatingIfNeeded: device.minor ?? 0), mode: mode_t(device.fileMode ?? 0o666),

@@ -44,11 +44,13 @@ public enum Launcher {
         let fifo = try Files.open(execFifo, O_PATH)
         let restorePidNamespace = try joinPidNamespaceForChildren(plan)
         // The cgroup namespace is unshared by the child after step 0, not created by clone.
+        Fault.point(.beforeClone)
         let pid = try Processes.clone(flags: plan.newNamespaces & ~Namespaces.cgroup)
         if pid == 0 {
             parentEnd.close()
             ContainerInit.run(plan, ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit))
         }
+        Fault.point(.afterClone)
         if let restore = restorePidNamespace {
             try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid")
         }

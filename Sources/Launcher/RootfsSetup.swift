@@ -16,6 +16,7 @@ struct RootfsSetup {
                          data: nil, describe: "bind rootfs \(plan.rootfs)")
         let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
         for mount in plan.mounts { try perform(mount, in: root) }
+        Fault.point(.midMount)
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
         try DeviceSetup(plan: plan).populate()

@@ -21,13 +21,35 @@ public final class Log: @unchecked Sendable {  // immutable after init
     public static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
 
     public func error(_ message: String) {
-        writeStderr("crabcan: \(message)\n")
+        writeStderr("crabcan: \(Log.oneLine(message))\n")
         toFile(.error, message)
     }
 
     public func warning(_ message: String) {
-        writeStderr("crabcan: warning: \(message)\n")
+        writeStderr("crabcan: warning: \(Log.oneLine(message))\n")
         toFile(.warning, message)
+    }
+
+    /// An error is one line whatever it quotes (a path or value from config.json, a child's failure text):
+    /// control characters are escaped as JSON escapes them.
+    static func oneLine(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return message }
+        var out = ""
+        for scalar in message.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
     }
 
     public func debug(_ message: @autoclosure () -> String) {

@@ -68,6 +68,7 @@ extension Runtime {
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
             do {
+                try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths)
                 try cgroups.create()
                 do {
                     try cgroups.apply(DeviceRules.effective(spec.linux))
@@ -91,6 +92,7 @@ extension Runtime {
                     annotations: spec.annotations)
                 record.cgroupVersion = cgroups.cgroups.version.rawValue
                 record.cgroupPaths = cgroups.cgroups.paths
+                Fault.point(.beforeState)
                 try directory.write(record)
                 if let listener = initProcess.seccompListener, let profile = spec.linux?.seccomp {
                     try sendSeccompListener(listener, profile: profile, record: record)
@@ -99,6 +101,7 @@ extension Runtime {
                 for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
+                Fault.point(.afterState)
                 try initProcess.commit()
             } catch {
                 initProcess.abort()

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import StateStore
 import Sys
@@ -15,11 +16,22 @@ extension Runtime {
             throw RuntimeError("container \(id) does not exist")
         }
         defer { lock.close() }
-        let snap = try snapshot(directory)
+        let snap: Snapshot
+        do {
+            snap = try snapshot(directory, locked: true)
+        } catch let corrupt as ContainerRecord.Corrupt {
+            // No init to name: with --force the container's cgroup (cgroups.json) says which processes are its.
+            guard force else { throw RuntimeError("container \(id): \(corrupt) (delete --force removes it)") }
+            try removeDebris(directory, killing: true)
+            return
+        }
         switch snap.status {
         case .stopped, .creating:
-            // `creating` with the lock free means the create that owned it died: only debris is left.
-            break
+            // No state.json while we hold the lock: the create that owned it died, and only debris is left.
+            if snap.record == nil {
+                try removeDebris(directory, killing: false)
+                return
+            }
         case .created:
             try killAndWait(snap.record!)
         case .running, .paused:
@@ -28,10 +40,28 @@ extension Runtime {
             }
             try killAndWait(snap.record!)
         }
+        Fault.point(.midDelete)
         // Processes the init left behind in the cgroup (possible without a pid namespace) go too, then the cgroup.
         if let record = snap.record, let cgroups = Runtime.cgroups(record) {
             try? cgroups.signalAll(SIGKILL)
             try cgroups.destroy()
+        }
+        try directory.remove()
+    }
+
+    /// What a create that died (or a state.json that cannot be read) leaves: the cgroups it recorded before
+    /// making them, and the state dir. Its init died with it (PR_SET_PDEATHSIG), so the cgroups are empty unless
+    /// they were someone else's to begin with; those are left as found, and only with `killing` (delete --force
+    /// of an unreadable state) are their processes killed.
+    func removeDebris(_ directory: ContainerDirectory, killing: Bool) throws {
+        if let (version, paths) = directory.recordedCgroups(), let version = CgroupVersion(rawValue: version) {
+            let cgroups = CgroupManager(CgroupSet(version: version, paths: paths))
+            if killing {
+                try? cgroups.signalAll(SIGKILL)
+                try cgroups.destroy()
+            } else {
+                try? cgroups.destroy()
+            }
         }
         try directory.remove()
     }

@@ -10,14 +10,19 @@ extension Runtime {
         guard let record = snap.record, snap.status != .stopped, snap.status != .creating else {
             throw RuntimeError("container \(id) is not running")
         }
-        let initFD = try Processes.pidfd(record.pid)
-        // The pidfd is for the pid we checked; re-check the start time now that it cannot be recycled under us.
-        guard Processes.startTime(of: record.pid) == record.startTime else {
+        // The init may exit at any point from here (a racing kill or delete): that is "not running", not ESRCH.
+        do {
+            let initFD = try Processes.pidfd(record.pid)
+            // The pidfd is for the pid we checked; re-check the start time now that it cannot be recycled under us.
+            guard Processes.startTime(of: record.pid) == record.startTime else {
+                throw RuntimeError("container \(id) is not running")
+            }
+            if all, let cgroups = Runtime.cgroups(record) {
+                try cgroups.signalAll(signal)
+            }
+            try Processes.signal(pidfd: initFD, signal)
+        } catch let error as SysError where error.errno == ESRCH {
             throw RuntimeError("container \(id) is not running")
         }
-        if all, let cgroups = Runtime.cgroups(record) {
-            try cgroups.signalAll(signal)
-        }
-        try Processes.signal(pidfd: initFD, signal)
     }
 }

@@ -39,10 +39,10 @@ extension Runtime {
     private func lockedRecord(_ id: String) throws -> (ContainerRecord, ContainerStatus, FileDescriptor) {
         let directory = try self.directory(id)
         let lock = try directory.lock()
-        let snap = try snapshot(directory)
+        let snap = try snapshot(directory, locked: true)
         guard let record = snap.record else {
             lock.close()
-            throw RuntimeError("container \(id) is still being created")
+            throw RuntimeError("container \(id): its create did not complete (delete it)")
         }
         return (record, snap.status, lock)
     }

@@ -36,8 +36,8 @@ extension Runtime {
         let directory = try self.directory(id)
         let lock = try directory.lock()
         defer { lock.close() }
-        let snap = try snapshot(directory)
-        guard let record = snap.record else { throw RuntimeError("container \(id) is still being created") }
+        let snap = try snapshot(directory, locked: true)
+        guard let record = snap.record else { throw RuntimeError("container \(id): its create did not complete (delete it)") }
         guard snap.status != .stopped else { throw RuntimeError("cannot update container \(id): it is stopped") }
         guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to update") }
         try cgroups.apply(resources)

@@ -30,15 +30,24 @@ public struct Runtime {
         public var id: String
     }
 
-    func snapshot(_ directory: ContainerDirectory) throws -> Snapshot {
-        let record = try directory.read()
+    /// `locked`: the caller holds the container's lock, so no create of it is under way.
+    func snapshot(_ directory: ContainerDirectory, locked: Bool = false) throws -> Snapshot {
+        var record = try directory.read()
+        // Without state.json a create is under way only while it holds the lock; with the lock free it either
+        // finished just now (so read again) or died and left debris.
+        var createInProgress = true
+        if record == nil && (locked || !directory.isLocked) {
+            record = try directory.read()
+            createInProgress = false
+        }
         var live: (state: Character, startTime: UInt64)?
         if let record, let text = try? Files.readText("/proc/\(record.pid)/stat") {
             live = Processes.parseStat(text)
         }
         let frozen = record.flatMap(Runtime.cgroups)?.isFrozen() ?? false
         let status = ContainerStatus.derive(recordedStartTime: record?.startTime, liveProcess: live,
-                                            execFifoExists: directory.execFifoExists, frozen: frozen)
+                                            execFifoExists: directory.execFifoExists, frozen: frozen,
+                                            createInProgress: createInProgress)
         return Snapshot(record: record, status: status, id: directory.id)
     }
 

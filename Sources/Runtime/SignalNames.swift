@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 
 /// Signal names as `kill` takes them: `TERM`, `SIGTERM`, `15`, `RTMIN+3` (runc's rules).
 public enum SignalNames {
@@ -24,6 +25,6 @@ public enum SignalNames {
         if name == "RTMAX" { return rtmax }
         if name.hasPrefix("RTMIN+"), let offset = Int32(name.dropFirst(6)), rtmin + offset <= rtmax { return rtmin + offset }
         if name.hasPrefix("RTMAX-"), let offset = Int32(name.dropFirst(6)), rtmax - offset >= rtmin { return rtmax - offset }
-        throw RuntimeError("unknown signal \"\(text)\"")
+        throw RuntimeError("unknown signal \(jsonQuote(text))")
     }
 }

@@ -1,5 +1,6 @@
 import CSeccomp
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -169,4 +170,4 @@ public struct SeccompProgram {
     }
 }
 
-private func quote(_ s: String) -> String { "\"\(s)\"" }
+private func quote(_ s: String) -> String { jsonQuote(s) }

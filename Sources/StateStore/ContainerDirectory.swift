@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import Sys
 
 /// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (DESIGN.md §3).
@@ -9,21 +10,24 @@ public struct ContainerDirectory: Sendable {
     public var path: String { root + "/" + id }
     public var statePath: String { path + "/state.json" }
     public var execFifoPath: String { path + "/exec.fifo" }
+    /// Where create is about to make the container's cgroups, written before it makes them: state.json records
+    /// them too, but a create that dies before state.json must not leave `delete` without a way to find them.
+    public var cgroupsPath: String { path + "/cgroups.json" }
 
     public struct InvalidID: Error, CustomStringConvertible {
         public var id: String
         public var reason: String
-        public var description: String { "invalid container id \"\(id)\": \(reason)" }
+        public var description: String { "invalid container id \(jsonQuote(id)): \(reason)" }
     }
 
     public struct Exists: Error, CustomStringConvertible {
         public var id: String
-        public var description: String { "container with id \"\(id)\" already exists" }
+        public var description: String { "container with id \(jsonQuote(id)) already exists" }
     }
 
     public struct NotFound: Error, CustomStringConvertible {
         public var id: String
-        public var description: String { "container \"\(id)\" does not exist" }
+        public var description: String { "container \(jsonQuote(id)) does not exist" }
     }
 
     public init(root: String, id: String) throws(InvalidID) {
@@ -66,7 +70,17 @@ public struct ContainerDirectory: Sendable {
             throw NotFound(id: id)
         }
         try Files.lock(fd)
+        // While we waited, a delete may have removed the directory we locked (and a create made a new one under
+        // the same name, whose lock we do not hold): only a lock on what is at `path` now counts.
+        guard Files.isSameFile(fd, path) else { throw NotFound(id: id) }
         return fd
+    }
+
+    /// True while some process holds the lock: a create that has not written state.json yet is alive.
+    /// (flock conflicts between open files, so a caller holding its own lock sees true too.)
+    public var isLocked: Bool {
+        guard let fd = try? Files.open(path, O_RDONLY | O_DIRECTORY) else { return false }
+        return !Files.tryLock(fd)
     }
 
     public func write(_ record: ContainerRecord) throws {
@@ -86,6 +100,22 @@ public struct ContainerDirectory: Sendable {
     }
 
     public var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }
+
+    /// Records the cgroups create is about to make (`cgroupsPath`). A plain write: one that dies half-way
+    /// leaves an empty or short file, which reads as nothing, and no cgroup was made yet then.
+    public func recordCgroups(version: String, paths: [String: String]) throws {
+        var record = ContainerRecord(ociVersion: "", id: id, pid: 0, startTime: 0, bundle: "", rootfs: "", created: "",
+                                     owner: "", annotations: [:])
+        record.cgroupVersion = version
+        record.cgroupPaths = paths
+        try Files.writeFile(cgroupsPath, record.encodedCgroups(), mode: 0o600)
+    }
+
+    /// The cgroups `recordCgroups` wrote, nil when none (or a torn write).
+    public func recordedCgroups() -> (version: String, paths: [String: String])? {
+        guard let bytes = try? Files.readFile(cgroupsPath) else { return nil }
+        return ContainerRecord.decodeCgroups(bytes)
+    }
 
     public func remove() throws { try Files.removeFlatDirectory(path) }
 

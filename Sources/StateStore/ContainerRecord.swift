@@ -48,6 +48,24 @@ public struct ContainerRecord: Sendable, Equatable {
         return writer.bytes
     }
 
+    /// Just the cgroup fields, for cgroups.json (ContainerDirectory.recordCgroups).
+    func encodedCgroups() -> [UInt8] {
+        let writer = JSONWriter(pretty: false)
+        writer.beginObject()
+        writer.field("cgroupVersion", cgroupVersion)
+        writer.field("cgroupPaths", cgroupPaths)
+        writer.endObject()
+        return writer.bytes
+    }
+
+    static func decodeCgroups(_ bytes: [UInt8]) -> (version: String, paths: [String: String])? {
+        guard let document = try? JSONDocument.parse(bytes) else { return nil }
+        let context = JSONDecodingContext(document: document)
+        guard let object = context.root.object(), let version = object.required("cgroupVersion")?.string(),
+              let paths = object.required("cgroupPaths")?.stringMap(), context.problems.isEmpty else { return nil }
+        return (version, paths)
+    }
+
     public struct Corrupt: Error, CustomStringConvertible {
         public var detail: String
         public var description: String { "state.json is corrupt: \(detail)" }

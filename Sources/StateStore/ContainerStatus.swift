@@ -3,13 +3,14 @@ public enum ContainerStatus: String, Sendable {
     case creating, created, running, stopped, paused
 
     /// What the live system says, never a stored field (DESIGN.md §2):
-    /// - no state.json yet: `creating` (a create is under way, or died before it wrote state);
+    /// - no state.json yet: `creating` while the create that makes it is alive (it holds the lock), else
+    ///   `stopped`: that create died, no process of the container is left, and `delete` removes the debris;
     /// - the recorded init is gone, a zombie, or its pid now belongs to another process (start time differs): `stopped`;
     /// - exec.fifo still there: `created` (init is blocked before the user process);
     /// - cgroup frozen: `paused`; else `running`.
     public static func derive(recordedStartTime: UInt64?, liveProcess: (state: Character, startTime: UInt64)?,
-                              execFifoExists: Bool, frozen: Bool = false) -> ContainerStatus {
-        guard let recordedStartTime else { return .creating }
+                              execFifoExists: Bool, frozen: Bool = false, createInProgress: Bool = true) -> ContainerStatus {
+        guard let recordedStartTime else { return createInProgress ? .creating : .stopped }
         guard let live = liveProcess, live.startTime == recordedStartTime, live.state != "Z", live.state != "X" else {
             return .stopped
         }

@@ -97,7 +97,9 @@ public enum Files {
     }
 
     public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
-        try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode).write(bytes)
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        // The fd alone cannot say which file a full disk refused.
+        do { try fd.write(bytes) } catch { throw SysError("write", path: path, errno: error.errno) }
     }
 
     /// Temp file, then rename: a reader sees the old or the new content, never half (DESIGN.md §3). No fsync
@@ -106,7 +108,13 @@ public enum Files {
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
         let temporary = path + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
-        try fd.write(bytes)
+        do {
+            try fd.write(bytes)
+        } catch {
+            // A full disk must not also leave the half-written temp file behind.
+            Glibc.unlink(temporary)
+            throw SysError("write", path: path, errno: error.errno)
+        }
         fd.close()
         try rename(temporary, path)
     }
@@ -153,6 +161,18 @@ public enum Files {
     /// flock: per-container mutual exclusion between crabcan processes (DESIGN.md §3).
     public static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
         try check("flock") { flock(fd.raw, exclusive ? LOCK_EX : LOCK_SH) }
+    }
+
+    /// A non-blocking exclusive flock: false when another open file holds one.
+    public static func tryLock(_ fd: FileDescriptor) -> Bool {
+        retryingEINTR { flock(fd.raw, LOCK_EX | LOCK_NB) } == 0
+    }
+
+    /// True when `path` (followed) is the file `fd` is open on.
+    public static func isSameFile(_ fd: FileDescriptor, _ path: String) -> Bool {
+        var a = Glibc.stat()
+        var b = Glibc.stat()
+        return fstat(fd.raw, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
     public static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }

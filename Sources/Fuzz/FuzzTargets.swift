@@ -1,0 +1,294 @@
+// libFuzzer entry points for everything crabcan reads from outside: config.json, an exec process.json,
+// update's resources.json, its own state.json, and the JSON parser under all of them. Built only by
+// `make fuzz` (-sanitize=fuzzer,address, -enable-testing); CRABCAN_FUZZ_TARGET picks the target, the
+// arguments are libFuzzer's (corpus dirs, -max_total_time=..., or crash files to replay).
+//
+// Besides "does not crash", each target checks what the runtime promises about bad input: every refusal is
+// one non-empty line (the CLI prints it as is), and what decodes survives an encode/decode round trip.
+@testable import Cgroups
+import Glibc
+import JSON
+import Launcher
+import OCISpec
+@testable import Runtime
+import StateStore
+import Sys
+
+enum FuzzTarget: String, CaseIterable {
+    case config, process, resources, state, json
+}
+
+/// Fixed for the whole run: set once in LLVMFuzzerInitialize, before any input.
+nonisolated(unsafe) var selected = FuzzTarget.json
+nonisolated(unsafe) var scratch = ""
+
+/// libFuzzer's driver (libclang_rt.fuzzer): runs the inputs and mutations, calling `callback` for each.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+/// SwiftPM links every executable with `main` renamed to `<target>_main` (so tests can link it), which keeps
+/// libFuzzer's own main out; this is that entry point, handing over to libFuzzer's driver.
+@_cdecl("crabcan_fuzz_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    let name = getenv("CRABCAN_FUZZ_TARGET").map { String(cString: $0) } ?? ""
+    guard let target = FuzzTarget(rawValue: name) else {
+        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
+        StandardStreams.writeError("set CRABCAN_FUZZ_TARGET to one of: \(names)\n")
+        return 2
+    }
+    selected = target
+    // A bundle with a real rootfs dir, and fake cgroup hierarchies, so decoded configs get past the plan's
+    // file checks into the deeper ones (mounts, namespaces, privileges, seccomp, cgroup paths and limits).
+    scratch = "/tmp/crabcan-fuzz-\(getpid())"
+    for dir in ["", "/bundle", "/bundle/rootfs", "/v2", "/v1"] + FakeHosts.v1Controllers.map({ "/v1/" + $0 }) {
+        mkdir(scratch + dir, 0o755)
+    }
+    if let file = fopen(scratch + "/v2/cgroup.controllers", "w") {
+        fputs("cpuset cpu io memory hugetlb pids rdma misc\n", file)
+        fclose(file)
+    }
+    var count = argc
+    var arguments = argv
+    return withUnsafeMutablePointer(to: &arguments) { argvPointer in
+        LLVMFuzzerRunDriver(&count, argvPointer, fuzzOneInput)
+    }
+}
+
+/// One input, for the target chosen at start.
+func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size))
+    switch selected {
+    case .config: FuzzConfig.run(bytes)
+    case .process: FuzzProcess.run(bytes)
+    case .resources: FuzzResources.run(bytes)
+    case .state: FuzzState.run(bytes)
+    case .json: FuzzJSON.run(bytes)
+    }
+    return 0
+}
+
+/// A refusal must be one clear line: non-empty, no line break (the CLI prints it after "crabcan: ").
+func requireOneLine(_ message: String, _ what: String) {
+    if message.isEmpty || message.contains(where: { $0 == "\n" || $0 == "\r" }) {
+        fatalError("\(what): error is not one line: \(jsonQuote(message))")
+    }
+}
+
+func require(_ condition: Bool, _ what: @autoclosure () -> String) {
+    if !condition { fatalError(what()) }
+}
+
+enum FakeHosts {
+    static let v1Controllers = ["cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "blkio", "pids", "hugetlb",
+                                "net_cls", "net_prio", "rdma"]
+
+    /// Hierarchies as this machine has them, mounted under the scratch dir.
+    static let v1: CgroupHost = {
+        var mountinfo = ""
+        var selfCgroup = ""
+        for (i, c) in v1Controllers.enumerated() {
+            mountinfo += "\(40 + i) 31 0:\(40 + i) / \(scratch)/v1/\(c) rw,relatime - cgroup cgroup rw,\(c)\n"
+            selfCgroup += "\(i + 1):\(c):\(c == "memory" ? "/agent/a1" : "/")\n"
+        }
+        return CgroupHost(mountinfo: mountinfo, selfCgroup: selfCgroup)
+    }()
+
+    static let v2: CgroupHost = CgroupHost(
+        mountinfo: "30 23 0:26 / \(scratch)/v2 rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n",
+        selfCgroup: "0::/user.slice/session-1.scope\n")
+
+    /// Managers on the fake hierarchies' roots (validation reads the v2 root's cgroup.controllers).
+    static let managers: [CgroupManager] = [
+        CgroupManager(CgroupSet(version: .v1, paths: Dictionary(uniqueKeysWithValues: v1Controllers.map { ($0, "\(scratch)/v1/\($0)") }))),
+        CgroupManager(CgroupSet(version: .v2, paths: ["": "\(scratch)/v2"])),
+    ]
+}
+
+/// Decodes `T` from a whole document the way the runtime does for a file: syntax first, then every problem.
+func decodeDocument<T: JSONDecodable>(_ bytes: [UInt8], as type: T.Type) -> T? {
+    let document: JSONDocument
+    do {
+        document = try JSONDocument.parse(bytes)
+    } catch {
+        requireOneLine(error.descriptionWithPosition, "\(T.self) syntax")
+        return nil
+    }
+    let context = JSONDecodingContext(document: document)
+    let value = T(json: context.root)
+    for problem in context.problems { requireOneLine(problem.descriptionWithPosition, "\(T.self)") }
+    // Nothing decoded must come with a reason, and a reason means nothing is used.
+    require(value != nil || !context.problems.isEmpty, "\(T.self): nil without a problem")
+    return context.problems.isEmpty ? value : nil
+}
+
+// MARK: - config.json
+
+enum FuzzConfig {
+    static func run(_ bytes: [UInt8]) {
+        var spec: Spec
+        do {
+            spec = try Spec.decode(bytes)
+        } catch {
+            require(!error.problems.isEmpty, "config: refused without a problem")
+            for problem in error.problems { requireOneLine(problem.descriptionWithPosition, "config") }
+            return
+        }
+        // What we accept, we can write back (`spec`), and it reads the same.
+        let encoded = spec.encode(pretty: true)
+        do {
+            let again = try Spec.decode(encoded)
+            require(again == spec, "config: encode/decode round trip changed the spec")
+        } catch {
+            fatalError("config: our own encoding is refused: \(error)")
+        }
+
+        // The checks `create` makes before it touches the system, on a bundle whose rootfs exists.
+        spec.root = Root(path: "rootfs", readonly: spec.root?.readonly ?? false)
+        do {
+            let plan = try ContainerPlan(spec: spec, bundle: scratch + "/bundle", preserveFDs: 0, sessionKeyring: "_ses.fuzz")
+            for warning in plan.warnings { requireOneLine(warning, "config warning") }
+        } catch {
+            requireOneLine("\(error)", "config plan")
+        }
+        for host in [FakeHosts.v1, FakeHosts.v2] {
+            do {
+                _ = try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: "fuzz", host: host)
+            } catch {
+                requireOneLine(error.description, "cgroupsPath")
+            }
+        }
+        let resources = DeviceRules.effective(spec.linux)
+        for manager in FakeHosts.managers {
+            do {
+                try manager.validate(resources)
+            } catch {
+                requireOneLine("\(error)", "config resources")
+            }
+        }
+    }
+}
+
+// MARK: - process.json (exec)
+
+enum FuzzProcess {
+    static func run(_ bytes: [UInt8]) {
+        guard let process = decodeDocument(bytes, as: OCISpec.Process.self) else { return }
+        let writer = JSONWriter()
+        process.encode(to: writer)
+        guard let again = decodeDocument(writer.bytes, as: OCISpec.Process.self) else {
+            fatalError("process: our own encoding is refused")
+        }
+        require(again == process, "process: encode/decode round trip changed the process")
+    }
+}
+
+// MARK: - resources.json (update -r)
+
+enum FuzzResources {
+    static func run(_ bytes: [UInt8]) {
+        var request = ResourceUpdate()
+        request.resourcesJSON = bytes
+        request.resourcesSource = "resources.json"
+        // Flags go over the document, as `update --memory ... -r FILE` does.
+        request.memory = 64 << 20
+        request.pidsLimit = 10
+        let resources: Resources
+        do {
+            resources = try Runtime.resources(for: request)
+        } catch {
+            requireOneLine("\(error)", "resources")
+            return
+        }
+        for manager in FakeHosts.managers {
+            do {
+                try manager.validate(resources)
+            } catch {
+                requireOneLine("\(error)", "resources validation")
+            }
+        }
+    }
+}
+
+// MARK: - state.json
+
+enum FuzzState {
+    static func run(_ bytes: [UInt8]) {
+        // The same text as /proc/<pid>/stat, which status derivation parses.
+        _ = Processes.parseStat(String(decoding: bytes, as: UTF8.self))
+        let record: ContainerRecord
+        do {
+            record = try ContainerRecord.decode(bytes)
+        } catch {
+            requireOneLine("\(error)", "state")
+            return
+        }
+        do {
+            let again = try ContainerRecord.decode(record.encoded())
+            require(again == record, "state: encode/decode round trip changed the record")
+        } catch {
+            fatalError("state: our own encoding is refused: \(error)")
+        }
+        // What `state` prints from a record, in each status; and the cgroups `delete` would remove.
+        let runtime = Runtime(root: scratch + "/root", log: Log.stderrOnly)
+        for status in [ContainerStatus.created, .running, .stopped, .paused] {
+            let document = runtime.stateDocument(record, status).encode(pretty: true)
+            require((try? State.decode(document)) != nil, "state: printed state does not decode")
+        }
+        _ = Runtime.cgroups(record)
+        _ = try? ContainerDirectory(root: scratch + "/root", id: record.id)
+    }
+}
+
+// MARK: - JSON
+
+enum FuzzJSON {
+    static func run(_ bytes: [UInt8]) {
+        let document: JSONDocument
+        do {
+            document = try JSONDocument.parse(bytes)
+        } catch {
+            requireOneLine(error.descriptionWithPosition, "json")
+            return
+        }
+        // Every node's offset is inside the text and has a position.
+        visit(document.root) { node in
+            require(node.offset >= 0 && node.offset <= bytes.count, "json: offset \(node.offset) outside the text")
+            _ = document.position(ofOffset: node.offset)
+        }
+        // Written back compact and pretty, it parses to the same value.
+        for pretty in [false, true] {
+            let writer = JSONWriter(pretty: pretty)
+            writer.value(document.root)
+            require(writer.error == nil, "json: writer error \(writer.error ?? "")")
+            do {
+                let again = try JSONDocument.parse(writer.bytes)
+                require(again.root == document.root, "json: round trip (pretty: \(pretty)) changed the value")
+            } catch {
+                fatalError("json: our own output is refused (pretty: \(pretty)): \(error)")
+            }
+        }
+        // Strings quoted for messages are valid JSON for the same text; paths are built from any key.
+        let context = JSONDecodingContext(document: document)
+        visit(document.root) { node in
+            if case .string(let text) = node.value {
+                let quoted = jsonQuote(text)
+                require((try? JSONDocument.parse(quoted))?.root.value == .string(text), "json: jsonQuote does not round trip")
+            }
+            if case .object(let members) = node.value {
+                let reader = JSONReader(node: node, path: "", context: context)
+                for member in members { _ = reader.path(appendingKey: member.key) }
+            }
+        }
+    }
+
+    static func visit(_ node: JSONNode, _ body: (JSONNode) -> Void) {
+        body(node)
+        switch node.value {
+        case .array(let items): for item in items { visit(item, body) }
+        case .object(let members): for member in members { visit(member.value, body) }
+        default: break
+        }
+    }
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Seed corpora for `make fuzz`, one directory per target, from what the repository already holds:
+bundles/**/config.json, the JSON fixtures of Tests/OCISpecTests/Fixtures.swift, `crabcan spec` output
+(when a crabcan binary is given), and the regression inputs in Tests/FuzzCorpus/<target>/.
+Also writes a libFuzzer dictionary of every key and short string value seen.
+
+usage: fuzz-seeds.py REPO OUTDIR [CRABCAN_BIN]
+"""
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TARGETS = ["config", "process", "resources", "state", "json"]
+
+
+def swift_fixtures(path):
+    """The multi-line string literals of a Swift file (`\\t`, `\\\\`, `\\"` unescaped)."""
+    text = open(path, encoding="utf-8").read()
+    for body in re.findall(r'"""\n(.*?)\n\s*"""', text, re.S):
+        yield body.replace("\\t", "\t").replace('\\"', '"').replace("\\\\", "\\")
+
+
+def main():
+    repo, out = sys.argv[1], sys.argv[2]
+    crabcan = sys.argv[3] if len(sys.argv) > 3 else None
+    seeds = {t: [] for t in TARGETS}
+
+    configs = []
+    for dirpath, _, files in os.walk(os.path.join(repo, "bundles")):
+        if "rootfs" in dirpath.split(os.sep):
+            continue
+        if "config.json" in files:
+            configs.append(open(os.path.join(dirpath, "config.json"), "rb").read())
+    fixtures = os.path.join(repo, "Tests", "OCISpecTests", "Fixtures.swift")
+    if os.path.exists(fixtures):
+        configs += [f.encode() for f in swift_fixtures(fixtures)]
+    if crabcan:
+        with tempfile.TemporaryDirectory() as bundle:
+            for extra in ([], ["--rootless"]):
+                if subprocess.run([crabcan, "spec", "--bundle", bundle] + extra, capture_output=True).returncode == 0:
+                    configs.append(open(os.path.join(bundle, "config.json"), "rb").read())
+                    os.unlink(os.path.join(bundle, "config.json"))
+
+    seeds["config"] += configs
+    seeds["json"] += configs
+    for raw in configs:
+        try:
+            config = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(config, dict):
+            continue
+        if isinstance(config.get("process"), dict):
+            seeds["process"].append(json.dumps(config["process"], indent=2).encode())
+        resources = (config.get("linux") or {}).get("resources") if isinstance(config.get("linux"), dict) else None
+        if isinstance(resources, dict):
+            seeds["resources"].append(json.dumps(resources).encode())
+
+    # update -r: what runc's docs show, and an empty object.
+    seeds["resources"] += [b"{}", json.dumps({
+        "memory": {"limit": 536870912, "reservation": 0, "swap": 1073741824, "kernel": 0, "kernelTCP": 0,
+                   "swappiness": 0, "disableOOMKiller": False, "checkBeforeUpdate": True},
+        "cpu": {"shares": 512, "quota": 20000, "burst": 0, "period": 100000, "realtimeRuntime": 0,
+                "realtimePeriod": 0, "cpus": "0", "mems": "0", "idle": 0},
+        "pids": {"limit": 100},
+        "blockIO": {"weight": 500, "weightDevice": [{"major": 8, "minor": 0, "weight": 200}]},
+        "unified": {"memory.high": "1G"},
+    }).encode()]
+
+    # state.json as create writes it (ContainerRecord.encoded), plus variants.
+    record = {"ociVersion": "1.0.2", "id": "c1", "pid": 4242, "startTime": 123456, "bundle": "/b",
+              "rootfs": "/b/rootfs", "created": "2025-01-01T00:00:00.000000000Z", "owner": "",
+              "annotations": {"a": "b"}, "cgroupVersion": "v1",
+              "cgroupPaths": {"memory": "/sys/fs/cgroup/memory/crabcan/c1", "cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/crabcan/c1"}}
+    seeds["state"].append(json.dumps(record, separators=(",", ":")).encode())
+    seeds["state"].append(json.dumps(dict(record, cgroupVersion="v2", cgroupPaths={"": "/sys/fs/cgroup/crabcan/c1"})).encode())
+    seeds["state"].append(b"12 (sh) S 1 12 12 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456 1 1 18446744073709551615")
+    seeds["json"] += seeds["state"] + seeds["resources"] + seeds["process"]
+
+    # Inputs that once crashed a target stay in its corpus for good.
+    regressions = os.path.join(repo, "Tests", "FuzzCorpus")
+    for target in TARGETS:
+        directory = os.path.join(regressions, target)
+        if os.path.isdir(directory):
+            seeds[target] += [open(os.path.join(directory, f), "rb").read() for f in sorted(os.listdir(directory))]
+
+    words = set()
+
+    def collect(value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                words.add(key)
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+        elif isinstance(value, str) and len(value) <= 32:
+            words.add(value)
+
+    for raw in configs + seeds["state"]:
+        try:
+            collect(json.loads(raw))
+        except ValueError:
+            pass
+
+    for target, items in seeds.items():
+        directory = os.path.join(out, target)
+        os.makedirs(directory, exist_ok=True)
+        for item in items:
+            name = hashlib.sha1(item).hexdigest()
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(item)
+    with open(os.path.join(out, "json.dict"), "w") as f:
+        for token in ["{", "}", "[", "]", ":", ",", "true", "false", "null", "-1", "0", "1e9", "18446744073709551615",
+                      "-9223372036854775808", "\\u0000", "\\ud800"]:
+            f.write(json.dumps(token) + "\n")
+        for word in sorted(words):
+            if all(32 <= ord(c) < 127 for c in word):
+                f.write(json.dumps(json.dumps(word)) + "\n")
+    print(" ".join(f"{t}:{len(seeds[t])}" for t in TARGETS))
+
+
+if __name__ == "__main__":
+    main()
