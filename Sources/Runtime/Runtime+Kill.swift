@@ -21,8 +21,12 @@ extension Runtime {
                 try cgroups.signalAll(signal)
             }
             try Processes.signal(pidfd: initFD, signal)
-        } catch let error as SysError where error.errno == ESRCH {
-            throw RuntimeError("container \(id) is not running")
+        } catch {
+            // A racing delete may have taken the init or the cgroup away meanwhile: say what the container is now.
+            if (try? snapshot(try directory(id)))?.status ?? .stopped == .stopped {
+                throw RuntimeError("container \(id) is not running")
+            }
+            throw error
         }
     }
 }
