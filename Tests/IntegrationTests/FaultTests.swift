@@ -165,6 +165,29 @@ extension CrabcanCLI {
         #expect(Host.isAlive(pid))
     }
 
+    /// state.json damaged from outside (crabcan writes it atomically): commands say so in one line, and
+    /// `delete --force` still removes the container, finding its processes through its cgroup.
+    @Test func corruptStateIsReportedAndForceDeleteStillRemovesAll() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("corrupt")
+        let bundle = try box.bundle(["sleep", "30"])
+        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        #expect(box.crabcan(["start", id]).status == 0)
+        let initPid = try #require(box.pid(id))
+        try "{\"ociVersion\": \"1.0.2\", \"id\": ".write(toFile: box.root + "/" + id + "/state.json", atomically: false,
+                                                       encoding: .utf8)
+        for command in [["state", id], ["kill", id, "KILL"], ["delete", id]] {
+            let result = box.crabcan(command)
+            #expect(isOneLineError(result) && result.stderr.contains("state.json is corrupt"), "\(command): \(result)")
+        }
+        #expect(Host.isAlive(initPid))
+        let delete = box.crabcan(["delete", "--force", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(eventually { !Host.isAlive(initPid) })
+        box.expectGone(id, "corrupt state")
+    }
+
     // MARK: full and read-only --root
 
     /// A tmpfs of `pages` pages mounted at a fresh dir in the sandbox, `free` of them left free; unmounted by the caller.
