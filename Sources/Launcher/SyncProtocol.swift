@@ -7,6 +7,7 @@ import Sys
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
 /// | 0    | parent → child  | `placed`    | cgroups ready (v2: child added); the child joins (v1) and may then unshare its cgroup namespace |
 /// | 1a   | child → parent  | `listener`  | with SCM_RIGHTS: the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY |
+/// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
 /// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
@@ -20,6 +21,7 @@ import Sys
 public enum SyncMessage: Sendable, Equatable {
     case placed
     case listener
+    case console
     case ready
     case committed
     case detached
@@ -31,6 +33,7 @@ public enum SyncMessage: Sendable, Equatable {
         switch self {
         case .placed: return [5]
         case .listener: return [6]
+        case .console: return [7]
         case .ready: return [1]
         case .committed: return [2]
         case .detached: return [3]
@@ -49,6 +52,7 @@ public enum SyncMessage: Sendable, Equatable {
         switch kind {
         case 5 where bytes.count == 1: self = .placed
         case 6 where bytes.count == 1: self = .listener
+        case 7 where bytes.count == 1: self = .console
         case 1 where bytes.count == 1: self = .ready
         case 2 where bytes.count == 1: self = .committed
         case 3 where bytes.count == 1: self = .detached
@@ -96,7 +100,7 @@ public struct ParentSync: Sendable {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
-        case (.awaitingReady, .listener): break  // the fd came with it; ready is still to come
+        case (.awaitingReady, .listener), (.awaitingReady, .console): break  // an fd came with it; ready is still to come
         case (.awaitingReady, .ready): phase = .awaitingDetached
         case (.awaitingDetached, .detached): phase = .done
         default: throw ProtocolError.unexpected(message, phase)

@@ -33,15 +33,14 @@ extension Runtime {
 
     /// `create`: the container exists, its init blocked before the user process, state on disk.
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
+    /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     @discardableResult
-    public func create(_ id: String, _ options: CreateOptions) throws -> LaunchedInit {
-        if options.consoleSocket != nil { throw RuntimeError("--console-socket is not supported yet") }
+    public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         let spec = try Runtime.loadSpec(bundle: bundle)
-        if spec.process?.terminal == true {
-            throw RuntimeError("\(bundle)/config.json: .process.terminal: terminals are not supported yet")
-        }
+        try Runtime.checkTerminal(spec.process?.terminal ?? false, consoleSocket: options.consoleSocket,
+                                  relay: relayTerminal)
         let plan: ContainerPlan
         do {
             plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
@@ -98,6 +97,10 @@ extension Runtime {
                 }
                 for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): init pid \(initProcess.pid) waits for start")
+                if let consoleSocket = options.consoleSocket, let console = initProcess.console {
+                    try Runtime.sendConsole(console, to: consoleSocket)
+                    console.close()
+                }
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 try initProcess.commit()
             } catch {
@@ -109,6 +112,16 @@ extension Runtime {
         } catch {
             try? directory.remove()
             throw RuntimeError("create \(id): \(error)")
+        }
+    }
+
+    /// runc's rules: a terminal needs somewhere to go, and a console socket needs a terminal to carry.
+    static func checkTerminal(_ terminal: Bool, consoleSocket: String?, relay: Bool) throws {
+        if terminal && consoleSocket == nil && !relay {
+            throw RuntimeError("cannot allocate tty if crabcan will detach without setting console socket")
+        }
+        if !terminal && consoleSocket != nil {
+            throw RuntimeError("cannot use console socket if crabcan will not allocate tty")
         }
     }
 
