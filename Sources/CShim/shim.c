@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/mount.h>
+#include <sys/mman.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -249,3 +250,6 @@ long cshim_fd_fs_type(int fd) {
 const uint64_t CS_RESOLVE_NO_XDEV = RESOLVE_NO_XDEV;
 #include <sys/personality.h>
 int cshim_personality(unsigned long persona) { return personality(persona); }
+
+int cshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int cshim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

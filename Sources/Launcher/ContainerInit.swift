@@ -17,6 +17,7 @@ enum ContainerInit {
     /// only the fifo wait, a no_new_privs seccomp filter (as late as possible) and execve come after `start`.
     static func run(_ plan: ContainerPlan, _ handles: Handles) -> Never {
         let executable: String
+        var startState: [UInt8] = []
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)
@@ -36,7 +37,9 @@ enum ContainerInit {
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
-            let terminal = try RootfsSetup(plan: plan).prepare()
+            let terminal = try RootfsSetup(plan: plan).prepare(beforePivot: {
+                if plan.hasInitHooks { startState = try runCreateHooks(plan, handles.socket) }
+            })
             if let terminal {
                 try ProcessStart.sendTerminal(terminal.master, handles.socket)
                 try Terminals.attach(terminal.slave)
@@ -49,7 +52,7 @@ enum ContainerInit {
         } catch {
             ProcessStart.fail(handles.socket, error)
         }
-        waitForStart(handles.execFifo)
+        waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState)
         ProcessStart.exec(plan, executable)
     }
 
@@ -79,10 +82,29 @@ enum ContainerInit {
         }
     }
 
-    /// Blocks until `crabcan start` opens exec.fifo for reading, then tells it we are going (runtime.md: start).
-    private static func waitForStart(_ fifo: FileDescriptor) {
+    /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the
+    /// container's namespaces before pivot_root (config.md), in the rootfs. Returns the state for startContainer.
+    private static func runCreateHooks(_ plan: ContainerPlan, _ socket: FileDescriptor) throws -> [UInt8] {
+        try Channels.send(socket, SyncMessage.hooks.encoded())
+        guard case .hooksRan(let states) = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18)) else {
+            Processes.exit(1)
+        }
+        let parts = states.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false).map(Array.init)
+        try HookRunner.run(plan.hooks.createContainer, kind: .createContainer, state: parts[0], directory: plan.rootfs)
+        return parts.count > 1 ? parts[1] : parts[0]
+    }
+
+    /// Blocks until `crabcan start` opens exec.fifo for reading, runs the startContainer hooks (config.md: in the
+    /// container, before the user's process), then tells `start` we are going — or why not, after a "!".
+    private static func waitForStart(_ fifo: FileDescriptor, _ startHooks: [Hook], state: [UInt8]) {
         do {
             let writer = try Files.open(fifo.procPath, O_WRONLY)
+            do {
+                try HookRunner.run(startHooks, kind: .startContainer, state: state)
+            } catch {
+                try writer.write("!\(error)")
+                Processes.exit(1)
+            }
             try writer.write([0x30])
             writer.close()
             fifo.close()

@@ -48,8 +48,11 @@ public enum Launcher {
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
     /// The init gets into its cgroups before it does anything (protocol step 0): `placeFromParent` runs in the
     /// parent right after clone, `placeFromInit` in the child once the parent says `placed`.
+    /// `createHooks` runs prestart and createRuntime when the init asks (step 1c) and returns the states for
+    /// the init's own hooks (step 1d).
     public static func spawn(_ plan: ContainerPlan, execFifo: String, placeFromParent: (pid_t) throws -> Void,
-                             placeFromInit: @escaping () throws -> Void) throws -> LaunchedInit {
+                             placeFromInit: @escaping () throws -> Void,
+                             createHooks: (pid_t) throws -> [UInt8] = { _ in [] }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let restorePidNamespace = try joinPidNamespaceForChildren(plan)
@@ -68,7 +71,7 @@ public enum Launcher {
         let received: ReceivedDescriptors
         do {
             try placeFromParent(pid)
-            received = try awaitReady(parentEnd, &sync)
+            received = try awaitReady(parentEnd, &sync, hooks: { try createHooks(pid) })
         } catch {
             killAndReap(pid)
             throw error
@@ -108,7 +111,8 @@ public enum Launcher {
     }
 
     /// Protocol steps 0–1 from the parent's side: `placed`, then whatever fds come (1a, 1b) until `ready`.
-    static func awaitReady(_ socket: FileDescriptor, _ sync: inout ParentSync) throws -> ReceivedDescriptors {
+    static func awaitReady(_ socket: FileDescriptor, _ sync: inout ParentSync,
+                           hooks: () throws -> [UInt8] = { [] }) throws -> ReceivedDescriptors {
         var received = ReceivedDescriptors()
         try Channels.send(socket, SyncMessage.placed.encoded())
         while sync.phase == .awaitingReady {
@@ -117,6 +121,7 @@ public enum Launcher {
             if message == .listener { received.seccompListener = fd }
             if message == .console { received.console = fd }
             try sync.receive(message)
+            if message == .hooks { try Channels.send(socket, SyncMessage.hooksRan(try hooks()).encoded()) }
         }
         return received
     }

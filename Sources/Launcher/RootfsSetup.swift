@@ -9,7 +9,8 @@ struct RootfsSetup {
 
     /// Returns the container's terminal when `process.terminal`: made here, because /dev/console is bound
     /// to it before the root may go read-only.
-    func prepare() throws -> (master: FileDescriptor, slave: FileDescriptor)? {
+    /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
+    func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
         // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
         try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make / rslave")
@@ -18,6 +19,7 @@ struct RootfsSetup {
                          data: nil, describe: "bind rootfs \(plan.rootfs)")
         let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
         for mount in plan.mounts { try perform(mount, in: root) }
+        try beforePivot()
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
         try DeviceSetup(plan: plan).populate()

@@ -64,6 +64,13 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
+            // What state.json will say, known before clone so the create-time hooks get the same state document.
+            var draft = ContainerRecord(
+                ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
+                created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)
+            draft.cgroupVersion = cgroups.cgroups.version.rawValue
+            draft.cgroupPaths = cgroups.cgroups.paths
+            draft.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
             do {
@@ -75,7 +82,8 @@ extension Runtime {
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
                                                  placeFromParent: { try cgroups.placeFromParent($0) },
-                                                 placeFromInit: { try cgroups.placeFromInit() })
+                                                 placeFromInit: { try cgroups.placeFromInit() },
+                                                 createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
             } catch {
                 try? cgroups.destroy()
                 throw error
@@ -84,12 +92,9 @@ extension Runtime {
                 guard let startTime = Processes.startTime(of: initProcess.pid) else {
                     throw RuntimeError("container init \(initProcess.pid) vanished during create")
                 }
-                var record = ContainerRecord(
-                    ociVersion: spec.ociVersion, id: id, pid: initProcess.pid, startTime: startTime, bundle: bundle,
-                    rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
-                    annotations: spec.annotations)
-                record.cgroupVersion = cgroups.cgroups.version.rawValue
-                record.cgroupPaths = cgroups.cgroups.paths
+                var record = draft
+                record.pid = initProcess.pid
+                record.startTime = startTime
                 try directory.write(record)
                 if let listener = initProcess.seccompListener, let profile = spec.linux?.seccomp {
                     try sendSeccompListener(listener, profile: profile, record: record)
@@ -113,6 +118,17 @@ extension Runtime {
             try? directory.remove()
             throw RuntimeError("create \(id): \(error)")
         }
+    }
+
+    /// Protocol step 1c, in the runtime's namespaces: prestart then createRuntime, each with the state `state`
+    /// would print now. Returns the states for the init's createContainer and startContainer hooks (step 1d).
+    func runCreateHooks(_ hooks: Hooks, _ draft: ContainerRecord, pid: pid_t) throws -> [UInt8] {
+        var record = draft
+        record.pid = pid
+        let creating = stateDocument(record, .creating).encode(pretty: true)
+        try HookRunner.run(hooks.prestart, kind: .prestart, state: creating)
+        try HookRunner.run(hooks.createRuntime, kind: .createRuntime, state: creating)
+        return creating + [0] + stateDocument(record, .created).encode(pretty: true)
     }
 
     /// runc's rules: a terminal needs somewhere to go, and a console socket needs a terminal to carry.

@@ -1,4 +1,5 @@
 import Glibc
+import Launcher
 import StateStore
 import Sys
 
@@ -34,6 +35,17 @@ extension Runtime {
             try cgroups.destroy()
         }
         try directory.remove()
+        runPoststopHooks(snap.record)
+    }
+
+    /// config.md: after the container is deleted, before `delete` returns; a failure is only a warning.
+    private func runPoststopHooks(_ record: ContainerRecord?) {
+        guard let record, !record.hooks.poststop.isEmpty else { return }
+        do {
+            try HookRunner.run(record.hooks.poststop, kind: .poststop, state: stateDocument(record, .stopped).encode(pretty: true))
+        } catch {
+            log.warning("\(error)")
+        }
     }
 
     /// SIGKILL, then wait until the process has exited (a zombie counts: its parent reaps it).

@@ -14,6 +14,7 @@ extension Runtime {
         let directory = try self.directory(id)
         do {
             try releaseInit(directory, pid: initProcess.pid)
+            if let record = try directory.read() { runPoststartHooks(record) }
         } catch {
             try? delete(id, force: true)
             throw RuntimeError("run \(id): \(error)")

@@ -100,4 +100,7 @@ long cshim_join_session_keyring(const char *name);
 long cshim_fd_fs_type(int fd);
 extern const uint64_t CS_RESOLVE_NO_XDEV;
 int cshim_personality(unsigned long persona);
+/* Hooks: the state goes to a hook's stdin from a memfd (no SIGPIPE, no blocking); pipe2 needs _GNU_SOURCE. */
+int cshim_memfd_create(const char *name);
+int cshim_pipe_cloexec(int fds[2]);
 #endif
