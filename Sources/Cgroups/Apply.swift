@@ -178,6 +178,13 @@ extension CgroupManager {
                 try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap))
             }
         } else {
+            if let limit = m.limit, limit > 0,
+               let memsw = UInt64(trimmed((try? CgroupFiles.read(d, "memory.memsw.limit_in_bytes")) ?? "")),
+               UInt64(limit) > memsw {
+                // The kernel would answer EINVAL; say what is wrong instead (runc fails here the same way, less clearly).
+                throw ConfigProblem(".linux.resources.memory.limit",
+                                    "\(limit) is above the memory+swap limit \(memsw) of \(d): set memory.swap (--memory-swap) too")
+            }
             if let limit = m.limit { try CgroupFiles.write(d, "memory.limit_in_bytes", String(limit)) }
             if let swap { try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap)) }
         }
