@@ -266,8 +266,9 @@ extension CgroupManager {
             if let cpus = c.cpus { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
             if let mems = c.mems { try CgroupFiles.write(d, "cpuset.mems", mems) }
         }
-        // Devices: cgroup v2 has no devices files; the rules become an eBPF program attached elsewhere (the lead's
-        // BPF_CGROUP_DEVICE work), so nothing is written here.
+        // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup. A directory that is not on
+        // cgroup2 (the fake hierarchies of unit tests) cannot take one.
+        if !r.devices.isEmpty, Mounts.isCgroup2(d) { try DeviceProgram(rules: r.devices).attach(to: d) }
         if let m = r.memory { try applyMemoryV2(m, d) }
         if let c = r.cpu { try applyCPUV2(c, d) }
         if let p = r.pids { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }
