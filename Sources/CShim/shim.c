@@ -278,3 +278,6 @@ int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd) {
     attr.attach_flags = BPF_F_ALLOW_MULTI;
     return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }
+
+/* fchmodat2 (Linux 6.6, number 452 on every architecture): glibc 2.36 has no wrapper; the seccomp tests call it. */
+int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags) { return (int)syscall(452, dirfd, path, mode, flags); }

@@ -106,4 +106,5 @@ int cshim_pipe_cloexec(int fds[2]);
 /* cgroup v2 device control is an eBPF program (bpf(2) takes a union of structs). */
 int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
 int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd);
+int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags);
 #endif
