@@ -17,10 +17,11 @@ protocol ProcessSettings {
 }
 
 /// The last steps of every container process, in the child, shared by the init and `exec`.
+/// `any`, not `some`: Swift 6.3.1's optimizer crashes (SimplifyCFG, signal 11) specializing `exec` for a plan.
 enum ProcessStart {
     /// A pty from the devpts of the root we are in, sized as configured; its master goes to the parent
     /// (protocol step 1b), which hands it to --console-socket or relays it.
-    static func openTerminal(_ settings: some ProcessSettings) throws -> (master: FileDescriptor, slave: FileDescriptor) {
+    static func openTerminal(_ settings: any ProcessSettings) throws -> (master: FileDescriptor, slave: FileDescriptor) {
         let pty = try Terminals.openPair()
         if let size = settings.process.consoleSize {
             try Terminals.setWindowSize(pty.master, rows: UInt16(clamping: size.height), columns: UInt16(clamping: size.width))
@@ -37,7 +38,7 @@ enum ProcessStart {
 
     /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
     /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
-    static func switchUser(_ settings: some ProcessSettings, _ socket: FileDescriptor) throws {
+    static func switchUser(_ settings: any ProcessSettings, _ socket: FileDescriptor) throws {
         let user = settings.process.user
         try settings.privileges.applyBeforeUserSwitch()
         if let seccomp = settings.seccomp, seccomp.usesNotify || !settings.process.noNewPrivileges {
@@ -75,7 +76,7 @@ enum ProcessStart {
         Processes.exit(1)
     }
 
-    static func exec(_ settings: some ProcessSettings, _ executable: String) -> Never {
+    static func exec(_ settings: any ProcessSettings, _ executable: String) -> Never {
         let process = settings.process
         do {
             // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
