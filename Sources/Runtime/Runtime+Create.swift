@@ -38,12 +38,15 @@ extension Runtime {
     public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
-        let spec = try Runtime.loadSpec(bundle: bundle)
+        var spec = try Runtime.loadSpec(bundle: bundle)
         try Runtime.checkTerminal(spec.process?.terminal ?? false, consoleSocket: options.consoleSocket,
                                   relay: relayTerminal)
+        let listenFDs = Runtime.socketActivationFDs()
+        if listenFDs > 0 { spec.process?.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"] }
         let plan: ContainerPlan
         do {
-            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
+            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot,
+                                     preserveFDs: listenFDs + options.preserveFDs,
                                      sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)")
         } catch {
             throw RuntimeError("\(bundle)/config.json: \(error)")
@@ -129,6 +132,18 @@ extension Runtime {
         try HookRunner.run(hooks.prestart, kind: .prestart, state: creating)
         try HookRunner.run(hooks.createRuntime, kind: .createRuntime, state: creating)
         return creating + [0] + stateDocument(record, .created).encode(pretty: true)
+    }
+
+    /// Socket activation, as runc: when systemd's LISTEN_FDS is meant for us (LISTEN_PID is our pid), fds
+    /// 3..<3+N go to the container before the --preserve-fds ones, and its process is told LISTEN_FDS=N,
+    /// LISTEN_PID=1 (it is pid 1 of its namespace).
+    static func socketActivationFDs() -> Int32 {
+        var count: Int32 = 0, pid: Int32 = 0
+        for entry in Processes.environment() {
+            if entry.hasPrefix("LISTEN_FDS=") { count = Int32(entry.dropFirst(11)) ?? 0 }
+            if entry.hasPrefix("LISTEN_PID=") { pid = Int32(entry.dropFirst(11)) ?? 0 }
+        }
+        return pid == getpid() && count > 0 ? count : 0
     }
 
     /// runc's rules: a terminal needs somewhere to go, and a console socket needs a terminal to carry.
