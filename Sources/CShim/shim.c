@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/mount.h>
+#include <sys/mman.h>
+#include <linux/bpf.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
@@ -249,3 +251,33 @@ long cshim_fd_fs_type(int fd) {
 const uint64_t CS_RESOLVE_NO_XDEV = RESOLVE_NO_XDEV;
 #include <sys/personality.h>
 int cshim_personality(unsigned long persona) { return personality(persona); }
+
+int cshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+int cshim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+/* bpf(2): load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup v2 directory. */
+int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache";
+    attr.log_buf = (uint64_t)(uintptr_t)log;
+    attr.log_size = log_size;
+    attr.log_level = log_size > 0 ? 1 : 0;
+    return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = program_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
+}
+
+/* fchmodat2 (Linux 6.6, number 452 on every architecture): glibc 2.36 has no wrapper; the seccomp tests call it. */
+int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags) { return (int)syscall(452, dirfd, path, mode, flags); }

@@ -180,6 +180,13 @@ extension CgroupManager {
                 try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap))
             }
         } else {
+            if let limit = m.limit, limit > 0,
+               let memsw = UInt64(trimmed((try? CgroupFiles.read(d, "memory.memsw.limit_in_bytes")) ?? "")),
+               UInt64(limit) > memsw {
+                // The kernel would answer EINVAL; say what is wrong instead (runc fails here the same way, less clearly).
+                throw ConfigProblem(".linux.resources.memory.limit",
+                                    "\(limit) is above the memory+swap limit \(memsw) of \(d): set memory.swap (--memory-swap) too")
+            }
             if let limit = m.limit { try CgroupFiles.write(d, "memory.limit_in_bytes", String(limit)) }
             if let swap { try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap)) }
         }
@@ -261,8 +268,9 @@ extension CgroupManager {
             if let cpus = c.cpus { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
             if let mems = c.mems { try CgroupFiles.write(d, "cpuset.mems", mems) }
         }
-        // Devices: cgroup v2 has no devices files; the rules become an eBPF program attached elsewhere (the lead's
-        // BPF_CGROUP_DEVICE work), so nothing is written here.
+        // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup. A directory that is not on
+        // cgroup2 (the fake hierarchies of unit tests) cannot take one.
+        if !r.devices.isEmpty, Mounts.isCgroup2(d) { try DeviceProgram(rules: r.devices).attach(to: d) }
         if let m = r.memory { try applyMemoryV2(m, d) }
         if let c = r.cpu { try applyCPUV2(c, d) }
         if let p = r.pids { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }

@@ -205,3 +205,17 @@ extension CgroupManager {
         }
     }
 }
+
+extension CgroupManager {
+    /// How many processes the kernel's OOM killer has killed in the container's memory cgroup
+    /// (v1 memory.oom_control, v2 memory.events: `oom_kill N`); nil without a memory cgroup.
+    public func oomKillCount() -> UInt64? {
+        let (directory, file) = cgroups.version == .v2 ? (v2Dir, "memory.events") : (dir("memory") ?? "", "memory.oom_control")
+        guard !directory.isEmpty, let text = try? CgroupFiles.read(directory, file) else { return nil }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == "oom_kill" { return UInt64(fields[1]) }
+        }
+        return nil
+    }
+}

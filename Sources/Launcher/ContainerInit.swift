@@ -17,6 +17,7 @@ enum ContainerInit {
     /// only the fifo wait, a no_new_privs seccomp filter (as late as possible) and execve come after `start`.
     static func run(_ plan: ContainerPlan, _ handles: Handles) -> Never {
         let executable: String
+        var startState: [UInt8] = []
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)
@@ -29,43 +30,30 @@ enum ContainerInit {
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
             try awaitPlacement(handles, plan)
+            // Our own session, as runc's init: the caller's terminal signals reach the container only as
+            // crabcan forwards them, and a console can become our controlling terminal.
+            try Processes.setSID()
             try joinNamespaces(plan)
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
-            try RootfsSetup(plan: plan).prepare()
+            let terminal = try RootfsSetup(plan: plan).prepare(beforePivot: {
+                if plan.hasInitHooks { startState = try runCreateHooks(plan, handles.socket) }
+            })
+            if let terminal {
+                try ProcessStart.sendTerminal(terminal.master, handles.socket)
+                try Terminals.attach(terminal.slave)
+                terminal.slave.close()
+            }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.kernel.applyPersonality()
-            try switchUser(plan, handles.socket)
-            try handshake(handles.socket)
+            try ProcessStart.switchUser(plan, handles.socket)
+            try ProcessStart.handshake(handles.socket)
         } catch {
-            fail(handles.socket, error)
+            ProcessStart.fail(handles.socket, error)
         }
-        waitForStart(handles.execFifo)
-        exec(plan, executable)
-    }
-
-    /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
-    /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
-    private static func switchUser(_ plan: ContainerPlan, _ socket: FileDescriptor) throws {
-        let user = plan.process.user
-        try plan.privileges.applyBeforeUserSwitch()
-        if let seccomp = plan.seccomp, seccomp.usesNotify || !plan.process.noNewPrivileges {
-            // A notify filter is loaded here even with no_new_privs, so its listener fd reaches `create`
-            // (protocol step 1a) and the supervisor has it before the container's process can run.
-            if plan.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
-            if let listener = try seccomp.load() {
-                try Channels.sendDescriptor(socket, listener, payload: SyncMessage.listener.encoded())
-                Glibc.close(listener)
-            }
-        }
-        _ = Files.umask(mode_t(user.umask ?? 0o022))
-        try Processes.setGroups(user.additionalGids.map { gid_t($0) })
-        try Processes.setGID(gid_t(user.gid))
-        try Processes.setUID(uid_t(user.uid))
-        try plan.privileges.applyAfterUserSwitch()
-        try plan.labels.apply()
-        if plan.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+        waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState)
+        ProcessStart.exec(plan, executable)
     }
 
     /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too.
@@ -94,90 +82,35 @@ enum ContainerInit {
         }
     }
 
-    /// Steps 1–3 of the sync protocol (SyncProtocol.swift).
-    private static func handshake(_ socket: FileDescriptor) throws {
-        try Channels.send(socket, SyncMessage.ready.encoded())
-        let reply = try Channels.receive(socket, capacity: 16)
-        guard SyncMessage(decoding: reply) == .committed else { Processes.exit(1) }
-        try Processes.dieWithParent(signal: 0)
-        try Channels.send(socket, SyncMessage.detached.encoded())
-        socket.close()
+    /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the
+    /// container's namespaces before pivot_root (config.md), in the rootfs. Returns the state for startContainer.
+    private static func runCreateHooks(_ plan: ContainerPlan, _ socket: FileDescriptor) throws -> [UInt8] {
+        try Channels.send(socket, SyncMessage.hooks.encoded())
+        guard case .hooksRan(let states) = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18)) else {
+            Processes.exit(1)
+        }
+        let parts = states.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false).map(Array.init)
+        try HookRunner.run(plan.hooks.createContainer, kind: .createContainer, state: parts[0], directory: plan.rootfs)
+        return parts.count > 1 ? parts[1] : parts[0]
     }
 
-    private static func fail(_ socket: FileDescriptor, _ error: any Error) -> Never {
-        let errno = (error as? SysError)?.errno ?? 0
-        let failure = ChildFailure(message: String(describing: error), errno: errno)
-        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
-        Processes.exit(1)
-    }
-
-    /// Blocks until `crabcan start` opens exec.fifo for reading, then tells it we are going (runtime.md: start).
-    private static func waitForStart(_ fifo: FileDescriptor) {
+    /// Blocks until `crabcan start` opens exec.fifo for reading, runs the startContainer hooks (config.md: in the
+    /// container, before the user's process), then tells `start` we are going — or why not, after a "!".
+    private static func waitForStart(_ fifo: FileDescriptor, _ startHooks: [Hook], state: [UInt8]) {
         do {
             let writer = try Files.open(fifo.procPath, O_WRONLY)
+            do {
+                try HookRunner.run(startHooks, kind: .startContainer, state: state)
+            } catch {
+                try writer.write("!\(error)")
+                Processes.exit(1)
+            }
             try writer.write([0x30])
             writer.close()
             fifo.close()
         } catch {
-            report("exec.fifo: \(error)")
+            ProcessStart.report("exec.fifo: \(error)")
             Processes.exit(1)
         }
-    }
-
-    private static func exec(_ plan: ContainerPlan, _ executable: String) -> Never {
-        let process = plan.process
-        do {
-            // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
-            if let seccomp = plan.seccomp, process.noNewPrivileges, !seccomp.usesNotify { _ = try seccomp.load() }
-            // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
-            try Processes.closeOnExecFrom(3 + plan.preserveFDs)
-        } catch {
-            report("\(error)")
-            Processes.exit(1)
-        }
-        Channels.resetSignals()
-        var environment = process.env
-        if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
-            environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
-        }
-        let error = Processes.exec(path: executable, arguments: process.args, environment: environment)
-        report("\(error)")
-        Processes.exit(127)
-    }
-
-    /// After `create` has returned, stderr is the only way left to say what went wrong.
-    static func report(_ message: String) {
-        StandardStreams.writeError("crabcan: \(message)\n")
-    }
-}
-
-/// Finding the program inside the container, as execvp would but before we commit to starting.
-enum Executables {
-    struct NotFound: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "exec: \"\(name)\": executable file not found in $PATH" }
-    }
-
-    static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
-        if name.contains("/") {
-            let path = name.hasPrefix("/") ? name : cwd + "/" + name
-            guard access(path, X_OK) == 0 else { throw SysError("exec", path: name) }
-            return path
-        }
-        for directory in searchPath.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
-        }
-        throw NotFound(name: name)
-    }
-
-    /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
-    static func homeDirectory(uid: UInt32) -> String {
-        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
-        for line in passwd.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
-        }
-        return "/"
     }
 }

@@ -9,7 +9,7 @@ public typealias PlanError = ConfigProblem
 
 /// Everything the container's init needs, checked and resolved before clone: the child only acts.
 /// Kept apart from the OCISpec wire types (DESIGN.md §1).
-public struct ContainerPlan {
+public struct ContainerPlan: ProcessSettings {
     public struct NamespaceJoin: Sendable, Equatable {
         public var type: NamespaceType
         public var path: String
@@ -48,12 +48,16 @@ public struct ContainerPlan {
     public var seccomp: SeccompProgram?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
     public var warnings: [String] = []
+    /// All six kinds; prestart, createRuntime and createContainer run during create, startContainer in `start`.
+    public var hooks: Hooks
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
     public var sessionKeyring: String?
 
     public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                 sessionKeyring: String? = nil) throws(PlanError) {
         self.sessionKeyring = sessionKeyring
+        hooks = spec.hooks ?? Hooks()
+        try ContainerPlan.checkHooks(hooks)
         guard let process = spec.process else { throw PlanError(".process", "required field is missing") }
         guard let root = spec.root else { throw PlanError(".root", "required field is missing") }
         self.process = process
@@ -128,6 +132,23 @@ public struct ContainerPlan {
         devices = linux?.devices ?? []
         maskedPaths = linux?.maskedPaths ?? []
         readonlyPaths = linux?.readonlyPaths ?? []
+    }
+
+    /// config.md: a hook's path is absolute (it is resolved in the runtime's or the container's namespace).
+    static func checkHooks(_ hooks: Hooks) throws(PlanError) {
+        let kinds: [(String, [Hook])] = [("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
+                                         ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
+                                         ("poststart", hooks.poststart), ("poststop", hooks.poststop)]
+        for (kind, list) in kinds {
+            for (index, hook) in list.enumerated() where !hook.path.hasPrefix("/") {
+                throw PlanError(".hooks.\(kind)[\(index)].path", "must be an absolute path")
+            }
+        }
+    }
+
+    /// The init stops before pivot_root for these (protocol step 1c), and needs a state for startContainer.
+    var hasInitHooks: Bool {
+        !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty)
     }
 
     public static func cloneFlag(_ type: NamespaceType) -> UInt {

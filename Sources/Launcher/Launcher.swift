@@ -2,17 +2,21 @@ import Glibc
 import OCISpec
 import Sys
 
-/// The container's init as the parent sees it after set-up: alive, blocked before `start`.
+/// A container process as its parent sees it after set-up: the init (blocked before `start` once committed)
+/// or an exec'd process (which runs once committed).
 public final class LaunchedInit {
     public let pid: pid_t
     /// The seccomp notify fd the init sent (step 1a), for `create` to pass to the supervisor.
     public let seccompListener: FileDescriptor?
+    /// The pty master the init sent (step 1b) when `process.terminal`: for --console-socket, or to relay.
+    public let console: FileDescriptor?
     let socket: FileDescriptor
     var sync: ParentSync
 
-    init(pid: pid_t, socket: FileDescriptor, sync: ParentSync, seccompListener: FileDescriptor?) {
+    init(pid: pid_t, socket: FileDescriptor, sync: ParentSync, received: ReceivedDescriptors) {
         self.pid = pid
-        self.seccompListener = seccompListener
+        self.seccompListener = received.seccompListener
+        self.console = received.console
         self.socket = socket
         self.sync = sync
     }
@@ -33,13 +37,22 @@ public final class LaunchedInit {
     public func abort() { Launcher.killAndReap(pid) }
 }
 
+/// The fds a container process sends its parent during set-up (protocol steps 1a and 1b).
+struct ReceivedDescriptors {
+    var seccompListener: FileDescriptor?
+    var console: FileDescriptor?
+}
+
 public enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
     /// The init gets into its cgroups before it does anything (protocol step 0): `placeFromParent` runs in the
     /// parent right after clone, `placeFromInit` in the child once the parent says `placed`.
+    /// `createHooks` runs prestart and createRuntime when the init asks (step 1c) and returns the states for
+    /// the init's own hooks (step 1d).
     public static func spawn(_ plan: ContainerPlan, execFifo: String, placeFromParent: (pid_t) throws -> Void,
-                             placeFromInit: @escaping () throws -> Void) throws -> LaunchedInit {
+                             placeFromInit: @escaping () throws -> Void,
+                             createHooks: (pid_t) throws -> [UInt8] = { _ in [] }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let restorePidNamespace = try joinPidNamespaceForChildren(plan)
@@ -57,21 +70,62 @@ public enum Launcher {
         childEnd.close()
         fifo.close()
         var sync = ParentSync()
-        var listener: FileDescriptor?
+        let received: ReceivedDescriptors
         do {
             try placeFromParent(pid)
-            try Channels.send(parentEnd, SyncMessage.placed.encoded())
-            while sync.phase == .awaitingReady {
-                let (reply, fd) = try Channels.receiveWithDescriptor(parentEnd, capacity: 600)
-                let message = SyncMessage(decoding: reply)
-                if message == .listener { listener = fd }
-                try sync.receive(message)
-            }
+            received = try awaitReady(parentEnd, &sync, hooks: { try createHooks(pid) })
         } catch {
             killAndReap(pid)
             throw error
         }
-        return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, seccompListener: listener)
+        return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, received: received)
+    }
+
+    /// `exec`: a child in the container's namespaces and cgroups, set up as `plan` says and stopped before
+    /// execve until `commit()` (the same protocol as the init, without exec.fifo).
+    public static func spawnExec(_ plan: ExecPlan, placeFromParent: (pid_t) throws -> Void,
+                                 placeFromInit: () throws -> Void) throws -> LaunchedInit {
+        let (parentEnd, childEnd) = try Channels.seqpacketPair()
+        // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
+        try Processes.setDumpable(false)
+        var restorePidNamespace: FileDescriptor?
+        if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
+            restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+            try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
+        }
+        let pid = try Processes.clone(flags: 0)
+        if pid == 0 {
+            parentEnd.close()
+            ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit)
+        }
+        if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
+        childEnd.close()
+        var sync = ParentSync()
+        let received: ReceivedDescriptors
+        do {
+            try placeFromParent(pid)
+            received = try awaitReady(parentEnd, &sync)
+        } catch {
+            killAndReap(pid)
+            throw error
+        }
+        return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, received: received)
+    }
+
+    /// Protocol steps 0–1 from the parent's side: `placed`, then whatever fds come (1a, 1b) until `ready`.
+    static func awaitReady(_ socket: FileDescriptor, _ sync: inout ParentSync,
+                           hooks: () throws -> [UInt8] = { [] }) throws -> ReceivedDescriptors {
+        var received = ReceivedDescriptors()
+        try Channels.send(socket, SyncMessage.placed.encoded())
+        while sync.phase == .awaitingReady {
+            let (reply, fd) = try Channels.receiveWithDescriptor(socket, capacity: 600)
+            let message = SyncMessage(decoding: reply)
+            if message == .listener { received.seccompListener = fd }
+            if message == .console { received.console = fd }
+            try sync.receive(message)
+            if message == .hooks { try Channels.send(socket, SyncMessage.hooksRan(try hooks()).encoded()) }
+        }
+        return received
     }
 
     /// A half-made container's init goes and is reaped: a failed create leaves no process behind.

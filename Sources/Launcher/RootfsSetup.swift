@@ -7,7 +7,10 @@ import Sys
 struct RootfsSetup {
     let plan: ContainerPlan
 
-    func prepare() throws {
+    /// Returns the container's terminal when `process.terminal`: made here, because /dev/console is bound
+    /// to it before the root may go read-only.
+    /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
+    func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
         // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
         try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make / rslave")
@@ -17,15 +20,40 @@ struct RootfsSetup {
         let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
         for mount in plan.mounts { try perform(mount, in: root) }
         Fault.point(.midMount)
+        try beforePivot()
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
         try DeviceSetup(plan: plan).populate()
+        var terminal: (master: FileDescriptor, slave: FileDescriptor)?
+        if plan.process.terminal {
+            let pty = try ProcessStart.openTerminal(plan)
+            try bindConsole(pty.slave)
+            terminal = pty
+        }
         // sysctl goes through the container's /proc/sys, so before /proc/sys is made read-only below.
         try plan.kernel.applySysctl()
         for path in plan.maskedPaths { try mask(path) }
         for path in plan.readonlyPaths { try makeReadonly(path) }
         if plan.rootReadonly { try remountRootReadonly() }
         try enterWorkingDirectory()
+        return terminal
+    }
+
+    /// runtime-spec config-linux.md: /dev/console is the pty's peer, bound over a file we create or find.
+    /// /dev is resolved inside the root and `console` opened without following a link; it must be a file or
+    /// a device, so a container that made it a symlink cannot aim the bind anywhere else (runc GHSA, Nov 2025).
+    private func bindConsole(_ slave: FileDescriptor) throws {
+        let root = try Files.open("/", O_PATH | O_DIRECTORY)
+        let dev = try Files.openOrCreateInRoot(root, "/dev", directory: true)
+        if (try? Files.openAt(dev, "console", O_PATH | O_NOFOLLOW)) == nil {
+            try Files.createFile(in: dev, "console", mode: 0o600)
+        }
+        let target = try Files.openAt(dev, "console", O_PATH | O_NOFOLLOW)
+        let type = try Files.status(target).st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFCHR else {
+            throw SysError("bind console: /dev/console is neither a file nor a device", errno: EPERM)
+        }
+        try mount(slave.procPath, target.procPath, nil, Mounts.bind, nil, "bind console on /dev/console")
     }
 
     // MARK: mounts

@@ -7,6 +7,9 @@ import Sys
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
 /// | 0    | parent → child  | `placed`    | cgroups ready (v2: child added); the child joins (v1) and may then unshare its cgroup namespace |
 /// | 1a   | child → parent  | `listener`  | with SCM_RIGHTS: the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY |
+/// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
+/// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
+/// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the state JSON for createContainer, NUL, the one for startContainer |
 /// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
 /// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
@@ -20,6 +23,9 @@ import Sys
 public enum SyncMessage: Sendable, Equatable {
     case placed
     case listener
+    case console
+    case hooks
+    case hooksRan([UInt8])
     case ready
     case committed
     case detached
@@ -31,6 +37,9 @@ public enum SyncMessage: Sendable, Equatable {
         switch self {
         case .placed: return [5]
         case .listener: return [6]
+        case .console: return [7]
+        case .hooks: return [8]
+        case .hooksRan(let states): return [9] + states
         case .ready: return [1]
         case .committed: return [2]
         case .detached: return [3]
@@ -49,6 +58,9 @@ public enum SyncMessage: Sendable, Equatable {
         switch kind {
         case 5 where bytes.count == 1: self = .placed
         case 6 where bytes.count == 1: self = .listener
+        case 7 where bytes.count == 1: self = .console
+        case 8 where bytes.count == 1: self = .hooks
+        case 9: self = .hooksRan(Array(bytes.dropFirst()))
         case 1 where bytes.count == 1: self = .ready
         case 2 where bytes.count == 1: self = .committed
         case 3 where bytes.count == 1: self = .detached
@@ -96,7 +108,8 @@ public struct ParentSync: Sendable {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
-        case (.awaitingReady, .listener): break  // the fd came with it; ready is still to come
+        case (.awaitingReady, .listener), (.awaitingReady, .console): break  // an fd came with it; ready is still to come
+        case (.awaitingReady, .hooks): break  // the caller runs the hooks and answers; ready is still to come
         case (.awaitingReady, .ready): phase = .awaitingDetached
         case (.awaitingDetached, .detached): phase = .done
         default: throw ProtocolError.unexpected(message, phase)

@@ -52,8 +52,9 @@ extension Seccomp {
                 // and MASKED_EQ tests "all bits of the mask equal the value".
                 Syscall(names: ["chmod", "fchmod"], action: .errno, errnoRet: eperm, args: [bitsSet(1, setUID)]),
                 Syscall(names: ["chmod", "fchmod"], action: .errno, errnoRet: eperm, args: [bitsSet(1, setGID)]),
-                Syscall(names: ["fchmodat"], action: .errno, errnoRet: eperm, args: [bitsSet(2, setUID)]),
-                Syscall(names: ["fchmodat"], action: .errno, errnoRet: eperm, args: [bitsSet(2, setGID)]),
+                // fchmodat2 (Linux 6.6) takes the mode in the same place; without it the rule would have a way around.
+                Syscall(names: ["fchmodat", "fchmodat2"], action: .errno, errnoRet: eperm, args: [bitsSet(2, setUID)]),
+                Syscall(names: ["fchmodat", "fchmodat2"], action: .errno, errnoRet: eperm, args: [bitsSet(2, setGID)]),
                 // TIOCSTI pushes input into a terminal shared with the host (CVE-2016-9016 style). The
                 // request is an unsigned int: compare the low 32 bits only, so garbage in the upper half
                 // of the register cannot slip past.

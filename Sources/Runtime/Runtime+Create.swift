@@ -33,18 +33,20 @@ extension Runtime {
 
     /// `create`: the container exists, its init blocked before the user process, state on disk.
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
+    /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     @discardableResult
-    public func create(_ id: String, _ options: CreateOptions) throws -> LaunchedInit {
-        if options.consoleSocket != nil { throw RuntimeError("--console-socket is not supported yet") }
+    public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
-        let spec = try Runtime.loadSpec(bundle: bundle)
-        if spec.process?.terminal == true {
-            throw RuntimeError("\(bundle)/config.json: .process.terminal: terminals are not supported yet")
-        }
+        var spec = try Runtime.loadSpec(bundle: bundle)
+        try Runtime.checkTerminal(spec.process?.terminal ?? false, consoleSocket: options.consoleSocket,
+                                  relay: relayTerminal)
+        let listenFDs = Runtime.socketActivationFDs()
+        if listenFDs > 0 { spec.process?.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"] }
         let plan: ContainerPlan
         do {
-            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
+            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot,
+                                     preserveFDs: listenFDs + options.preserveFDs,
                                      sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)")
         } catch {
             throw RuntimeError("\(bundle)/config.json: \(error)")
@@ -65,6 +67,13 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
+            // What state.json will say, known before clone so the create-time hooks get the same state document.
+            var draft = ContainerRecord(
+                ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
+                created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)
+            draft.cgroupVersion = cgroups.cgroups.version.rawValue
+            draft.cgroupPaths = cgroups.cgroups.paths
+            draft.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
             do {
@@ -77,7 +86,8 @@ extension Runtime {
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
                                                  placeFromParent: { try cgroups.placeFromParent($0) },
-                                                 placeFromInit: { try cgroups.placeFromInit() })
+                                                 placeFromInit: { try cgroups.placeFromInit() },
+                                                 createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
             } catch {
                 try? cgroups.destroy()
                 throw error
@@ -86,12 +96,9 @@ extension Runtime {
                 guard let startTime = Processes.startTime(of: initProcess.pid) else {
                     throw RuntimeError("container init \(initProcess.pid) vanished during create")
                 }
-                var record = ContainerRecord(
-                    ociVersion: spec.ociVersion, id: id, pid: initProcess.pid, startTime: startTime, bundle: bundle,
-                    rootfs: plan.rootfs, created: Clock.rfc3339Now(), owner: Runtime.ownerName(),
-                    annotations: spec.annotations)
-                record.cgroupVersion = cgroups.cgroups.version.rawValue
-                record.cgroupPaths = cgroups.cgroups.paths
+                var record = draft
+                record.pid = initProcess.pid
+                record.startTime = startTime
                 Fault.point(.beforeState)
                 try directory.write(record)
                 if let listener = initProcess.seccompListener, let profile = spec.linux?.seccomp {
@@ -100,6 +107,10 @@ extension Runtime {
                 }
                 for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): init pid \(initProcess.pid) waits for start")
+                if let consoleSocket = options.consoleSocket, let console = initProcess.console {
+                    try Runtime.sendConsole(console, to: consoleSocket)
+                    console.close()
+                }
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 Fault.point(.afterState)
                 try initProcess.commit()
@@ -112,6 +123,39 @@ extension Runtime {
         } catch {
             try? directory.remove()
             throw RuntimeError("create \(id): \(error)")
+        }
+    }
+
+    /// Protocol step 1c, in the runtime's namespaces: prestart then createRuntime, each with the state `state`
+    /// would print now. Returns the states for the init's createContainer and startContainer hooks (step 1d).
+    func runCreateHooks(_ hooks: Hooks, _ draft: ContainerRecord, pid: pid_t) throws -> [UInt8] {
+        var record = draft
+        record.pid = pid
+        let creating = stateDocument(record, .creating).encode(pretty: true)
+        try HookRunner.run(hooks.prestart, kind: .prestart, state: creating)
+        try HookRunner.run(hooks.createRuntime, kind: .createRuntime, state: creating)
+        return creating + [0] + stateDocument(record, .created).encode(pretty: true)
+    }
+
+    /// Socket activation, as runc: when systemd's LISTEN_FDS is meant for us (LISTEN_PID is our pid), fds
+    /// 3..<3+N go to the container before the --preserve-fds ones, and its process is told LISTEN_FDS=N,
+    /// LISTEN_PID=1 (it is pid 1 of its namespace).
+    static func socketActivationFDs() -> Int32 {
+        var count: Int32 = 0, pid: Int32 = 0
+        for entry in Processes.environment() {
+            if entry.hasPrefix("LISTEN_FDS=") { count = Int32(entry.dropFirst(11)) ?? 0 }
+            if entry.hasPrefix("LISTEN_PID=") { pid = Int32(entry.dropFirst(11)) ?? 0 }
+        }
+        return pid == getpid() && count > 0 ? count : 0
+    }
+
+    /// runc's rules: a terminal needs somewhere to go, and a console socket needs a terminal to carry.
+    static func checkTerminal(_ terminal: Bool, consoleSocket: String?, relay: Bool) throws {
+        if terminal && consoleSocket == nil && !relay {
+            throw RuntimeError("cannot allocate tty if crabcan will detach without setting console socket")
+        }
+        if !terminal && consoleSocket != nil {
+            throw RuntimeError("cannot use console socket if crabcan will not allocate tty")
         }
     }
 

@@ -1,5 +1,6 @@
 import Cgroups
 import Glibc
+import Launcher
 import StateStore
 import Sys
 
@@ -47,6 +48,17 @@ extension Runtime {
             try cgroups.destroy()
         }
         try directory.remove()
+        runPoststopHooks(snap.record)
+    }
+
+    /// config.md: after the container is deleted, before `delete` returns; a failure is only a warning.
+    private func runPoststopHooks(_ record: ContainerRecord?) {
+        guard let record, !record.hooks.poststop.isEmpty else { return }
+        do {
+            try HookRunner.run(record.hooks.poststop, kind: .poststop, state: stateDocument(record, .stopped).encode(pretty: true))
+        } catch {
+            log.warning("\(error)")
+        }
     }
 
     /// What a create that died (or a state.json that cannot be read) leaves: the cgroups it recorded before

@@ -13,11 +13,19 @@ extension Runtime {
         return Runtime.statsEventJSON(id: id, try cgroups.stats())
     }
 
-    /// `events`: a stats event every `intervalMilliseconds` until the container stops, each passed to `emit`.
+    /// `events`: a stats event every `intervalMilliseconds` until the container stops, each passed to `emit`,
+    /// and an `oom` event (runc's `{"type":"oom","id":…}`) whenever the OOM killer struck since the last look.
     /// Returns once it has stopped (or is gone); an error only when it was never running.
     public func streamEvents(_ id: String, intervalMilliseconds: Int, emit: ([UInt8]) -> Void) throws {
         var first = true
+        var oomKills: UInt64?
+        var cgroups: CgroupManager?
         while true {
+            // The OOM count is read before the stats: a kill that stops the container is still reported.
+            if let count = cgroups?.oomKillCount() {
+                if let seen = oomKills, count > seen { emit(Runtime.oomEventJSON(id: id)) }
+                oomKills = count
+            }
             let event: [UInt8]
             do {
                 event = try statsEvent(id)
@@ -26,10 +34,23 @@ extension Runtime {
                 if first { throw error }
                 return
             }
+            if first, let record = try directory(id).read() {
+                cgroups = Runtime.cgroups(record)
+                oomKills = cgroups?.oomKillCount()
+            }
             first = false
             emit(event)
             Runtime.sleep(milliseconds: intervalMilliseconds)
         }
+    }
+
+    public static func oomEventJSON(id: String) -> [UInt8] {
+        let w = JSONWriter(pretty: false)
+        w.beginObject()
+        w.key("type"); w.string("oom")
+        w.key("id"); w.string(id)
+        w.endObject()
+        return w.bytes
     }
 
     static func sleep(milliseconds: Int) {

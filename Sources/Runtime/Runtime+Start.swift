@@ -21,6 +21,17 @@ extension Runtime {
         default: throw RuntimeError("cannot start an already running container")
         }
         try releaseInit(directory, pid: record.pid)
+        runPoststartHooks(record)
+    }
+
+    /// config.md: after the user's process has started, before `start` returns; a failure is only a warning.
+    func runPoststartHooks(_ record: ContainerRecord) {
+        guard !record.hooks.poststart.isEmpty else { return }
+        do {
+            try HookRunner.run(record.hooks.poststart, kind: .poststart, state: stateDocument(record, .running).encode(pretty: true))
+        } catch {
+            log.warning("\(error)")
+        }
     }
 
     /// Opens exec.fifo without blocking, then waits for the init's byte or its death, whichever comes first:
@@ -35,8 +46,10 @@ extension Runtime {
         while true {
             let ready = try Channels.poll([fifo.raw, initFD.raw])
             if ready.contains(0) {
-                let byte = try fifo.read(count: 1)
-                if byte.isEmpty { throw RuntimeError("container init exited before it could start") }
+                // "0", or "!" and why the init will not run the process (a startContainer hook failed).
+                let said = try fifo.read(count: 4096)
+                if said.isEmpty { throw RuntimeError("container init exited before it could start") }
+                if said.first == UInt8(ascii: "!") { throw RuntimeError(String(decoding: said.dropFirst(), as: UTF8.self)) }
                 break
             }
             if ready.contains(1) { throw RuntimeError("container init exited before it could start") }

@@ -43,10 +43,11 @@ extension Runtime {
         try cgroups.apply(resources)
     }
 
-    /// The Resources `request` describes: the JSON document first, then every flag given over it.
+    /// The Resources `request` describes: the JSON document when there is one (runc then ignores the flags, and
+    /// so do we), else the flags.
     static func resources(for request: ResourceUpdate) throws -> Resources {
+        if let bytes = request.resourcesJSON { return try decodeResources(bytes, source: request.resourcesSource) }
         var r = Resources()
-        if let bytes = request.resourcesJSON { r = try decodeResources(bytes, source: request.resourcesSource) }
         func memory(_ edit: (inout Resources.Memory) -> Void) {
             var m = r.memory ?? Resources.Memory()
             edit(&m)

@@ -1,3 +1,4 @@
+import Glibc
 import JSON
 import OCISpec
 import StateStore
@@ -7,16 +8,18 @@ extension Runtime {
     /// Hands the seccomp notify fd to the supervisor at `listenerPath`, as runc does: one message holding the
     /// container process state (`{"ociVersion","fds":["seccompFd"],"pid","metadata","state"}`) with the fd
     /// attached (SCM_RIGHTS). Runs during create, before the container's process can make a notified call.
-    func sendSeccompListener(_ listener: FileDescriptor, profile: OCISpec.Seccomp, record: ContainerRecord) throws {
+    /// For an `exec`, `pid` is the new process and the container is `running`.
+    func sendSeccompListener(_ listener: FileDescriptor, profile: OCISpec.Seccomp, record: ContainerRecord,
+                             pid: pid_t? = nil, status: ContainerStatus = .creating) throws {
         guard let path = profile.listenerPath else { return }
         let writer = JSONWriter(pretty: false)
         writer.beginObject()
         writer.field("ociVersion", record.ociVersion)
         writer.field("fds", ["seccompFd"])
-        writer.field("pid", Int64(record.pid))
+        writer.field("pid", Int64(pid ?? record.pid))
         writer.field("metadata", profile.listenerMetadata ?? "")
         writer.key("state")
-        writer.value(stateDocument(record, .creating))
+        writer.value(stateDocument(record, status))
         writer.endObject()
         do {
             let socket = try Channels.connectUnix(path)

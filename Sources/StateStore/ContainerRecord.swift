@@ -16,6 +16,8 @@ public struct ContainerRecord: Sendable, Equatable {
     /// The container's cgroups: "v1" or "v2", and hierarchy → directory ("" for v2), to find them again.
     public var cgroupVersion: String = ""
     public var cgroupPaths: [String: String] = [:]
+    /// poststart and poststop, run by `start` and `delete` from here: the bundle may be gone by then.
+    public var hooks = Hooks()
 
     public init(ociVersion: String, id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String,
                 created: String, owner: String, annotations: [String: String]) {
@@ -44,6 +46,10 @@ public struct ContainerRecord: Sendable, Equatable {
         writer.field("annotations", nonEmpty: annotations)
         writer.field("cgroupVersion", cgroupVersion)
         writer.field("cgroupPaths", cgroupPaths)
+        if !hooks.poststart.isEmpty || !hooks.poststop.isEmpty {
+            writer.key("hooks")
+            writer.value(Hooks(poststart: hooks.poststart, poststop: hooks.poststop))
+        }
         writer.endObject()
         return writer.bytes
     }
@@ -88,11 +94,13 @@ public struct ContainerRecord: Sendable, Equatable {
         let annotations = object.optional("annotations")?.stringMap() ?? [:]
         let cgroupVersion = object.optional("cgroupVersion")?.string() ?? ""
         let cgroupPaths = object.optional("cgroupPaths")?.stringMap() ?? [:]
+        let hooks = object.optional("hooks", Hooks.self) ?? Hooks()
         if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
         var record = ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
                                      rootfs: rootfs, created: created, owner: owner, annotations: annotations)
         record.cgroupVersion = cgroupVersion
         record.cgroupPaths = cgroupPaths
+        record.hooks = hooks
         return record
     }
 }

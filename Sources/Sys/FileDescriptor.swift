@@ -25,6 +25,11 @@ public final class FileDescriptor: @unchecked Sendable {
         try check("fcntl F_SETFD") { cshim_fcntl_int(raw, F_SETFD, on ? FD_CLOEXEC : 0) }
     }
 
+    public func setNonBlocking() throws(SysError) {
+        let flags = try check("fcntl F_GETFL") { cshim_fcntl_int(raw, F_GETFL, 0) }
+        try check("fcntl F_SETFL") { cshim_fcntl_int(raw, F_SETFL, flags | O_NONBLOCK) }
+    }
+
     /// Reads up to `count` bytes; an empty result means end of file.
     public func read(count: Int) throws(SysError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
@@ -66,6 +71,14 @@ public final class FileDescriptor: @unchecked Sendable {
 public enum StandardStreams {
     public static func writeOut(_ bytes: [UInt8]) { writeAll(1, bytes) }
     public static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }
+
+    /// One read of stdin; empty at end of file.
+    public static func readIn(count: Int) throws(SysError) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = try check("read stdin") { buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, count) } }
+        buffer.removeSubrange(n...)
+        return buffer
+    }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
         var offset = 0

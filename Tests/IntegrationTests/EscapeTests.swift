@@ -83,4 +83,40 @@ extension CrabcanCLI {
         #expect(Host.mountinfo() == before, "the host's mount table changed")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: hostTarget)) == [], "something was written to the host path")
     }
+
+    /// CVE-2021-30465, the race: while containers are created, a process keeps swapping a directory on the mount
+    /// destination's path for a symlink to a host directory. Every mount must still land inside the rootfs: the
+    /// container sees its tmpfs (a mount made outside would vanish with the old root), or create fails cleanly.
+    @Test func mountDestinationSwappedForASymlinkStaysInside() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let outside = box.dir + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: box.rootfs + "/vol/a", withIntermediateDirectories: true)
+        let swap = "cd \(box.rootfs)/vol; while :; do mv a a.real 2>/dev/null; ln -s \(outside) a 2>/dev/null; "
+            + "rm -f a; mv a.real a 2>/dev/null; done"
+        let swapper = try Command("/bin/sh", ["-c", swap])
+        defer { swapper.signal(SIGKILL) }
+        let before = Host.mountinfo()
+        let bundle = try box.bundle(["sh", "-c", "grep -c size=12k /proc/self/mountinfo"]) {
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/vol/a/mnt", "type": "tmpfs", "source": "tmpfs", "options": ["size=12k"]])
+            $0["mounts"] = mounts
+        }
+        var made = 0
+        for _ in 0..<30 {
+            let id = box.id("race")
+            let result = box.crabcan(["run", "--bundle", bundle, id])
+            if result.status == 0 {
+                made += 1
+                #expect(result.stdoutLines == ["1"], "the tmpfs was not mounted inside the container: \(result)")
+            } else {
+                #expect(result.stderrLines.count == 1, "\(result)")
+            }
+            #expect(!box.stateDirExists(id))
+        }
+        #expect(made > 0, "no container got through the race at all")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: outside)).isEmpty, "something was made in the host directory")
+        #expect(Host.mountinfo() == before)
+    }
 }

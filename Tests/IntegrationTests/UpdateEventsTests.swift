@@ -84,4 +84,51 @@ extension CrabcanCLI {
         }
         #expect(box.crabcan(["events", "--interval", "soon", id]).status == 1)
     }
+
+    /// Raising memory above an earlier memory+swap limit is refused with what to do, not the kernel's EINVAL;
+    /// with both given, the writes are ordered so the kernel accepts them. `-r` ignores the flags, as runc does.
+    @Test func updateMemoryAgainstSwapAndResourcesFileOverFlags() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("memsw")
+        let bundle = try box.bundle(["sleep", "100"]) {
+            Self.withResources(&$0, ["memory": ["limit": 64 << 20, "swap": 96 << 20], "pids": ["limit": 40]])
+        }
+        try #require(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let dir = "/sys/fs/cgroup/memory/crabcan/\(id)"
+        let above = box.crabcan(["update", "--memory", "200m", id])
+        #expect(above.status == 1 && above.stderrLines.count == 1 && above.stderr.contains("memory+swap"), "\(above)")
+        #expect(Self.read(dir + "/memory.limit_in_bytes") == String(64 << 20))
+        let both = box.crabcan(["update", "--memory", "200m", "--memory-swap", "300m", id])
+        #expect(both.status == 0, "\(both)")
+        #expect(Self.read(dir + "/memory.limit_in_bytes") == String(200 << 20))
+        #expect(Self.read(dir + "/memory.memsw.limit_in_bytes") == String(300 << 20))
+        let down = box.crabcan(["update", "--memory", "50m", "--memory-swap", "60m", id])
+        #expect(down.status == 0, "\(down)")
+        #expect(Self.read(dir + "/memory.memsw.limit_in_bytes") == String(60 << 20))
+
+        let file = box.dir + "/pids.json"
+        try Data(#"{"cpu":{"shares":700}}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let mixed = box.crabcan(["update", "-r", file, "--pids-limit", "77", id])
+        #expect(mixed.status == 0, "\(mixed)")
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(id)/cpu.shares") == "700")
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.max") == "40", "flags must be ignored with -r")
+    }
+
+    /// A process of the container killed by the OOM killer shows as runc's `{"type":"oom"}` in the stream.
+    @Test func eventsReportsOOMKills() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("oomevent")
+        let bundle = try box.bundle(["sh", "-c", "sleep 1; sh -c 'x=$(head -c 134217728 /dev/zero | tr \"\\0\" a)'; sleep 30"]) {
+            Self.withResources(&$0, ["memory": ["limit": 32 << 20, "swap": 32 << 20]])
+        }
+        try #require(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let stream = try box.start(["events", "--interval", "100ms", id])
+        let sawOOM = eventually(timeout: 30) { stream.stdoutSoFar.contains(#""type":"oom""#) }
+        #expect(sawOOM, "stdout: \(stream.stdoutSoFar.suffix(500))")
+        #expect(stream.stdoutSoFar.contains(#"{"type":"oom","id":"\#(id)"}"#))
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        _ = stream.wait(timeout: 10)
+    }
 }

@@ -338,7 +338,8 @@ let defaultSpecGolden = """
         },
         {
           "names": [
-            "fchmodat"
+            "fchmodat",
+            "fchmodat2"
           ],
           "action": "SCMP_ACT_ERRNO",
           "errnoRet": 1,
@@ -353,7 +354,8 @@ let defaultSpecGolden = """
         },
         {
           "names": [
-            "fchmodat"
+            "fchmodat",
+            "fchmodat2"
           ],
           "action": "SCMP_ACT_ERRNO",
           "errnoRet": 1,

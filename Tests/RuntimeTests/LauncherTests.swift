@@ -6,11 +6,13 @@ import Sys
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1)
-        for message in [SyncMessage.placed, .ready, .committed, .detached, .failed(failure)] {
+        for message in [SyncMessage.placed, .listener, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
+                        .ready, .committed, .detached, .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
         #expect(SyncMessage(decoding: []) == nil)
-        #expect(SyncMessage(decoding: [9]) == nil)
+        #expect(SyncMessage(decoding: [42]) == nil)
+        #expect(SyncMessage(decoding: [7, 0]) == nil)
         #expect(SyncMessage(decoding: [1, 0]) == nil)
     }
 
@@ -25,6 +27,17 @@ import Sys
         #expect(sync.phase == .awaitingDetached)
         try sync.receive(.detached)
         #expect(sync.phase == .done)
+    }
+
+    /// Steps 1a–1c may come before `ready`, never after it.
+    @Test func parentTakesDescriptorsAndHookRequestsBeforeReady() throws {
+        var sync = ParentSync()
+        try sync.receive(.listener)
+        try sync.receive(.console)
+        try sync.receive(.hooks)
+        #expect(sync.phase == .awaitingReady)
+        try sync.receive(.ready)
+        #expect(throws: ParentSync.ProtocolError.unexpected(.hooks, .awaitingDetached)) { try sync.receive(.hooks) }
     }
 
     @Test func parentRefusesOutOfOrderMessages() {

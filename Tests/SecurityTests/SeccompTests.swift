@@ -237,6 +237,8 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
         #expect(try inChild(profile) { errnoOf(chmod(template, 0o2755)) } == .exited(EPERM))
         #expect(try inChild(profile) { errnoOf(fchmod(fd, 0o6755)) } == .exited(EPERM))
         #expect(try inChild(profile) { errnoOf(fchmodat(AT_FDCWD, template, 0o2700, 0)) } == .exited(EPERM))
+        #expect(try inChild(profile) { errnoOf(cshim_fchmodat2(AT_FDCWD, template, 0o4700, 0)) } == .exited(EPERM))
+        #expect(try inChild(profile) { errnoOf(cshim_fchmodat2(AT_FDCWD, template, 0o700, 0)) } == .exited(0))
         #expect(try inChild(profile) { errnoOf(chmod(template, 0o755)) } == .exited(0))
         #expect(try inChild(profile) { errnoOf(fchmodat(AT_FDCWD, template, 0o1777, 0)) } == .exited(0))
         var st = stat()

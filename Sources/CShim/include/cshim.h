@@ -100,4 +100,11 @@ long cshim_join_session_keyring(const char *name);
 long cshim_fd_fs_type(int fd);
 extern const uint64_t CS_RESOLVE_NO_XDEV;
 int cshim_personality(unsigned long persona);
+/* Hooks: the state goes to a hook's stdin from a memfd (no SIGPIPE, no blocking); pipe2 needs _GNU_SOURCE. */
+int cshim_memfd_create(const char *name);
+int cshim_pipe_cloexec(int fds[2]);
+/* cgroup v2 device control is an eBPF program (bpf(2) takes a union of structs). */
+int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
+int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd);
+int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags);
 #endif

@@ -1,0 +1,98 @@
+import Capabilities
+import Glibc
+import OCISpec
+import Seccomp
+import Sys
+
+/// A new process in a running container (`crabcan exec`): the namespaces of its init, opened now so they
+/// are the ones of the process we checked, and the process's own privileges, checked before clone.
+public struct ExecPlan: ProcessSettings {
+    public struct Namespace {
+        public var type: NamespaceType
+        public var fd: FileDescriptor
+    }
+
+    public var process: OCISpec.Process
+    public var privileges: ProcessPrivileges
+    public var labels: SecurityLabels
+    public var seccomp: SeccompProgram?
+    public var preserveFDs: Int32
+    /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
+    public var namespaces: [Namespace] = []
+    public var warnings: [String] = []
+
+    /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
+    public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
+        guard !process.args.isEmpty else { throw PlanError(".args", "at least one argument is required") }
+        guard process.cwd.hasPrefix("/") else { throw PlanError(".cwd", "must be an absolute path") }
+        self.process = process
+        self.preserveFDs = preserveFDs
+        privileges = try ProcessPrivileges(process: process)
+        labels = try SecurityLabels(process: process, linux: spec.linux)
+        warnings += privileges.warnings
+        if let profile = spec.linux?.seccomp {
+            let program = try SeccompProgram(profile)
+            warnings += program.warnings
+            seccomp = program
+        }
+        let types = Set((spec.linux?.namespaces ?? []).map(\.type))
+        if types.contains(.time) { throw PlanError(".linux.namespaces", "exec into a time namespace is not supported yet") }
+        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .mount]
+        for type in order where types.contains(type) {
+            let path = "/proc/\(initPid)/ns/\(ExecPlan.procName(type))"
+            namespaces.append(Namespace(type: type, fd: try Files.open(path, O_RDONLY | O_CLOEXEC)))
+        }
+    }
+
+    static func procName(_ type: NamespaceType) -> String {
+        switch type {
+        case .network: return "net"
+        case .mount: return "mnt"
+        default: return type.rawValue
+        }
+    }
+
+    public var searchPath: String {
+        for entry in process.env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
+        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    }
+}
+
+/// What an exec'd process does between clone and execve, in the child: like the init, without the rootfs
+/// (joining the mount namespace puts it in the container's root) and without waiting for `start`.
+enum ExecInit {
+    static func run(_ plan: ExecPlan, socket: FileDescriptor, placeSelf: () throws -> Void) -> Never {
+        let executable: String
+        do {
+            try Processes.dieWithParent()
+            // The parent made itself non-dumpable before clone, so from its first instant in the container's pid
+            // namespace no container process can open our /proc/<pid>/exe, the host binary (CVE-2019-5736).
+            try Processes.setDumpable(false)
+            try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
+                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw))
+            guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+            // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
+            try placeSelf()
+            try Processes.setSID()
+            for namespace in plan.namespaces where namespace.type != .pid {
+                try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type),
+                                    path: "\(namespace.type.rawValue) namespace")
+                namespace.fd.close()
+            }
+            // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
+            try Files.chdir(plan.process.cwd)
+            if plan.process.terminal {
+                let terminal = try ProcessStart.openTerminal(plan)
+                try ProcessStart.sendTerminal(terminal.master, socket)
+                try Terminals.attach(terminal.slave)
+                terminal.slave.close()
+            }
+            executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            try ProcessStart.switchUser(plan, socket)
+            try ProcessStart.handshake(socket)
+        } catch {
+            ProcessStart.fail(socket, error)
+        }
+        ProcessStart.exec(plan, executable)
+    }
+}

@@ -1,0 +1,135 @@
+import Capabilities
+import Glibc
+import OCISpec
+import Seccomp
+import Sys
+
+/// What turning a crabcan child into the container's process needs: the init's ContainerPlan and an
+/// `exec`'s ExecPlan both give it, so privileges, seccomp, the terminal and execve are done one way.
+protocol ProcessSettings {
+    var process: OCISpec.Process { get }
+    var privileges: ProcessPrivileges { get }
+    var labels: SecurityLabels { get }
+    var seccomp: SeccompProgram? { get }
+    /// fds 3..<3+preserveFDs stay open in the container (`--preserve-fds`), besides stdio.
+    var preserveFDs: Int32 { get }
+    var searchPath: String { get }
+}
+
+/// The last steps of every container process, in the child, shared by the init and `exec`.
+/// `any`, not `some`: Swift 6.3.1's optimizer crashes (SimplifyCFG, signal 11) specializing `exec` for a plan.
+enum ProcessStart {
+    /// A pty from the devpts of the root we are in, sized as configured; its master goes to the parent
+    /// (protocol step 1b), which hands it to --console-socket or relays it.
+    static func openTerminal(_ settings: any ProcessSettings) throws -> (master: FileDescriptor, slave: FileDescriptor) {
+        let pty = try Terminals.openPair()
+        if let size = settings.process.consoleSize {
+            try Terminals.setWindowSize(pty.master, rows: UInt16(clamping: size.height), columns: UInt16(clamping: size.width))
+        }
+        // The process owns its terminal, as on a login; devpts already gave it the tty group and mode 0620.
+        try Files.chown(pty.slave.procPath, uid: uid_t(settings.process.user.uid), gid: gid_t.max)  // -1: group unchanged
+        return pty
+    }
+
+    static func sendTerminal(_ master: FileDescriptor, _ socket: FileDescriptor) throws {
+        try Channels.sendDescriptor(socket, master.raw, payload: SyncMessage.console.encoded())
+        master.close()
+    }
+
+    /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
+    /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
+    static func switchUser(_ settings: any ProcessSettings, _ socket: FileDescriptor) throws {
+        let user = settings.process.user
+        try settings.privileges.applyBeforeUserSwitch()
+        if let seccomp = settings.seccomp, seccomp.usesNotify || !settings.process.noNewPrivileges {
+            // A notify filter is loaded here even with no_new_privs, so its listener fd reaches the parent
+            // (protocol step 1a) and the supervisor has it before the container's process can run.
+            if settings.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+            if let listener = try seccomp.load() {
+                try Channels.sendDescriptor(socket, listener, payload: SyncMessage.listener.encoded())
+                Glibc.close(listener)
+            }
+        }
+        _ = Files.umask(mode_t(user.umask ?? 0o022))
+        try Processes.setGroups(user.additionalGids.map { gid_t($0) })
+        try Processes.setGID(gid_t(user.gid))
+        try Processes.setUID(uid_t(user.uid))
+        try settings.privileges.applyAfterUserSwitch()
+        try settings.labels.apply()
+        if settings.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+    }
+
+    /// Steps 1–3 of the sync protocol (SyncProtocol.swift).
+    static func handshake(_ socket: FileDescriptor) throws {
+        try Channels.send(socket, SyncMessage.ready.encoded())
+        let reply = try Channels.receive(socket, capacity: 16)
+        guard SyncMessage(decoding: reply) == .committed else { Processes.exit(1) }
+        try Processes.dieWithParent(signal: 0)
+        try Channels.send(socket, SyncMessage.detached.encoded())
+        socket.close()
+    }
+
+    static func fail(_ socket: FileDescriptor, _ error: any Error) -> Never {
+        let errno = (error as? SysError)?.errno ?? 0
+        let failure = ChildFailure(message: String(describing: error), errno: errno)
+        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
+        Processes.exit(1)
+    }
+
+    static func exec(_ settings: any ProcessSettings, _ executable: String) -> Never {
+        let process = settings.process
+        do {
+            // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
+            if let seccomp = settings.seccomp, process.noNewPrivileges, !seccomp.usesNotify { _ = try seccomp.load() }
+            // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
+            try Processes.closeOnExecFrom(3 + settings.preserveFDs)
+        } catch {
+            report("\(error)")
+            Processes.exit(1)
+        }
+        Channels.resetSignals()
+        var environment = process.env
+        if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
+            environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
+        }
+        let error = Processes.exec(path: executable, arguments: process.args, environment: environment)
+        report("\(error)")
+        Processes.exit(127)
+    }
+
+    /// After the parent has let go, stderr is the only way left to say what went wrong.
+    static func report(_ message: String) {
+        StandardStreams.writeError("crabcan: \(message)\n")
+    }
+}
+
+/// Finding the program inside the container, as execvp would but before we commit to starting.
+enum Executables {
+    struct NotFound: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "exec: \"\(name)\": executable file not found in $PATH" }
+    }
+
+    static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : cwd + "/" + name
+            guard access(path, X_OK) == 0 else { throw SysError("exec", path: name) }
+            return path
+        }
+        for directory in searchPath.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
+        }
+        throw NotFound(name: name)
+    }
+
+    /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
+    static func homeDirectory(uid: UInt32) -> String {
+        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
+        for line in passwd.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
+        }
+        return "/"
+    }
+}

@@ -1,0 +1,154 @@
+import Glibc
+import Launcher
+import OCISpec
+import StateStore
+import Sys
+
+/// `exec`'s flags (runc's names). Without `processPath`, the container's own `process` is the base and
+/// the flags change it, as runc does.
+public struct ExecOptions: Sendable {
+    public var processPath: String?
+    public var args: [String] = []
+    public var tty = false
+    public var consoleSocket: String?
+    public var detach = false
+    public var pidFile: String?
+    public var cwd: String?
+    public var env: [String] = []
+    /// "uid[:gid]"
+    public var user: String?
+    public var additionalGids: [UInt32] = []
+    public var addCapabilities: [String] = []
+    public var noNewPrivileges = false
+    public var apparmorProfile: String?
+    public var processLabel: String?
+    public var preserveFDs: Int32 = 0
+    public init() {}
+}
+
+extension Runtime {
+    /// `exec`: a new process in every namespace and cgroup of a created or running container, with its own
+    /// privileges and the container's seccomp profile. Returns its exit code (128 + signal), or 0 with `detach`.
+    public func exec(_ id: String, _ options: ExecOptions) throws -> Int32 {
+        let snap = try snapshot(try directory(id))
+        guard let record = snap.record else { throw RuntimeError("container \(id) does not exist") }
+        switch snap.status {
+        case .stopped: throw RuntimeError("cannot exec in a stopped container")
+        case .paused: throw RuntimeError("cannot exec in a paused container")
+        case .creating: throw RuntimeError("cannot exec in a container that is being created")
+        case .created, .running: break
+        }
+        let spec = try Runtime.loadSpec(bundle: record.bundle)
+        let (process, source) = try Runtime.execProcess(options, base: spec.process)
+        try Runtime.checkTerminal(process.terminal, consoleSocket: options.consoleSocket, relay: !options.detach)
+
+        let plan: ExecPlan
+        do {
+            plan = try ExecPlan(spec: spec, process: process, initPid: record.pid, preserveFDs: options.preserveFDs)
+        } catch let problem as ConfigProblem {
+            throw RuntimeError("\(source): \(problem)")
+        }
+        // The namespaces are open now; they are the container's only if the init is still the one recorded.
+        guard Processes.startTime(of: record.pid) == record.startTime else {
+            throw RuntimeError("cannot exec in a stopped container")
+        }
+        for warning in plan.warnings { log.warning(warning) }
+
+        var signals: (FileDescriptor, sigset_t)?
+        if !options.detach { signals = try Channels.blockAllSignals() }
+        defer { if let signals { Channels.restoreSignalMask(signals.1) } }
+        let cgroups = Runtime.cgroups(record)
+        let launched = try Launcher.spawnExec(plan, placeFromParent: { try cgroups?.placeFromParent($0) },
+                                              placeFromInit: { try cgroups?.placeFromInit() })
+        do {
+            if let listener = launched.seccompListener, let profile = spec.linux?.seccomp {
+                try sendSeccompListener(listener, profile: profile, record: record, pid: launched.pid, status: .running)
+                listener.close()
+            }
+            if let consoleSocket = options.consoleSocket, let console = launched.console {
+                try Runtime.sendConsole(console, to: consoleSocket)
+                console.close()
+            }
+            if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, launched.pid) }
+            try launched.commit()
+        } catch {
+            launched.abort()
+            throw error
+        }
+        log.debug("exec \(id): pid \(launched.pid) runs \(process.args)")
+        guard let signals else { return 0 }
+        let relayed = options.consoleSocket == nil ? launched.console : nil
+        return try Supervision(pid: launched.pid, signals: signals.0, terminal: relayed).untilExit().shellCode
+    }
+
+    /// The process to start and what to name in its errors: process.json as given, or the container's
+    /// process changed by the flags.
+    static func execProcess(_ options: ExecOptions, base: OCISpec.Process?) throws -> (OCISpec.Process, String) {
+        var process: OCISpec.Process
+        let source: String
+        if let path = options.processPath {
+            let bytes: [UInt8]
+            do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)") }
+            do { process = try OCISpec.Process.decode(bytes) } catch {
+                let first = error.problems.first
+                let position = first?.position.map { ":\($0.line):\($0.column)" } ?? ""
+                throw RuntimeError("\(path)\(position): \(first?.description ?? "invalid process")")
+            }
+            source = path
+        } else {
+            guard !options.args.isEmpty else { throw RuntimeError("exec: the command to run is required") }
+            process = base ?? OCISpec.Process()
+            process.args = options.args
+            process.commandLine = nil
+            process.terminal = options.tty
+            source = "exec"
+        }
+        if options.tty { process.terminal = true }
+        if let cwd = options.cwd { process.cwd = cwd }
+        process.env = mergedEnvironment(process.env, options.env)
+        if let user = options.user { try applyUser(user, to: &process) }
+        if !options.additionalGids.isEmpty { process.user.additionalGids = options.additionalGids }
+        if !options.addCapabilities.isEmpty {
+            var sets = process.capabilities ?? OCISpec.Process.Capabilities()
+            for capability in options.addCapabilities {
+                sets.bounding.append(capability)
+                sets.effective.append(capability)
+                sets.permitted.append(capability)
+                // Ambient needs the inheritable bit, which --cap does not give; runc adds it only where some are.
+                if !sets.inheritable.isEmpty { sets.ambient.append(capability) }
+            }
+            process.capabilities = sets
+        }
+        if options.noNewPrivileges { process.noNewPrivileges = true }
+        if let profile = options.apparmorProfile { process.apparmorProfile = profile }
+        if let label = options.processLabel { process.selinuxLabel = label }
+        return (process, source)
+    }
+
+    /// `--env K=V` replaces an existing K in place, else it is added; the last of duplicates wins.
+    static func mergedEnvironment(_ base: [String], _ added: [String]) -> [String] {
+        var result = base
+        for entry in added {
+            let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
+            if let index = result.firstIndex(where: { $0 == key || $0.hasPrefix(key + "=") }) {
+                result[index] = entry
+            } else {
+                result.append(entry)
+            }
+        }
+        return result
+    }
+
+    static func applyUser(_ text: String, to process: inout OCISpec.Process) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let uid = UInt32(parts[0]) else {
+            throw RuntimeError("exec: invalid --user \"\(text)\": use UID[:GID]")
+        }
+        process.user.uid = uid
+        process.user.username = nil
+        if parts.count == 2 {
+            guard let gid = UInt32(parts[1]) else { throw RuntimeError("exec: invalid --user \"\(text)\": use UID[:GID]") }
+            process.user.gid = gid
+        }
+    }
+}
