@@ -64,12 +64,12 @@ bench: build rootfs
 	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
 	sh scripts/bench.sh $(CURDIR)/$(BIN)
 
-# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json and the JSON
-# parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
-# FUZZ_SECONDS per target: 5 targets x 120 s = 10 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
+# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output and
+# the JSON parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
+# FUZZ_SECONDS per target: 6 targets x 100 s = 10 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
 # .build-fuzz/work/crashes/<target>/; replay one with CRABCAN_FUZZ_TARGET=<target> $(FUZZ_BIN) <file>.
-FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= config process resources state json
+FUZZ_SECONDS ?= 100
+FUZZ_TARGETS ?= config process resources state json hook
 FUZZ_BIN := .build-fuzz/release/crabcan-fuzz
 FUZZ_WORK := .build-fuzz/work
 

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-TARGETS = ["config", "process", "resources", "state", "json"]
+TARGETS = ["config", "process", "resources", "state", "json", "hook"]
 
 
 def swift_fixtures(path):
@@ -80,6 +80,8 @@ def main():
     seeds["state"].append(json.dumps(dict(record, cgroupVersion="v2", cgroupPaths={"": "/sys/fs/cgroup/crabcan/c1"})).encode())
     seeds["state"].append(b"12 (sh) S 1 12 12 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456 1 1 18446744073709551615")
     seeds["json"] += seeds["state"] + seeds["resources"] + seeds["process"]
+    # What a failing hook prints: nothing, one line, several, a partial UTF-8 sequence at the 4 KiB cut.
+    seeds["hook"] += [b"", b"error: no such network\n", b"a\nb\r\nc", b"\x80abc\xe2\x82", b"x" * 5000 + b"\nlast words"]
 
     # Inputs that once crashed a target stay in its corpus for good.
     regressions = os.path.join(repo, "Tests", "FuzzCorpus")

@@ -9,7 +9,7 @@ bin=$1
 seconds=$2
 work=$3
 shift 3
-targets=${*:-config process resources state json}
+targets=${*:-config process resources state json hook}
 
 # Each run is capped by libFuzzer (-max_total_time); -timeout makes a hang a finding, -rss_limit_mb an OOM one.
 total_crashes=0

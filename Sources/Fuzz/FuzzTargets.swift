@@ -1,5 +1,5 @@
 // libFuzzer entry points for everything crabcan reads from outside: config.json, an exec process.json,
-// update's resources.json, its own state.json, and the JSON parser under all of them. Built only by
+// update's resources.json, its own state.json, what a failed hook wrote, and the JSON parser under them all. Built only by
 // `make fuzz` (-sanitize=fuzzer,address, -enable-testing); CRABCAN_FUZZ_TARGET picks the target, the
 // arguments are libFuzzer's (corpus dirs, -max_total_time=..., or crash files to replay).
 //
@@ -8,14 +8,14 @@
 @testable import Cgroups
 import Glibc
 import JSON
-import Launcher
+@testable import Launcher
 import OCISpec
 @testable import Runtime
 import StateStore
 import Sys
 
 enum FuzzTarget: String, CaseIterable {
-    case config, process, resources, state, json
+    case config, process, resources, state, json, hook
 }
 
 /// Fixed for the whole run: set once in LLVMFuzzerInitialize, before any input.
@@ -65,6 +65,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .resources: FuzzResources.run(bytes)
     case .state: FuzzState.run(bytes)
     case .json: FuzzJSON.run(bytes)
+    case .hook: FuzzHookOutput.run(bytes)
     }
     return 0
 }
@@ -170,17 +171,44 @@ enum FuzzConfig {
     }
 }
 
-// MARK: - process.json (exec)
+// MARK: - process.json (exec --process)
 
 enum FuzzProcess {
     static func run(_ bytes: [UInt8]) {
-        guard let process = decodeDocument(bytes, as: OCISpec.Process.self) else { return }
+        let process: OCISpec.Process
+        do {
+            process = try OCISpec.Process.decode(bytes)
+        } catch {
+            require(!error.problems.isEmpty, "process: refused without a problem")
+            for problem in error.problems { requireOneLine(problem.descriptionWithPosition, "process") }
+            return
+        }
         let writer = JSONWriter()
         process.encode(to: writer)
-        guard let again = decodeDocument(writer.bytes, as: OCISpec.Process.self) else {
-            fatalError("process: our own encoding is refused")
+        do {
+            let again = try OCISpec.Process.decode(writer.bytes)
+            require(again == process, "process: encode/decode round trip changed the process")
+        } catch {
+            fatalError("process: our own encoding is refused: \(error)")
         }
-        require(again == process, "process: encode/decode round trip changed the process")
+        // The checks exec makes before clone (privileges, labels); no namespaces to open in an empty spec.
+        do {
+            let plan = try ExecPlan(spec: Spec(), process: process, initPid: getpid())
+            for warning in plan.warnings { requireOneLine(warning, "exec warning") }
+        } catch {
+            requireOneLine("\(error)", "exec plan")
+        }
+    }
+}
+
+// MARK: - hook output
+
+enum FuzzHookOutput {
+    /// What a failed hook wrote (its last 4 KiB) becomes part of one error line.
+    static func run(_ bytes: [UInt8]) {
+        let said = HookRunner.lastLine(bytes)
+        require(!said.contains("\n") && said.count <= 300, "hook: last line \(jsonQuote(said))")
+        requireOneLine(Log.oneLine("hook failed: exited with status 1: \(said)"), "hook error")
     }
 }
 

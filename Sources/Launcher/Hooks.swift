@@ -105,7 +105,7 @@ public enum HookRunner {
         }
     }
 
-    private static func lastLine(_ bytes: [UInt8]) -> String {
+    static func lastLine(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         return text.split(separator: "\n").last.map { String($0.prefix(300)) } ?? ""
     }
