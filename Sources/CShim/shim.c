@@ -281,3 +281,11 @@ int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd) {
 
 /* fchmodat2 (Linux 6.6, number 452 on every architecture): glibc 2.36 has no wrapper; the seccomp tests call it. */
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags) { return (int)syscall(452, dirfd, path, mode, flags); }
+
+/* Fault injection (tests only): whoever writes to `fd` next makes the kernel SIGKILL this process (O_ASYNC with
+ * F_SETSIG), which works across pid namespaces where kill(2) cannot name us. */
+int cshim_sigkill_on_input(int fd) {
+    if (fcntl(fd, F_SETOWN, getpid()) == -1 || fcntl(fd, F_SETSIG, SIGKILL) == -1) return -1;
+    int flags = fcntl(fd, F_GETFL);
+    return flags == -1 ? -1 : fcntl(fd, F_SETFL, flags | O_ASYNC);
+}

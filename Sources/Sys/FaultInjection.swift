@@ -1,3 +1,4 @@
+import CShim
 import Glibc
 
 /// Named steps where a test can make crabcan die as if `kill -9` hit it there (issue 8): the environment variable
@@ -9,8 +10,8 @@ public enum Fault: String, Sendable, CaseIterable {
     case beforeClone = "before-clone"
     /// create: the init is cloned, not yet placed in its cgroups (it exits when its parent's socket closes).
     case afterClone = "after-clone"
-    /// The init, in its new mount namespace: the bundle's mounts are done, pivot_root is not. Kills `create`
-    /// and the init together (they share a process group, see `armed`); the init cannot see its parent's pid.
+    /// The init, in its new mount namespace: the bundle's mounts are done, pivot_root is not. The init makes the
+    /// kernel SIGKILL `create` (see `killSwitch`) and then dies with it (PR_SET_PDEATHSIG).
     case midMount = "mid-mount"
     /// create: the init is set up and waits for `committed`; state.json is not written (the init dies with create).
     case beforeState = "before-state"
@@ -21,25 +22,44 @@ public enum Fault: String, Sendable, CaseIterable {
     /// delete: the init is killed; its cgroups and state dir are still there.
     case midDelete = "mid-delete"
 
-    /// The step `CRABCAN_FAULT` names, if any; an unknown name arms nothing.
-    public static let armed: Fault? = {
-        guard let raw = getenv("CRABCAN_FAULT") else { return nil }
-        let step = Fault(rawValue: String(cString: raw))
-        // So that the init, which lives in a new pid namespace and cannot name its parent, can kill it: the
-        // process group holds just this crabcan and the init it clones.
-        if step == .midMount { _ = setpgid(0, 0) }
-        return step
+    /// The step `CRABCAN_FAULT` names, if any (an unknown name arms nothing), and for `mid-mount` the kill switch.
+    private static let setting: (step: Fault, killSwitch: String?)? = {
+        guard let raw = getenv("CRABCAN_FAULT"), let step = Fault(rawValue: String(cString: raw)) else { return nil }
+        return (step, step == .midMount ? makeKillSwitch() : nil)
     }()
+
+    public static var armed: Fault? { setting?.step }
 
     /// SIGKILLs crabcan when `step` is the armed one; does nothing otherwise.
     @inline(__always)
     public static func point(_ step: Fault) {
-        if let armed, armed == step { fire(step) }
+        if let setting, setting.step == step { fire(step, killSwitch: setting.killSwitch) }
     }
 
-    private static func fire(_ step: Fault) -> Never {
-        // kill(0, ...) reaches the whole process group, across the pid namespace boundary.
-        Glibc.kill(step == .midMount ? 0 : getpid(), SIGKILL)
+    private static func fire(_ step: Fault, killSwitch: String?) -> Never {
+        if let killSwitch {
+            // We are the init: pid 1 of a new pid namespace, whose own SIGKILL the kernel ignores and which cannot
+            // name its parent. A byte in the fifo has the kernel kill `create`; its death then kills us.
+            let fd = Glibc.open(killSwitch, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            Glibc.unlink(killSwitch)
+            var byte: UInt8 = 1
+            _ = Glibc.write(fd, &byte, 1)
+        } else if step == .midMount {
+            _exit(1)  // no kill switch could be made: at least do not hang
+        } else {
+            Glibc.kill(getpid(), SIGKILL)
+        }
         while true { pause() }
+    }
+
+    /// A fifo whose reader, this process (`create`, before clone), gets SIGKILL from the kernel when anyone writes
+    /// to it. Its path is what the init, which still sees the host's /tmp before pivot_root, opens.
+    private static func makeKillSwitch() -> String? {
+        let path = "/tmp/crabcan-fault-\(getpid()).fifo"
+        Glibc.unlink(path)
+        guard mkfifo(path, 0o600) == 0 else { return nil }
+        let reader = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard reader >= 0, cshim_sigkill_on_input(reader) == 0 else { return nil }
+        return path  // the reader stays open for the life of this test-only process
     }
 }

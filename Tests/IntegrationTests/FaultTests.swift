@@ -17,7 +17,7 @@ extension CrabcanCLI {
         let before = HostSnapshot.take(root: box.root, ids: [id])
 
         let create = box.crabcan(fault: step, ["create", "--bundle", bundle, id])
-        #expect(create.signaled && create.status == 128 + SIGKILL, "\(step): create was not killed there: \(create)")
+        #expect(diedAtFault(create), "\(step): create was not killed there: \(create)")
         // The init dies with create (PR_SET_PDEATHSIG, or EOF on its socket before it set that).
         #expect(eventually(timeout: 5) { box.processes(id).isEmpty }, "\(step): processes left: \(box.processes(id))")
 
@@ -50,7 +50,7 @@ extension CrabcanCLI {
         let id = box.id("fault")
         let bundle = try box.bundle(["sleep", "30"])
         let create = box.crabcan(fault: "before-state", ["create", "--bundle", bundle, id])
-        #expect(create.signaled, "\(create)")
+        #expect(diedAtFault(create), "\(create)")
         #expect(eventually(timeout: 5) { box.processes(id).isEmpty })
         let delete = box.crabcan(["delete", id])
         #expect(delete.status == 0, "\(delete)")
@@ -67,7 +67,7 @@ extension CrabcanCLI {
         #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
         let initPid = try #require(box.pid(id))
         let start = box.crabcan(fault: "mid-start", ["start", id])
-        #expect(start.signaled, "\(start)")
+        #expect(diedAtFault(start), "\(start)")
         usleep(100_000)
         let status = box.status(id)
         if Host.isAlive(initPid) {
@@ -89,7 +89,7 @@ extension CrabcanCLI {
         #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
         #expect(box.crabcan(["start", id]).status == 0)
         let delete = box.crabcan(fault: "mid-delete", ["delete", "--force", id])
-        #expect(delete.signaled, "\(delete)")
+        #expect(diedAtFault(delete), "\(delete)")
         #expect(box.waitForStatus(id, "stopped"), "\(String(describing: box.state(id)))")
         #expect(!HostSnapshot.cgroupDirs(id).isEmpty, "the fault point is before the cgroups go")
         let again = box.crabcan(["delete", id])

@@ -81,7 +81,7 @@ struct HostSnapshot: Equatable {
 
 extension Sandbox {
     /// `crabcan --root <root> <arguments>` with `CRABCAN_FAULT=<step>` (through env(1), which execs crabcan in place).
-    func crabcan(fault step: String, _ arguments: [String], timeout: Double = 20) -> Result {
+    func crabcan(fault step: String, _ arguments: [String], timeout: Double = 10) -> Result {
         Command.run("/usr/bin/env", ["CRABCAN_FAULT=\(step)", Paths.binary, "--root", root] + arguments, timeout: timeout)
     }
 
@@ -99,6 +99,11 @@ extension Sandbox {
         #expect(state.status == 1 && state.stderr.contains("does not exist"), "\(context): \(state)",
                 sourceLocation: sourceLocation)
     }
+}
+
+/// Killed by SIGKILL at its fault point, at once (not by the test's timeout after a hang).
+func diedAtFault(_ result: Result) -> Bool {
+    result.signaled && result.status == 128 + SIGKILL && !result.timedOut
 }
 
 /// A one-line error: what every failed command must print (issue 8: "one clear error line").

@@ -107,4 +107,6 @@ int cshim_pipe_cloexec(int fds[2]);
 int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
 int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd);
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags);
+/* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
+int cshim_sigkill_on_input(int fd);
 #endif
