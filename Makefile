@@ -84,7 +84,7 @@ fuzz: fuzz-build
 	sh scripts/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(FUZZ_WORK) $(FUZZ_TARGETS)
 
 # Leak soak (issue 8): SOAK_CYCLES create/start/delete cycles with the release binary; prints the time per cycle
-# and every leak found (mounts, cgroup dirs, files under --root, the caller's fds, zombies). `make test` runs 30.
+# and every leak found (mounts, cgroup dirs, files under --root, the caller's fds, zombies). `make test` runs 100.
 SOAK_CYCLES ?= 1000
 
 soak: build rootfs

@@ -64,7 +64,7 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let bundle = try box.bundle(["sleep", "30"])
         var ids: [String] = []
-        for round in 0..<8 {
+        for round in 0..<20 {
             let id = box.id("race")
             ids.append(id)
             #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
@@ -108,7 +108,7 @@ extension CrabcanCLI {
         let box = try Sandbox()
         defer { box.cleanup() }
         let bundle = try box.bundle(["sleep", "30"])
-        for round in 0..<3 {
+        for round in 0..<5 {
             let id = box.id("queued")
             #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
             let initPid = try #require(box.pid(id))

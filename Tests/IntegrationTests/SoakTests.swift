@@ -6,7 +6,7 @@ import Testing
 /// caller's fds, zombies) compared with where it started every `checkEvery` cycles and at the end.
 /// `make test` runs a short soak; `make soak` runs SOAK_CYCLES (default 1000) and prints the figures.
 extension CrabcanCLI {
-    static let soakCycles = Int(ProcessInfo.processInfo.environment["SOAK_CYCLES"] ?? "") ?? 30
+    static let soakCycles = Int(ProcessInfo.processInfo.environment["SOAK_CYCLES"] ?? "") ?? 100
 
     @Test func soakCyclesLeaveNothingBehind() throws {
         let box = try Sandbox()
