@@ -7,7 +7,8 @@
 set -u
 bin=$1
 seconds=$2
-work=$3
+mkdir -p "$3"
+work=$(cd "$3" && pwd)  # absolute: the targets' fake bundle and cgroup hierarchies live under it
 shift 3
 targets=${*:-config process resources state json hook}
 
@@ -26,7 +27,7 @@ for target in $targets; do
     while :; do
         left=$((seconds - ($(date +%s) - start)))
         [ "$left" -gt 0 ] || break
-        SWIFT_BACKTRACE=enable=no CRABCAN_FUZZ_TARGET=$target "$bin" -max_total_time="$left" -print_final_stats=1 -timeout=10 \
+        SWIFT_BACKTRACE=enable=no CRABCAN_FUZZ_TARGET=$target CRABCAN_FUZZ_SCRATCH="$work/scratch" "$bin" -max_total_time="$left" -print_final_stats=1 -timeout=10 \
             -rss_limit_mb=2560 -malloc_limit_mb=512 -max_len=65536 -dict="$work/seeds/json.dict" \
             -artifact_prefix="$crashes/" "$corpus" "$work/seeds/$target" >>"$log" 2>&1
         status=$?
@@ -38,6 +39,7 @@ for target in $targets; do
         found=$((found + 1))
         echo "fuzz $target: crash (exit $status), input saved in $crashes/; see $log" >&2
     done
+    rm -rf "$work/scratch"
     elapsed=$(($(date +%s) - start))
     total_crashes=$((total_crashes + found))
     line=$(printf '%-10s %10d executions in %4d s (%6d/s), %d crash(es), corpus %d inputs' "$target" "$executions" \

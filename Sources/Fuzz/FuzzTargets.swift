@@ -41,7 +41,8 @@ public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePo
     selected = target
     // A bundle with a real rootfs dir, and fake cgroup hierarchies, so decoded configs get past the plan's
     // file checks into the deeper ones (mounts, namespaces, privileges, seccomp, cgroup paths and limits).
-    scratch = "/tmp/crabcan-fuzz-\(getpid())"
+    // CRABCAN_FUZZ_SCRATCH (set by scripts/fuzz.sh, which removes it) or a dir of our own in /tmp.
+    scratch = getenv("CRABCAN_FUZZ_SCRATCH").map { String(cString: $0) } ?? "/tmp/crabcan-fuzz-\(getpid())"
     for dir in ["", "/bundle", "/bundle/rootfs", "/v2", "/v1"] + FakeHosts.v1Controllers.map({ "/v1/" + $0 }) {
         mkdir(scratch + dir, 0o755)
     }
