@@ -38,26 +38,20 @@ extension Runtime {
         if options.consoleSocket != nil { throw RuntimeError("--console-socket is not supported yet") }
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
-        let spec = try Runtime.loadSpec(bundle: bundle)
-        if spec.process?.terminal == true {
-            throw RuntimeError("\(bundle)/config.json: .process.terminal: terminals are not supported yet")
+        // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
+        let report = Runtime.checkBundle(bundle: bundle, file: bundle + "/config.json", id: id, createOptions: options)
+        let errors = report.errors
+        if let first = errors.first {
+            let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
+            throw RuntimeError(Runtime.locate(first, in: report.file) + more)
         }
-        let plan: ContainerPlan
-        do {
-            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,
-                                     sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)")
-        } catch {
-            throw RuntimeError("\(bundle)/config.json: \(error)")
+        for warning in report.warnings { log.warning(Runtime.locate(warning, in: report.file)) }
+        guard let spec = report.spec, let plan = report.plan, let cgroupSet = report.cgroups else {
+            throw RuntimeError("\(report.file): invalid config")
         }
-        for warning in plan.warnings { log.warning(warning) }
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
-        let cgroups: CgroupManager
-        do {
-            cgroups = CgroupManager(try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: try CgroupHost.detect()))
-        } catch let problem as ConfigProblem {
-            throw RuntimeError("\(bundle)/config.json: \(problem)")
-        }
+        let cgroups = CgroupManager(cgroupSet)
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
@@ -72,7 +66,8 @@ extension Runtime {
                 do {
                     try cgroups.apply(DeviceRules.effective(spec.linux))
                 } catch let problem as ConfigProblem {
-                    throw RuntimeError("\(bundle)/config.json: \(problem)")
+                    // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
+                    throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
                                                  placeFromParent: { try cgroups.placeFromParent($0) },
@@ -96,8 +91,7 @@ extension Runtime {
                     try sendSeccompListener(listener, profile: profile, record: record)
                     listener.close()
                 }
-                for warning in plan.warnings { log.warning(warning) }
-        log.debug("create \(id): init pid \(initProcess.pid) waits for start")
+                log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 try initProcess.commit()
             } catch {
@@ -110,6 +104,12 @@ extension Runtime {
             try? directory.remove()
             throw RuntimeError("create \(id): \(error)")
         }
+    }
+
+    /// `FILE:LINE:COLUMN: PATH: MESSAGE`, the one-line form of a config problem in errors and warnings.
+    static func locate(_ diagnostic: ConfigDiagnostic, in file: String) -> String {
+        let at = diagnostic.position.map { ":\($0.line):\($0.column)" } ?? ""
+        return "\(file)\(at): \(diagnostic.text)"
     }
 
     /// Atomically, as runc does, so a reader never sees an empty pid file.
