@@ -54,13 +54,14 @@ public struct ProcessPrivileges: Sendable {
             let wanted = resolve(caps.ambient, "ambient", &problems)
             // The kernel refuses an ambient capability missing from permitted or inheritable (EPERM);
             // runc warns and goes on, and so does crabcan.
-            for (index, cap) in wanted.enumerated() {
+            var handled: Set<Int32> = []
+            for (index, name) in caps.ambient.enumerated() {
+                guard let cap = Names.capabilities[name], wanted.contains(cap), handled.insert(cap).inserted else { continue }
                 if permitted.contains(cap) && inheritable.contains(cap) {
                     ambient.append(cap)
                 } else {
-                    let path = caps.ambient.firstIndex(of: Self.name(cap)).map { ".process.capabilities.ambient[\($0)]" }
-                        ?? ".process.capabilities.ambient[\(index)]"
-                    warnings.append(PrivilegeError(path, "ambient capability \(Self.name(cap)) is not in both permitted and inheritable; not raised"))
+                    warnings.append(PrivilegeError(".process.capabilities.ambient[\(index)]",
+                                                   "ambient capability \(name) is not in both permitted and inheritable; not raised"))
                 }
             }
         }

@@ -119,9 +119,9 @@ public struct ContainerPlan {
             } else {
                 created.insert(namespace.type)
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
+                if namespace.type == .time { error(path, "time namespaces are not supported yet") }
             }
             if namespace.type == .user { error(path, "user namespaces are not supported yet") }
-            if namespace.type == .time && namespace.path == nil { error(path, "time namespaces are not supported yet") }
         }
         let ownsUTS = created.contains(.uts)
         // runtime-spec config.md: a hostname needs a private UTS namespace.
