@@ -133,4 +133,22 @@ extension CrabcanCLI {
         let format = Command.run(Paths.binary, ["check", "--format", "yaml"], cwd: Paths.busyboxBundle)
         #expect(format.status == 1 && format.stderrLines.count == 1 && format.stdout.isEmpty, "\(format)")
     }
+
+    /// A program under a tmpfs mount cannot be looked for before clone (the tmpfs is empty until then), so this
+    /// still fails inside the init, after the mounts: one line, nothing left (the path `/nonexistent` used to take).
+    @Test func programThatCheckCannotSeeFailsInTheInitAndLeavesNothing() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let mountsBefore = Host.mountinfo()
+        let bundle = try box.bundle(["/dev/shm/no-such-program"])
+        #expect(box.crabcan(["check"], cwd: bundle).stdout == "config.json: ok\n")
+        let id = box.id("in-init")
+        let result = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("/dev/shm/no-such-program"), "\(result)")
+        #expect(!result.stderr.contains("config.json"), "refused by the init, not by the checks: \(result)")
+        #expect(box.rootEntries().isEmpty, "left in --root: \(box.rootEntries())")
+        #expect(eventually(timeout: 5) { Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty })
+        #expect(Host.mountinfo() == mountsBefore, "the host mount table changed")
+    }
 }
