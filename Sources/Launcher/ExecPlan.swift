@@ -19,7 +19,7 @@ public struct ExecPlan: ProcessSettings {
     public var preserveFDs: Int32
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
     public var namespaces: [Namespace] = []
-    public var warnings: [String] = []
+    public var warnings: [ConfigProblem] = []
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
     public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {

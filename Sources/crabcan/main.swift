@@ -19,7 +19,7 @@ let globalFlags = [
 let commands: [any Command.Type] = [
     CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
     RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    UpdateCommand.self, EventsCommand.self, ExecCommand.self,
+    UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self,
 ]
 
 @MainActor func usage() -> String {
