@@ -249,3 +249,14 @@ long cshim_fd_fs_type(int fd) {
 const uint64_t CS_RESOLVE_NO_XDEV = RESOLVE_NO_XDEV;
 #include <sys/personality.h>
 int cshim_personality(unsigned long persona) { return personality(persona); }
+
+const unsigned long CS_CLONE_PARENT = CLONE_PARENT;
+
+#define CS_OPEN_TREE_CLONE 1
+#define CS_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+int cshim_open_tree_clone(int fd) {
+    return (int)syscall(SYS_open_tree, fd, "", CS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+}
+int cshim_move_mount_to(int from_fd, const char *to_path) {
+    return (int)syscall(SYS_move_mount, from_fd, "", AT_FDCWD, to_path, CS_MOVE_MOUNT_F_EMPTY_PATH);
+}

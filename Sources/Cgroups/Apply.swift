@@ -14,11 +14,9 @@ extension CgroupManager {
         }
     }
 
-    // MARK: validation
-
-    func validate(_ r: Resources) throws {
+    /// Which controllers `r` uses, and the field that uses each (for errors and for skipping what is missing).
+    func controllersUsed(by r: Resources) -> [(controller: String, field: String)] {
         let base = ".linux.resources"
-        // Which controllers the config uses, and the field that uses each (for the error).
         var used: [(controller: String, field: String)] = []
         if let m = r.memory,
            m.limit != nil || m.reservation != nil || m.swap != nil || m.kernel != nil || m.kernelTCP != nil
@@ -44,6 +42,14 @@ extension CgroupManager {
         if !r.rdma.isEmpty { used.append(("rdma", "\(base).rdma")) }
         // v2 device rules become an eBPF program (not done here), so only v1 needs the devices hierarchy.
         if !r.devices.isEmpty && cgroups.version == .v1 { used.append(("devices", "\(base).devices")) }
+        return used
+    }
+
+    // MARK: validation
+
+    func validate(_ r: Resources) throws {
+        let base = ".linux.resources"
+        let used = controllersUsed(by: r)
 
         switch cgroups.version {
         case .v1:

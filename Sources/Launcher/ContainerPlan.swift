@@ -49,6 +49,18 @@ public struct ContainerPlan: ProcessSettings {
     public var warnings: [String] = []
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
     public var sessionKeyring: String?
+    /// A new user namespace's mappings and how the parent writes them; nil without a new one.
+    public var userNamespace: UserNamespacePlan?
+    /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
+    public var timeOffsets = ""
+
+    /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
+    /// nodes, sysfs without its network namespace) is done the way runc does it there.
+    public var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }
+
+    /// The new namespaces clone makes: not cgroup (unshared after placement, protocol step 0), not time (made
+    /// by the init inside its user namespace; CLONE_NEWTIME also overlaps clone's exit-signal byte).
+    public var cloneFlags: UInt { newNamespaces & ~(Namespaces.cgroup | Namespaces.time) }
 
     public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                 sessionKeyring: String? = nil) throws(PlanError) {
@@ -75,12 +87,8 @@ public struct ContainerPlan: ProcessSettings {
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
             }
         }
-        if createdNamespaces.contains(.user) || joinedNamespaces.contains(where: { $0.type == .user }) {
-            throw PlanError(".linux.namespaces", "user namespaces are not supported yet")
-        }
-        if createdNamespaces.contains(.time) {
-            throw PlanError(".linux.namespaces", "time namespaces are not supported yet")
-        }
+        userNamespace = try ContainerPlan.planUserNamespace(spec, created: createdNamespaces)
+        timeOffsets = try ContainerPlan.planTimeNamespace(linux, created: createdNamespaces)
         let ownsUTS = createdNamespaces.contains(.uts)
         if let hostname = spec.hostname, !hostname.isEmpty {
             // runtime-spec config.md: a hostname needs a private UTS namespace.
@@ -101,7 +109,7 @@ public struct ContainerPlan: ProcessSettings {
                 throw PlanError(".mounts[\(index)].destination", "must be an absolute path")
             }
             var source = mount.source
-            let options = MountOptions(mount.options, type: mount.type)
+            let options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &warnings), type: mount.type)
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
             mounts.append(PlannedMount(source: source, destination: mount.destination, type: mount.type,

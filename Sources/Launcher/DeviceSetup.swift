@@ -25,17 +25,25 @@ struct DeviceSetup {
         ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx"), ("/dev/core", "/proc/kcore"),
     ]
 
-    func populate() throws {
+    /// `hostNodes`: in a user namespace, the host's nodes to bind (openHostNodes), since mknod is refused there.
+    func populate(hostNodes: [String: FileDescriptor] = [:]) throws {
         guard Files.isDirectory("/dev") else { return }
+        for node in try wantedNodes() {
+            if let host = hostNodes[node.path] { try bind(host, node) } else { try create(node) }
+        }
+        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
+            try Files.symlink(target: link.target, at: link.path)
+        }
+    }
+
+    /// The defaults, replaced or extended by `linux.devices`.
+    func wantedNodes() throws -> [Node] {
         var nodes = DeviceSetup.defaults
         for (index, device) in plan.devices.enumerated() {
             nodes.removeAll { $0.path == device.path }
             nodes.append(try DeviceSetup.node(device, index: index))
         }
-        for node in nodes { try create(node) }
-        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
-            try Files.symlink(target: link.target, at: link.path)
-        }
+        return nodes
     }
 
     static func node(_ device: OCISpec.Device, index: Int) throws -> Node {

@@ -36,8 +36,8 @@ public struct ExecPlan: ProcessSettings {
             seccomp = program
         }
         let types = Set((spec.linux?.namespaces ?? []).map(\.type))
-        if types.contains(.time) { throw PlanError(".linux.namespaces", "exec into a time namespace is not supported yet") }
-        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .mount]
+        // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
+        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for type in order where types.contains(type) {
             let path = "/proc/\(initPid)/ns/\(ExecPlan.procName(type))"
             namespaces.append(Namespace(type: type, fd: try Files.open(path, O_RDONLY | O_CLOEXEC)))
@@ -78,6 +78,8 @@ enum ExecInit {
                 try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type),
                                     path: "\(namespace.type.rawValue) namespace")
                 namespace.fd.close()
+                // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
+                if namespace.type == .user { try UserNamespaceEntry.becomeRoot() }
             }
             // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
             try Files.chdir(plan.process.cwd)

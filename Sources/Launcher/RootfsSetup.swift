@@ -10,6 +10,7 @@ struct RootfsSetup {
     /// Returns the container's terminal when `process.terminal`: made here, because /dev/console is bound
     /// to it before the root may go read-only.
     func prepare() throws -> (master: FileDescriptor, slave: FileDescriptor)? {
+        let hostDevices = try DeviceSetup(plan: plan).openHostNodes()
         // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
         try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make / rslave")
@@ -20,7 +21,7 @@ struct RootfsSetup {
         for mount in plan.mounts { try perform(mount, in: root) }
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
-        try DeviceSetup(plan: plan).populate()
+        try DeviceSetup(plan: plan).populate(hostNodes: hostDevices)
         var terminal: (master: FileDescriptor, slave: FileDescriptor)?
         if plan.process.terminal {
             let pty = try ProcessStart.openTerminal(plan)
@@ -55,7 +56,7 @@ struct RootfsSetup {
 
     // MARK: mounts
 
-    private func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
         if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
         let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, let source = mount.source, !Files.exists(source) {

@@ -52,8 +52,10 @@ extension Runtime {
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         let cgroups: CgroupManager
+        let resources: Resources
         do {
-            cgroups = CgroupManager(try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: try CgroupHost.detect()))
+            (cgroups, resources) = cgroupsForCaller(
+                try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: try CgroupHost.detect()), spec.linux)
         } catch let problem as ConfigProblem {
             throw RuntimeError("\(bundle)/config.json: \(problem)")
         }
@@ -69,13 +71,13 @@ extension Runtime {
             do {
                 try cgroups.create()
                 do {
-                    try cgroups.apply(DeviceRules.effective(spec.linux))
+                    try cgroups.apply(resources)
                 } catch let problem as ConfigProblem {
                     throw RuntimeError("\(bundle)/config.json: \(problem)")
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: { try cgroups.placeFromParent($0) },
-                                                 placeFromInit: { try cgroups.placeFromInit() })
+                                                 placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
+                                                 placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } })
             } catch {
                 try? cgroups.destroy()
                 throw error

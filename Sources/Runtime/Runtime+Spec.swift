@@ -7,7 +7,8 @@ extension Runtime {
     public static func writeDefaultSpec(bundle: String, rootless: Bool) throws {
         let path = bundle + "/config.json"
         if Files.lstatMode(path) != nil { throw RuntimeError("file \(path) exists, remove it first") }
-        let bytes = Spec.makeDefault(rootless: rootless).encode(pretty: true) + [0x0A]
+        let spec = rootless ? rootlessDefaultSpec() : Spec.makeDefault(rootless: false)
+        let bytes = spec.encode(pretty: true) + [0x0A]
         try Files.writeFile(path, bytes, mode: 0o644)
     }
 }

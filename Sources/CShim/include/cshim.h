@@ -100,4 +100,10 @@ long cshim_join_session_keyring(const char *name);
 long cshim_fd_fs_type(int fd);
 extern const uint64_t CS_RESOLVE_NO_XDEV;
 int cshim_personality(unsigned long persona);
+/* CLONE_PARENT: the container init cloned by a namespace-joining helper is still the child of `create`. */
+extern const unsigned long CS_CLONE_PARENT;
+/* open_tree(OPEN_TREE_CLONE) and move_mount: a detached copy of a mount, attached later, even after pivot_root
+ * (a plain bind from a mount of the old root then fails with EINVAL). */
+int cshim_open_tree_clone(int fd);
+int cshim_move_mount_to(int from_fd, const char *to_path);
 #endif
