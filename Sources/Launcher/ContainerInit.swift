@@ -65,13 +65,13 @@ enum ContainerInit {
 
     /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
     /// whose root is thereby the container's cgroup. Namespaces given by path were joined before clone
-    /// (NamespaceJoins); in a user namespace we first become its root, and a time namespace is made in it.
+    /// (NamespaceJoins); a time namespace is made (in our user namespace), then we become root of that.
     private static func awaitPlacement(_ handles: Handles, _ plan: ContainerPlan) throws {
         guard SyncMessage(decoding: try Channels.receive(handles.socket, capacity: 16)) == .placed else { Processes.exit(1) }
+        try TimeNamespaceEntry.enter(plan)
         try UserNamespaceEntry.enter(plan)
         try handles.placeSelf()
         if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
-        try TimeNamespaceEntry.enter(plan)
     }
 
     /// Blocks until `crabcan start` opens exec.fifo for reading, then tells it we are going (runtime.md: start).

@@ -52,6 +52,9 @@ public struct ExecPlan: ProcessSettings {
         }
     }
 
+    /// With a user namespace, a helper joins it and the pid namespace before cloning the exec'd process.
+    var joinsUserNamespaceInHelper: Bool { namespaces.contains { $0.type == .user } && namespaces.contains { $0.type == .pid } }
+
     public var searchPath: String {
         for entry in process.env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
         return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -75,12 +78,14 @@ enum ExecInit {
             try placeSelf()
             try Processes.setSID()
             for namespace in plan.namespaces where namespace.type != .pid {
+                // (Joined already, with the pid namespace, by the helper that cloned us.)
+                if namespace.type == .user && plan.joinsUserNamespaceInHelper { continue }
                 try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type),
                                     path: "\(namespace.type.rawValue) namespace")
                 namespace.fd.close()
-                // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
-                if namespace.type == .user { try UserNamespaceEntry.becomeRoot() }
             }
+            // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
+            if plan.namespaces.contains(where: { $0.type == .user }) { try UserNamespaceEntry.becomeRoot() }
             // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
             try Files.chdir(plan.process.cwd)
             if plan.process.terminal {

@@ -86,17 +86,28 @@ public enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
         try Processes.setDumpable(false)
-        var restorePidNamespace: FileDescriptor?
-        if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
-            restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
+        let pid: pid_t
+        if plan.joinsUserNamespaceInHelper {
+            // setns(pid) needs privilege over our own user namespace too, which an unprivileged caller of a rootless
+            // container lacks: a helper joins the user namespace first, then the pid namespace for its child.
+            pid = try NamespaceJoins.spawnThroughHelper(parentEnd: parentEnd, childEnd: childEnd, nonDumpable: true, cloneFlags: 0, join: {
+                for namespace in plan.namespaces where namespace.type == .user || namespace.type == .pid {
+                    try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type), path: "\(namespace.type.rawValue) namespace")
+                }
+            }, body: { ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit) })
+        } else {
+            var restorePidNamespace: FileDescriptor?
+            if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
+                restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+                try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
+            }
+            pid = try Processes.clone(flags: 0)
+            if pid == 0 {
+                parentEnd.close()
+                ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit)
+            }
+            if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         }
-        let pid = try Processes.clone(flags: 0)
-        if pid == 0 {
-            parentEnd.close()
-            ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit)
-        }
-        if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         childEnd.close()
         var sync = ParentSync()
         let received: ReceivedDescriptors

@@ -20,27 +20,38 @@ enum NamespaceJoins {
     /// Returns the init's pid once the helper has cloned it; the init runs `initBody`.
     static func spawnInit(_ plan: ContainerPlan, parentEnd: FileDescriptor, childEnd: FileDescriptor,
                           initBody: () -> Never) throws -> pid_t {
+        // The init inherits the helper's dumpable setting (mm flags are copied by clone), so it is never dumpable in
+        // the joined namespaces (CVE-2019-5736), unless an unprivileged parent still has to write its id maps.
+        try spawnThroughHelper(parentEnd: parentEnd, childEnd: childEnd,
+                               nonDumpable: !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false),
+                               cloneFlags: plan.cloneFlags, join: {
+            for join in ordered(plan.joinedNamespaces) {
+                let fd = try Files.open(join.path, O_RDONLY)
+                try Namespaces.join(fd, type: ContainerPlan.cloneFlag(join.type), path: join.path)
+            }
+        }, body: initBody)
+    }
+
+    /// A helper that runs `join`, then clones a child with `cloneFlags | CLONE_PARENT` that runs `body`, reports
+    /// the child's pid (protocol step −1) and exits. Returns that pid, the caller's own child.
+    static func spawnThroughHelper(parentEnd: FileDescriptor, childEnd: FileDescriptor, nonDumpable: Bool,
+                                   cloneFlags: UInt, join: () throws -> Void, body: () -> Never) throws -> pid_t {
         let helper = try Processes.clone(flags: 0)
         if helper == 0 {
             parentEnd.close()
             do {
                 try Processes.dieWithParent()
-                // The init inherits the setting (mm flags are copied by clone), so it is never dumpable in the joined
-                // namespaces (CVE-2019-5736), unless an unprivileged parent still has to write its id maps.
-                if !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false) { try Processes.setDumpable(false) }
-                for join in ordered(plan.joinedNamespaces) {
-                    let fd = try Files.open(join.path, O_RDONLY)
-                    try Namespaces.join(fd, type: ContainerPlan.cloneFlag(join.type), path: join.path)
-                }
-                let pid = try Processes.clone(flags: plan.cloneFlags | Namespaces.cloneParent)
-                if pid == 0 { initBody() }
+                if nonDumpable { try Processes.setDumpable(false) }
+                try join()
+                let pid = try Processes.clone(flags: cloneFlags | Namespaces.cloneParent)
+                if pid == 0 { body() }
                 try Channels.send(childEnd, SyncMessage.spawned(pid).encoded())
             } catch {
                 ProcessStart.fail(childEnd, error)
             }
             Processes.exit(0)
         }
-        // Only the helper and the init hold the child's end now: a helper that dies silently reads as end of file.
+        // Only the helper and its child hold the child's end now: a helper that dies silently reads as end of file.
         childEnd.close()
         _ = try? Processes.wait(helper)
         let message = SyncMessage(decoding: try Channels.receive(parentEnd, capacity: 600))
@@ -48,7 +59,7 @@ enum NamespaceJoins {
         case .spawned(let pid)?:
             return pid
         case .failed(let failure)?:
-            // (An init that failed before the helper reported stays a zombie until `create` exits: it is already dead.)
+            // (A child that failed before the helper reported stays a zombie until we exit: it is already dead.)
             throw failure
         case nil:
             throw ParentSync.ProtocolError.childExited(.awaitingReady)

@@ -218,6 +218,17 @@ enum UserNamespaceEntry {
         try Processes.setDumpable(false)
     }
 
+    /// The process's additional groups. In a user namespace whose setgroups is denied (an unprivileged caller's
+    /// single gid mapping) there is nothing to drop and nothing can be added, as runc has it.
+    static func setGroups(_ gids: [UInt32]) throws {
+        guard IDMaps.setgroupsAllowed else {
+            if gids.isEmpty { return }
+            throw ChildFailure(message: ".process.user.additionalGids: setgroups is denied in this user namespace "
+                               + "(an unprivileged single gid mapping)", errno: EPERM)
+        }
+        try Processes.setGroups(gids.map { gid_t($0) })
+    }
+
     /// setgroups is skipped where the namespace denies it (an unprivileged single gid mapping).
     static func becomeRoot() throws(SysError) {
         try Processes.setGID(0)
@@ -227,7 +238,9 @@ enum UserNamespaceEntry {
 }
 
 enum TimeNamespaceEntry {
-    /// After the user namespace is entered, so the time namespace belongs to it.
+    /// Inside the user namespace, so the time namespace belongs to it, but before we become its root: our
+    /// /proc/self files belong to the host id we still have (non-dumpable: the host's root), and writing
+    /// timens_offsets needs CAP_SYS_TIME in the user namespace, which we hold either way.
     static func enter(_ plan: ContainerPlan) throws {
         guard plan.createdNamespaces.contains(.time) else { return }
         do {

@@ -50,11 +50,11 @@ extension RootfsSetup {
             return try mountOnce(mount, in: root)
         }
         let owned: NamespaceType = mount.type == "sysfs" ? .network : .ipc
-        guard plan.createdNamespaces.contains(owned) else { return try mountOnce(RootfsSetup.hostBind(mount, host), in: root) }
+        guard plan.createdNamespaces.contains(owned) else { return try mountOnce(try RootfsSetup.hostBind(mount, host), in: root) }
         do {
             try mountOnce(mount, in: root)
         } catch let error as SysError where error.errno == EPERM {
-            try mountOnce(RootfsSetup.hostBind(mount, host), in: root)
+            try mountOnce(try RootfsSetup.hostBind(mount, host), in: root)
         }
     }
 
@@ -67,7 +67,11 @@ extension RootfsSetup {
     }
 
     /// The same mount as an rbind of the host's `source`; flags (ro, nosuid, ...) come with the remount.
-    static func hostBind(_ mount: ContainerPlan.PlannedMount, _ source: String) -> ContainerPlan.PlannedMount {
+    static func hostBind(_ mount: ContainerPlan.PlannedMount, _ source: String) throws -> ContainerPlan.PlannedMount {
+        guard Files.exists(source) else {
+            throw SysError("\(mount.type ?? "mount") on \(mount.destination): refused in this user namespace (its namespace is "
+                           + "not the container's own), and the host has no \(source) to bind instead", errno: EPERM)
+        }
         var options = mount.options
         options.isBind = true
         options.flags |= Mounts.bind | Mounts.recursive
