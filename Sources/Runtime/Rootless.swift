@@ -50,16 +50,19 @@ extension Runtime {
     }
 
     /// `spec --rootless`: runc's rootless config (the caller's ids as root), plus the caller's ranges from
-    /// /etc/subuid and /etc/subgid as ids 1 and up, written through newuidmap/newgidmap, so the container has
-    /// more than one user (files owned by other ids in an image, `gid=5` for terminals).
+    /// /etc/subuid and /etc/subgid as ids 1 and up when newuidmap/newgidmap are installed to write them, so the
+    /// container has more than one user (files owned by other ids in an image, `gid=5` for terminals).
     public static func rootlessDefaultSpec() -> Spec {
         let uid = UInt32(Processes.effectiveUID)
         let gid = UInt32(Processes.effectiveGID)
         let name = userName(uid: uid, passwd: (try? Files.readText("/etc/passwd")) ?? "")
         let subUIDs = subordinateRange((try? Files.readText("/etc/subuid")) ?? "", user: name, id: uid)
         let subGIDs = subordinateRange((try? Files.readText("/etc/subgid")) ?? "", user: name, id: uid)
-        // Only both or neither: a second range for one map alone would leave the other container ids unmapped.
-        guard let subUIDs, let subGIDs else { return Spec.makeDefault(rootless: true) }
+        // Only both or neither: a second range for one map alone would leave the other container ids unmapped;
+        // and only where newuidmap and newgidmap can write them.
+        let path = Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        guard let subUIDs, let subGIDs, Processes.findProgram("newuidmap", path: path) != nil,
+              Processes.findProgram("newgidmap", path: path) != nil else { return Spec.makeDefault(rootless: true) }
         return Spec.makeDefault(rootless: true, hostUID: uid, hostGID: gid,
                                 extraUIDMappings: [IDMapping(containerID: 1, hostID: subUIDs.start, size: subUIDs.count)],
                                 extraGIDMappings: [IDMapping(containerID: 1, hostID: subGIDs.start, size: subGIDs.count)])
