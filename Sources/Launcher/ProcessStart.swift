@@ -75,7 +75,8 @@ enum ProcessStart {
         Processes.exit(1)
     }
 
-    static func exec(_ settings: some ProcessSettings, _ executable: String) -> Never {
+    // An existential, not `some`: Swift 6.3.1 crashes (SimplifyCFG, -O) on this function specialized for ContainerPlan.
+    static func exec(_ settings: any ProcessSettings, _ executable: String) -> Never {
         let process = settings.process
         do {
             // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
