@@ -91,8 +91,20 @@ struct CgroupMount {
         // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
         let host = try CgroupHost.detect()
         if host.version == .v2 {
-            try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
-                             describe: "cgroup2 on \(mount.destination)")
+            let fresh = Result { () throws(SysError) in
+                try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
+                                 describe: "cgroup2 on \(mount.destination)")
+            }
+            guard case .failure(let error) = fresh else { return }
+            // In a user namespace without its own cgroup namespace the kernel refuses a fresh cgroup2: the
+            // container's own cgroup directory is bound instead (runc's rootless fallback).
+            guard error.errno == EPERM, !inCgroupNamespace, let unified = host.hierarchies.first else { throw error }
+            try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
+                             flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
+            let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+            let locked = (try? Mounts.currentFlags(bound.procPath)) ?? 0
+            try Mounts.mount(source: nil, target: bound.procPath, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
+                             data: nil, describe: "remount cgroup2 on \(mount.destination)")
             return
         }
         try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
