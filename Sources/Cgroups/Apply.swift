@@ -6,7 +6,7 @@ extension CgroupManager {
     /// Writes every configured field of `linux.resources`. Everything that can be checked without the kernel is
     /// checked first (ConfigProblem with the JSON path), so a bad config writes nothing.
     public func apply(_ resources: Resources?) throws {
-        guard let r = resources else { return }
+        guard let r = resources, !cgroups.paths.isEmpty else { return }
         try validate(r)
         switch cgroups.version {
         case .v1: try applyV1(r)

@@ -25,6 +25,17 @@ import OCISpec
         #expect(kept.paths == ["pids": fake.root + "/pids/delegated/c1"])
     }
 
+    /// No delegated cgroup at all: nothing is made or written, on either version.
+    @Test func anEmptySetDoesNothing() throws {
+        for version in [CgroupVersion.v1, .v2] {
+            let manager = CgroupManager(CgroupSet(version: version, paths: [:]))
+            try manager.create()
+            try manager.apply(Resources(pids: Resources.Pids(limit: 10)))
+            try manager.placeFromParent(getpid(), initPlacesItself: false)
+            try manager.destroy()
+        }
+    }
+
     @Test func resourcesOfMissingControllersAreSkippedByField() {
         let manager = CgroupManager(CgroupSet(version: .v1, paths: ["pids": "/x/pids/c"]))
         let resources = Resources(memory: Resources.Memory(limit: 1 << 20), pids: Resources.Pids(limit: 10))
