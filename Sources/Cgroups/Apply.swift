@@ -6,7 +6,7 @@ extension CgroupManager {
     /// Writes every configured field of `linux.resources`. Everything that can be checked without the kernel is
     /// checked first (ConfigProblem with the JSON path), so a bad config writes nothing.
     public func apply(_ resources: Resources?) throws {
-        guard let r = resources else { return }
+        guard let r = resources, !cgroups.paths.isEmpty else { return }
         try validate(r)
         switch cgroups.version {
         case .v1: try applyV1(r)
@@ -14,17 +14,9 @@ extension CgroupManager {
         }
     }
 
-    // MARK: validation
-
-    func validate(_ r: Resources) throws {
-        if let first = problems(r).first { throw first }
-    }
-
-    /// Every problem of `linux.resources` on this host (for `check`, which lists them all).
-    public func problems(_ r: Resources) -> [ConfigProblem] {
-        var problems: [ConfigProblem] = []
+    /// Which controllers `r` uses, and the field that uses each (for errors and for skipping what is missing).
+    func controllersUsed(by r: Resources) -> [(controller: String, field: String)] {
         let base = ".linux.resources"
-        // Which controllers the config uses, and the field that uses each (for the error).
         var used: [(controller: String, field: String)] = []
         if let m = r.memory,
            m.limit != nil || m.reservation != nil || m.swap != nil || m.kernel != nil || m.kernelTCP != nil
@@ -50,6 +42,20 @@ extension CgroupManager {
         if !r.rdma.isEmpty { used.append(("rdma", "\(base).rdma")) }
         // v2 device rules become an eBPF program (not done here), so only v1 needs the devices hierarchy.
         if !r.devices.isEmpty && cgroups.version == .v1 { used.append(("devices", "\(base).devices")) }
+        return used
+    }
+
+    // MARK: validation
+
+    func validate(_ r: Resources) throws {
+        if let first = problems(r).first { throw first }
+    }
+
+    /// Every problem of `linux.resources` on this host (for `check`, which lists them all).
+    public func problems(_ r: Resources) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let base = ".linux.resources"
+        let used = controllersUsed(by: r)
 
         switch cgroups.version {
         case .v1:

@@ -51,6 +51,18 @@ public struct ContainerPlan: ProcessSettings {
     public var hooks = Hooks()
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
     public var sessionKeyring: String?
+    /// A new user namespace's mappings and how the parent writes them; nil without a new one.
+    public var userNamespace: UserNamespacePlan?
+    /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
+    public var timeOffsets = ""
+
+    /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
+    /// nodes, sysfs without its network namespace) is done the way runc does it there.
+    public var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }
+
+    /// The new namespaces clone makes: not cgroup (unshared after placement, protocol step 0), not time (made
+    /// by the init inside its user namespace; CLONE_NEWTIME also overlaps clone's exit-signal byte).
+    public var cloneFlags: UInt { newNamespaces & ~(Namespaces.cgroup | Namespaces.time) }
 
     /// The outcome of checking a spec: every error and warning, and the plan when there is no error.
     public struct Check {
@@ -120,9 +132,7 @@ public struct ContainerPlan: ProcessSettings {
             } else {
                 created.insert(namespace.type)
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
-                if namespace.type == .time { error(path, "time namespaces are not supported yet") }
             }
-            if namespace.type == .user { error(path, "user namespaces are not supported yet") }
         }
         let ownsUTS = created.contains(.uts)
         // runtime-spec config.md: a hostname needs a private UTS namespace.
@@ -135,6 +145,21 @@ public struct ContainerPlan: ProcessSettings {
         // The rootfs is entered by pivot_root in a private mount namespace; without one we would change the host's.
         if !created.contains(.mount) { error(".linux.namespaces", "a new mount namespace is required") }
         result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
+        // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
+        var userNamespace: UserNamespacePlan?
+        var timeOffsets = ""
+        do {
+            userNamespace = try ContainerPlan.planUserNamespace(spec, created: created)
+        } catch {
+            if !result.errors.contains(where: { $0.path.hasPrefix(error.path) || error.path.hasPrefix($0.path) }) {
+                result.errors.append(error)
+            }
+        }
+        do {
+            timeOffsets = try ContainerPlan.planTimeNamespace(linux, created: created)
+        } catch {
+            result.errors.append(error)
+        }
 
         var mounts: [PlannedMount] = []
         for (index, mount) in spec.mounts.enumerated() {
@@ -150,7 +175,9 @@ public struct ContainerPlan: ProcessSettings {
                 continue
             }
             var source = mount.source
-            let options = MountOptions(mount.options, type: mount.type)
+            var dropped: [String] = []
+            let options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
             if options.isBind {
@@ -216,6 +243,8 @@ public struct ContainerPlan: ProcessSettings {
         plan.devices = linux?.devices ?? []
         plan.warnings = result.warnings
         plan.hooks = spec.hooks ?? Hooks()
+        plan.userNamespace = userNamespace
+        plan.timeOffsets = timeOffsets
         result.plan = plan
         return result
     }

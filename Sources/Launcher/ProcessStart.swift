@@ -51,7 +51,7 @@ enum ProcessStart {
             }
         }
         _ = Files.umask(mode_t(user.umask ?? 0o022))
-        try Processes.setGroups(user.additionalGids.map { gid_t($0) })
+        try UserNamespaceEntry.setGroups(user.additionalGids)
         try Processes.setGID(gid_t(user.gid))
         try Processes.setUID(uid_t(user.uid))
         try settings.privileges.applyAfterUserSwitch()

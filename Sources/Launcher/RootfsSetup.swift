@@ -11,6 +11,7 @@ struct RootfsSetup {
     /// to it before the root may go read-only.
     /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
     func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
+        let hostDevices = try DeviceSetup(plan: plan).openHostNodes()
         // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
         try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make / rslave")
@@ -22,7 +23,7 @@ struct RootfsSetup {
         try beforePivot()
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
-        try DeviceSetup(plan: plan).populate()
+        try DeviceSetup(plan: plan).populate(hostNodes: hostDevices)
         var terminal: (master: FileDescriptor, slave: FileDescriptor)?
         if plan.process.terminal {
             let pty = try ProcessStart.openTerminal(plan)
@@ -57,7 +58,7 @@ struct RootfsSetup {
 
     // MARK: mounts
 
-    private func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
         if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
         let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, let source = mount.source, !Files.exists(source) {

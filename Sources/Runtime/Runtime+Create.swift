@@ -57,7 +57,8 @@ extension Runtime {
         }
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
-        let cgroups = CgroupManager(cgroupSet)
+        // Root gets every hierarchy; an ordinary user only those it may write (the rest skipped with a warning).
+        let (cgroups, resources) = cgroupsForCaller(cgroupSet, spec.linux)
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
@@ -77,14 +78,14 @@ extension Runtime {
             do {
                 try cgroups.create()
                 do {
-                    try cgroups.apply(DeviceRules.effective(spec.linux))
+                    try cgroups.apply(resources)
                 } catch let problem as ConfigProblem {
                     // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
                     throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: { try cgroups.placeFromParent($0) },
-                                                 placeFromInit: { try cgroups.placeFromInit() },
+                                                 placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
+                                                 placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
                                                  createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
             } catch {
                 try? cgroups.destroy()

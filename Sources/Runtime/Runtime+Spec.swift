@@ -48,7 +48,7 @@ extension Runtime {
 
     /// The default spec with `options` applied. Each bad flag value is refused with the flag's name.
     public static func makeSpec(bundle: String, options: SpecOptions) throws -> Spec {
-        var spec = Spec.makeDefault(rootless: options.rootless)
+        var spec = options.rootless ? rootlessDefaultSpec() : Spec.makeDefault(rootless: false)
         var process = spec.process ?? OCISpec.Process()
         var linux = spec.linux ?? Linux()
         let here = try Files.currentDirectory()

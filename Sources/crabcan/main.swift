@@ -57,7 +57,9 @@ extension String {
             Output.line("usage: crabcan \(command.name) \(command.usage)\n\n\(command.summary)")
             return 0
         }
-        let runtime = Runtime(root: global.value("root") ?? Runtime.defaultRoot, log: log)
+        let root = try global.value("root")
+            ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID), environment: Processes.environment())
+        let runtime = Runtime(root: root, log: log)
         return try command.run(parsed, runtime)
     } catch {
         log.error("\(error)")
