@@ -22,6 +22,23 @@ enum Tools {
         return dirs.map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// `executable arguments` run with only stdio open, under a shell that waits for it. Foundation's Process
+    /// learns that a child exited when every copy of a socket it leaves open in the child is closed, and then
+    /// blocks its one monitoring thread in waitpid: podman and containerd would hand that socket on to conmon
+    /// and the shims (which outlive them, so the wait never ends), and closing it in the command itself would
+    /// park that thread until the command exits. The shell keeps it and exits with the command's status.
+    /// (Signal the command, not the shell: it starts with the test runner's signal mask, TERM blocked.)
+    static func onlyStdio(_ executable: String, _ arguments: [String]) -> (String, [String]) {
+        let closeAll = "for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done"
+        let script = "(\(closeAll); exec \"$0\" \"$@\") <&0 & wait $!"
+        return ("/bin/bash", ["-c", script, executable] + arguments)
+    }
+
+    /// The direct children of a process.
+    static func children(of pid: Int32) -> [Int32] {
+        read("/proc/\(pid)/task/\(pid)/children").split(separator: " ").compactMap { Int32($0) }
+    }
+
     /// Single-quoted for sh.
     static func shellQuote(_ words: [String]) -> String {
         words.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
@@ -136,7 +153,8 @@ final class Podman {
         var global = ["--root", dir + "/root", "--runroot", dir + "/runroot", "--tmpdir", dir + "/tmp",
                       "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
         if runtimeFlag { global += ["--runtime", ClientRuntime.path] }
-        return Command.run("/usr/bin/env", ["CONTAINERS_CONF=" + conf, binary] + global + arguments, timeout: timeout)
+        let (executable, wrapped) = Tools.onlyStdio("/usr/bin/env", ["CONTAINERS_CONF=" + conf, binary] + global + arguments)
+        return Command.run(executable, wrapped, timeout: timeout)
     }
 
     /// `podman run --rm <runFlags> <flags> image <command>`.
@@ -202,7 +220,8 @@ final class Containerd {
               address = ""
             """
         try config.write(toFile: dir + "/config.toml", atomically: true, encoding: .utf8)
-        daemon = try Command(containerd, ["--config", dir + "/config.toml"])
+        let (executable, wrapped) = Tools.onlyStdio(containerd, ["--config", dir + "/config.toml"])
+        daemon = try Command(executable, wrapped)
         let ctrBinary = self.ctrBinary, socket = self.socket
         let up = eventually(timeout: 15) {
             FileManager.default.fileExists(atPath: socket)
@@ -261,14 +280,16 @@ final class Containerd {
             ctr(["task", "delete", "--force", line])
         }
         for line in ctr(["container", "ls", "--quiet"]).stdoutLines { ctr(["container", "delete", line]) }
-        daemon.signal(SIGTERM)
+        for child in Tools.children(of: daemon.pid) { kill(child, SIGTERM) }
         _ = daemon.wait(timeout: 10)
-        // Shims outlive the daemon by design; ours name our socket on their command line.
+        // Shims outlive the daemon by design (a failed test may leave one); ours name our socket on their command line.
         for pid in Host.pids() where Host.cmdline(pid).contains(where: { $0.contains(dir) }) { kill(pid, SIGKILL) }
         // cgroups the runtime made under the namespace's parent (ctr's cgroupsPath is /<namespace>/<id>).
         for controller in (try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? [] {
             rmdir("/sys/fs/cgroup/\(controller)/\(namespace)")
         }
+        // The shim's runtime --root for our namespace (empty once every container is deleted).
+        rmdir("/run/containerd/runc/\(namespace)")
         Tools.unmountAll(under: dir)
         try? FileManager.default.removeItem(atPath: dir)
     }
