@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Capabilities", dependencies: ["CCap", "CShim", "OCISpec", "Sys"]),
         .target(name: "Cgroups", dependencies: ["Sys", "OCISpec"]),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Capabilities"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Seccomp", "Capabilities"]),
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
