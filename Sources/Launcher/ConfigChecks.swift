@@ -140,8 +140,9 @@ enum ConfigChecks {
             }
         }
         if let refusal { return PlanError(path, refusal) }
-        if name.contains("/") { return PlanError(path, "\(quoted(name)) does not exist in the rootfs") }
-        return PlanError(path, "\(quoted(name)) is not in the rootfs in any directory of PATH (\(searchPath))")
+        // runc's words, which podman maps to exit code 127 ("no such file or directory", "executable file not found").
+        if name.contains("/") { return PlanError(path, "\(quoted(name)): no such file or directory in the rootfs") }
+        return PlanError(path, "\(quoted(name)): executable file not found in $PATH (\(searchPath))")
     }
 
     static func probe(_ path: String, root: FileDescriptor, mounts: [ContainerPlan.PlannedMount]) -> Probe {

@@ -71,8 +71,19 @@ struct RootfsSetup {
         // Mount on the fd we resolved, not on a path the container could swap (CVE-2021-30465).
         // A new file system gets the SELinux mount label; a bind mount keeps its source's.
         let data = mount.options.isBind ? mount.options.dataString : plan.labels.labeledMountData(mount.options.dataString)
-        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type, flags: flags,
-                         data: data, describe: describe)
+        // tmpcopyup: the covered directory stays reachable through this fd once the tmpfs hides it.
+        let copyUp = mount.options.copyUp && mount.type == "tmpfs"
+        let covered = copyUp ? try target.reopenedAsDirectory() : nil
+        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
+                         flags: copyUp ? flags & ~Mounts.readOnly : flags, data: data, describe: describe)
+        if let covered {
+            let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
+            try Files.copyTree(from: covered, to: filled)
+            if flags & Mounts.readOnly != 0 {
+                try Mounts.mount(source: nil, target: filled.procPath, type: nil, flags: Mounts.remount | flags, data: data,
+                                 describe: "remount \(describe) read-only")
+            }
+        }
         guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
         let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)

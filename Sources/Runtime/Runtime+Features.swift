@@ -15,7 +15,7 @@ extension Runtime {
             // OCISpec accepts any 1.x; this is the newest version whose fields it knows.
             ociVersionMax: specVersion,
             // Hooks are decoded but not run yet (issue 5): recognizing none is the truthful answer.
-            hooks: [],
+            hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
             mountOptions: recognizedMountOptions(),
             linux: Features.Linux(
                 namespaces: NamespaceType.allCases.filter { !unsupportedNamespaces.contains($0) }.map(\.rawValue).sorted(),
@@ -40,8 +40,8 @@ extension Runtime {
             ])
     }
 
-    /// ContainerPlan refuses these (user namespaces arrive with issue 5, time namespaces later).
-    static let unsupportedNamespaces: Set<NamespaceType> = [.user, .time]
+    /// ContainerPlan refuses none now; kept so a namespace type crabcan cannot make stays out of the document.
+    static let unsupportedNamespaces: Set<NamespaceType> = []
 
     /// Every generic mount option name the spec lists (features.md example); the ones MountOptions turns into
     /// mount flags, propagation or a bind (rather than passing them to the filesystem as data) are listed.

@@ -75,8 +75,8 @@ import OCISpec
         #expect(look(["/usr/bin/tool", "-x"]) == nil)
         #expect(look(["./tool"], cwd: "/bin") == nil)
         #expect(look(["tool"], path: "bin", cwd: "/") == nil, "a relative PATH entry is relative to cwd")
-        #expect(look(["hostsh"]) == #".process.args[0]: "hostsh" is not in the rootfs in any directory of PATH (/usr/bin)"#)
-        #expect(look(["/bin/hostsh"]) == #".process.args[0]: "/bin/hostsh" does not exist in the rootfs"#)
+        #expect(look(["hostsh"]) == #".process.args[0]: "hostsh": executable file not found in $PATH (/usr/bin)"#)
+        #expect(look(["/bin/hostsh"]) == #".process.args[0]: "/bin/hostsh": no such file or directory in the rootfs"#)
         #expect(look(["data"]) == ".process.args[0]: /usr/bin/data is not executable")
         #expect(look(["/opt"]) == ".process.args[0]: /opt is a directory")
         #expect(look([""]) == ".process.args[0]: must not be empty")
@@ -85,8 +85,8 @@ import OCISpec
                                               options: MountOptions(["rbind"], type: "bind"))
         let tmpfs = ContainerPlan.PlannedMount(source: "tmpfs", destination: "/opt", type: "tmpfs", options: MountOptions([], type: "tmpfs"))
         #expect(look(["/mnt/tools/helper"], mounts: [bind]) == nil, "found in the bind mount's source")
-        #expect(look(["/mnt/tools/helper"]) == #".process.args[0]: "/mnt/tools/helper" does not exist in the rootfs"#)
-        #expect(look(["/mnt/tools/missing"], mounts: [bind]) == #".process.args[0]: "/mnt/tools/missing" does not exist in the rootfs"#)
+        #expect(look(["/mnt/tools/helper"]) == #".process.args[0]: "/mnt/tools/helper": no such file or directory in the rootfs"#)
+        #expect(look(["/mnt/tools/missing"], mounts: [bind]) == #".process.args[0]: "/mnt/tools/missing": no such file or directory in the rootfs"#)
         #expect(look(["/opt/app"], mounts: [tmpfs]) == nil, "what a tmpfs will hold is not known before")
     }
 
