@@ -33,13 +33,13 @@ let package = Package(
         .target(name: "Capabilities", dependencies: ["CCap", "CShim", "JSON", "OCISpec", "Sys"]),
         .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec"]),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Seccomp", "Capabilities"]),
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: []),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Validate OCI config.json / state.json files against crabcan's schemas.
+"""Validate OCI config.json / state.json / features files against crabcan's schemas.
 
-usage: validate.py config|state FILE...     (FILE "-" reads stdin)
+usage: validate.py config|state|features FILE...     (FILE "-" reads stdin)
 
 Prints one line per problem, `FILE: <json path>: <message>`, with paths in the
 same form crabcan's decoder uses (`.linux.namespaces[1].type`), and exits 1 if
@@ -16,7 +16,7 @@ import sys
 import jsonschema
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCHEMAS = {"config": "config.schema.json", "state": "state.schema.json"}
+SCHEMAS = {"config": "config.schema.json", "state": "state.schema.json", "features": "features.schema.json"}
 IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

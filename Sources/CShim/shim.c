@@ -281,6 +281,16 @@ int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd) {
 
 /* fchmodat2 (Linux 6.6, number 452 on every architecture): glibc 2.36 has no wrapper; the seccomp tests call it. */
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags) { return (int)syscall(452, dirfd, path, mode, flags); }
+const unsigned long CS_CLONE_PARENT = CLONE_PARENT;
+
+#define CS_OPEN_TREE_CLONE 1
+#define CS_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+int cshim_open_tree_clone(int fd) {
+    return (int)syscall(SYS_open_tree, fd, "", CS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
+}
+int cshim_move_mount_to(int from_fd, const char *to_path) {
+    return (int)syscall(SYS_move_mount, from_fd, "", AT_FDCWD, to_path, CS_MOVE_MOUNT_F_EMPTY_PATH);
+}
 
 /* Fault injection (tests only): whoever writes to `fd` next makes the kernel SIGKILL this process (O_ASYNC with
  * F_SETSIG), which works across pid namespaces where kill(2) cannot name us. */

@@ -13,30 +13,42 @@ public struct KernelSettings: Sendable {
     static let procSuperMagic = 0x9fa0
 
     public init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>) throws(PrivilegeError) {
+        var problems: [PrivilegeError] = []
+        self.init(linux: linux, newNamespaces: newNamespaces, problems: &problems)
+        if let first = problems.first { throw first }
+    }
+
+    /// Records every problem (for `check`) instead of stopping at the first.
+    public init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>, problems: inout [PrivilegeError]) {
         guard let linux else { return }
         for key in linux.sysctl.keys.sorted() {
             let path = ".linux.sysctl[\(quoted(key))]"
             let components = key.split(separator: ".", omittingEmptySubsequences: false)
             guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && !$0.contains("/") }) else {
-                throw PrivilegeError(path: path, message: "not a valid sysctl name")
+                problems.append(PrivilegeError(path: path, message: "not a valid sysctl name"))
+                continue
             }
             guard let namespace = Self.namespace(of: key) else {
-                throw PrivilegeError(path: path, message: "not a namespaced sysctl; it would change the host")
+                problems.append(PrivilegeError(path: path, message: "not a namespaced sysctl; it would change the host"))
+                continue
             }
             guard newNamespaces.contains(namespace) else {
-                throw PrivilegeError(path: path, message: "needs a new \(namespace.rawValue) namespace")
+                problems.append(PrivilegeError(path: path, message: "needs a new \(namespace.rawValue) namespace"))
+                continue
             }
             sysctl.append((key, linux.sysctl[key]!))
         }
         if let personality = linux.personality {
-            guard var value = Names.personalityDomains[personality.domain] else {
-                throw PrivilegeError(path: ".linux.personality.domain", message: "unknown personality domain \(quoted(personality.domain))")
+            var value = Names.personalityDomains[personality.domain]
+            if value == nil {
+                problems.append(PrivilegeError(path: ".linux.personality.domain", message: "unknown personality domain \(quoted(personality.domain))"))
             }
             for (index, flag) in personality.flags.enumerated() {
                 guard let bit = Names.personalityFlags[flag] else {
-                    throw PrivilegeError(path: ".linux.personality.flags[\(index)]", message: "unknown personality flag \(quoted(flag))")
+                    problems.append(PrivilegeError(path: ".linux.personality.flags[\(index)]", message: "unknown personality flag \(quoted(flag))"))
+                    continue
                 }
-                value |= bit
+                value = value.map { $0 | bit }
             }
             persona = value
         }

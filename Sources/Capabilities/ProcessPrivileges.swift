@@ -25,7 +25,8 @@ public struct ProcessPrivileges: Sendable {
     var oomScoreAdj: Int?
     /// The running kernel's last capability, read once in the parent.
     var lastCapability: Int32
-    public private(set) var warnings: [String] = []
+    /// What crabcan skips rather than refuses (a capability this kernel lacks, an ambient one it cannot raise).
+    public private(set) var warnings: [ConfigProblem] = []
 
     public init(process: OCISpec.Process) throws(PrivilegeError) {
         try self.init(process: process, lastCapability: Names.kernelLastCapability())
@@ -33,20 +34,34 @@ public struct ProcessPrivileges: Sendable {
 
     /// `lastCapability` stands in for /proc/sys/kernel/cap_last_cap (tests use it to play an older kernel).
     init(process: OCISpec.Process, lastCapability: Int32) throws(PrivilegeError) {
+        var problems: [PrivilegeError] = []
+        self.init(process: process, lastCapability: lastCapability, problems: &problems)
+        if let first = problems.first { throw first }
+    }
+
+    /// Records every problem (for `check`) instead of stopping at the first; not to be applied when there are any.
+    public init(process: OCISpec.Process, problems: inout [PrivilegeError]) {
+        self.init(process: process, lastCapability: Names.kernelLastCapability(), problems: &problems)
+    }
+
+    init(process: OCISpec.Process, lastCapability: Int32, problems: inout [PrivilegeError]) {
         self.lastCapability = min(lastCapability, Names.lastKnownCapability)
         if let caps = process.capabilities {
-            bounding = try resolve(caps.bounding, "bounding")
-            effective = try resolve(caps.effective, "effective")
-            permitted = try resolve(caps.permitted, "permitted")
-            inheritable = try resolve(caps.inheritable, "inheritable")
-            let wanted = try resolve(caps.ambient, "ambient")
+            bounding = resolve(caps.bounding, "bounding", &problems)
+            effective = resolve(caps.effective, "effective", &problems)
+            permitted = resolve(caps.permitted, "permitted", &problems)
+            inheritable = resolve(caps.inheritable, "inheritable", &problems)
+            let wanted = resolve(caps.ambient, "ambient", &problems)
             // The kernel refuses an ambient capability missing from permitted or inheritable (EPERM);
             // runc warns and goes on, and so does crabcan.
-            for cap in wanted {
+            var handled: Set<Int32> = []
+            for (index, name) in caps.ambient.enumerated() {
+                guard let cap = Names.capabilities[name], wanted.contains(cap), handled.insert(cap).inserted else { continue }
                 if permitted.contains(cap) && inheritable.contains(cap) {
                     ambient.append(cap)
                 } else {
-                    warnings.append("ambient capability \(Self.name(cap)) is not in both permitted and inheritable; not raised")
+                    warnings.append(PrivilegeError(".process.capabilities.ambient[\(index)]",
+                                                   "ambient capability \(name) is not in both permitted and inheritable; not raised"))
                 }
             }
         }
@@ -54,37 +69,49 @@ public struct ProcessPrivileges: Sendable {
         for (index, limit) in process.rlimits.enumerated() {
             let path = ".process.rlimits[\(index)]"
             guard let resource = Names.rlimits[limit.type] else {
-                throw PrivilegeError(path: path + ".type", message: "unknown rlimit \(quoted(limit.type))")
+                problems.append(PrivilegeError(path: path + ".type", message: "unknown rlimit \(quoted(limit.type))"))
+                continue
             }
             guard seen.insert(limit.type).inserted else {
-                throw PrivilegeError(path: path + ".type", message: "duplicate rlimit \(quoted(limit.type))")
+                problems.append(PrivilegeError(path: path + ".type", message: "duplicate rlimit \(quoted(limit.type))"))
+                continue
             }
+            // setrlimit(2) refuses it (EINVAL), but only in the container's init, after the mounts.
             guard limit.soft <= limit.hard else {
-                throw PrivilegeError(path: path, message: "soft limit \(limit.soft) is above hard limit \(limit.hard)")
+                problems.append(PrivilegeError(path: path, message: "soft limit \(limit.soft) is above hard limit \(limit.hard)"))
+                continue
             }
             limits.append(Limit(name: limit.type, resource: resource, soft: limit.soft, hard: limit.hard))
         }
         if let adj = process.oomScoreAdj {
-            guard (-1000...1000).contains(adj) else {
-                throw PrivilegeError(path: ".process.oomScoreAdj", message: "\(adj) is outside -1000...1000")
+            if (-1000...1000).contains(adj) {
+                oomScoreAdj = adj
+            } else {
+                problems.append(PrivilegeError(path: ".process.oomScoreAdj", message: "\(adj) is outside -1000...1000"))
             }
-            oomScoreAdj = adj
         }
     }
 
-    private mutating func resolve(_ names: [String], _ set: String) throws(PrivilegeError) -> [Int32] {
+    private mutating func resolve(_ names: [String], _ set: String, _ problems: inout [PrivilegeError]) -> [Int32] {
         var result: [Int32] = []
         for (index, name) in names.enumerated() {
             guard let cap = Names.capabilities[name] else {
-                throw PrivilegeError(path: ".process.capabilities.\(set)[\(index)]", message: "unknown capability \(quoted(name))")
+                problems.append(PrivilegeError(path: ".process.capabilities.\(set)[\(index)]", message: "unknown capability \(quoted(name))"))
+                continue
             }
             if cap > lastCapability {
-                warnings.append("capability \(name) in .process.capabilities.\(set) is not supported by the running kernel (last is \(lastCapability)); dropped")
+                warnings.append(PrivilegeError(".process.capabilities.\(set)[\(index)]",
+                                               "capability \(name) is not supported by the running kernel (last is \(lastCapability)); dropped"))
                 continue
             }
             if !result.contains(cap) { result.append(cap) }
         }
         return result
+    }
+
+    /// Every capability name crabcan knows (linux/capability.h), in kernel order: for `crabcan spec --cap-add`.
+    public static var knownCapabilities: [String] {
+        Names.capabilities.sorted { $0.value < $1.value }.map(\.key)
     }
 
     static func name(_ cap: Int32) -> String {

@@ -29,23 +29,33 @@ public struct SecurityLabels: Sendable {
     public var mountLabel: String?
 
     public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect()) throws(ConfigProblem) {
+        var problems: [ConfigProblem] = []
+        self.init(process: process, linux: linux, host: host, problems: &problems)
+        if let first = problems.first { throw first }
+    }
+
+    /// Records every problem (for `check`) instead of stopping at the first.
+    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect(), problems: inout [ConfigProblem]) {
         if let profile = process.apparmorProfile, !profile.isEmpty {
-            guard host.appArmor else {
-                throw ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \(jsonQuote(profile)) cannot be applied")
+            if host.appArmor {
+                appArmorProfile = profile
+            } else {
+                problems.append(ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \(jsonQuote(profile)) cannot be applied"))
             }
-            appArmorProfile = profile
         }
         if let label = process.selinuxLabel, !label.isEmpty {
-            guard host.seLinux else {
-                throw ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \(jsonQuote(label)) cannot be applied")
+            if host.seLinux {
+                processLabel = label
+            } else {
+                problems.append(ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \(jsonQuote(label)) cannot be applied"))
             }
-            processLabel = label
         }
         if let label = linux?.mountLabel, !label.isEmpty {
-            guard host.seLinux else {
-                throw ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \(jsonQuote(label)) cannot be applied")
+            if host.seLinux {
+                mountLabel = label
+            } else {
+                problems.append(ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \(jsonQuote(label)) cannot be applied"))
             }
-            mountLabel = label
         }
     }
 

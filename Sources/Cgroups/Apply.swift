@@ -7,7 +7,7 @@ extension CgroupManager {
     /// Writes every configured field of `linux.resources`. Everything that can be checked without the kernel is
     /// checked first (ConfigProblem with the JSON path), so a bad config writes nothing.
     public func apply(_ resources: Resources?) throws {
-        guard let r = resources else { return }
+        guard let r = resources, !cgroups.paths.isEmpty else { return }
         try validate(r)
         switch cgroups.version {
         case .v1: try applyV1(r)
@@ -15,11 +15,9 @@ extension CgroupManager {
         }
     }
 
-    // MARK: validation
-
-    func validate(_ r: Resources) throws {
+    /// Which controllers `r` uses, and the field that uses each (for errors and for skipping what is missing).
+    func controllersUsed(by r: Resources) -> [(controller: String, field: String)] {
         let base = ".linux.resources"
-        // Which controllers the config uses, and the field that uses each (for the error).
         var used: [(controller: String, field: String)] = []
         if let m = r.memory,
            m.limit != nil || m.reservation != nil || m.swap != nil || m.kernel != nil || m.kernelTCP != nil
@@ -45,67 +43,90 @@ extension CgroupManager {
         if !r.rdma.isEmpty { used.append(("rdma", "\(base).rdma")) }
         // v2 device rules become an eBPF program (not done here), so only v1 needs the devices hierarchy.
         if !r.devices.isEmpty && cgroups.version == .v1 { used.append(("devices", "\(base).devices")) }
+        return used
+    }
+
+    // MARK: validation
+
+    func validate(_ r: Resources) throws {
+        if let first = problems(r).first { throw first }
+    }
+
+    /// Every problem of `linux.resources` on this host (for `check`, which lists them all).
+    public func problems(_ r: Resources) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let base = ".linux.resources"
+        let used = controllersUsed(by: r)
 
         switch cgroups.version {
         case .v1:
-            if !r.unified.isEmpty { throw ConfigProblem("\(base).unified", "cgroup v2 keys cannot be used on a cgroup v1 host") }
+            if !r.unified.isEmpty { problems.append(ConfigProblem("\(base).unified", "cgroup v2 keys cannot be used on a cgroup v1 host")) }
             for (controller, field) in used where dir(controller) == nil {
-                throw ConfigProblem(field, "the \(controller) cgroup controller is not mounted on this host")
+                problems.append(ConfigProblem(field, "the \(controller) cgroup controller is not mounted on this host"))
             }
         case .v2:
             if let n = r.network, n.classID != nil || !n.priorities.isEmpty {
-                throw ConfigProblem("\(base).network", "net_cls and net_prio do not exist in cgroup v2")
+                problems.append(ConfigProblem("\(base).network", "net_cls and net_prio do not exist in cgroup v2"))
             }
             if let c = r.cpu, (c.realtimeRuntime ?? 0) != 0 || (c.realtimePeriod ?? 0) != 0 {
-                throw ConfigProblem("\(base).cpu", "realtime cpu limits do not exist in cgroup v2")
+                problems.append(ConfigProblem("\(base).cpu", "realtime cpu limits do not exist in cgroup v2"))
             }
             // What the parent delegates to this cgroup (only known once created; skipped before).
             if let text = try? CgroupFiles.read(v2Dir, "cgroup.controllers") {
                 let available = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
                 for (controller, field) in used where !available.contains(controller) {
-                    throw ConfigProblem(field, "the \(controller) cgroup controller is not enabled for \(v2Dir)")
+                    problems.append(ConfigProblem(field, "the \(controller) cgroup controller is not enabled for \(v2Dir)"))
                 }
             }
             for key in r.unified.keys.sorted() {
                 // Written as a file name inside the container's cgroup: no way out of it.
                 if key.isEmpty || key.contains("/") || key == "." || key == ".." || key.contains("..") {
-                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "must be a file name in the cgroup directory")
+                    problems.append(ConfigProblem("\(base).unified[\(jsonQuote(key))]", "must be a file name in the cgroup directory"))
+                    continue
                 }
                 guard let dot = key.firstIndex(of: "."), dot != key.startIndex else {
-                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "expected \"<controller>.<file>\"")
+                    problems.append(ConfigProblem("\(base).unified[\(jsonQuote(key))]", "expected \"<controller>.<file>\""))
+                    continue
                 }
                 let controller = String(key[..<dot])
                 if controller != "cgroup", let text = try? CgroupFiles.read(v2Dir, "cgroup.controllers"),
                    !text.split(whereSeparator: { $0 == " " || $0 == "\n" }).contains(Substring(controller)) {
-                    throw ConfigProblem("\(base).unified[\(jsonQuote(key))]", "the \(jsonQuote(controller)) cgroup controller is not enabled for \(v2Dir)")
+                    problems.append(ConfigProblem("\(base).unified[\(jsonQuote(key))]", "the \(jsonQuote(controller)) cgroup controller is not enabled for \(v2Dir)"))
                 }
             }
         }
 
         if let m = r.memory {
             if let s = m.swappiness, s != UInt64.max, s > 100 {
-                throw ConfigProblem("\(base).memory.swappiness", "must be between 0 and 100, got \(s)")
+                problems.append(ConfigProblem("\(base).memory.swappiness", "must be between 0 and 100, got \(s)"))
             }
             if let limit = m.limit, let swap = m.swap, limit > 0, swap > 0, swap < limit {
-                throw ConfigProblem("\(base).memory.swap", "memory+swap limit \(swap) is below the memory limit \(limit)")
+                problems.append(ConfigProblem("\(base).memory.swap", "memory+swap limit \(swap) is below the memory limit \(limit)"))
             }
-            if cgroups.version == .v2 { _ = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0) }
+            if cgroups.version == .v2 {
+                do {
+                    _ = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0)
+                } catch {
+                    problems.append(error)
+                }
+            }
         }
         if let idle = r.cpu?.idle, idle != 0 && idle != 1 {
-            throw ConfigProblem("\(base).cpu.idle", "must be 0 or 1, got \(idle)")
+            problems.append(ConfigProblem("\(base).cpu.idle", "must be 0 or 1, got \(idle)"))
         }
         if let w = r.blockIO?.weight, w != 0, !(10...1000).contains(w) {
-            throw ConfigProblem("\(base).blockIO.weight", "must be between 10 and 1000, got \(w)")
+            problems.append(ConfigProblem("\(base).blockIO.weight", "must be between 10 and 1000, got \(w)"))
         }
         for (i, h) in r.hugepageLimits.enumerated() where !isSafeName(h.pageSize) {
-            throw ConfigProblem("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \(jsonQuote(h.pageSize))")
+            problems.append(ConfigProblem("\(base).hugepageLimits[\(i)].pageSize", "invalid page size \(jsonQuote(h.pageSize))"))
         }
         for (i, p) in (r.network?.priorities ?? []).enumerated() where !isSafeName(p.name) {
-            throw ConfigProblem("\(base).network.priorities[\(i)].name", "invalid interface name \(jsonQuote(p.name))")
+            problems.append(ConfigProblem("\(base).network.priorities[\(i)].name", "invalid interface name \(jsonQuote(p.name))"))
         }
         for name in r.rdma.keys.sorted() where !isSafeName(name) {
-            throw ConfigProblem("\(base).rdma", "invalid device name \(jsonQuote(name))")
+            problems.append(ConfigProblem("\(base).rdma", "invalid device name \(jsonQuote(name))"))
         }
+        return problems
     }
 
     /// A token that goes into a file name or a space-separated control line: no separator, no control character.

@@ -26,6 +26,8 @@ public struct CgroupManager: Sendable {
     /// refuses tasks: ENOSPC). v2: enables the parent's controllers in each ancestor's cgroup.subtree_control,
     /// so the leaf gets memory.max, cpu.max... (runc's fs2 CreateCgroupPath).
     public func create() throws {
+        // An ordinary user without a delegated cgroup has an empty set (Delegation.swift): nothing to make.
+        guard !cgroups.paths.isEmpty else { return }
         switch cgroups.version {
         case .v1:
             for (name, path) in cgroups.paths.sorted(by: { $0.key < $1.key }) {

@@ -9,9 +9,10 @@ import Sys
 /// lock (kernel `cgroup_procs_write_start`). The init is single-threaded, so on v1 it places itself; on v2,
 /// where `cgroup.threads` cannot move a thread across domains, the parent writes `cgroup.procs`.
 extension CgroupManager {
-    /// In the parent, right after clone (v2).
-    public func placeFromParent(_ pid: pid_t) throws {
-        if cgroups.version == .v2 { try add(pid) }
+    /// In the parent, right after clone (v2; also v1 when the init cannot move itself: from inside a user
+    /// namespace it may not write the host's cgroup files).
+    public func placeFromParent(_ pid: pid_t, initPlacesItself: Bool = true) throws {
+        if cgroups.version == .v2 || !initPlacesItself { try add(pid) }
     }
 
     /// In the init, first thing after the parent's go-ahead (v1).

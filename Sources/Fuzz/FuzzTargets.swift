@@ -129,46 +129,55 @@ func decodeDocument<T: JSONDecodable>(_ bytes: [UInt8], as type: T.Type) -> T? {
 
 enum FuzzConfig {
     static func run(_ bytes: [UInt8]) {
-        var spec: Spec
+        let decoded: Spec?
         do {
-            spec = try Spec.decode(bytes)
+            let spec = try Spec.decode(bytes)
+            // What we accept, we can write back (`spec`), and it reads the same.
+            do {
+                let again = try Spec.decode(spec.encode(pretty: true))
+                require(again == spec, "config: encode/decode round trip changed the spec")
+            } catch {
+                fatalError("config: our own encoding is refused: \(error)")
+            }
+            decoded = spec
         } catch {
             require(!error.problems.isEmpty, "config: refused without a problem")
+            // The decoder quotes what it shows of the input (jsonQuote, JSON paths), so its messages are one line.
             for problem in error.problems { requireOneLine(problem.descriptionWithPosition, "config") }
-            return
+            decoded = nil
         }
-        // What we accept, we can write back (`spec`), and it reads the same.
-        let encoded = spec.encode(pretty: true)
-        do {
-            let again = try Spec.decode(encoded)
-            require(again == spec, "config: encode/decode round trip changed the spec")
-        } catch {
-            fatalError("config: our own encoding is refused: \(error)")
+        checkBundle(bytes, decoded: decoded != nil)
+        if let spec = decoded {
+            // Cgroup paths and limits on hierarchies like this machine's (v1) and a pure v2 one.
+            for host in [FakeHosts.v1, FakeHosts.v2] {
+                do {
+                    _ = try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: "fuzz", host: host)
+                } catch {
+                    requireOneLine(error.description, "cgroupsPath")
+                }
+            }
+            let resources = DeviceRules.effective(spec.linux)
+            for manager in FakeHosts.managers {
+                for problem in manager.problems(resources) { requireOneLine(problem.description, "config resources") }
+            }
         }
+    }
 
-        // The checks `create` makes before it touches the system, on a bundle whose rootfs exists.
-        spec.root = Root(path: "rootfs", readonly: spec.root?.readonly ?? false)
-        do {
-            let plan = try ContainerPlan(spec: spec, bundle: scratch + "/bundle", preserveFDs: 0, sessionKeyring: "_ses.fuzz")
-            for warning in plan.warnings { requireOneLine(warning, "config warning") }
-        } catch {
-            requireOneLine("\(error)", "config plan")
-        }
-        for host in [FakeHosts.v1, FakeHosts.v2] {
-            do {
-                _ = try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: "fuzz", host: host)
-            } catch {
-                requireOneLine(error.description, "cgroupsPath")
-            }
-        }
-        let resources = DeviceRules.effective(spec.linux)
-        for manager in FakeHosts.managers {
-            do {
-                try manager.validate(resources)
-            } catch {
-                requireOneLine("\(error)", "config resources")
-            }
-        }
+    /// What `create` and `check` do with a bundle (the same checks): every problem one line of `check`'s text,
+    /// its JSON output valid, and the decoder's verdict the same as the report's.
+    static func checkBundle(_ bytes: [UInt8], decoded: Bool) {
+        let bundle = scratch + "/bundle"
+        guard let file = fopen(bundle + "/config.json", "w") else { fatalError("cannot write the fuzz bundle") }
+        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, file) }
+        fclose(file)
+        let report = Runtime.checkBundle(bundle: bundle, file: "config.json", id: "fuzz", createOptions: CreateOptions())
+        let schemaProblems = report.diagnostics.filter { $0.kind == .schema }
+        require(decoded == schemaProblems.isEmpty, "config: decode says \(decoded), check found \(schemaProblems.count) schema problems")
+        for diagnostic in schemaProblems { requireOneLine(diagnostic.text, "check (schema)") }
+        let lines = report.text().split(separator: "\n", omittingEmptySubsequences: false)
+        require(lines.count == report.diagnostics.count + 2, "check: \(report.diagnostics.count) problems, \(lines.count - 2) lines")
+        require((try? JSONDocument.parse(report.json())) != nil, "check: --format json output does not parse")
+        if let first = report.errors.first { requireOneLine(Log.oneLine(first.line(file: "config.json")), "create error") }
     }
 }
 
@@ -195,7 +204,7 @@ enum FuzzProcess {
         // The checks exec makes before clone (privileges, labels); no namespaces to open in an empty spec.
         do {
             let plan = try ExecPlan(spec: Spec(), process: process, initPid: getpid())
-            for warning in plan.warnings { requireOneLine(warning, "exec warning") }
+            for warning in plan.warnings { requireOneLine(warning.description, "exec warning") }
         } catch {
             requireOneLine("\(error)", "exec plan")
         }
@@ -231,11 +240,7 @@ enum FuzzResources {
             return
         }
         for manager in FakeHosts.managers {
-            do {
-                try manager.validate(resources)
-            } catch {
-                requireOneLine("\(error)", "resources validation")
-            }
+            for problem in manager.problems(resources) { requireOneLine(problem.description, "resources validation") }
         }
     }
 }

@@ -24,8 +24,9 @@ enum ContainerInit {
             try Processes.dieWithParent()
             // Until execve this process is crabcan: no other process, even one with our uid and capabilities
             // in a shared pid namespace, may open /proc/<pid>/exe (the host binary) or our fds (CVE-2019-5736).
-            // execve makes the container's program dumpable again.
-            try Processes.setDumpable(false)
+            // execve makes the container's program dumpable again. (A child whose id maps an unprivileged parent
+            // writes stays dumpable until they are written: UserNamespaceEntry.)
+            if !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false) { try Processes.setDumpable(false) }
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
@@ -33,7 +34,6 @@ enum ContainerInit {
             // Our own session, as runc's init: the caller's terminal signals reach the container only as
             // crabcan forwards them, and a console can become our controlling terminal.
             try Processes.setSID()
-            try joinNamespaces(plan)
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
@@ -67,19 +67,14 @@ enum ContainerInit {
     }
 
     /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
-    /// whose root is thereby the container's cgroup.
+    /// whose root is thereby the container's cgroup. Namespaces given by path were joined before clone
+    /// (NamespaceJoins); a time namespace is made (in our user namespace), then we become root of that.
     private static func awaitPlacement(_ handles: Handles, _ plan: ContainerPlan) throws {
         guard SyncMessage(decoding: try Channels.receive(handles.socket, capacity: 16)) == .placed else { Processes.exit(1) }
+        try TimeNamespaceEntry.enter(plan)
+        try UserNamespaceEntry.enter(plan)
         try handles.placeSelf()
         if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
-    }
-
-    private static func joinNamespaces(_ plan: ContainerPlan) throws(SysError) {
-        // The pid namespace was joined by the parent before clone: setns(CLONE_NEWPID) only affects children.
-        for join in plan.joinedNamespaces where join.type != .pid {
-            let fd = try Files.open(join.path, O_RDONLY)
-            try Namespaces.join(fd, type: ContainerPlan.cloneFlag(join.type), path: join.path)
-        }
     }
 
     /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the

@@ -47,103 +47,221 @@ public struct ContainerPlan: ProcessSettings {
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
-    public var warnings: [String] = []
+    public var warnings: [ConfigProblem] = []
     /// All six kinds; prestart, createRuntime and createContainer run during create, startContainer in `start`.
-    public var hooks: Hooks
+    public var hooks = Hooks()
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
     public var sessionKeyring: String?
+    /// A new user namespace's mappings and how the parent writes them; nil without a new one.
+    public var userNamespace: UserNamespacePlan?
+    /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
+    public var timeOffsets = ""
 
+    /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
+    /// nodes, sysfs without its network namespace) is done the way runc does it there.
+    public var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }
+
+    /// The new namespaces clone makes: not cgroup (unshared after placement, protocol step 0), not time (made
+    /// by the init inside its user namespace; CLONE_NEWTIME also overlaps clone's exit-signal byte).
+    public var cloneFlags: UInt { newNamespaces & ~(Namespaces.cgroup | Namespaces.time) }
+
+    /// The outcome of checking a spec: every error and warning, and the plan when there is no error.
+    public struct Check {
+        public var plan: ContainerPlan?
+        public var errors: [PlanError] = []
+        public var warnings: [PlanError] = []
+    }
+
+    /// The plan, or the first problem (`Check` lists them all).
     public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                 sessionKeyring: String? = nil) throws(PlanError) {
-        self.sessionKeyring = sessionKeyring
-        hooks = spec.hooks ?? Hooks()
-        try ContainerPlan.checkHooks(hooks)
-        guard let process = spec.process else { throw PlanError(".process", "required field is missing") }
-        guard let root = spec.root else { throw PlanError(".root", "required field is missing") }
+        let check = ContainerPlan.check(spec: spec, bundle: bundle, noPivot: noPivot, preserveFDs: preserveFDs,
+                                        sessionKeyring: sessionKeyring)
+        guard let plan = check.plan else { throw check.errors.first ?? PlanError(".", "invalid config") }
+        self = plan
+    }
+
+    private init(process: OCISpec.Process, rootfs: String, rootReadonly: Bool, noPivot: Bool, preserveFDs: Int32,
+                 rootfsPropagation: UInt, privileges: ProcessPrivileges, kernel: KernelSettings, labels: SecurityLabels,
+                 maskedPaths: [String], readonlyPaths: [String]) {
         self.process = process
-        self.rootfs = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
-        guard Files.isDirectory(rootfs) else { throw PlanError(".root.path", "\(jsonQuote(rootfs)) is not a directory") }
-        self.rootReadonly = root.readonly
+        self.rootfs = rootfs
+        self.rootReadonly = rootReadonly
         self.noPivot = noPivot
         self.preserveFDs = preserveFDs
-        guard process.cwd.hasPrefix("/") else { throw PlanError(".process.cwd", "must be an absolute path") }
+        self.rootfsPropagation = rootfsPropagation
+        self.privileges = privileges
+        self.kernel = kernel
+        self.labels = labels
+        self.maskedPaths = maskedPaths
+        self.readonlyPaths = readonlyPaths
+    }
+
+    /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
+    /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
+    /// itself wrong are skipped (no rootfs: no lookup of the program in it).
+    public static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
+                             sessionKeyring: String? = nil, lsm: LSMHost = .detect()) -> Check {
+        var result = Check()
+        func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
+
+        let process = spec.process
+        if process == nil { error(".process", "required field is missing") }
+        var rootfs: String?
+        if let root = spec.root {
+            let path = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
+            if Files.isDirectory(path) {
+                rootfs = path
+            } else {
+                error(".root.path", "\(path) is not a directory")
+            }
+        } else {
+            error(".root", "required field is missing")
+        }
+        if let process, !process.cwd.hasPrefix("/") { error(".process.cwd", "must be an absolute path") }
+        result.errors += ContainerPlan.hookProblems(spec.hooks ?? Hooks())
 
         let linux = spec.linux
+        var newNamespaces: UInt = 0
+        var created: Set<NamespaceType> = []
+        var joined: [NamespaceJoin] = []
         for (index, namespace) in (linux?.namespaces ?? []).enumerated() {
-            if let path = namespace.path, !path.isEmpty {
-                joinedNamespaces.append(NamespaceJoin(type: namespace.type, path: path))
-                guard Files.exists(path) else {
-                    throw PlanError(".linux.namespaces[\(index)].path", "\(jsonQuote(path)) does not exist")
-                }
+            let path = ".linux.namespaces[\(index)]"
+            if let nsPath = namespace.path, !nsPath.isEmpty {
+                joined.append(NamespaceJoin(type: namespace.type, path: nsPath))
+                if !Files.exists(nsPath) { error(path + ".path", "\(nsPath) does not exist") }
             } else {
-                createdNamespaces.insert(namespace.type)
+                created.insert(namespace.type)
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
             }
         }
-        if createdNamespaces.contains(.user) || joinedNamespaces.contains(where: { $0.type == .user }) {
-            throw PlanError(".linux.namespaces", "user namespaces are not supported yet")
+        let ownsUTS = created.contains(.uts)
+        // runtime-spec config.md: a hostname needs a private UTS namespace.
+        if let hostname = spec.hostname, !hostname.isEmpty, !ownsUTS {
+            error(".hostname", "cannot set hostname without a new uts namespace")
         }
-        if createdNamespaces.contains(.time) {
-            throw PlanError(".linux.namespaces", "time namespaces are not supported yet")
+        if let domainname = spec.domainname, !domainname.isEmpty, !ownsUTS {
+            error(".domainname", "cannot set domainname without a new uts namespace")
         }
-        let ownsUTS = createdNamespaces.contains(.uts)
-        if let hostname = spec.hostname, !hostname.isEmpty {
-            // runtime-spec config.md: a hostname needs a private UTS namespace.
-            guard ownsUTS else { throw PlanError(".hostname", "cannot set hostname without a new uts namespace") }
-            self.hostname = hostname
+        // The rootfs is entered by pivot_root in a private mount namespace; without one we would change the host's.
+        if !created.contains(.mount) { error(".linux.namespaces", "a new mount namespace is required") }
+        result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
+        // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
+        var userNamespace: UserNamespacePlan?
+        var timeOffsets = ""
+        do {
+            userNamespace = try ContainerPlan.planUserNamespace(spec, created: created)
+        } catch {
+            if !result.errors.contains(where: { $0.path.hasPrefix(error.path) || error.path.hasPrefix($0.path) }) {
+                result.errors.append(error)
+            }
         }
-        if let domainname = spec.domainname, !domainname.isEmpty {
-            guard ownsUTS else { throw PlanError(".domainname", "cannot set domainname without a new uts namespace") }
-            self.domainname = domainname
+        do {
+            timeOffsets = try ContainerPlan.planTimeNamespace(linux, created: created)
+        } catch {
+            result.errors.append(error)
         }
 
-        // The rootfs is entered by pivot_root in a private mount namespace; without one we would change the host's.
-        guard createdNamespaces.contains(.mount) else {
-            throw PlanError(".linux.namespaces", "a new mount namespace is required")
-        }
+        var mounts: [PlannedMount] = []
         for (index, mount) in spec.mounts.enumerated() {
+            let path = ".mounts[\(index)]"
+            // runtime-spec once allowed relative destinations (decoding keeps them); runc warns, crabcan refuses,
+            // in the words of spec-schema/config.schema.json.
             guard mount.destination.hasPrefix("/") else {
-                throw PlanError(".mounts[\(index)].destination", "must be an absolute path")
+                error(path + ".destination", "expected an absolute path, got \(ConfigChecks.quoted(mount.destination))")
+                continue
+            }
+            if ConfigChecks.climbsAboveRoot(mount.destination) {
+                error(path + ".destination", "\(ConfigChecks.quoted(mount.destination)) climbs out of the container's root with \"..\"")
+                continue
             }
             var source = mount.source
-            let options = MountOptions(mount.options, type: mount.type)
+            var dropped: [String] = []
+            let options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
-            mounts.append(PlannedMount(source: source, destination: mount.destination, type: mount.type,
-                                       options: options))
-        }
-        if let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
-            guard let flags = MountOptions.propagationOptions[propagation] else {
-                throw PlanError(".linux.rootfsPropagation", "unknown propagation \(jsonQuote(propagation))")
+            if options.isBind {
+                if let source, !Files.exists(source) {
+                    error(path + ".source", "\(source) does not exist")
+                } else if source == nil {
+                    error(path + ".source", "required for a bind mount")
+                }
             }
-            rootfsPropagation = flags
-        } else {
-            rootfsPropagation = Mounts.private | Mounts.recursive
+            result.errors += ConfigChecks.mappings(mount.uidMappings, path: path + ".uidMappings", kind: "uid")
+            result.errors += ConfigChecks.mappings(mount.gidMappings, path: path + ".gidMappings", kind: "gid")
+            mounts.append(PlannedMount(source: source, destination: mount.destination, type: mount.type, options: options))
         }
-        privileges = try ProcessPrivileges(process: process)
-        kernel = try KernelSettings(linux: linux, newNamespaces: createdNamespaces)
-        labels = try SecurityLabels(process: process, linux: linux)
-        warnings += privileges.warnings
+        var rootfsPropagation = Mounts.private | Mounts.recursive
+        if let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
+            if let flags = MountOptions.propagationOptions[propagation] {
+                rootfsPropagation = flags
+            } else {
+                error(".linux.rootfsPropagation", "unknown propagation \(jsonQuote(propagation))")
+            }
+        }
+
+        var problems: [PlanError] = []
+        let privileges = process.map { ProcessPrivileges(process: $0, problems: &problems) }
+        let kernel = KernelSettings(linux: linux, newNamespaces: created, problems: &problems)
+        let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm, problems: &problems) }
+        result.errors += problems
+        result.warnings += privileges?.warnings ?? []
+        var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
-            let program = try SeccompProgram(profile)
-            warnings += program.warnings
-            seccomp = program
+            var seccompProblems: [PlanError] = []
+            seccomp = SeccompProgram(profile, problems: &seccompProblems)
+            result.errors += seccompProblems
+            result.warnings += seccomp?.warnings ?? []
         }
-        devices = linux?.devices ?? []
-        maskedPaths = linux?.maskedPaths ?? []
-        readonlyPaths = linux?.readonlyPaths ?? []
+        if let process, let rootfs {
+            // A create-time hook could also put the program in place.
+            let hooks = spec.hooks.map { !($0.prestart + $0.createRuntime + $0.createContainer).isEmpty } ?? false
+            if let problem = ConfigChecks.program(process, rootfs: rootfs, mounts: mounts, searchPath: searchPath(process.env)) {
+                if hooks {
+                    result.warnings.append(PlanError(problem.path, problem.message + " (unless a hook puts it there)"))
+                } else {
+                    result.errors.append(problem)
+                }
+            }
+        }
+
+        guard result.errors.isEmpty, let process, let rootfs, let root = spec.root, let privileges, let labels else {
+            return result
+        }
+        var plan = ContainerPlan(
+            process: process, rootfs: rootfs, rootReadonly: root.readonly, noPivot: noPivot, preserveFDs: preserveFDs,
+            rootfsPropagation: rootfsPropagation, privileges: privileges, kernel: kernel, labels: labels,
+            maskedPaths: linux?.maskedPaths ?? [], readonlyPaths: linux?.readonlyPaths ?? [])
+        plan.sessionKeyring = sessionKeyring
+        plan.newNamespaces = newNamespaces
+        plan.createdNamespaces = created
+        plan.joinedNamespaces = joined
+        if let hostname = spec.hostname, !hostname.isEmpty { plan.hostname = hostname }
+        if let domainname = spec.domainname, !domainname.isEmpty { plan.domainname = domainname }
+        plan.mounts = mounts
+        plan.seccomp = seccomp
+        plan.devices = linux?.devices ?? []
+        plan.warnings = result.warnings
+        plan.hooks = spec.hooks ?? Hooks()
+        plan.userNamespace = userNamespace
+        plan.timeOffsets = timeOffsets
+        result.plan = plan
+        return result
     }
 
     /// config.md: a hook's path is absolute (it is resolved in the runtime's or the container's namespace).
-    static func checkHooks(_ hooks: Hooks) throws(PlanError) {
+    static func hookProblems(_ hooks: Hooks) -> [PlanError] {
         let kinds: [(String, [Hook])] = [("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
                                          ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
                                          ("poststart", hooks.poststart), ("poststop", hooks.poststop)]
+        var problems: [PlanError] = []
         for (kind, list) in kinds {
             for (index, hook) in list.enumerated() where !hook.path.hasPrefix("/") {
-                throw PlanError(".hooks.\(kind)[\(index)].path", "must be an absolute path")
+                problems.append(PlanError(".hooks.\(kind)[\(index)].path", "must be an absolute path"))
             }
         }
+        return problems
     }
 
     /// The init stops before pivot_root for these (protocol step 1c), and needs a state for startContainer.
@@ -165,8 +283,10 @@ public struct ContainerPlan: ProcessSettings {
     }
 
     /// The PATH the container's process sees: its own env, else the conventional default.
-    public var searchPath: String {
-        for entry in process.env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
+    public var searchPath: String { ContainerPlan.searchPath(process.env) }
+
+    static func searchPath(_ env: [String]) -> String {
+        for entry in env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
         return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     }
 }

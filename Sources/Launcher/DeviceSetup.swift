@@ -26,17 +26,25 @@ struct DeviceSetup {
         ("/dev/stderr", "/proc/self/fd/2"), ("/dev/ptmx", "pts/ptmx"), ("/dev/core", "/proc/kcore"),
     ]
 
-    func populate() throws {
+    /// `hostNodes`: in a user namespace, the host's nodes to bind (openHostNodes), since mknod is refused there.
+    func populate(hostNodes: [String: FileDescriptor] = [:]) throws {
         guard Files.isDirectory("/dev") else { return }
+        for node in try wantedNodes() {
+            if let host = hostNodes[node.path] { try bind(host, node) } else { try create(node) }
+        }
+        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
+            try Files.symlink(target: link.target, at: link.path)
+        }
+    }
+
+    /// The defaults, replaced or extended by `linux.devices`.
+    func wantedNodes() throws -> [Node] {
         var nodes = DeviceSetup.defaults
         for (index, device) in plan.devices.enumerated() {
             nodes.removeAll { $0.path == device.path }
             nodes.append(try DeviceSetup.node(device, index: index))
         }
-        for node in nodes { try create(node) }
-        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
-            try Files.symlink(target: link.target, at: link.path)
-        }
+        return nodes
     }
 
     static func node(_ device: OCISpec.Device, index: Int) throws -> Node {
@@ -84,8 +92,20 @@ struct CgroupMount {
         // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
         let host = try CgroupHost.detect()
         if host.version == .v2 {
-            try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
-                             describe: "cgroup2 on \(mount.destination)")
+            let fresh = Result { () throws(SysError) in
+                try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
+                                 describe: "cgroup2 on \(mount.destination)")
+            }
+            guard case .failure(let error) = fresh else { return }
+            // In a user namespace without its own cgroup namespace the kernel refuses a fresh cgroup2: the
+            // container's own cgroup directory is bound instead (runc's rootless fallback).
+            guard error.errno == EPERM, !inCgroupNamespace, let unified = host.hierarchies.first else { throw error }
+            try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
+                             flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
+            let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+            let locked = (try? Mounts.currentFlags(bound.procPath)) ?? 0
+            try Mounts.mount(source: nil, target: bound.procPath, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
+                             data: nil, describe: "remount cgroup2 on \(mount.destination)")
             return
         }
         try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,

@@ -19,7 +19,7 @@ public struct ExecPlan: ProcessSettings {
     public var preserveFDs: Int32
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
     public var namespaces: [Namespace] = []
-    public var warnings: [String] = []
+    public var warnings: [ConfigProblem] = []
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
     public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
@@ -36,8 +36,8 @@ public struct ExecPlan: ProcessSettings {
             seccomp = program
         }
         let types = Set((spec.linux?.namespaces ?? []).map(\.type))
-        if types.contains(.time) { throw PlanError(".linux.namespaces", "exec into a time namespace is not supported yet") }
-        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .mount]
+        // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
+        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for type in order where types.contains(type) {
             let path = "/proc/\(initPid)/ns/\(ExecPlan.procName(type))"
             namespaces.append(Namespace(type: type, fd: try Files.open(path, O_RDONLY | O_CLOEXEC)))
@@ -51,6 +51,9 @@ public struct ExecPlan: ProcessSettings {
         default: return type.rawValue
         }
     }
+
+    /// With a user namespace, a helper joins it and the pid namespace before cloning the exec'd process.
+    var joinsUserNamespaceInHelper: Bool { namespaces.contains { $0.type == .user } && namespaces.contains { $0.type == .pid } }
 
     public var searchPath: String {
         for entry in process.env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
@@ -75,10 +78,14 @@ enum ExecInit {
             try placeSelf()
             try Processes.setSID()
             for namespace in plan.namespaces where namespace.type != .pid {
+                // (Joined already, with the pid namespace, by the helper that cloned us.)
+                if namespace.type == .user && plan.joinsUserNamespaceInHelper { continue }
                 try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type),
                                     path: "\(namespace.type.rawValue) namespace")
                 namespace.fd.close()
             }
+            // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
+            if plan.namespaces.contains(where: { $0.type == .user }) { try UserNamespaceEntry.becomeRoot() }
             // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
             try Files.chdir(plan.process.cwd)
             if plan.process.terminal {

@@ -47,7 +47,8 @@ public enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
     /// The init gets into its cgroups before it does anything (protocol step 0): `placeFromParent` runs in the
-    /// parent right after clone, `placeFromInit` in the child once the parent says `placed`.
+    /// parent right after clone (and after the id maps of a new user namespace), `placeFromInit` in the child
+    /// once the parent says `placed`. Namespaces joined by path are entered before clone (NamespaceJoins).
     /// `createHooks` runs prestart and createRuntime when the init asks (step 1c) and returns the states for
     /// the init's own hooks (step 1d).
     public static func spawn(_ plan: ContainerPlan, execFifo: String, placeFromParent: (pid_t) throws -> Void,
@@ -55,23 +56,25 @@ public enum Launcher {
                              createHooks: (pid_t) throws -> [UInt8] = { _ in [] }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
-        let restorePidNamespace = try joinPidNamespaceForChildren(plan)
-        // The cgroup namespace is unshared by the child after step 0, not created by clone.
+        let handles = ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit)
+        let pid: pid_t
         Fault.point(.beforeClone)
-        let pid = try Processes.clone(flags: plan.newNamespaces & ~Namespaces.cgroup)
-        if pid == 0 {
-            parentEnd.close()
-            ContainerInit.run(plan, ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit))
+        if plan.joinedNamespaces.isEmpty {
+            pid = try Processes.clone(flags: plan.cloneFlags)
+            if pid == 0 {
+                parentEnd.close()
+                ContainerInit.run(plan, handles)
+            }
+        } else {
+            pid = try NamespaceJoins.spawnInit(plan, parentEnd: parentEnd, childEnd: childEnd) { ContainerInit.run(plan, handles) }
         }
         Fault.point(.afterClone)
-        if let restore = restorePidNamespace {
-            try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid")
-        }
         childEnd.close()
         fifo.close()
         var sync = ParentSync()
         let received: ReceivedDescriptors
         do {
+            try plan.userNamespace?.writeMaps(pid: pid)
             try placeFromParent(pid)
             received = try awaitReady(parentEnd, &sync, hooks: { try createHooks(pid) })
         } catch {
@@ -88,17 +91,28 @@ public enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
         try Processes.setDumpable(false)
-        var restorePidNamespace: FileDescriptor?
-        if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
-            restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
-            try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
+        let pid: pid_t
+        if plan.joinsUserNamespaceInHelper {
+            // setns(pid) needs privilege over our own user namespace too, which an unprivileged caller of a rootless
+            // container lacks: a helper joins the user namespace first, then the pid namespace for its child.
+            pid = try NamespaceJoins.spawnThroughHelper(parentEnd: parentEnd, childEnd: childEnd, nonDumpable: true, cloneFlags: 0, join: {
+                for namespace in plan.namespaces where namespace.type == .user || namespace.type == .pid {
+                    try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type), path: "\(namespace.type.rawValue) namespace")
+                }
+            }, body: { ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit) })
+        } else {
+            var restorePidNamespace: FileDescriptor?
+            if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
+                restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
+                try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
+            }
+            pid = try Processes.clone(flags: 0)
+            if pid == 0 {
+                parentEnd.close()
+                ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit)
+            }
+            if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         }
-        let pid = try Processes.clone(flags: 0)
-        if pid == 0 {
-            parentEnd.close()
-            ExecInit.run(plan, socket: childEnd, placeSelf: placeFromInit)
-        }
-        if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         childEnd.close()
         var sync = ParentSync()
         let received: ReceivedDescriptors
@@ -132,15 +146,5 @@ public enum Launcher {
     static func killAndReap(_ pid: pid_t) {
         _ = try? Processes.kill(pid, SIGKILL)
         _ = try? Processes.wait(pid)
-    }
-
-    /// setns(CLONE_NEWPID) changes only where our *children* go, so the parent joins before clone and
-    /// returns the fd that takes it back.
-    private static func joinPidNamespaceForChildren(_ plan: ContainerPlan) throws -> FileDescriptor? {
-        guard let join = plan.joinedNamespaces.first(where: { $0.type == .pid }) else { return nil }
-        let own = try Files.open("/proc/self/ns/pid", O_RDONLY)
-        let target = try Files.open(join.path, O_RDONLY)
-        try Namespaces.join(target, type: Namespaces.pid, path: join.path)
-        return own
     }
 }

@@ -8,6 +8,8 @@ public struct MountOptions: Sendable, Equatable {
     public var propagation: [UInt] = []
     public var data: [String] = []
     public var isBind = false
+    /// runc's `tmpcopyup`: a tmpfs starts with a copy of the directory it covers (podman's `--read-only` mounts).
+    public var copyUp = false
     /// Flags a bind mount must get through a second, MS_REMOUNT call: the kernel ignores them on the bind itself.
     public var needsRemount: Bool { isBind && flags & ~(Mounts.bind | Mounts.recursive) != 0 }
 
@@ -23,6 +25,8 @@ public struct MountOptions: Sendable, Equatable {
             } else if option == "bind" {
                 isBind = true
                 flags |= Mounts.bind
+            } else if option == "tmpcopyup" {
+                copyUp = true
             } else if option == "rbind" {
                 isBind = true
                 flags |= Mounts.bind | Mounts.recursive

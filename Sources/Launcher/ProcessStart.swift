@@ -51,7 +51,7 @@ enum ProcessStart {
             }
         }
         _ = Files.umask(mode_t(user.umask ?? 0o022))
-        try Processes.setGroups(user.additionalGids.map { gid_t($0) })
+        try UserNamespaceEntry.setGroups(user.additionalGids)
         try Processes.setGID(gid_t(user.gid))
         try Processes.setUID(uid_t(user.uid))
         try settings.privileges.applyAfterUserSwitch()
@@ -111,16 +111,21 @@ enum Executables {
     }
 
     static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
-        if name.contains("/") {
-            let path = name.hasPrefix("/") ? name : cwd + "/" + name
-            guard access(path, X_OK) == 0 else { throw SysError("exec", path: name) }
-            return path
-        }
-        for directory in searchPath.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
+        for candidate in candidates(name, searchPath: searchPath, cwd: cwd) {
+            if name.contains("/") {
+                guard access(candidate, X_OK) == 0 else { throw SysError("exec", path: name) }
+                return candidate
+            }
             if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
         }
         throw NotFound(name: name)
+    }
+
+    /// The paths execvp would try for `name`, in order: the name itself (relative to cwd) when it has a
+    /// slash, else each directory of PATH. `check` searches the rootfs with the same list.
+    static func candidates(_ name: String, searchPath: String, cwd: String) -> [String] {
+        if name.contains("/") { return [name.hasPrefix("/") ? name : cwd + "/" + name] }
+        return searchPath.split(separator: ":").map { "\($0)/\(name)" }
     }
 
     /// HOME from the container's /etc/passwd, as runc sets it when the config has none.

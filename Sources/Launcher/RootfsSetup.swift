@@ -11,6 +11,7 @@ struct RootfsSetup {
     /// to it before the root may go read-only.
     /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
     func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
+        let hostDevices = try DeviceSetup(plan: plan).openHostNodes()
         // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
         try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make / rslave")
@@ -23,7 +24,7 @@ struct RootfsSetup {
         try beforePivot()
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
         try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
-        try DeviceSetup(plan: plan).populate()
+        try DeviceSetup(plan: plan).populate(hostNodes: hostDevices)
         var terminal: (master: FileDescriptor, slave: FileDescriptor)?
         if plan.process.terminal {
             let pty = try ProcessStart.openTerminal(plan)
@@ -58,7 +59,7 @@ struct RootfsSetup {
 
     // MARK: mounts
 
-    private func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
         if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
         let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, let source = mount.source, !Files.exists(source) {
@@ -71,8 +72,19 @@ struct RootfsSetup {
         // Mount on the fd we resolved, not on a path the container could swap (CVE-2021-30465).
         // A new file system gets the SELinux mount label; a bind mount keeps its source's.
         let data = mount.options.isBind ? mount.options.dataString : plan.labels.labeledMountData(mount.options.dataString)
-        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type, flags: flags,
-                         data: data, describe: describe)
+        // tmpcopyup: the covered directory stays reachable through this fd once the tmpfs hides it.
+        let copyUp = mount.options.copyUp && mount.type == "tmpfs"
+        let covered = copyUp ? try target.reopenedAsDirectory() : nil
+        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
+                         flags: copyUp ? flags & ~Mounts.readOnly : flags, data: data, describe: describe)
+        if let covered {
+            let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
+            try Files.copyTree(from: covered, to: filled)
+            if flags & Mounts.readOnly != 0 {
+                try Mounts.mount(source: nil, target: filled.procPath, type: nil, flags: Mounts.remount | flags, data: data,
+                                 describe: "remount \(describe) read-only")
+            }
+        }
         guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
         let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)

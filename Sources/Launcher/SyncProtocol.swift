@@ -1,3 +1,4 @@
+import Glibc
 import Sys
 
 /// The messages between `crabcan create` (parent) and the container's init (child) over a
@@ -5,7 +6,8 @@ import Sys
 ///
 /// | step | direction       | message     | when                                                                      |
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
-/// | 0    | parent → child  | `placed`    | cgroups ready (v2: child added); the child joins (v1) and may then unshare its cgroup namespace |
+/// | −1   | helper → parent | `spawned`   | only when namespaces are joined by path: the joining helper cloned the init (its pid) |
+/// | 0    | parent → child  | `placed`    | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
 /// | 1a   | child → parent  | `listener`  | with SCM_RIGHTS: the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY |
 /// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
@@ -15,8 +17,11 @@ import Sys
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
 /// | any  | child → parent  | `failed`    | a set-up step failed: stage, errno, text; the child then exits          |
 ///
+/// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
+/// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.
 /// Why step 0: a cgroup namespace's root is the cgroup its creator is in at that moment, and no container
-/// code may run outside the container's cgroup.
+/// code may run outside the container's cgroup. A new user namespace has no ids until the parent maps them,
+/// and the child cannot write host cgroup files from inside one, so the parent places it then.
 /// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
 /// but `create` exits normally once done, so the child must drop that tie first and say so.
 /// After step 3 the child blocks opening exec.fifo until `start`.
@@ -30,6 +35,7 @@ public enum SyncMessage: Sendable, Equatable {
     case committed
     case detached
     case failed(ChildFailure)
+    case spawned(pid_t)
 
     static let maximumText = 512
 
@@ -49,6 +55,10 @@ public enum SyncMessage: Sendable, Equatable {
                                   UInt8(truncatingIfNeeded: errno >> 16), UInt8(truncatingIfNeeded: errno >> 24)]
             bytes += Array(failure.message.utf8.prefix(SyncMessage.maximumText))
             return bytes
+        case .spawned(let pid):
+            let raw = UInt32(bitPattern: pid)
+            return [8, UInt8(truncatingIfNeeded: raw), UInt8(truncatingIfNeeded: raw >> 8),
+                    UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 24)]
         }
     }
 
@@ -67,6 +77,8 @@ public enum SyncMessage: Sendable, Equatable {
         case 4 where bytes.count >= 5:
             let errno = Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24)
             self = .failed(ChildFailure(message: String(decoding: bytes[5...], as: UTF8.self), errno: errno))
+        case 8 where bytes.count == 5:
+            self = .spawned(pid_t(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24))
         default: return nil
         }
     }

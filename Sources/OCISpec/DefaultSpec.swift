@@ -12,8 +12,10 @@ extension Spec {
         makeDefault(rootless: rootless, hostUID: UInt32(geteuid()), hostGID: UInt32(getegid()))
     }
 
-    /// As `makeDefault(rootless:)` with explicit host ids for the rootless mappings (for tests).
-    public static func makeDefault(rootless: Bool, hostUID: UInt32, hostGID: UInt32) -> Spec {
+    /// As `makeDefault(rootless:)` with explicit host ids for the rootless mappings (for tests), and ranges
+    /// mapped after them (the caller's /etc/subuid and /etc/subgid ranges as container ids 1 and up).
+    public static func makeDefault(rootless: Bool, hostUID: UInt32, hostGID: UInt32,
+                                   extraUIDMappings: [IDMapping] = [], extraGIDMappings: [IDMapping] = []) -> Spec {
         // runc's minimal set: enough for a shell, nothing that reaches outside the container.
         let capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
         var spec = Spec(
@@ -56,7 +58,11 @@ extension Spec {
                     "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
                 ],
                 readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]))
-        if rootless { spec.makeRootless(hostUID: hostUID, hostGID: hostGID) }
+        if rootless {
+            spec.makeRootless(hostUID: hostUID, hostGID: hostGID)
+            spec.linux?.uidMappings += extraUIDMappings
+            spec.linux?.gidMappings += extraGIDMappings
+        }
         return spec
     }
 

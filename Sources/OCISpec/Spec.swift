@@ -65,6 +65,11 @@ public struct SpecProblems: Error, Sendable, CustomStringConvertible {
 extension Spec {
     /// Decodes config.json, collecting every problem (syntax, types, missing fields, cheap semantic checks).
     public static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> Spec {
+        try decodeDocument(bytes, Spec.self, whenEmpty: "invalid config")
+    }
+
+    /// One JSON document as `type`: a syntax error, or every problem the decoder found, each with its JSON path.
+    static func decodeDocument<T: JSONDecodable>(_ bytes: [UInt8], _ type: T.Type, whenEmpty: String) throws(SpecProblems) -> T {
         let document: JSONDocument
         do {
             document = try JSONDocument.parse(bytes)
@@ -74,11 +79,11 @@ extension Spec {
             throw SpecProblems(problems: [syntax])
         }
         let context = JSONDecodingContext(document: document)
-        let spec = Spec(json: context.root)
-        guard let spec, context.problems.isEmpty else {
-            throw SpecProblems(problems: context.problems.isEmpty ? [JSONError(message: "invalid config")] : context.problems)
+        let value = T(json: context.root)
+        guard let value, context.problems.isEmpty else {
+            throw SpecProblems(problems: context.problems.isEmpty ? [JSONError(message: whenEmpty)] : context.problems)
         }
-        return spec
+        return value
     }
 
     /// JSON text; absent optionals and empty arrays and maps are left out, map keys are sorted.

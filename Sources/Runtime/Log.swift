@@ -2,8 +2,10 @@ import Glibc
 import JSON
 import Sys
 
-/// Where errors and debug lines go: always stderr, and the `--log` file when given, as text or as one
-/// JSON object a line (`{"level":"error","msg":"...","time":"..."}`), which containerd's shim reads.
+/// Where errors, warnings and debug lines go, as runc sends them: without `--log`, to stderr; with it, to that
+/// file, as text or as one JSON object a line (`{"level":"error","msg":"...","time":"..."}`, which containerd's
+/// shim decodes line by line for the error it reports), and errors also to stderr. Warnings stay off stderr
+/// then because callers parse the combined output of commands such as `state` and `ps` (go-runc).
 public final class Log: @unchecked Sendable {  // immutable after init
     public enum Format: String, Sendable { case text, json }
     public enum Level: String, Sendable { case debug, info, warning, error }
@@ -26,7 +28,7 @@ public final class Log: @unchecked Sendable {  // immutable after init
     }
 
     public func warning(_ message: String) {
-        writeStderr("crabcan: warning: \(Log.oneLine(message))\n")
+        if file == nil { writeStderr("crabcan: warning: \(Log.oneLine(message))\n") }
         toFile(.warning, message)
     }
 

@@ -38,28 +38,27 @@ extension Runtime {
     public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
-        var spec = try Runtime.loadSpec(bundle: bundle)
-        try Runtime.checkTerminal(spec.process?.terminal ?? false, consoleSocket: options.consoleSocket,
-                                  relay: relayTerminal)
-        let listenFDs = Runtime.socketActivationFDs()
-        if listenFDs > 0 { spec.process?.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"] }
-        let plan: ContainerPlan
-        do {
-            plan = try ContainerPlan(spec: spec, bundle: bundle, noPivot: options.noPivot,
-                                     preserveFDs: listenFDs + options.preserveFDs,
-                                     sessionKeyring: options.noNewKeyring ? nil : "_ses.\(id)")
-        } catch {
-            throw RuntimeError("\(bundle)/config.json: \(error)")
+        // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
+        let report = Runtime.checkBundle(bundle: bundle, file: bundle + "/config.json", id: id, createOptions: options)
+        let errors = report.errors
+        if let first = errors.first {
+            let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
+            throw RuntimeError(Runtime.locate(first, in: report.file) + more)
         }
-        for warning in plan.warnings { log.warning(warning) }
+        for warning in report.warnings { log.warning(Runtime.locate(warning, in: report.file)) }
+        guard let spec = report.spec, var plan = report.plan, let cgroupSet = report.cgroups else {
+            throw RuntimeError("\(report.file): invalid config")
+        }
+        try Runtime.checkTerminal(plan.process.terminal, consoleSocket: options.consoleSocket, relay: relayTerminal)
+        let listenFDs = Runtime.socketActivationFDs()
+        if listenFDs > 0 {
+            plan.process.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"]
+            plan.preserveFDs += listenFDs
+        }
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
-        let cgroups: CgroupManager
-        do {
-            cgroups = CgroupManager(try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: try CgroupHost.detect()))
-        } catch let problem as ConfigProblem {
-            throw RuntimeError("\(bundle)/config.json: \(problem)")
-        }
+        // Root gets every hierarchy; an ordinary user only those it may write (the rest skipped with a warning).
+        let (cgroups, resources) = cgroupsForCaller(cgroupSet, spec.linux)
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
@@ -80,13 +79,14 @@ extension Runtime {
                 try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths)
                 try cgroups.create()
                 do {
-                    try cgroups.apply(DeviceRules.effective(spec.linux))
+                    try cgroups.apply(resources)
                 } catch let problem as ConfigProblem {
-                    throw RuntimeError("\(bundle)/config.json: \(problem)")
+                    // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
+                    throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: { try cgroups.placeFromParent($0) },
-                                                 placeFromInit: { try cgroups.placeFromInit() },
+                                                 placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
+                                                 placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
                                                  createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
             } catch {
                 try? cgroups.destroy()
@@ -105,8 +105,7 @@ extension Runtime {
                     try sendSeccompListener(listener, profile: profile, record: record)
                     listener.close()
                 }
-                for warning in plan.warnings { log.warning(warning) }
-        log.debug("create \(id): init pid \(initProcess.pid) waits for start")
+                log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let consoleSocket = options.consoleSocket, let console = initProcess.console {
                     try Runtime.sendConsole(console, to: consoleSocket)
                     console.close()
@@ -157,6 +156,12 @@ extension Runtime {
         if !terminal && consoleSocket != nil {
             throw RuntimeError("cannot use console socket if crabcan will not allocate tty")
         }
+    }
+
+    /// `FILE:LINE:COLUMN: PATH: MESSAGE`, the one-line form of a config problem in errors and warnings.
+    static func locate(_ diagnostic: ConfigDiagnostic, in file: String) -> String {
+        let at = diagnostic.position.map { ":\($0.line):\($0.column)" } ?? ""
+        return "\(file)\(at): \(diagnostic.text)"
     }
 
     /// Atomically, as runc does, so a reader never sees an empty pid file.

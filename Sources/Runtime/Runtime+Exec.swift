@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import Launcher
 import OCISpec
 import StateStore
@@ -52,7 +53,7 @@ extension Runtime {
         guard Processes.startTime(of: record.pid) == record.startTime else {
             throw RuntimeError("cannot exec in a stopped container")
         }
-        for warning in plan.warnings { log.warning(warning) }
+        for warning in plan.warnings { log.warning("\(source): \(warning)") }
 
         var signals: (FileDescriptor, sigset_t)?
         if !options.detach { signals = try Channels.blockAllSignals() }
@@ -142,12 +143,12 @@ extension Runtime {
     static func applyUser(_ text: String, to process: inout OCISpec.Process) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count <= 2, let uid = UInt32(parts[0]) else {
-            throw RuntimeError("exec: invalid --user \"\(text)\": use UID[:GID]")
+            throw RuntimeError("exec: invalid --user \(jsonQuote(text)): use UID[:GID]")
         }
         process.user.uid = uid
         process.user.username = nil
         if parts.count == 2 {
-            guard let gid = UInt32(parts[1]) else { throw RuntimeError("exec: invalid --user \"\(text)\": use UID[:GID]") }
+            guard let gid = UInt32(parts[1]) else { throw RuntimeError("exec: invalid --user \(jsonQuote(text)): use UID[:GID]") }
             process.user.gid = gid
         }
     }

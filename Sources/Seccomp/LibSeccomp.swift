@@ -36,4 +36,11 @@ final class FilterContext {
     static func resolveArchitecture(_ name: String) -> UInt32 { seccomp_arch_resolve_name(name) }
 
     static func resolveSyscall(_ name: String) -> Int32 { seccomp_syscall_resolve_name(name) }
+
+    static var nativeArchitecture: UInt32 { seccomp_arch_native() }
+
+    /// True when `name` is a real syscall (not one of libseccomp's negative pseudo numbers) on `architecture`.
+    static func isSyscall(_ name: String, on architecture: UInt32) -> Bool {
+        seccomp_syscall_resolve_name_arch(architecture, name) >= 0
+    }
 }

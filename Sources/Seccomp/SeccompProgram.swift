@@ -14,7 +14,8 @@ public typealias SeccompError = ConfigProblem
 /// heap and is inherited by the fork; the parent's copy is released with the last copy of this value.
 public struct SeccompProgram {
     private let context: FilterContext
-    public private(set) var warnings: [String] = []
+    /// Syscall names this architecture does not have, skipped (by JSON path).
+    public private(set) var warnings: [SeccompError] = []
     /// Rules send some syscalls to a supervisor (SCMP_ACT_NOTIFY): load() then returns the listener fd.
     public let usesNotify: Bool
 
@@ -24,36 +25,52 @@ public struct SeccompProgram {
     /// skipped and listed in `warnings` (runc's behaviour: profiles name syscalls of newer kernels and
     /// other architectures); an unknown architecture, action, flag or operator throws.
     public init(_ config: OCISpec.Seccomp) throws(SeccompError) {
+        var problems: [SeccompError] = []
+        guard let program = SeccompProgram(config, problems: &problems), problems.isEmpty else {
+            throw problems.first ?? SeccompError(path: Self.root, message: "invalid seccomp profile")
+        }
+        self = program
+    }
+
+    /// Records every problem (for `check`) instead of stopping at the first; nil when not even the default
+    /// action is usable. A program built with problems must not be loaded.
+    public init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError]) {
         let root = Self.root
         if config.defaultAction == .notify {
             // runc: the listener could only be told about the default action, which would stall init.
-            throw SeccompError(path: "\(root).defaultAction", message: "SCMP_ACT_NOTIFY cannot be the default action")
+            problems.append(SeccompError(path: "\(root).defaultAction", message: "SCMP_ACT_NOTIFY cannot be the default action"))
+            return nil
         }
-        let defaultAction = try Self.action(config.defaultAction, errnoRet: config.defaultErrnoRet,
-                                            errnoPath: "\(root).defaultErrnoRet")
+        guard let defaultAction = Self.action(config.defaultAction, errnoRet: config.defaultErrnoRet,
+                                              errnoPath: "\(root).defaultErrnoRet", &problems) else { return nil }
         guard let context = FilterContext(defaultAction: defaultAction) else {
-            throw SeccompError(path: "\(root).defaultAction", message: "libseccomp rejected \(config.defaultAction.rawValue)")
+            problems.append(SeccompError(path: "\(root).defaultAction", message: "libseccomp rejected \(config.defaultAction.rawValue)"))
+            return nil
         }
         self.context = context
 
         // runc leaves no_new_privs to the runtime (process.noNewPrivileges); libseccomp would otherwise set
         // it on every load, silently overriding a spec that asks for it to stay off.
-        try Self.expect(context.setAttribute(SCMP_FLTATR_CTL_NNP, 0), path: root, "cannot clear the no_new_privs attribute")
+        Self.expect(context.setAttribute(SCMP_FLTATR_CTL_NNP, 0), path: root, "cannot clear the no_new_privs attribute", &problems)
 
+        var architectures = [FilterContext.nativeArchitecture]
         for (i, name) in config.architectures.enumerated() {
             let path = "\(root).architectures[\(i)]"
             guard name.hasPrefix("SCMP_ARCH_") else {
-                throw SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))")
+                problems.append(SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))"))
+                continue
             }
             let short = String(name.dropFirst("SCMP_ARCH_".count)).lowercased()
             if short == "native" { continue }  // always in a new context
             let token = FilterContext.resolveArchitecture(short)
             guard token != 0 else {
-                throw SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))")
+                problems.append(SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))"))
+                continue
             }
+            architectures.append(token)
             let rc = context.addArchitecture(token)
             if rc != 0 && rc != -EEXIST {  // EEXIST: the native architecture, already present
-                throw SeccompError(path: path, message: "cannot add architecture \(name): \(SysError.describe(errno: -rc))")
+                problems.append(SeccompError(path: path, message: "cannot add architecture \(name): \(SysError.describe(errno: -rc))"))
             }
         }
 
@@ -67,27 +84,32 @@ public struct SeccompProgram {
             case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
                 // SCMP_FLTATR_CTL_WAITKILL arrived in libseccomp 2.6; silently dropping a requested flag
                 // would change how the container behaves, so refuse (as runc does with an old libseccomp).
-                throw SeccompError(path: path, message: "\(flag) is not supported by libseccomp \(SCMP_VER_MAJOR).\(SCMP_VER_MINOR).\(SCMP_VER_MICRO)")
+                problems.append(SeccompError(path: path, message: "\(flag) is not supported by libseccomp \(SCMP_VER_MAJOR).\(SCMP_VER_MINOR).\(SCMP_VER_MICRO)"))
+                continue
             default:
-                throw SeccompError(path: path, message: "unknown seccomp flag \(quote(flag))")
+                problems.append(SeccompError(path: path, message: "unknown seccomp flag \(quote(flag))"))
+                continue
             }
-            try Self.expect(context.setAttribute(attribute, 1), path: path, "cannot set \(flag)")
+            Self.expect(context.setAttribute(attribute, 1), path: path, "cannot set \(flag)", &problems)
         }
 
         var usesNotify = false
-        var warnings: [String] = []
+        var warnings: [SeccompError] = []
         for (i, rule) in config.syscalls.enumerated() {
             let path = "\(root).syscalls[\(i)]"
-            let action = try Self.action(rule.action, errnoRet: rule.errnoRet, errnoPath: "\(path).errnoRet")
+            guard let action = Self.action(rule.action, errnoRet: rule.errnoRet, errnoPath: "\(path).errnoRet", &problems) else { continue }
             // libseccomp refuses rules whose action is the default one (EACCES); they change nothing.
             if action == defaultAction { continue }
             if rule.action == .notify { usesNotify = true }
 
             var comparisons: [scmp_arg_cmp] = []
             var indexes: Set<UInt32> = []
+            var argsValid = true
             for (j, arg) in rule.args.enumerated() {
                 guard arg.index < 6 else {
-                    throw SeccompError(path: "\(path).args[\(j)].index", message: "must be between 0 and 5")
+                    problems.append(SeccompError(path: "\(path).args[\(j)].index", message: "must be between 0 and 5"))
+                    argsValid = false
+                    continue
                 }
                 indexes.insert(arg.index)
                 comparisons.append(crabcan_scmp_arg(arg.index, Self.compare(arg.op), arg.value, arg.valueTwo ?? 0))
@@ -99,13 +121,21 @@ public struct SeccompProgram {
             for (k, name) in rule.names.enumerated() {
                 let number = FilterContext.resolveSyscall(name)
                 if number == crabcan_scmp_nr_error() {
-                    warnings.append("\(path).names[\(k)]: unknown syscall \(quote(name)) skipped")
+                    warnings.append(SeccompError(path: "\(path).names[\(k)]", message: "unknown syscall \(quote(name)) skipped"))
                     continue
                 }
+                // A negative number is libseccomp's stand-in for a call of another architecture: the rule is
+                // a no-op unless one of the filter's architectures has it.
+                if number < 0 && !architectures.contains(where: { FilterContext.isSyscall(name, on: $0) }) {
+                    warnings.append(SeccompError(path: "\(path).names[\(k)]",
+                                                 message: "syscall \(quote(name)) does not exist on the filter's architectures; skipped"))
+                    continue
+                }
+                guard argsValid else { continue }
                 for group in groups {
                     let rc = context.addRule(action: action, syscall: number, comparisons: group)
                     if rc != 0 {
-                        throw SeccompError(path: path, message: "cannot add rule for \(name): \(SysError.describe(errno: -rc))")
+                        problems.append(SeccompError(path: path, message: "cannot add rule for \(name): \(SysError.describe(errno: -rc))"))
                     }
                 }
             }
@@ -113,7 +143,7 @@ public struct SeccompProgram {
         if usesNotify && config.listenerPath == nil {
             // The runtime hands the listener fd to the agent at listenerPath; without one the notified
             // syscalls would block forever.
-            throw SeccompError(path: "\(root).listenerPath", message: "required when a rule uses SCMP_ACT_NOTIFY")
+            problems.append(SeccompError(path: "\(root).listenerPath", message: "required when a rule uses SCMP_ACT_NOTIFY"))
         }
         self.usesNotify = usesNotify
         self.warnings = warnings
@@ -132,13 +162,18 @@ public struct SeccompProgram {
     }
 
     /// The libseccomp action word; ERRNO and TRACE default to EPERM like runc.
-    static func action(_ action: OCISpec.Seccomp.Action, errnoRet: UInt32?, errnoPath: String) throws(SeccompError) -> UInt32 {
+    static func action(_ action: OCISpec.Seccomp.Action, errnoRet: UInt32?, errnoPath: String,
+                       _ problems: inout [SeccompError]) -> UInt32? {
         if let errnoRet {
             guard action == .errno || action == .trace else {
-                throw SeccompError(path: errnoPath, message: "only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE")
+                problems.append(SeccompError(path: errnoPath, message: "only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE"))
+                return nil
             }
             // The action word keeps 16 bits of data; a larger value would be silently truncated.
-            guard errnoRet <= 0xffff else { throw SeccompError(path: errnoPath, message: "must be at most 65535") }
+            guard errnoRet <= 0xffff else {
+                problems.append(SeccompError(path: errnoPath, message: "must be at most 65535"))
+                return nil
+            }
         }
         let code = errnoRet ?? UInt32(EPERM)
         switch action {
@@ -165,8 +200,8 @@ public struct SeccompProgram {
         }
     }
 
-    private static func expect(_ rc: Int32, path: String, _ what: String) throws(SeccompError) {
-        if rc != 0 { throw SeccompError(path: path, message: "\(what): \(SysError.describe(errno: -rc))") }
+    private static func expect(_ rc: Int32, path: String, _ what: String, _ problems: inout [SeccompError]) {
+        if rc != 0 { problems.append(SeccompError(path: path, message: "\(what): \(SysError.describe(errno: -rc))")) }
     }
 }
 

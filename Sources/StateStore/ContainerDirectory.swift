@@ -1,5 +1,4 @@
 import Glibc
-import JSON
 import Sys
 
 /// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (DESIGN.md §3).
@@ -17,17 +16,17 @@ public struct ContainerDirectory: Sendable {
     public struct InvalidID: Error, CustomStringConvertible {
         public var id: String
         public var reason: String
-        public var description: String { "invalid container id \(jsonQuote(id)): \(reason)" }
+        public var description: String { "invalid container id \"\(id)\": \(reason)" }
     }
 
     public struct Exists: Error, CustomStringConvertible {
         public var id: String
-        public var description: String { "container with id \(jsonQuote(id)) already exists" }
+        public var description: String { "container with id \"\(id)\" already exists" }
     }
 
     public struct NotFound: Error, CustomStringConvertible {
         public var id: String
-        public var description: String { "container \(jsonQuote(id)) does not exist" }
+        public var description: String { "container \"\(id)\" does not exist" }
     }
 
     public init(root: String, id: String) throws(InvalidID) {

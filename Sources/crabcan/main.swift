@@ -19,7 +19,7 @@ let globalFlags = [
 let commands: [any Command.Type] = [
     CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
     RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    UpdateCommand.self, EventsCommand.self, ExecCommand.self,
+    UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self, FeaturesCommand.self,
 ]
 
 @MainActor func usage() -> String {
@@ -38,8 +38,15 @@ extension String {
     do {
         let (global, rest) = try ParsedArguments.parse(arguments, flags: globalFlags, stopAtPositional: true)
         if global.bool("version") {
-            Output.line("crabcan version 0.1.0\nspec: \(Runtime.specVersion)")
+            Output.line("crabcan version \(Runtime.version)\nspec: \(Runtime.specVersion)")
             return 0
+        }
+        // The log opens before anything else can fail, so that every error (an unknown command or flag too)
+        // reaches the --log file: containerd's shim reports the last error line of that file.
+        let format = Log.Format(rawValue: global.value("log-format") ?? "text")
+        log = try Log(path: global.value("log"), format: format ?? .text, debug: global.bool("debug"))
+        guard format != nil else {
+            throw UsageError(description: "invalid --log-format \"\(global.value("log-format")!)\": use text or json")
         }
         guard let name = rest.first, !global.bool("help") else {
             Output.write(Array(usage().utf8))
@@ -48,16 +55,14 @@ extension String {
         guard let command = commands.first(where: { $0.name == name }) else {
             throw UsageError(description: "unknown command \"\(name)\"")
         }
-        guard let format = Log.Format(rawValue: global.value("log-format") ?? "text") else {
-            throw UsageError(description: "invalid --log-format \"\(global.value("log-format")!)\": use text or json")
-        }
-        log = try Log(path: global.value("log"), format: format, debug: global.bool("debug"))
         let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [FlagSpec(name: "help", short: "h", takesValue: false)])
         if parsed.bool("help") {
             Output.line("usage: crabcan \(command.name) \(command.usage)\n\n\(command.summary)")
             return 0
         }
-        let runtime = Runtime(root: global.value("root") ?? Runtime.defaultRoot, log: log)
+        let root = try global.value("root")
+            ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID), environment: Processes.environment())
+        let runtime = Runtime(root: root, log: log)
         return try command.run(parsed, runtime)
     } catch {
         log.error("\(error)")

@@ -77,6 +77,8 @@ extension CrabcanCLI {
             var linux = $0["linux"] as! [String: Any]
             linux["namespaces"] = [["type": "network", "path": "/proc/999999999/ns/net"], ["type": "mount"]]
             $0["linux"] = linux
+            // Without a uts namespace the hostname would be a second fault, reported first (document order).
+            $0.removeValue(forKey: "hostname")
         }
         let result = box.crabcan(["create", "--bundle", bundle, id])
         #expect(result.status == 1)

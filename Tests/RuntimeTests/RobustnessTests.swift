@@ -12,9 +12,11 @@ import Sys
         #expect(Log.oneLine("a\nb\rc\td\u{1}e\u{7F}") == "a\\nb\\rc\\td\\u0001e\\u007f")
     }
 
-    @Test func idsAreQuotedInErrors() {
+    /// An id is shown as given (the --log file keeps it exactly, JSON-escaped); stderr still gets one line.
+    @Test func badIDsStayOnOneErrorLine() {
         #expect(throws: ContainerDirectory.InvalidID.self) { try ContainerDirectory.validate("a\nb") }
-        #expect(ContainerDirectory.InvalidID(id: "a\nb", reason: "r").description == "invalid container id \"a\\nb\": r")
+        let error = ContainerDirectory.InvalidID(id: "a\nb", reason: "r").description
+        #expect(Log.oneLine(error) == "invalid container id \"a\\nb\": r")
     }
 }
 

@@ -24,7 +24,7 @@ import Testing
         #expect(privileges.bounding == [39])
         #expect(privileges.permitted == [])
         #expect(privileges.warnings.count == 2)
-        #expect(privileges.warnings.allSatisfy { $0.contains("CAP_CHECKPOINT_RESTORE") })
+        #expect(privileges.warnings.allSatisfy { $0.description.contains("CAP_CHECKPOINT_RESTORE") })
     }
 
     @Test func ambientNeedsPermittedAndInheritable() throws {

@@ -84,7 +84,30 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
             .init(names: ["uname"], action: .errno),
             .init(names: ["getpid", "no_such_call"], action: .errno),
         ]))
-        #expect(p.warnings == [#".linux.seccomp.syscalls[1].names[1]: unknown syscall "no_such_call" skipped"#])
+        #expect(p.warnings.map(\.description) == [#".linux.seccomp.syscalls[1].names[1]: unknown syscall "no_such_call" skipped"#])
+    }
+
+    /// libseccomp resolves a call of another architecture to a negative stand-in; the rule would do nothing.
+    @Test func foreignSyscallIsAWarningUnlessItsArchitectureIsListed() throws {
+        let rule = Profile.Syscall(names: ["arm_fadvise64_64", "getpid"], action: .errno)
+        let native = try SeccompProgram(Profile(defaultAction: .allow, syscalls: [rule]))
+        #expect(native.warnings.map(\.description) == [
+            #".linux.seccomp.syscalls[0].names[0]: syscall "arm_fadvise64_64" does not exist on the filter's architectures; skipped"#])
+        let withArm = try SeccompProgram(Profile(defaultAction: .allow, architectures: ["SCMP_ARCH_ARM"], syscalls: [rule]))
+        #expect(withArm.warnings.isEmpty)
+    }
+
+    @Test func everyProblemIsCollected() {
+        var problems: [SeccompError] = []
+        let program = SeccompProgram(Profile(defaultAction: .allow, architectures: ["SCMP_ARCH_NOPE"], flags: ["X"], syscalls: [
+            .init(names: ["getpid"], action: .allow, errnoRet: 3),
+            .init(names: ["getppid"], action: .errno, args: [.init(index: 7, value: 0, op: .equal)]),
+        ]), problems: &problems)
+        #expect(program != nil)
+        #expect(problems.map(\.path) == [
+            ".linux.seccomp.architectures[0]", ".linux.seccomp.flags[0]", ".linux.seccomp.syscalls[0].errnoRet",
+            ".linux.seccomp.syscalls[1].args[0].index",
+        ])
     }
 
     @Test func configurationErrorsNameThePath() {

@@ -107,6 +107,12 @@ int cshim_pipe_cloexec(int fds[2]);
 int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size);
 int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd);
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags);
+/* CLONE_PARENT: the container init cloned by a namespace-joining helper is still the child of `create`. */
+extern const unsigned long CS_CLONE_PARENT;
+/* open_tree(OPEN_TREE_CLONE) and move_mount: a detached copy of a mount, attached later, even after pivot_root
+ * (a plain bind from a mount of the old root then fails with EINVAL). */
+int cshim_open_tree_clone(int fd);
+int cshim_move_mount_to(int from_fd, const char *to_path);
 /* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
 int cshim_sigkill_on_input(int fd);
 #endif

@@ -1,0 +1,276 @@
+import Glibc
+import OCISpec
+import Sys
+
+/// A new user namespace as planned before clone: its mappings, checked (config-linux.md "User namespace
+/// mappings"), and how the parent writes them between clone and protocol step 0.
+public struct UserNamespacePlan: Sendable, Equatable {
+    /// How one map gets written; decided by who the caller is.
+    public enum Writer: Sendable, Equatable {
+        /// Root (CAP_SETUID here) writes /proc/<pid>/uid_map itself.
+        case direct
+        /// An unprivileged caller mapping only its own gid: the kernel wants setgroups denied first.
+        case directAfterDenyingSetgroups
+        /// newuidmap/newgidmap (setuid root; they allow what /etc/subuid and /etc/subgid grant the caller).
+        case tool(String)
+    }
+
+    public var uidMappings: [IDMapping]
+    public var gidMappings: [IDMapping]
+    public var uidWriter: Writer
+    public var gidWriter: Writer
+    /// An unprivileged parent can open the child's map files (and newuidmap accepts the child) only while the
+    /// child is dumpable, so such a child turns non-dumpable after protocol step 0 instead of at once.
+    public var childStaysDumpableUntilMapped: Bool
+
+    /// UID_GID_MAP_MAX_EXTENTS.
+    static let maximumRanges = 340
+    /// The kernel takes a map in one write of less than a page.
+    static let maximumText = 4095
+
+    public init(uidMappings: [IDMapping], gidMappings: [IDMapping], callerUID: UInt32, callerGID: UInt32,
+                searchPath: String?) throws(PlanError) {
+        try UserNamespacePlan.validate(uidMappings, path: ".linux.uidMappings")
+        try UserNamespacePlan.validate(gidMappings, path: ".linux.gidMappings")
+        self.uidMappings = uidMappings
+        self.gidMappings = gidMappings
+        uidWriter = try UserNamespacePlan.writer(uidMappings, callerID: callerUID, privileged: callerUID == 0,
+                                                 group: false, searchPath: searchPath)
+        gidWriter = try UserNamespacePlan.writer(gidMappings, callerID: callerGID, privileged: callerUID == 0,
+                                                 group: true, searchPath: searchPath)
+        childStaysDumpableUntilMapped = callerUID != 0
+    }
+
+    /// What the kernel would refuse, refused first with the JSON path: no ranges, empty ranges, ranges that
+    /// run past the last id (4294967295 is never mappable), ranges that overlap inside or outside.
+    public static func validate(_ mappings: [IDMapping], path: String) throws(PlanError) {
+        if mappings.isEmpty { throw PlanError(path, "required with a new user namespace") }
+        if mappings.count > maximumRanges {
+            throw PlanError(path, "at most \(maximumRanges) ranges are allowed, got \(mappings.count)")
+        }
+        for (index, mapping) in mappings.enumerated() {
+            let entry = "\(path)[\(index)]"
+            if mapping.size == 0 { throw PlanError(entry + ".size", "must be greater than 0") }
+            for (name, start) in [("containerID", mapping.containerID), ("hostID", mapping.hostID)]
+            where UInt64(start) + UInt64(mapping.size) > UInt64(UInt32.max) {
+                throw PlanError(entry, "\(name) \(start) + size \(mapping.size) goes past the last mappable id 4294967294")
+            }
+            for (other, earlier) in mappings[..<index].enumerated() {
+                if overlaps(mapping.containerID, earlier.containerID, mapping.size, earlier.size) {
+                    throw PlanError(entry, "container ids \(range(mapping.containerID, mapping.size)) overlap \(path)[\(other)]")
+                }
+                if overlaps(mapping.hostID, earlier.hostID, mapping.size, earlier.size) {
+                    throw PlanError(entry, "host ids \(range(mapping.hostID, mapping.size)) overlap \(path)[\(other)]")
+                }
+            }
+        }
+        let bytes = text(mappings).utf8.count
+        if bytes > maximumText { throw PlanError(path, "the map is \(bytes) bytes; the kernel takes at most \(maximumText)") }
+    }
+
+    static func overlaps(_ a: UInt32, _ b: UInt32, _ sizeA: UInt32, _ sizeB: UInt32) -> Bool {
+        UInt64(a) < UInt64(b) + UInt64(sizeB) && UInt64(b) < UInt64(a) + UInt64(sizeA)
+    }
+
+    static func range(_ start: UInt32, _ size: UInt32) -> String { "\(start)-\(UInt64(start) + UInt64(size) - 1)" }
+
+    /// The text of /proc/<pid>/uid_map: one "inside outside count" line per range.
+    public static func text(_ mappings: [IDMapping]) -> String {
+        mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+    }
+
+    /// newuidmap's arguments: the pid, then each range's three numbers.
+    public static func toolArguments(pid: pid_t, _ mappings: [IDMapping]) -> [String] {
+        [String(pid)] + mappings.flatMap { [String($0.containerID), String($0.hostID), String($0.size)] }
+    }
+
+    public static func maps(_ id: UInt32, in mappings: [IDMapping]) -> Bool {
+        mappings.contains { UInt64(id) >= UInt64($0.containerID) && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
+    }
+
+    /// Root writes any map. An unprivileged caller may write one line mapping its own id (runc's rootless
+    /// default); anything more goes through the setuid tool, which checks /etc/subuid and /etc/subgid.
+    static func writer(_ mappings: [IDMapping], callerID: UInt32, privileged: Bool, group: Bool,
+                       searchPath: String?) throws(PlanError) -> Writer {
+        if privileged { return .direct }
+        if mappings.count == 1, mappings[0].size == 1, mappings[0].hostID == callerID {
+            return group ? .directAfterDenyingSetgroups : .direct
+        }
+        let tool = group ? "newgidmap" : "newuidmap"
+        guard let path = Processes.findProgram(tool, path: searchPath) else {
+            let field = group ? ".linux.gidMappings" : ".linux.uidMappings"
+            throw PlanError(field, "mapping more than your own \(group ? "gid" : "uid") \(callerID) needs \(tool) "
+                            + "(Debian package uidmap), which is not installed")
+        }
+        return .tool(path)
+    }
+
+    // MARK: in the parent
+
+    /// A map the kernel or the tool refused, named by its JSON path.
+    public struct WriteError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Between clone and protocol step 0: the uid map, then the gid map (setgroups first where needed).
+    public func writeMaps(pid: pid_t) throws(WriteError) {
+        try write(uidMappings, uidWriter, pid: pid, file: "uid_map", field: ".linux.uidMappings")
+        try write(gidMappings, gidWriter, pid: pid, file: "gid_map", field: ".linux.gidMappings")
+    }
+
+    private func write(_ mappings: [IDMapping], _ writer: Writer, pid: pid_t, file: String, field: String) throws(WriteError) {
+        let text = UserNamespacePlan.text(mappings)
+        var tool: (path: String, arguments: [String], status: ExitStatus, output: String)?
+        do throws(SysError) {
+            switch writer {
+            case .direct:
+                try IDMaps.write(pid: pid, file: file, text)
+            case .directAfterDenyingSetgroups:
+                try IDMaps.denySetgroups(pid: pid)
+                try IDMaps.write(pid: pid, file: file, text)
+            case .tool(let path):
+                let arguments = UserNamespacePlan.toolArguments(pid: pid, mappings)
+                let (status, output) = try Processes.runTool(path, arguments)
+                tool = (path, arguments, status, output)
+            }
+        } catch {
+            throw WriteError(description: "\(field): \(error)")
+        }
+        guard let tool, tool.status != .exited(0) else { return }
+        let said = tool.output.split(separator: "\n").map { $0.trimmingSpaces }.filter { !$0.isEmpty }.joined(separator: "; ")
+        let how: String
+        switch tool.status {
+        case .exited(let code): how = "exit status \(code)"
+        case .signaled(let signal): how = "signal \(signal)"
+        }
+        throw WriteError(description: "\(field): \(([tool.path] + tool.arguments).joined(separator: " ")): \(how)"
+                         + (said.isEmpty ? "" : ": \(said)"))
+    }
+}
+
+extension Substring {
+    fileprivate var trimmingSpaces: String {
+        var s = self
+        while s.first == " " || s.first == "\t" { s.removeFirst() }
+        while s.last == " " || s.last == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
+
+// MARK: planning (ContainerPlan)
+
+extension ContainerPlan {
+    /// The user namespace part of the plan: mappings only with a new user namespace (a joined one has its own),
+    /// and the process's ids must be mapped in it, or setresuid would fail after the container is set up.
+    static func planUserNamespace(_ spec: Spec, created: Set<NamespaceType>) throws(PlanError) -> UserNamespacePlan? {
+        let linux = spec.linux
+        let uidMappings = linux?.uidMappings ?? []
+        let gidMappings = linux?.gidMappings ?? []
+        guard created.contains(.user) else {
+            if !uidMappings.isEmpty { throw PlanError(".linux.uidMappings", "needs a new user namespace in .linux.namespaces") }
+            if !gidMappings.isEmpty { throw PlanError(".linux.gidMappings", "needs a new user namespace in .linux.namespaces") }
+            return nil
+        }
+        let plan = try UserNamespacePlan(uidMappings: uidMappings, gidMappings: gidMappings,
+                                         callerUID: UInt32(Processes.effectiveUID), callerGID: UInt32(Processes.effectiveGID),
+                                         searchPath: Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) })
+        if let user = spec.process?.user {
+            if !UserNamespacePlan.maps(user.uid, in: uidMappings) {
+                throw PlanError(".process.user.uid", "\(user.uid) is not mapped by .linux.uidMappings")
+            }
+            if !UserNamespacePlan.maps(user.gid, in: gidMappings) {
+                throw PlanError(".process.user.gid", "\(user.gid) is not mapped by .linux.gidMappings")
+            }
+            for (index, gid) in user.additionalGids.enumerated() where !UserNamespacePlan.maps(gid, in: gidMappings) {
+                throw PlanError(".process.user.additionalGids[\(index)]", "\(gid) is not mapped by .linux.gidMappings")
+            }
+        }
+        return plan
+    }
+
+    /// devpts takes `uid=`/`gid=` only for ids mapped in the mounter's user namespace (EINVAL otherwise): the
+    /// usual `gid=5` goes when gid 5 is not mapped, and the terminal group is then the container's root group.
+    static func mappedOwnerOptions(_ mount: Mount, _ userNamespace: UserNamespacePlan?, warnings: inout [String]) -> [String] {
+        guard let userNamespace, mount.type == "devpts" else { return mount.options }
+        return mount.options.filter { option in
+            for (prefix, mappings) in [("uid=", userNamespace.uidMappings), ("gid=", userNamespace.gidMappings)]
+            where option.hasPrefix(prefix) {
+                guard let id = UInt32(option.dropFirst(prefix.count)), !UserNamespacePlan.maps(id, in: mappings) else { return true }
+                warnings.append("devpts on \(mount.destination): dropped \(option), which the user namespace does not map")
+                return false
+            }
+            return true
+        }
+    }
+}
+
+// MARK: in the child
+
+enum UserNamespaceEntry {
+    /// First thing after protocol step 0 in a new or joined user namespace. Our ids are still the host's and
+    /// unmapped there; we become the namespace's root, keeping the full capabilities it gave us (runc's init does
+    /// setresuid(0) too). The credential change cleared PR_SET_PDEATHSIG, so it is set again, and an unprivileged
+    /// parent's child turns non-dumpable only now that its maps are written (CVE-2019-5736 from here on).
+    static func enter(_ plan: ContainerPlan) throws(SysError) {
+        guard plan.inUserNamespace else { return }
+        try becomeRoot()
+        try Processes.dieWithParent()
+        try Processes.setDumpable(false)
+    }
+
+    /// The process's additional groups. In a user namespace whose setgroups is denied (an unprivileged caller's
+    /// single gid mapping) there is nothing to drop and nothing can be added, as runc has it.
+    static func setGroups(_ gids: [UInt32]) throws {
+        guard IDMaps.setgroupsAllowed else {
+            if gids.isEmpty { return }
+            throw ChildFailure(message: ".process.user.additionalGids: setgroups is denied in this user namespace "
+                               + "(an unprivileged single gid mapping)", errno: EPERM)
+        }
+        try Processes.setGroups(gids.map { gid_t($0) })
+    }
+
+    /// setgroups is skipped where the namespace denies it (an unprivileged single gid mapping).
+    static func becomeRoot() throws(SysError) {
+        try Processes.setGID(0)
+        if IDMaps.setgroupsAllowed { try Processes.setGroups([]) }
+        try Processes.setUID(0)
+    }
+}
+
+enum TimeNamespaceEntry {
+    /// Inside the user namespace, so the time namespace belongs to it, but before we become its root: our
+    /// /proc/self files belong to the host id we still have (non-dumpable: the host's root), and writing
+    /// timens_offsets needs CAP_SYS_TIME in the user namespace, which we hold either way.
+    static func enter(_ plan: ContainerPlan) throws {
+        guard plan.createdNamespaces.contains(.time) else { return }
+        do {
+            try Namespaces.enterNewTimeNamespace(offsets: plan.timeOffsets)
+        } catch {
+            throw ChildFailure(message: "time namespace (.linux.timeOffsets): \(error)", errno: error.errno)
+        }
+    }
+}
+
+extension ContainerPlan {
+    /// `linux.timeOffsets` as /proc/self/timens_offsets wants it; only with a new time namespace.
+    static func planTimeNamespace(_ linux: Linux?, created: Set<NamespaceType>) throws(PlanError) -> String {
+        let offsets = linux?.timeOffsets ?? [:]
+        if created.contains(.time) {
+            guard Namespaces.haveTimeNamespaces else {
+                let index = linux?.namespaces.firstIndex { $0.type == .time } ?? 0
+                throw PlanError(".linux.namespaces[\(index)]", "this kernel has no time namespaces")
+            }
+        } else if !offsets.isEmpty {
+            throw PlanError(".linux.timeOffsets", "needs a new time namespace in .linux.namespaces")
+        }
+        var text = ""
+        for clock in offsets.keys.sorted() {
+            let offset = offsets[clock]!
+            if offset.nanosecs >= 1_000_000_000 {
+                throw PlanError(".linux.timeOffsets.\(clock).nanosecs", "must be below 1000000000, got \(offset.nanosecs)")
+            }
+            text += "\(clock) \(offset.secs) \(offset.nanosecs)\n"
+        }
+        return text
+    }
+}

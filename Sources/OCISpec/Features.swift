@@ -1,0 +1,125 @@
+import JSON
+
+/// The runtime-spec features document (features.md, features-linux.md): what this build of the runtime
+/// recognizes, printed by `crabcan features`. Only the properties of the spec version in `ociVersionMax`.
+public struct Features: Sendable, Equatable {
+    public var ociVersionMin: String
+    public var ociVersionMax: String
+    public var hooks: [String]
+    public var mountOptions: [String]
+    public var linux: Linux
+    public var annotations: [String: String]
+
+    public init(ociVersionMin: String, ociVersionMax: String, hooks: [String], mountOptions: [String], linux: Linux,
+                annotations: [String: String]) {
+        self.ociVersionMin = ociVersionMin
+        self.ociVersionMax = ociVersionMax
+        self.hooks = hooks
+        self.mountOptions = mountOptions
+        self.linux = linux
+        self.annotations = annotations
+    }
+
+    public struct Linux: Sendable, Equatable {
+        public var namespaces: [String]
+        public var capabilities: [String]
+        public var cgroup: Cgroup
+        public var seccomp: Seccomp
+        public var apparmor: Bool
+        public var selinux: Bool
+        public var intelRdt: Bool
+        public var idmapMounts: Bool
+
+        public init(namespaces: [String], capabilities: [String], cgroup: Cgroup, seccomp: Seccomp, apparmor: Bool,
+                    selinux: Bool, intelRdt: Bool, idmapMounts: Bool) {
+            self.namespaces = namespaces
+            self.capabilities = capabilities
+            self.cgroup = cgroup
+            self.seccomp = seccomp
+            self.apparmor = apparmor
+            self.selinux = selinux
+            self.intelRdt = intelRdt
+            self.idmapMounts = idmapMounts
+        }
+    }
+
+    public struct Cgroup: Sendable, Equatable {
+        public var v1, v2, systemd, systemdUser, rdma: Bool
+
+        public init(v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool, rdma: Bool) {
+            self.v1 = v1
+            self.v2 = v2
+            self.systemd = systemd
+            self.systemdUser = systemdUser
+            self.rdma = rdma
+        }
+    }
+
+    public struct Seccomp: Sendable, Equatable {
+        public var enabled: Bool
+        public var actions, operators, archs, knownFlags, supportedFlags: [String]
+
+        public init(enabled: Bool, actions: [String], operators: [String], archs: [String], knownFlags: [String],
+                    supportedFlags: [String]) {
+            self.enabled = enabled
+            self.actions = actions
+            self.operators = operators
+            self.archs = archs
+            self.knownFlags = knownFlags
+            self.supportedFlags = supportedFlags
+        }
+    }
+
+    /// Keys in the order of runc's `features` and the spec's example.
+    public func encode(pretty: Bool) -> [UInt8] {
+        let w = JSONWriter(pretty: pretty)
+        w.beginObject()
+        w.field("ociVersionMin", ociVersionMin)
+        w.field("ociVersionMax", ociVersionMax)
+        w.field("hooks", hooks)
+        w.field("mountOptions", mountOptions)
+        w.key("linux")
+        w.beginObject()
+        w.field("namespaces", linux.namespaces)
+        w.field("capabilities", linux.capabilities)
+        w.key("cgroup")
+        w.beginObject()
+        w.field("v1", linux.cgroup.v1)
+        w.field("v2", linux.cgroup.v2)
+        w.field("systemd", linux.cgroup.systemd)
+        w.field("systemdUser", linux.cgroup.systemdUser)
+        w.field("rdma", linux.cgroup.rdma)
+        w.endObject()
+        w.key("seccomp")
+        w.beginObject()
+        w.field("enabled", linux.seccomp.enabled)
+        w.field("actions", linux.seccomp.actions)
+        w.field("operators", linux.seccomp.operators)
+        w.field("archs", linux.seccomp.archs)
+        w.field("knownFlags", linux.seccomp.knownFlags)
+        w.field("supportedFlags", linux.seccomp.supportedFlags)
+        w.endObject()
+        for (name, enabled) in [("apparmor", linux.apparmor), ("selinux", linux.selinux), ("intelRdt", linux.intelRdt)] {
+            w.key(name)
+            w.beginObject()
+            w.field("enabled", enabled)
+            w.endObject()
+        }
+        w.key("mountExtensions")
+        w.beginObject()
+        w.key("idmap")
+        w.beginObject()
+        w.field("enabled", linux.idmapMounts)
+        w.endObject()
+        w.endObject()
+        w.endObject()
+        w.field("annotations", annotations)
+        w.endObject()
+        return w.bytes
+    }
+}
+
+extension Seccomp {
+    /// The `linux.seccomp.flags` names the decoder accepts (each is then applied or refused by the Seccomp module).
+    public static let knownFlags = Vocabulary.seccompFlags
+}

@@ -1,0 +1,22 @@
+import Runtime
+
+enum CheckCommand: Command {
+    static let name = "check"
+    static let summary = "validate a bundle without running it: every problem, with its JSON path and line:column"
+    static let usage = "[--bundle DIR] [--format text|json]"
+    static let flags = [FlagSpec(name: "bundle", short: "b", takesValue: true),
+                        FlagSpec(name: "format", short: "f", takesValue: true)]
+
+    static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
+        let formatName = arguments.value("format") ?? "text"
+        guard let format = CheckFormat(rawValue: formatName) else {
+            throw UsageError(description: "invalid --format \"\(formatName)\": use text or json")
+        }
+        let report = Runtime.check(bundle: arguments.value("bundle") ?? ".")
+        switch format {
+        case .text: Output.write(Array(report.text().utf8))
+        case .json: Output.write(report.json())
+        }
+        return report.errors.isEmpty ? 0 : 1
+    }
+}

@@ -1,0 +1,175 @@
+import Glibc
+import Testing
+@testable import Launcher
+@testable import Runtime
+import OCISpec
+import Sys
+
+/// Issue 5: user namespace mappings (checked with their JSON path before clone, written as the kernel and
+/// newuidmap take them), time offsets, and what changes for an unprivileged caller. No root needed.
+@Suite struct UserNamespacePlanTests {
+    func map(_ c: UInt32, _ h: UInt32, _ s: UInt32) -> IDMapping { IDMapping(containerID: c, hostID: h, size: s) }
+
+    func problem(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func validMappingsPass() throws {
+        try UserNamespacePlan.validate([map(0, 100000, 65536)], path: ".linux.uidMappings")
+        try UserNamespacePlan.validate([map(0, 1000, 1), map(1, 100000, 65536)], path: ".linux.uidMappings")
+        // The last mappable id is 4294967294.
+        try UserNamespacePlan.validate([map(4294967294, 0, 1)], path: ".linux.uidMappings")
+    }
+
+    @Test func badMappingsNameTheirPath() {
+        let path = ".linux.uidMappings"
+        #expect(problem { try UserNamespacePlan.validate([], path: path) } == "\(path): required with a new user namespace")
+        #expect(problem { try UserNamespacePlan.validate([map(0, 1, 0)], path: path) } == "\(path)[0].size: must be greater than 0")
+        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(5, 500, 10)], path: path) }
+                == "\(path)[1]: container ids 5-14 overlap \(path)[0]")
+        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(10, 105, 10)], path: path) }
+                == "\(path)[1]: host ids 105-114 overlap \(path)[0]")
+        #expect(problem { try UserNamespacePlan.validate([map(4294967295, 0, 1)], path: path) }?
+                    .hasPrefix("\(path)[0]: containerID 4294967295 + size 1 goes past") == true)
+        #expect(problem { try UserNamespacePlan.validate([map(0, 4294967000, 1000)], path: path) }?
+                    .hasPrefix("\(path)[0]: hostID 4294967000 + size 1000 goes past") == true)
+        let many = (0..<341).map { map(UInt32($0), UInt32($0) + 100000, 1) }
+        #expect(problem { try UserNamespacePlan.validate(many, path: path) } == "\(path): at most 340 ranges are allowed, got 341")
+        // Adjacent ranges do not overlap.
+        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(10, 110, 10)], path: path) } == nil)
+    }
+
+    @Test func mapTextAndToolArguments() {
+        let mappings = [map(0, 1000, 1), map(1, 100000, 65536)]
+        #expect(UserNamespacePlan.text(mappings) == "0 1000 1\n1 100000 65536\n")
+        #expect(UserNamespacePlan.toolArguments(pid: 42, mappings) == ["42", "0", "1000", "1", "1", "100000", "65536"])
+        #expect(UserNamespacePlan.maps(0, in: mappings))
+        #expect(UserNamespacePlan.maps(65536, in: mappings))
+        #expect(!UserNamespacePlan.maps(65537, in: mappings))
+    }
+
+    @Test func whoWritesTheMaps() throws {
+        let own = [map(0, 1000, 1)]
+        let more = [map(0, 1000, 1), map(1, 100000, 65536)]
+        // Root writes anything itself.
+        let root = try UserNamespacePlan(uidMappings: more, gidMappings: more, callerUID: 0, callerGID: 0, searchPath: "/nonexistent")
+        #expect(root.uidWriter == .direct && root.gidWriter == .direct && !root.childStaysDumpableUntilMapped)
+        // An ordinary user maps its own ids itself; the gid only after denying setgroups.
+        let single = try UserNamespacePlan(uidMappings: own, gidMappings: own, callerUID: 1000, callerGID: 1000,
+                                           searchPath: "/nonexistent")
+        #expect(single.uidWriter == .direct && single.gidWriter == .directAfterDenyingSetgroups)
+        #expect(single.childStaysDumpableUntilMapped)
+        // More needs newuidmap/newgidmap, found in PATH, or a clear error.
+        let tools = Processes.findProgram("newuidmap", path: nil)
+        if let tools {
+            let directory = String(tools[..<tools.lastIndex(of: "/")!])
+            let viaTool = try UserNamespacePlan(uidMappings: more, gidMappings: more, callerUID: 1000, callerGID: 1000,
+                                                searchPath: directory)
+            #expect(viaTool.uidWriter == .tool(directory + "/newuidmap"))
+            #expect(viaTool.gidWriter == .tool(directory + "/newgidmap"))
+        }
+        #expect(problem {
+            _ = try UserNamespacePlan(uidMappings: more, gidMappings: own, callerUID: 1000, callerGID: 1000, searchPath: "/nonexistent")
+        }?.hasPrefix(".linux.uidMappings: mapping more than your own uid 1000 needs newuidmap") == true)
+    }
+
+    func spec(_ json: String) throws -> Spec { try Spec.decode(Array(json.utf8)) }
+
+    @Test func planChecksMappingsAgainstTheNamespacesAndTheUser() throws {
+        let withUser = try spec("""
+            {"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"user": {"uid": 70000, "gid": 0}, "args": ["sh"], "cwd": "/"},
+             "linux": {"namespaces": [{"type": "user"}, {"type": "mount"}],
+                       "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+                       "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}
+            """)
+        #expect(problem { _ = try ContainerPlan.planUserNamespace(withUser, created: [.user, .mount]) }
+                == ".process.user.uid: 70000 is not mapped by .linux.uidMappings")
+        // Mappings without a new user namespace (none, or a joined one with mappings of its own).
+        #expect(problem { _ = try ContainerPlan.planUserNamespace(withUser, created: [.mount]) }
+                == ".linux.uidMappings: needs a new user namespace in .linux.namespaces")
+        let noMappings = try spec("""
+            {"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"},
+             "linux": {"namespaces": [{"type": "user"}, {"type": "mount"}]}}
+            """)
+        #expect(problem { _ = try ContainerPlan.planUserNamespace(noMappings, created: [.user, .mount]) }
+                == ".linux.uidMappings: required with a new user namespace")
+        #expect(try ContainerPlan.planUserNamespace(noMappings, created: [.mount]) == nil)
+    }
+
+    @Test func devptsGidIsDroppedWhenUnmapped() throws {
+        let mount = Mount(destination: "/dev/pts", type: "devpts", source: "devpts", options: ["newinstance", "gid=5", "mode=0620"])
+        var warnings: [String] = []
+        let unmapped = try UserNamespacePlan(uidMappings: [map(0, 1000, 1)], gidMappings: [map(0, 1000, 1)], callerUID: 0,
+                                             callerGID: 0, searchPath: nil)
+        #expect(ContainerPlan.mappedOwnerOptions(mount, unmapped, warnings: &warnings) == ["newinstance", "mode=0620"])
+        #expect(warnings.count == 1)
+        let mapped = try UserNamespacePlan(uidMappings: [map(0, 100000, 65536)], gidMappings: [map(0, 100000, 65536)],
+                                           callerUID: 0, callerGID: 0, searchPath: nil)
+        #expect(ContainerPlan.mappedOwnerOptions(mount, mapped, warnings: &warnings) == mount.options)
+        #expect(ContainerPlan.mappedOwnerOptions(mount, nil, warnings: &warnings) == mount.options)
+    }
+
+    @Test func timeOffsetsText() throws {
+        let linux = Linux(namespaces: [Namespace(type: .time)],
+                          timeOffsets: ["monotonic": TimeOffset(secs: 3600), "boottime": TimeOffset(secs: -5, nanosecs: 7)])
+        if Namespaces.haveTimeNamespaces {
+            #expect(try ContainerPlan.planTimeNamespace(linux, created: [.time]) == "boottime -5 7\nmonotonic 3600 0\n")
+        }
+        #expect(problem { _ = try ContainerPlan.planTimeNamespace(linux, created: []) }
+                == ".linux.timeOffsets: needs a new time namespace in .linux.namespaces")
+        let bad = Linux(namespaces: [Namespace(type: .time)], timeOffsets: ["boottime": TimeOffset(secs: 1, nanosecs: 1_000_000_000)])
+        if Namespaces.haveTimeNamespaces {
+            #expect(problem { _ = try ContainerPlan.planTimeNamespace(bad, created: [.time]) }
+                    == ".linux.timeOffsets.boottime.nanosecs: must be below 1000000000, got 1000000000")
+        }
+    }
+
+    @Test func spawnedCarriesAPid() {
+        for pid: pid_t in [1, 4242, 4_194_304] {
+            #expect(SyncMessage(decoding: SyncMessage.spawned(pid).encoded()) == .spawned(pid))
+        }
+        #expect(SyncMessage(decoding: [8, 1, 0]) == nil)
+    }
+
+    @Test func joinsGoUserFirst() {
+        let joins = [ContainerPlan.NamespaceJoin(type: .network, path: "/n"), ContainerPlan.NamespaceJoin(type: .time, path: "/t"),
+                     ContainerPlan.NamespaceJoin(type: .pid, path: "/p"), ContainerPlan.NamespaceJoin(type: .user, path: "/u")]
+        #expect(NamespaceJoins.ordered(joins).map(\.type) == [.user, .network, .pid, .time])
+    }
+}
+
+@Suite struct RootlessTests {
+    @Test func stateRootFollowsRuncForOrdinaryUsers() throws {
+        #expect(try Runtime.stateRoot(uid: 0, environment: ["XDG_RUNTIME_DIR=/run/user/0"]) == "/run/crabcan")
+        #expect(try Runtime.stateRoot(uid: 1000, environment: ["XDG_RUNTIME_DIR=/run/user/1000"]) == "/run/user/1000/crabcan")
+        // Unset (or relative): the user's session directory when it exists and is theirs, else a private /tmp one.
+        let fallback = try Runtime.stateRoot(uid: 4_000_000_123, environment: ["XDG_RUNTIME_DIR=relative"])
+        #expect(fallback == "/tmp/crabcan-4000000123")
+    }
+
+    @Test func subordinateRangesAreFoundByNameOrUid() {
+        let text = "# comment\nalice:100000:65536\n1001:200000:1000\nbob:bad:1\n"
+        #expect(Runtime.subordinateRange(text, user: "alice", id: 1000)! == (100000, 65536))
+        #expect(Runtime.subordinateRange(text, user: "carol", id: 1001)! == (200000, 1000))
+        #expect(Runtime.subordinateRange(text, user: "bob", id: 1002) == nil)
+        #expect(Runtime.subordinateRange(text, user: nil, id: 1003) == nil)
+        #expect(Runtime.userName(uid: 1000, passwd: "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n") == "alice")
+    }
+
+    @Test func rootlessSpecAddsSubordinateRangesAfterTheCallersOwnIds() {
+        let spec = Spec.makeDefault(rootless: true, hostUID: 1000, hostGID: 1001,
+                                    extraUIDMappings: [IDMapping(containerID: 1, hostID: 100000, size: 65536)],
+                                    extraGIDMappings: [IDMapping(containerID: 1, hostID: 200000, size: 65536)])
+        #expect(spec.linux?.uidMappings == [IDMapping(containerID: 0, hostID: 1000, size: 1),
+                                            IDMapping(containerID: 1, hostID: 100000, size: 65536)])
+        #expect(spec.linux?.gidMappings == [IDMapping(containerID: 0, hostID: 1001, size: 1),
+                                            IDMapping(containerID: 1, hostID: 200000, size: 65536)])
+        #expect(spec.linux?.namespaces.contains { $0.type == .user } == true)
+        #expect(spec.linux?.resources == nil)
+    }
+}
