@@ -33,12 +33,16 @@ public final class JSONDecodingContext {
 }
 
 /// A JSON string literal for `text`, for quoting user values in messages (`unknown namespace type "foo"`).
-public func jsonQuote(_ text: String) -> String {
-    var out = "\""
+public func jsonQuote(_ text: String) -> String { "\"" + jsonEscape(text, quoting: true) + "\"" }
+
+/// `text` with control characters written as JSON writes them (so it stays one line); with `quoting`, `"` and
+/// `\` too, which makes it a JSON string's body.
+public func jsonEscape(_ text: String, quoting: Bool) -> String {
+    var out = ""
     for scalar in text.unicodeScalars {
         switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
+        case "\"" where quoting: out += "\\\""
+        case "\\" where quoting: out += "\\\\"
         case "\n": out += "\\n"
         case "\r": out += "\\r"
         case "\t": out += "\\t"
@@ -51,7 +55,7 @@ public func jsonQuote(_ text: String) -> String {
             }
         }
     }
-    return out + "\""
+    return out
 }
 
 /// A node, its jq-style path and the shared problem list.

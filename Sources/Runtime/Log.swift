@@ -36,22 +36,7 @@ public final class Log: @unchecked Sendable {  // immutable after init
     /// control characters are escaped as JSON escapes them.
     static func oneLine(_ message: String) -> String {
         guard message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return message }
-        var out = ""
-        for scalar in message.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+        return jsonEscape(message, quoting: false)
     }
 
     public func debug(_ message: @autoclosure () -> String) {
