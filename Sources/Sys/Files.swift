@@ -176,8 +176,6 @@ public enum Files {
     }
 
     public static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }
-
-    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 }
 
 extension Files {
