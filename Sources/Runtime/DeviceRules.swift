@@ -2,8 +2,10 @@ import OCISpec
 
 /// The device cgroup rules a container runs under: the config's `linux.resources.devices`, then allows for
 /// the devices every container gets (runtime-spec "Default Devices", plus /dev/pts/*, /dev/ptmx,
-/// /dev/console, /dev/net/tun and mknod of any node, as runc adds) and for each `linux.devices` entry.
-/// Rules apply in order, so these allows come after a config's deny-all, which they would otherwise lose to.
+/// /dev/console, /dev/net/tun and mknod of any node, as runc adds). Rules apply in order, so these allows come
+/// after a config's deny-all, which they would otherwise lose to.
+/// `linux.devices` adds no rule: it says which nodes exist, not what may be accessed (runc and crun alike);
+/// a client that wants access to one writes the allow itself (Docker, podman and containerd do).
 enum DeviceRules {
     static let defaults: [DeviceCgroupRule] = [
         DeviceCgroupRule(allow: true, type: "c", major: nil, minor: nil, access: "m"),
@@ -23,10 +25,6 @@ enum DeviceRules {
     static func effective(_ linux: Linux?) -> Resources {
         var resources = linux?.resources ?? Resources()
         resources.devices += defaults
-        for device in linux?.devices ?? [] {
-            let type = device.type == "u" ? "c" : device.type
-            resources.devices.append(DeviceCgroupRule(allow: true, type: type, major: device.major, minor: device.minor, access: "rwm"))
-        }
         return resources
     }
 }

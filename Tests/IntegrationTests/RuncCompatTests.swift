@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// Where crabcan must behave as runc does (issue 18): device access, recursive mount options, deleting a paused
+/// container, the CLI details scripts depend on. Each test checks what the container or the caller saw.
+extension CrabcanCLI {
+    /// `linux.devices` makes nodes; only `linux.resources.devices` (and the default devices) grant access. With a
+    /// deny-all and /dev/kmsg listed, opening it fails with EPERM inside; an explicit allow opens it for writing
+    /// (an open for writing logs nothing). A fifo in `linux.devices` has no cgroup rule and is simply made.
+    @Test func linuxDevicesGrantNoAccessByThemselves() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let script = "(: > /dev/kmsg) 2>&1; head -c 1 /dev/kmsg 2>&1; stat -c '%F %a' /dev/fifo1; echo done"
+        func bundle(_ rules: [[String: Any]], name: String) throws -> String {
+            try box.bundle(["sh", "-c", script], name: name) {
+                var linux = $0["linux"] as! [String: Any]
+                linux["devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o666],
+                                    ["path": "/dev/fifo1", "type": "p", "fileMode": 0o640]]
+                linux["resources"] = ["devices": rules]
+                $0["linux"] = linux
+            }
+        }
+        let denied = box.crabcan(["run", "--bundle", try bundle([["allow": false, "access": "rwm"]], name: "deny"),
+                                  box.id("dev-deny")])
+        #expect(denied.status == 0, "\(denied)")
+        #expect(denied.stdoutLines == ["sh: can't create /dev/kmsg: Operation not permitted",
+                                       "head: /dev/kmsg: Operation not permitted", "fifo 640", "done"], "\(denied)")
+        // The same node with the config's own allow: the device cgroup, not the node, made the difference.
+        let allowed = box.crabcan(["run", "--bundle",
+                                   try bundle([["allow": false, "access": "rwm"],
+                                               ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"]],
+                                              name: "allow"),
+                                   box.id("dev-allow")])
+        #expect(allowed.status == 0, "\(allowed)")
+        #expect(allowed.stdoutLines.first == "head: /dev/kmsg: Operation not permitted", "read stays denied: \(allowed)")
+        #expect(allowed.stdoutLines.dropFirst() == ["fifo 640", "done"], "\(allowed)")
+    }
+}
