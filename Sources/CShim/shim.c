@@ -292,6 +292,21 @@ int cshim_move_mount_to(int from_fd, const char *to_path) {
     return (int)syscall(SYS_move_mount, from_fd, "", AT_FDCWD, to_path, CS_MOVE_MOUNT_F_EMPTY_PATH);
 }
 
+int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr) {
+    struct mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+const uint64_t CS_MOUNT_ATTR_RDONLY = MOUNT_ATTR_RDONLY;
+const uint64_t CS_MOUNT_ATTR_NOSUID = MOUNT_ATTR_NOSUID;
+const uint64_t CS_MOUNT_ATTR_NODEV = MOUNT_ATTR_NODEV;
+const uint64_t CS_MOUNT_ATTR_NOEXEC = MOUNT_ATTR_NOEXEC;
+const uint64_t CS_MOUNT_ATTR__ATIME = MOUNT_ATTR__ATIME;
+const uint64_t CS_MOUNT_ATTR_RELATIME = MOUNT_ATTR_RELATIME;
+const uint64_t CS_MOUNT_ATTR_NOATIME = MOUNT_ATTR_NOATIME;
+const uint64_t CS_MOUNT_ATTR_STRICTATIME = MOUNT_ATTR_STRICTATIME;
+const uint64_t CS_MOUNT_ATTR_NODIRATIME = MOUNT_ATTR_NODIRATIME;
+const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW = MOUNT_ATTR_NOSYMFOLLOW;
+
 /* Fault injection (tests only): whoever writes to `fd` next makes the kernel SIGKILL this process (O_ASYNC with
  * F_SETSIG), which works across pid namespaces where kill(2) cannot name us. */
 int cshim_sigkill_on_input(int fd) {

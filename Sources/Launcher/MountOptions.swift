@@ -10,6 +10,11 @@ public struct MountOptions: Sendable, Equatable {
     public var isBind = false
     /// runc's `tmpcopyup`: a tmpfs starts with a copy of the directory it covers (podman's `--read-only` mounts).
     public var copyUp = false
+    /// runc's recursive options (`rro`, `rnosuid`, ...): mount_setattr(AT_RECURSIVE) flags to set and clear on
+    /// the mount and every mount under it, once it is made (a plain remount changes the top mount only).
+    public var recursiveSet: UInt64 = 0
+    public var recursiveClear: UInt64 = 0
+    public var hasRecursiveAttributes: Bool { recursiveSet | recursiveClear != 0 }
     /// Flags a bind mount must get through a second, MS_REMOUNT call: the kernel ignores them on the bind itself.
     public var needsRemount: Bool { isBind && flags & ~(Mounts.bind | Mounts.recursive) != 0 }
 
@@ -22,6 +27,10 @@ public struct MountOptions: Sendable, Equatable {
                 if set { flags |= value } else { flags &= ~value }
             } else if let value = MountOptions.propagationOptions[option] {
                 propagation.append(value)
+            } else if let (set, value) = MountOptions.recursiveOptions[option] {
+                if set { recursiveSet |= value; recursiveClear &= ~value } else { recursiveClear |= value; recursiveSet &= ~value }
+                // mount_setattr(2): an atime mode is set only with the whole atime field in attr_clr.
+                if value & Mounts.attrAtimeMask == value { recursiveClear |= Mounts.attrAtimeMask }
             } else if option == "bind" {
                 isBind = true
                 flags |= Mounts.bind
@@ -52,6 +61,19 @@ public struct MountOptions: Sendable, Equatable {
         "lazytime": (true, Mounts.lazyTime), "nolazytime": (false, Mounts.lazyTime),
         "nosymfollow": (true, Mounts.noSymFollow), "symfollow": (false, Mounts.noSymFollow),
         "remount": (true, Mounts.remount), "defaults": (false, 0),
+    ]
+
+    /// runc's table (specconv): `r` + a flag option, applied to the whole tree (Linux 5.12; nosymfollow 5.14).
+    static let recursiveOptions: [String: (set: Bool, value: UInt64)] = [
+        "rro": (true, Mounts.attrReadOnly), "rrw": (false, Mounts.attrReadOnly),
+        "rnosuid": (true, Mounts.attrNoSUID), "rsuid": (false, Mounts.attrNoSUID),
+        "rnodev": (true, Mounts.attrNoDev), "rdev": (false, Mounts.attrNoDev),
+        "rnoexec": (true, Mounts.attrNoExec), "rexec": (false, Mounts.attrNoExec),
+        "rnodiratime": (true, Mounts.attrNoDirAtime), "rdiratime": (false, Mounts.attrNoDirAtime),
+        "rrelatime": (true, Mounts.attrRelatime), "rnorelatime": (false, Mounts.attrRelatime),
+        "rnoatime": (true, Mounts.attrNoAtime), "ratime": (false, Mounts.attrNoAtime),
+        "rstrictatime": (true, Mounts.attrStrictAtime), "rnostrictatime": (false, Mounts.attrStrictAtime),
+        "rnosymfollow": (true, Mounts.attrNoSymFollow), "rsymfollow": (false, Mounts.attrNoSymFollow),
     ]
 
     public static let propagationOptions: [String: UInt] = [

@@ -85,7 +85,8 @@ struct RootfsSetup {
                                  describe: "remount \(describe) read-only")
             }
         }
-        guard mount.options.needsRemount || !mount.options.propagation.isEmpty else { return }
+        guard mount.options.needsRemount || !mount.options.propagation.isEmpty || mount.options.hasRecursiveAttributes
+        else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
         let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
         if mount.options.needsRemount {
@@ -94,6 +95,11 @@ struct RootfsSetup {
         for propagation in mount.options.propagation {
             try Mounts.mount(source: nil, target: mounted.procPath, type: nil, flags: propagation, data: nil,
                              describe: "set propagation of \(mount.destination)")
+        }
+        // rro and the like reach the submounts an rbind brought along, which a remount leaves writable (runc).
+        if mount.options.hasRecursiveAttributes {
+            try Mounts.setAttributesRecursively(mounted, set: mount.options.recursiveSet, clear: mount.options.recursiveClear,
+                                                describe: "recursive options of \(mount.destination)")
         }
     }
 

@@ -49,3 +49,18 @@ extension Mounts {
     /// True when `path` is on a cgroup2 file system.
     public static func isCgroup2(_ path: String) -> Bool { cshim_fs_type(path) == 0x6367_7270 }
 }
+
+extension Mounts {
+    /// mount_setattr(2) flags, for runc's recursive options (`rro`, `rnosuid`, ...).
+    public static let attrReadOnly = CS_MOUNT_ATTR_RDONLY, attrNoSUID = CS_MOUNT_ATTR_NOSUID
+    public static let attrNoDev = CS_MOUNT_ATTR_NODEV, attrNoExec = CS_MOUNT_ATTR_NOEXEC
+    public static let attrAtimeMask = CS_MOUNT_ATTR__ATIME, attrRelatime = CS_MOUNT_ATTR_RELATIME
+    public static let attrNoAtime = CS_MOUNT_ATTR_NOATIME, attrStrictAtime = CS_MOUNT_ATTR_STRICTATIME
+    public static let attrNoDirAtime = CS_MOUNT_ATTR_NODIRATIME, attrNoSymFollow = CS_MOUNT_ATTR_NOSYMFOLLOW
+
+    /// mount_setattr(AT_RECURSIVE) on the mount at `fd` and every mount below it.
+    public static func setAttributesRecursively(_ fd: FileDescriptor, set: UInt64, clear: UInt64,
+                                                describe: String) throws(SysError) {
+        try check("mount_setattr", describe) { cshim_mount_setattr_recursive(fd.raw, set, clear) }
+    }
+}

@@ -36,3 +36,38 @@ extension CrabcanCLI {
         #expect(allowed.stdoutLines.dropFirst() == ["fifo 640", "done"], "\(allowed)")
     }
 }
+
+extension CrabcanCLI {
+    /// `rbind,rro` makes the bind and every mount under it read-only (mount_setattr AT_RECURSIVE, as runc ≥ 1.1);
+    /// the other recursive options reach the submount too, as mountinfo shows inside.
+    @Test func recursiveMountOptionsReachSubmounts() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let source = box.dir + "/tree"
+        try FileManager.default.createDirectory(atPath: source + "/sub", withIntermediateDirectories: true)
+        let mount = Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "crabcan-rro", source + "/sub"])
+        try #require(mount.status == 0, "\(mount)")
+        defer { Command.run("/bin/umount", ["-l", source + "/sub"]) }
+        let script = """
+            touch /ro/a 2>&1; touch /ro/sub/b 2>&1; touch /flags/c /flags/sub/d && echo writable
+            awk '$5 ~ "^/(ro|flags)" { split($6, o, ","); s = $5 ":"; \
+            for (i in o) if (o[i] ~ /^(ro|rw|nosuid|nodev|noexec|noatime|nosymfollow)$/) f[o[i]] = 1; \
+            n = split("ro rw nosuid nodev noexec noatime nosymfollow", k, " "); \
+            for (i = 1; i <= n; i++) if (k[i] in f) s = s " " k[i]; delete f; print s }' /proc/self/mountinfo
+            """
+        let bundle = try box.bundle(["sh", "-c", script]) {
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/ro", "type": "bind", "source": source, "options": ["rbind", "rro"]])
+            mounts.append(["destination": "/flags", "type": "bind", "source": source,
+                           "options": ["rbind", "rnosuid", "rnodev", "rnoexec", "rnoatime", "rnosymfollow"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("rro")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == [
+            "touch: /ro/a: Read-only file system", "touch: /ro/sub/b: Read-only file system", "writable",
+            "/ro: ro", "/ro/sub: ro",
+            "/flags: rw nosuid nodev noexec noatime nosymfollow", "/flags/sub: rw nosuid nodev noexec noatime nosymfollow",
+        ], "\(result)")
+    }
+}

@@ -113,6 +113,19 @@ extern const unsigned long CS_CLONE_PARENT;
  * (a plain bind from a mount of the old root then fails with EINVAL). */
 int cshim_open_tree_clone(int fd);
 int cshim_move_mount_to(int from_fd, const char *to_path);
+/* mount_setattr(AT_RECURSIVE): runc's recursive mount options (rro, rnosuid, ...) change a whole tree of mounts
+ * at once, which a MS_REMOUNT of each mount cannot do atomically. */
+int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr);
+extern const uint64_t CS_MOUNT_ATTR_RDONLY;
+extern const uint64_t CS_MOUNT_ATTR_NOSUID;
+extern const uint64_t CS_MOUNT_ATTR_NODEV;
+extern const uint64_t CS_MOUNT_ATTR_NOEXEC;
+extern const uint64_t CS_MOUNT_ATTR__ATIME;
+extern const uint64_t CS_MOUNT_ATTR_RELATIME;
+extern const uint64_t CS_MOUNT_ATTR_NOATIME;
+extern const uint64_t CS_MOUNT_ATTR_STRICTATIME;
+extern const uint64_t CS_MOUNT_ATTR_NODIRATIME;
+extern const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW;
 /* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
 int cshim_sigkill_on_input(int fd);
 #endif
