@@ -200,6 +200,12 @@ public struct CgroupManager: Sendable {
         if let firstError { throw firstError }
     }
 
+    /// After SIGKILL reached a paused container: a task frozen by the v1 freezer dies only once thawed, so the
+    /// cgroup is thawed (runc's Signal does this for SIGKILL only; other signals leave it paused).
+    public func thawAfterKill() throws {
+        if isFrozen() { try thaw() }
+    }
+
     // MARK: destroy
 
     /// rmdir every path, children first (a container may have made sub-cgroups). A missing directory is fine;

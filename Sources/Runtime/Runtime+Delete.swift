@@ -82,8 +82,11 @@ extension Runtime {
     func killAndWait(_ record: ContainerRecord) throws {
         guard let initFD = try? Processes.pidfd(record.pid),
               Processes.startTime(of: record.pid) == record.startTime else { return }
-        if let cgroups = Runtime.cgroups(record) { try? cgroups.signalAll(SIGKILL) }
+        let cgroups = Runtime.cgroups(record)
+        try? cgroups?.signalAll(SIGKILL)
         try Processes.signal(pidfd: initFD, SIGKILL)
+        // A paused container: kill, then thaw (runc), or its frozen init never dies.
+        try cgroups?.thawAfterKill()
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }

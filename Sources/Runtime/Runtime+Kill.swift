@@ -21,6 +21,7 @@ extension Runtime {
                 try cgroups.signalAll(signal)
             }
             try Processes.signal(pidfd: initFD, signal)
+            if signal == SIGKILL, snap.status == .paused { try Runtime.cgroups(record)?.thawAfterKill() }
         } catch {
             // A racing delete may have taken the init or the cgroup away meanwhile: say what the container is now.
             if (try? snapshot(try directory(id)))?.status ?? .stopped == .stopped {

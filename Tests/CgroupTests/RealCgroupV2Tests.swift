@@ -29,4 +29,24 @@ struct RealCgroupV2Tests {
         try manager.destroy()
         #expect(!Files.exists(dir))
     }
+
+    /// delete --force of a paused container: SIGKILL reaches the frozen task, then thawAfterKill leaves the
+    /// cgroup thawed and empty (runc kills, then thaws, on v1 and v2 alike).
+    @Test func killThenThawAFrozenCgroup() throws {
+        let dir = "/sys/fs/cgroup/unified/crabcan-v2thaw-\(getpid())"
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": dir]))
+        try manager.create()
+        defer { try? manager.destroy() }
+        let pid = try spawnSleep()
+        defer { _ = try? Processes.wait(pid) }
+        try manager.add(pid)
+        try manager.freeze()
+        try manager.signalAll(SIGKILL)
+        try manager.thawAfterKill()
+        #expect(!manager.isFrozen())
+        #expect(try Processes.wait(pid).status == .signaled(SIGKILL))
+        #expect(try manager.pids().isEmpty)
+        try manager.thawAfterKill()  // an empty, thawed cgroup: nothing to do
+        #expect(!manager.isFrozen())
+    }
 }

@@ -71,3 +71,32 @@ extension CrabcanCLI {
         ], "\(result)")
     }
 }
+
+extension CrabcanCLI {
+    /// A frozen task cannot die until thawed (v1 freezer): `delete --force` of a paused container kills, then
+    /// thaws, as runc does (podman rm -f, ctr task delete -f); so does `kill ID KILL`, and only for SIGKILL.
+    @Test func pausedContainersDieOnForceDeleteAndKill() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sleep", "1000"])
+        let deleted = box.id("paused-delete")
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, deleted]).status == 0)
+        let pid = try #require(box.pid(deleted))
+        #expect(box.crabcan(["pause", deleted]).status == 0)
+        #expect(box.status(deleted) == "paused")
+        let delete = box.crabcan(["delete", "--force", deleted])
+        #expect(delete.status == 0 && delete.stderr.isEmpty, "\(delete)")
+        #expect(!box.stateDirExists(deleted))
+        #expect(eventually { !Host.isAlive(pid) }, "the paused init \(pid) is still alive")
+        #expect(HostSnapshot.cgroupDirs(deleted).isEmpty, "cgroups left: \(HostSnapshot.cgroupDirs(deleted))")
+
+        let killed = box.id("paused-kill")
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, killed]).status == 0)
+        #expect(box.crabcan(["pause", killed]).status == 0)
+        #expect(box.crabcan(["kill", killed, "TERM"]).status == 0)
+        #expect(box.status(killed) == "paused", "a signal other than KILL leaves it paused")
+        #expect(box.crabcan(["kill", killed, "KILL"]).status == 0)
+        #expect(box.waitForStatus(killed, "stopped"), "\(String(describing: box.state(killed)))")
+        #expect(box.crabcan(["delete", killed]).status == 0)
+    }
+}
