@@ -52,16 +52,18 @@ public struct ProcessPrivileges: Sendable {
             permitted = resolve(caps.permitted, "permitted", &problems)
             inheritable = resolve(caps.inheritable, "inheritable", &problems)
             let wanted = resolve(caps.ambient, "ambient", &problems)
-            // The kernel refuses an ambient capability missing from permitted or inheritable (EPERM);
-            // runc warns and goes on, and so does crabcan.
+            // The kernel refuses an ambient capability missing from permitted or inheritable (EPERM); runc
+            // skips it silently (every `runc spec` config has three), crabcan too, noting it for `check` only.
             var handled: Set<Int32> = []
             for (index, name) in caps.ambient.enumerated() {
                 guard let cap = Names.capabilities[name], wanted.contains(cap), handled.insert(cap).inserted else { continue }
                 if permitted.contains(cap) && inheritable.contains(cap) {
                     ambient.append(cap)
                 } else {
-                    warnings.append(PrivilegeError(".process.capabilities.ambient[\(index)]",
-                                                   "ambient capability \(name) is not in both permitted and inheritable; not raised"))
+                    var note = PrivilegeError(".process.capabilities.ambient[\(index)]",
+                                              "ambient capability \(name) is not in both permitted and inheritable; not raised")
+                    note.checkOnly = true
+                    warnings.append(note)
                 }
             }
         }

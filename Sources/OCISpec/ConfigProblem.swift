@@ -5,6 +5,9 @@
 public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var message: String
+    /// A note for `check` only: what it says changes nothing at run time (an ambient capability the kernel's
+    /// rule makes a no-op, which every `runc spec` config has), so create and exec say nothing, as runc.
+    public var checkOnly = false
 
     public init(path: String, message: String) {
         self.path = path

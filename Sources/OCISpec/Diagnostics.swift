@@ -14,13 +14,17 @@ public struct ConfigDiagnostic: Sendable, Equatable {
     public var path: String
     public var message: String
     public var position: JSONPosition?
+    /// `ConfigProblem.checkOnly`: reported by `check`, not logged by `create`.
+    public var checkOnly: Bool
 
-    public init(severity: Severity, kind: Kind, path: String, message: String, position: JSONPosition? = nil) {
+    public init(severity: Severity, kind: Kind, path: String, message: String, position: JSONPosition? = nil,
+                checkOnly: Bool = false) {
         self.severity = severity
         self.kind = kind
         self.path = path
         self.message = message
         self.position = position
+        self.checkOnly = checkOnly
     }
 
     /// `path: message`, or the message alone for the whole document.

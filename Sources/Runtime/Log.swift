@@ -4,8 +4,8 @@ import Sys
 
 /// Where errors, warnings and debug lines go, as runc sends them: without `--log`, to stderr; with it, to that
 /// file, as text or as one JSON object a line (`{"level":"error","msg":"...","time":"..."}`, which containerd's
-/// shim decodes line by line for the error it reports), and errors also to stderr. Warnings stay off stderr
-/// then because callers parse the combined output of commands such as `state` and `ps` (go-runc).
+/// shim decodes line by line for the error it reports), and errors also to stderr. Warnings reach stderr only
+/// under `--debug`: callers parse the combined output of commands such as `state` and `ps` (go-runc).
 public final class Log: @unchecked Sendable {  // immutable after init
     public enum Format: String, Sendable { case text, json }
     public enum Level: String, Sendable { case debug, info, warning, error }
@@ -23,12 +23,15 @@ public final class Log: @unchecked Sendable {  // immutable after init
     public static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
 
     public func error(_ message: String) {
-        writeStderr("crabcan: \(Log.oneLine(message))\n")
+        // Under --debug stderr is a text log, as runc's (logrus) is: one format for every line there.
+        writeStderr(file == nil && debugEnabled ? Log.textLine(.error, message) : "crabcan: \(Log.oneLine(message))\n")
         toFile(.error, message)
     }
 
+    /// Never on stderr by default: conmon and the shims hand the runtime the container's own stderr, and
+    /// callers parse the output of create/run/exec/state (docs/design.md §4.9). `--log` and `--debug` show it.
     public func warning(_ message: String) {
-        if file == nil { writeStderr("crabcan: warning: \(Log.oneLine(message))\n") }
+        if file == nil && debugEnabled { writeStderr(Log.textLine(.warning, message)) }
         toFile(.warning, message)
     }
 
@@ -42,20 +45,33 @@ public final class Log: @unchecked Sendable {  // immutable after init
     public func debug(_ message: @autoclosure () -> String) {
         guard debugEnabled else { return }
         let text = message()
-        if file == nil { writeStderr("crabcan: debug: \(text)\n") }
+        if file == nil { writeStderr(Log.textLine(.debug, text)) }
         toFile(.debug, text)
     }
 
     private func toFile(_ level: Level, _ message: String) {
         guard let file else { return }
-        let line: String
         switch format {
         case .json:
-            line = "{\"level\":\"\(level.rawValue)\",\"msg\":\(jsonQuote(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n"
+            try? file.write("{\"level\":\"\(level.rawValue)\",\"msg\":\(jsonQuote(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n")
         case .text:
-            line = "time=\"\(Clock.rfc3339Now())\" level=\(level.rawValue) msg=\(jsonQuote(message))\n"
+            try? file.write(Log.textLine(level, message))
         }
-        try? file.write(line)
+    }
+
+    /// runc's text log line (logrus TextFormatter): `time="2006-01-02T15:04:05Z" level=debug msg="..."`, the time
+    /// in whole seconds, the message quoted unless it is one bare word, as logrus does; tools grep for these.
+    static func textLine(_ level: Level, _ message: String) -> String {
+        var time = Clock.rfc3339Now()
+        if let dot = time.firstIndex(of: ".") { time = String(time[..<dot]) + "Z" }
+        return "time=\"\(time)\" level=\(level.rawValue) msg=\(logfmtValue(message))\n"
+    }
+
+    static func logfmtValue(_ text: String) -> String {
+        let bare = !text.isEmpty && text.unicodeScalars.allSatisfy { c in
+            (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-._/@^+".unicodeScalars.contains(c)
+        }
+        return bare ? text : jsonQuote(text)
     }
 
     private func writeStderr(_ text: String) { StandardStreams.writeError(text) }

@@ -117,7 +117,7 @@ extension Runtime {
             // (an array whose indexes shifted) would be noise or wrong.
             if schemaPaths.contains(where: { Runtime.isRelated(problem.path, $0) }) { return }
             report.add(ConfigDiagnostic(severity: severity, kind: .semantic, path: problem.path, message: problem.message,
-                                        position: document.position(ofPath: problem.path)))
+                                        position: document.position(ofPath: problem.path), checkOnly: problem.checkOnly))
         }
 
         let check = ContainerPlan.check(spec: spec, bundle: bundle, noPivot: options.noPivot, preserveFDs: options.preserveFDs,

@@ -45,7 +45,7 @@ extension Runtime {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
             throw RuntimeError(Runtime.locate(first, in: report.file) + more)
         }
-        for warning in report.warnings { log.warning(Runtime.locate(warning, in: report.file)) }
+        for warning in report.warnings where !warning.checkOnly { log.warning(Runtime.locate(warning, in: report.file)) }
         guard let spec = report.spec, var plan = report.plan, let cgroupSet = report.cgroups else {
             throw RuntimeError("\(report.file): invalid config")
         }

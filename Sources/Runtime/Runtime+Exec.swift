@@ -53,7 +53,7 @@ extension Runtime {
         guard Processes.startTime(of: record.pid) == record.startTime else {
             throw RuntimeError("cannot exec in a stopped container")
         }
-        for warning in plan.warnings { log.warning("\(source): \(warning)") }
+        for warning in plan.warnings where !warning.checkOnly { log.warning("\(source): \(warning)") }
 
         var signals: (FileDescriptor, sigset_t)?
         if !options.detach { signals = try Channels.blockAllSignals() }
