@@ -17,7 +17,7 @@ BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak
+.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak runc-compat-deps
 
 all: build
 
@@ -35,6 +35,18 @@ clients:
 		echo "installing (client tests):$$missing"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
 			|| echo "warning: could not install$$missing: the podman/containerd tests will be skipped"; \
+	fi
+
+# runc compatibility (issue 18, docs/runc-compat.md): `crabcan ps` runs the host's `ps` as runc does (procps), and
+# the compatibility tests run Debian's runc side by side. A failed install is not fatal: the runc half skips.
+RUNC_COMPAT_PACKAGES := procps runc
+
+runc-compat-deps:
+	@missing=""; for p in $(RUNC_COMPAT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing (runc compatibility tests):$$missing"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; } \
+			|| echo "warning: could not install$$missing: the side-by-side runc tests will be skipped"; \
 	fi
 
 $(STATIC_LIBS)/libyajl.a:
@@ -62,14 +74,14 @@ run: build rootfs
 # is tested) and skip themselves when not root. --no-parallel: some tests fork, and a fork while another test
 # thread holds a Swift runtime lock can hang the child (DESIGN.md §5). Podman and containerd (`clients`) run
 # crabcan in some of them.
-test: build rootfs clients
+test: build rootfs clients runc-compat-deps
 	CRABCAN_BIN=$(CURDIR)/$(BIN) swift test --no-parallel
 
 unit-test:
 	swift test --skip IntegrationTests
 
 # The integration tests drive the release binary: what ships is what is tested.
-integration-test: build rootfs clients
+integration-test: build rootfs clients runc-compat-deps
 	CRABCAN_BIN=$(CURDIR)/$(BIN) swift test --filter IntegrationTests
 
 bench: build rootfs

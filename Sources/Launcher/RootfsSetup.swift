@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import OCISpec
 import Sys
@@ -133,10 +134,45 @@ struct RootfsSetup {
 
     /// --no-pivot: move the rootfs over / and chroot, for ramdisk roots where pivot_root is refused.
     private func moveRoot() throws {
+        try hideHostProcAndSys()
         try Files.chdir(plan.rootfs)
         try mount(plan.rootfs, "/", nil, Mounts.move, nil, "move rootfs to /")
         try Files.chroot(".")
         try Files.chdir("/")
+    }
+
+    /// chroot keeps the host's mounts in this namespace: a full procfs or sysfs there lets a new one be mounted
+    /// unmasked wherever the kernel asks for one already visible (mount_too_revealing, in a user namespace), and
+    /// is what anything entering the namespace sees. Each outside the rootfs is detached, or covered with an
+    /// empty tmpfs where it is locked to its parent (a user namespace), as runc's msMoveRoot does.
+    private func hideHostProcAndSys() throws {
+        let rootfs = plan.rootfs.hasSuffix("/") ? plan.rootfs : plan.rootfs + "/"
+        var targets: [String] = []
+        for line in try Files.readText("/proc/self/mountinfo").split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            let fields = halves.first?.split(separator: " ") ?? []
+            guard halves.count == 2, fields.count > 4, fields[3] == "/",
+                  let type = halves[1].split(separator: " ").first, type == "proc" || type == "sysfs" else { continue }
+            let point = CgroupHost.unescape(String(fields[4]))
+            if point != plan.rootfs && !point.hasPrefix(rootfs) { targets.append(point) }
+        }
+        for point in targets {
+            // An earlier detach may have taken this one along (a sysfs under another): nothing left to hide.
+            let slave = Result { () throws(SysError) in
+                try Mounts.mount(source: nil, target: point, type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
+                                 describe: "make \(point) rslave")
+            }
+            if case .failure(let error) = slave {
+                if error.errno == ENOENT || error.errno == EINVAL { continue }
+                throw error
+            }
+            let detached = Result { () throws(SysError) in try Mounts.unmount(point, detach: true) }
+            if case .failure(let error) = detached {
+                guard error.errno == EINVAL || error.errno == EPERM else { throw error }
+                try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, data: "size=4k,mode=555",
+                                 describe: "cover \(point)")
+            }
+        }
     }
 
     private func remountRootReadonly() throws {

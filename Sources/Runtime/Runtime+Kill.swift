@@ -17,7 +17,8 @@ extension Runtime {
             guard Processes.startTime(of: record.pid) == record.startTime else {
                 throw RuntimeError("container \(id) is not running")
             }
-            if all, let cgroups = Runtime.cgroups(record) {
+            // Signal 0 delivers nothing: the init answering for the container is enough (no freeze round trip).
+            if all, signal != 0, let cgroups = Runtime.cgroups(record) {
                 try cgroups.signalAll(signal)
             }
             try Processes.signal(pidfd: initFD, signal)

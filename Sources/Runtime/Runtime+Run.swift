@@ -5,8 +5,9 @@ import Sys
 
 extension Runtime {
     /// `run`: create + start, then (unless `detach`) stay as the init's parent: forward signals, reap it,
-    /// delete the container and return its exit code (128 + signal when killed), as runc does.
-    public func run(_ id: String, _ options: CreateOptions, detach: Bool) throws -> Int32 {
+    /// delete the container (unless `keep`: it stays, stopped, for `state` and `delete`) and return its exit code
+    /// (128 + signal when killed), as runc does.
+    public func run(_ id: String, _ options: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
         // Signals are taken from a signalfd from here on, so none is lost (or kills us) while we set up.
         let (signals, previousMask) = try Channels.blockAllSignals()
         defer { Channels.restoreSignalMask(previousMask) }
@@ -16,13 +17,13 @@ extension Runtime {
             try releaseInit(directory, pid: initProcess.pid)
             if let record = try directory.read() { runPoststartHooks(record) }
         } catch {
-            try? delete(id, force: true)
+            if !keep { try? delete(id, force: true) }
             throw RuntimeError("run \(id): \(error)")
         }
         if detach { return 0 }
         let relayed = options.consoleSocket == nil ? initProcess.console : nil
         let status = try Supervision(pid: initProcess.pid, signals: signals, terminal: relayed).untilExit()
-        try delete(id, force: true)
+        if !keep { try delete(id, force: true) }
         return status.shellCode
     }
 }

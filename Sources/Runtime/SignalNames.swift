@@ -14,7 +14,8 @@ public enum SignalNames {
 
     public static func parse(_ text: String) throws(RuntimeError) -> Int32 {
         if let number = Int32(text) {
-            guard number > 0 && number <= 64 else { throw RuntimeError("invalid signal \(text)") }
+            // 0 checks that the container is alive, as kill(1) does (runc takes it; containerd sends `kill --all ID 0`).
+            guard number >= 0 && number <= 64 else { throw RuntimeError("invalid signal \(text)") }
             return number
         }
         var name = text.uppercased()

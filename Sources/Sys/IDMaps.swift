@@ -40,9 +40,11 @@ extension Processes {
         return nil
     }
 
-    /// Runs a short helper (newuidmap, newgidmap) to completion and returns how it ended with what it printed.
+    /// Runs a short helper (newuidmap, newgidmap, ps) to completion and returns how it ended with what it printed.
     /// It gets default signals and none of our fds but stdio; its stdout and stderr come back through a pipe.
-    public static func runTool(_ path: String, _ arguments: [String]) throws(SysError) -> (status: ExitStatus, output: String) {
+    public static func runTool(_ path: String, _ arguments: [String],
+                               environment: [String] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) throws(SysError)
+        -> (status: ExitStatus, output: String) {
         var fds: [Int32] = [-1, -1]
         try check("pipe") { pipe(&fds) }
         let reader = FileDescriptor(fds[0])
@@ -54,7 +56,7 @@ extension Processes {
             _ = Glibc.dup2(writer.raw, 2)
             Channels.resetSignals()
             _ = cshim_close_range_cloexec(3)
-            let error = exec(path: path, arguments: [path] + arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+            let error = exec(path: path, arguments: [path] + arguments, environment: environment)
             StandardStreams.writeError("\(error)\n")
             exit(127)
         }

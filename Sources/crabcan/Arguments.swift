@@ -7,6 +7,8 @@ struct FlagSpec: Sendable {
     var short: Character?
     var takesValue: Bool
     var repeatable = false
+    /// One line for `COMMAND -h`, in runc's words where the flag is runc's.
+    var help = ""
 }
 
 struct UsageError: Error, CustomStringConvertible {

@@ -4,16 +4,19 @@ import Sys
 
 /// crabcan [global flags] <command> [flags] [arguments]: parse, call one Runtime function, print, exit.
 let globalFlags = [
-    FlagSpec(name: "root", short: nil, takesValue: true),
-    FlagSpec(name: "log", short: nil, takesValue: true),
-    FlagSpec(name: "log-format", short: nil, takesValue: true),
-    FlagSpec(name: "debug", short: nil, takesValue: false),
+    FlagSpec(name: "debug", short: nil, takesValue: false, help: "enable debug logging"),
+    FlagSpec(name: "log", short: nil, takesValue: true,
+             help: "set the log file to write crabcan logs to (default is '/dev/stderr')"),
+    FlagSpec(name: "log-format", short: nil, takesValue: true,
+             help: "set the log format ('text' (default), or 'json') (default: \"text\")"),
+    FlagSpec(name: "root", short: nil, takesValue: true,
+             help: "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/crabcan\")"),
     // Accepted for compatibility with callers that always pass them (containerd, podman).
-    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false),
-    FlagSpec(name: "rootless", short: nil, takesValue: true),
-    FlagSpec(name: "criu", short: nil, takesValue: true),
-    FlagSpec(name: "help", short: "h", takesValue: false),
-    FlagSpec(name: "version", short: "v", takesValue: false),
+    FlagSpec(name: "criu", short: nil, takesValue: true, help: "accepted as runc's; checkpoint and restore are not supported"),
+    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false, help: "accepted as runc's; cgroups are managed through cgroupfs"),
+    FlagSpec(name: "rootless", short: nil, takesValue: true, help: "accepted as runc's ('true', 'false', or 'auto')"),
+    FlagSpec(name: "help", short: "h", takesValue: false, help: "show help"),
+    FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
 ]
 
 let commands: [any Command.Type] = [
@@ -21,12 +24,6 @@ let commands: [any Command.Type] = [
     RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
     UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self, FeaturesCommand.self,
 ]
-
-@MainActor func usage() -> String {
-    var text = "usage: crabcan [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]\n\ncommands:\n"
-    for command in commands { text += "  \(command.name.padding(8))\(command.summary)\n" }
-    return text
-}
 
 extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(1, width - count)) }
@@ -48,16 +45,28 @@ extension String {
         guard format != nil else {
             throw UsageError(description: "invalid --log-format \"\(global.value("log-format")!)\": use text or json")
         }
+        // runc (urfave/cli) prints its help and exits 0 without a command, for -h, and for `help [COMMAND]`.
         guard let name = rest.first, !global.bool("help") else {
-            Output.write(Array(usage().utf8))
-            return global.bool("help") ? 0 : 1
+            Output.write(Array(Help.main().utf8))
+            return 0
+        }
+        if name == "help" || name == "h" {
+            guard let topic = rest.dropFirst().first else {
+                Output.write(Array(Help.main().utf8))
+                return 0
+            }
+            guard let command = commands.first(where: { $0.name == topic }) else {
+                throw UsageError(description: "No help topic for '\(topic)'")
+            }
+            Output.write(Array(Help.command(command).utf8))
+            return 0
         }
         guard let command = commands.first(where: { $0.name == name }) else {
             throw UsageError(description: "unknown command \"\(name)\"")
         }
-        let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [FlagSpec(name: "help", short: "h", takesValue: false)])
+        let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [Help.flag])
         if parsed.bool("help") {
-            Output.line("usage: crabcan \(command.name) \(command.usage)\n\n\(command.summary)")
+            Output.write(Array(Help.command(command).utf8))
             return 0
         }
         let root = try global.value("root")

@@ -100,3 +100,80 @@ extension CrabcanCLI {
         #expect(box.crabcan(["delete", killed]).status == 0)
     }
 }
+
+extension CrabcanCLI {
+    /// `kill [--all] ID 0` asks whether the container is alive (containerd sends it): accepted, as runc.
+    /// `run --keep` leaves the stopped container for `state` and `delete`.
+    @Test func signalZeroAndRunKeep() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("sig0")
+        #expect(box.crabcan(["run", "--detach", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        for arguments in [["kill", id, "0"], ["kill", "--all", id, "0"]] {
+            let kill = box.crabcan(arguments)
+            #expect(kill.status == 0 && kill.stdout.isEmpty && kill.stderr.isEmpty, "\(arguments): \(kill)")
+        }
+        #expect(box.status(id) == "running")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        #expect(box.crabcan(["kill", id, "0"]).status == 1, "a container that is gone")
+
+        let kept = box.id("keep")
+        let run = box.crabcan(["run", "--keep", "--bundle", try box.bundle(["sh", "-c", "exit 4"], name: "keep"), kept])
+        #expect(run.status == 4 && run.stderr.isEmpty, "\(run)")
+        #expect(box.status(kept) == "stopped", "\(String(describing: box.state(kept)))")
+        #expect(!HostSnapshot.cgroupDirs(kept).isEmpty, "its cgroups stay until delete")
+        #expect(box.crabcan(["delete", kept]).status == 0)
+        #expect(!box.stateDirExists(kept) && HostSnapshot.cgroupDirs(kept).isEmpty)
+    }
+
+    /// `ps ID` prints `ps -ef`'s table for the container's processes only; options after the id go to the host's
+    /// `ps` (runc runs it and keeps the header and the rows whose PID is the container's).
+    @Test func psPrintsTheHostPsTableForTheContainersProcesses() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try #require(Tools.find("ps") != nil, "procps is installed by make test")
+        let id = box.id("ps")
+        #expect(box.crabcan(["run", "--detach", "--bundle", try box.bundle(["sh", "-c", "sleep 101 & exec sleep 102"]), id]).status == 0)
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(box.crabcan(["ps", "--format", "json", id]).stdout.utf8)) as? [Int])
+        #expect(eventually { (try? JSONSerialization.jsonObject(with: Data(box.crabcan(["ps", "-f", "json", id]).stdout.utf8)) as? [Int])?.count == 2 })
+
+        let table = box.crabcan(["ps", id])
+        #expect(table.status == 0 && table.stderr.isEmpty, "\(table)")
+        #expect(table.stdoutLines.first?.split(separator: " ") == ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"], "\(table)")
+        let rows = table.stdoutLines.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows.count == 2, "\(table)")
+        #expect(Set(rows.compactMap { Int($0[1]) }).isSuperset(of: pids), "\(table)")
+        #expect(Set(rows.map { $0.suffix(2).joined(separator: " ") }) == ["sleep 101", "sleep 102"], "\(table)")
+
+        let custom = box.crabcan(["ps", id, "-o", "pid,comm"])
+        #expect(custom.stdoutLines.first?.split(separator: " ") == ["PID", "COMMAND"], "\(custom)")
+        #expect(custom.stdoutLines.dropFirst().map { String($0.split(separator: " ").last ?? "") } == ["sleep", "sleep"], "\(custom)")
+        let extra = box.crabcan(["ps", id, "-e", "-x"])
+        #expect(extra.status == 0 && extra.stdoutLines.count == 3, "\(extra)")
+        #expect(extra.stdoutLines.first?.split(separator: " ") == ["PID", "TTY", "STAT", "TIME", "COMMAND"], "\(extra)")
+    }
+
+    /// `crabcan -h`, `crabcan help`, `crabcan COMMAND -h` and `crabcan help COMMAND`: runc's layout, exit 0.
+    @Test func helpHasRuncsLayout() throws {
+        for arguments in [["-h"], ["--help"], ["help"], []] {
+            let help = Command.run(Paths.binary, arguments)
+            #expect(help.status == 0 && help.stderr.isEmpty, "\(arguments): \(help)")
+            let sections = help.stdoutLines.filter { $0.hasSuffix(":") && $0 == $0.uppercased() }
+            #expect(sections == ["NAME:", "USAGE:", "VERSION:", "COMMANDS:", "GLOBAL OPTIONS:"], "\(arguments): \(help)")
+            #expect(help.stdoutLines.contains("   crabcan [global options] command [command options] [arguments...]"))
+            #expect(help.stdoutLines.contains { $0.hasPrefix("   kill ") && $0.count > 12 }, "\(help)")
+            #expect(help.stdoutLines.contains { $0.hasPrefix("   --root value ") }, "\(help)")
+        }
+        for arguments in [["kill", "-h"], ["help", "kill"], ["kill", "--help"]] {
+            let help = Command.run(Paths.binary, arguments)
+            #expect(help.status == 0, "\(help)")
+            #expect(help.stdoutLines.first == "NAME:", "\(help)")
+            #expect(help.stdoutLines.contains("   crabcan kill [command options] <container-id> [signal]"), "\(help)")
+            #expect(help.stdoutLines.contains("   --all, -a  send the specified signal to all processes inside the container"), "\(help)")
+        }
+        let start = Command.run(Paths.binary, ["start", "-h"])
+        #expect(start.stdoutLines.contains("   crabcan start <container-id>") && !start.stdout.contains("OPTIONS:"), "\(start)")
+        let exec = Command.run(Paths.binary, ["exec", "-h"])
+        #expect(exec.stdoutLines.contains { $0.hasPrefix("   --env value, -e value ") }, "\(exec)")
+    }
+}

@@ -3,9 +3,11 @@ import Runtime
 enum CheckCommand: Command {
     static let name = "check"
     static let summary = "validate a bundle without running it: every problem, with its JSON path and line:column"
-    static let usage = "[--bundle DIR] [--format text|json]"
-    static let flags = [FlagSpec(name: "bundle", short: "b", takesValue: true),
-                        FlagSpec(name: "format", short: "f", takesValue: true)]
+    static let usage = ""
+    static let flags = [FlagSpec(name: "bundle", short: "b", takesValue: true,
+                 help: "path to the root of the bundle directory, defaults to the current directory"),
+                        FlagSpec(name: "format", short: "f", takesValue: true,
+                 help: "select one of: text or json (default: \"text\")")]
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         let formatName = arguments.value("format") ?? "text"

@@ -19,12 +19,17 @@ extension ParsedArguments {
 
 /// The flags `create` and `run` share (runc's names).
 let createFlags = [
-    FlagSpec(name: "bundle", short: "b", takesValue: true),
-    FlagSpec(name: "pid-file", short: nil, takesValue: true),
-    FlagSpec(name: "console-socket", short: nil, takesValue: true),
-    FlagSpec(name: "no-pivot", short: nil, takesValue: false),
-    FlagSpec(name: "no-new-keyring", short: nil, takesValue: false),
-    FlagSpec(name: "preserve-fds", short: nil, takesValue: true),
+    FlagSpec(name: "bundle", short: "b", takesValue: true,
+             help: "path to the root of the bundle directory, defaults to the current directory"),
+    FlagSpec(name: "console-socket", short: nil, takesValue: true,
+             help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),
+    FlagSpec(name: "pid-file", short: nil, takesValue: true, help: "specify the file to write the process id to"),
+    FlagSpec(name: "no-pivot", short: nil, takesValue: false,
+             help: "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk"),
+    FlagSpec(name: "no-new-keyring", short: nil, takesValue: false,
+             help: "do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key"),
+    FlagSpec(name: "preserve-fds", short: nil, takesValue: true,
+             help: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)"),
 ]
 
 func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {

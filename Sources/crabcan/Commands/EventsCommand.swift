@@ -3,10 +3,12 @@ import Runtime
 enum EventsCommand: Command {
     static let name = "events"
     static let summary = "print a container's resource usage: once with --stats, else every --interval until it stops"
-    static let usage = "[--stats] [--interval 5s] ID"
+    static let usage = "<container-id>"
     static let flags = [
-        FlagSpec(name: "stats", short: nil, takesValue: false),
-        FlagSpec(name: "interval", short: nil, takesValue: true),
+        FlagSpec(name: "stats", short: nil, takesValue: false,
+                 help: "display the container's stats then exit"),
+        FlagSpec(name: "interval", short: nil, takesValue: true,
+                 help: "set the stats collection interval (default: 5s)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

@@ -3,25 +3,41 @@ import Runtime
 enum ExecCommand: Command {
     static let name = "exec"
     static let summary = "run a new process in a created or running container"
-    static let usage = "[--process FILE | flags] ID [COMMAND [ARG...]]"
+    static let usage = "<container-id> <command> [command options]  || -p process.json <container-id>"
     static let flags = [
-        FlagSpec(name: "process", short: "p", takesValue: true),
-        FlagSpec(name: "tty", short: "t", takesValue: false),
-        FlagSpec(name: "console-socket", short: nil, takesValue: true),
-        FlagSpec(name: "detach", short: "d", takesValue: false),
-        FlagSpec(name: "pid-file", short: nil, takesValue: true),
-        FlagSpec(name: "cwd", short: nil, takesValue: true),
-        FlagSpec(name: "env", short: "e", takesValue: true, repeatable: true),
-        FlagSpec(name: "user", short: "u", takesValue: true),
-        FlagSpec(name: "additional-gids", short: "g", takesValue: true, repeatable: true),
-        FlagSpec(name: "cap", short: "c", takesValue: true, repeatable: true),
-        FlagSpec(name: "no-new-privs", short: nil, takesValue: false),
-        FlagSpec(name: "apparmor", short: nil, takesValue: true),
-        FlagSpec(name: "process-label", short: nil, takesValue: true),
-        FlagSpec(name: "preserve-fds", short: nil, takesValue: true),
+        FlagSpec(name: "process", short: "p", takesValue: true,
+                 help: "path to the process.json"),
+        FlagSpec(name: "tty", short: "t", takesValue: false,
+                 help: "allocate a pseudo-TTY"),
+        FlagSpec(name: "console-socket", short: nil, takesValue: true,
+                 help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),
+        FlagSpec(name: "detach", short: "d", takesValue: false,
+                 help: "detach from the container's process"),
+        FlagSpec(name: "pid-file", short: nil, takesValue: true,
+                 help: "specify the file to write the process id to"),
+        FlagSpec(name: "cwd", short: nil, takesValue: true,
+                 help: "current working directory in the container"),
+        FlagSpec(name: "env", short: "e", takesValue: true, repeatable: true,
+                 help: "set environment variables"),
+        FlagSpec(name: "user", short: "u", takesValue: true,
+                 help: "UID (format: <uid>[:<gid>])"),
+        FlagSpec(name: "additional-gids", short: "g", takesValue: true, repeatable: true,
+                 help: "additional gids"),
+        FlagSpec(name: "cap", short: "c", takesValue: true, repeatable: true,
+                 help: "add a capability to the bounding set for the process"),
+        FlagSpec(name: "no-new-privs", short: nil, takesValue: false,
+                 help: "set the no new privileges value for the process"),
+        FlagSpec(name: "apparmor", short: nil, takesValue: true,
+                 help: "set the apparmor profile for the process"),
+        FlagSpec(name: "process-label", short: nil, takesValue: true,
+                 help: "set the asm process label for the process commonly used with selinux"),
+        FlagSpec(name: "preserve-fds", short: nil, takesValue: true,
+                 help: "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)"),
         // Accepted as runc does; the process always joins the container's own cgroup.
-        FlagSpec(name: "cgroup", short: nil, takesValue: true, repeatable: true),
-        FlagSpec(name: "ignore-paused", short: nil, takesValue: false),
+        FlagSpec(name: "cgroup", short: nil, takesValue: true, repeatable: true,
+                 help: "accepted as runc's; the process joins the container's own cgroup"),
+        FlagSpec(name: "ignore-paused", short: nil, takesValue: false,
+                 help: "allow exec in a paused container"),
     ]
 
     /// Like runc, a failure to start the process exits 255, so callers can tell it from the process's own status.

@@ -3,9 +3,11 @@ import Runtime
 enum ListCommand: Command {
     static let name = "list"
     static let summary = "list the containers under --root"
-    static let usage = "[--format table|json] [--quiet]"
-    static let flags = [FlagSpec(name: "format", short: "f", takesValue: true),
-                        FlagSpec(name: "quiet", short: "q", takesValue: false)]
+    static let usage = ""
+    static let flags = [FlagSpec(name: "format", short: "f", takesValue: true,
+                 help: "select one of: table or json (default: \"table\")"),
+                        FlagSpec(name: "quiet", short: "q", takesValue: false,
+                 help: "display only container IDs")]
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         let containers = try runtime.list()

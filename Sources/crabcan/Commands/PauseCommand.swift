@@ -3,7 +3,7 @@ import Runtime
 enum PauseCommand: Command {
     static let name = "pause"
     static let summary = "freeze every process of a running container"
-    static let usage = "ID"
+    static let usage = "<container-id>"
     static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
@@ -15,7 +15,7 @@ enum PauseCommand: Command {
 enum ResumeCommand: Command {
     static let name = "resume"
     static let summary = "thaw a paused container"
-    static let usage = "ID"
+    static let usage = "<container-id>"
     static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

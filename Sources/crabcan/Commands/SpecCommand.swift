@@ -3,30 +3,42 @@ import Runtime
 enum SpecCommand: Command {
     static let name = "spec"
     static let summary = "write a config.json (safe defaults, changed by the flags) into the bundle directory"
-    static let usage = """
-        [--bundle DIR] [--rootfs DIR] [--hostname NAME] [--user UID[:GID]] [--cwd DIR] [--env K=V]...
-                    [--memory SIZE] [--pids N] [--cpu-shares N] [--cap-add CAP]... [--cap-drop CAP|ALL]...
-                    [--bind SRC:DST[:ro]]... [--readonly[=false]] [--net host|none]
-                    [--seccomp default|unconfined|FILE] [--rootless] [--terminal] [-- COMMAND [ARG...]]
-        """
+    static let usage = "[command options] [-- COMMAND [ARG...]]"
     static let flags = [
-        FlagSpec(name: "bundle", short: "b", takesValue: true),
-        FlagSpec(name: "rootless", short: nil, takesValue: false),
-        FlagSpec(name: "rootfs", short: nil, takesValue: true),
-        FlagSpec(name: "hostname", short: nil, takesValue: true),
-        FlagSpec(name: "user", short: "u", takesValue: true),
-        FlagSpec(name: "cwd", short: nil, takesValue: true),
-        FlagSpec(name: "env", short: "e", takesValue: true, repeatable: true),
-        FlagSpec(name: "memory", short: nil, takesValue: true),
-        FlagSpec(name: "pids", short: nil, takesValue: true),
-        FlagSpec(name: "cpu-shares", short: nil, takesValue: true),
-        FlagSpec(name: "cap-add", short: nil, takesValue: true, repeatable: true),
-        FlagSpec(name: "cap-drop", short: nil, takesValue: true, repeatable: true),
-        FlagSpec(name: "bind", short: nil, takesValue: true, repeatable: true),
-        FlagSpec(name: "readonly", short: nil, takesValue: false),
-        FlagSpec(name: "net", short: nil, takesValue: true),
-        FlagSpec(name: "seccomp", short: nil, takesValue: true),
-        FlagSpec(name: "terminal", short: "t", takesValue: false),
+        FlagSpec(name: "bundle", short: "b", takesValue: true,
+                 help: "path to the root of the bundle directory"),
+        FlagSpec(name: "rootless", short: nil, takesValue: false,
+                 help: "generate a configuration for a rootless container"),
+        FlagSpec(name: "rootfs", short: nil, takesValue: true,
+                 help: "root.path (relative to the current directory)"),
+        FlagSpec(name: "hostname", short: nil, takesValue: true,
+                 help: "hostname (default: a random readable name)"),
+        FlagSpec(name: "user", short: "u", takesValue: true,
+                 help: "process.user, numeric (format: <uid>[:<gid>])"),
+        FlagSpec(name: "cwd", short: nil, takesValue: true,
+                 help: "process.cwd"),
+        FlagSpec(name: "env", short: "e", takesValue: true, repeatable: true,
+                 help: "add or replace a process.env variable (K=V)"),
+        FlagSpec(name: "memory", short: nil, takesValue: true,
+                 help: "memory limit (64m, 1g, -1)"),
+        FlagSpec(name: "pids", short: nil, takesValue: true,
+                 help: "pids limit"),
+        FlagSpec(name: "cpu-shares", short: nil, takesValue: true,
+                 help: "CPU shares"),
+        FlagSpec(name: "cap-add", short: nil, takesValue: true, repeatable: true,
+                 help: "add a capability (or ALL)"),
+        FlagSpec(name: "cap-drop", short: nil, takesValue: true, repeatable: true,
+                 help: "drop a capability (or ALL)"),
+        FlagSpec(name: "bind", short: nil, takesValue: true, repeatable: true,
+                 help: "bind mount SRC:DST[:ro]"),
+        FlagSpec(name: "readonly", short: nil, takesValue: false,
+                 help: "root.readonly (--readonly=false for a writable root)"),
+        FlagSpec(name: "net", short: nil, takesValue: true,
+                 help: "host (no network namespace) or none (a new one, the default)"),
+        FlagSpec(name: "seccomp", short: nil, takesValue: true,
+                 help: "default, unconfined, or a file holding a linux.seccomp object"),
+        FlagSpec(name: "terminal", short: "t", takesValue: false,
+                 help: "process.terminal (default: true, as runc spec)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

@@ -3,7 +3,7 @@ import Runtime
 enum StartCommand: Command {
     static let name = "start"
     static let summary = "run the user process of a created container"
-    static let usage = "ID"
+    static let usage = "<container-id>"
     static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

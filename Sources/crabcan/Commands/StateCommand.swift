@@ -3,7 +3,7 @@ import Runtime
 enum StateCommand: Command {
     static let name = "state"
     static let summary = "print the state of a container as JSON"
-    static let usage = "ID"
+    static let usage = "<container-id>"
     static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

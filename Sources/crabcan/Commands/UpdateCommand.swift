@@ -4,12 +4,27 @@ import Sys
 enum UpdateCommand: Command {
     static let name = "update"
     static let summary = "change the cgroup limits of a running container"
-    static let usage = "[--memory SIZE] [--cpu-shares N] [--pids-limit N] [...] [-r FILE|-] ID"
+    static let usage = "<container-id>"
     static let flags: [FlagSpec] = [
-        "memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp", "cpu-shares",
-        "cpu-quota", "cpu-period", "cpu-rt-runtime", "cpu-rt-period", "cpuset-cpus", "cpuset-mems",
-        "pids-limit", "blkio-weight",
-    ].map { FlagSpec(name: $0, short: nil, takesValue: true) } + [FlagSpec(name: "resources", short: "r", takesValue: true)]
+        FlagSpec(name: "resources", short: "r", takesValue: true,
+                 help: "path to the file containing the resources to update or '-' to read from the standard input"),
+    ] + [
+        ("blkio-weight", "Specifies per cgroup weight, range is from 10 to 1000 (default: 0)"),
+        ("cpu-period", "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default"),
+        ("cpu-quota", "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period"),
+        ("cpu-share", "CPU shares (relative weight vs. other containers)"),
+        ("cpu-shares", "the same as --cpu-share"),
+        ("cpu-rt-period", "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default"),
+        ("cpu-rt-runtime", "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period"),
+        ("cpuset-cpus", "CPU(s) to use"),
+        ("cpuset-mems", "Memory node(s) to use"),
+        ("memory", "Memory limit (in bytes)"),
+        ("memory-reservation", "Memory reservation or soft_limit (in bytes)"),
+        ("memory-swap", "Total memory usage (memory + swap); set '-1' to enable unlimited swap"),
+        ("pids-limit", "Maximum number of pids allowed in the container (default: 0)"),
+        ("kernel-memory", "Kernel memory limit (in bytes)"),
+        ("kernel-memory-tcp", "Kernel memory limit for tcp buffer (in bytes)"),
+    ].map { FlagSpec(name: $0.0, short: nil, takesValue: true, help: $0.1) }
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         let id = try arguments.containerID(name)
@@ -27,7 +42,8 @@ enum UpdateCommand: Command {
         u.memorySwap = try size(arguments, "memory-swap")
         u.kernelMemory = try size(arguments, "kernel-memory")
         u.kernelMemoryTCP = try size(arguments, "kernel-memory-tcp")
-        u.cpuShares = try number(arguments, "cpu-shares", UInt64.self)
+        // runc's flag is --cpu-share; --cpu-shares (crabcan's first spelling) stays accepted.
+        u.cpuShares = try number(arguments, "cpu-share", UInt64.self) ?? number(arguments, "cpu-shares", UInt64.self)
         u.cpuQuota = try number(arguments, "cpu-quota", Int64.self)
         u.cpuPeriod = try number(arguments, "cpu-period", UInt64.self)
         u.cpuRealtimeRuntime = try number(arguments, "cpu-rt-runtime", Int64.self)
