@@ -36,6 +36,7 @@ struct RootfsSetup {
         try plan.kernel.applySysctl()
         for path in plan.maskedPaths { try mask(path) }
         for path in plan.readonlyPaths { try makeReadonly(path) }
+        try remountDeferredReadonly()
         if plan.rootReadonly { try remountRootReadonly() }
         try enterWorkingDirectory()
         return terminal
@@ -77,14 +78,11 @@ struct RootfsSetup {
         let copyUp = mount.options.copyUp && mount.type == "tmpfs"
         let covered = copyUp ? try target.reopenedAsDirectory() : nil
         try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
-                         flags: copyUp ? flags & ~Mounts.readOnly : flags, data: data, describe: describe)
+                         flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,
+                         describe: describe)
         if let covered {
             let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
             try Files.copyTree(from: covered, to: filled)
-            if flags & Mounts.readOnly != 0 {
-                try Mounts.mount(source: nil, target: filled.procPath, type: nil, flags: Mounts.remount | flags, data: data,
-                                 describe: "remount \(describe) read-only")
-            }
         }
         guard mount.options.needsRemount || !mount.options.propagation.isEmpty || mount.options.hasRecursiveAttributes
         else { return }
@@ -172,6 +170,26 @@ struct RootfsSetup {
                 try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, data: "size=4k,mode=555",
                                  describe: "cover \(point)")
             }
+        }
+    }
+
+    /// A read-only tmpfs (and /dev) is mounted writable: device nodes, /dev/pts, /dev/shm, a copy-up and the
+    /// mount points of later entries are made in it first. It goes read-only once the rest is done, as runc's
+    /// finalizeRootfs does (a bind remount: the mount is read-only, its superblock as asked otherwise).
+    static func defersReadonly(_ mount: ContainerPlan.PlannedMount) -> Bool {
+        guard !mount.options.isBind, mount.options.flags & Mounts.readOnly != 0 else { return false }
+        var destination = mount.destination
+        while destination.count > 1, destination.hasSuffix("/") { destination.removeLast() }
+        return mount.type == "tmpfs" || destination == "/dev"
+    }
+
+    private func remountDeferredReadonly() throws {
+        let deferred = plan.mounts.filter(RootfsSetup.defersReadonly)
+        guard !deferred.isEmpty else { return }
+        let root = try Files.open("/", O_PATH | O_DIRECTORY)
+        for mount in deferred {
+            let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+            try remountBind(mounted.procPath, flags: mount.options.flags, describe: "\(mount.type ?? "mount") on \(mount.destination) read-only")
         }
     }
 

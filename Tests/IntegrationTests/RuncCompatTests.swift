@@ -177,3 +177,33 @@ extension CrabcanCLI {
         #expect(exec.stdoutLines.contains { $0.hasPrefix("   --env value, -e value ") }, "\(exec)")
     }
 }
+
+extension CrabcanCLI {
+    /// A read-only /dev (tmpfs with `ro`) gets its nodes, /dev/pts and /dev/shm first and goes read-only after, as
+    /// runc's finalizeRootfs; so does any read-only tmpfs that later mounts sit in.
+    @Test func readOnlyTmpfsAndDevAreFilledBeforeTheyGoReadOnly() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let source = box.dir + "/src"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try "seen\n".write(toFile: source + "/file", atomically: true, encoding: .utf8)
+        let script = """
+            touch /dev/x 2>&1; touch /data/x 2>&1; echo ok > /dev/null && echo null-ok; test -c /dev/pts/ptmx && echo pts-ok
+            cat /data/sub/file; echo shm > /dev/shm/f && cat /dev/shm/f
+            awk '$5 == "/dev" || $5 == "/data" { split($6, o, ","); print $5, o[1] }' /proc/self/mountinfo
+            """
+        let bundle = try box.bundle(["sh", "-c", script]) {
+            var mounts = $0["mounts"] as! [[String: Any]]
+            for index in mounts.indices where mounts[index]["destination"] as? String == "/dev" {
+                mounts[index]["options"] = (mounts[index]["options"] as! [String]) + ["ro"]
+            }
+            mounts.append(["destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "size=1m"]])
+            mounts.append(["destination": "/data/sub", "type": "bind", "source": source, "options": ["rbind", "ro"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("ro-dev")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["touch: /dev/x: Read-only file system", "touch: /data/x: Read-only file system",
+                                       "null-ok", "pts-ok", "seen", "shm", "/dev ro", "/data ro"], "\(result)")
+    }
+}
