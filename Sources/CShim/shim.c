@@ -288,6 +288,12 @@ const unsigned long CS_CLONE_PARENT = CLONE_PARENT;
 int cshim_open_tree_clone(int fd) {
     return (int)syscall(SYS_open_tree, fd, "", CS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
 }
+int cshim_open_tree_clone_path(const char *path, int recursive) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, CS_OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+int cshim_move_mount_to_fd(int from_fd, int to_fd) {
+    return (int)syscall(SYS_move_mount, from_fd, "", to_fd, "", CS_MOVE_MOUNT_F_EMPTY_PATH | 0x00000040 /* T_EMPTY_PATH */);
+}
 int cshim_move_mount_to(int from_fd, const char *to_path) {
     return (int)syscall(SYS_move_mount, from_fd, "", AT_FDCWD, to_path, CS_MOVE_MOUNT_F_EMPTY_PATH);
 }

@@ -11,6 +11,9 @@ enum ContainerInit {
         var execFifo: FileDescriptor
         /// Moves this process into the container's cgroups (cgroup v1: cheapest from the process itself).
         var placeSelf: () throws -> Void
+        /// In a user namespace: bind sources opened by the parent (by mount index), for those the container's
+        /// root cannot reach (RootfsSetup.openBindSources).
+        var bindSources: [Int: FileDescriptor] = [:]
     }
 
     /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
@@ -29,7 +32,8 @@ enum ContainerInit {
             if !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false) { try Processes.setDumpable(false) }
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
-            try Processes.closeDescriptors(from: 3 + plan.preserveFDs, except: [handles.socket.raw, handles.execFifo.raw])
+            try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
+                                           except: [handles.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw))
             try awaitPlacement(handles, plan)
             // Our own session, as runc's init: the caller's terminal signals reach the container only as
             // crabcan forwards them, and a console can become our controlling terminal.
@@ -37,7 +41,7 @@ enum ContainerInit {
             if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
-            let terminal = try RootfsSetup(plan: plan).prepare(beforePivot: {
+            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources).prepare(beforePivot: {
                 if plan.hasInitHooks { startState = try runCreateHooks(plan, handles.socket) }
             })
             if let terminal {

@@ -56,7 +56,8 @@ public enum Launcher {
                              createHooks: (pid_t) throws -> [UInt8] = { _ in [] }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
-        let handles = ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit)
+        let handles = ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit,
+                                            bindSources: RootfsSetup.openBindSources(plan))
         let pid: pid_t
         Fault.point(.beforeClone)
         if plan.joinedNamespaces.isEmpty {

@@ -7,6 +7,24 @@ import Sys
 /// Runs in the child, in its new mount namespace, before the container's process exists.
 struct RootfsSetup {
     let plan: ContainerPlan
+    /// Bind sources the parent copied (by mount index): see openBindSources.
+    var bindSources: [Int: FileDescriptor] = [:]
+
+    /// In a user namespace the container's root is an unprivileged host uid: a bind source under a directory
+    /// only the host's root may enter (mode 0700) is out of its reach. The parent takes a detached copy of each
+    /// source (open_tree, recursive for rbind) before clone, and the init attaches it where the bind goes, as
+    /// runc hands its init fds of the sources opened by the privileged parent. (A plain fd of the source would
+    /// not do: a bind from another mount namespace's mount is refused with EINVAL.) A source the parent cannot
+    /// copy (an unprivileged caller) is left to the init, as before.
+    static func openBindSources(_ plan: ContainerPlan) -> [Int: FileDescriptor] {
+        guard plan.inUserNamespace else { return [:] }
+        var opened: [Int: FileDescriptor] = [:]
+        for (index, mount) in plan.mounts.enumerated() where mount.options.isBind {
+            guard let source = mount.source, source.hasPrefix("/") else { continue }
+            opened[index] = try? Mounts.detachedCopy(of: source, recursive: mount.options.flags & Mounts.recursive != 0)
+        }
+        return opened
+    }
 
     /// Returns the container's terminal when `process.terminal`: made here, because /dev/console is bound
     /// to it before the root may go read-only.
@@ -20,7 +38,10 @@ struct RootfsSetup {
         try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: Mounts.bind | Mounts.recursive,
                          data: nil, describe: "bind rootfs \(plan.rootfs)")
         let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
-        for mount in plan.mounts { try perform(mount, in: root) }
+        for (index, mount) in plan.mounts.enumerated() {
+            try perform(mount, in: root, copiedSource: bindSources[index])
+        }
+        for copy in bindSources.values { copy.close() }
         Fault.point(.midMount)
         try beforePivot()
         if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
@@ -61,10 +82,11 @@ struct RootfsSetup {
 
     // MARK: mounts
 
-    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
         if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
-        let sourceIsDirectory = mount.options.isBind ? Files.isDirectory(mount.source ?? "") : true
-        if mount.options.isBind, let source = mount.source, !Files.exists(source) {
+        let copied = mount.options.isBind ? copiedSource : nil
+        let sourceIsDirectory = mount.options.isBind ? copied.map(Files.isDirectory) ?? Files.isDirectory(mount.source ?? "") : true
+        if mount.options.isBind, copied == nil, let source = mount.source, !Files.exists(source) {
             throw SysError("bind mount source", path: source, errno: ENOENT)
         }
         let target = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
@@ -77,9 +99,13 @@ struct RootfsSetup {
         // tmpcopyup: the covered directory stays reachable through this fd once the tmpfs hides it.
         let copyUp = mount.options.copyUp && mount.type == "tmpfs"
         let covered = copyUp ? try target.reopenedAsDirectory() : nil
-        try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
-                         flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,
-                         describe: describe)
+        if let copied {
+            try Mounts.attach(copied, to: target, describe: describe)
+        } else {
+            try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
+                             flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,
+                             describe: describe)
+        }
         if let covered {
             let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
             try Files.copyTree(from: covered, to: filled)

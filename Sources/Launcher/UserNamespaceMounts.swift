@@ -45,9 +45,10 @@ extension RootfsSetup {
     /// One `mounts` entry. In a user namespace the kernel refuses a fresh sysfs unless the network namespace
     /// is ours too, and a fresh mqueue unless the ipc namespace is: the host's is bind-mounted recursively
     /// instead, with the entry's flags (runc falls back the same way).
-    func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor) throws {
+    /// `copiedSource`: the parent's detached copy of a bind source (openBindSources).
+    func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
         guard plan.inUserNamespace, !mount.options.isBind, let host = RootfsSetup.hostSource(mount.type) else {
-            return try mountOnce(mount, in: root)
+            return try mountOnce(mount, in: root, copiedSource: copiedSource)
         }
         let owned: NamespaceType = mount.type == "sysfs" ? .network : .ipc
         guard plan.createdNamespaces.contains(owned) else { return try mountOnce(try RootfsSetup.hostBind(mount, host), in: root) }

@@ -85,6 +85,16 @@ extension Mounts {
         FileDescriptor(try check("open_tree", describe) { cshim_open_tree_clone(fd.raw) })
     }
 
+    /// A detached copy of the mount tree at `path` (with its submounts when `recursive`: an rbind).
+    public static func detachedCopy(of path: String, recursive: Bool) throws(SysError) -> FileDescriptor {
+        FileDescriptor(try check("open_tree", path) { cshim_open_tree_clone_path(path, recursive ? 1 : 0) })
+    }
+
+    /// move_mount of a detached copy onto the file or directory `target` is open on (resolved once, by the caller).
+    public static func attach(_ detached: FileDescriptor, to target: FileDescriptor, describe: String) throws(SysError) {
+        try check("move_mount", describe) { cshim_move_mount_to_fd(detached.raw, target.raw) }
+    }
+
     /// move_mount of a detached copy onto `target`.
     public static func attach(_ detached: FileDescriptor, to target: String) throws(SysError) {
         try check("move_mount", target) { cshim_move_mount_to(detached.raw, target) }

@@ -207,3 +207,26 @@ extension CrabcanCLI {
                                        "null-ok", "pts-ok", "seen", "shm", "/dev ro", "/data ro"], "\(result)")
     }
 }
+
+extension CrabcanCLI {
+    /// In a user namespace, a bind source inside a directory only the host's root may enter (0700) is opened
+    /// before the init becomes the mapped root (runc's mount fds): the container sees the files.
+    @Test func userNamespaceBindSourcesBeyondTheMappedRootsReach() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try Self.chownRootfs(box)
+        let secret = box.dir + "/root-only"
+        try FileManager.default.createDirectory(atPath: secret + "/data", withIntermediateDirectories: true)
+        try "reached\n".write(toFile: secret + "/data/file", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: secret)
+        let bundle = try box.bundle(["sh", "-c", "cat /mnt/data/file; cat /mnt/file"]) {
+            Self.withUserNamespace(&$0)
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/mnt/data", "type": "bind", "source": secret + "/data", "options": ["rbind", "ro"]])
+            mounts.append(["destination": "/mnt/file", "type": "bind", "source": secret + "/data/file", "options": ["bind"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("userns-bind")])
+        #expect(result.status == 0 && result.stdoutLines == ["reached", "reached"] && result.stderr.isEmpty, "\(result)")
+    }
+}

@@ -113,6 +113,10 @@ extern const unsigned long CS_CLONE_PARENT;
  * (a plain bind from a mount of the old root then fails with EINVAL). */
 int cshim_open_tree_clone(int fd);
 int cshim_move_mount_to(int from_fd, const char *to_path);
+/* open_tree(path, OPEN_TREE_CLONE [| AT_RECURSIVE]): a detached copy of a bind source (and its submounts). */
+int cshim_open_tree_clone_path(const char *path, int recursive);
+/* move_mount onto the directory or file `to_fd` names (MOVE_MOUNT_T_EMPTY_PATH): no path to re-resolve. */
+int cshim_move_mount_to_fd(int from_fd, int to_fd);
 /* mount_setattr(AT_RECURSIVE): runc's recursive mount options (rro, rnosuid, ...) change a whole tree of mounts
  * at once, which a MS_REMOUNT of each mount cannot do atomically. */
 int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr);
