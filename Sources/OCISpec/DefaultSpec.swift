@@ -6,7 +6,8 @@ import Musl
 
 extension Spec {
     /// The config written by `crabcan spec`, matching `runc spec` (libcontainer/specconv Example and
-    /// ToRootless) except for the hostname and `terminal: false` (no console socket support yet).
+    /// ToRootless: `terminal: true` and `sh`, the same namespaces, so scripts written for runc work) but for
+    /// crabcan's safety additions: a default seccomp profile, and no ambient capabilities (runc's are no-ops).
     /// The rootless variant maps the calling user's effective uid and gid to root in the container.
     public static func makeDefault(rootless: Bool) -> Spec {
         makeDefault(rootless: rootless, hostUID: UInt32(geteuid()), hostGID: UInt32(getegid()))
@@ -21,7 +22,7 @@ extension Spec {
         var spec = Spec(
             ociVersion: Spec.defaultOCIVersion,
             process: Process(
-                terminal: false,
+                terminal: true,
                 user: User(uid: 0, gid: 0),
                 args: ["sh"],
                 env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
@@ -49,7 +50,8 @@ extension Spec {
             linux: Linux(
                 namespaces: [
                     Namespace(type: .pid), Namespace(type: .network), Namespace(type: .ipc),
-                    Namespace(type: .uts), Namespace(type: .mount), Namespace(type: .cgroup),
+                    // No cgroup namespace, as runc 1.1's spec: a caller that appends its own would have a duplicate.
+                    Namespace(type: .uts), Namespace(type: .mount),
                 ],
                 resources: Resources(devices: [DeviceCgroupRule(allow: false, access: "rwm")]),
                 seccomp: .defaultProfile,

@@ -32,7 +32,8 @@ public struct SpecOptions: Sendable {
     public var net: String?
     /// `default`, `unconfined` or a file holding a `linux.seccomp` object.
     public var seccomp: String?
-    public var terminal = false
+    /// nil: runc's default, a terminal for the interactive `sh`; a command given after `--` runs without one.
+    public var terminal: Bool?
 
     public init() {}
 }
@@ -104,7 +105,7 @@ extension Runtime {
         case "unconfined": linux.seccomp = nil
         case let file?: linux.seccomp = try loadSeccompProfile(file)
         }
-        if options.terminal { process.terminal = true }
+        process.terminal = options.terminal ?? options.args.isEmpty
         spec.process = process
         spec.linux = linux
         return spec

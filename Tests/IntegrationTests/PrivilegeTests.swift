@@ -109,6 +109,7 @@ extension CrabcanCLI {
         var process = config["process"] as! [String: Any]
         process["args"] = ["sh", "-c", "touch /tmp/f && chmod 4755 /tmp/f; echo suid=$?; chmod 755 /tmp/f; echo plain=$?; "
                            + "unshare -U true; echo userns=$?; ls / >/dev/null; echo ls=$?; grep Seccomp: /proc/self/status"]
+        process["terminal"] = false  // spec's default is runc's, a terminal for the interactive sh
         config["process"] = process
         config["root"] = ["path": box.rootfs, "readonly": false]
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: specDir + "/config.json"))

@@ -136,7 +136,8 @@ extension CrabcanCLI {
         let box = try Sandbox()
         defer { box.cleanup() }
         for (name, flag, expected) in [
-            ("rootless", "--rootless", []),
+            // Without a command, both keep runc's default: a terminal for the interactive sh.
+            ("rootless", "--rootless", ["warning: .process.terminal: create needs --console-socket to hand over the terminal"]),
             ("terminal", "--terminal", ["warning: .process.terminal: create needs --console-socket to hand over the terminal"]),
         ] {
             let dir = box.dir + "/" + name

@@ -13,14 +13,12 @@ import OCISpec
     }
 
     @Test func matchesRuncSpecExceptWhereDocumented() throws {
-        // runc 1.1.5's output differs from ours only in the version, hostname, terminal (we have no
-        // console socket yet), the ambient set (runc 1.2 dropped it) and the cgroup namespace (runc 1.2 added it).
+        // runc 1.1.5's output differs from ours only in the version, hostname and the ambient set (no-ops there:
+        // not inheritable). Its terminal, args and namespaces are what scripts written for runc expect (issue 13).
         var runc = try decode(runcDefaultConfig)
         runc.ociVersion = "1.2.0"
         runc.hostname = "crabcan"
-        runc.process?.terminal = false
         runc.process?.capabilities?.ambient = []
-        runc.linux?.namespaces.append(Namespace(type: .cgroup))
         // runc spec writes no seccomp profile; ours carries the default one (DESIGN.md §6).
         runc.linux?.seccomp = .defaultProfile
         #expect(Spec.makeDefault(rootless: false) == runc)
@@ -29,7 +27,7 @@ import OCISpec
     @Test func rootlessLikeRunc() throws {
         let spec = Spec.makeDefault(rootless: true, hostUID: 1000, hostGID: 1001)
         let linux = try #require(spec.linux)
-        #expect(linux.namespaces.map(\.type) == [.pid, .ipc, .uts, .mount, .cgroup, .user])
+        #expect(linux.namespaces.map(\.type) == [.pid, .ipc, .uts, .mount, .user])
         #expect(linux.uidMappings == [IDMapping(containerID: 0, hostID: 1000, size: 1)])
         #expect(linux.gidMappings == [IDMapping(containerID: 0, hostID: 1001, size: 1)])
         #expect(linux.resources == nil)
@@ -103,6 +101,7 @@ let defaultSpecGolden = """
 {
   "ociVersion": "1.2.0",
   "process": {
+    "terminal": true,
     "user": {
       "uid": 0,
       "gid": 0
@@ -246,9 +245,6 @@ let defaultSpecGolden = """
       },
       {
         "type": "mount"
-      },
-      {
-        "type": "cgroup"
       }
     ],
     "seccomp": {

@@ -38,7 +38,7 @@ enum SpecCommand: Command {
         FlagSpec(name: "seccomp", short: nil, takesValue: true,
                  help: "default, unconfined, or a file holding a linux.seccomp object"),
         FlagSpec(name: "terminal", short: "t", takesValue: false,
-                 help: "process.terminal (default: true, as runc spec)"),
+                 help: "process.terminal (default: true for the default sh, as runc spec; false with a command after --)"),
     ]
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
@@ -59,7 +59,7 @@ enum SpecCommand: Command {
         options.readonly = arguments.has("readonly") ? arguments.bool("readonly") : nil
         options.net = arguments.value("net")
         options.seccomp = arguments.value("seccomp")
-        options.terminal = arguments.bool("terminal")
+        options.terminal = arguments.has("terminal") ? arguments.bool("terminal") : nil
         try Runtime.writeSpec(bundle: arguments.value("bundle") ?? ".", options: options)
         return 0
     }
