@@ -177,8 +177,9 @@ extension CgroupManager {
             }
             let major = rule.major.map(String.init) ?? "*"
             let minor = rule.minor.map(String.init) ?? "*"
-            let access = (rule.access?.isEmpty ?? true) ? "rwm" : rule.access!
-            try CgroupFiles.write(d, file, "\(type) \(major):\(minor) \(access)")
+            // Nothing to allow or deny when the access names none of r, w, m (runc writes no rule either).
+            guard !rule.permissions.isEmpty else { continue }
+            try CgroupFiles.write(d, file, "\(type) \(major):\(minor) \(rule.permissions)")
         }
     }
 

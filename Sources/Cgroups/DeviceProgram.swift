@@ -52,8 +52,7 @@ public struct DeviceProgram: Sendable, Equatable {
     static func wildcard(_ number: Int64?) -> Bool { number == nil || number == -1 }
 
     static func accessBits(_ rule: DeviceCgroupRule) -> Int32 {
-        let access = rule.access ?? ""
-        if access.isEmpty { return mknod | read | write }
+        let access = rule.permissions
         return (access.contains("m") ? mknod : 0) | (access.contains("r") ? read : 0) | (access.contains("w") ? write : 0)
     }
 

@@ -201,8 +201,14 @@ public struct DeviceCgroupRule: Sendable, Equatable {
     public var type: String?
     public var major: Int64?
     public var minor: Int64?
-    /// Any of "r", "w", "m".
+    /// Any of "r", "w", "m"; other letters are ignored, as runc ignores them (`"rwa"` runs as `"rw"`).
     public var access: String?
+
+    /// The access the kernel gets: r, w and m in that order, unknown letters left out; absent or empty means all.
+    public var permissions: String {
+        guard let access, !access.isEmpty else { return "rwm" }
+        return String("rwm".filter { access.contains($0) })
+    }
 
     public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
         self.allow = allow
@@ -238,8 +244,8 @@ extension DeviceCgroupRule: JSONDecodable {
         let type = o.optional("type")?.checkedString(["a", "b", "c"].contains, { "unknown device cgroup type \($0)" })
         let major = o.optional("major", Int64.self)
         let minor = o.optional("minor", Int64.self)
-        let access = o.optional("access")?.checkedString(
-            { $0.allSatisfy { "rwm".contains($0) } }, { "expected a subset of \"rwm\", got \($0)" })
+        // Not checked beyond being a string: runc's device rules keep the r, w and m they find and ignore the rest.
+        let access = o.optional("access", String.self)
         guard let allow else { return nil }
         if (o.contains("type") && type == nil) || (o.contains("access") && access == nil) { return nil }
         self.init(allow: allow, type: type, major: major, minor: minor, access: access)

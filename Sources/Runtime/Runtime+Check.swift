@@ -135,6 +135,14 @@ extension Runtime {
         } catch {
             report.add(ConfigDiagnostic(severity: .error, kind: .semantic, path: "", message: "cgroups: \(error)"))
         }
+        // runc keeps the r, w and m of a device rule's access and ignores other letters; so does crabcan, saying so here.
+        for (index, rule) in (spec.linux?.resources?.devices ?? []).enumerated() {
+            guard let access = rule.access, access.contains(where: { !"rwm".contains($0) }) else { continue }
+            var note = ConfigProblem(".linux.resources.devices[\(index)].access",
+                                     "letters other than r, w, m are ignored (as runc does): \(jsonQuote(access)) is \(jsonQuote(rule.permissions))")
+            note.checkOnly = true
+            semantic(note, .warning)
+        }
         if report.errors.isEmpty { report.plan = check.plan }
         report.sort()
         return report

@@ -230,3 +230,24 @@ extension CrabcanCLI {
         #expect(result.status == 0 && result.stdoutLines == ["reached", "reached"] && result.stderr.isEmpty, "\(result)")
     }
 }
+
+extension CrabcanCLI {
+    /// A device rule's access `"rwa"` runs as runc runs it: r, w and m are kept, other letters ignored (the
+    /// write open succeeds); `check` notes it.
+    @Test func deviceAccessLettersBeyondRWMAreIgnoredAsRuncDoes() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sh", "-c", "(: > /dev/kmsg) 2>&1 && echo write-open-ok"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["devices"] = [["path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 0o666]]
+            linux["resources"] = ["devices": [["allow": false, "access": "rwm"],
+                                              ["allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwa"]]]
+            $0["linux"] = linux
+        }
+        let run = box.crabcan(["run", "--bundle", bundle, box.id("rwa")])
+        #expect(run.status == 0 && run.stdoutLines == ["write-open-ok"] && run.stderr.isEmpty, "\(run)")
+        let check = box.crabcan(["check", "--bundle", bundle])
+        #expect(check.status == 0, "\(check)")
+        #expect(check.stdout.contains(#".linux.resources.devices[1].access: letters other than r, w, m are ignored (as runc does): "rwa" is "rw""#), "\(check)")
+    }
+}
