@@ -17,6 +17,8 @@ public struct SeccompProgram {
     private var encoded: [UInt8] = []
     /// SECCOMP_FILTER_FLAG_* for seccomp(2): the config's flags, and NEW_LISTENER for a notify profile.
     public private(set) var kernelFlags: UInt32 = 0
+    /// How many instructions in front are EnosysStub's (0: none).
+    private(set) var stubLength = 0
     /// The instructions `load()` installs, for tests and --debug.
     public var instructions: [BPFInstruction] { SeccompFilter.decode(encoded) ?? [] }
     /// Syscall names this architecture does not have, skipped (by JSON path).
@@ -189,6 +191,7 @@ public struct SeccompProgram {
         let allowing: Set<OCISpec.Seccomp.Action> = [.allow, .log, .trace]
         let answersENOSYS = config.defaultAction == .errno && config.defaultErrnoRet == UInt32(ENOSYS)
         let stub = allowing.contains(config.defaultAction) || answersENOSYS ? [] : EnosysStub.program(highest: highest)
+        stubLength = stub.count
         encoded = SeccompFilter.encode(stub + exported)
     }
 
