@@ -141,7 +141,7 @@ public enum Launcher {
             switch message {
             case .listener(let number)?:
                 // The child sent only the number (one write: see ProcessStart.handOverListener).
-                let copy = try Processes.takeDescriptor(number, from: pid)
+                let copy = try takeListener(number, from: pid, socket)
                 try listener(copy)
                 copy.close()
                 try Channels.send(socket, SyncMessage.listenerTaken.encoded())
@@ -150,6 +150,22 @@ public enum Launcher {
             }
         }
         return received
+    }
+
+    /// pidfd_getfd needs ptrace access to the child, which is non-dumpable: an unprivileged caller lacks it, and
+    /// then asks the child to send the fd itself (protocol step 1a').
+    static func takeListener(_ number: Int32, from pid: pid_t, _ socket: FileDescriptor) throws -> FileDescriptor {
+        do {
+            return try Processes.takeDescriptor(number, from: pid)
+        } catch {
+            guard error.errno == EPERM else { throw error }
+        }
+        try Channels.send(socket, SyncMessage.listenerWanted.encoded())
+        let (reply, fd) = try Channels.receiveWithDescriptor(socket, capacity: 16)
+        guard case .listener? = SyncMessage(decoding: reply), let fd else {
+            throw ParentSync.ProtocolError.childExited(.awaitingReady)
+        }
+        return fd
     }
 
     /// A half-made container's init goes and is reaped: a failed create leaves no process behind.

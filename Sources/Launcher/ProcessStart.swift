@@ -68,13 +68,19 @@ enum ProcessStart {
     /// listener from our parent; until then only one write(2) runs (a notified write is refused when the
     /// profile is built): the listener's number, after which the parent takes a copy with pidfd_getfd and
     /// hands it to the agent before it answers, as runc does. The message is made before the filter: even an
-    /// allocation (brk, mmap) could be a notified call.
+    /// allocation (brk, mmap) could be a notified call. Where the parent may not take it (no ptrace access: an
+    /// unprivileged caller), it asks, and the fd goes with SCM_RIGHTS (sendmsg then must not be notified).
     static func handOverListener(_ seccomp: SeccompProgram, _ socket: FileDescriptor) throws {
         var message = SyncMessage.listener(0).encoded()
         guard let listener = try seccomp.load() else { return }
         SyncMessage.setListener(listener, in: &message)
         try socket.write(message)
-        guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .listenerTaken else { Processes.exit(1) }
+        var reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        if reply == .listenerWanted {
+            try Channels.sendDescriptor(socket, listener, payload: message)
+            reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        }
+        guard reply == .listenerTaken else { Processes.exit(1) }
         Glibc.close(listener)
     }
 

@@ -10,6 +10,7 @@ import Sys
 /// | 0    | parent → child  | `placed`    | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
 /// | 1a   | child → parent  | `listener`  | the number of the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY: the child loaded the filter and sent this with write(2) |
 /// | 1a'  | parent → child  | `listenerTaken` | the parent took a copy (pidfd_getfd) and handed it to the agent at listenerPath |
+/// | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS), then gets `listenerTaken` |
 /// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
 /// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the state JSON for createContainer, NUL, the one for startContainer |
@@ -30,6 +31,7 @@ public enum SyncMessage: Sendable, Equatable {
     case placed
     case listener(Int32)
     case listenerTaken
+    case listenerWanted
     case console
     case hooks
     case hooksRan([UInt8])
@@ -49,6 +51,7 @@ public enum SyncMessage: Sendable, Equatable {
             return [6, UInt8(truncatingIfNeeded: raw), UInt8(truncatingIfNeeded: raw >> 8),
                     UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 24)]
         case .listenerTaken: return [10]
+        case .listenerWanted: return [11]
         case .console: return [7]
         case .hooks: return [8]
         case .hooksRan(let states): return [9] + states
@@ -83,6 +86,7 @@ public enum SyncMessage: Sendable, Equatable {
         case 6 where bytes.count == 5:
             self = .listener(Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24))
         case 10 where bytes.count == 1: self = .listenerTaken
+        case 11 where bytes.count == 1: self = .listenerWanted
         case 7 where bytes.count == 1: self = .console
         case 8 where bytes.count == 1: self = .hooks
         case 9: self = .hooksRan(Array(bytes.dropFirst()))

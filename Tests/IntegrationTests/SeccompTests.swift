@@ -43,6 +43,16 @@ enum SeccompFixtures {
         return listener
     }
 
+    /// The agent's log once a filter it serves has no process left ("done"), or what it has after 10 s.
+    static func agentLog(_ path: String) -> String {
+        var log = ""
+        _ = eventually(timeout: 10) {
+            log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            return log.contains("done\n")
+        }
+        return log
+    }
+
     // MARK: Profiles written by others
 
     static let containersCommon = "/usr/share/containers/seccomp.json"
@@ -162,11 +172,33 @@ extension CrabcanCLI {
         let result = box.crabcan(["run", "--bundle", bundle, id], timeout: 30)
         #expect(!result.timedOut && result.status == 0, "\(result)")
         #expect(result.stdoutLines == ["hello-agent"], "\(result)")
-        _ = listener.wait(timeout: 10)
-        let log = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
+        let log = SeccompFixtures.agentLog(report)
         let answered = log.split(separator: "\n").filter { $0.hasPrefix("nr ") }
         #expect(answered.count > 5, "the agent answered \(answered.count) calls: \(log)")
-        #expect(log.contains("\"id\":\"\(id)\"") && log.hasSuffix("done\n"), "\(log)")
+        #expect(log.contains("\"id\":\"\(id)\"") && log.contains("\"status\":\"creating\""), "\(log)")
+    }
+
+    /// The same for `exec`: its process loads the container's notify filter, hands its own listener over (to
+    /// a second connection of the agent, state `running`), and both finish.
+    @Test(.enabled(if: SeccompFixtures.haveGCC, "needs gcc"))
+    func execWithNotifyOverRuntimeCallsFinishes() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let socket = box.dir + "/agent.sock", report = box.dir + "/agent.log"
+        let listener = try SeccompFixtures.startListener(box, socket: socket, report: report)
+        defer { if listener.isRunning { listener.signal(SIGKILL) } }
+        let id = try sleeper(box, "sc-exec-notify") {
+            SeccompFixtures.setSeccomp(&$0, ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
+                                             "syscalls": [["names": ["close", "fcntl", "read", "openat", "capset", "setuid",
+                                                                     "sendto", "recvfrom", "close_range", "rt_sigaction"],
+                                                           "action": "SCMP_ACT_NOTIFY"]]],
+                                       noNewPrivileges: false)
+        }
+        let result = box.crabcan(["exec", id, "sh", "-c", "echo exec-agent"], timeout: 30)
+        #expect(!result.timedOut && result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["exec-agent"], "\(result)")
+        let log = SeccompFixtures.agentLog(report)
+        #expect(log.contains("\"status\":\"running\"") && log.contains("done"), "\(log)")
     }
 
     /// The init tells its parent where the listener is with write(2): a profile that notifies write would

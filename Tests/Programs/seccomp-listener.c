@@ -1,9 +1,12 @@
-/* A seccomp agent for the tests: takes the notify fd a runtime hands to linux.seccomp.listenerPath
-   (SCM_RIGHTS, with the container process state as payload) and lets every notified call go on
-   (SECCOMP_USER_NOTIF_FLAG_CONTINUE) until no process uses the filter any more.
-   usage: seccomp-listener SOCKET REPORT — REPORT gets the payload, then one line per answered call: "nr <n>". */
+/* A seccomp agent for the tests: takes each notify fd a runtime hands to linux.seccomp.listenerPath
+   (SCM_RIGHTS, with the container process state as payload; one connection for create, one per exec) and,
+   in a child of its own per fd, lets every notified call go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE) until no
+   process uses that filter any more. Runs until killed.
+   usage: seccomp-listener SOCKET REPORT — REPORT gets, per fd, the payload, one line per answered call
+   ("nr <n>") and "done" when that filter has no process left. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,15 @@ int main(int argc, char **argv) {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     strncpy(addr.sun_path, argv[1], sizeof addr.sun_path - 1);
     if (bind(server, (struct sockaddr *)&addr, sizeof addr) || listen(server, 1)) { perror("bind"); return 1; }
-    int conn = accept(server, NULL, NULL);
-    if (conn < 0) { perror("accept"); return 1; }
+    signal(SIGCHLD, SIG_IGN);  /* no zombies from the per-fd children */
+    int conn;
+    for (;;) {
+        conn = accept(server, NULL, NULL);
+        if (conn < 0) { perror("accept"); return 1; }
+        if (fork() == 0) break;
+        close(conn);
+    }
+    close(server);
     char payload[65536];
     char control[CMSG_SPACE(sizeof(int))];
     struct iovec iov = { payload, sizeof payload - 1 };
@@ -32,7 +42,7 @@ int main(int argc, char **argv) {
     payload[n] = 0;
     int fd;
     memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    FILE *report = fopen(argv[2], "w");
+    FILE *report = fopen(argv[2], "a");
     fprintf(report, "%s\n", payload);
     fflush(report);
     struct seccomp_notif_sizes sizes;

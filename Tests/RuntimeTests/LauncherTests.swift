@@ -6,7 +6,7 @@ import Sys
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1)
-        for message in [SyncMessage.placed, .listener(7), .listener(-1), .listenerTaken, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
+        for message in [SyncMessage.placed, .listener(7), .listener(-1), .listenerTaken, .listenerWanted, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
                         .ready, .committed, .detached, .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
