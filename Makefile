@@ -17,7 +17,7 @@ BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak runc-compat-deps
+.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak runc-compat-deps seccomp-profiles
 
 all: build
 
@@ -74,14 +74,14 @@ run: build rootfs
 # is tested) and skip themselves when not root. --no-parallel: some tests fork, and a fork while another test
 # thread holds a Swift runtime lock can hang the child (DESIGN.md §5). Podman and containerd (`clients`) run
 # crabcan in some of them.
-test: build rootfs clients runc-compat-deps
+test: build rootfs clients runc-compat-deps seccomp-profiles
 	CRABCAN_BIN=$(CURDIR)/$(BIN) swift test --no-parallel
 
 unit-test:
 	swift test --skip IntegrationTests
 
 # The integration tests drive the release binary: what ships is what is tested.
-integration-test: build rootfs clients runc-compat-deps
+integration-test: build rootfs clients runc-compat-deps seccomp-profiles
 	CRABCAN_BIN=$(CURDIR)/$(BIN) swift test --filter IntegrationTests
 
 bench: build rootfs
@@ -116,6 +116,26 @@ soak: build rootfs
 	@CRABCAN_BIN=$(CURDIR)/$(BIN) SOAK_CYCLES=$(SOAK_CYCLES) swift test --no-parallel \
 		--filter 'CrabcanCLI/soakCyclesLeaveNothingBehind' >.build/soak.log 2>&1; status=$$?; \
 		grep -E '^soak|✘|recorded an issue' .build/soak.log; echo "full log: .build/soak.log"; exit $$status
+
+# Seccomp profiles written by others, as test data (docs/seccomp.md; Tests/IntegrationTests/SeccompTests.swift reads
+# them where these put them, and skips, saying why, where one is missing). containers-common's comes with podman
+# (`clients`). Moby's: Debian's docker.io compiles it in; the file ships only in golang-github-docker-docker-dev,
+# whose package is unpacked here (not installed: it would pull in 260 Go source packages). The runtime-tools
+# generator's: `oci-runtime-tool generate`, built from the conformance suite's tarball with the suite's Go.
+PROFILES := $(CURDIR)/.build-profiles
+CONFORMANCE_SRC ?= $(CURDIR)/../shared/conformance
+CONFORMANCE_DIR ?= /tmp/oci-conformance
+MOBY_PROFILE := $(PROFILES)/moby/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json
+
+seccomp-profiles:
+	@mkdir -p $(PROFILES)
+	@[ -f $(MOBY_PROFILE) ] || { cd $(PROFILES) && rm -f golang-github-docker-docker-dev_*.deb \
+		&& { apt-get download golang-github-docker-docker-dev >/dev/null 2>&1 \
+			|| { apt-get update -qq && apt-get download golang-github-docker-docker-dev >/dev/null; }; } \
+		&& dpkg-deb -x golang-github-docker-docker-dev_*.deb moby && rm -f golang-github-docker-docker-dev_*.deb; } \
+		|| echo "warning: moby's seccomp profile unavailable: its test will be skipped"
+	@[ -f $(PROFILES)/runtime-tools-config.json ] || sh scripts/runtime-tools-profile.sh $(CONFORMANCE_SRC) $(CONFORMANCE_DIR) $(PROFILES) \
+		|| echo "warning: the runtime-tools generator's profile unavailable: its test will be skipped"
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/crabcan

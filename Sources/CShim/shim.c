@@ -1,5 +1,6 @@
 /* Implementations of include/cshim.h: one-line wrappers, no logic. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -16,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <linux/openat2.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include "cshim.h"
 
 #ifndef CLONE_NEWTIME
@@ -319,4 +322,22 @@ int cshim_sigkill_on_input(int fd) {
     if (fcntl(fd, F_SETOWN, getpid()) == -1 || fcntl(fd, F_SETSIG, SIGKILL) == -1) return -1;
     int flags = fcntl(fd, F_GETFL);
     return flags == -1 ? -1 : fcntl(fd, F_SETFL, flags | O_ASYNC);
+}
+
+int cshim_seccomp_set_filter(const void *insns, unsigned short count, unsigned int flags) {
+    struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)insns };
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    /* A kernel (or an outer filter) without seccomp(2): prctl takes the same program when no flag is asked. */
+    if (rc == -1 && errno == ENOSYS && flags == 0) rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+    return (int)rc;
+}
+
+int cshim_pidfd_getfd(int pid, int fd) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return -1;
+    int copy = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    int saved = errno;
+    close(pidfd);
+    errno = saved;
+    return copy;
 }

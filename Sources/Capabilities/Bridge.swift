@@ -23,6 +23,38 @@ enum Bridge {
         try Sys.check("cap_set_proc") { cap_set_proc(caps) }
     }
 
+    /// The sets capset(2) will be given later: made now, so that applying them allocates nothing.
+    static func prepareCapabilities(effective: [Int32], permitted: [Int32], inheritable: [Int32]) throws(SysError) -> PreparedCapabilities {
+        guard let caps = cap_init() else { throw SysError("cap_init") }
+        let prepared = PreparedCapabilities(caps)
+        for (flag, values) in [(CAP_EFFECTIVE, effective), (CAP_PERMITTED, permitted), (CAP_INHERITABLE, inheritable)]
+        where !values.isEmpty {
+            let list = values.map { cap_value_t($0) }
+            try Sys.check("cap_set_flag") { list.withUnsafeBufferPointer { cap_set_flag(caps, flag, Int32($0.count), $0.baseAddress, CAP_SET) } }
+        }
+        return prepared
+    }
+
+    /// The calling thread's sets as they are now (capget).
+    static func currentCapabilities() throws(SysError) -> PreparedCapabilities {
+        guard let caps = cap_get_proc() else { throw SysError("cap_get_proc") }
+        return PreparedCapabilities(caps)
+    }
+
+    /// Effective raised to the whole permitted set; inheritable as given when not nil.
+    static func raiseEffectiveToPermitted(inheritable: [Int32]?) throws(SysError) {
+        let current = try currentCapabilities()
+        try Sys.check("cap_fill") { cap_fill(current.caps, CAP_EFFECTIVE, CAP_PERMITTED) }
+        if let inheritable {
+            try Sys.check("cap_clear_flag") { cap_clear_flag(current.caps, CAP_INHERITABLE) }
+            let list = inheritable.map { cap_value_t($0) }
+            if !list.isEmpty {
+                try Sys.check("cap_set_flag") { list.withUnsafeBufferPointer { cap_set_flag(current.caps, CAP_INHERITABLE, Int32($0.count), $0.baseAddress, CAP_SET) } }
+            }
+        }
+        try current.apply()
+    }
+
     static func resetAmbient() throws(SysError) {
         try Sys.check("cap_reset_ambient") { cap_reset_ambient() }
     }
@@ -34,5 +66,18 @@ enum Bridge {
 
     private static func capabilityName(_ cap: Int32) -> String {
         Names.capabilities.first { $0.value == cap }?.key ?? "capability \(cap)"
+    }
+}
+
+/// A libcap capability state made in advance; `apply()` is the capset(2) call alone.
+public final class PreparedCapabilities {
+    let caps: cap_t
+
+    init(_ caps: cap_t) { self.caps = caps }
+
+    deinit { cap_free(UnsafeMutableRawPointer(caps)) }
+
+    public func apply() throws(SysError) {
+        try Sys.check("cap_set_proc") { cap_set_proc(caps) }
     }
 }

@@ -148,4 +148,24 @@ public struct ProcessPrivileges: Sendable {
         }
         try Processes.prctl(CS_PR_SET_KEEPCAPS, 0, name: "prctl PR_SET_KEEPCAPS")
     }
+
+    /// applyAfterUserSwitch for a process that must still load a seccomp filter without no_new_privs, which
+    /// takes CAP_SYS_ADMIN: effective stays the whole permitted set the id switch kept (PR_SET_KEEPCAPS);
+    /// inheritable, ambient and PR_SET_KEEPCAPS 0 are done now. Returns the final sets, for one capset(2)
+    /// right after the filter (the kernel keeps ambient, a subset of the final permitted and inheritable).
+    public func applyKeepingPrivilegeForSeccomp() throws(SysError) -> PreparedCapabilities {
+        let final: PreparedCapabilities
+        if bounding != nil {
+            final = try Bridge.prepareCapabilities(effective: effective, permitted: permitted, inheritable: inheritable)
+        } else {
+            final = try Bridge.currentCapabilities()  // no `capabilities` object: the sets as the id switch left them
+        }
+        try Bridge.raiseEffectiveToPermitted(inheritable: bounding != nil ? inheritable : nil)
+        if bounding != nil {
+            try Bridge.resetAmbient()
+            for cap in ambient { try Bridge.raiseAmbient(cap) }
+        }
+        try Processes.prctl(CS_PR_SET_KEEPCAPS, 0, name: "prctl PR_SET_KEEPCAPS")
+        return final
+    }
 }

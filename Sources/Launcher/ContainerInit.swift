@@ -1,3 +1,4 @@
+import Capabilities
 import Glibc
 import OCISpec
 import Sys
@@ -17,9 +18,10 @@ enum ContainerInit {
     }
 
     /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
-    /// only the fifo wait, a no_new_privs seccomp filter (as late as possible) and execve come after `start`.
+    /// only the fifo wait, the startContainer hooks and ProcessStart.exec (a seccomp filter last) come after `start`.
     static func run(_ plan: ContainerPlan, _ handles: Handles) -> Never {
         let executable: String
+        let finalCapabilities: PreparedCapabilities?
         var startState: [UInt8] = []
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
@@ -51,13 +53,13 @@ enum ContainerInit {
             }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.kernel.applyPersonality()
-            try ProcessStart.switchUser(plan, handles.socket)
+            finalCapabilities = try ProcessStart.switchUser(plan, handles.socket)
             try ProcessStart.handshake(handles.socket)
         } catch {
             ProcessStart.fail(handles.socket, error)
         }
         waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState)
-        ProcessStart.exec(plan, executable)
+        ProcessStart.exec(plan, executable, finalCapabilities)
     }
 
     /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too.

@@ -66,6 +66,7 @@ public struct ExecPlan: ProcessSettings {
 enum ExecInit {
     static func run(_ plan: ExecPlan, socket: FileDescriptor, placeSelf: () throws -> Void) -> Never {
         let executable: String
+        let finalCapabilities: PreparedCapabilities?
         do {
             try Processes.dieWithParent()
             // The parent made itself non-dumpable before clone, so from its first instant in the container's pid
@@ -95,11 +96,11 @@ enum ExecInit {
                 terminal.slave.close()
             }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
-            try ProcessStart.switchUser(plan, socket)
+            finalCapabilities = try ProcessStart.switchUser(plan, socket)
             try ProcessStart.handshake(socket)
         } catch {
             ProcessStart.fail(socket, error)
         }
-        ProcessStart.exec(plan, executable)
+        ProcessStart.exec(plan, executable, finalCapabilities)
     }
 }

@@ -6,8 +6,6 @@ import Sys
 /// or an exec'd process (which runs once committed).
 public final class LaunchedInit {
     public let pid: pid_t
-    /// The seccomp notify fd the init sent (step 1a), for `create` to pass to the supervisor.
-    public let seccompListener: FileDescriptor?
     /// The pty master the init sent (step 1b) when `process.terminal`: for --console-socket, or to relay.
     public let console: FileDescriptor?
     let socket: FileDescriptor
@@ -15,7 +13,6 @@ public final class LaunchedInit {
 
     init(pid: pid_t, socket: FileDescriptor, sync: ParentSync, received: ReceivedDescriptors) {
         self.pid = pid
-        self.seccompListener = received.seccompListener
         self.console = received.console
         self.socket = socket
         self.sync = sync
@@ -37,9 +34,8 @@ public final class LaunchedInit {
     public func abort() { Launcher.killAndReap(pid) }
 }
 
-/// The fds a container process sends its parent during set-up (protocol steps 1a and 1b).
+/// The fd a container process sends its parent during set-up (protocol step 1b).
 struct ReceivedDescriptors {
-    var seccompListener: FileDescriptor?
     var console: FileDescriptor?
 }
 
@@ -50,10 +46,12 @@ public enum Launcher {
     /// parent right after clone (and after the id maps of a new user namespace), `placeFromInit` in the child
     /// once the parent says `placed`. Namespaces joined by path are entered before clone (NamespaceJoins).
     /// `createHooks` runs prestart and createRuntime when the init asks (step 1c) and returns the states for
-    /// the init's own hooks (step 1d).
+    /// the init's own hooks (step 1d). `seccompListener` gets the notify fd (step 1a) at once, while the init
+    /// waits: it must reach the agent before the init makes a notified call.
     public static func spawn(_ plan: ContainerPlan, execFifo: String, placeFromParent: (pid_t) throws -> Void,
                              placeFromInit: @escaping () throws -> Void,
-                             createHooks: (pid_t) throws -> [UInt8] = { _ in [] }) throws -> LaunchedInit {
+                             createHooks: (pid_t) throws -> [UInt8] = { _ in [] },
+                             seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let handles = ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit,
@@ -77,7 +75,8 @@ public enum Launcher {
         do {
             try plan.userNamespace?.writeMaps(pid: pid)
             try placeFromParent(pid)
-            received = try awaitReady(parentEnd, &sync, hooks: { try createHooks(pid) })
+            received = try awaitReady(parentEnd, &sync, pid: pid, hooks: { try createHooks(pid) },
+                                      listener: { try seccompListener($0, pid) })
         } catch {
             killAndReap(pid)
             throw error
@@ -88,7 +87,8 @@ public enum Launcher {
     /// `exec`: a child in the container's namespaces and cgroups, set up as `plan` says and stopped before
     /// execve until `commit()` (the same protocol as the init, without exec.fifo).
     public static func spawnExec(_ plan: ExecPlan, placeFromParent: (pid_t) throws -> Void,
-                                 placeFromInit: () throws -> Void) throws -> LaunchedInit {
+                                 placeFromInit: () throws -> Void,
+                                 seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
         try Processes.setDumpable(false)
@@ -119,7 +119,7 @@ public enum Launcher {
         let received: ReceivedDescriptors
         do {
             try placeFromParent(pid)
-            received = try awaitReady(parentEnd, &sync)
+            received = try awaitReady(parentEnd, &sync, pid: pid, listener: { try seccompListener($0, pid) })
         } catch {
             killAndReap(pid)
             throw error
@@ -127,20 +127,46 @@ public enum Launcher {
         return LaunchedInit(pid: pid, socket: parentEnd, sync: sync, received: received)
     }
 
-    /// Protocol steps 0–1 from the parent's side: `placed`, then whatever fds come (1a, 1b) until `ready`.
-    static func awaitReady(_ socket: FileDescriptor, _ sync: inout ParentSync,
-                           hooks: () throws -> [UInt8] = { [] }) throws -> ReceivedDescriptors {
+    /// Protocol steps 0–1 from the parent's side: `placed`, then the listener (1a), the console (1b) and the
+    /// hooks (1c) as they come, until `ready`.
+    static func awaitReady(_ socket: FileDescriptor, _ sync: inout ParentSync, pid: pid_t,
+                           hooks: () throws -> [UInt8] = { [] },
+                           listener: (FileDescriptor) throws -> Void) throws -> ReceivedDescriptors {
         var received = ReceivedDescriptors()
         try Channels.send(socket, SyncMessage.placed.encoded())
         while sync.phase == .awaitingReady {
             let (reply, fd) = try Channels.receiveWithDescriptor(socket, capacity: 600)
             let message = SyncMessage(decoding: reply)
-            if message == .listener { received.seccompListener = fd }
             if message == .console { received.console = fd }
             try sync.receive(message)
-            if message == .hooks { try Channels.send(socket, SyncMessage.hooksRan(try hooks()).encoded()) }
+            switch message {
+            case .listener(let number)?:
+                // The child sent only the number (one write: see ProcessStart.handOverListener).
+                let copy = try takeListener(number, from: pid, socket)
+                try listener(copy)
+                copy.close()
+                try Channels.send(socket, SyncMessage.listenerTaken.encoded())
+            case .hooks?: try Channels.send(socket, SyncMessage.hooksRan(try hooks()).encoded())
+            default: break
+            }
         }
         return received
+    }
+
+    /// pidfd_getfd needs ptrace access to the child, which is non-dumpable: an unprivileged caller lacks it, and
+    /// then asks the child to send the fd itself (protocol step 1a').
+    static func takeListener(_ number: Int32, from pid: pid_t, _ socket: FileDescriptor) throws -> FileDescriptor {
+        do {
+            return try Processes.takeDescriptor(number, from: pid)
+        } catch {
+            guard error.errno == EPERM else { throw error }
+        }
+        try Channels.send(socket, SyncMessage.listenerWanted.encoded())
+        let (reply, fd) = try Channels.receiveWithDescriptor(socket, capacity: 16)
+        guard case .listener? = SyncMessage(decoding: reply), let fd else {
+            throw ParentSync.ProtocolError.childExited(.awaitingReady)
+        }
+        return fd
     }
 
     /// A half-made container's init goes and is reaped: a failed create leaves no process behind.

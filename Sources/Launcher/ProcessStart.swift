@@ -36,27 +36,52 @@ enum ProcessStart {
         master.close()
     }
 
-    /// rlimits, oom_score_adj and the bounding set while still root; a seccomp filter without no_new_privs
-    /// must be loaded while we still hold CAP_SYS_ADMIN; then the ids, then the capability sets.
-    static func switchUser(_ settings: any ProcessSettings, _ socket: FileDescriptor) throws {
+    /// rlimits, oom_score_adj and the bounding set while still root; then the ids, then the capability sets.
+    /// A seccomp filter comes as late as it can (docs/seccomp.md): a notify filter here, at the end of set-up,
+    /// because the listener must reach the agent during create; any other in `exec`, right before execve.
+    /// Without no_new_privs loading takes CAP_SYS_ADMIN, so effective stays the kept permitted set until the
+    /// filter is in, and the final sets are returned for the one capset(2) after it.
+    static func switchUser(_ settings: any ProcessSettings, _ socket: FileDescriptor) throws -> PreparedCapabilities? {
         let user = settings.process.user
         try settings.privileges.applyBeforeUserSwitch()
-        if let seccomp = settings.seccomp, seccomp.usesNotify || !settings.process.noNewPrivileges {
-            // A notify filter is loaded here even with no_new_privs, so its listener fd reaches the parent
-            // (protocol step 1a) and the supervisor has it before the container's process can run.
-            if settings.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
-            if let listener = try seccomp.load() {
-                try Channels.sendDescriptor(socket, listener, payload: SyncMessage.listener.encoded())
-                Glibc.close(listener)
-            }
-        }
         _ = Files.umask(mode_t(user.umask ?? 0o022))
         try UserNamespaceEntry.setGroups(user.additionalGids)
         try Processes.setGID(gid_t(user.gid))
         try Processes.setUID(uid_t(user.uid))
-        try settings.privileges.applyAfterUserSwitch()
+        var finalCapabilities: PreparedCapabilities?
+        if settings.seccomp != nil && !settings.process.noNewPrivileges {
+            finalCapabilities = try settings.privileges.applyKeepingPrivilegeForSeccomp()
+        } else {
+            try settings.privileges.applyAfterUserSwitch()
+        }
         try settings.labels.apply()
         if settings.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
+        if let seccomp = settings.seccomp, seccomp.usesNotify {
+            try handOverListener(seccomp, socket)
+            try finalCapabilities?.apply()
+            finalCapabilities = nil
+        }
+        return finalCapabilities
+    }
+
+    /// Protocol step 1a. Once the filter is in, every call it notifies waits for the agent, which gets the
+    /// listener from our parent; until then only one write(2) runs (a notified write is refused when the
+    /// profile is built): the listener's number, after which the parent takes a copy with pidfd_getfd and
+    /// hands it to the agent before it answers, as runc does. The message is made before the filter: even an
+    /// allocation (brk, mmap) could be a notified call. Where the parent may not take it (no ptrace access: an
+    /// unprivileged caller), it asks, and the fd goes with SCM_RIGHTS (sendmsg then must not be notified).
+    static func handOverListener(_ seccomp: SeccompProgram, _ socket: FileDescriptor) throws {
+        var message = SyncMessage.listener(0).encoded()
+        guard let listener = try seccomp.load() else { return }
+        SyncMessage.setListener(listener, in: &message)
+        try socket.write(message)
+        var reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        if reply == .listenerWanted {
+            try Channels.sendDescriptor(socket, listener, payload: message)
+            reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        }
+        guard reply == .listenerTaken else { Processes.exit(1) }
+        Glibc.close(listener)
     }
 
     /// Steps 1–3 of the sync protocol (SyncProtocol.swift).
@@ -76,23 +101,30 @@ enum ProcessStart {
         Processes.exit(1)
     }
 
-    static func exec(_ settings: any ProcessSettings, _ executable: String) -> Never {
+    /// The end of every container process, after `start` (or an exec's commit): host fds marked close-on-exec,
+    /// signals reset, the environment completed, execve's arguments made; then the seccomp filter, so that
+    /// with no_new_privs only execve follows it, and without only the capset(2) that drops what loading needed.
+    static func exec(_ settings: any ProcessSettings, _ executable: String, _ finalCapabilities: PreparedCapabilities?) -> Never {
         let process = settings.process
+        let prepared: PreparedExec
         do {
-            // With no_new_privs the filter can come last, so it need not allow the runtime's own syscalls.
-            if let seccomp = settings.seccomp, process.noNewPrivileges, !seccomp.usesNotify { _ = try seccomp.load() }
             // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
             try Processes.closeOnExecFrom(3 + settings.preserveFDs)
+            Channels.resetSignals()
+            var environment = process.env
+            if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
+                environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
+            }
+            prepared = PreparedExec(path: executable, arguments: process.args, environment: environment)
+            if let seccomp = settings.seccomp, !seccomp.usesNotify {
+                _ = try seccomp.load()
+                try finalCapabilities?.apply()
+            }
         } catch {
             report("\(error)")
             Processes.exit(1)
         }
-        Channels.resetSignals()
-        var environment = process.env
-        if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
-            environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
-        }
-        let error = Processes.exec(path: executable, arguments: process.args, environment: environment)
+        let error = prepared.exec()
         report("\(error)")
         Processes.exit(127)
     }

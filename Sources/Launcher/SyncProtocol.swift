@@ -8,7 +8,9 @@ import Sys
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|
 /// | −1   | helper → parent | `spawned`   | only when namespaces are joined by path: the joining helper cloned the init (its pid) |
 /// | 0    | parent → child  | `placed`    | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
-/// | 1a   | child → parent  | `listener`  | with SCM_RIGHTS: the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY |
+/// | 1a   | child → parent  | `listener`  | the number of the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY: the child loaded the filter and sent this with write(2) |
+/// | 1a'  | parent → child  | `listenerTaken` | the parent took a copy (pidfd_getfd) and handed it to the agent at listenerPath |
+/// | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS), then gets `listenerTaken` |
 /// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
 /// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the state JSON for createContainer, NUL, the one for startContainer |
@@ -27,7 +29,9 @@ import Sys
 /// After step 3 the child blocks opening exec.fifo until `start`.
 public enum SyncMessage: Sendable, Equatable {
     case placed
-    case listener
+    case listener(Int32)
+    case listenerTaken
+    case listenerWanted
     case console
     case hooks
     case hooksRan([UInt8])
@@ -42,7 +46,12 @@ public enum SyncMessage: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         switch self {
         case .placed: return [5]
-        case .listener: return [6]
+        case .listener(let fd):
+            let raw = UInt32(bitPattern: fd)
+            return [6, UInt8(truncatingIfNeeded: raw), UInt8(truncatingIfNeeded: raw >> 8),
+                    UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 24)]
+        case .listenerTaken: return [10]
+        case .listenerWanted: return [11]
         case .console: return [7]
         case .hooks: return [8]
         case .hooksRan(let states): return [9] + states
@@ -62,12 +71,22 @@ public enum SyncMessage: Sendable, Equatable {
         }
     }
 
+    /// Puts the fd number into an encoded `.listener` message in place: made before the filter is loaded, the
+    /// message then needs no allocation.
+    static func setListener(_ fd: Int32, in message: inout [UInt8]) {
+        let raw = UInt32(bitPattern: fd)
+        for index in 0..<4 { message[1 + index] = UInt8(truncatingIfNeeded: raw >> (8 * index)) }
+    }
+
     /// nil for a packet that is no message of ours (or the empty packet of a closed peer).
     public init?(decoding bytes: [UInt8]) {
         guard let kind = bytes.first else { return nil }
         switch kind {
         case 5 where bytes.count == 1: self = .placed
-        case 6 where bytes.count == 1: self = .listener
+        case 6 where bytes.count == 5:
+            self = .listener(Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24))
+        case 10 where bytes.count == 1: self = .listenerTaken
+        case 11 where bytes.count == 1: self = .listenerWanted
         case 7 where bytes.count == 1: self = .console
         case 8 where bytes.count == 1: self = .hooks
         case 9: self = .hooksRan(Array(bytes.dropFirst()))
@@ -120,7 +139,7 @@ public struct ParentSync: Sendable {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
-        case (.awaitingReady, .listener), (.awaitingReady, .console): break  // an fd came with it; ready is still to come
+        case (.awaitingReady, .listener), (.awaitingReady, .console): break  // an fd came or is to be taken; ready is still to come
         case (.awaitingReady, .hooks): break  // the caller runs the hooks and answers; ready is still to come
         case (.awaitingReady, .ready): phase = .awaitingDetached
         case (.awaitingDetached, .detached): phase = .done

@@ -87,7 +87,13 @@ extension Runtime {
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
                                                  placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
                                                  placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
-                                                 createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
+                                                 createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) },
+                                                 seccompListener: { listener, pid in
+                                                     guard let profile = spec.linux?.seccomp else { return }
+                                                     var record = draft
+                                                     record.pid = pid
+                                                     try self.sendSeccompListener(listener, profile: profile, record: record)
+                                                 })
             } catch {
                 try? cgroups.destroy()
                 throw error
@@ -101,10 +107,6 @@ extension Runtime {
                 record.startTime = startTime
                 Fault.point(.beforeState)
                 try directory.write(record)
-                if let listener = initProcess.seccompListener, let profile = spec.linux?.seccomp {
-                    try sendSeccompListener(listener, profile: profile, record: record)
-                    listener.close()
-                }
                 log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let consoleSocket = options.consoleSocket, let console = initProcess.console {
                     try Runtime.sendConsole(console, to: consoleSocket)

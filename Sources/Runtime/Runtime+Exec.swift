@@ -60,12 +60,12 @@ extension Runtime {
         defer { if let signals { Channels.restoreSignalMask(signals.1) } }
         let cgroups = Runtime.cgroups(record)
         let launched = try Launcher.spawnExec(plan, placeFromParent: { try cgroups?.placeFromParent($0) },
-                                              placeFromInit: { try cgroups?.placeFromInit() })
+                                              placeFromInit: { try cgroups?.placeFromInit() },
+                                              seccompListener: { listener, pid in
+                                                  guard let profile = spec.linux?.seccomp else { return }
+                                                  try self.sendSeccompListener(listener, profile: profile, record: record, pid: pid, status: .running)
+                                              })
         do {
-            if let listener = launched.seccompListener, let profile = spec.linux?.seccomp {
-                try sendSeccompListener(listener, profile: profile, record: record, pid: launched.pid, status: .running)
-                listener.close()
-            }
             if let consoleSocket = options.consoleSocket, let console = launched.console {
                 try Runtime.sendConsole(console, to: consoleSocket)
                 console.close()

@@ -7,7 +7,8 @@ import Sys
 extension Runtime {
     /// Hands the seccomp notify fd to the supervisor at `listenerPath`, as runc does: one message holding the
     /// container process state (`{"ociVersion","fds":["seccompFd"],"pid","metadata","state"}`) with the fd
-    /// attached (SCM_RIGHTS). Runs during create, before the container's process can make a notified call.
+    /// attached (SCM_RIGHTS). Runs during create as soon as the init has loaded the filter, while it waits
+    /// (protocol step 1a): before this the init must make no notified call.
     /// For an `exec`, `pid` is the new process and the container is `running`.
     func sendSeccompListener(_ listener: FileDescriptor, profile: OCISpec.Seccomp, record: ContainerRecord,
                              pid: pid_t? = nil, status: ContainerStatus = .creating) throws {

@@ -29,13 +29,17 @@ final class FilterContext {
         }
     }
 
-    func load() -> Int32 { seccomp_load(ctx) }
-
-    func notifyFD() -> Int32 { seccomp_notify_fd(ctx) }
+    /// Writes the filter's BPF program (a sock_filter array) to `fd`; 0 or a negative errno.
+    func exportBPF(to fd: Int32) -> Int32 { seccomp_export_bpf(ctx, fd) }
 
     static func resolveArchitecture(_ name: String) -> UInt32 { seccomp_arch_resolve_name(name) }
 
     static func resolveSyscall(_ name: String) -> Int32 { seccomp_syscall_resolve_name(name) }
+
+    /// The number of `name` on `architecture`; negative when it has no such call.
+    static func syscallNumber(_ name: String, on architecture: UInt32) -> Int32 {
+        seccomp_syscall_resolve_name_arch(architecture, name)
+    }
 
     static var nativeArchitecture: UInt32 { seccomp_arch_native() }
 

@@ -10,10 +10,17 @@ public typealias SeccompError = ConfigProblem
 /// A seccomp filter built from `linux.seccomp`, ready to load.
 ///
 /// Built in the runtime before the container's init is forked, so every configuration error surfaces
-/// before any process exists; loaded in the child with `load()`. The libseccomp context lives on the
-/// heap and is inherited by the fork; the parent's copy is released with the last copy of this value.
+/// before any process exists: libseccomp compiles the rules, its BPF program is exported, runc's ENOSYS
+/// stub (EnosysStub) goes in front, and `load()` in the child is then a single seccomp(2) call.
 public struct SeccompProgram {
-    private let context: FilterContext
+    /// The whole program as seccomp(2) takes it (sock_filter array).
+    private var encoded: [UInt8] = []
+    /// SECCOMP_FILTER_FLAG_* for seccomp(2): the config's flags, and NEW_LISTENER for a notify profile.
+    public private(set) var kernelFlags: UInt32 = 0
+    /// How many instructions in front are EnosysStub's (0: none).
+    private(set) var stubLength = 0
+    /// The instructions `load()` installs, for tests and --debug.
+    public var instructions: [BPFInstruction] { SeccompFilter.decode(encoded) ?? [] }
     /// Syscall names this architecture does not have, skipped (by JSON path).
     public private(set) var warnings: [SeccompError] = []
     /// Rules send some syscalls to a supervisor (SCMP_ACT_NOTIFY): load() then returns the listener fd.
@@ -36,6 +43,7 @@ public struct SeccompProgram {
     /// action is usable. A program built with problems must not be loaded.
     public init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError]) {
         let root = Self.root
+        let earlierProblems = problems.count
         if config.defaultAction == .notify {
             // runc: the listener could only be told about the default action, which would stall init.
             problems.append(SeccompError(path: "\(root).defaultAction", message: "SCMP_ACT_NOTIFY cannot be the default action"))
@@ -47,7 +55,6 @@ public struct SeccompProgram {
             problems.append(SeccompError(path: "\(root).defaultAction", message: "libseccomp rejected \(config.defaultAction.rawValue)"))
             return nil
         }
-        self.context = context
 
         // runc leaves no_new_privs to the runtime (process.noNewPrivileges); libseccomp would otherwise set
         // it on every load, silently overriding a spec that asks for it to stay off.
@@ -74,13 +81,15 @@ public struct SeccompProgram {
             }
         }
 
+        var kernelFlags: UInt32 = 0
         for (i, flag) in config.flags.enumerated() {
             let path = "\(root).flags[\(i)]"
             let attribute: scmp_filter_attr
+            // The libseccomp attribute too: it checks that this libseccomp and kernel know the flag.
             switch flag {
-            case "SECCOMP_FILTER_FLAG_TSYNC": attribute = SCMP_FLTATR_CTL_TSYNC
-            case "SECCOMP_FILTER_FLAG_LOG": attribute = SCMP_FLTATR_CTL_LOG
-            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": attribute = SCMP_FLTATR_CTL_SSB
+            case "SECCOMP_FILTER_FLAG_TSYNC": attribute = SCMP_FLTATR_CTL_TSYNC; kernelFlags |= SeccompFilter.flagTSync
+            case "SECCOMP_FILTER_FLAG_LOG": attribute = SCMP_FLTATR_CTL_LOG; kernelFlags |= SeccompFilter.flagLog
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": attribute = SCMP_FLTATR_CTL_SSB; kernelFlags |= SeccompFilter.flagSpecAllow
             case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV":
                 // SCMP_FLTATR_CTL_WAITKILL arrived in libseccomp 2.6; silently dropping a requested flag
                 // would change how the container behaves, so refuse (as runc does with an old libseccomp).
@@ -95,8 +104,24 @@ public struct SeccompProgram {
 
         var usesNotify = false
         var warnings: [SeccompError] = []
+        // Per architecture token, the highest syscall number the profile names (any action), for EnosysStub.
+        var highest: [UInt32: UInt32] = [:]
+        for rule in config.syscalls {
+            for name in rule.names {
+                for architecture in architectures {
+                    let number = FilterContext.syscallNumber(name, on: architecture)
+                    if number >= 0 { highest[architecture] = max(highest[architecture] ?? 0, UInt32(number)) }
+                }
+            }
+        }
         for (i, rule) in config.syscalls.enumerated() {
             let path = "\(root).syscalls[\(i)]"
+            if rule.action == .notify, let k = rule.names.firstIndex(of: "write") {
+                // The init tells its parent where the listener is with write(2) right after loading the filter;
+                // a notified write would wait for an agent that has no listener yet (runc refuses it too).
+                problems.append(SeccompError(path: "\(path).names[\(k)]",
+                                             message: "SCMP_ACT_NOTIFY cannot be used for the write syscall"))
+            }
             guard let action = Self.action(rule.action, errnoRet: rule.errnoRet, errnoPath: "\(path).errnoRet", &problems) else { continue }
             // libseccomp refuses rules whose action is the default one (EACCES); they change nothing.
             if action == defaultAction { continue }
@@ -147,18 +172,44 @@ public struct SeccompProgram {
         }
         self.usesNotify = usesNotify
         self.warnings = warnings
+        if usesNotify { kernelFlags |= SeccompFilter.flagNewListener }
+        // The kernel refuses TSYNC with NEW_LISTENER unless a failed sync is reported as ESRCH (libseccomp does so).
+        if kernelFlags & (SeccompFilter.flagTSync | SeccompFilter.flagNewListener) == SeccompFilter.flagTSync | SeccompFilter.flagNewListener {
+            kernelFlags |= SeccompFilter.flagTSyncESRCH
+        }
+        self.kernelFlags = kernelFlags
+        guard problems.count == earlierProblems else { return }
+        let exported: [BPFInstruction]
+        do {
+            exported = try Self.export(context)
+        } catch {
+            problems.append(SeccompError(path: root, message: "cannot export the filter: \(error)"))
+            return
+        }
+        // runc's stub: not for a default that allows (nothing is newer than "allowed"), nor when the default
+        // already answers ENOSYS.
+        let allowing: Set<OCISpec.Seccomp.Action> = [.allow, .log, .trace]
+        let answersENOSYS = config.defaultAction == .errno && config.defaultErrnoRet == UInt32(ENOSYS)
+        let stub = allowing.contains(config.defaultAction) || answersENOSYS ? [] : EnosysStub.program(highest: highest)
+        stubLength = stub.count
+        encoded = SeccompFilter.encode(stub + exported)
     }
 
-    /// Loads the filter into the calling process (call in the container's init, as late as possible).
-    /// Needs no_new_privs set or CAP_SYS_ADMIN (kernel rule for unprivileged filters).
-    /// Returns the listener fd when the profile uses SCMP_ACT_NOTIFY (seccomp_notify_fd), else nil.
+    /// libseccomp's BPF program for the context, through a memfd (seccomp_export_bpf writes to an fd).
+    private static func export(_ context: FilterContext) throws(SysError) -> [BPFInstruction] {
+        let file = try Files.memoryFile("crabcan-seccomp", [])
+        let rc = context.exportBPF(to: file.raw)
+        if rc < 0 { throw SysError("seccomp_export_bpf", errno: -rc) }
+        try file.rewind()
+        guard let program = SeccompFilter.decode(try file.readAll()) else { throw SysError("seccomp_export_bpf", errno: EINVAL) }
+        return program
+    }
+
+    /// Loads the filter into the calling process: one seccomp(2) call, nothing allocated, so that it can be
+    /// the last step before execve. Needs no_new_privs set or CAP_SYS_ADMIN (kernel rule for unprivileged
+    /// filters). Returns the listener fd when the profile uses SCMP_ACT_NOTIFY, else nil.
     public func load() throws(SysError) -> Int32? {
-        let rc = context.load()
-        if rc < 0 { throw SysError("seccomp_load", errno: -rc) }
-        guard usesNotify else { return nil }
-        let fd = context.notifyFD()
-        if fd < 0 { throw SysError("seccomp_notify_fd", errno: -fd) }
-        return fd
+        try SeccompFilter.install(encoded: encoded, flags: kernelFlags)
     }
 
     /// The libseccomp action word; ERRNO and TRACE default to EPERM like runc.

@@ -59,6 +59,8 @@ public final class FileDescriptor: @unchecked Sendable {
 
     public func write(_ text: String) throws(SysError) { try write(Array(text.utf8)) }
 
+    public func rewind() throws(SysError) { try check("lseek") { lseek(raw, 0, SEEK_SET) } }
+
     public func sync() throws(SysError) { try check("fsync") { fsync(raw) } }
 
     /// `/proc/self/fd/N`: the path that names exactly this open file, used to act on what was opened

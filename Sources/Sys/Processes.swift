@@ -26,12 +26,7 @@ public enum Processes {
 
     /// execve: never returns on success. argv[0] is `path`'s name unless given.
     public static func exec(path: String, arguments: [String], environment: [String]) -> SysError {
-        var cArgs = arguments.map { strdup($0) }
-        cArgs.append(nil)
-        var cEnv = environment.map { strdup($0) }
-        cEnv.append(nil)
-        execve(path, cArgs, cEnv)
-        return SysError("exec", path: path)
+        PreparedExec(path: path, arguments: arguments, environment: environment).exec()
     }
 
     /// waitpid, retrying EINTR.
@@ -106,8 +101,21 @@ public enum Processes {
     }
 
     /// Marks every fd from `first` up close-on-exec, so no host fd reaches the container (CVE-2024-21626).
+    /// Where close_range cannot (ENOSYS before Linux 5.9, EINVAL without CLOSE_RANGE_CLOEXEC before 5.11, EPERM
+    /// under a caller's seccomp filter), each fd listed in /proc/self/fd gets FD_CLOEXEC through fcntl.
     public static func closeOnExecFrom(_ first: Int32) throws(SysError) {
-        try check("close_range") { cshim_close_range_cloexec(UInt32(first)) }
+        if cshim_close_range_cloexec(UInt32(first)) == 0 { return }
+        let error = errno
+        guard [ENOSYS, EPERM, EINVAL].contains(error) else { throw SysError("close_range", errno: error) }
+        for fd in try openDescriptors() where fd >= first {
+            // EBADF: the directory stream that listed them, closed since.
+            if cshim_fcntl_int(fd, F_SETFD, FD_CLOEXEC) == -1 && errno != EBADF { throw SysError("fcntl F_SETFD \(fd)") }
+        }
+    }
+
+    /// The fds of this process, from /proc/self/fd (the listing's own fd included).
+    static func openDescriptors() throws(SysError) -> [Int32] {
+        try Files.listDirectory("/proc/self/fd").compactMap { Int32($0) }
     }
 
     public static func dup2(_ from: Int32, _ to: Int32) throws(SysError) { try check("dup2") { Glibc.dup2(from, to) } }
@@ -145,10 +153,16 @@ extension Processes {
     public static func closeDescriptors(from first: Int32, except keep: [Int32]) throws(SysError) {
         var start = UInt32(first)
         for fd in keep.filter({ $0 >= first }).sorted().map(UInt32.init) {
-            if fd > start { try check("close_range") { cshim_close_range(start, fd - 1) } }
+            if fd > start, cshim_close_range(start, fd - 1) == -1 { return try closeEach(from: first, except: keep) }
             start = max(start, fd + 1)
         }
-        try check("close_range") { cshim_close_range(start, UInt32.max) }
+        if cshim_close_range(start, UInt32.max) == -1 { try closeEach(from: first, except: keep) }
+    }
+
+    /// closeDescriptors without close_range (ENOSYS before Linux 5.9, EPERM under a caller's seccomp filter).
+    private static func closeEach(from first: Int32, except keep: [Int32]) throws(SysError) {
+        guard errno == ENOSYS || errno == EPERM else { throw SysError("close_range") }
+        for fd in try openDescriptors() where fd >= first && !keep.contains(fd) { Glibc.close(fd) }
     }
 }
 

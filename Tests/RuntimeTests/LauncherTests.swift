@@ -6,7 +6,7 @@ import Sys
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1)
-        for message in [SyncMessage.placed, .listener, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
+        for message in [SyncMessage.placed, .listener(7), .listener(-1), .listenerTaken, .listenerWanted, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
                         .ready, .committed, .detached, .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
@@ -32,7 +32,7 @@ import Sys
     /// Steps 1a–1c may come before `ready`, never after it.
     @Test func parentTakesDescriptorsAndHookRequestsBeforeReady() throws {
         var sync = ParentSync()
-        try sync.receive(.listener)
+        try sync.receive(.listener(5))
         try sync.receive(.console)
         try sync.receive(.hooks)
         #expect(sync.phase == .awaitingReady)

@@ -1,7 +1,7 @@
 import CShim
 import Glibc
 import OCISpec
-import Seccomp
+@testable import Seccomp
 import Sys
 import Testing
 
@@ -123,6 +123,8 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
                     ".linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action")
         expectError(Profile(defaultAction: .allow, syscalls: [.init(names: ["uname"], action: .notify)]),
                     ".linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY")
+        expectError(Profile(defaultAction: .allow, listenerPath: "/run/l.sock", syscalls: [.init(names: ["read", "write"], action: .notify)]),
+                    ".linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall")
         expectError(Profile(defaultAction: .allow, syscalls: [.init(names: ["uname"], action: .kill), .init(names: ["uname"], action: .log, errnoRet: 1)]),
                     ".linux.seccomp.syscalls[1].errnoRet: only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE")
         expectError(Profile(defaultAction: .kill, defaultErrnoRet: 1),
@@ -281,5 +283,78 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
     @Test func ordinaryCallsStillWork() throws {
         #expect(try inChild(profile, callUname) == .exited(0))
         #expect(try inChild(profile) { callSeek(offset: 0x80000) } == .exited(0))
+    }
+}
+
+/// runc's ENOSYS stub (EnosysStub): calls newer than the profile get ENOSYS, the rest what the profile says.
+@Suite(.serialized) struct EnosysStubTests {
+    /// fchmodat2 (452, Linux 6.6) is far above fchmodat (268), the highest call these profiles name.
+    static func callFchmodat2() -> Int32 { errnoOf(cshim_fchmodat2(-1, "/", 0o755, 0)) }
+
+    static let preFchmodat2 = Profile(defaultAction: .errno, architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                                      syscalls: [.init(names: ["exit_group", "exit", "fchmodat"], action: .allow)])
+
+    @Test func newerCallsGetENOSYSOlderOnesTheDefault() throws {
+        let p = try program(Self.preFchmodat2)
+        #expect(try inChild(p, Self.callFchmodat2) == .exited(ENOSYS))
+        #expect(try inChild(p, callUname) == .exited(EPERM))  // 63: named by no rule, below the highest
+    }
+
+    @Test func theHighestNamedCallKeepsItsAction() throws {
+        var profile = Self.preFchmodat2
+        profile.syscalls.append(.init(names: ["fchmodat2"], action: .errno, errnoRet: UInt32(EXDEV)))
+        #expect(try inChild(program(profile), Self.callFchmodat2) == .exited(EXDEV))
+    }
+
+    /// No stub where nothing could be newer than the default (allow, log, trace) or the default is ENOSYS.
+    @Test func leftOutWhereTheDefaultAllowsOrIsENOSYS() throws {
+        func hasStub(_ profile: Profile) throws -> Bool { try program(profile).stubLength > 0 }
+        #expect(try hasStub(Self.preFchmodat2))
+        #expect(try hasStub(Profile(defaultAction: .killProcess, syscalls: [.init(names: ["exit_group"], action: .allow)])))
+        #expect(try !hasStub(Profile(defaultAction: .allow, syscalls: [.init(names: ["uname"], action: .errno)])))
+        #expect(try !hasStub(Profile(defaultAction: .log, syscalls: [.init(names: ["uname"], action: .errno)])))
+        #expect(try !hasStub(Profile(defaultAction: .errno, defaultErrnoRet: UInt32(ENOSYS),
+                                     syscalls: [.init(names: ["exit_group"], action: .allow)])))
+        #expect(try inChild(program(Profile(defaultAction: .allow, syscalls: [.init(names: ["uname"], action: .errno)])),
+                            Self.callFchmodat2) != .exited(ENOSYS))
+    }
+
+    /// x86_64 and x32 share an AUDIT_ARCH: the stub tells them apart by the x32 bit and bounds each by its own
+    /// highest number; i386 gets its own section.
+    @Test func oneSectionPerAuditArchitecture() {
+        let stub = EnosysStub.program(highest: [0xC000_003E: 268, 0x4000_003E: 0x4000_0200, 0x4000_0003: 306])
+        let archChecks = stub.filter { $0.code == 0x15 }.map(\.k)
+        #expect(Set(archChecks) == [0xC000_003E, 0x4000_0003])
+        #expect(Set(stub.filter { $0.code == 0x25 }.map(\.k)) == [268, 0x4000_0200, 306])
+        #expect(stub.contains { $0.code == 0x45 && $0.k == 0x4000_0000 })
+        #expect(EnosysStub.program(highest: [:]).isEmpty)
+    }
+}
+
+/// close_range refused (ENOSYS before Linux 5.9, EPERM under a caller's filter): /proc/self/fd and fcntl instead.
+@Suite(.serialized) struct CloseRangeFallbackTests {
+    static func refusingCloseRange(_ errnoRet: Int32) throws -> SeccompProgram {
+        try program(Profile(defaultAction: .allow, syscalls: [.init(names: ["close_range"], action: .errno, errnoRet: UInt32(errnoRet))]))
+    }
+
+    @Test(arguments: [EPERM, ENOSYS]) func closeOnExecFallsBack(errnoRet: Int32) throws {
+        let fd = open("/dev/null", O_RDONLY)  // without O_CLOEXEC
+        defer { close(fd) }
+        let status = try inChild(Self.refusingCloseRange(errnoRet)) {
+            do { try Processes.closeOnExecFrom(3) } catch { return 20 }
+            return cshim_fcntl_int(fd, F_GETFD, 0) & FD_CLOEXEC != 0 ? 0 : 10
+        }
+        #expect(status == .exited(0))
+    }
+
+    @Test(arguments: [EPERM, ENOSYS]) func closeDescriptorsFallsBack(errnoRet: Int32) throws {
+        let gone = open("/dev/null", O_RDONLY), kept = open("/dev/null", O_RDONLY)
+        defer { close(gone); close(kept) }
+        let status = try inChild(Self.refusingCloseRange(errnoRet)) {
+            do { try Processes.closeDescriptors(from: 3, except: [kept]) } catch { return 20 }
+            if cshim_fcntl_int(kept, F_GETFD, 0) == -1 { return 11 }
+            return cshim_fcntl_int(gone, F_GETFD, 0) == -1 && errno == EBADF ? 0 : 10
+        }
+        #expect(status == .exited(0))
     }
 }

@@ -132,4 +132,9 @@ extern const uint64_t CS_MOUNT_ATTR_NODIRATIME;
 extern const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW;
 /* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
 int cshim_sigkill_on_input(int fd);
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): the runtime's own BPF (libseccomp's plus the ENOSYS stub).
+ * Returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0; -1 and errno on failure. */
+int cshim_seccomp_set_filter(const void *insns, unsigned short count, unsigned int flags);
+/* pidfd_open + pidfd_getfd: a copy of fd `fd` of process `pid` (runc takes the seccomp listener this way). */
+int cshim_pidfd_getfd(int pid, int fd);
 #endif
