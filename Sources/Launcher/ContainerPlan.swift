@@ -1,3 +1,4 @@
+import Glibc
 import Capabilities
 import JSON
 import OCISpec
@@ -100,6 +101,13 @@ public struct ContainerPlan: ProcessSettings {
     /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
     /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
+    /// Whether `path` names the namespace of `type` this process is in (same inode as /proc/self/ns/...).
+    static func isRuntimeNamespace(_ path: String, _ type: NamespaceType) -> Bool {
+        guard let ours = try? Files.open("/proc/self/ns/\(type == .mount ? "mnt" : type.rawValue)", O_RDONLY | O_CLOEXEC) else { return false }
+        defer { ours.close() }
+        return Files.isSameFile(ours, path)
+    }
+
     public static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                              sessionKeyring: String? = nil, lsm: LSMHost = .detect()) -> Check {
         var result = Check()
@@ -135,16 +143,24 @@ public struct ContainerPlan: ProcessSettings {
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
             }
         }
-        let ownsUTS = created.contains(.uts)
-        // runtime-spec config.md: a hostname needs a private UTS namespace.
+        // A namespace given by path must not be the runtime's own: the hostname or pivot_root would change the host's.
+        for (index, namespace) in (linux?.namespaces ?? []).enumerated() where namespace.type == .uts || namespace.type == .mount {
+            if let nsPath = namespace.path, !nsPath.isEmpty, ContainerPlan.isRuntimeNamespace(nsPath, namespace.type) {
+                error(".linux.namespaces[\(index)].path", "\(nsPath) is the runtime's own \(namespace.type.rawValue) namespace")
+            }
+        }
+        // runtime-spec config.md: a hostname needs a UTS namespace of the container's, new or joined (as runc).
+        let ownsUTS = created.contains(.uts) || joined.contains { $0.type == .uts }
         if let hostname = spec.hostname, !hostname.isEmpty, !ownsUTS {
             error(".hostname", "cannot set hostname without a new uts namespace")
         }
         if let domainname = spec.domainname, !domainname.isEmpty, !ownsUTS {
             error(".domainname", "cannot set domainname without a new uts namespace")
         }
-        // The rootfs is entered by pivot_root in a private mount namespace; without one we would change the host's.
-        if !created.contains(.mount) { error(".linux.namespaces", "a new mount namespace is required") }
+        // The rootfs is entered by pivot_root in a mount namespace of the container's (new, or joined by path).
+        if !created.contains(.mount) && !joined.contains(where: { $0.type == .mount }) {
+            error(".linux.namespaces", "a new mount namespace is required")
+        }
         result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
         // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
         var userNamespace: UserNamespacePlan?
@@ -207,6 +223,7 @@ public struct ContainerPlan: ProcessSettings {
         let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm, problems: &problems) }
         result.errors += problems
         result.warnings += privileges?.warnings ?? []
+        result.warnings += labels?.warnings ?? []
         var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
