@@ -47,6 +47,7 @@ enum ContainerInit {
             }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.kernel.applyPersonality()
+            try plan.scheduling?.apply()
             try ProcessStart.switchUser(plan, handles.socket)
             try ProcessStart.handshake(handles.socket)
         } catch {

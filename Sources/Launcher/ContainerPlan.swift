@@ -47,6 +47,8 @@ public struct ContainerPlan: ProcessSettings {
     public var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
+    /// Scheduler, I/O priority and NUMA memory policy, applied by the init before it drops privileges.
+    public var scheduling: ProcessScheduling?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
     public var warnings: [ConfigProblem] = []
     /// All six kinds; prestart, createRuntime and createContainer run during create, startContainer in `start`.
@@ -221,9 +223,18 @@ public struct ContainerPlan: ProcessSettings {
         let privileges = process.map { ProcessPrivileges(process: $0, problems: &problems) }
         let kernel = KernelSettings(linux: linux, newNamespaces: created, problems: &problems)
         let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm, problems: &problems) }
+        var schedulingWarnings: [PlanError] = []
+        let scheduling = process.map {
+            ProcessScheduling(process: $0, linux: linux, prefix: ".process", isInit: true, problems: &problems, warnings: &schedulingWarnings)
+        }
         result.errors += problems
         result.warnings += privileges?.warnings ?? []
         result.warnings += labels?.warnings ?? []
+        result.warnings += schedulingWarnings
+        // Moving a host network device needs rtnetlink, which crabcan does not speak yet: refused, never ignored.
+        for name in (linux?.netDevices ?? [:]).keys.sorted() {
+            error(".linux.netDevices[\(jsonQuote(name))]", "moving network devices into the container is not supported")
+        }
         var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
@@ -260,6 +271,7 @@ public struct ContainerPlan: ProcessSettings {
         plan.seccomp = seccomp
         plan.devices = linux?.devices ?? []
         plan.warnings = result.warnings
+        plan.scheduling = scheduling
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets

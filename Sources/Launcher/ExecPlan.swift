@@ -20,6 +20,8 @@ public struct ExecPlan: ProcessSettings {
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
     public var namespaces: [Namespace] = []
     public var warnings: [ConfigProblem] = []
+    /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
+    public var scheduling: ProcessScheduling
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
     public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
@@ -30,6 +32,10 @@ public struct ExecPlan: ProcessSettings {
         privileges = try ProcessPrivileges(process: process)
         labels = try SecurityLabels(process: process, linux: spec.linux)
         warnings += privileges.warnings
+        var problems: [ConfigProblem] = []
+        scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
+                                       problems: &problems, warnings: &warnings)
+        if let first = problems.first { throw first }
         if let profile = spec.linux?.seccomp {
             let program = try SeccompProgram(profile)
             warnings += program.warnings
@@ -74,6 +80,7 @@ enum ExecInit {
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
                                            except: [socket.raw] + plan.namespaces.map(\.fd.raw))
             guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+            try plan.scheduling.applyInitialAffinity()
             // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
             try placeSelf()
             try Processes.setSID()
@@ -95,6 +102,7 @@ enum ExecInit {
                 terminal.slave.close()
             }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            try plan.scheduling.apply()
             try ProcessStart.switchUser(plan, socket)
             try ProcessStart.handshake(socket)
         } catch {

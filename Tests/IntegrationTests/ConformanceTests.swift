@@ -90,3 +90,87 @@ extension CrabcanCLI {
         #expect(refused.stderr.contains(".process.selinuxLabel: SELinux is not enabled on this host"), "\(refused)")
     }
 }
+
+/// 12.7: fields that were read and not applied. The scheduler, I/O priority and memory policy reach the
+/// container's process; execCPUAffinity applies to exec (config.md: not to the init); netDevices is refused.
+extension CrabcanCLI {
+    static func withScheduling(_ config: inout [String: Any]) {
+        var process = config["process"] as! [String: Any]
+        process["scheduler"] = ["policy": "SCHED_BATCH", "nice": 5]
+        process["ioPriority"] = ["class": "IOPRIO_CLASS_BE", "priority": 6]
+        process["execCPUAffinity"] = ["initial": "0", "final": "0"]
+        config["process"] = process
+        var linux = config["linux"] as! [String: Any]
+        linux["memoryPolicy"] = ["mode": "MPOL_BIND", "nodes": "0"]
+        config["linux"] = linux
+    }
+
+    @Test func schedulerIOPriorityAndMemoryPolicyReachTheProcess() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let cpus = Command.run("/bin/sh", ["-c", "grep Cpus_allowed_list /proc/self/status"]).stdout
+        let bundle = try box.bundle(["sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; ionice; "
+                                     + "grep -c ' bind:0 ' /proc/self/numa_maps >/dev/null && echo bound; grep Cpus_allowed_list /proc/self/status"],
+                                    edit: Self.withScheduling)
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("sched")])
+        #expect(result.status == 0, "\(result)")
+        // nice 5, policy 3 (SCHED_BATCH); best-effort 6; MPOL_BIND to node 0; the init's affinity untouched.
+        #expect(result.stdoutLines == ["5 3", "best-effort: prio 6", "bound", cpus.trimmingCharacters(in: .newlines)], "\(result)")
+        #expect(result.stderr.contains(".process.execCPUAffinity: does not apply to the container's init process"), "\(result)")
+    }
+
+    @Test func execTakesItsSchedulerAndCPUAffinity() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("exec-sched")
+        let bundle = try box.bundle(["sleep", "100"])
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let file = box.dir + "/process.json"
+        try #"{"args":["sh","-c","cut -d' ' -f19,41 /proc/self/stat; grep Cpus_allowed_list /proc/self/status"],"cwd":"/","user":{"uid":0,"gid":0},"scheduler":{"policy":"SCHED_IDLE"},"execCPUAffinity":{"initial":"0","final":"0"}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let result = box.crabcan(["exec", "--process", file, id])
+        #expect(result.stdoutLines.map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }
+                == ["0 5", "Cpus_allowed_list: 0"], "\(result)")
+        try #"{"args":["true"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"0-x"}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = box.crabcan(["exec", "--process", file, id])
+        #expect(bad.status == 255 && bad.stderr.contains(".execCPUAffinity.final: invalid list \"0-x\""), "\(bad)")
+    }
+
+    /// Refused with their JSON paths by create and by check, never ignored.
+    @Test func unappliableSchedulingAndNetDevicesAreRefusedWithTheirPath() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let cases: [(String, (inout [String: Any]) -> Void)] = [
+            (".linux.netDevices[\"crabcan-nodev0\"]: moving network devices into the container is not supported", {
+                var linux = $0["linux"] as! [String: Any]
+                linux["netDevices"] = ["crabcan-nodev0": ["name": "eth9"]]
+                $0["linux"] = linux
+            }),
+            (".process.scheduler.policy: SCHED_ISO is not implemented by Linux", {
+                var process = $0["process"] as! [String: Any]
+                process["scheduler"] = ["policy": "SCHED_ISO"]
+                $0["process"] = process
+            }),
+            (".process.scheduler.priority: SCHED_FIFO needs a priority in 1...99, got 0", {
+                var process = $0["process"] as! [String: Any]
+                process["scheduler"] = ["policy": "SCHED_FIFO"]
+                $0["process"] = process
+            }),
+            (".linux.memoryPolicy.nodes: MPOL_BIND needs nodes", {
+                var linux = $0["linux"] as! [String: Any]
+                linux["memoryPolicy"] = ["mode": "MPOL_BIND"]
+                $0["linux"] = linux
+            }),
+        ]
+        for (index, (message, edit)) in cases.enumerated() {
+            let bundle = try box.bundle(["true"], name: "refused-\(index)", edit: edit)
+            let id = box.id("refused")
+            let result = box.crabcan(["create", "--bundle", bundle, id])
+            #expect(result.status == 1 && result.stderr.contains(message), "\(result)")
+            #expect(!box.stateDirExists(id))
+            let check = Command.run(Paths.binary, ["check", "--bundle", bundle])
+            #expect(check.status == 1 && check.stdout.contains(message), "\(check)")
+        }
+    }
+}

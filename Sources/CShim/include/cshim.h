@@ -116,3 +116,11 @@ int cshim_move_mount_to(int from_fd, const char *to_path);
 /* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
 int cshim_sigkill_on_input(int fd);
 #endif
+
+/* Scheduling and memory placement of the calling thread (process.scheduler, ioPriority, execCPUAffinity,
+ * linux.memoryPolicy): raw syscalls, glibc 2.36 wraps none of sched_setattr, ioprio_set, set_mempolicy. */
+int cshim_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period);
+int cshim_ioprio_set_self(int ioprio);
+int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes);
+int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
