@@ -83,7 +83,7 @@ public struct CgroupHost: Sendable {
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    static func unescape(_ text: String) -> String {
+    public static func unescape(_ text: String) -> String {
         guard text.contains("\\") else { return text }
         var out: [UInt8] = []
         let bytes = Array(text.utf8)

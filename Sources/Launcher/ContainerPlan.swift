@@ -47,6 +47,11 @@ public struct ContainerPlan: ProcessSettings {
     public var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
+    /// False when config.json has no `process`: `start` is then refused by the init (config.md).
+    public var runsProcess = true
+    /// Without a mount namespace of the container's: the directory of crabcan's the rootfs is bound on, in the
+    /// runtime's mount namespace, and entered by chroot (HostRoot). Set by `create` (it is in the state dir).
+    public var hostRoot: String?
     /// Scheduler, I/O priority and NUMA memory policy, applied by the init before it drops privileges.
     public var scheduling: ProcessScheduling?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
@@ -59,6 +64,11 @@ public struct ContainerPlan: ProcessSettings {
     public var userNamespace: UserNamespacePlan?
     /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
     public var timeOffsets = ""
+
+    /// config-linux.md: a namespace type not listed is inherited from the runtime; for mount, see HostRoot.
+    public var inheritsMountNamespace: Bool {
+        !createdNamespaces.contains(.mount) && !joinedNamespaces.contains { $0.type == .mount }
+    }
 
     /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
     /// nodes, sysfs without its network namespace) is done the way runc does it there.
@@ -115,8 +125,12 @@ public struct ContainerPlan: ProcessSettings {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
 
-        let process = spec.process
-        if process == nil { error(".process", "required field is missing") }
+        // config.md: process is OPTIONAL; only start needs it. Without one the init is set up as for a process
+        // of root with no capabilities, and tells `start` it has nothing to run (runsProcess).
+        let process: OCISpec.Process? = spec.process ?? OCISpec.Process(cwd: "/")
+        if spec.process == nil {
+            result.warnings.append(PlanError(".process", "absent: the container can be created, not started"))
+        }
         var rootfs: String?
         if let root = spec.root {
             let path = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
@@ -159,9 +173,11 @@ public struct ContainerPlan: ProcessSettings {
         if let domainname = spec.domainname, !domainname.isEmpty, !ownsUTS {
             error(".domainname", "cannot set domainname without a new uts namespace")
         }
-        // The rootfs is entered by pivot_root in a mount namespace of the container's (new, or joined by path).
-        if !created.contains(.mount) && !joined.contains(where: { $0.type == .mount }) {
-            error(".linux.namespaces", "a new mount namespace is required")
+        // Without a mount namespace of its own (config-linux.md: inherited) the container's mounts are made in the
+        // runtime's, under a mount point of crabcan's (HostRoot); a propagation setting there would have no owner.
+        if !created.contains(.mount) && !joined.contains(where: { $0.type == .mount }),
+           let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
+            error(".linux.rootfsPropagation", "needs a mount namespace of the container's in .linux.namespaces")
         }
         result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
         // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
@@ -242,7 +258,7 @@ public struct ContainerPlan: ProcessSettings {
             result.errors += seccompProblems
             result.warnings += seccomp?.warnings ?? []
         }
-        if let process, let rootfs {
+        if spec.process != nil, let process, let rootfs {
             // A create-time hook could also put the program in place.
             let hooks = spec.hooks.map { !($0.prestart + $0.createRuntime + $0.createContainer).isEmpty } ?? false
             if let problem = ConfigChecks.program(process, rootfs: rootfs, mounts: mounts, searchPath: searchPath(process.env)) {
@@ -272,6 +288,7 @@ public struct ContainerPlan: ProcessSettings {
         plan.devices = linux?.devices ?? []
         plan.warnings = result.warnings
         plan.scheduling = scheduling
+        plan.runsProcess = spec.process != nil
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets

@@ -20,6 +20,8 @@ public struct ExecPlan: ProcessSettings {
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
     public var namespaces: [Namespace] = []
     public var warnings: [ConfigProblem] = []
+    /// The init's root, when the container has no mount namespace of its own (HostRoot).
+    public var root: FileDescriptor?
     /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
     public var scheduling: ProcessScheduling
 
@@ -42,6 +44,8 @@ public struct ExecPlan: ProcessSettings {
             seccomp = program
         }
         let types = Set((spec.linux?.namespaces ?? []).map(\.type))
+        // No mount namespace to join (inherited: HostRoot): the init's root is entered by chroot instead.
+        if !types.contains(.mount) { root = try Files.open("/proc/\(initPid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
         // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
         let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for type in order where types.contains(type) {
@@ -78,7 +82,7 @@ enum ExecInit {
             // namespace no container process can open our /proc/<pid>/exe, the host binary (CVE-2019-5736).
             try Processes.setDumpable(false)
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw))
+                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw) + (plan.root.map { [$0.raw] } ?? []))
             guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
             try plan.scheduling.applyInitialAffinity()
             // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
@@ -93,7 +97,12 @@ enum ExecInit {
             }
             // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
             if plan.namespaces.contains(where: { $0.type == .user }) { try UserNamespaceEntry.becomeRoot() }
-            // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
+            if let root = plan.root {
+                try Files.fchdir(root.reopenedAsDirectory())
+                try Files.chroot(".")
+                root.close()
+            }
+            // setns(mnt) or chroot put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
             try Files.chdir(plan.process.cwd)
             if plan.process.terminal {
                 let terminal = try ProcessStart.openTerminal(plan)

@@ -174,3 +174,89 @@ extension CrabcanCLI {
         }
     }
 }
+
+/// 12.2 (file linux_ns_itype): a namespace type missing from linux.namespaces is inherited from the runtime,
+/// mount included: the container's mounts are made in the runtime's namespace under <state>/rootfs (HostRoot),
+/// entered by chroot, and nothing of them is left on the host after delete, a failed create or a killed one.
+extension CrabcanCLI {
+    static func withoutNamespaces(_ config: inout [String: Any]) {
+        var linux = config["linux"] as! [String: Any]
+        linux["namespaces"] = [[String: Any]]()
+        config["linux"] = linux
+        config.removeValue(forKey: "hostname")
+    }
+
+    /// Host mounts whose mount point lies under `dir` (the sandbox: its rootfs and its state root).
+    static func mountsUnder(_ dir: String) -> [String] {
+        Host.mountinfo().split(separator: "\n").map(String.init).filter {
+            let fields = $0.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(dir)
+        }
+    }
+
+    @Test func missingNamespaceTypesAreInheritedMountIncluded() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let rootPropagation = Host.mountinfo().split(separator: "\n").first { $0.split(separator: " ")[4] == "/" }
+        let id = box.id("inherit")
+        let bundle = try box.bundle(["sh", "-c", "for n in mnt pid net uts; do readlink /proc/self/ns/$n; done; "
+                                     + "ls /bin/busybox; sleep 100"], edit: Self.withoutNamespaces)
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        // While it runs, its mounts are all under its state dir, none elsewhere on the host.
+        let during = Self.mountsUnder(box.dir)
+        #expect(!during.isEmpty && during.allSatisfy { $0.split(separator: " ")[4].hasPrefix(box.root + "/" + id + "/rootfs") }, "\(during)")
+        let exec = box.crabcan(["exec", id, "sh", "-c", "readlink /proc/self/ns/mnt; ls /bin/busybox; pwd"])
+        let hostMnt = Self.link("/proc/self/ns/mnt")
+        #expect(exec.stdoutLines == [hostMnt, "/bin/busybox", "/"], "\(exec)")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        #expect(Self.mountsUnder(box.dir).isEmpty, "\(Self.mountsUnder(box.dir))")
+        #expect(Host.mountinfo().split(separator: "\n").first { $0.split(separator: " ")[4] == "/" } == rootPropagation)
+        // Run to the end: the container saw the runtime's namespaces and its own root.
+        let run = box.crabcan(["run", "--bundle", try box.bundle(["sh", "-c", "for n in mnt pid; do readlink /proc/self/ns/$n; done; ls /bin/busybox"],
+                                                                 name: "inherit-run", edit: Self.withoutNamespaces), box.id("inherit-run")])
+        #expect(run.stdoutLines == [hostMnt, Self.link("/proc/self/ns/pid"), "/bin/busybox"], "\(run)")
+        #expect(Self.mountsUnder(box.dir).isEmpty, "\(Self.mountsUnder(box.dir))")
+    }
+
+    @Test func inheritedMountNamespaceLeavesNoMountAfterAFailedOrKilledCreate() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let failing = try box.bundle(["true"], name: "failing") {
+            Self.withoutNamespaces(&$0)
+            $0["mounts"] = ($0["mounts"] as! [[String: Any]]) + [["destination": "/mnt", "type": "nosuchfs", "source": "none"]]
+        }
+        let id = box.id("inherit-fail")
+        let failed = box.crabcan(["create", "--bundle", failing, id])
+        #expect(failed.status == 1 && failed.stderr.contains("/mnt"), "\(failed)")
+        #expect(!box.stateDirExists(id))
+        #expect(Self.mountsUnder(box.dir).isEmpty, "\(Self.mountsUnder(box.dir))")
+
+        let killed = box.id("inherit-killed")
+        let bundle = try box.bundle(["sleep", "30"], name: "killed", edit: Self.withoutNamespaces)
+        let create = box.crabcan(fault: "mid-mount", ["create", "--bundle", bundle, killed])
+        #expect(diedAtFault(create), "\(create)")
+        #expect(box.crabcan(["delete", "--force", killed]).status == 0)
+        #expect(!box.stateDirExists(killed))
+        #expect(Self.mountsUnder(box.dir).isEmpty, "\(Self.mountsUnder(box.dir))")
+    }
+}
+
+/// File `start` (not ok 7): config.md makes `process` optional; create succeeds, start MUST fail (runtime.md),
+/// and the container is then stopped and deletable.
+extension CrabcanCLI {
+    @Test func configWithoutProcessIsCreatedAndItsStartFails() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["true"]) { $0.removeValue(forKey: "process") }
+        let id = box.id("noprocess")
+        let create = box.crabcan(["create", "--bundle", bundle, id])
+        #expect(create.status == 0, "\(create)")
+        #expect(create.stderr.contains(".process: absent: the container can be created, not started"), "\(create)")
+        #expect(box.status(id) == "created")
+        let start = box.crabcan(["start", id])
+        #expect(start.status == 1 && start.stderrLines == ["crabcan: cannot start a container without process in its config.json"], "\(start)")
+        #expect(box.waitForStatus(id, "stopped"))
+        #expect(box.crabcan(["delete", id]).status == 0)
+        #expect(!box.stateDirExists(id))
+    }
+}
