@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <linux/openat2.h>
+#include <linux/netlink.h>
 #include "cshim.h"
 
 #ifndef CLONE_NEWTIME
@@ -323,4 +324,11 @@ int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes) {
 
 int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode) {
     return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+int cshim_netlink_route_open(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&kernel, sizeof kernel) != 0) { close(fd); return -1; }
+    return fd;
 }

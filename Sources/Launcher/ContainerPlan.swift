@@ -47,6 +47,8 @@ public struct ContainerPlan: ProcessSettings {
     public var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
+    /// linux.netDevices, moved by `create` into the init's network namespace right after clone.
+    public var netDevices: [NetDeviceMove] = []
     /// False when config.json has no `process`: `start` is then refused by the init (config.md).
     public var runsProcess = true
     /// Without a mount namespace of the container's: the directory of crabcan's the rootfs is bound on, in the
@@ -247,9 +249,21 @@ public struct ContainerPlan: ProcessSettings {
         result.warnings += privileges?.warnings ?? []
         result.warnings += labels?.warnings ?? []
         result.warnings += schedulingWarnings
-        // Moving a host network device needs rtnetlink, which crabcan does not speak yet: refused, never ignored.
-        for name in (linux?.netDevices ?? [:]).keys.sorted() {
-            error(".linux.netDevices[\(jsonQuote(name))]", "moving network devices into the container is not supported")
+        // config-linux.md: each device of the runtime's namespace moves into the container's, renamed there.
+        var netDevices: [NetDeviceMove] = []
+        let hasNetworkNamespace = created.contains(.network) || joined.contains { $0.type == .network }
+        for (name, device) in (linux?.netDevices ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = ".linux.netDevices[\(jsonQuote(name))]"
+            let newName = device.name.flatMap { $0.isEmpty ? nil : $0 } ?? name
+            if !hasNetworkNamespace {
+                error(path, "needs a network namespace of the container's in .linux.namespaces")
+            } else if let problem = NetDeviceMove.badName(newName) {
+                error(path + ".name", problem)
+            } else if let index = Netlink.interfaceIndex(name) {
+                netDevices.append(NetDeviceMove(hostName: name, index: index, name: newName))
+            } else {
+                error(path, "no network device \(jsonQuote(name)) in the runtime's network namespace")
+            }
         }
         var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
@@ -289,6 +303,7 @@ public struct ContainerPlan: ProcessSettings {
         plan.warnings = result.warnings
         plan.scheduling = scheduling
         plan.runsProcess = spec.process != nil
+        plan.netDevices = netDevices
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets

@@ -90,7 +90,10 @@ extension Runtime {
                     throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
+                                                 placeFromParent: {
+                                                     try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace)
+                                                     try NetDeviceMove.moveAll(plan.netDevices, into: $0)
+                                                 },
                                                  placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
                                                  createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) })
             } catch {

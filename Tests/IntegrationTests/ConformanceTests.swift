@@ -92,7 +92,7 @@ extension CrabcanCLI {
 }
 
 /// 12.7: fields that were read and not applied. The scheduler, I/O priority and memory policy reach the
-/// container's process; execCPUAffinity applies to exec (config.md: not to the init); netDevices is refused.
+/// container's process; execCPUAffinity applies to exec (config.md: not to the init); netDevices are moved.
 extension CrabcanCLI {
     static func withScheduling(_ config: inout [String: Any]) {
         var process = config["process"] as! [String: Any]
@@ -142,7 +142,7 @@ extension CrabcanCLI {
         let box = try Sandbox()
         defer { box.cleanup() }
         let cases: [(String, (inout [String: Any]) -> Void)] = [
-            (".linux.netDevices[\"crabcan-nodev0\"]: moving network devices into the container is not supported", {
+            (".linux.netDevices[\"crabcan-nodev0\"]: no network device \"crabcan-nodev0\" in the runtime's network namespace", {
                 var linux = $0["linux"] as! [String: Any]
                 linux["netDevices"] = ["crabcan-nodev0": ["name": "eth9"]]
                 $0["linux"] = linux
@@ -258,5 +258,32 @@ extension CrabcanCLI {
         #expect(box.waitForStatus(id, "stopped"))
         #expect(box.crabcan(["delete", id]).status == 0)
         #expect(!box.stateDirExists(id))
+    }
+}
+
+extension CrabcanCLI {
+    /// 12.7, linux.netDevices: a host device (one end of a veth pair made here) moves into the container's
+    /// network namespace under its new name, leaves the host's, and goes when the container's namespace goes.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"), "no ip(8)"))
+    func netDeviceMovesIntoTheContainerWithItsNewName() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let host = "crabnd\(getpid() % 100000)"
+        let made = Command.run("/usr/sbin/ip", ["link", "add", host, "type", "veth", "peer", "name", host + "p"])
+        try #require(made.status == 0, "veth: \(made)")
+        defer { Command.run("/usr/sbin/ip", ["link", "del", host]) }
+        let id = box.id("netdev")
+        let bundle = try box.bundle(["sh", "-c", "ls /sys/class/net; sleep 100"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["netDevices"] = [host: ["name": "eth9"]]
+            $0["linux"] = linux
+        }
+        #expect(box.crabcan(["run", "--detach", "--bundle", bundle, id]).status == 0)
+        let inside = box.crabcan(["exec", id, "ls", "/sys/class/net"])
+        #expect(inside.stdoutLines.sorted() == ["eth9", "lo"], "\(inside)")
+        #expect(Command.run("/usr/sbin/ip", ["link", "show", host]).status != 0, "still on the host")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        // A veth dies with the namespace it is in, and takes its peer with it.
+        #expect(eventually { Command.run("/usr/sbin/ip", ["link", "show", host + "p"]).status != 0 })
     }
 }

@@ -124,3 +124,6 @@ int cshim_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t 
 int cshim_ioprio_set_self(int ioprio);
 int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes);
 int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
+
+/* An rtnetlink socket connected to the kernel (socket + connect: sockaddr_nl is not imported into Swift). */
+int cshim_netlink_route_open(void);
