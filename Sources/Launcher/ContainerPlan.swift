@@ -1,5 +1,5 @@
-import Glibc
 import Capabilities
+import Glibc
 import JSON
 import OCISpec
 import Seccomp
@@ -112,9 +112,6 @@ public struct ContainerPlan: ProcessSettings {
         self.readonlyPaths = readonlyPaths
     }
 
-    /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
-    /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
-    /// itself wrong are skipped (no rootfs: no lookup of the program in it).
     /// Whether `path` names the namespace of `type` this process is in (same inode as /proc/self/ns/...).
     static func isRuntimeNamespace(_ path: String, _ type: NamespaceType) -> Bool {
         guard let ours = try? Files.open("/proc/self/ns/\(type == .mount ? "mnt" : type.rawValue)", O_RDONLY | O_CLOEXEC) else { return false }
@@ -122,6 +119,9 @@ public struct ContainerPlan: ProcessSettings {
         return Files.isSameFile(ours, path)
     }
 
+    /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
+    /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
+    /// itself wrong are skipped (no rootfs: no lookup of the program in it).
     public static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                              sessionKeyring: String? = nil, lsm: LSMHost = .detect()) -> Check {
         var result = Check()
