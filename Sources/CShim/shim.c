@@ -19,6 +19,7 @@
 #include <linux/openat2.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/netlink.h>
 #include "cshim.h"
 
 #ifndef CLONE_NEWTIME
@@ -340,4 +341,36 @@ int cshim_pidfd_getfd(int pid, int fd) {
     close(pidfd);
     errno = saved;
     return copy;
+}
+
+/* struct sched_attr as of Linux 4.13 (SCHED_ATTR_SIZE_VER0, 48 bytes): enough for every field the spec has. */
+struct cshim_sched_attr {
+    uint32_t size, sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+int cshim_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct cshim_sched_attr attr = { sizeof attr, policy, flags, nice, priority, runtime, deadline, period };
+    return (int)syscall(SYS_sched_setattr, 0, &attr, 0);
+}
+
+int cshim_ioprio_set_self(int ioprio) { return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio); }
+
+int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes) {
+    return (int)syscall(SYS_sched_setaffinity, 0, bytes, mask);
+}
+
+int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode) {
+    return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
+int cshim_netlink_route_open(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&kernel, sizeof kernel) != 0) { close(fd); return -1; }
+    return fd;
 }

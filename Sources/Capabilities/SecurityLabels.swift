@@ -21,12 +21,15 @@ public struct LSMHost: Sendable, Equatable {
     }
 }
 
-/// `process.apparmorProfile`, `process.selinuxLabel` and `linux.mountLabel`: refused with the field's path when
-/// the host lacks the module (silently running unconfined would be worse), applied on execve otherwise.
+/// `process.apparmorProfile` and `process.selinuxLabel`: refused with the field's path when the host lacks the
+/// module (running less confined than asked would be worse), applied on execve otherwise. `linux.mountLabel`
+/// labels new file systems where SELinux is on, and is dropped with a warning where it is not.
 public struct SecurityLabels: Sendable {
     public var appArmorProfile: String?
     public var processLabel: String?
     public var mountLabel: String?
+    /// What was requested and dropped because it means nothing on this host.
+    public var warnings: [ConfigProblem] = []
 
     public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect()) throws(ConfigProblem) {
         var problems: [ConfigProblem] = []
@@ -54,7 +57,9 @@ public struct SecurityLabels: Sendable {
             if host.seLinux {
                 mountLabel = label
             } else {
-                problems.append(ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host, so mount label \(jsonQuote(label)) cannot be applied"))
+                // A file label confines nothing by itself (only a process label is enforced against it), and
+                // without SELinux no policy reads it: dropped with a warning, as crun (docs/conformance.md).
+                warnings.append(ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host; mount label \(jsonQuote(label)) ignored"))
             }
         }
     }

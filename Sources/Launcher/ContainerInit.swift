@@ -51,14 +51,16 @@ enum ContainerInit {
                 try Terminals.attach(terminal.slave)
                 terminal.slave.close()
             }
-            executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            executable = plan.runsProcess
+                ? try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd) : ""
             try plan.kernel.applyPersonality()
+            try plan.scheduling?.apply()
             finalCapabilities = try ProcessStart.switchUser(plan, handles.socket)
             try ProcessStart.handshake(handles.socket)
         } catch {
             ProcessStart.fail(handles.socket, error)
         }
-        waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState)
+        waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState, runsProcess: plan.runsProcess)
         ProcessStart.exec(plan, executable, finalCapabilities)
     }
 
@@ -97,9 +99,14 @@ enum ContainerInit {
 
     /// Blocks until `crabcan start` opens exec.fifo for reading, runs the startContainer hooks (config.md: in the
     /// container, before the user's process), then tells `start` we are going — or why not, after a "!".
-    private static func waitForStart(_ fifo: FileDescriptor, _ startHooks: [Hook], state: [UInt8]) {
+    private static func waitForStart(_ fifo: FileDescriptor, _ startHooks: [Hook], state: [UInt8], runsProcess: Bool) {
         do {
             let writer = try Files.open(fifo.procPath, O_WRONLY)
+            // runtime.md: start MUST fail without `process`; the container is then stopped (we exit).
+            if !runsProcess {
+                try writer.write("!cannot start a container without process in its config.json")
+                Processes.exit(1)
+            }
             do {
                 try HookRunner.run(startHooks, kind: .startContainer, state: state)
             } catch {

@@ -1,4 +1,5 @@
 import Capabilities
+import Glibc
 import JSON
 import OCISpec
 import Seccomp
@@ -46,6 +47,15 @@ public struct ContainerPlan: ProcessSettings {
     public var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     public var seccomp: SeccompProgram?
+    /// linux.netDevices, moved by `create` into the init's network namespace right after clone.
+    public var netDevices: [NetDeviceMove] = []
+    /// False when config.json has no `process`: `start` is then refused by the init (config.md).
+    public var runsProcess = true
+    /// Without a mount namespace of the container's: the directory of crabcan's the rootfs is bound on, in the
+    /// runtime's mount namespace, and entered by chroot (HostRoot). Set by `create` (it is in the state dir).
+    public var hostRoot: String?
+    /// Scheduler, I/O priority and NUMA memory policy, applied by the init before it drops privileges.
+    public var scheduling: ProcessScheduling?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
     public var warnings: [ConfigProblem] = []
     /// All six kinds; prestart, createRuntime and createContainer run during create, startContainer in `start`.
@@ -56,6 +66,11 @@ public struct ContainerPlan: ProcessSettings {
     public var userNamespace: UserNamespacePlan?
     /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
     public var timeOffsets = ""
+
+    /// config-linux.md: a namespace type not listed is inherited from the runtime; for mount, see HostRoot.
+    public var inheritsMountNamespace: Bool {
+        !createdNamespaces.contains(.mount) && !joinedNamespaces.contains { $0.type == .mount }
+    }
 
     /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
     /// nodes, sysfs without its network namespace) is done the way runc does it there.
@@ -97,6 +112,13 @@ public struct ContainerPlan: ProcessSettings {
         self.readonlyPaths = readonlyPaths
     }
 
+    /// Whether `path` names the namespace of `type` this process is in (same inode as /proc/self/ns/...).
+    static func isRuntimeNamespace(_ path: String, _ type: NamespaceType) -> Bool {
+        guard let ours = try? Files.open("/proc/self/ns/\(type == .mount ? "mnt" : type.rawValue)", O_RDONLY | O_CLOEXEC) else { return false }
+        defer { ours.close() }
+        return Files.isSameFile(ours, path)
+    }
+
     /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
     /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
@@ -105,8 +127,12 @@ public struct ContainerPlan: ProcessSettings {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
 
-        let process = spec.process
-        if process == nil { error(".process", "required field is missing") }
+        // config.md: process is OPTIONAL; only start needs it. Without one the init is set up as for a process
+        // of root with no capabilities, and tells `start` it has nothing to run (runsProcess).
+        let process: OCISpec.Process? = spec.process ?? OCISpec.Process(cwd: "/")
+        if spec.process == nil {
+            result.warnings.append(PlanError(".process", "absent: the container can be created, not started"))
+        }
         var rootfs: String?
         if let root = spec.root {
             let path = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
@@ -135,16 +161,26 @@ public struct ContainerPlan: ProcessSettings {
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
             }
         }
-        let ownsUTS = created.contains(.uts)
-        // runtime-spec config.md: a hostname needs a private UTS namespace.
+        // A namespace given by path must not be the runtime's own: the hostname or pivot_root would change the host's.
+        for (index, namespace) in (linux?.namespaces ?? []).enumerated() where namespace.type == .uts || namespace.type == .mount {
+            if let nsPath = namespace.path, !nsPath.isEmpty, ContainerPlan.isRuntimeNamespace(nsPath, namespace.type) {
+                error(".linux.namespaces[\(index)].path", "\(nsPath) is the runtime's own \(namespace.type.rawValue) namespace")
+            }
+        }
+        // runtime-spec config.md: a hostname needs a UTS namespace of the container's, new or joined (as runc).
+        let ownsUTS = created.contains(.uts) || joined.contains { $0.type == .uts }
         if let hostname = spec.hostname, !hostname.isEmpty, !ownsUTS {
             error(".hostname", "cannot set hostname without a new uts namespace")
         }
         if let domainname = spec.domainname, !domainname.isEmpty, !ownsUTS {
             error(".domainname", "cannot set domainname without a new uts namespace")
         }
-        // The rootfs is entered by pivot_root in a private mount namespace; without one we would change the host's.
-        if !created.contains(.mount) { error(".linux.namespaces", "a new mount namespace is required") }
+        // Without a mount namespace of its own (config-linux.md: inherited) the container's mounts are made in the
+        // runtime's, under a mount point of crabcan's (HostRoot); a propagation setting there would have no owner.
+        if !created.contains(.mount) && !joined.contains(where: { $0.type == .mount }),
+           let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
+            error(".linux.rootfsPropagation", "needs a mount namespace of the container's in .linux.namespaces")
+        }
         result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
         // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
         var userNamespace: UserNamespacePlan?
@@ -205,8 +241,30 @@ public struct ContainerPlan: ProcessSettings {
         let privileges = process.map { ProcessPrivileges(process: $0, problems: &problems) }
         let kernel = KernelSettings(linux: linux, newNamespaces: created, problems: &problems)
         let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm, problems: &problems) }
+        var schedulingWarnings: [PlanError] = []
+        let scheduling = process.map {
+            ProcessScheduling(process: $0, linux: linux, prefix: ".process", isInit: true, problems: &problems, warnings: &schedulingWarnings)
+        }
         result.errors += problems
         result.warnings += privileges?.warnings ?? []
+        result.warnings += labels?.warnings ?? []
+        result.warnings += schedulingWarnings
+        // config-linux.md: each device of the runtime's namespace moves into the container's, renamed there.
+        var netDevices: [NetDeviceMove] = []
+        let hasNetworkNamespace = created.contains(.network) || joined.contains { $0.type == .network }
+        for (name, device) in (linux?.netDevices ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = ".linux.netDevices[\(jsonQuote(name))]"
+            let newName = device.name.flatMap { $0.isEmpty ? nil : $0 } ?? name
+            if !hasNetworkNamespace {
+                error(path, "needs a network namespace of the container's in .linux.namespaces")
+            } else if let problem = NetDeviceMove.badName(newName) {
+                error(path + ".name", problem)
+            } else if let index = Netlink.interfaceIndex(name) {
+                netDevices.append(NetDeviceMove(hostName: name, index: index, name: newName))
+            } else {
+                error(path, "no network device \(jsonQuote(name)) in the runtime's network namespace")
+            }
+        }
         var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
@@ -214,7 +272,7 @@ public struct ContainerPlan: ProcessSettings {
             result.errors += seccompProblems
             result.warnings += seccomp?.warnings ?? []
         }
-        if let process, let rootfs {
+        if spec.process != nil, let process, let rootfs {
             // A create-time hook could also put the program in place.
             let hooks = spec.hooks.map { !($0.prestart + $0.createRuntime + $0.createContainer).isEmpty } ?? false
             if let problem = ConfigChecks.program(process, rootfs: rootfs, mounts: mounts, searchPath: searchPath(process.env)) {
@@ -243,6 +301,9 @@ public struct ContainerPlan: ProcessSettings {
         plan.seccomp = seccomp
         plan.devices = linux?.devices ?? []
         plan.warnings = result.warnings
+        plan.scheduling = scheduling
+        plan.runsProcess = spec.process != nil
+        plan.netDevices = netDevices
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets

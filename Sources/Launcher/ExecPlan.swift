@@ -20,6 +20,10 @@ public struct ExecPlan: ProcessSettings {
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
     public var namespaces: [Namespace] = []
     public var warnings: [ConfigProblem] = []
+    /// The init's root, when the container has no mount namespace of its own (HostRoot).
+    public var root: FileDescriptor?
+    /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
+    public var scheduling: ProcessScheduling
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
     public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
@@ -30,12 +34,18 @@ public struct ExecPlan: ProcessSettings {
         privileges = try ProcessPrivileges(process: process)
         labels = try SecurityLabels(process: process, linux: spec.linux)
         warnings += privileges.warnings
+        var problems: [ConfigProblem] = []
+        scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
+                                       problems: &problems, warnings: &warnings)
+        if let first = problems.first { throw first }
         if let profile = spec.linux?.seccomp {
             let program = try SeccompProgram(profile)
             warnings += program.warnings
             seccomp = program
         }
         let types = Set((spec.linux?.namespaces ?? []).map(\.type))
+        // No mount namespace to join (inherited: HostRoot): the init's root is entered by chroot instead.
+        if !types.contains(.mount) { root = try Files.open("/proc/\(initPid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
         // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
         let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for type in order where types.contains(type) {
@@ -73,8 +83,9 @@ enum ExecInit {
             // namespace no container process can open our /proc/<pid>/exe, the host binary (CVE-2019-5736).
             try Processes.setDumpable(false)
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw))
+                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw) + (plan.root.map { [$0.raw] } ?? []))
             guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+            try plan.scheduling.applyInitialAffinity()
             // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
             try placeSelf()
             try Processes.setSID()
@@ -87,7 +98,12 @@ enum ExecInit {
             }
             // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
             if plan.namespaces.contains(where: { $0.type == .user }) { try UserNamespaceEntry.becomeRoot() }
-            // setns(mnt) put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
+            if let root = plan.root {
+                try Files.fchdir(root.reopenedAsDirectory())
+                try Files.chroot(".")
+                root.close()
+            }
+            // setns(mnt) or chroot put us at the container's root; cwd resolves there and cannot leave it (CVE-2024-21626).
             try Files.chdir(plan.process.cwd)
             if plan.process.terminal {
                 let terminal = try ProcessStart.openTerminal(plan)
@@ -96,6 +112,7 @@ enum ExecInit {
                 terminal.slave.close()
             }
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
+            try plan.scheduling.apply()
             finalCapabilities = try ProcessStart.switchUser(plan, socket)
             try ProcessStart.handshake(socket)
         } catch {

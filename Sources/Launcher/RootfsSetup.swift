@@ -31,21 +31,34 @@ struct RootfsSetup {
     /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
     func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
         let hostDevices = try DeviceSetup(plan: plan).openHostNodes()
-        // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
-        try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
-                         describe: "make / rslave")
-        // pivot_root needs the new root to be a mount point.
-        try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: Mounts.bind | Mounts.recursive,
-                         data: nil, describe: "bind rootfs \(plan.rootfs)")
-        let root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
+        let root: FileDescriptor
+        if let hostRoot = plan.hostRoot {
+            // The runtime's own mount namespace: its / is left as it is; everything goes under hostRoot.
+            try HostRoot.bind(rootfs: plan.rootfs, on: hostRoot)
+            root = try Files.open(hostRoot, O_PATH | O_DIRECTORY)
+        } else {
+            // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
+            try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
+                             describe: "make / rslave")
+            // pivot_root needs the new root to be a mount point.
+            try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: Mounts.bind | Mounts.recursive,
+                             data: nil, describe: "bind rootfs \(plan.rootfs)")
+            root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
+        }
         for (index, mount) in plan.mounts.enumerated() {
             try perform(mount, in: root, copiedSource: bindSources[index])
         }
         for copy in bindSources.values { copy.close() }
         Fault.point(.midMount)
         try beforePivot()
-        if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
-        try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
+        if plan.hostRoot != nil {
+            try Files.fchdir(root.reopenedAsDirectory())
+            try Files.chroot(".")
+            try Files.chdir("/")
+        } else {
+            if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
+            try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
+        }
         try DeviceSetup(plan: plan).populate(hostNodes: hostDevices)
         var terminal: (master: FileDescriptor, slave: FileDescriptor)?
         if plan.process.terminal {

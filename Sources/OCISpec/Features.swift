@@ -29,9 +29,17 @@ public struct Features: Sendable, Equatable {
         public var selinux: Bool
         public var intelRdt: Bool
         public var idmapMounts: Bool
+        /// `linux.memoryPolicy` modes and flags recognized (and applied); `linux.netDevices` supported.
+        public var memoryPolicyModes: [String]
+        public var memoryPolicyFlags: [String]
+        public var netDevices: Bool
 
         public init(namespaces: [String], capabilities: [String], cgroup: Cgroup, seccomp: Seccomp, apparmor: Bool,
-                    selinux: Bool, intelRdt: Bool, idmapMounts: Bool) {
+                    selinux: Bool, intelRdt: Bool, idmapMounts: Bool, memoryPolicyModes: [String] = [],
+                    memoryPolicyFlags: [String] = [], netDevices: Bool = false) {
+            self.memoryPolicyModes = memoryPolicyModes
+            self.memoryPolicyFlags = memoryPolicyFlags
+            self.netDevices = netDevices
             self.namespaces = namespaces
             self.capabilities = capabilities
             self.cgroup = cgroup
@@ -105,6 +113,11 @@ public struct Features: Sendable, Equatable {
             w.field("enabled", enabled)
             w.endObject()
         }
+        w.key("memoryPolicy")
+        w.beginObject()
+        w.field("modes", linux.memoryPolicyModes)
+        w.field("flags", linux.memoryPolicyFlags)
+        w.endObject()
         w.key("mountExtensions")
         w.beginObject()
         w.key("idmap")
@@ -112,11 +125,21 @@ public struct Features: Sendable, Equatable {
         w.field("enabled", linux.idmapMounts)
         w.endObject()
         w.endObject()
+        w.key("netDevices")
+        w.beginObject()
+        w.field("enabled", linux.netDevices)
+        w.endObject()
         w.endObject()
         w.field("annotations", annotations)
         w.endObject()
         return w.bytes
     }
+}
+
+extension Linux.MemoryPolicy {
+    /// The `linux.memoryPolicy` modes and flags the decoder accepts (features.md: memoryPolicy).
+    public static let knownModes = Vocabulary.memoryPolicyModes
+    public static let knownFlags = Vocabulary.memoryPolicyFlags
 }
 
 extension Seccomp {

@@ -63,6 +63,11 @@ extension Runtime {
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
         do {
+            if plan.inheritsMountNamespace {
+                let hostRoot = HostRoot.path(stateDirectory: directory.path)
+                try Files.mkdir(hostRoot, mode: 0o700)
+                plan.hostRoot = hostRoot
+            }
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
@@ -85,7 +90,10 @@ extension Runtime {
                     throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: { try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace) },
+                                                 placeFromParent: {
+                                                     try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace)
+                                                     try NetDeviceMove.moveAll(plan.netDevices, into: $0)
+                                                 },
                                                  placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
                                                  createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) },
                                                  seccompListener: { listener, pid in
@@ -122,6 +130,8 @@ extension Runtime {
             }
             return initProcess
         } catch {
+            // The init is dead: the mounts it made in the runtime's namespace (if it had none of its own) go now.
+            try? HostRoot.remove(stateDirectory: directory.path)
             try? directory.remove()
             throw RuntimeError("create \(id): \(error)")
         }

@@ -47,6 +47,7 @@ extension Runtime {
             try? cgroups.signalAll(SIGKILL)
             try cgroups.destroy()
         }
+        try HostRoot.remove(stateDirectory: directory.path)
         try directory.remove()
         runPoststopHooks(snap.record)
     }
@@ -75,6 +76,7 @@ extension Runtime {
                 try? cgroups.destroy()
             }
         }
+        try HostRoot.remove(stateDirectory: directory.path)
         try directory.remove()
     }
 

@@ -33,7 +33,11 @@ extension Runtime {
                 apparmor: true, selinux: true,
                 intelRdt: false,
                 // Mounts' uidMappings/gidMappings are not parsed.
-                idmapMounts: false),
+                idmapMounts: false,
+                // Applied by the init (ProcessScheduling) and moved by create (NetDeviceMove).
+                memoryPolicyModes: OCISpec.Linux.MemoryPolicy.knownModes,
+                memoryPolicyFlags: OCISpec.Linux.MemoryPolicy.knownFlags,
+                netDevices: true),
             annotations: [
                 "io.github.crabcan.version": version,
                 "io.github.seccomp.libseccomp.version": SeccompSupport.libseccompVersion,

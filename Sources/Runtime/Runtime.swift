@@ -19,7 +19,7 @@ public struct Runtime {
 
     public static let defaultRoot = "/run/crabcan"
     /// The runtime-spec version crabcan implements (the `features` and default `spec` version).
-    public static let specVersion = "1.2.0"
+    public static let specVersion = "1.3.0"
 
     func directory(_ id: String) throws -> ContainerDirectory { try ContainerDirectory(root: root, id: id) }
 

@@ -33,6 +33,16 @@ public enum Mounts {
         try check("umount", target) { umount2(target, detach ? CS_MNT_DETACH : 0) }
     }
 
+    /// Lazily detaches every mount stacked on `target` (each with its submounts) until it is a plain directory.
+    public static func detachAll(_ target: String) throws(SysError) {
+        for _ in 0..<64 {
+            if umount2(target, CS_MNT_DETACH) == 0 { continue }
+            if errno == EINVAL || errno == ENOENT { return }
+            throw SysError("umount", path: target)
+        }
+        throw SysError("umount: still mounted after 64 detaches", path: target, errno: EBUSY)
+    }
+
     public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SysError) {
         try check("pivot_root", newRoot) { cshim_pivot_root(newRoot, putOld) }
     }

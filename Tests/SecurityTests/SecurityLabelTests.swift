@@ -10,7 +10,7 @@ import Testing
         return process
     }
 
-    @Test func labelsNeedTheirModule() {
+    @Test func labelsNeedTheirModule() throws {
         let none = LSMHost(appArmor: false, seLinux: false)
         #expect(throws: ConfigProblem(".process.apparmorProfile", "AppArmor is not enabled on this host, so profile \"p\" cannot be applied")) {
             try SecurityLabels(process: Self.process(apparmor: "p"), linux: nil, host: none)
@@ -18,7 +18,14 @@ import Testing
         #expect(throws: ConfigProblem.self) { try SecurityLabels(process: Self.process(selinux: "l"), linux: nil, host: none) }
         var linux = OCISpec.Linux()
         linux.mountLabel = "system_u:object_r:container_file_t:s0"
-        #expect(throws: ConfigProblem.self) { try SecurityLabels(process: Self.process(), linux: linux, host: none) }
+        // A mount label alone confines nothing: dropped with a warning, mounts stay unlabeled (docs/conformance.md).
+        let labels = try SecurityLabels(process: Self.process(), linux: linux, host: none)
+        #expect(labels.mountLabel == nil && labels.labeledMountData("mode=755") == "mode=755")
+        #expect(labels.warnings == [ConfigProblem(".linux.mountLabel", "SELinux is not enabled on this host; mount label \"system_u:object_r:container_file_t:s0\" ignored")])
+        // With a process label it is still refused, for the process label.
+        #expect(throws: ConfigProblem(".process.selinuxLabel", "SELinux is not enabled on this host, so label \"l\" cannot be applied")) {
+            try SecurityLabels(process: Self.process(selinux: "l"), linux: linux, host: none)
+        }
     }
 
     @Test func labelsAreKeptWhenTheModuleIsThereAndMountDataIsLabeled() throws {

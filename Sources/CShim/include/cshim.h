@@ -138,3 +138,14 @@ int cshim_seccomp_set_filter(const void *insns, unsigned short count, unsigned i
 /* pidfd_open + pidfd_getfd: a copy of fd `fd` of process `pid` (runc takes the seccomp listener this way). */
 int cshim_pidfd_getfd(int pid, int fd);
 #endif
+
+/* Scheduling and memory placement of the calling thread (process.scheduler, ioPriority, execCPUAffinity,
+ * linux.memoryPolicy): raw syscalls, glibc 2.36 wraps none of sched_setattr, ioprio_set, set_mempolicy. */
+int cshim_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period);
+int cshim_ioprio_set_self(int ioprio);
+int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes);
+int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
+
+/* An rtnetlink socket connected to the kernel (socket + connect: sockaddr_nl is not imported into Swift). */
+int cshim_netlink_route_open(void);
