@@ -4,8 +4,8 @@ import OCISpec
 /// the devices every container gets (runtime-spec "Default Devices", plus /dev/pts/*, /dev/ptmx,
 /// /dev/console, /dev/net/tun and mknod of any node, as runc adds) and for each `linux.devices` entry.
 /// Rules apply in order, so these allows come after a config's deny-all, which they would otherwise lose to.
-enum DeviceRules {
-    static let defaults: [DeviceCgroupRule] = [
+public enum DeviceRules {
+    public static let defaults: [DeviceCgroupRule] = [
         DeviceCgroupRule(allow: true, type: "c", major: nil, minor: nil, access: "m"),
         DeviceCgroupRule(allow: true, type: "b", major: nil, minor: nil, access: "m"),
         DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),    // null
@@ -20,7 +20,7 @@ enum DeviceRules {
         DeviceCgroupRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm"), // net/tun
     ]
 
-    static func effective(_ linux: Linux?) -> Resources {
+    public static func effective(_ linux: Linux?) -> Resources {
         var resources = linux?.resources ?? Resources()
         resources.devices += defaults
         for device in linux?.devices ?? [] {
