@@ -347,15 +347,20 @@ extension CgroupManager {
     }
 
     func applyIOV2(_ b: Resources.BlockIO, _ d: String) throws {
+        // BFQ's io.bfq.weight exists once the bfq scheduler is loaded and takes blkio.weight's range as is; runc
+        // (fs2/io.go) uses it whenever it exists, else io.weight (blk-iocost) with the value converted.
+        let bfq = Files.exists(d + "/io.bfq.weight")
         if let w = b.weight, w != 0 {
-            // Without io.weight (no io cost model) BFQ's io.bfq.weight takes the v1 range as is (runc fs2/io.go).
-            if !Files.exists(d + "/io.weight") && Files.exists(d + "/io.bfq.weight") {
+            if bfq {
                 try CgroupFiles.write(d, "io.bfq.weight", String(w))
             } else {
                 try CgroupFiles.write(d, "io.weight", String(CgroupConversions.ioWeight(blkioWeight: w)))
             }
         }
-        for wd in b.weightDevice {
+        // Per-device weights only BFQ has, and only since 5.4, whose file reads "default N" rather than a bare
+        // number; elsewhere they are skipped as runc skips them.
+        let perDevice = bfq && UInt64(trimmed((try? CgroupFiles.read(d, "io.bfq.weight")) ?? "")) == nil
+        for wd in b.weightDevice where perDevice {
             if let w = wd.weight, w != 0 { try CgroupFiles.write(d, "io.bfq.weight", "\(wd.major):\(wd.minor) \(w)") }
         }
         // One io.max line per device with all of its limits.

@@ -271,6 +271,31 @@ let rich = Resources(
         #expect(!fake.exists("/unified/crabcan/c1"))
     }
 
+    /// blkio.weight goes to io.bfq.weight as is whenever that file exists (runc fs2/io.go), to io.weight converted
+    /// only without it; per-device weights only where io.bfq.weight takes them (it reads "default N").
+    @Test func v2BlockIOWeightPrefersBFQ() throws {
+        let fake = try FakeRoot()
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": fake.root + "/unified/c1"]))
+        let c = "/unified/c1/"
+        try fake.write(c + "cgroup.controllers", "io\n")
+        try fake.write(c + "io.bfq.weight", "default 100\n")
+        try manager.apply(Resources(blockIO: .init(weight: 500)))
+        #expect(fake.read(c + "io.bfq.weight") == "500")
+        #expect(!fake.exists(c + "io.weight"))
+        try fake.write(c + "io.bfq.weight", "default 500\n")  // what the kernel reads back
+        try manager.apply(Resources(blockIO: .init(weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.bfq.weight") == "8:0 300")
+        // A kernel before 5.4: the file holds one number and takes no device lines.
+        try fake.write(c + "io.bfq.weight", "100\n")
+        try manager.apply(Resources(blockIO: .init(weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.bfq.weight") == "100\n")
+        // Without BFQ: io.weight, converted; device weights are skipped rather than written to a missing file.
+        try Files.unlink(fake.root + c + "io.bfq.weight")
+        try manager.apply(Resources(blockIO: .init(weight: 500, weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.weight") == "4950")
+        #expect(!fake.exists(c + "io.bfq.weight"))
+    }
+
     @Test func statsFromFakeFiles() throws {
         let fake = try FakeRoot()
         let manager = CgroupManager(try CgroupSet.plan(cgroupsPath: nil, id: "c1", host: try fake.v1Host()))
