@@ -266,6 +266,8 @@ let rich = Resources(
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(unified: ["../escape": "1"])) }
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(unified: ["a/b": "1"])) }
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(network: .init(classID: 1))) }
+        // Swap without a memory limit in force cannot be converted to memory.swap.max.
+        try fake.write(c + "memory.max", "max\n")
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(memory: .init(swap: 1 << 30))) }
         try manager.destroy()
         #expect(!fake.exists("/unified/crabcan/c1"))
@@ -294,6 +296,28 @@ let rich = Resources(
         try manager.apply(Resources(blockIO: .init(weight: 500, weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
         #expect(fake.read(c + "io.weight") == "4950")
         #expect(!fake.exists(c + "io.bfq.weight"))
+    }
+
+    /// `update` with one of quota and period keeps the other, and with swap alone converts it with the memory limit
+    /// in force (runc's update takes both from the config it keeps; cpu.max written with a period alone drops the quota).
+    @Test func v2UpdateKeepsWhatIsNotGiven() throws {
+        let fake = try FakeRoot()
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": fake.root + "/unified/c1"]))
+        let c = "/unified/c1/"
+        try fake.write(c + "cgroup.controllers", "cpu memory\n")
+        try fake.write(c + "cpu.max", "30000 100000\n")
+        try manager.apply(Resources(cpu: .init(period: 200000)))
+        #expect(fake.read(c + "cpu.max") == "30000 200000")
+        try fake.write(c + "cpu.max", "max 200000\n")
+        try manager.apply(Resources(cpu: .init(quota: 40000)))
+        #expect(fake.read(c + "cpu.max") == "40000 200000")
+        try fake.write(c + "cpu.max", "max 100000\n")
+        try manager.apply(Resources(cpu: .init(period: 50000)))
+        #expect(fake.read(c + "cpu.max") == "max 50000")
+        try fake.write(c + "memory.max", "104857600\n")
+        try manager.apply(Resources(memory: .init(swap: 209715200)))
+        #expect(fake.read(c + "memory.swap.max") == "104857600")
+        #expect(fake.read(c + "memory.max") == "104857600\n", "the limit itself is not rewritten")
     }
 
     @Test func statsFromFakeFiles() throws {
