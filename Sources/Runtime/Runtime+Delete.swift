@@ -83,7 +83,11 @@ extension Runtime {
         guard let initFD = try? Processes.pidfd(record.pid),
               Processes.startTime(of: record.pid) == record.startTime else { return }
         if let cgroups = Runtime.cgroups(record) { try? cgroups.signalAll(SIGKILL) }
-        try Processes.signal(pidfd: initFD, SIGKILL)
+        let signalled = Result { () throws(SysError) in try Processes.signal(pidfd: initFD, SIGKILL) }
+        if case .failure(let error) = signalled {
+            if error.errno == ESRCH { return }  // cgroup.kill took it, and its parent has reaped it already: done
+            throw error
+        }
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }

@@ -4,7 +4,7 @@ import Sys
 
 extension Runtime {
     /// `kill`: signals the init (through a pidfd, so a recycled pid is never hit), or with `all` every
-    /// process in the container's cgroup (frozen while signalled, so none forks away).
+    /// process in the container's cgroup (cgroup.kill, or frozen while signalled, so none forks away).
     public func kill(_ id: String, signal: Int32, all: Bool) throws {
         let snap = try snapshot(try directory(id))
         guard let record = snap.record, snap.status != .stopped, snap.status != .creating else {
@@ -18,7 +18,10 @@ extension Runtime {
                 throw RuntimeError("container \(id) is not running")
             }
             if all, let cgroups = Runtime.cgroups(record) {
+                // The init is in its cgroup, so it got the signal too: signalling it again would deliver it twice,
+                // or, after cgroup.kill, find it already reaped (ESRCH) and report a killed container "not running".
                 try cgroups.signalAll(signal)
+                return
             }
             try Processes.signal(pidfd: initFD, signal)
         } catch {

@@ -278,7 +278,7 @@ group_freeze() {
 group_kill() {
     mkb kil "$DENY" -- sh -c 'sleep 1000 & sleep 1000 & wait' || return
     local i=1 bad="" id d
-    while [ $i -le 10 ]; do
+    while [ $i -le 20 ]; do
         id=kil-$i d=$CG/crabcan/kil-$i
         started $id kil || return
         until_true 10 has_procs 3 $d
@@ -289,7 +289,7 @@ group_kill() {
         [ -e $d ] && bad="$bad [$id: cgroup left]"
         i=$((i + 1))
     done
-    [ -z "$bad" ] && pass kill/all-KILL "10 times: exit 0, cgroup empty, stopped, deleted" || fail kill/all-KILL "$bad"
+    [ -z "$bad" ] && pass kill/all-KILL "20 times: exit 0, cgroup empty, stopped, deleted" || fail kill/all-KILL "$bad"
     # TERM to every process: the two children die, pid 1 of the namespace (no handler) ignores it and stays.
     mkb kil-term "$DENY" -- sh -c 'sleep 1000 & sleep 1000 & exec sleep 1000' || return
     id=kil-term d=$CG/crabcan/kil-term
