@@ -8,7 +8,8 @@ let globalFlags = [
     FlagSpec(name: "log", short: nil, takesValue: true),
     FlagSpec(name: "log-format", short: nil, takesValue: true),
     FlagSpec(name: "debug", short: nil, takesValue: false),
-    // Accepted for compatibility with callers that always pass them (containerd, podman).
+    // Accepted for compatibility with callers that always pass them (containerd, podman); --systemd-cgroup
+    // only outside create and run (see below).
     FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false),
     FlagSpec(name: "rootless", short: nil, takesValue: true),
     FlagSpec(name: "criu", short: nil, takesValue: true),
@@ -54,6 +55,12 @@ extension String {
         }
         guard let command = commands.first(where: { $0.name == name }) else {
             throw UsageError(description: "unknown command \"\(name)\"")
+        }
+        // The systemd cgroup driver is not implemented (features says "systemd": false): a container the caller
+        // wants placed by systemd is refused, not put in a cgroupfs path it did not ask for. Other commands take
+        // the flag, so what exists can still be inspected and removed by a caller that always passes it.
+        if global.bool("systemd-cgroup") && (command.name == "create" || command.name == "run") {
+            throw UsageError(description: "--systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver (without the flag)")
         }
         let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [FlagSpec(name: "help", short: "h", takesValue: false)])
         if parsed.bool("help") {

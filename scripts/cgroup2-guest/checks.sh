@@ -91,6 +91,13 @@ group_features() {
     echo "$f" | grep -q '"systemd": false' && pass features/systemd '"systemd": false (no systemd driver)' \
         || fail features/systemd "features does not say systemd false"
     mkb chk "$DENY" -- true || return
+    # Until the systemd driver exists, a container asked of it is refused, in one line, leaving nothing.
+    if cc --systemd-cgroup create --bundle $B/chk sd </dev/null >/dev/null; then
+        fail features/systemd-cgroup-refused "create --systemd-cgroup succeeded"; gone sd
+    else
+        [ ! -e /run/crabcan/sd ] && [ ! -e $CG/crabcan/sd ] && pass features/systemd-cgroup-refused "exit $rc: $err" \
+            || fail features/systemd-cgroup-refused "left a state dir or cgroup: $err"
+    fi
     same check/default-bundle "$B/chk/config.json: ok" "$(crabcan check --bundle $B/chk 2>&1)"
 }
 
