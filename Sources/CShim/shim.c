@@ -259,7 +259,8 @@ int cshim_personality(unsigned long persona) { return personality(persona); }
 int cshim_memfd_create(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
 int cshim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
-/* bpf(2): load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to a cgroup v2 directory. */
+/* bpf(2): load a BPF_PROG_TYPE_CGROUP_DEVICE program (a NULL log: no verifier log, log_level 0) and attach it
+ * to a cgroup v2 directory. */
 int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *log, unsigned int log_size) {
     union bpf_attr attr;
     memset(&attr, 0, sizeof(attr));

@@ -105,7 +105,7 @@ extension CgroupManager {
             }
             if cgroups.version == .v2 {
                 do {
-                    _ = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0)
+                    _ = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: memoryLimitForSwap(m))
                 } catch {
                     problems.append(error)
                 }
@@ -315,7 +315,7 @@ extension CgroupManager {
            let usage = UInt64(trimmed(try CgroupFiles.read(d, "memory.current"))), UInt64(limit) < usage {
             throw ConfigProblem(".linux.resources.memory.limit", "\(limit) is below the current usage \(usage) of \(d)")
         }
-        let swap = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0)
+        let swap = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: memoryLimitForSwap(m))
         var swapText = v2Number(swap)
         // swap == limit converts to 0, which means "no swap": write 0 explicitly (numToStr would skip it).
         if swapText == nil && swap == 0 && (m.swap ?? 0) > 0 { swapText = "0" }
@@ -331,12 +331,31 @@ extension CgroupManager {
         // them there too (use `unified` for memory.oom.group and friends).
     }
 
+    /// memory.swap.max is swap alone, converted from v1's memory+swap with the memory limit. Swap given without a
+    /// limit (`update --memory-swap`) is converted with the limit in force, as runc's update takes it from the
+    /// config it keeps; before create (`check`) or with no limit ("max") that is still an error.
+    func memoryLimitForSwap(_ m: Resources.Memory) -> Int64 {
+        if let limit = m.limit { return limit }
+        guard (m.swap ?? 0) > 0, let text = try? CgroupFiles.read(v2Dir, "memory.max") else { return 0 }
+        let current = trimmed(text)
+        return current == "max" ? -1 : Int64(current) ?? 0
+    }
+
     func applyCPUV2(_ c: Resources.CPU, _ d: String) throws {
         if let shares = c.shares, shares != 0 {
             try CgroupFiles.write(d, "cpu.weight", String(CgroupConversions.cpuWeight(shares: shares)))
         }
-        let quota = c.quota ?? 0
-        let period = c.period ?? 0
+        var quota = c.quota ?? 0
+        var period = c.period ?? 0
+        // cpu.max holds both: the one not given keeps its current value (runc's update keeps it from its config;
+        // written alone, a period would otherwise drop the quota to "max").
+        if (quota == 0) != (period == 0), let current = try? CgroupFiles.read(d, "cpu.max") {
+            let fields = trimmed(current).split(separator: " ")
+            if fields.count == 2 {
+                if quota == 0 { quota = fields[0] == "max" ? -1 : Int64(fields[0]) ?? 0 }
+                if period == 0 { period = UInt64(fields[1]) ?? 0 }
+            }
+        }
         if quota != 0 || period != 0 {
             // "max" for no quota; the period is kept by the kernel when not given.
             var text = quota > 0 ? String(quota) : "max"
@@ -348,15 +367,20 @@ extension CgroupManager {
     }
 
     func applyIOV2(_ b: Resources.BlockIO, _ d: String) throws {
+        // BFQ's io.bfq.weight exists once the bfq scheduler is loaded and takes blkio.weight's range as is; runc
+        // (fs2/io.go) uses it whenever it exists, else io.weight (blk-iocost) with the value converted.
+        let bfq = Files.exists(d + "/io.bfq.weight")
         if let w = b.weight, w != 0 {
-            // Without io.weight (no io cost model) BFQ's io.bfq.weight takes the v1 range as is (runc fs2/io.go).
-            if !Files.exists(d + "/io.weight") && Files.exists(d + "/io.bfq.weight") {
+            if bfq {
                 try CgroupFiles.write(d, "io.bfq.weight", String(w))
             } else {
                 try CgroupFiles.write(d, "io.weight", String(CgroupConversions.ioWeight(blkioWeight: w)))
             }
         }
-        for wd in b.weightDevice {
+        // Per-device weights only BFQ has, and only since 5.4, whose file reads "default N" rather than a bare
+        // number; elsewhere they are skipped as runc skips them.
+        let perDevice = bfq && UInt64(trimmed((try? CgroupFiles.read(d, "io.bfq.weight")) ?? "")) == nil
+        for wd in b.weightDevice where perDevice {
             if let w = wd.weight, w != 0 { try CgroupFiles.write(d, "io.bfq.weight", "\(wd.major):\(wd.minor) \(w)") }
         }
         // One io.max line per device with all of its limits.

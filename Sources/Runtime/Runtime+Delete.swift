@@ -86,9 +86,13 @@ extension Runtime {
               Processes.startTime(of: record.pid) == record.startTime else { return }
         let cgroups = Runtime.cgroups(record)
         try? cgroups?.signalAll(SIGKILL)
-        try Processes.signal(pidfd: initFD, SIGKILL)
+        let signalled = Result { () throws(SysError) in try Processes.signal(pidfd: initFD, SIGKILL) }
         // A paused container: kill, then thaw (runc), or its frozen init never dies.
         try cgroups?.thawAfterKill()
+        if case .failure(let error) = signalled {
+            if error.errno == ESRCH { return }  // cgroup.kill took it, and its parent has reaped it already: done
+            throw error
+        }
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }

@@ -4,7 +4,7 @@ import Sys
 
 extension Runtime {
     /// `kill`: signals the init (through a pidfd, so a recycled pid is never hit), or with `all` every
-    /// process in the container's cgroup (frozen while signalled, so none forks away).
+    /// process in the container's cgroup (cgroup.kill, or frozen while signalled, so none forks away).
     public func kill(_ id: String, signal: Int32, all: Bool) throws {
         let snap = try snapshot(try directory(id))
         guard let record = snap.record, snap.status != .stopped, snap.status != .creating else {
@@ -19,7 +19,12 @@ extension Runtime {
             }
             // Signal 0 delivers nothing: the init answering for the container is enough (no freeze round trip).
             if all, signal != 0, let cgroups = Runtime.cgroups(record) {
+                // The init is in its cgroup, so it got the signal too: signalling it again would deliver it twice,
+                // or, after cgroup.kill, find it already reaped (ESRCH) and report a killed container "not running".
                 try cgroups.signalAll(signal)
+                if signal == SIGKILL, snap.status == .paused { try cgroups.thawAfterKill() }
+                try cgroups.signalAll(signal)
+                return
             }
             try Processes.signal(pidfd: initFD, signal)
             if signal == SIGKILL, snap.status == .paused { try Runtime.cgroups(record)?.thawAfterKill() }

@@ -3,19 +3,25 @@ import Glibc
 
 /// The two bpf(2) calls cgroup v2 device control needs.
 public enum BPF {
-    /// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (8-byte instructions); a refusal carries the verifier's log.
+    /// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (8-byte instructions); a refusal carries the verifier's message.
+    /// The load asks for no log: with one the kernel fails the load (ENOSPC) when the verifier's trace outgrows the
+    /// buffer, which a few dozen rules do at 4 KiB. Only a refused program is loaded again, with a log, to say why.
     public static func loadDeviceProgram(_ instructions: [UInt64]) throws(SysError) -> FileDescriptor {
-        var log = [CChar](repeating: 0, count: 4096)
         let fd = instructions.withUnsafeBytes { code in
+            cshim_bpf_load_device_program(code.baseAddress, UInt32(instructions.count), nil, 0)
+        }
+        if fd >= 0 { return FileDescriptor(fd) }
+        let saved = errno
+        // 1 MiB holds the whole trace of any program a rule list makes; kernels since 6.4 keep its tail (the error) anyway.
+        var log = [CChar](repeating: 0, count: 1 << 20)
+        let retry = instructions.withUnsafeBytes { code in
             cshim_bpf_load_device_program(code.baseAddress, UInt32(instructions.count), &log, UInt32(log.count))
         }
-        if fd < 0 {
-            let saved = errno
-            let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw SysError("bpf load device program" + (verifier.isEmpty ? "" : " (\(verifier.split(separator: "\n").last ?? ""))"),
-                           errno: saved)
-        }
-        return FileDescriptor(fd)
+        if retry >= 0 { return FileDescriptor(retry) }
+        let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let message = verifier.split(separator: "\n").last(where: { !$0.hasPrefix("processed ") && !$0.isEmpty })
+            ?? verifier.split(separator: "\n").last
+        throw SysError("bpf load device program" + (message.map { " (\($0))" } ?? ""), errno: saved)
     }
 
     public static func attachDeviceProgram(_ program: FileDescriptor, toCgroup directory: String) throws(SysError) {

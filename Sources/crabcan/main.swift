@@ -13,7 +13,7 @@ let globalFlags = [
              help: "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/crabcan\")"),
     // Accepted for compatibility with callers that always pass them (containerd, podman).
     FlagSpec(name: "criu", short: nil, takesValue: true, help: "accepted as runc's; checkpoint and restore are not supported"),
-    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false, help: "accepted as runc's; cgroups are managed through cgroupfs"),
+    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false, help: "refused by create and run: the systemd cgroup driver is not implemented (use cgroupfs)"),
     FlagSpec(name: "rootless", short: nil, takesValue: true, help: "accepted as runc's ('true', 'false', or 'auto')"),
     FlagSpec(name: "help", short: "h", takesValue: false, help: "show help"),
     FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
@@ -63,6 +63,12 @@ extension String {
         }
         guard let command = commands.first(where: { $0.name == name }) else {
             throw UsageError(description: "unknown command \"\(name)\"")
+        }
+        // The systemd cgroup driver is not implemented (features says "systemd": false): a container the caller
+        // wants placed by systemd is refused, not put in a cgroupfs path it did not ask for. Other commands take
+        // the flag, so what exists can still be inspected and removed by a caller that always passes it.
+        if global.bool("systemd-cgroup") && (command.name == "create" || command.name == "run") {
+            throw UsageError(description: "--systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver (without the flag)")
         }
         let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [Help.flag])
         if parsed.bool("help") {

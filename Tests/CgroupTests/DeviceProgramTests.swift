@@ -64,4 +64,34 @@ struct DeviceProgramTests {
                         DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 5, access: "w")]
         #expect(try probe(denyFull, Self.checks) == ["null-read=ok", "zero-read=ok", "zero-write=denied", "full-read=denied"])
     }
+
+    /// A container's real rule set (the default spec's deny-all, then runc's default allows) is long enough that
+    /// the verifier's trace overflowed the 4 KiB log the load used to pass: ENOSPC made every v2 create fail.
+    @Test(.enabled(if: getuid() == 0 && Mounts.isCgroup2(DeviceProgramTests.cgroupRoot)))
+    func defaultRulesLoadAndEnforce() throws {
+        let rules = DeviceRules.effective(Linux(resources: Resources(devices: [DeviceCgroupRule(allow: false, access: "rwm")]))).devices
+        #expect(rules.count > 10)
+        let node = "/tmp/crabcan-devtest-kmsg-\(getpid())"
+        defer { unlink(node) }
+        let script = Self.checks + """
+
+        mknod \(node) c 1 11 && echo mknod=ok || echo mknod=denied
+        (: < \(node)) && echo kmsg-open=ok || echo kmsg-open=denied
+        """
+        #expect(try probe(rules, script) == ["null-read=ok", "zero-read=ok", "zero-write=ok", "full-read=ok",
+                                             "mknod=ok", "kmsg-open=denied"])
+    }
+
+    /// The load runs without a log; a refused program is loaded again with one, and the error says what the verifier said.
+    @Test(.enabled(if: getuid() == 0))
+    func refusedProgramReportsTheVerifier() throws {
+        let noExit: [UInt64] = [0xB7]  // r0 = 0, then nothing
+        do {
+            _ = try BPF.loadDeviceProgram(noExit)
+            Issue.record("the verifier accepted a program without exit")
+        } catch {
+            #expect(error.errno == EINVAL)
+            #expect("\(error)".contains("last insn is not an exit or jmp"), "\(error)")
+        }
+    }
 }

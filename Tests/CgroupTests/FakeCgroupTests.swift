@@ -266,9 +266,58 @@ let rich = Resources(
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(unified: ["../escape": "1"])) }
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(unified: ["a/b": "1"])) }
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(network: .init(classID: 1))) }
+        // Swap without a memory limit in force cannot be converted to memory.swap.max.
+        try fake.write(c + "memory.max", "max\n")
         #expect(throws: ConfigProblem.self) { try manager.apply(Resources(memory: .init(swap: 1 << 30))) }
         try manager.destroy()
         #expect(!fake.exists("/unified/crabcan/c1"))
+    }
+
+    /// blkio.weight goes to io.bfq.weight as is whenever that file exists (runc fs2/io.go), to io.weight converted
+    /// only without it; per-device weights only where io.bfq.weight takes them (it reads "default N").
+    @Test func v2BlockIOWeightPrefersBFQ() throws {
+        let fake = try FakeRoot()
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": fake.root + "/unified/c1"]))
+        let c = "/unified/c1/"
+        try fake.write(c + "cgroup.controllers", "io\n")
+        try fake.write(c + "io.bfq.weight", "default 100\n")
+        try manager.apply(Resources(blockIO: .init(weight: 500)))
+        #expect(fake.read(c + "io.bfq.weight") == "500")
+        #expect(!fake.exists(c + "io.weight"))
+        try fake.write(c + "io.bfq.weight", "default 500\n")  // what the kernel reads back
+        try manager.apply(Resources(blockIO: .init(weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.bfq.weight") == "8:0 300")
+        // A kernel before 5.4: the file holds one number and takes no device lines.
+        try fake.write(c + "io.bfq.weight", "100\n")
+        try manager.apply(Resources(blockIO: .init(weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.bfq.weight") == "100\n")
+        // Without BFQ: io.weight, converted; device weights are skipped rather than written to a missing file.
+        try Files.unlink(fake.root + c + "io.bfq.weight")
+        try manager.apply(Resources(blockIO: .init(weight: 500, weightDevice: [.init(major: 8, minor: 0, weight: 300)])))
+        #expect(fake.read(c + "io.weight") == "4950")
+        #expect(!fake.exists(c + "io.bfq.weight"))
+    }
+
+    /// `update` with one of quota and period keeps the other, and with swap alone converts it with the memory limit
+    /// in force (runc's update takes both from the config it keeps; cpu.max written with a period alone drops the quota).
+    @Test func v2UpdateKeepsWhatIsNotGiven() throws {
+        let fake = try FakeRoot()
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": fake.root + "/unified/c1"]))
+        let c = "/unified/c1/"
+        try fake.write(c + "cgroup.controllers", "cpu memory\n")
+        try fake.write(c + "cpu.max", "30000 100000\n")
+        try manager.apply(Resources(cpu: .init(period: 200000)))
+        #expect(fake.read(c + "cpu.max") == "30000 200000")
+        try fake.write(c + "cpu.max", "max 200000\n")
+        try manager.apply(Resources(cpu: .init(quota: 40000)))
+        #expect(fake.read(c + "cpu.max") == "40000 200000")
+        try fake.write(c + "cpu.max", "max 100000\n")
+        try manager.apply(Resources(cpu: .init(period: 50000)))
+        #expect(fake.read(c + "cpu.max") == "max 50000")
+        try fake.write(c + "memory.max", "104857600\n")
+        try manager.apply(Resources(memory: .init(swap: 209715200)))
+        #expect(fake.read(c + "memory.swap.max") == "104857600")
+        #expect(fake.read(c + "memory.max") == "104857600\n", "the limit itself is not rewritten")
     }
 
     @Test func statsFromFakeFiles() throws {

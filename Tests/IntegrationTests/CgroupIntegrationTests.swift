@@ -138,4 +138,25 @@ extension CrabcanCLI {
         #expect(box.rootEntries().isEmpty)
         #expect(Host.mountinfo() == mountsBefore)
     }
+
+    /// The systemd cgroup driver is not implemented (features: systemd false): create and run with --systemd-cgroup
+    /// are refused in one line and leave nothing; other commands take the flag (callers pass it on every call), so
+    /// what exists can still be inspected and removed.
+    @Test func systemdCgroupDriverIsRefusedClearly() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("systemd")
+        let bundle = try box.bundle(["sleep", "100"])
+        for command in ["create", "run"] {
+            let refused = box.crabcan(["--systemd-cgroup", command, "--bundle", bundle, id])
+            #expect(refused.status == 1)
+            #expect(refused.stderr == "crabcan: --systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver (without the flag)\n")
+            #expect(!box.stateDirExists(id))
+            #expect(Self.cgroupDirs(id).isEmpty)
+        }
+        #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+        #expect(box.crabcan(["--systemd-cgroup", "state", id]).status == 0)
+        #expect(box.crabcan(["--systemd-cgroup", "delete", "--force", id]).status == 0)
+        #expect(!box.stateDirExists(id))
+    }
 }
