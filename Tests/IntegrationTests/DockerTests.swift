@@ -208,7 +208,9 @@ extension CrabcanCLI {
             #expect(docker.inspect(id, "{{.State.Status}}") == "running")
 
         case .killSignal:
-            guard let id = docker.runDetached(["sh", "-c", "trap 'echo got-usr1' USR1; trap 'exit 9' TERM; while :; do sleep 0.1; done"]) else { return }
+            guard let id = docker.runDetached(["sh", "-c", "trap 'echo got-usr1' USR1; trap 'exit 9' TERM; echo ready; while :; do sleep 0.1; done"]) else { return }
+            // A signal before the trap is set would be ignored: pid 1 has no default action.
+            #expect(eventually(timeout: 10) { docker.docker(["logs", id]).stdout.contains("ready") })
             let usr1 = docker.docker(["kill", "-s", "USR1", id])
             #expect(usr1.status == 0, "\(usr1)")
             #expect(eventually(timeout: 10) { docker.docker(["logs", id]).stdout.contains("got-usr1") })
