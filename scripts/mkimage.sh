@@ -1,8 +1,9 @@
 #!/bin/sh
-# mkimage.sh ROOTFS OUTDIR [REF] — make a container image of ROOTFS offline, for the client tests:
+# mkimage.sh ROOTFS OUTDIR [REF [CMD]] — make a container image of ROOTFS offline, for the client tests:
 #   OUTDIR/layer.tar     the rootfs as one uncompressed layer (what `podman import` takes)
 #   OUTDIR/image.tar     an OCI image layout archive of that layer (what `ctr images import` takes)
-# REF (default localhost/crabcan-busybox:test) is the image name recorded in the archive's index.
+# REF (default localhost/crabcan-busybox:test) is the image name recorded in the archive's index; CMD (a JSON
+# array, default ["sh"]) its command (a pod's pause image: a sleep).
 # Deterministic: the same rootfs gives the same digests (sorted entries, fixed mtimes).
 set -eu
 
@@ -13,6 +14,7 @@ fi
 rootfs=$1
 out=$2
 ref=${3:-localhost/crabcan-busybox:test}
+cmd=${4:-'["sh"]'}
 [ -x "$rootfs/bin/busybox" ] || { echo "$0: $rootfs has no bin/busybox (make rootfs)" >&2; exit 1; }
 
 mkdir -p "$out"
@@ -29,8 +31,8 @@ size() { stat -c %s "$1"; }
 layer=$(digest "$out/layer.tar")
 cp "$out/layer.tar" "$work/layout/blobs/sha256/$layer"
 
-printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$layer" > "$work/config.json"
+printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":%s},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$cmd" "$layer" > "$work/config.json"
 config=$(digest "$work/config.json")
 mv "$work/config.json" "$work/layout/blobs/sha256/$config"
 

@@ -140,13 +140,13 @@ extension CgroupManager {
     func applyV1(_ r: Resources) throws {
         // runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma.
         if let c = r.cpu, let d = dir("cpuset") {
-            if let cpus = c.cpus { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
-            if let mems = c.mems { try CgroupFiles.write(d, "cpuset.mems", mems) }
+            if let cpus = c.cpus, !cpus.isEmpty { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
+            if let mems = c.mems, !mems.isEmpty { try CgroupFiles.write(d, "cpuset.mems", mems) }
         }
         if !r.devices.isEmpty, let d = dir("devices") { try applyDevicesV1(r.devices, d) }
         if let m = r.memory, let d = dir("memory") { try applyMemoryV1(m, d) }
         if let c = r.cpu, let d = dir("cpu") { try applyCPUV1(c, d) }
-        if let p = r.pids, let d = dir("pids") { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }
+        if let p = r.pids, p.limit != 0, let d = dir("pids") { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }
         if let b = r.blockIO, let d = dir("blkio") { try applyBlockIOV1(b, d) }
         if let d = dir("hugetlb") {
             for h in r.hugepageLimits {
@@ -184,14 +184,16 @@ extension CgroupManager {
     }
 
     func applyMemoryV1(_ m: Resources.Memory, _ d: String) throws {
-        if let limit = m.limit, m.checkBeforeUpdate == true, limit > 0,
+        // 0 means "leave as is" in every field (runc; dockerd's update sends 0 for each limit it does not change).
+        let limit = m.limit.unlessZero, reservation = m.reservation.unlessZero
+        if let limit, m.checkBeforeUpdate == true, limit > 0,
            let usage = UInt64(trimmed(try CgroupFiles.read(d, "memory.usage_in_bytes"))), UInt64(limit) < usage {
             throw ConfigProblem(".linux.resources.memory.limit", "\(limit) is below the current usage \(usage) of \(d)")
         }
-        var swap = m.swap
+        var swap = m.swap.unlessZero
         // runc: unlimited memory with no swap setting means unlimited swap too (when swap accounting exists).
-        if m.limit == -1 && swap == nil && Files.exists(d + "/memory.memsw.limit_in_bytes") { swap = -1 }
-        if let limit = m.limit, let swap {
+        if limit == -1 && swap == nil && Files.exists(d + "/memory.memsw.limit_in_bytes") { swap = -1 }
+        if let limit, let swap {
             // The kernel keeps limit <= memsw at every step, so the order depends on the direction of the change.
             let current = UInt64(trimmed((try? CgroupFiles.read(d, "memory.limit_in_bytes")) ?? "")) ?? UInt64.max
             if swap == -1 || current < UInt64(bitPattern: swap) {
@@ -202,20 +204,20 @@ extension CgroupManager {
                 try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap))
             }
         } else {
-            if let limit = m.limit, limit > 0,
+            if let limit, limit > 0,
                let memsw = UInt64(trimmed((try? CgroupFiles.read(d, "memory.memsw.limit_in_bytes")) ?? "")),
                UInt64(limit) > memsw {
                 // The kernel would answer EINVAL; say what is wrong instead (runc fails here the same way, less clearly).
                 throw ConfigProblem(".linux.resources.memory.limit",
                                     "\(limit) is above the memory+swap limit \(memsw) of \(d): set memory.swap (--memory-swap) too")
             }
-            if let limit = m.limit { try CgroupFiles.write(d, "memory.limit_in_bytes", String(limit)) }
+            if let limit { try CgroupFiles.write(d, "memory.limit_in_bytes", String(limit)) }
             if let swap { try CgroupFiles.write(d, "memory.memsw.limit_in_bytes", String(swap)) }
         }
-        if let reservation = m.reservation { try CgroupFiles.write(d, "memory.soft_limit_in_bytes", String(reservation)) }
+        if let reservation { try CgroupFiles.write(d, "memory.soft_limit_in_bytes", String(reservation)) }
         // Kernel memory limits are deprecated (runtime-spec) and gone or no-ops on new kernels (5.16 made writes
         // fail with EOPNOTSUPP, 6.x removed the files): skip them rather than fail the container.
-        for (value, file) in [(m.kernel, "memory.kmem.limit_in_bytes"), (m.kernelTCP, "memory.kmem.tcp.limit_in_bytes")] {
+        for (value, file) in [(m.kernel.unlessZero, "memory.kmem.limit_in_bytes"), (m.kernelTCP.unlessZero, "memory.kmem.tcp.limit_in_bytes")] {
             guard let value, Files.exists(d + "/" + file) else { continue }
             try ignoring([EOPNOTSUPP]) { () throws(SysError) in try CgroupFiles.write(d, file, String(value)) }
         }
@@ -287,15 +289,15 @@ extension CgroupManager {
     func applyV2(_ r: Resources) throws {
         let d = v2Dir
         if let c = r.cpu {
-            if let cpus = c.cpus { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
-            if let mems = c.mems { try CgroupFiles.write(d, "cpuset.mems", mems) }
+            if let cpus = c.cpus, !cpus.isEmpty { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
+            if let mems = c.mems, !mems.isEmpty { try CgroupFiles.write(d, "cpuset.mems", mems) }
         }
         // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup. A directory that is not on
         // cgroup2 (the fake hierarchies of unit tests) cannot take one.
         if !r.devices.isEmpty, Mounts.isCgroup2(d) { try DeviceProgram(rules: r.devices).attach(to: d) }
         if let m = r.memory { try applyMemoryV2(m, d) }
         if let c = r.cpu { try applyCPUV2(c, d) }
-        if let p = r.pids { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }
+        if let p = r.pids, p.limit != 0 { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }
         if let b = r.blockIO { try applyIOV2(b, d) }
         for h in r.hugepageLimits {
             try CgroupFiles.write(d, "hugetlb.\(h.pageSize).max", String(h.limit))
@@ -399,6 +401,11 @@ extension CgroupManager {
         }
         for dev in order { try CgroupFiles.write(d, "io.max", "\(dev) \(limits[dev]!.joined(separator: " "))") }
     }
+}
+
+extension Optional where Wrapped == Int64 {
+    /// nil for 0: a resource value of 0 leaves the cgroup file as it is (runc).
+    var unlessZero: Int64? { self == 0 ? nil : self }
 }
 
 /// Runs `body`; a SysError with one of `errnos` is swallowed. Returns true when it was.

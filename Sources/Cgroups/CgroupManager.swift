@@ -196,7 +196,8 @@ public struct CgroupManager: Sendable {
             let result = Result { () throws(SysError) in try Processes.kill(pid, signal) }
             if case .failure(let error) = result, error.errno != ESRCH, firstError == nil { firstError = error }
         }
-        if freezing { try thaw() }
+        // A frozen (paused) task only dies once thawed: SIGKILL thaws a paused container too (runc).
+        if freezing || (signal == SIGKILL && canFreeze) { try thaw() }
         if let firstError { throw firstError }
     }
 

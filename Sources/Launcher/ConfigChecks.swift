@@ -136,7 +136,8 @@ enum ConfigChecks {
             switch probe(clean(absolute), root: root, mounts: mounts) {
             case .executable, .unknown: return nil
             case .missing: continue
-            case .notExecutable(let reason): if refusal == nil { refusal = "\(candidate) \(reason)" }
+            // runc's words, which podman and dockerd map to exit code 126.
+            case .notExecutable(let reason): if refusal == nil { refusal = "\(quoted(candidate)): permission denied (\(reason))" }
             }
         }
         if let refusal { return PlanError(path, refusal) }

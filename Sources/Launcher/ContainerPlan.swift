@@ -28,7 +28,8 @@ public struct ContainerPlan: ProcessSettings {
     public var newNamespaces: UInt = 0
     public var createdNamespaces: Set<NamespaceType> = []
     public var joinedNamespaces: [NamespaceJoin] = []
-    public var rootfsPropagation: UInt
+    /// `linux.rootfsPropagation` as mount flags; nil when not given.
+    public var rootfsPropagation: UInt?
     public var mounts: [PlannedMount] = []
     public var devices: [OCISpec.Device] = []
     public var hostname: String?
@@ -97,7 +98,7 @@ public struct ContainerPlan: ProcessSettings {
     }
 
     private init(process: OCISpec.Process, rootfs: String, rootReadonly: Bool, noPivot: Bool, preserveFDs: Int32,
-                 rootfsPropagation: UInt, privileges: ProcessPrivileges, kernel: KernelSettings, labels: SecurityLabels,
+                 rootfsPropagation: UInt?, privileges: ProcessPrivileges, kernel: KernelSettings, labels: SecurityLabels,
                  maskedPaths: [String], readonlyPaths: [String]) {
         self.process = process
         self.rootfs = rootfs
@@ -228,7 +229,7 @@ public struct ContainerPlan: ProcessSettings {
             result.errors += ConfigChecks.mappings(mount.gidMappings, path: path + ".gidMappings", kind: "gid")
             mounts.append(PlannedMount(source: source, destination: mount.destination, type: mount.type, options: options))
         }
-        var rootfsPropagation = Mounts.private | Mounts.recursive
+        var rootfsPropagation: UInt?
         if let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
             if let flags = MountOptions.propagationOptions[propagation] {
                 rootfsPropagation = flags

@@ -146,6 +146,8 @@ enum Executables {
         for candidate in candidates(name, searchPath: searchPath, cwd: cwd) {
             if name.contains("/") {
                 guard access(candidate, X_OK) == 0 else { throw SysError("exec", path: name) }
+                // execve refuses a directory with EACCES after we committed; runc says "permission denied" before.
+                guard !Files.isDirectory(candidate) else { throw SysError("exec", path: name, errno: EACCES) }
                 return candidate
             }
             if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }

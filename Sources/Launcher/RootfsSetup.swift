@@ -37,9 +37,13 @@ struct RootfsSetup {
             try HostRoot.bind(rootfs: plan.rootfs, on: hostRoot)
             root = try Files.open(hostRoot, O_PATH | O_DIRECTORY)
         } else {
-            // Our mounts must never propagate back to the host: make everything we inherited a slave first (runc does too).
-            try Mounts.mount(source: nil, target: "/", type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
-                             describe: "make / rslave")
+            // runc's order: / takes rootfsPropagation when it is given (a shared one keeps rshared binds in the host's
+            // peer groups, so mounts made inside reach the host), else everything we inherited becomes a slave:
+            // nothing we mount propagates back.
+            try Mounts.mount(source: nil, target: "/", type: nil, flags: plan.rootfsPropagation ?? Mounts.slave | Mounts.recursive,
+                             data: nil, describe: "set propagation of /")
+            // With / left shared, the bind below would propagate to the host, and pivot_root refuses a shared parent.
+            if plan.rootfsPropagation != nil { try makeParentMountPrivate(plan.rootfs) }
             // pivot_root needs the new root to be a mount point.
             try Mounts.mount(source: plan.rootfs, target: plan.rootfs, type: nil, flags: Mounts.bind | Mounts.recursive,
                              data: nil, describe: "bind rootfs \(plan.rootfs)")
@@ -57,7 +61,13 @@ struct RootfsSetup {
             try Files.chdir("/")
         } else {
             if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
-            try mount(nil, "/", nil, plan.rootfsPropagation, nil, "set rootfs propagation")
+            // The new root is a bind of a private mount: a given propagation is applied to it again (runc skips
+            // private, which it already is); without one it goes rprivate, cut from the host both ways.
+            if let propagation = plan.rootfsPropagation {
+                if propagation & Mounts.private == 0 { try mount(nil, "/", nil, propagation, nil, "set rootfs propagation") }
+            } else {
+                try mount(nil, "/", nil, Mounts.private | Mounts.recursive, nil, "make / rprivate")
+            }
         }
         try DeviceSetup(plan: plan).populate(hostNodes: hostDevices)
         var terminal: (master: FileDescriptor, slave: FileDescriptor)?
@@ -167,6 +177,21 @@ struct RootfsSetup {
         try mount(nil, ".", nil, Mounts.slave | Mounts.recursive, nil, "make old root rslave")
         try Mounts.unmount(".", detach: true)
         try Files.chdir("/")
+    }
+
+    /// The nearest mount at or above `path` becomes private (not recursive): mount(2) says EINVAL for a directory
+    /// that is not a mount point, so walk up until it takes.
+    private func makeParentMountPrivate(_ path: String) throws {
+        var dir = path
+        while !Mounts.makePrivateIfMountPoint(dir) && dir != "/" { dir = parentDirectory(dir) }
+        if dir == "/" { try mount(nil, "/", nil, Mounts.private, nil, "make / private") }
+    }
+
+    private func parentDirectory(_ path: String) -> String {
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "/" }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     /// --no-pivot: move the rootfs over / and chroot, for ramdisk roots where pivot_root is refused.

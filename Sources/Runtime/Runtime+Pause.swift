@@ -8,7 +8,10 @@ extension Runtime {
     public func pause(_ id: String) throws {
         let (record, status, lock) = try lockedRecord(id)
         defer { lock.close() }
-        guard status == .running else { throw RuntimeError("cannot pause container \(id): it is \(status.rawValue)") }
+        // runc's words (containerd and podman pass them on).
+        guard status == .running else {
+            throw RuntimeError("cannot pause container \(id): \(status == .paused ? "container already paused" : "container not running")")
+        }
         guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to freeze") }
         try cgroups.freeze()
     }
@@ -17,7 +20,7 @@ extension Runtime {
     public func resume(_ id: String) throws {
         let (record, status, lock) = try lockedRecord(id)
         defer { lock.close() }
-        guard status == .paused else { throw RuntimeError("cannot resume container \(id): it is \(status.rawValue), not paused") }
+        guard status == .paused else { throw RuntimeError("cannot resume container \(id): container not paused (it is \(status.rawValue))") }
         try Runtime.cgroups(record)?.thaw()
     }
 

@@ -38,7 +38,7 @@ extension Runtime {
         defer { lock.close() }
         let snap = try snapshot(directory, locked: true)
         guard let record = snap.record else { throw RuntimeError("container \(id): its create did not complete (delete it)") }
-        guard snap.status != .stopped else { throw RuntimeError("cannot update container \(id): it is stopped") }
+        guard snap.status != .stopped else { throw RuntimeError("cannot update container \(id): container not running") }
         guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to update") }
         try cgroups.apply(resources)
     }

@@ -29,6 +29,11 @@ public enum Mounts {
         if result == -1 { throw SysError("mount", path: describe ?? target) }
     }
 
+    /// MS_PRIVATE on `target`; false when it is not a mount point (EINVAL) or cannot be changed.
+    public static func makePrivateIfMountPoint(_ target: String) -> Bool {
+        Glibc.mount(nil, target, nil, CS_MS_PRIVATE, nil) == 0
+    }
+
     public static func unmount(_ target: String, detach: Bool = false) throws(SysError) {
         try check("umount", target) { umount2(target, detach ? CS_MNT_DETACH : 0) }
     }

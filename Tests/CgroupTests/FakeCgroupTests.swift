@@ -221,9 +221,12 @@ let rich = Resources(
         let manager = CgroupManager(try CgroupSet.plan(cgroupsPath: nil, id: "c1", host: try fake.v1Host()))
         try manager.create()
         try fake.write("/memory/crabcan/c1/memory.memsw.limit_in_bytes", "0")
+        try fake.write("/pids/crabcan/c1/pids.max", "50")
         try manager.apply(Resources(memory: .init(limit: -1), pids: .init(limit: 0)))
         #expect(fake.read("/memory/crabcan/c1/memory.limit_in_bytes") == "-1")
         #expect(fake.read("/memory/crabcan/c1/memory.memsw.limit_in_bytes") == "-1", "unlimited memory makes swap unlimited (runc)")
+        #expect(fake.read("/pids/crabcan/c1/pids.max") == "50", "a pids limit of 0 leaves it as is (runc)")
+        try manager.apply(Resources(pids: .init(limit: -1)))
         #expect(fake.read("/pids/crabcan/c1/pids.max") == "max")
         try manager.destroy()
     }

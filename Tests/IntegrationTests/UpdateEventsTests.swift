@@ -37,7 +37,7 @@ extension CrabcanCLI {
         try #require(box.waitForStatus(id, "stopped"))
         let stopped = box.crabcan(["update", "--memory", "64m", id])
         #expect(stopped.status == 1, "\(stopped)")
-        #expect(stopped.stderr.contains("stopped"), "\(stopped)")
+        #expect(stopped.stderr.contains("container not running"), "\(stopped)")
     }
 
     @Test func eventsStatsPrintsOneStatsObject() throws {
@@ -113,6 +113,62 @@ extension CrabcanCLI {
         #expect(mixed.status == 0, "\(mixed)")
         #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(id)/cpu.shares") == "700")
         #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(id)/pids.max") == "40", "flags must be ignored with -r")
+    }
+
+    /// 0 means "unchanged" in every field update takes, from `-r` and from flags (runc): dockerd sends its whole
+    /// resources document with 0 for each limit it does not change, on containers with and without limits.
+    @Test func updateZeroLeavesEveryLimitAsItIs() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        // dockerd's `docker update --cpus 0.25 --pids-limit 20` document, byte for byte.
+        let docker = box.dir + "/docker-update.json"
+        try Data(#"{"memory":{"limit":0,"reservation":0,"kernel":0},"cpu":{"shares":0,"quota":25000,"period":100000},"pids":{"limit":20},"blockIO":{"weight":0}}"#.utf8)
+            .write(to: URL(fileURLWithPath: docker))
+
+        let free = box.id("upd0free")
+        let freeBundle = try box.bundle(["sleep", "100"], name: "free")
+        try #require(box.crabcan(["run", "--detach", "--bundle", freeBundle, free]).status == 0)
+        let unlimited = Self.read("/sys/fs/cgroup/memory/crabcan/\(free)/memory.limit_in_bytes")
+        let noReservation = Self.read("/sys/fs/cgroup/memory/crabcan/\(free)/memory.soft_limit_in_bytes")
+        let onFree = box.crabcan(["update", "-r", docker, free])
+        #expect(onFree.status == 0, "a zero memory limit must not be written (EBUSY): \(onFree)")
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(free)/memory.limit_in_bytes") == unlimited)
+        #expect(Self.read("/sys/fs/cgroup/memory/crabcan/\(free)/memory.soft_limit_in_bytes") == noReservation)
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(free)/cpu.cfs_quota_us") == "25000")
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(free)/pids.max") == "20")
+
+        let limited = box.id("upd0lim")
+        let limitedBundle = try box.bundle(["sleep", "100"], name: "limited") {
+            Self.withResources(&$0, ["memory": ["limit": 64 << 20, "reservation": 32 << 20], "cpu": ["shares": 300], "pids": ["limit": 40]])
+        }
+        try #require(box.crabcan(["run", "--detach", "--bundle", limitedBundle, limited]).status == 0)
+        let dir = "/sys/fs/cgroup/memory/crabcan/\(limited)"
+        #expect(box.crabcan(["update", "-r", docker, limited]).status == 0)
+        #expect(Self.read(dir + "/memory.limit_in_bytes") == String(64 << 20))
+        #expect(Self.read(dir + "/memory.soft_limit_in_bytes") == String(32 << 20), "reservation 0 must not be written")
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(limited)/cpu.shares") == "300")
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(limited)/pids.max") == "20")
+
+        // `docker update --memory 100m`: only the limit moves.
+        let memoryOnly = box.dir + "/docker-memory.json"
+        try Data(#"{"memory":{"limit":104857600,"reservation":0,"swap":0,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0},"pids":{"limit":0},"blockIO":{"weight":0}}"#.utf8)
+            .write(to: URL(fileURLWithPath: memoryOnly))
+        #expect(box.crabcan(["update", "-r", memoryOnly, limited]).status == 0)
+        #expect(Self.read(dir + "/memory.limit_in_bytes") == String(100 << 20))
+        #expect(Self.read(dir + "/memory.soft_limit_in_bytes") == String(32 << 20))
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(limited)/pids.max") == "20")
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(limited)/cpu.cfs_quota_us") == "25000", "quota 0 must not be written")
+
+        // The same through runc's flags.
+        let flags = box.crabcan(["update", "--memory", "0", "--memory-reservation", "0", "--memory-swap", "0", "--kernel-memory", "0",
+                                 "--cpu-shares", "0", "--cpu-quota", "0", "--cpu-period", "0", "--pids-limit", "0",
+                                 "--blkio-weight", "0", "--cpuset-cpus", "", limited])
+        #expect(flags.status == 0, "\(flags)")
+        #expect(Self.read(dir + "/memory.limit_in_bytes") == String(100 << 20))
+        #expect(Self.read(dir + "/memory.soft_limit_in_bytes") == String(32 << 20))
+        #expect(Self.read("/sys/fs/cgroup/cpu/crabcan/\(limited)/cpu.shares") == "300")
+        #expect(Self.read("/sys/fs/cgroup/pids/crabcan/\(limited)/pids.max") == "20")
+        #expect(!Self.read("/sys/fs/cgroup/cpuset/crabcan/\(limited)/cpuset.cpus").isEmpty)
     }
 
     /// A process of the container killed by the OOM killer shows as runc's `{"type":"oom"}` in the stream.

@@ -77,8 +77,8 @@ import OCISpec
         #expect(look(["tool"], path: "bin", cwd: "/") == nil, "a relative PATH entry is relative to cwd")
         #expect(look(["hostsh"]) == #".process.args[0]: "hostsh": executable file not found in $PATH (/usr/bin)"#)
         #expect(look(["/bin/hostsh"]) == #".process.args[0]: "/bin/hostsh": no such file or directory in the rootfs"#)
-        #expect(look(["data"]) == ".process.args[0]: /usr/bin/data is not executable")
-        #expect(look(["/opt"]) == ".process.args[0]: /opt is a directory")
+        #expect(look(["data"]) == #".process.args[0]: "/usr/bin/data": permission denied (is not executable)"#)
+        #expect(look(["/opt"]) == #".process.args[0]: "/opt": permission denied (is a directory)"#)
         #expect(look([""]) == ".process.args[0]: must not be empty")
 
         let bind = ContainerPlan.PlannedMount(source: tools, destination: "/mnt/tools", type: "bind",
