@@ -162,8 +162,12 @@ public struct ContainerPlan: ProcessSettings {
                 newNamespaces |= ContainerPlan.cloneFlag(namespace.type)
             }
         }
-        // A namespace given by path must not be the runtime's own: the hostname or pivot_root would change the host's.
-        for (index, namespace) in (linux?.namespaces ?? []).enumerated() where namespace.type == .uts || namespace.type == .mount {
+        // A mount namespace given by path must not be the runtime's own: pivot_root would move the host's root. The
+        // runtime's own uts namespace is what a host-network pod joins (containerd's CRI): allowed, as runc, unless a
+        // hostname or domainname would then rename the host.
+        let setsNames = !(spec.hostname ?? "").isEmpty || !(spec.domainname ?? "").isEmpty
+        for (index, namespace) in (linux?.namespaces ?? []).enumerated()
+        where namespace.type == .mount || (namespace.type == .uts && setsNames) {
             if let nsPath = namespace.path, !nsPath.isEmpty, ContainerPlan.isRuntimeNamespace(nsPath, namespace.type) {
                 error(".linux.namespaces[\(index)].path", "\(nsPath) is the runtime's own \(namespace.type.rawValue) namespace")
             }

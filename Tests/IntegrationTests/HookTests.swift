@@ -127,11 +127,16 @@ extension CrabcanCLI {
         }
         let id = box.id("postfail")
         #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
-        let start = box.crabcan(["start", id])
-        #expect(start.status == 0 && start.stderr.contains("poststart hook") && start.stderr.contains("status 5"), "\(start)")
+        // Warnings go to the --log file, never to the caller's stderr (docs/design.md §4.9).
+        let log = box.dir + "/runtime.log"
+        let logged = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let start = box.crabcan(["--log", log, "start", id])
+        #expect(start.status == 0 && start.stderr.isEmpty, "\(start)")
+        #expect(logged().contains("poststart hook") && logged().contains("status 5"), "\(logged())")
         #expect(box.status(id) == "running")
-        let delete = box.crabcan(["delete", "--force", id])
-        #expect(delete.status == 0 && delete.stderr.contains("poststop hook") && delete.stderr.contains("status 6"), "\(delete)")
+        let delete = box.crabcan(["--log", log, "delete", "--force", id])
+        #expect(delete.status == 0 && delete.stderr.isEmpty, "\(delete)")
+        #expect(logged().contains("poststop hook") && logged().contains("status 6"), "\(logged())")
         #expect(!box.stateDirExists(id))
     }
 
