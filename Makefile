@@ -10,7 +10,7 @@ BENCH_PACKAGES := runc crun hyperfine
 CLIENT_PACKAGES := podman conmon containerd
 
 STATIC_LIBS := $(CURDIR)/.build-static-libs
-# Fully static (no shared Swift runtime, no libc.so): starts like /bin/true (DESIGN.md §5). Debian ships
+# Fully static (no shared Swift runtime, no libc.so): starts like /bin/true (docs/design.md §5). Debian ships
 # yajl's archive as libyajl_s.a, so a build-local libyajl.a points at it. -s strips: half the size, faster exec.
 RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) -Xlinker -s
 BIN := .build/release/crabcan
@@ -102,7 +102,7 @@ run: build rootfs
 
 # One `swift test` run: unit tests need no root; integration tests drive the release binary (what ships is what
 # is tested) and skip themselves when not root. --no-parallel: some tests fork, and a fork while another test
-# thread holds a Swift runtime lock can hang the child (DESIGN.md §5). Podman and containerd (`clients`) run
+# thread holds a Swift runtime lock can hang the child (docs/design.md §5). Podman and containerd (`clients`) run
 # crabcan in some of them.
 test: build rootfs clients runc-compat-deps seccomp-profiles clients13
 	CRABCAN_BIN=$(CURDIR)/$(BIN) swift test --no-parallel

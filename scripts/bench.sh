@@ -40,7 +40,7 @@ rootfs=$(cd "$rootfs" && pwd)
 # /sys/fs/cgroup/unified holds a controller; here it holds hugetlb.  Mounting
 # hugetlb as a v1 hierarchy moves the controller out of v2, after which crun
 # runs.  runc works either way, and the mount is left in place (it is harmless
-# and later runs need it too).  See /work/shared/DESIGN.md section 7.
+# and later runs need it too).  See docs/design.md §7.
 unified=/sys/fs/cgroup/unified
 if [ -r "$unified/cgroup.controllers" ] &&
    grep -qw hugetlb "$unified/cgroup.controllers" &&

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <seccomp.h>
 
-/* Swift cannot import function-like macros (DESIGN.md §5), so the action encodings libseccomp
+/* Swift cannot import function-like macros (docs/design.md §5), so the action encodings libseccomp
    defines as macros are re-exported as inline functions; the plain ones too, for one naming scheme. */
 static inline uint32_t crabcan_scmp_act_kill_thread(void) { return SCMP_ACT_KILL_THREAD; }
 static inline uint32_t crabcan_scmp_act_kill_process(void) { return SCMP_ACT_KILL_PROCESS; }

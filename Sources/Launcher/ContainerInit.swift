@@ -4,7 +4,7 @@ import OCISpec
 import Sys
 
 /// What the container's init does between clone and execve. Runs in the child only; every failure before
-/// `ready` goes back to the parent as a `failed` message (DESIGN.md §2), never as free text.
+/// `ready` goes back to the parent as a `failed` message (docs/design.md §2), never as free text.
 enum ContainerInit {
     struct Handles {
         var socket: FileDescriptor

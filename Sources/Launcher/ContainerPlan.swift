@@ -9,7 +9,7 @@ import Sys
 public typealias PlanError = ConfigProblem
 
 /// Everything the container's init needs, checked and resolved before clone: the child only acts.
-/// Kept apart from the OCISpec wire types (DESIGN.md §1).
+/// Kept apart from the OCISpec wire types (docs/design.md §1).
 public struct ContainerPlan: ProcessSettings {
     public struct NamespaceJoin: Sendable, Equatable {
         public var type: NamespaceType

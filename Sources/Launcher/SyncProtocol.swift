@@ -2,7 +2,7 @@ import Glibc
 import Sys
 
 /// The messages between `crabcan create` (parent) and the container's init (child) over a
-/// SOCK_SEQPACKET pair; every message is one packet (DESIGN.md §2).
+/// SOCK_SEQPACKET pair; every message is one packet (docs/design.md §2).
 ///
 /// | step | direction       | message     | when                                                                      |
 /// |------|-----------------|-------------|---------------------------------------------------------------------------|

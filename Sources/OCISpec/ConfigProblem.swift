@@ -1,5 +1,5 @@
 /// A config.json setting crabcan refuses, named by its JSON path:
-/// `.process.capabilities.bounding[2]: unknown capability "CAP_FOO"` (one line, lower-case, DESIGN.md §4).
+/// `.process.capabilities.bounding[2]: unknown capability "CAP_FOO"` (one line, lower-case, docs/design.md §4).
 /// One type for every module that checks a part of the config (launch plan, privileges, seccomp), so errors
 /// pass up without conversion.
 public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {

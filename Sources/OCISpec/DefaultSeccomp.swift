@@ -1,5 +1,5 @@
 extension Seccomp {
-    /// The profile `crabcan spec` writes (DESIGN.md §6: keep the default spec safe).
+    /// The profile `crabcan spec` writes (docs/design.md §6: keep the default spec safe).
     ///
     /// Allow by default, with explicit denials, rather than Docker's ~350-name allowlist: this profile is
     /// meant to be read and audited in one sitting, and capabilities (runc's minimal set) already guard

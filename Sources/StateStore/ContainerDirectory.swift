@@ -1,7 +1,7 @@
 import Glibc
 import Sys
 
-/// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (DESIGN.md §3).
+/// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (docs/design.md §3).
 public struct ContainerDirectory: Sendable {
     public let root: String
     public let id: String

@@ -2,7 +2,7 @@
 public enum ContainerStatus: String, Sendable {
     case creating, created, running, stopped, paused
 
-    /// What the live system says, never a stored field (DESIGN.md §2):
+    /// What the live system says, never a stored field (docs/design.md §2):
     /// - no state.json yet: `creating` while the create that makes it is alive (it holds the lock), else
     ///   `stopped`: that create died, no process of the container is left, and `delete` removes the debris;
     /// - the recorded init is gone, a zombie, or its pid now belongs to another process (start time differs): `stopped`;

@@ -3,7 +3,7 @@ import Glibc
 
 /// Sockets, polling and signals: how the runtime's processes talk and wait.
 public enum Channels {
-    /// A SOCK_SEQPACKET pair keeps message boundaries, so each sync message arrives whole (DESIGN.md §2).
+    /// A SOCK_SEQPACKET pair keeps message boundaries, so each sync message arrives whole (docs/design.md §2).
     public static func seqpacketPair() throws(SysError) -> (FileDescriptor, FileDescriptor) {
         var fds: [Int32] = [-1, -1]
         try check("socketpair") { socketpair(AF_UNIX, CS_SOCK_SEQPACKET | CS_SOCK_CLOEXEC, 0, &fds) }

@@ -69,7 +69,7 @@ public final class FileDescriptor: @unchecked Sendable {
 }
 
 /// stdout and stderr through write(2): Swift 6 flags libc's `stdout`/`stderr` globals as not
-/// concurrency-safe (DESIGN.md §5), and a child after clone should not touch stdio buffers anyway.
+/// concurrency-safe (docs/design.md §5), and a child after clone should not touch stdio buffers anyway.
 public enum StandardStreams {
     public static func writeOut(_ bytes: [UInt8]) { writeAll(1, bytes) }
     public static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }

@@ -102,8 +102,8 @@ public enum Files {
         do { try fd.write(bytes) } catch { throw SysError("write", path: path, errno: error.errno) }
     }
 
-    /// Temp file, then rename: a reader sees the old or the new content, never half (DESIGN.md §3). No fsync
-    /// (DESIGN.md asked for one): runtime state lives on tmpfs (/run) and means nothing after a reboot, while
+    /// Temp file, then rename: a reader sees the old or the new content, never half (docs/design.md §3). No fsync
+    /// (the starting design asked for one): runtime state lives on tmpfs (/run) and means nothing after a reboot, while
     /// an fsync on a disk-backed --root cost ≈1 ms of every create.
     public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
         let temporary = path + ".tmp"
@@ -158,7 +158,7 @@ public enum Files {
     public static func fchdir(_ fd: FileDescriptor) throws(SysError) { try check("fchdir") { Glibc.fchdir(fd.raw) } }
     public static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { Glibc.chroot(path) } }
 
-    /// flock: per-container mutual exclusion between crabcan processes (DESIGN.md §3).
+    /// flock: per-container mutual exclusion between crabcan processes (docs/design.md §3).
     public static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
         try check("flock") { flock(fd.raw, exclusive ? LOCK_EX : LOCK_SH) }
     }

@@ -17,7 +17,7 @@ public enum ExitStatus: Sendable, Equatable {
 
 public enum Processes {
     /// fork with namespace flags. Returns 0 in the child, the child's pid in the parent.
-    /// Only sound while the process is single-threaded (DESIGN.md §5).
+    /// Only sound while the process is single-threaded (docs/design.md §5).
     public static func clone(flags: UInt) throws(SysError) -> pid_t {
         pid_t(try check("clone") { cshim_clone(flags) })
     }

@@ -2,7 +2,7 @@ import CShim
 import Glibc
 
 /// A failed system call: what was attempted, on what, and the errno the kernel gave.
-/// Prints as `mount proc on /proc: EPERM (operation not permitted)`: lower-case, no trailing period (DESIGN.md §4).
+/// Prints as `mount proc on /proc: EPERM (operation not permitted)`: lower-case, no trailing period (docs/design.md §4).
 public struct SysError: Error, Sendable, CustomStringConvertible, Equatable {
     public var op: String
     public var path: String?
@@ -39,7 +39,7 @@ public struct SysError: Error, Sendable, CustomStringConvertible, Equatable {
     ]
 }
 
-/// Calls `body` until it does not fail with EINTR: the one place EINTR is handled (DESIGN.md §4).
+/// Calls `body` until it does not fail with EINTR: the one place EINTR is handled (docs/design.md §4).
 @inline(__always)
 func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
     while true {

@@ -159,7 +159,11 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let socket = box.dir + "/agent.sock", report = box.dir + "/agent.log"
         let listener = try SeccompFixtures.startListener(box, socket: socket, report: report)
-        defer { if listener.isRunning { listener.signal(SIGKILL) } }
+        // The agent forks a server per connection: those go too, or a container process trapped to one outlives the test.
+        defer {
+            if listener.isRunning { listener.signal(SIGKILL) }
+            _ = Command.run("/usr/bin/pkill", ["-KILL", "-f", box.dir + "/seccomp-listener"])
+        }
         let notified = ["close", "fcntl", "read", "openat", "getdents64", "prctl", "capset", "setuid", "setgid",
                         "setgroups", "sendto", "sendmsg", "recvfrom", "recvmsg", "close_range", "rt_sigaction",
                         "rt_sigprocmask", "umask", "newfstatat", "execve"]
@@ -186,7 +190,11 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let socket = box.dir + "/agent.sock", report = box.dir + "/agent.log"
         let listener = try SeccompFixtures.startListener(box, socket: socket, report: report)
-        defer { if listener.isRunning { listener.signal(SIGKILL) } }
+        // The agent forks a server per connection: those go too, or a container process trapped to one outlives the test.
+        defer {
+            if listener.isRunning { listener.signal(SIGKILL) }
+            _ = Command.run("/usr/bin/pkill", ["-KILL", "-f", box.dir + "/seccomp-listener"])
+        }
         let id = try sleeper(box, "sc-exec-notify") {
             SeccompFixtures.setSeccomp(&$0, ["defaultAction": "SCMP_ACT_ALLOW", "listenerPath": socket,
                                              "syscalls": [["names": ["close", "fcntl", "read", "openat", "capset", "setuid",

@@ -18,7 +18,7 @@ extern const unsigned long CS_CLONE_NEWNET;
 extern const unsigned long CS_CLONE_NEWCGROUP;
 extern const unsigned long CS_CLONE_NEWTIME;
 /* fork-like clone: a NULL stack makes the child continue on a copy of the caller's stack, like fork(2),
- * but with namespace flags that fork cannot take. The caller is single-threaded (DESIGN.md §5). */
+ * but with namespace flags that fork cannot take. The caller is single-threaded (docs/design.md §5). */
 long cshim_clone(unsigned long flags);
 int cshim_setns(int fd, int nstype);
 int cshim_unshare(int flags);
