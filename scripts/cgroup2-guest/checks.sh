@@ -43,6 +43,9 @@ mkb() {
         return 1
     fi
     sed -i "/^    \"resources\": {\$/,/^    },\$/c\\    \"resources\": { $resources }," "$B/$name/config.json"
+    # A cgroup namespace of its own, so the container sees its cgroup as / (runc's `spec`, which crabcan's now
+    # matches, has none).
+    sed -i 's|^    "namespaces": \[$|&\n      { "type": "cgroup" },|' "$B/$name/config.json"
 }
 # started ID BUNDLE: create + start, stdio away from our pipes.
 started() {
@@ -172,7 +175,8 @@ group_io() {
     fi
     rcheck io-max "$DENY, \"blockIO\": {$throttle}" "io.max=$dev rbps=1048576 wbps=max riops=max wiops=100"
     # The read limit is enforced: 2 MiB at 1 MiB/s takes a second or more (unlimited: well under).
-    mkb io-slow "$DENY, \"blockIO\": {$throttle}" -- sh -c \
+    # linux.devices makes the node; only a resources rule lets the container read it (as runc).
+    mkb io-slow "\"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"b\", \"major\": $major, \"minor\": $minor, \"access\": \"r\"}], \"blockIO\": {$throttle}" -- sh -c \
         'a=$(cut -d" " -f1 /proc/uptime); dd if=/dev/nullb0 of=/dev/null bs=64k count=32 iflag=direct 2>/dev/null; b=$(cut -d" " -f1 /proc/uptime); echo "$a $b"' || return
     sed -i "s|^  \"linux\": {\$|  \"linux\": { \"devices\": [{\"path\": \"/dev/nullb0\", \"type\": \"b\", \"major\": $major, \"minor\": $minor}],|" $B/io-slow/config.json
     local times
