@@ -85,21 +85,7 @@ final class CRI {
     /// offline. This host's bounding set lacks CAP_SYS_RESOURCE, so the sandbox may not lower its oom_score_adj
     /// (restrict_oom_score_adj, as for any unprivileged containerd); no CNI: pods use the node's network.
     static func config(dir: String, socket: String) -> String {
-        """
-        version = 2
-        root = "\(dir)/root"
-        state = "\(dir)/state"
-        disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                            "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper",
-                            "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-        [grpc]
-          address = "\(socket)"
-        [ttrpc]
-          address = "\(socket).ttrpc"
-        [debug]
-          address = ""
-        [metrics]
-          address = ""
+        Containerd.baseConfig(dir: dir, socket: socket) + """
         [plugins."io.containerd.grpc.v1.cri"]
           sandbox_image = "\(PauseImage.ref)"
           disable_tcp_service = true

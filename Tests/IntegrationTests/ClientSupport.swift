@@ -202,23 +202,8 @@ final class Containerd {
         dir = NSTemporaryDirectory() + "crabcan-it-ctrd-" + UUID().uuidString.prefix(8)
         socket = dir + "/containerd.sock"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        // The CRI plugin would want CNI and a sandbox image; snapshotters for other filesystems only log noise.
-        let config = """
-            version = 2
-            root = "\(dir)/root"
-            state = "\(dir)/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-                                "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper",
-                                "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-            [grpc]
-              address = "\(socket)"
-            [ttrpc]
-              address = "\(socket).ttrpc"
-            [debug]
-              address = ""
-            [metrics]
-              address = ""
-            """
+        // The CRI plugin would want CNI and a sandbox image.
+        let config = Self.baseConfig(dir: dir, socket: socket, disabling: ["io.containerd.grpc.v1.cri"])
         try config.write(toFile: dir + "/config.toml", atomically: true, encoding: .utf8)
         let (executable, wrapped) = Tools.onlyStdio(containerd, ["--config", dir + "/config.toml"])
         daemon = try Command(executable, wrapped)
@@ -292,5 +277,30 @@ final class Containerd {
         rmdir("/run/containerd/runc/\(namespace)")
         Tools.unmountAll(under: dir)
         try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+extension Containerd {
+    /// A containerd of the tests' own: root, state and sockets under `dir`; snapshotters for other filesystems and
+    /// tracing only log noise, so they are off, with `disabling` besides. The CRI test adds its plugin's section.
+    static func baseConfig(dir: String, socket: String, disabling: [String] = []) -> String {
+        let disabled = disabling + ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                                    "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper",
+                                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+        return """
+            version = 2
+            root = "\(dir)/root"
+            state = "\(dir)/state"
+            disabled_plugins = [\(disabled.map { "\"\($0)\"" }.joined(separator: ", "))]
+            [grpc]
+              address = "\(socket)"
+            [ttrpc]
+              address = "\(socket).ttrpc"
+            [debug]
+              address = ""
+            [metrics]
+              address = ""
+
+            """
     }
 }
