@@ -188,11 +188,11 @@ conformance-run:
 	@if [ ! -x $(CONFORMANCE_SUITE)/validate.sh ]; then \
 		echo "conformance: skipped: $(CONFORMANCE_SUITE)/validate.sh is absent"; \
 	elif [ "$$(id -u)" != 0 ]; then echo "conformance: skipped: needs root"; \
-	else VALIDATE=$(CONFORMANCE_SUITE)/validate.sh python3 scripts/conformance.py \
+	else sh scripts/cgroup-v1-layout.sh && VALIDATE=$(CONFORMANCE_SUITE)/validate.sh python3 scripts/conformance.py \
 		$(CURDIR)/$(BIN) $(CURDIR)/$(CONFORMANCE_EXPECTED); fi
 
 conformance-update: build rootfs
-	@VALIDATE=$(CONFORMANCE_SUITE)/validate.sh python3 scripts/conformance.py \
+	@sh scripts/cgroup-v1-layout.sh && VALIDATE=$(CONFORMANCE_SUITE)/validate.sh python3 scripts/conformance.py \
 		$(CURDIR)/$(BIN) $(CURDIR)/$(CONFORMANCE_EXPECTED) --update
 
 # cgroup v2 for real (issue 16; docs/cgroup-v2.md): Debian's own kernel, booted with cgroup_no_v1=all under qemu

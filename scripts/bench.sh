@@ -35,20 +35,9 @@ if [ ! -x "$rootfs/bin/true" ]; then
 fi
 rootfs=$(cd "$rootfs" && pwd)
 
-# crun 1.8.1 refuses a hybrid cgroup host ("cgroups in hybrid mode not
-# supported, drop all controllers from cgroupv2") as long as the v2 hierarchy at
-# /sys/fs/cgroup/unified holds a controller; here it holds hugetlb.  Mounting
-# hugetlb as a v1 hierarchy moves the controller out of v2, after which crun
-# runs.  runc works either way, and the mount is left in place (it is harmless
-# and later runs need it too).  See docs/design.md §7.
-unified=/sys/fs/cgroup/unified
-if [ -r "$unified/cgroup.controllers" ] &&
-   grep -qw hugetlb "$unified/cgroup.controllers" &&
-   ! mountpoint -q /sys/fs/cgroup/hugetlb; then
-    echo "moving the hugetlb controller to a v1 hierarchy so crun can run" >&2
-    mkdir -p /sys/fs/cgroup/hugetlb
-    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
-fi
+# crun 1.8.1 refuses a hybrid cgroup host while the cgroup2 mount at /sys/fs/cgroup/unified holds a
+# controller (here hugetlb): give the host the v1 layout systemd mounts (docs/design.md §7).
+sh "$repo/scripts/cgroup-v1-layout.sh"
 
 tmp=$(mktemp -d /tmp/crabcan-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM

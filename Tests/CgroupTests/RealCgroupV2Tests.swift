@@ -9,8 +9,10 @@ import Testing
 struct RealCgroupV2Tests {
     @Test func freezeThawAndKillThroughTheUnifiedHierarchy() throws {
         let dir = "/sys/fs/cgroup/unified/crabcan-v2test-\(getpid())"
+        let hostRootControl = try Files.readText("/sys/fs/cgroup/unified/cgroup.subtree_control")
+        defer { #expect((try? Files.readText("/sys/fs/cgroup/unified/cgroup.subtree_control")) == hostRootControl, "the host's cgroup2 root is not ours to change") }
         let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": dir]))
-        try manager.create()
+        try Files.mkdir(dir)  // not manager.create(): that would enable controllers in the host's cgroup2 root
         defer { try? manager.destroy() }
         let pid = try spawnSleep()
         defer { _ = try? Processes.wait(pid) }
@@ -35,7 +37,7 @@ struct RealCgroupV2Tests {
     @Test func killThenThawAFrozenCgroup() throws {
         let dir = "/sys/fs/cgroup/unified/crabcan-v2thaw-\(getpid())"
         let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": dir]))
-        try manager.create()
+        try Files.mkdir(dir)  // not manager.create(): that would enable controllers in the host's cgroup2 root
         defer { try? manager.destroy() }
         let pid = try spawnSleep()
         defer { _ = try? Processes.wait(pid) }
