@@ -2,9 +2,9 @@
 SWIFT_BIN ?= /opt/swift/usr/bin
 export PATH := $(SWIFT_BIN):$(PATH)
 
-# Debian packages the build and tests need (installed when missing); the benchmark adds runc, crun, hyperfine.
+# Debian packages the build and tests need (installed when missing); the benchmark adds runc and crun.
 DEB_PACKAGES := libyajl-dev libseccomp-dev libcap-dev pkg-config busybox-static python3-jsonschema
-BENCH_PACKAGES := runc crun hyperfine
+BENCH_PACKAGES := runc crun
 # The orchestrators the integration tests drive crabcan with (issue 6); their tests skip, saying why, when these
 # could not be installed.
 CLIENT_PACKAGES := podman conmon containerd
@@ -119,7 +119,8 @@ integration-test: build rootfs clients runc-compat-deps seccomp-profiles clients
 bench: build rootfs
 	@missing=""; for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
-	sh scripts/bench.sh $(CURDIR)/$(BIN)
+	sh scripts/cgroup-v1-layout.sh
+	python3 scripts/bench.py $(CURDIR)/$(BIN)
 
 # Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output and
 # the JSON parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).

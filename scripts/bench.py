@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""bench.py CRABCAN [--runs N] [--paths a,b,...] — crabcan, runc and crun side by side (issue 14).
+
+Every path is timed run by run with the runtimes interleaved (crabcan, runc, crun, then the next round in a
+rotated order), so drift on a busy machine hits all three alike. Each runtime process is started and reaped by
+scripts/spawnrss.c (compiled here with gcc; a child of Python would carry Python's peak RSS, which survives
+execve): wall time from the monotonic clock, CPU as user+sys from wait4's rusage (it includes the runtime's
+own waited-for children, as `time` counts them), peak RSS as ru_maxrss.
+All runtimes get the same bundle: bundles/true (pid, ipc, uts, mount, network namespaces, read-only busybox
+rootfs, default cgroups), with root.path made absolute; the `seccomp` variant adds the default profile that
+`crabcan spec` writes.
+
+Paths:
+  run         `run` of /bin/true
+  seccomp     the same with the default seccomp profile
+  exec        `exec` of /bin/true into a running container (a `sleep` started with `run -d`)
+  lifecycle   `create` + `start` + `delete -f` of /bin/true (three processes, summed)
+  parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time
+  many        `state` and `list` with 1 and with BENCH_MANY (default 200) created containers under --root
+
+Prints medians and crabcan's ratios to each of the others, then each goal of issue 14 with met/not met.
+Needs root, runc and crun (installed with apt-get by `make bench`).
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+SPAWNRSS = None  # the small static program (scripts/spawnrss.c) that starts and reaps each runtime process
+
+
+def spawn(argv):
+    """Runs argv to the end; returns (wall seconds, cpu seconds, peak RSS KiB, exit status)."""
+    out = subprocess.run([SPAWNRSS, *argv], capture_output=True, text=True, check=True).stdout.split()
+    wall_ns, cpu_us, rss, code = (int(x) for x in out)
+    return wall_ns / 1e9, cpu_us / 1e6, rss, code
+
+
+def must(argv):
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+class Runtime:
+    def __init__(self, name, binary, tmp):
+        self.name, self.binary = name, binary
+        self.root = os.path.join(tmp, "root-" + name)
+        os.makedirs(self.root, exist_ok=True)
+
+    def cmd(self, *args):
+        return [self.binary, "--root", self.root, *args]
+
+
+def make_bundles(crabcan, rootfs, tmp):
+    base = json.load(open(os.path.join(REPO, "bundles/true/config.json")))
+    base["root"]["path"] = rootfs
+    spec_dir = os.path.join(tmp, "spec")
+    os.makedirs(spec_dir)
+    must([crabcan, "spec", "--bundle", spec_dir])
+    profile = json.load(open(os.path.join(spec_dir, "config.json")))["linux"]["seccomp"]
+    bundles = {}
+    for name, change in {
+        "true": lambda c: None,
+        "seccomp": lambda c: c["linux"].__setitem__("seccomp", profile),
+        "sleep": lambda c: c["process"].__setitem__("args", ["/bin/sleep", "100000"]),
+    }.items():
+        config = json.loads(json.dumps(base))
+        change(config)
+        path = os.path.join(tmp, "bundle-" + name)
+        os.makedirs(path)
+        json.dump(config, open(os.path.join(path, "config.json"), "w"))
+        bundles[name] = path
+    return bundles
+
+
+def interleave(runtimes, runs, one):
+    """one(rt, i) -> (wall, cpu, rss); returns {name: [samples]} with the order rotated each round."""
+    samples = {rt.name: [] for rt in runtimes}
+    for i in range(runs):
+        k = i % len(runtimes)
+        for rt in runtimes[k:] + runtimes[:k]:
+            samples[rt.name].append(one(rt, i))
+    return samples
+
+
+def checked(result, what):
+    wall, cpu, rss, code = result
+    if code != 0:
+        raise RuntimeError(f"{what}: exit {code}")
+    return wall, cpu, rss
+
+
+def path_run(runtimes, runs, bundle):
+    return interleave(runtimes, runs, lambda rt, i: checked(
+        spawn(rt.cmd("run", "--bundle", bundle, f"b-run-{i}")), f"{rt.name} run"))
+
+
+def path_exec(runtimes, runs, bundles):
+    for rt in runtimes:
+        # stdio on /dev/null: the detached container keeps what it was given open.
+        subprocess.run(rt.cmd("run", "-d", "--bundle", bundles["sleep"], "b-exec"), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    try:
+        return interleave(runtimes, runs, lambda rt, i: checked(
+            spawn(rt.cmd("exec", "b-exec", "/bin/true")), f"{rt.name} exec"))
+    finally:
+        for rt in runtimes:
+            subprocess.run(rt.cmd("delete", "-f", "b-exec"), capture_output=True)
+
+
+def path_lifecycle(runtimes, runs, bundle):
+    def one(rt, i):
+        cid = f"b-life-{i}"
+        steps = [checked(spawn(rt.cmd("create", "--bundle", bundle, cid)), f"{rt.name} create"),
+                 checked(spawn(rt.cmd("start", cid)), f"{rt.name} start"),
+                 checked(spawn(rt.cmd("delete", "-f", cid)), f"{rt.name} delete")]
+        return (sum(s[0] for s in steps), sum(s[1] for s in steps), steps[0][2])  # RSS: create's
+    return interleave(runtimes, runs, one)
+
+
+def path_parallel(runtimes, runs, bundle, count=100, width=20):
+    def batch(rt, argvs):
+        start = time.perf_counter()
+        for k in range(0, len(argvs), width):
+            procs = [subprocess.Popen(a, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL) for a in argvs[k:k + width]]
+            if any(p.wait() != 0 for p in procs):
+                raise RuntimeError(f"{rt.name}: a parallel {argvs[0][3]} failed")
+        return time.perf_counter() - start
+
+    def one(rt, i):
+        ids = [f"b-par-{i}-{n}" for n in range(count)]
+        created = batch(rt, [rt.cmd("create", "--bundle", bundle, c) for c in ids])
+        deleted = batch(rt, [rt.cmd("delete", "-f", c) for c in ids])
+        return created + deleted, 0.0, 0
+    return interleave(runtimes, max(1, runs // 10), one)
+
+
+def path_many(runtimes, runs, bundle, many):
+    """state and list with 1 container, then with `many`: the ratio many/1 per runtime (flat is ~1)."""
+    out = {}
+    for rt in runtimes:
+        ids = [f"b-many-{n}" for n in range(many)]
+        try:
+            checked(spawn(rt.cmd("create", "--bundle", bundle, ids[0])), "create")  # stdio on /dev/null
+            one_state = statistics.median(checked(spawn(rt.cmd("state", ids[0])), "state")[0] for _ in range(runs))
+            one_list = statistics.median(checked(spawn(rt.cmd("list")), "list")[0] for _ in range(runs))
+            for c in ids[1:]:
+                checked(spawn(rt.cmd("create", "--bundle", bundle, c)), "create")
+            many_state = statistics.median(checked(spawn(rt.cmd("state", ids[0])), "state")[0] for _ in range(runs))
+            many_list = statistics.median(checked(spawn(rt.cmd("list")), "list")[0] for _ in range(runs))
+            out[rt.name] = (one_state, many_state, one_list, many_list)
+        finally:
+            for c in ids:
+                subprocess.run(rt.cmd("delete", "-f", c), capture_output=True)
+    return out
+
+
+def med(samples, k):
+    return statistics.median(s[k] for s in samples)
+
+
+def report(title, samples, goals, rows):
+    names = list(samples)
+    print(f"\n[{title}] {len(samples[names[0]])} interleaved runs each; medians")
+    print(f"  {'runtime':<8} {'wall ms':>9} {'cpu ms':>8} {'peak RSS KiB':>13}")
+    for n in names:
+        s = samples[n]
+        print(f"  {n:<8} {med(s, 0) * 1e3:>9.2f} {med(s, 1) * 1e3:>8.2f} {med(s, 2):>13.0f}")
+    if "crabcan" not in samples:
+        return
+    for other in names:
+        if other == "crabcan":
+            continue
+        ratios = [f"{label} {med(samples['crabcan'], k) / med(samples[other], k):.2f}"
+                  for label, k in (("wall", 0), ("cpu", 1), ("rss", 2)) if med(samples[other], k) > 0]
+        print(f"  crabcan/{other}: " + ", ".join(ratios))
+    for label, k, other, limit in goals:
+        if other in samples and med(samples[other], k) > 0:
+            ratio = med(samples["crabcan"], k) / med(samples[other], k)
+            rows.append((f"{title}: {label}", ratio, limit))
+
+
+def main():
+    sys.stdout.reconfigure(line_buffering=True)
+    args = sys.argv[1:]
+    if not args or os.geteuid() != 0:
+        print(__doc__ if not args else "bench: needs root", file=sys.stderr)
+        sys.exit(2)
+    crabcan = os.path.abspath(args[0])
+    runs = int(os.environ.get("BENCH_RUNS", "30"))
+    paths = os.environ.get("BENCH_PATHS", "run,seccomp,exec,lifecycle,parallel,many").split(",")
+    rootfs = os.path.abspath(os.environ.get("BENCH_ROOTFS", os.path.join(REPO, "bundles/true/rootfs")))
+    tmp = tempfile.mkdtemp(prefix="crabcan-bench.")
+    global SPAWNRSS
+    SPAWNRSS = os.path.join(tmp, "spawnrss")
+    must(["gcc", "-O2", "-static", "-o", SPAWNRSS, os.path.join(REPO, "scripts/spawnrss.c")])
+    try:
+        runtimes = [Runtime("crabcan", crabcan, tmp)]
+        for name in ("runc", "crun"):
+            binary = shutil.which(name)
+            if binary:
+                runtimes.append(Runtime(name, binary, tmp))
+            else:
+                print(f"bench: {name} not installed: left out", file=sys.stderr)
+        bundles = make_bundles(crabcan, rootfs, tmp)
+        rows = []
+        half = 0.5
+        if "run" in paths:
+            report("run /bin/true", path_run(runtimes, runs, bundles["true"]),
+                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
+                    ("peak RSS vs crun", 2, "crun", 1.0)], rows)
+        if "seccomp" in paths:
+            report("run /bin/true, default seccomp profile", path_run(runtimes, runs, bundles["seccomp"]),
+                   [("cpu vs crun", 1, "crun", half)], rows)
+        if "exec" in paths:
+            report("exec /bin/true", path_exec(runtimes, runs, bundles),
+                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
+                    ("peak RSS vs crun", 2, "crun", 1.0)], rows)
+        if "lifecycle" in paths:
+            report("create + start + delete -f", path_lifecycle(runtimes, runs, bundles["true"]),
+                   [("cpu vs crun", 1, "crun", half), ("create peak RSS vs crun", 2, "crun", 1.0)], rows)
+        if "parallel" in paths:
+            samples = path_parallel(runtimes, runs, bundles["true"])
+            report("100 creates and deletes, 20 at a time (wall of all)", samples,
+                   [("total wall vs crun", 0, "crun", half)], rows)
+        if "many" in paths:
+            many = int(os.environ.get("BENCH_MANY", "200"))
+            print(f"\n[state and list with 1 and {many} containers] median wall ms (ratio {many}/1; flat is ~1)")
+            for name, (s1, sn, l1, ln) in path_many(runtimes, max(5, runs // 3), bundles["sleep"], many).items():
+                print(f"  {name:<8} state {s1 * 1e3:.2f} -> {sn * 1e3:.2f} ({sn / s1:.2f})   "
+                      f"list {l1 * 1e3:.2f} -> {ln * 1e3:.2f} ({ln / l1:.2f})")
+                if name == "crabcan":
+                    rows.append((f"state with {many} containers vs 1", sn / s1, 1.5))
+        print("\n[goals of issue 14] crabcan's ratio beside its goal")
+        for label, ratio, limit in rows:
+            print(f"  {'met    ' if ratio <= limit else 'NOT met'}  {label:<52} {ratio:>5.2f}  (goal <= {limit})")
+    finally:
+        for rt in locals().get("runtimes", []):
+            out = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()
+            for cid in out:
+                subprocess.run(rt.cmd("delete", "-f", cid), capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
