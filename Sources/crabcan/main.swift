@@ -43,7 +43,7 @@ extension String {
         let format = Log.Format(rawValue: global.value("log-format") ?? "text")
         log = try Log(path: global.value("log"), format: format ?? .text, debug: global.bool("debug"))
         guard format != nil else {
-            throw UsageError(description: "invalid --log-format \"\(global.value("log-format")!)\": use text or json")
+            throw UsageError(description: "invalid log-format: \(global.value("log-format")!)")
         }
         // runc (urfave/cli) prints its help and exits 0 without a command, for -h, and for `help [COMMAND]`.
         guard let name = rest.first, !global.bool("help") else {
