@@ -23,6 +23,7 @@ let commands: [any Command.Type] = [
     CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
     RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
     UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self, FeaturesCommand.self,
+    CheckpointCommand.self, RestoreCommand.self,
 ]
 
 extension String {
