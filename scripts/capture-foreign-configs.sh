@@ -78,7 +78,7 @@ kill "$ctrd_pid"; wait "$ctrd_pid" || true; ctrd_pid=
 # Docker: dockerd by hand (the Docker tests' flags), the wrapper added as a runtime.
 dockerd --data-root "$work/d/data" --exec-root "$work/d/exec" --pidfile "$work/d/pid" -H "unix://$work/d/sock" \
     --bridge=none --iptables=false --ip-masq=false --userland-proxy=false --exec-opt native.cgroupdriver=cgroupfs \
-    --cgroup-parent crabcan-capture-docker --default-ulimit nofile=1024:1024 --add-runtime "capture=$work/capture-runtime" \
+    --cgroup-parent /crabcan-capture-docker --default-ulimit nofile=1024:1024 --add-runtime "capture=$work/capture-runtime" \
     --log-level warn >"$work/dockerd.log" 2>&1 & dockerd_pid=$!
 docker_() { DOCKER_CONFIG=$work/d/cli /usr/bin/docker -H "unix://$work/d/sock" "$@"; }
 for i in $(seq 100); do docker_ version >/dev/null 2>&1 && break; sleep 0.3; done

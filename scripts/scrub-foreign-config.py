@@ -4,7 +4,7 @@
 What the client made on the capture host becomes a placeholder the test fills in
 (Tests/IntegrationTests/ForeignConfigTests.swift): root.path -> "rootfs"; a bind mount whose source lay in the
 client's state (under WORKDIR) -> "@DIR@" (/dev/shm) or "@FILE@" (/etc/hosts, hostname, resolv.conf,
-.containerenv); cgroupsPath -> "@CGROUP@" (kept absolute or relative, as the client wrote it); hooks that call the
+.containerenv); cgroupsPath -> "@CGROUP@" (kept absolute or relative, as the client wrote it; dockerd runs with an absolute --cgroup-parent, as its default /docker is); hooks that call the
 client's own binaries (libnetwork-setkey through /proc/PID/exe, podman, conmon) -> removed. Nothing else changes.
 """
 import json, sys

@@ -137,7 +137,12 @@ extension CrabcanCLI {
     @Test func debugLinesParseAsRuncsInBothFormats() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
-        let bundle = try box.bundle(["true"])
+        // An absolute cgroup of the test's own: runc would put a config without one under the caller's cgroup.
+        let bundle = try box.bundle(["true"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/crabcan-it-log-" + box.id("cg")
+            $0["linux"] = linux
+        }
         let text = box.crabcan(["--debug", "run", "--bundle", bundle, box.id("dbgtext")])
         #expect(text.status == 0, "\(text)")
         #expect(!text.stderrLines.isEmpty, "\(text)")

@@ -73,6 +73,45 @@ extension CrabcanCLI {
 }
 
 extension CrabcanCLI {
+    /// The rest of runc's recursive options: `rrw` clears a submount's read-only flag in the container's copy,
+    /// `rrelatime`/`rnodiratime` and `rstrictatime` set the atime mode of the bind and of every submount.
+    @Test func recursiveReadWriteAndAtimeOptionsReachSubmounts() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let source = box.dir + "/tree"
+        try FileManager.default.createDirectory(atPath: source + "/sub", withIntermediateDirectories: true)
+        let mount = Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m,noatime", "crabcan-rrw", source + "/sub"])
+        try #require(mount.status == 0, "\(mount)")
+        defer { Command.run("/bin/umount", ["-l", source + "/sub"]) }
+        // Read-only on this mount only (the tmpfs itself stays writable): what rrw must undo in the copy.
+        let readOnly = Command.run("/bin/mount", ["-o", "remount,bind,ro", source + "/sub"])
+        try #require(readOnly.status == 0, "\(readOnly)")
+        let script = """
+            touch /plain/sub/x 2>&1; touch /rw/sub/y && echo rw-sub-writable
+            awk '$5 ~ "^/(plain|rw|atime|strict)" { split($6, o, ","); s = $5 ":"; \
+            for (i in o) if (o[i] ~ /^(ro|rw|noatime|relatime|nodiratime)$/) f[o[i]] = 1; \
+            n = split("ro rw noatime relatime nodiratime", k, " "); \
+            for (i = 1; i <= n; i++) if (k[i] in f) s = s " " k[i]; delete f; print s }' /proc/self/mountinfo
+            """
+        let bundle = try box.bundle(["sh", "-c", script]) {
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/plain", "type": "bind", "source": source, "options": ["rbind"]])
+            mounts.append(["destination": "/rw", "type": "bind", "source": source, "options": ["rbind", "rrw"]])
+            mounts.append(["destination": "/atime", "type": "bind", "source": source, "options": ["rbind", "rrelatime", "rnodiratime"]])
+            mounts.append(["destination": "/strict", "type": "bind", "source": source, "options": ["rbind", "rstrictatime"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("rrw")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == [
+            "touch: /plain/sub/x: Read-only file system", "rw-sub-writable",
+            "/plain: rw relatime", "/plain/sub: ro noatime", "/rw: rw relatime", "/rw/sub: rw noatime",
+            "/atime: rw relatime nodiratime", "/atime/sub: ro relatime nodiratime", "/strict: rw", "/strict/sub: ro",
+        ], "\(result)")
+    }
+}
+
+extension CrabcanCLI {
     /// A frozen task cannot die until thawed (v1 freezer): `delete --force` of a paused container kills, then
     /// thaws, as runc does (podman rm -f, ctr task delete -f); so does `kill ID KILL`, and only for SIGKILL.
     @Test func pausedContainersDieOnForceDeleteAndKill() throws {
@@ -371,5 +410,36 @@ extension CrabcanCLI {
         #expect(runcStrays.isEmpty, "runc: \(runcStrays)")
         let left = HostSnapshot.cgroupMounts.map { "\($0)/\(cgroup)" }.filter { FileManager.default.fileExists(atPath: $0) }
         #expect(left.isEmpty, "\(left)")
+    }
+}
+
+extension CrabcanCLI {
+    /// `--no-pivot` (18.5): the root is the rootfs (the host's / is not listed) and, in a user namespace with
+    /// CAP_SYS_ADMIN, what `mount -t proc` and `mount -t sysfs` do is what they do under runc 1.1.5 on the same
+    /// bundle (run side by side where runc is installed): the host's procfs and sysfs, detached before the move,
+    /// give the kernel's mount_too_revealing check nothing more than runc leaves.
+    @Test func noPivotMountsProcAndSysfsAsRuncDoes() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try Self.chownRootfs(box)
+        let script = "ls / | grep -cx -e work -e opt -e srv; mkdir -p /tmp/p; mount -t proc proc /tmp/p 2>&1 && echo mounted-proc; "
+            + "umount /tmp/p 2>/dev/null; mount -t sysfs sysfs /tmp/p 2>&1 && echo mounted-sys; umount /tmp/p 2>/dev/null; true"
+        let bundle = try box.bundle(["sh", "-c", script]) {
+            Self.withUserNamespace(&$0)
+            var process = $0["process"] as! [String: Any]
+            let caps = ["CAP_SYS_ADMIN", "CAP_CHOWN", "CAP_DAC_OVERRIDE"]
+            process["capabilities"] = ["bounding": caps, "effective": caps, "permitted": caps]
+            $0["process"] = process
+            // An absolute cgroup of the test's own: runc would put a config without one under the caller's cgroup.
+            var linux = $0["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/crabcan-it-nopivot-" + box.id("cg")
+            $0["linux"] = linux
+        }
+        let ours = box.crabcan(["run", "--no-pivot", "--bundle", bundle, box.id("nopivot-proc")])
+        #expect(ours.status == 0 && ours.stderr.isEmpty, "\(ours)")
+        #expect(ours.stdoutLines.first == "0", "the host's / must not be visible: \(ours)")
+        guard let runc = Tools.find("runc") else { return }
+        let theirs = Command.run(runc, ["--root", box.dir + "/runc-root", "run", "--no-pivot", "--bundle", bundle, box.id("nopivot-runc")], timeout: 30)
+        #expect(theirs.status == ours.status && theirs.stdoutLines == ours.stdoutLines, "runc: \(theirs)\ncrabcan: \(ours)")
     }
 }
