@@ -19,11 +19,12 @@ let globalFlags = [
     FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
 ]
 
+/// In runc's help order (alphabetical, `features` last); crabcan's own `check` where the alphabet puts it.
 let commands: [any Command.Type] = [
-    CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
-    RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self, FeaturesCommand.self,
-    CheckpointCommand.self, RestoreCommand.self,
+    CheckCommand.self, CheckpointCommand.self, CreateCommand.self, DeleteCommand.self, EventsCommand.self,
+    ExecCommand.self, KillCommand.self, ListCommand.self, PauseCommand.self, PsCommand.self, RestoreCommand.self,
+    ResumeCommand.self, RunCommand.self, SpecCommand.self, StartCommand.self, StateCommand.self, UpdateCommand.self,
+    FeaturesCommand.self,
 ]
 
 extension String {

@@ -224,6 +224,16 @@ extension CrabcanCLI {
         #expect(restore.status == 0 && restore.stdoutLines.contains { $0.hasPrefix("   --bundle value, -b value ") }, "\(restore)")
         let main = Command.run(Paths.binary, ["-h"])
         #expect(main.stdoutLines.contains { $0.hasPrefix("   checkpoint ") } && main.stdoutLines.contains { $0.hasPrefix("   restore ") }, "\(main)")
+        // The commands runc has, in runc's order (crabcan adds `check`).
+        func commandColumn(_ help: Result) -> [String] {
+            let lines = help.stdoutLines
+            guard let start = lines.firstIndex(of: "COMMANDS:") else { return [] }
+            return lines[(start + 1)...].prefix { $0.hasPrefix("   ") }.map { String($0.dropFirst(3).prefix { $0 != " " && $0 != "," }) }
+        }
+        let ours = commandColumn(main).filter { $0 != "check" }
+        #expect(ours == ["checkpoint", "create", "delete", "events", "exec", "kill", "list", "pause", "ps", "restore", "resume",
+                         "run", "spec", "start", "state", "update", "features", "help"], "\(main)")
+        if let runc = Tools.find("runc") { #expect(commandColumn(Command.run(runc, ["-h"])) == ours, "runc's order") }
         let refused = Command.run(Paths.binary, ["--root", NSTemporaryDirectory() + "crabcan-it-nocheckpoint", "checkpoint", "--leave-running", "some-id"])
         #expect(refused.status == 1 && refused.stdout.isEmpty && refused.stderr == "crabcan: checkpoint some-id: not implemented: crabcan has no CRIU support yet\n",
                 "\(refused)")
