@@ -86,15 +86,15 @@ enum ContainerInit {
     }
 
     /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the
-    /// container's namespaces before pivot_root (config.md), in the rootfs. Returns the state for startContainer.
+    /// container's namespaces before pivot_root (config.md), in the rootfs. Returns the state for startContainer
+    /// (the same `created` document the parent's hooks got).
     private static func runCreateHooks(_ plan: ContainerPlan, _ socket: FileDescriptor) throws -> [UInt8] {
         try Channels.send(socket, SyncMessage.hooks.encoded())
-        guard case .hooksRan(let states) = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18)) else {
+        guard case .hooksRan(let state) = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18)) else {
             Processes.exit(1)
         }
-        let parts = states.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false).map(Array.init)
-        try HookRunner.run(plan.hooks.createContainer, kind: .createContainer, state: parts[0], directory: plan.rootfs)
-        return parts.count > 1 ? parts[1] : parts[0]
+        try HookRunner.run(plan.hooks.createContainer, kind: .createContainer, state: state, directory: plan.rootfs)
+        return state
     }
 
     /// Blocks until `crabcan start` opens exec.fifo for reading, runs the startContainer hooks (config.md: in the

@@ -13,7 +13,7 @@ import Sys
 /// | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS), then gets `listenerTaken` |
 /// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
-/// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the state JSON for createContainer, NUL, the one for startContainer |
+/// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the `created` state JSON for createContainer and startContainer |
 /// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
 /// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
 /// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |

@@ -5,10 +5,24 @@ import Sys
 /// Where errors, warnings and debug lines go, as runc sends them: without `--log`, to stderr; with it, to that
 /// file, as text or as one JSON object a line (`{"level":"error","msg":"...","time":"..."}`, which containerd's
 /// shim decodes line by line for the error it reports), and errors also to stderr. Warnings reach stderr only
-/// under `--debug`: callers parse the combined output of commands such as `state` and `ps` (go-runc).
+/// under `--debug`: callers parse the combined output of commands such as `state` and `ps` (go-runc). The lines
+/// are runc 1.1.5's byte for byte in layout (docs/runc-compat.md); without `--debug` and `--log` an error on
+/// stderr is `crabcan: MESSAGE`, one plain line.
 public final class Log: @unchecked Sendable {  // immutable after init
     public enum Format: String, Sendable { case text, json }
     public enum Level: String, Sendable { case debug, info, warning, error }
+
+    /// Where a line was logged from: runc's `--debug` turns on logrus's ReportCaller, which adds `func` and
+    /// `file` to every line; crabcan names its own Swift function and file there.
+    public struct Caller: Sendable {
+        let function: String, file: String, line: Int
+        public init(function: String, file: String, line: Int) { (self.function, self.file, self.line) = (function, file, line) }
+        /// `Runtime.create` from #fileID `Runtime/Runtime+Create.swift` and #function `create(_:options:)`.
+        var qualifiedFunction: String {
+            let module = file.split(separator: "/", maxSplits: 1).first.map(String.init) ?? file
+            return module + "." + String(function.prefix { $0 != "(" })
+        }
+    }
 
     let file: FileDescriptor?
     let format: Format
@@ -22,17 +36,20 @@ public final class Log: @unchecked Sendable {  // immutable after init
 
     public static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
 
-    public func error(_ message: String) {
-        // Under --debug stderr is a text log, as runc's (logrus) is: one format for every line there.
-        writeStderr(file == nil && debugEnabled ? Log.textLine(.error, message) : "crabcan: \(Log.oneLine(message))\n")
-        toFile(.error, message)
+    public func error(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
+        let caller = Caller(function: function, file: file, line: line)
+        // Under --debug stderr is runc's log stream (logrus), in --log-format: one format for every line there.
+        if self.file == nil && debugEnabled { writeStderr(render(.error, message, caller)) }
+        else { writeStderr("crabcan: \(Log.oneLine(message))\n") }
+        toFile(.error, message, caller)
     }
 
     /// Never on stderr by default: conmon and the shims hand the runtime the container's own stderr, and
     /// callers parse the output of create/run/exec/state (docs/design.md §4.9). `--log` and `--debug` show it.
-    public func warning(_ message: String) {
-        if file == nil && debugEnabled { writeStderr(Log.textLine(.warning, message)) }
-        toFile(.warning, message)
+    public func warning(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
+        let caller = Caller(function: function, file: file, line: line)
+        if self.file == nil && debugEnabled { writeStderr(render(.warning, message, caller)) }
+        toFile(.warning, message, caller)
     }
 
     /// An error is one line whatever it quotes (a path or value from config.json, a child's failure text):
@@ -42,36 +59,126 @@ public final class Log: @unchecked Sendable {  // immutable after init
         return jsonEscape(message, quoting: false)
     }
 
-    public func debug(_ message: @autoclosure () -> String) {
+    public func debug(_ message: @autoclosure () -> String, function: String = #function, file: String = #fileID,
+                      line: Int = #line) {
         guard debugEnabled else { return }
-        let text = message()
-        if file == nil { writeStderr(Log.textLine(.debug, text)) }
-        toFile(.debug, text)
+        let text = message(), caller = Caller(function: function, file: file, line: line)
+        if self.file == nil { writeStderr(render(.debug, text, caller)) }
+        toFile(.debug, text, caller)
     }
 
-    private func toFile(_ level: Level, _ message: String) {
+    private func toFile(_ level: Level, _ message: String, _ caller: Caller) {
         guard let file else { return }
+        try? file.write(render(level, message, caller))
+    }
+
+    /// One line as runc 1.1.5 writes it: logrus's TextFormatter or JSONFormatter, with the caller under --debug.
+    func render(_ level: Level, _ message: String, _ caller: Caller) -> String {
+        let time = Log.rfc3339Seconds()
+        let shown = debugEnabled ? caller : nil
         switch format {
-        case .json:
-            try? file.write("{\"level\":\"\(level.rawValue)\",\"msg\":\(jsonQuote(message)),\"time\":\"\(Clock.rfc3339Now())\"}\n")
-        case .text:
-            try? file.write(Log.textLine(level, message))
+        case .text: return Log.textLine(level, message, time: time, caller: shown)
+        case .json: return Log.jsonLine(level, message, time: time, caller: shown)
         }
     }
 
-    /// runc's text log line (logrus TextFormatter): `time="2006-01-02T15:04:05Z" level=debug msg="..."`, the time
-    /// in whole seconds, the message quoted unless it is one bare word, as logrus does; tools grep for these.
-    static func textLine(_ level: Level, _ message: String) -> String {
-        var time = Clock.rfc3339Now()
-        if let dot = time.firstIndex(of: ".") { time = String(time[..<dot]) + "Z" }
-        return "time=\"\(time)\" level=\(level.rawValue) msg=\(logfmtValue(message))\n"
+    /// logrus's time format (time.RFC3339: whole seconds); crabcan writes UTC.
+    static func rfc3339Seconds() -> String {
+        let time = Clock.rfc3339Now()
+        guard let dot = time.firstIndex(of: ".") else { return time }
+        return String(time[..<dot]) + "Z"
     }
 
+    /// runc's text log line (logrus TextFormatter, not a terminal): `time="2006-01-02T15:04:05Z" level=debug
+    /// msg="..."`, then under --debug `func="Module.name()" file="Module/File.swift:LINE"`, as runc's
+    /// CallerPrettyfier writes them. An empty message has no msg field, as logrus; tools grep for these.
+    static func textLine(_ level: Level, _ message: String, time: String, caller: Caller? = nil) -> String {
+        var line = "time=\(logfmtValue(time)) level=\(level.rawValue)"
+        if !message.isEmpty { line += " msg=\(logfmtValue(message))" }
+        if let caller {
+            line += " func=\(logfmtValue(caller.qualifiedFunction + "()")) file=\(logfmtValue("\(caller.file):\(caller.line)"))"
+        }
+        return line + "\n"
+    }
+
+    /// runc's JSON log line (logrus JSONFormatter through Go's encoding/json): keys sorted, so `file` and `func`
+    /// (under --debug, without runc's text-only prettifying) come first: `{"level":"error","msg":"...","time":"..."}`.
+    static func jsonLine(_ level: Level, _ message: String, time: String, caller: Caller? = nil) -> String {
+        var fields: [(String, String)] = []
+        if let caller { fields += [("file", "Sources/\(caller.file):\(caller.line)"), ("func", caller.qualifiedFunction)] }
+        fields += [("level", level.rawValue), ("msg", message), ("time", time)]
+        return "{" + fields.map { "\"\($0.0)\":\(goJSONQuote($0.1))" }.joined(separator: ",") + "}\n"
+    }
+
+    /// logrus's needsQuoting: a value made only of letters, digits and `-._/@^+` stays bare (the empty one too:
+    /// logrus writes `key=`); any other is Go's %q.
     static func logfmtValue(_ text: String) -> String {
-        let bare = !text.isEmpty && text.unicodeScalars.allSatisfy { c in
+        let bare = text.unicodeScalars.allSatisfy { c in
             (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-._/@^+".unicodeScalars.contains(c)
         }
-        return bare ? text : jsonQuote(text)
+        return bare ? text : goQuote(text)
+    }
+
+    /// Go's strconv.Quote (fmt's %q): `"` and `\\` escaped, \a\b\f\n\r\t\v by name, other ASCII controls as
+    /// \xHH, printable Unicode (letters, marks, numbers, punctuation, symbols) as is, the rest as \uHHHH/\UHHHHHHHH.
+    static func goQuote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\u{07}": out += "\\a"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{0B}": out += "\\v"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F { out += "\\x" + hex(scalar.value, 2) }
+                else if scalar == " " || isGoPrintable(scalar) { out.unicodeScalars.append(scalar) }
+                else if scalar.value < 0x10000 { out += "\\u" + hex(scalar.value, 4) }
+                else { out += "\\U" + hex(scalar.value, 8) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// Go's encoding/json string (logrus leaves HTML escaping on): `<`, `>`, `&`, U+2028 and U+2029 as \u
+    /// escapes, \n \r \t by name, other controls as \u00HH.
+    static func goJSONQuote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}": out += "\\u" + hex(scalar.value, 4)
+            default:
+                if scalar.value < 0x20 { out += "\\u" + hex(scalar.value, 4) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// unicode.IsPrint without ASCII space: categories L, M, N, P and S.
+    private static func isGoPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
+             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+             .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func hex(_ value: UInt32, _ width: Int) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     private func writeStderr(_ text: String) { StandardStreams.writeError(text) }

@@ -137,15 +137,16 @@ extension Runtime {
         }
     }
 
-    /// Protocol step 1c, in the runtime's namespaces: prestart then createRuntime, each with the state `state`
-    /// would print now. Returns the states for the init's createContainer and startContainer hooks (step 1d).
+    /// Protocol step 1c, in the runtime's namespaces: prestart then createRuntime. Every create-time hook gets
+    /// `created` (runtime.md: "after step 2"), as crun and the validation suite; runc gives `creating`
+    /// (docs/conformance.md). Returns the same state for the init's createContainer and startContainer hooks.
     func runCreateHooks(_ hooks: Hooks, _ draft: ContainerRecord, pid: pid_t) throws -> [UInt8] {
         var record = draft
         record.pid = pid
-        let creating = stateDocument(record, .creating).encode(pretty: true)
-        try HookRunner.run(hooks.prestart, kind: .prestart, state: creating)
-        try HookRunner.run(hooks.createRuntime, kind: .createRuntime, state: creating)
-        return creating + [0] + stateDocument(record, .created).encode(pretty: true)
+        let created = stateDocument(record, .created).encode(pretty: true)
+        try HookRunner.run(hooks.prestart, kind: .prestart, state: created)
+        try HookRunner.run(hooks.createRuntime, kind: .createRuntime, state: created)
+        return created
     }
 
     /// Socket activation, as runc: when systemd's LISTEN_FDS is meant for us (LISTEN_PID is our pid), fds

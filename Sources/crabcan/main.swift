@@ -19,10 +19,12 @@ let globalFlags = [
     FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
 ]
 
+/// In runc's help order (alphabetical, `features` last); crabcan's own `check` where the alphabet puts it.
 let commands: [any Command.Type] = [
-    CreateCommand.self, StartCommand.self, StateCommand.self, KillCommand.self, DeleteCommand.self,
-    RunCommand.self, ListCommand.self, SpecCommand.self, PauseCommand.self, ResumeCommand.self, PsCommand.self,
-    UpdateCommand.self, EventsCommand.self, ExecCommand.self, CheckCommand.self, FeaturesCommand.self,
+    CheckCommand.self, CheckpointCommand.self, CreateCommand.self, DeleteCommand.self, EventsCommand.self,
+    ExecCommand.self, KillCommand.self, ListCommand.self, PauseCommand.self, PsCommand.self, RestoreCommand.self,
+    ResumeCommand.self, RunCommand.self, SpecCommand.self, StartCommand.self, StateCommand.self, UpdateCommand.self,
+    FeaturesCommand.self,
 ]
 
 extension String {
@@ -43,7 +45,7 @@ extension String {
         let format = Log.Format(rawValue: global.value("log-format") ?? "text")
         log = try Log(path: global.value("log"), format: format ?? .text, debug: global.bool("debug"))
         guard format != nil else {
-            throw UsageError(description: "invalid --log-format \"\(global.value("log-format")!)\": use text or json")
+            throw UsageError(description: "invalid log-format: \(global.value("log-format")!)")
         }
         // runc (urfave/cli) prints its help and exits 0 without a command, for -h, and for `help [COMMAND]`.
         guard let name = rest.first, !global.bool("help") else {

@@ -74,7 +74,7 @@ extension CrabcanCLI {
         #expect(line("createContainer").hasSuffix("cwd=\(box.rootfs)"), "\(line("createContainer"))")
         #expect(line("startContainer").hasSuffix("cwd=/"), "\(line("startContainer"))")
 
-        let expected = ["prestart": "creating", "createRuntime": "creating", "createContainer": "creating",
+        let expected = ["prestart": "created", "createRuntime": "created", "createContainer": "created",
                         "startContainer": "created", "poststart": "running", "poststop": "stopped"]
         for (kind, status) in expected {
             let path = log + "/\(kind).json"

@@ -12,10 +12,10 @@ extension CrabcanCLI {
         }
     }
 
-    /// RFC 3339 with fractional seconds in UTC, as Go's time.Time decodes it.
+    /// RFC 3339 in whole seconds, UTC: logrus's time format (time.RFC3339), as runc writes it.
     static func isRFC3339(_ text: String) -> Bool {
         let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.formatOptions = [.withInternetDateTime]
         guard let date = formatter.date(from: text) else { return false }
         return abs(date.timeIntervalSinceNow) < 60
     }
@@ -108,4 +108,89 @@ extension CrabcanCLI {
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.hasPrefix("time=\"") && text.hasSuffix(" level=error msg=\"container \\\"missing-one\\\" does not exist\"\n"), "\(text)")
     }
+
+    /// One logrus TextFormatter line (runc 1.1.5 not on a terminal): time, level, msg unless empty, then other
+    /// fields (func and file under --debug, the data fields runc adds); a value is bare or Go-quoted.
+    static let logrusText = try! NSRegularExpression(pattern:
+        #"^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" level=(debug|info|warning|error)(?: msg=(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9._/@^+-]+))?((?: [a-z]+=(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9._/@^+-]*))*)$"#)
+
+    static func textLogLevel(_ line: String) -> (level: String, extra: String)? {
+        let range = NSRange(line.startIndex..., in: line)
+        guard let match = logrusText.firstMatch(in: line, range: range),
+              let level = Range(match.range(at: 1), in: line), let extra = Range(match.range(at: 2), in: line) else { return nil }
+        return (String(line[level]), String(line[extra]))
+    }
+
+    /// One logrus JSONFormatter line: keys sorted as Go's encoding/json writes a map, time in whole seconds.
+    static func jsonLogKeysSorted(_ line: String) throws -> [String: Any]? {
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        let keys = try NSRegularExpression(pattern: #"(?:^\{|,)"([a-z]+)":"#)
+            .matches(in: line, range: NSRange(line.startIndex..., in: line))
+            .compactMap { Range($0.range(at: 1), in: line).map { String(line[$0]) } }
+        guard let object, keys == keys.sorted(), Set(keys) == Set(object.keys),
+              ["level", "msg", "time"].allSatisfy(object.keys.contains), isRFC3339(object["time"] as? String ?? "") else { return nil }
+        return object
+    }
+
+    /// `--debug` on stderr (no --log): every line is a logrus text line, runc's layout, with func and file; the
+    /// same with --log-format json; runc 1.1.5's own lines, where it is installed, parse with the same patterns.
+    @Test func debugLinesParseAsRuncsInBothFormats() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        // An absolute cgroup of the test's own: runc would put a config without one under the caller's cgroup.
+        let bundle = try box.bundle(["true"]) {
+            var linux = $0["linux"] as! [String: Any]
+            linux["cgroupsPath"] = "/crabcan-it-log-" + box.id("cg")
+            $0["linux"] = linux
+        }
+        let text = box.crabcan(["--debug", "run", "--bundle", bundle, box.id("dbgtext")])
+        #expect(text.status == 0, "\(text)")
+        #expect(!text.stderrLines.isEmpty, "\(text)")
+        for line in text.stderrLines {
+            let parsed = Self.textLogLevel(line)
+            #expect(parsed?.level == "debug" && parsed?.extra.hasPrefix(" func=\"") == true && parsed?.extra.contains(" file=\"") == true,
+                    "not runc's --debug text line: \(line)")
+        }
+        let json = box.crabcan(["--debug", "--log-format", "json", "run", "--bundle", bundle, box.id("dbgjson")])
+        #expect(json.status == 0 && !json.stderrLines.isEmpty, "\(json)")
+        for line in json.stderrLines {
+            let object = try Self.jsonLogKeysSorted(line)
+            #expect(object?["level"] as? String == "debug" && object?["func"] != nil && object?["file"] != nil,
+                    "not runc's --debug JSON line: \(line)")
+        }
+        // An error under --debug: the same line layout as runc's, level=error.
+        let missing = box.crabcan(["--debug", "state", "no-such-container"])
+        #expect(missing.status == 1 && missing.stderrLines.count == 1 && Self.textLogLevel(missing.stderrLines[0])?.level == "error",
+                "\(missing)")
+
+        guard let runc = Tools.find("runc") else { return }
+        let runcRoot = box.dir + "/runc-root"
+        let runcText = Command.run(runc, ["--root", runcRoot, "--debug", "run", "--bundle", bundle, box.id("runc-dbgtext")], timeout: 30)
+        #expect(runcText.status == 0 && !runcText.stderrLines.isEmpty, "\(runcText)")
+        for line in runcText.stderrLines { #expect(Self.textLogLevel(line) != nil, "runc's own line does not parse: \(line)") }
+        let runcJSON = Command.run(runc, ["--root", runcRoot, "--debug", "--log-format", "json", "run", "--bundle", bundle,
+                                          box.id("runc-dbgjson")], timeout: 30)
+        #expect(runcJSON.status == 0 && !runcJSON.stderrLines.isEmpty, "\(runcJSON)")
+        for line in runcJSON.stderrLines { #expect(try Self.jsonLogKeysSorted(line) != nil, "runc's own line does not parse: \(line)") }
+        let runcMissing = Command.run(runc, ["--root", runcRoot, "--debug", "state", "no-such-container"])
+        #expect(runcMissing.stderrLines.count == 1 && Self.textLogLevel(runcMissing.stderrLines[0])?.level == "error", "\(runcMissing)")
+    }
+
+    /// `--log FILE` in both formats without --debug: no func/file, as runc; an unknown format is runc's error.
+    @Test func logFileLinesHaveNoCallerWithoutDebug() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let text = box.dir + "/log.txt", json = box.dir + "/log.json"
+        #expect(box.crabcan(["--log", text, "state", "gone"]).status == 1)
+        #expect(box.crabcan(["--log", json, "--log-format", "json", "state", "gone"]).status == 1)
+        let textLine = try String(contentsOfFile: text, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(textLine.count == 1 && Self.textLogLevel(textLine[0])?.level == "error" && Self.textLogLevel(textLine[0])?.extra == "",
+                "\(textLine)")
+        let jsonLine = try String(contentsOfFile: json, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(jsonLine.count == 1, "\(jsonLine)")
+        #expect(try jsonLine.first.flatMap { try Self.jsonLogKeysSorted($0) }.map { Set($0.keys) } == ["level", "msg", "time"], "\(jsonLine)")
+        let bad = box.crabcan(["--log-format", "xml", "list"])
+        #expect(bad.status == 1 && bad.stderr.contains("invalid log-format: xml"), "\(bad)")
+    }
 }
+

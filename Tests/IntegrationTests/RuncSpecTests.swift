@@ -85,7 +85,7 @@ extension CrabcanCLI {
         // A caller appending its own cgroup namespace (as scripts for runc 1.1 do) gets no duplicate.
         var process = config["process"] as! [String: Any]
         process["terminal"] = false
-        process["args"] = ["true"]
+        process["args"] = ["readlink", "/proc/self/ns/cgroup"]
         config["process"] = process
         var linux = config["linux"] as! [String: Any]
         linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "cgroup"]]
@@ -93,5 +93,8 @@ extension CrabcanCLI {
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/config.json"))
         let run = box.crabcan(["run", "--bundle", dir, box.id("own-cgroupns")])
         #expect(run.status == 0 && run.stderr.isEmpty, "\(run)")
+        // The container got the cgroup namespace it asked for (a new one, not the runtime's).
+        let hostNS = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/cgroup")) ?? "?"
+        #expect(run.stdoutLines.count == 1 && run.stdoutLines.first?.hasPrefix("cgroup:[") == true && run.stdoutLines.first != hostNS, "\(run)")
     }
 }
