@@ -139,7 +139,12 @@ public struct DBusDecoder {
             let end = offset + length
             guard length <= 1 << 26, end <= bytes.count else { throw DBusError("array length \(length) past the message end") }
             var items: [DBusValue] = []
-            while offset < end { items.append(try decodeOne(element, depth: depth + 1)) }
+            while offset < end {
+                let before = offset
+                items.append(try decodeOne(element, depth: depth + 1))
+                // An element of no bytes would never reach the end (only an invalid signature has one).
+                guard offset > before else { throw DBusError("array of empty elements") }
+            }
             guard offset == end else { throw DBusError("array elements overrun its length") }
             return .array(element: element, items)
         case "(", "{":
@@ -176,12 +181,13 @@ public enum DBusSignature {
             guard j < chars.count else { throw DBusError("incomplete signature \(signature)") }
             if chars[j] == "(" || chars[j] == "{" {
                 let close: Character = chars[j] == "(" ? ")" : "}"
+                let open = j
                 var depth = 0
                 while j < chars.count {
                     if chars[j] == "(" || chars[j] == "{" { depth += 1 }
                     if chars[j] == ")" || chars[j] == "}" { depth -= 1 }
                     if depth == 0 {
-                        guard chars[j] == close else { throw DBusError("unbalanced signature \(signature)") }
+                        guard chars[j] == close, j > open + 1 else { throw DBusError("unbalanced or empty structure in signature \(signature)") }
                         return j + 1
                     }
                     j += 1

@@ -126,3 +126,40 @@ import Testing
         #expect(SystemdManager.parseVersion("\"v245.4-1.fc32\"") == 245)
     }
 }
+
+/// Whatever bytes arrive, decoding ends: a message or an error, never a crash or a loop.
+@Suite struct MalformedInputTests {
+    @Test func emptyStructuresAreRefused() {
+        #expect(throws: DBusError.self) { try DBusSignature.split("a()") }
+        var d = DBusDecoder([8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(throws: DBusError.self) { try d.decode(signature: "a()") }
+    }
+
+    /// Every byte of real messages replaced by a few values, and every truncation: a deterministic mutation sweep.
+    @Test func mutatedMessagesDecodeOrFail() {
+        var signal = DBusMessage(kind: .signal, serial: 9)
+        signal.path = "/org/freedesktop/systemd1"
+        signal.interface = "org.freedesktop.systemd1.Manager"
+        signal.member = "JobRemoved"
+        signal.body = [.uint32(42), .objectPath("/j/42"), .string("u.scope"), .string("done")]
+        let call = DBusMessage.methodCall(serial: 2, destination: "d", path: "/", interface: "i", member: "m",
+                                          body: [.string("u"), UnitProperty.array([UnitProperty("PIDs", .uint32s([1, 2])),
+                                                                                   UnitProperty("A", .bytes([1]))])])
+        var outcomes = 0
+        for message in [signal, call] {
+            let bytes = message.encoded()
+            for index in bytes.indices {
+                for value: UInt8 in [0, 1, 0x28, 0x61, 0x76, 0x7f, 0xff] {
+                    var mutated = bytes
+                    mutated[index] = value
+                    if (try? DBusMessage.totalLength(mutated[...])) ?? nil == mutated.count {
+                        _ = try? DBusMessage.decode(mutated)
+                    }
+                    outcomes += 1
+                }
+                _ = try? DBusMessage.decode(Array(bytes.prefix(index)))
+            }
+        }
+        #expect(outcomes > 1000)
+    }
+}
