@@ -2,6 +2,7 @@
 // crabcan: an OCI container runtime. Layering (dependencies point downward only):
 //   crabcan (CLI) → Runtime → Launcher, StateStore → OCISpec → JSON → CYajl
 //                             Launcher → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
+//                             Cgroups → DBus → Sys (the systemd cgroup driver)
 // The release binary is linked fully static by the Makefile (startup is a product feature).
 import PackageDescription
 
@@ -31,16 +32,19 @@ let package = Package(
         .target(name: "Seccomp", dependencies: ["CSeccomp", "JSON", "OCISpec", "Sys"]),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
         .target(name: "Capabilities", dependencies: ["CCap", "CShim", "JSON", "OCISpec", "Sys"]),
-        .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec"]),
+        // A minimal blocking D-Bus client (marshalling, auth, calls, signals) and systemd's Manager calls.
+        .target(name: "DBus", dependencies: ["Sys"]),
+        .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec", "DBus"]),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Seccomp", "Capabilities"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities"]),
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
-        .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec"]),
+        .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
+        .testTarget(name: "DBusTests", dependencies: ["DBus"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]

@@ -119,9 +119,9 @@ public struct CgroupSet: Sendable, Equatable {
         let field = ".linux.cgroupsPath"
         let requested = cgroupsPath ?? "/crabcan/\(id)"
         if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
-        // "slice:prefix:name" is the systemd driver's form (runc --systemd-cgroup); crabcan only drives cgroupfs.
+        // "slice:prefix:name" is the systemd driver's form: without the flag it would be misread as a directory.
         if !requested.hasPrefix("/") && requested.contains(":") {
-            throw ConfigProblem(field, "systemd cgroup paths (\"slice:prefix:name\") are not supported: \(jsonQuote(requested))")
+            throw ConfigProblem(field, "a systemd cgroup path (\"slice:prefix:name\") needs --systemd-cgroup: \(jsonQuote(requested))")
         }
         let components = requested.split(separator: "/").map(String.init)
         // A ".." would place the container's cgroup outside the subtree it names (and could hand it a

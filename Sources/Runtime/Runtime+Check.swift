@@ -14,6 +14,8 @@ public struct BundleReport {
     public var spec: Spec?
     public var plan: ContainerPlan?
     public var cgroups: CgroupSet?
+    /// With the systemd driver: the unit and its slice.
+    public var systemdUnit: SystemdUnitPath?
 
     public var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
@@ -66,9 +68,14 @@ public enum CheckFormat: String, Sendable { case text, json }
 
 extension Runtime {
     /// `check`: every problem of `<bundle>/config.json` without running anything. Exit status 1 with errors.
-    public static func check(bundle: String) -> BundleReport {
+    public static func check(bundle: String, systemd: Bool = false) -> BundleReport {
         let file = bundle == "." ? "config.json" : (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
-        var report = checkBundle(bundle: bundle, file: file, id: "check", createOptions: CreateOptions())
+        var report = checkBundle(bundle: bundle, file: file, id: "check", createOptions: CreateOptions(), systemd: systemd)
+        if systemd, report.spec != nil, let problem = systemdReachability() {
+            report.add(ConfigDiagnostic(severity: .error, kind: .semantic, path: ".linux.cgroupsPath", message: problem,
+                                        position: report.document?.position(ofPath: ".linux.cgroupsPath")))
+            report.sort()
+        }
         if let process = report.spec?.process, process.terminal {
             // check cannot know how the bundle will be run; create without a console socket has nowhere to
             // send the terminal (runc refuses it too).
@@ -82,7 +89,8 @@ extension Runtime {
 
     /// The checks `check` and `create` share: the document (syntax, types, required fields, enums), then the
     /// launch plan, the privileges, seccomp, the rootfs and the cgroups, each problem placed at its line:column.
-    static func checkBundle(bundle: String, file: String, id: String, createOptions options: CreateOptions) -> BundleReport {
+    static func checkBundle(bundle: String, file: String, id: String, createOptions options: CreateOptions,
+                            systemd: Bool = false) -> BundleReport {
         var report = BundleReport(file: file)
         let bytes: [UInt8]
         do {
@@ -127,7 +135,15 @@ extension Runtime {
 
         do {
             let host = try CgroupHost.detect()
-            let cgroups = try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host)
+            let cgroups: CgroupSet
+            if systemd {
+                // A rootless caller's units live under its user manager's cgroup: create re-plans with it.
+                let unit = try SystemdUnitPath.parse(spec.linux?.cgroupsPath, id: id, rootless: Processes.effectiveUID != 0)
+                report.systemdUnit = unit
+                cgroups = try unit.plan(host: host)
+            } else {
+                cgroups = try CgroupSet.plan(cgroupsPath: spec.linux?.cgroupsPath, id: id, host: host)
+            }
             for problem in CgroupManager(cgroups).problems(DeviceRules.effective(spec.linux)) { semantic(problem, .error) }
             report.cgroups = cgroups
         } catch let problem as ConfigProblem {

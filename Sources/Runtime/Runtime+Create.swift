@@ -39,7 +39,8 @@ extension Runtime {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
-        let report = Runtime.checkBundle(bundle: bundle, file: bundle + "/config.json", id: id, createOptions: options)
+        let report = Runtime.checkBundle(bundle: bundle, file: bundle + "/config.json", id: id, createOptions: options,
+                                         systemd: systemdCgroup)
         let errors = report.errors
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
@@ -58,7 +59,8 @@ extension Runtime {
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         // Root gets every hierarchy; an ordinary user only those it may write (the rest skipped with a warning).
-        let (cgroups, resources) = cgroupsForCaller(cgroupSet, spec.linux)
+        let (driver, resources) = try cgroupDriverForCreate(cgroupSet, report.systemdUnit, spec.linux)
+        let cgroups = driver.manager
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
         defer { lock.close() }
@@ -77,24 +79,29 @@ extension Runtime {
                 created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)
             draft.cgroupVersion = cgroups.cgroups.version.rawValue
             draft.cgroupPaths = cgroups.cgroups.paths
+            draft.systemdUnit = driver.unit
             draft.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
             do {
-                try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths)
-                try cgroups.create()
+                try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths,
+                                            systemdUnit: driver.unit)
                 do {
-                    try cgroups.apply(resources)
+                    try driver.prepare(resources)
                 } catch let problem as ConfigProblem {
                     // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
                     throw RuntimeError(report.locate(problem))
                 }
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
                                                  placeFromParent: {
-                                                     try cgroups.placeFromParent($0, initPlacesItself: !plan.inUserNamespace)
+                                                     do {
+                                                         try driver.placeFromParent($0, resources: resources, initPlacesItself: !plan.inUserNamespace)
+                                                     } catch let problem as ConfigProblem {
+                                                         throw RuntimeError(report.locate(problem))
+                                                     }
                                                      try NetDeviceMove.moveAll(plan.netDevices, into: $0)
                                                  },
-                                                 placeFromInit: { if !plan.inUserNamespace { try cgroups.placeFromInit() } },
+                                                 placeFromInit: { if !plan.inUserNamespace { try driver.placeFromInit() } },
                                                  createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) },
                                                  seccompListener: { listener, pid in
                                                      guard let profile = spec.linux?.seccomp else { return }
@@ -103,7 +110,7 @@ extension Runtime {
                                                      try self.sendSeccompListener(listener, profile: profile, record: record)
                                                  })
             } catch {
-                try? cgroups.destroy()
+                try? driver.destroy()
                 throw error
             }
             do {
@@ -125,7 +132,7 @@ extension Runtime {
                 try initProcess.commit()
             } catch {
                 initProcess.abort()
-                try? cgroups.destroy()
+                try? driver.destroy()
                 throw error
             }
             return initProcess

@@ -45,7 +45,7 @@ extension Runtime {
         // Processes the init left behind in the cgroup (possible without a pid namespace) go too, then the cgroup.
         if let record = snap.record, let cgroups = Runtime.cgroups(record) {
             try? cgroups.signalAll(SIGKILL)
-            try cgroups.destroy()
+            try destroyCgroups(record, cgroups)
         }
         try HostRoot.remove(stateDirectory: directory.path)
         try directory.remove()
@@ -69,6 +69,7 @@ extension Runtime {
     func removeDebris(_ directory: ContainerDirectory, killing: Bool) throws {
         if let (version, paths) = directory.recordedCgroups(), let version = CgroupVersion(rawValue: version) {
             let cgroups = CgroupManager(CgroupSet(version: version, paths: paths))
+            if killing, let unit = directory.recordedSystemdUnit() { Runtime.stopRecordedUnit(unit) }
             if killing {
                 try? cgroups.signalAll(SIGKILL)
                 try cgroups.destroy()
@@ -78,6 +79,19 @@ extension Runtime {
         }
         try HostRoot.remove(stateDirectory: directory.path)
         try directory.remove()
+    }
+
+    /// Through the driver create used: the systemd unit is stopped, then what is left of the cgroups removed.
+    /// A manager that cannot be reached leaves the unit to systemd (it ends an empty scope itself) with a warning.
+    func destroyCgroups(_ record: ContainerRecord, _ cgroups: CgroupManager) throws {
+        let driver: any CgroupDriver
+        do {
+            driver = try Runtime.driver(record, cgroups)
+        } catch {
+            log.warning("delete \(record.id): systemd unit \(record.systemdUnit) left to systemd: \(error)")
+            driver = CgroupfsDriver(cgroups)
+        }
+        try driver.destroy()
     }
 
     /// SIGKILL, then wait until the process has exited (a zombie counts: its parent reaps it).

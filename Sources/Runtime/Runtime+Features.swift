@@ -20,8 +20,8 @@ extension Runtime {
             linux: Features.Linux(
                 namespaces: NamespaceType.allCases.filter { !unsupportedNamespaces.contains($0) }.map(\.rawValue).sorted(),
                 capabilities: RecognizedCapabilities.names,
-                // The Cgroups module drives v1 and v2 hierarchies through cgroupfs only (no systemd manager).
-                cgroup: Features.Cgroup(v1: true, v2: true, systemd: false, systemdUser: false, rdma: true),
+                // cgroupfs on v1 and v2, and the systemd driver (--systemd-cgroup; the user's manager when rootless).
+                cgroup: Features.Cgroup(v1: true, v2: true, systemd: true, systemdUser: true, rdma: true),
                 seccomp: Features.Seccomp(
                     enabled: true,
                     actions: OCISpec.Seccomp.Action.allCases.map(\.rawValue).sorted(),

@@ -40,7 +40,11 @@ extension Runtime {
         guard let record = snap.record else { throw RuntimeError("container \(id): its create did not complete (delete it)") }
         guard snap.status != .stopped else { throw RuntimeError("cannot update container \(id): container not running") }
         guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to update") }
-        try cgroups.apply(resources)
+        do {
+            try Runtime.driver(record, cgroups).update(resources)
+        } catch let failure as SystemdFailure {
+            throw RuntimeError("update \(id): \(failure)")
+        }
     }
 
     /// The Resources `request` describes: the JSON document when there is one (runc then ignores the flags, and

@@ -11,6 +11,9 @@ public struct Runtime {
     /// State root (`--root`, default /run/crabcan).
     public let root: String
     public let log: Log
+    /// `--systemd-cgroup`: create puts the container in a systemd unit (the driver is recorded, so later
+    /// commands use create's whatever they are given).
+    public var systemdCgroup = false
 
     public init(root: String, log: Log) {
         self.root = root

@@ -102,11 +102,13 @@ public struct ContainerDirectory: Sendable {
 
     /// Records the cgroups create is about to make (`cgroupsPath`). A plain write: one that dies half-way
     /// leaves an empty or short file, which reads as nothing, and no cgroup was made yet then.
-    public func recordCgroups(version: String, paths: [String: String]) throws {
+    /// `systemdUnit`: the unit the systemd driver is about to start ("" for cgroupfs).
+    public func recordCgroups(version: String, paths: [String: String], systemdUnit: String = "") throws {
         var record = ContainerRecord(ociVersion: "", id: id, pid: 0, startTime: 0, bundle: "", rootfs: "", created: "",
                                      owner: "", annotations: [:])
         record.cgroupVersion = version
         record.cgroupPaths = paths
+        record.systemdUnit = systemdUnit
         try Files.writeFile(cgroupsPath, record.encodedCgroups(), mode: 0o600)
     }
 
@@ -114,6 +116,12 @@ public struct ContainerDirectory: Sendable {
     public func recordedCgroups() -> (version: String, paths: [String: String])? {
         guard let bytes = try? Files.readFile(cgroupsPath) else { return nil }
         return ContainerRecord.decodeCgroups(bytes)
+    }
+
+    /// The systemd unit `recordCgroups` wrote; nil for the cgroupfs driver or no record.
+    public func recordedSystemdUnit() -> String? {
+        guard let bytes = try? Files.readFile(cgroupsPath) else { return nil }
+        return ContainerRecord.decodeSystemdUnit(bytes)
     }
 
     public func remove() throws { try Files.removeFlatDirectory(path) }

@@ -16,6 +16,9 @@ public struct ContainerRecord: Sendable, Equatable {
     /// The container's cgroups: "v1" or "v2", and hierarchy → directory ("" for v2), to find them again.
     public var cgroupVersion: String = ""
     public var cgroupPaths: [String: String] = [:]
+    /// The cgroup driver: the systemd unit holding the cgroups (--systemd-cgroup), "" when crabcan made them
+    /// (cgroupfs). Later commands use the driver create used, whatever flags they are given.
+    public var systemdUnit = ""
     /// poststart and poststop, run by `start` and `delete` from here: the bundle may be gone by then.
     public var hooks = Hooks()
 
@@ -46,6 +49,7 @@ public struct ContainerRecord: Sendable, Equatable {
         writer.field("annotations", nonEmpty: annotations)
         writer.field("cgroupVersion", cgroupVersion)
         writer.field("cgroupPaths", cgroupPaths)
+        if !systemdUnit.isEmpty { writer.field("systemdUnit", systemdUnit) }
         if !hooks.poststart.isEmpty || !hooks.poststop.isEmpty {
             writer.key("hooks")
             writer.value(Hooks(poststart: hooks.poststart, poststop: hooks.poststop))
@@ -60,8 +64,16 @@ public struct ContainerRecord: Sendable, Equatable {
         writer.beginObject()
         writer.field("cgroupVersion", cgroupVersion)
         writer.field("cgroupPaths", cgroupPaths)
+        if !systemdUnit.isEmpty { writer.field("systemdUnit", systemdUnit) }
         writer.endObject()
         return writer.bytes
+    }
+
+    static func decodeSystemdUnit(_ bytes: [UInt8]) -> String? {
+        guard let document = try? JSONDocument.parse(bytes) else { return nil }
+        let context = JSONDecodingContext(document: document)
+        guard let unit = context.root.object()?.optional("systemdUnit")?.string(), !unit.isEmpty else { return nil }
+        return unit
     }
 
     static func decodeCgroups(_ bytes: [UInt8]) -> (version: String, paths: [String: String])? {
@@ -94,12 +106,14 @@ public struct ContainerRecord: Sendable, Equatable {
         let annotations = object.optional("annotations")?.stringMap() ?? [:]
         let cgroupVersion = object.optional("cgroupVersion")?.string() ?? ""
         let cgroupPaths = object.optional("cgroupPaths")?.stringMap() ?? [:]
+        let systemdUnit = object.optional("systemdUnit")?.string() ?? ""
         let hooks = object.optional("hooks", Hooks.self) ?? Hooks()
         if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
         var record = ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
                                      rootfs: rootfs, created: created, owner: owner, annotations: annotations)
         record.cgroupVersion = cgroupVersion
         record.cgroupPaths = cgroupPaths
+        record.systemdUnit = systemdUnit
         record.hooks = hooks
         return record
     }

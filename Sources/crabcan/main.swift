@@ -13,7 +13,8 @@ let globalFlags = [
              help: "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/crabcan\")"),
     // Accepted for compatibility with callers that always pass them (containerd, podman).
     FlagSpec(name: "criu", short: nil, takesValue: true, help: "accepted as runc's; checkpoint and restore are not supported"),
-    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false, help: "refused by create and run: the systemd cgroup driver is not implemented (use cgroupfs)"),
+    FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false,
+             help: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""),
     FlagSpec(name: "rootless", short: nil, takesValue: true, help: "accepted as runc's ('true', 'false', or 'auto')"),
     FlagSpec(name: "help", short: "h", takesValue: false, help: "show help"),
     FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
@@ -66,12 +67,6 @@ extension String {
         guard let command = commands.first(where: { $0.name == name }) else {
             throw UsageError(description: "unknown command \"\(name)\"")
         }
-        // The systemd cgroup driver is not implemented (features says "systemd": false): a container the caller
-        // wants placed by systemd is refused, not put in a cgroupfs path it did not ask for. Other commands take
-        // the flag, so what exists can still be inspected and removed by a caller that always passes it.
-        if global.bool("systemd-cgroup") && (command.name == "create" || command.name == "run") {
-            throw UsageError(description: "--systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver (without the flag)")
-        }
         let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [Help.flag])
         if parsed.bool("help") {
             Output.write(Array(Help.command(command).utf8))
@@ -79,7 +74,8 @@ extension String {
         }
         let root = try global.value("root")
             ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID), environment: Processes.environment())
-        let runtime = Runtime(root: root, log: log)
+        var runtime = Runtime(root: root, log: log)
+        runtime.systemdCgroup = global.bool("systemd-cgroup")
         return try command.run(parsed, runtime)
     } catch {
         log.error("\(error)")

@@ -139,24 +139,43 @@ extension CrabcanCLI {
         #expect(Host.mountinfo() == mountsBefore)
     }
 
-    /// The systemd cgroup driver is not implemented (features: systemd false): create and run with --systemd-cgroup
-    /// are refused in one line and leave nothing; other commands take the flag (callers pass it on every call), so
-    /// what exists can still be inspected and removed.
-    @Test func systemdCgroupDriverIsRefusedClearly() throws {
+    /// --systemd-cgroup where systemd is not running (this machine: PID 1 is not systemd): create and run fail in
+    /// one line saying systemd cannot be reached and leave nothing; a cgroupsPath not of the "slice:prefix:name"
+    /// form is refused first, naming its JSON path; `check` says the same. A container made by the cgroupfs
+    /// driver is still inspected and deleted by callers that pass the flag on every call (the driver is recorded).
+    @Test func systemdCgroupDriverWithoutSystemd() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
+        // On a systemd host the driver would work: the guest suite covers that.
+        if FileManager.default.fileExists(atPath: "/run/systemd/private") { return }
         let id = box.id("systemd")
         let bundle = try box.bundle(["sleep", "100"])
         for command in ["create", "run"] {
             let refused = box.crabcan(["--systemd-cgroup", command, "--bundle", bundle, id])
             #expect(refused.status == 1)
-            #expect(refused.stderr == "crabcan: --systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver (without the flag)\n")
+            #expect(refused.stderr == "crabcan: --systemd-cgroup: cannot reach systemd: no socket found\n")
             #expect(!box.stateDirExists(id))
             #expect(Self.cgroupDirs(id).isEmpty)
         }
+        let check = box.crabcan(["--systemd-cgroup", "check", "--bundle", bundle])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains(".linux.cgroupsPath: the systemd cgroup driver cannot be used: cannot reach systemd: no socket found"))
+
+        let fsPath = try box.bundle(["sleep", "100"], name: "fspath", edit: { config in
+            var linux = config["linux"] as? [String: Any] ?? [:]
+            linux["cgroupsPath"] = "/crabcan/\(id)"
+            config["linux"] = linux
+        })
+        let wrongForm = box.crabcan(["--systemd-cgroup", "create", "--bundle", fsPath, id])
+        #expect(wrongForm.status == 1)
+        #expect(wrongForm.stderr.contains(".linux.cgroupsPath: expected \"slice:prefix:name\" for the systemd cgroup driver, got \"/crabcan/\(id)\""))
+        #expect(!box.stateDirExists(id))
+
         #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
         #expect(box.crabcan(["--systemd-cgroup", "state", id]).status == 0)
+        #expect(box.crabcan(["--systemd-cgroup", "update", "--pids-limit", "50", id]).status == 0)
         #expect(box.crabcan(["--systemd-cgroup", "delete", "--force", id]).status == 0)
         #expect(!box.stateDirExists(id))
+        #expect(Self.cgroupDirs(id).isEmpty)
     }
 }

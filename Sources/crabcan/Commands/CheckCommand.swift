@@ -14,7 +14,7 @@ enum CheckCommand: Command {
         guard let format = CheckFormat(rawValue: formatName) else {
             throw UsageError(description: "invalid --format \"\(formatName)\": use text or json")
         }
-        let report = Runtime.check(bundle: arguments.value("bundle") ?? ".")
+        let report = Runtime.check(bundle: arguments.value("bundle") ?? ".", systemd: runtime.systemdCgroup)
         switch format {
         case .text: Output.write(Array(report.text().utf8))
         case .json: Output.write(report.json())

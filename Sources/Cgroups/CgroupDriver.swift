@@ -1,0 +1,44 @@
+import Glibc
+import OCISpec
+import Sys
+
+/// Who makes and removes a container's cgroups: crabcan itself through cgroupfs (the default), or systemd
+/// (`--systemd-cgroup`). Either way the cgroups end up as directories (`manager`), and reading them (pids,
+/// freeze, stats, kill) goes through the files; only their lifecycle and limits differ.
+public protocol CgroupDriver: AnyObject {
+    /// The container's directories.
+    var manager: CgroupManager { get }
+    /// The systemd unit holding them; "" for cgroupfs.
+    var unit: String { get }
+    /// Before the init exists: cgroupfs makes the directories and writes the limits; systemd checks them.
+    func prepare(_ resources: Resources) throws
+    /// In the parent right after clone, before the init runs anything.
+    func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws
+    /// In the init, after the parent's go-ahead.
+    func placeFromInit() throws
+    /// New limits for a live container (`update`).
+    func update(_ resources: Resources) throws
+    /// Removes whatever create made; the processes are dead or killed.
+    func destroy() throws
+}
+
+/// crabcan's own cgroupfs driver: the CgroupManager as before.
+public final class CgroupfsDriver: CgroupDriver {
+    public let manager: CgroupManager
+    public var unit: String { "" }
+
+    public init(_ manager: CgroupManager) { self.manager = manager }
+
+    public func prepare(_ resources: Resources) throws {
+        try manager.create()
+        try manager.apply(resources)
+    }
+
+    public func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
+        try manager.placeFromParent(pid, initPlacesItself: initPlacesItself)
+    }
+
+    public func placeFromInit() throws { try manager.placeFromInit() }
+    public func update(_ resources: Resources) throws { try manager.apply(resources) }
+    public func destroy() throws { try manager.destroy() }
+}

@@ -1,0 +1,162 @@
+import DBus
+import OCISpec
+
+/// `linux.resources` as systemd unit properties (systemd.resource-control(5)), by runc's translation, so that
+/// systemd keeps the limits when it rewrites the unit's cgroup (daemon-reload). What has no property is
+/// written to the cgroup files afterwards, as everything is (the files are the authority).
+public enum SystemdProperties {
+    /// systemd's USEC_INFINITY / CGROUP_LIMIT_MAX.
+    static let infinity = UInt64.max
+
+    /// The properties of a new unit holding `pid`: a scope in `slice` with delegation, or a slice wanted by it.
+    public static func unit(_ path: SystemdUnitPath, pid: Int32?, version: CgroupVersion) -> [UnitProperty] {
+        var p = [UnitProperty("Description", .string("crabcan container \(path.unit)"))]
+        if path.isSlice {
+            p.append(UnitProperty("Wants", .strings([path.slice])))
+        } else {
+            p.append(UnitProperty("Slice", .string(path.slice)))
+            p.append(UnitProperty("Delegate", .boolean(true)))
+        }
+        if let pid { p.append(UnitProperty("PIDs", .uint32s([UInt32(bitPattern: pid)]))) }
+        // Accounting on for every controller, so its files exist whether or not a limit is set (runc).
+        p.append(UnitProperty("MemoryAccounting", .boolean(true)))
+        p.append(UnitProperty("CPUAccounting", .boolean(true)))
+        p.append(UnitProperty(version == .v1 ? "BlockIOAccounting" : "IOAccounting", .boolean(true)))
+        p.append(UnitProperty("TasksAccounting", .boolean(true)))
+        p.append(UnitProperty("DefaultDependencies", .boolean(false)))
+        return p
+    }
+
+    /// The resource properties of `r`, and `r` with the CPU quota rounded as systemd stores it (CPUQuotaPerSecUSec
+    /// has 10 ms steps), so the files get the same value. `systemdVersion` leaves out what an older systemd refuses.
+    public static func resources(_ r: Resources, version: CgroupVersion, systemdVersion: Int) throws(ConfigProblem) -> (properties: [UnitProperty], adjusted: Resources) {
+        var r = r
+        var p = devices(r.devices)
+        func t(_ name: String, _ value: UInt64) { p.append(UnitProperty(name, .uint64(value))) }
+        func limit(_ v: Int64) -> UInt64 { v < 0 ? infinity : UInt64(v) }
+        if let m = r.memory {
+            switch version {
+            case .v1:
+                if let v = m.limit, v != 0 { t("MemoryLimit", limit(v)) }
+            case .v2:
+                if let v = m.limit, v != 0 { t("MemoryMax", limit(v)) }
+                if let v = m.reservation, v != 0 { t("MemoryLow", limit(v)) }
+                let swap = try CgroupConversions.swapMax(swap: m.swap ?? 0, limit: m.limit ?? 0)
+                if swap != 0 { t("MemorySwapMax", limit(swap)) }
+            }
+        }
+        if var c = r.cpu {
+            if let shares = c.shares, shares != 0 {
+                if version == .v1 { t("CPUShares", shares) } else { t("CPUWeight", CgroupConversions.cpuWeight(shares: shares)) }
+            }
+            let period = c.period ?? 0
+            var quota = c.quota ?? 0
+            if period != 0 && systemdVersion >= 242 { t("CPUQuotaPeriodUSec", period) }
+            if quota != 0 || period != 0 {
+                var perSecond = infinity
+                if quota > 0 {
+                    let effectivePeriod = period == 0 ? 100_000 : period
+                    perSecond = UInt64(quota) * 1_000_000 / effectivePeriod
+                    if perSecond % 10_000 != 0 {
+                        perSecond = (perSecond / 10_000 + 1) * 10_000
+                        quota = Int64(perSecond * effectivePeriod / 1_000_000)
+                        c.quota = quota
+                    }
+                }
+                t("CPUQuotaPerSecUSec", perSecond)
+            }
+            if systemdVersion >= 244 {
+                if let cpus = c.cpus, !cpus.isEmpty { p.append(UnitProperty("AllowedCPUs", .bytes(try rangeToBits(cpus, ".linux.resources.cpu.cpus")))) }
+                if let mems = c.mems, !mems.isEmpty { p.append(UnitProperty("AllowedMemoryNodes", .bytes(try rangeToBits(mems, ".linux.resources.cpu.mems")))) }
+            }
+            r.cpu = c
+        }
+        if let pids = r.pids {
+            // systemd refuses TasksMax=0; 1 is the closest it takes.
+            t("TasksMax", pids.limit < 0 ? infinity : max(1, UInt64(pids.limit)))
+        }
+        if let w = r.blockIO?.weight, w != 0 {
+            if version == .v1 { t("BlockIOWeight", UInt64(w)) } else { t("IOWeight", CgroupConversions.ioWeight(blkioWeight: w)) }
+        }
+        if version == .v2 { p += try unified(r.unified) }
+        return (p, r)
+    }
+
+    /// `linux.resources.unified` keys systemd has properties for (runc's unifiedResToSystemdProps).
+    static func unified(_ keys: [String: String]) throws(ConfigProblem) -> [UnitProperty] {
+        var p: [UnitProperty] = []
+        let names = ["memory.high": "MemoryHigh", "memory.low": "MemoryLow", "memory.min": "MemoryMin",
+                     "memory.max": "MemoryMax", "memory.swap.max": "MemorySwapMax", "pids.max": "TasksMax", "cpu.weight": "CPUWeight"]
+        for key in keys.keys.sorted() {
+            guard let name = names[key] else { continue }
+            let text = trimmed(keys[key]!)
+            guard let value = text == "max" && key != "cpu.weight" ? infinity : UInt64(text) else {
+                throw ConfigProblem(".linux.resources.unified[\(key)]", "invalid value \"\(text)\"")
+            }
+            p.append(UnitProperty(name, .uint64(name == "TasksMax" ? max(1, value) : value)))
+        }
+        return p
+    }
+
+    /// Device rules as DevicePolicy=strict plus DeviceAllow entries (runc's devices/systemd.go). systemd knows
+    /// only allow lists: a deny-list config becomes "strict, nothing allowed" here and the cgroup's own device
+    /// program or devices.* files carry the real rules.
+    public static func devices(_ rules: [DeviceCgroupRule]) -> [UnitProperty] {
+        if rules.isEmpty { return [] }
+        // The rules' final effect, applied in order: a wildcard rule resets everything, others add or remove one entry.
+        var allowAll = false
+        var entries: [(path: String, access: String)] = []
+        // In allow-all mode: the devices denied since (a deny list, which systemd cannot express).
+        var denied: Set<String> = []
+        for rule in rules {
+            let type = rule.type ?? "a"
+            let access = String((rule.access ?? "rwm").filter { "rwm".contains($0) })
+            if type == "a" && rule.major == nil && rule.minor == nil && access.count == 3 {
+                allowAll = rule.allow
+                entries = []
+                denied = []
+                continue
+            }
+            let paths: [String]
+            switch (rule.major, rule.minor) {
+            case (nil, nil): paths = type == "a" ? ["char-*", "block-*"] : [(type == "b" ? "block-" : "char-") + "*"]
+            case (let major?, nil) where type != "a": paths = [(type == "b" ? "block-" : "char-") + String(major)]
+            case (let major?, let minor?) where type != "a": paths = ["/dev/\(type == "b" ? "block" : "char")/\(major):\(minor)"]
+            default: paths = []  // "*:n" and typed-"a" with numbers: systemd has no form; the cgroup's own rules apply
+            }
+            for path in paths {
+                if allowAll {
+                    if rule.allow { denied.remove(path) } else { denied.insert(path) }
+                    continue
+                }
+                entries.removeAll { $0.path == path }
+                if rule.allow && !access.isEmpty { entries.append((path, access)) }
+            }
+        }
+        if allowAll && denied.isEmpty {
+            return [UnitProperty("DevicePolicy", .string("auto")), UnitProperty("DeviceAllow", .array(element: "(ss)", []))]
+        }
+        // An empty DeviceAllow first clears what the unit had (an update replaces the list, not adds to it).
+        return [UnitProperty("DeviceAllow", .array(element: "(ss)", [])),
+                UnitProperty("DevicePolicy", .string("strict"))]
+            + (entries.isEmpty ? [] : [UnitProperty("DeviceAllow", .array(element: "(ss)", entries.map { .structure([.string($0.path), .string($0.access)]) }))])
+    }
+
+    /// "0-3,8" → the little-endian CPU bitmask systemd's AllowedCPUs takes ([0x0f, 0x01]).
+    public static func rangeToBits(_ list: String, _ field: String) throws(ConfigProblem) -> [UInt8] {
+        var bits: [UInt8] = []
+        for part in trimmed(list).split(separator: ",") {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard ends.count <= 2, let low = Int(trimmed(String(ends[0]))), let high = Int(trimmed(String(ends.last!))),
+                  low >= 0, low <= high, high < 1 << 16 else {
+                throw ConfigProblem(field, "invalid CPU or node list \"\(list)\"")
+            }
+            for n in low...high {
+                while bits.count <= n / 8 { bits.append(0) }
+                bits[n / 8] |= 1 << UInt8(n % 8)
+            }
+        }
+        if bits.isEmpty { throw ConfigProblem(field, "invalid CPU or node list \"\(list)\"") }
+        return bits
+    }
+}

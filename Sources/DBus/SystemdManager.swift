@@ -1,0 +1,108 @@
+import Sys
+
+/// The few calls of systemd's org.freedesktop.systemd1.Manager API the cgroup driver needs, over one connection.
+public final class SystemdManager {
+    public let connection: DBusConnection
+    static let destination = "org.freedesktop.systemd1"
+    static let objectPath = "/org/freedesktop/systemd1"
+    static let managerInterface = "org.freedesktop.systemd1.Manager"
+
+    /// Where the manager listens, tried in order: its private socket (root needs no bus daemon; systemd sends
+    /// the signals of subscribed clients straight down it), then the bus.
+    public static func endpoints(user: Bool, environment: [String]) -> [(path: String, isBus: Bool)] {
+        func env(_ name: String) -> String? {
+            environment.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+        }
+        if !user { return [("/run/systemd/private", false), ("/run/dbus/system_bus_socket", true)] }
+        var result: [(String, Bool)] = []
+        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") { result.append((xdg + "/systemd/private", false)) }
+        if let address = env("DBUS_SESSION_BUS_ADDRESS") {
+            // "unix:path=/run/user/1000/bus[,guid=...]"; other transports are not spoken here.
+            for part in address.split(separator: ";") where part.hasPrefix("unix:") {
+                for kv in part.dropFirst(5).split(separator: ",") where kv.hasPrefix("path=") {
+                    result.append((String(kv.dropFirst(5)), true))
+                }
+            }
+        }
+        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") { result.append((xdg + "/bus", true)) }
+        return result
+    }
+
+    /// Connects to the first endpoint that answers and subscribes to job signals.
+    public init(user: Bool, uid: UInt32, environment: [String]) throws {
+        var failures: [String] = []
+        for endpoint in Self.endpoints(user: user, environment: environment) where Files.exists(endpoint.path) {
+            do {
+                let c = try DBusConnection(path: endpoint.path, uid: uid, isBus: endpoint.isBus)
+                if c.isBus {
+                    try c.call(destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus",
+                               member: "AddMatch", body: [.string("type='signal',sender='org.freedesktop.systemd1',"
+                                   + "interface='org.freedesktop.systemd1.Manager',member='JobRemoved'")])
+                }
+                try c.call(destination: Self.destination, path: Self.objectPath, interface: Self.managerInterface, member: "Subscribe")
+                connection = c
+                return
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        let which = user ? "the user's systemd manager" : "systemd"
+        throw DBusError(failures.isEmpty ? "cannot reach \(which): no socket found" : "cannot reach \(which): " + failures.joined(separator: "; "))
+    }
+
+    func manager(_ member: String, _ body: [DBusValue] = []) throws(DBusError) -> [DBusValue] {
+        try connection.call(destination: Self.destination, path: Self.objectPath, interface: Self.managerInterface,
+                            member: member, body: body)
+    }
+
+    /// A string property of the manager ("Version", "ControlGroup").
+    public func managerProperty(_ name: String) throws(DBusError) -> String {
+        let reply = try connection.call(destination: Self.destination, path: Self.objectPath,
+                                        interface: "org.freedesktop.DBus.Properties", member: "Get",
+                                        body: [.string(Self.managerInterface), .string(name)])
+        guard let value = reply.first?.stringValue else { throw DBusError("manager property \(name) is not a string") }
+        return value
+    }
+
+    /// The leading number of systemd's version string ("252.38-1~deb12u1" → 252); 0 if unreadable.
+    public func version() -> Int {
+        guard let text = try? managerProperty("Version") else { return 0 }
+        return Self.parseVersion(text)
+    }
+
+    public static func parseVersion(_ text: String) -> Int {
+        Int(String(text.drop(while: { $0 == "v" || $0 == "\"" }).prefix(while: { $0.isNumber }))) ?? 0
+    }
+
+    /// StartTransientUnit(name, "replace", properties, no auxiliary units) → the job's object path.
+    public func startTransientUnit(_ name: String, _ properties: [UnitProperty]) throws(DBusError) -> String {
+        let reply = try manager("StartTransientUnit", [.string(name), .string("replace"), UnitProperty.array(properties),
+                                                      .array(element: "(sa(sv))", [])])
+        guard let job = reply.first?.stringValue else { throw DBusError("StartTransientUnit returned no job") }
+        return job
+    }
+
+    public func stopUnit(_ name: String) throws(DBusError) -> String {
+        guard let job = try manager("StopUnit", [.string(name), .string("replace")]).first?.stringValue else {
+            throw DBusError("StopUnit returned no job")
+        }
+        return job
+    }
+
+    public func setUnitProperties(_ name: String, _ properties: [UnitProperty]) throws(DBusError) {
+        _ = try manager("SetUnitProperties", [.string(name), .boolean(true), UnitProperty.array(properties)])
+    }
+
+    public func resetFailedUnit(_ name: String) throws(DBusError) {
+        _ = try manager("ResetFailedUnit", [.string(name)])
+    }
+
+    /// Waits for JobRemoved(id, job, unit, result) of `job` and returns its result ("done", "failed", ...).
+    public func waitForJob(_ job: String, timeoutMilliseconds: Int32 = 30_000) throws(DBusError) -> String {
+        let signal = try connection.waitForSignal(timeoutMilliseconds: timeoutMilliseconds) { message in
+            message.member == "JobRemoved" && message.interface == Self.managerInterface
+                && message.body.count == 4 && message.body[1].stringValue == job
+        }
+        return signal.body[3].stringValue ?? ""
+    }
+}
