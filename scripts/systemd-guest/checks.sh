@@ -13,13 +13,15 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p $B $VALS
 
 say() { echo "$*" >&3; }
-# What runc saw for a check, kept so that crabcan's pass can say where it differs.
-record() { printf '%s\n' "$2" > "$VALS/$RT.$(echo "$1" | tr '/ ' '__')"; }
+# What runc saw for a check, kept so that crabcan's pass can say where it differs. Where a value names the runtime
+# by design (the default scope "runc-<id>.scope"), NORM="$RT-" has it compared as "<runtime>-".
+record() { printf '%s\n' "$(norm "$2")" > "$VALS/$RT.$(echo "$1" | tr '/ ' '__')"; }
+norm() { if [ -n "$NORM" ]; then printf '%s' "$1" | sed "s/$NORM/<runtime>-/g"; else printf '%s' "$1"; fi; }
 diffline() {
-    local theirs f="$VALS/runc.$(echo "$1" | tr '/ ' '__')"
+    local mine theirs f="$VALS/runc.$(echo "$1" | tr '/ ' '__')"
     [ "$RT" = crabcan ] && [ -f "$f" ] || return 0
-    theirs=$(cat "$f")
-    [ "$theirs" = "$2" ] || say "DIFF $1: crabcan [$2], runc 1.1.5 [$theirs]"
+    theirs=$(cat "$f") mine=$(norm "$2")
+    [ "$theirs" = "$mine" ] || say "DIFF $1: crabcan [$mine], runc 1.1.5 [$theirs]"
 }
 pass() { say "PASS $RT/$1: $2"; }
 fail() { say "FAIL $RT/$1: $2"; }
@@ -219,7 +221,7 @@ group_slice() {
 
 # Without linux.cgroupsPath: system.slice and a scope named after the runtime and the id (runc: runc-<id>.scope).
 group_default() {
-    local id=sd-default u=$RT-sd-default.scope d=$CG/system.slice/$RT-sd-default.scope pid
+    local id=sd-default u=$RT-sd-default.scope d=$CG/system.slice/$RT-sd-default.scope pid NORM="$RT-"
     mkb sd-default "" "$DENY" -- sleep 1000 || return
     created $id sd-default default/create || return
     same default/active active "$(prop $u ActiveState)"
@@ -231,6 +233,29 @@ group_default() {
     same default/unit-gone inactive "$(prop $u ActiveState)"
 }
 
+# Refusals and failures leave no unit, cgroup or state: a cgroupsPath that is not "slice:prefix:name", and a
+# create that fails after the scope exists (a bind mount of a missing source fails in the container's setup).
+group_failed() {
+    local u=crabcan-sd-bad.scope
+    mkb sd-bad /bad/path "$DENY" -- true || return
+    if rt create --bundle $B/sd-bad sd-bad </dev/null >/dev/null; then
+        fail failed/bad-path "create with cgroupsPath /bad/path succeeded"; rt delete --force sd-bad
+    else
+        pass failed/bad-path "refused, exit $rc: $err"
+    fi
+    same failed/bad-path-nothing-left "inactive, no state" "$(prop $u ActiveState), $(ls /run/$RT/sd-bad 2>/dev/null || echo no state)"
+    mkb sd-bad system.slice:crabcan:sd-bad "$DENY" -- true || return
+    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/missing", "type": "bind", "source": "/nonexistent-source", "options": ["bind"] },|' $B/sd-bad/config.json
+    if rt create --bundle $B/sd-bad sd-bad </dev/null >/dev/null; then
+        fail failed/create "create with a missing bind source succeeded"; rt delete --force sd-bad
+    else
+        pass failed/create "refused, exit $rc: $err"
+    fi
+    until_true 5 unit_gone $u $CG/system.slice/$u
+    same failed/nothing-left "inactive, no cgroup, no state" \
+        "$(prop $u ActiveState), $(ls -d $CG/system.slice/$u 2>/dev/null || echo no cgroup), $(ls /run/$RT/sd-bad 2>/dev/null || echo no state)"
+}
+
 # Last: what every check above left (units, cgroups, state).
 group_leftovers() {
     local root=/run/$RT
@@ -239,7 +264,7 @@ group_leftovers() {
     same leftovers/state "" "$(ls $root 2>/dev/null | tr '\n' ' ')"
 }
 
-groups="features scope cgroupns kill slice default"
+groups="features scope cgroupns kill slice default failed"
 say "INFO checks: runtimes ${*:-runc crabcan}; groups $groups"
 for RT in ${*:-runc crabcan}; do
     if [ "$RT" = runc ] && ! command -v runc >/dev/null; then skip all "no runc in the guest"; continue; fi
