@@ -31,6 +31,8 @@ same() {
     record "$1" "$3"; diffline "$1" "$3"
     if [ "$2" = "$3" ]; then pass "$1" "$3"; else fail "$1" "expected [$2], saw [$3]"; fi
 }
+# same_here NAME EXPECTED SEEN: as same, for values that differ between runs anyway (pids): no DIFF.
+same_here() { if [ "$2" = "$3" ]; then pass "$1" "$3"; else fail "$1" "expected [$2], saw [$3]"; fi; }
 # compare NAME SEEN: no expectation, only a DIFF line where crabcan and runc saw different things.
 compare() { record "$1" "$2"; diffline "$1" "$2"; }
 val() { if [ -e "$1" ]; then tr '\n' ';' < "$1" | sed 's/;$//'; else echo "<missing>"; fi; }
@@ -143,6 +145,11 @@ group_scope() {
         fail update "update: $err"
     fi
 
+    # events --stats reads the scope's cgroup.
+    local stats
+    stats=$(rt events --stats $id | tr -d ' \n')
+    same events/pids '"pids":{"current":1,"limit":30}' "$(echo "$stats" | grep -o '"pids":{[^}]*}')"
+
     # pause/resume freeze the unit's cgroup; the unit stays active.
     if rt pause $id; then
         same pause/status paused "$(status $id)"
@@ -169,6 +176,8 @@ group_scope() {
         same exec/procs-in-cgroup 2 "$(wc -l < $d/cgroup.procs)"
         same exec/host-cgroup "0::/system.slice/crabcan-sd.scope" "$(cat /proc/$other/cgroup 2>&1)"
         same exec/unit-of-process "$(unit_path $u)" "$(unit_of_pid $other)"
+        same_here exec/ps-is-cgroup.procs "$(sort -n $d/cgroup.procs | tr '\n' ' ')" \
+            "$(rt ps --format json $id | tr -d '[] \n' | tr ',' '\n' | sort -n | tr '\n' ' ')"
     else
         fail exec/detach "$err"
     fi
