@@ -185,7 +185,7 @@ def main():
                "systemd.unified_cgroup_hierarchy=1", "rdinit=/init", "crabcan.runtimes=" + args.runtimes]
     # snapshot=on: the guest's writes go to a temporary overlay, never into the cached image.
     drive = ["-drive", f"file={image},format=raw,if=virtio,snapshot=on"]
-    result = guestlib.boot(kdir, initramfs, sdir, cmdline, args.timeout, quiet_limit=150, extra_qemu=drive)
+    result = guestlib.boot(kdir, initramfs, sdir, cmdline, args.timeout, quiet_limit=90, extra_qemu=drive)
     booted = [m.group(1) for l in result[0] for m in [re.search(r"checks\.service started at uptime (\S+) s", l)] if m]
     guestlib.finish(*result, started, extra=f"set-up {setup:.1f} s, boot {booted[0] + ' s' if booted else '?'}, ")
 
