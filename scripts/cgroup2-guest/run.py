@@ -1,240 +1,45 @@
 #!/usr/bin/env python3
 """make test-cgroup2: boot Debian's own kernel with cgroup_no_v1=all under qemu (TCG) and run checks.sh there.
 
-The kernel (vmlinuz and the few modules the checks load) comes from the linux-image .deb that linux-image-amd64
-points at, fetched with `apt-get download` and unpacked here, never installed; it is cached in the guest dir
-(.build-guest/ by default) with the last initramfs. The initramfs holds busybox, the static crabcan, the busybox
-rootfs the containers run from, runc with its libraries when the host has it (for comparison), and the two
-scripts. The guest prints one line a check on its second serial port (a file here); the kernel console goes to
-console.log. Exit status: 0 when every check passed (or the guest cannot be had: a SKIP line says why), 1 when
-one failed, the guest timed out or never finished.
+The kernel and the qemu invocation are scripts/guestlib.py's (shared with the systemd guest): the kernel is
+cached in the guest dir (.build-guest/ by default) with the last initramfs. The initramfs holds busybox, the
+static crabcan, the busybox rootfs the containers run from, runc with its libraries when the host has it (for
+comparison), and the two scripts. The guest prints one line a check on its second serial port (a file here); the
+kernel console goes to console.log. Exit status: 0 when every check passed (or the guest cannot be had: a SKIP
+line says why), 1 when one failed, the guest timed out or never finished.
 """
 import argparse
 import os
-import re
 import shutil
-import stat
-import subprocess
 import sys
-import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Modules the checks load (everything else they need is built into Debian's kernel: cgroup2 and every
-# controller, bpf, seccomp, namespaces): null_blk for a block device to limit, bfq for io.bfq.weight.
-MODULES = ["kernel/fs/configfs/configfs.ko", "kernel/drivers/block/null_blk/null_blk.ko", "kernel/block/bfq.ko"]
+sys.path.insert(0, os.path.dirname(HERE))
+import guestlib  # noqa: E402
+from guestlib import log, skip  # noqa: E402
 
-
-def log(message):
-    print(f"test-cgroup2: {message}", flush=True)
-
-
-def skip(reason):
-    # A machine without qemu or without a reachable Debian mirror cannot run the guest: say so, do not fail.
-    print(f"SKIP test-cgroup2: {reason}", flush=True)
-    sys.exit(0)
-
-
-def run(argv, **kw):
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-
-
-def kernel_package():
-    """The versioned image package linux-image-amd64 depends on (linux-image-6.1.0-NN-amd64 on Debian 12)."""
-    for attempt in range(2):
-        out = run(["apt-cache", "depends", "linux-image-amd64"])
-        found = re.findall(r"Depends: (linux-image-\S+)", out.stdout)
-        if found:
-            return found[0]
-        if attempt == 0:
-            run(["apt-get", "update", "-qq"])
-    return None
-
-
-def fetch_kernel(cache):
-    """vmlinuz + modules under cache/kernel, unpacked from the .deb once."""
-    kdir = os.path.join(cache, "kernel")
-    if os.path.exists(os.path.join(kdir, "vmlinuz")) and all(
-            os.path.exists(os.path.join(kdir, os.path.basename(m))) for m in MODULES):
-        return kdir
-    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
-        skip("no apt-get/dpkg-deb to fetch Debian's kernel")
-    package = kernel_package()
-    if not package:
-        skip("apt-cache knows no linux-image-amd64 (no Debian package lists)")
-    download = os.path.join(cache, "download")
-    shutil.rmtree(download, ignore_errors=True)
-    os.makedirs(download)
-    log(f"fetching {package} (apt-get download, not installed)")
-    got = run(["apt-get", "download", "-q", package], cwd=download)
-    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
-    if got.returncode != 0 or not debs:
-        skip(f"apt-get download {package} failed: {got.stderr.strip().splitlines()[-1:] or got.returncode}")
-    staging = kdir + ".new"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
-    # Only the image, its config and the modules above: the whole package unpacks to ~400 MB.
-    tar_stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(download, debs[0])], stdout=subprocess.PIPE)
-    wanted = {"vmlinuz": re.compile(r"^\./boot/vmlinuz-"), "config": re.compile(r"^\./boot/config-")}
-    for m in MODULES:
-        wanted[os.path.basename(m)] = re.compile(r"^\./lib/modules/[^/]+/" + re.escape(m) + "$")
-    with tarfile.open(fileobj=tar_stream.stdout, mode="r|") as archive:
-        for member in archive:
-            for name, pattern in wanted.items():
-                if member.isfile() and pattern.match(member.name):
-                    with archive.extractfile(member) as src, open(os.path.join(staging, name), "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                    if name == "vmlinuz":
-                        with open(os.path.join(staging, "version"), "w") as f:
-                            f.write(member.name.split("vmlinuz-", 1)[1] + "\n")
-    tar_stream.wait()
-    missing = [n for n in wanted if not os.path.exists(os.path.join(staging, n))]
-    if missing:
-        sys.exit(f"test-cgroup2: {debs[0]} lacks {', '.join(missing)}")
-    shutil.rmtree(kdir, ignore_errors=True)
-    os.rename(staging, kdir)
-    shutil.rmtree(download, ignore_errors=True)
-    return kdir
-
-
-class Cpio:
-    """An uncompressed newc archive (the kernel unpacks it fastest; TCG makes decompression slow)."""
-
-    def __init__(self):
-        self.out = bytearray()
-        self.ino = 1
-        self.names = set()
-
-    def _entry(self, name, mode, data=b"", uid=0, gid=0):
-        assert name not in self.names, name
-        self.names.add(name)
-        fields = [self.ino, mode, uid, gid, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0]
-        self.ino += 1
-        header = b"070701" + b"".join(b"%08X" % v for v in fields)
-        self.out += header + name.encode() + b"\0"
-        self.out += b"\0" * (-len(self.out) % 4)
-        self.out += data
-        self.out += b"\0" * (-len(self.out) % 4)
-
-    def dir(self, name, mode=0o755, uid=0, gid=0):
-        parts = name.split("/")
-        for i in range(1, len(parts)):
-            parent = "/".join(parts[:i])
-            if parent not in self.names:
-                self._entry(parent, stat.S_IFDIR | 0o755)
-        if name not in self.names:
-            self._entry(name, stat.S_IFDIR | mode, uid=uid, gid=gid)
-
-    def file(self, name, path=None, data=None, mode=0o755):
-        self.dir(os.path.dirname(name))
-        if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
-        self._entry(name, stat.S_IFREG | mode, data)
-
-    def symlink(self, name, target):
-        self.dir(os.path.dirname(name))
-        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
-
-    def tree(self, prefix, root):
-        """A directory tree as it is (modes, owners, symlinks); device nodes are skipped."""
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            rel = os.path.relpath(dirpath, root)
-            here = prefix if rel == "." else f"{prefix}/{rel}"
-            st = os.lstat(dirpath)
-            self.dir(here, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
-            for name in sorted(dirnames + filenames):
-                path = os.path.join(dirpath, name)
-                st = os.lstat(path)
-                if stat.S_ISLNK(st.st_mode):
-                    self.symlink(f"{here}/{name}", os.readlink(path))
-                elif stat.S_ISREG(st.st_mode):
-                    self.file(f"{here}/{name}", path, mode=stat.S_IMODE(st.st_mode))
-
-    def trailer(self):
-        self._entry("TRAILER!!!", 0)
-        return bytes(self.out)
-
-
-def shared_libraries(binary):
-    """The libraries `ldd` lists for a dynamic binary (runc: libseccomp, libc, the loader)."""
-    out = run(["ldd", binary]).stdout
-    return [p for p in re.findall(r"(/\S+) \(0x", out) if os.path.exists(p)]
+guestlib.SUITE = "test-cgroup2"
 
 
 def build_initramfs(path, kdir, binary, rootfs):
-    image = Cpio()
+    image = guestlib.Cpio()
     for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
         image.dir(d)
     image.file("bin/busybox", "/bin/busybox")
     image.file("bin/crabcan", binary)
     image.file("init", os.path.join(HERE, "init.sh"))
     image.file("checks.sh", os.path.join(HERE, "checks.sh"))
-    for m in MODULES:
-        image.file("modules/" + os.path.basename(m), os.path.join(kdir, os.path.basename(m)), mode=0o644)
+    image.modules(kdir, {"configfs", "null_blk", "bfq"})
     image.tree("rootfs", rootfs)
     # runc (Debian's 1.1.5, dynamically linked) runs the same bundles for comparison when the host has it.
     runc = shutil.which("runc")
     if runc:
         image.file("bin/runc", runc)
-        for lib in shared_libraries(runc):
+        for lib in guestlib.shared_libraries(runc):
             image.file(lib.lstrip("/"), os.path.realpath(lib))
-    with open(path + ".tmp", "wb") as f:
-        f.write(image.trailer())
-    os.rename(path + ".tmp", path)
+    image.write(path)
     return bool(runc)
-
-
-def boot(kdir, initramfs, outdir, checks, timeout, quiet_limit):
-    console = os.path.join(outdir, "console.log")
-    results = os.path.join(outdir, "results.log")
-    for f in (console, results):
-        if os.path.exists(f):
-            os.unlink(f)
-    cmdline = ["console=ttyS0", "quiet", "loglevel=4", "panic=-1", "oops=panic", "cgroup_no_v1=all",
-               "hugepagesz=2M", "hugepages=4", "rdinit=/init"]
-    if checks:
-        cmdline.append("crabcan.checks=" + checks)
-    qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2",
-            "-m", "1024", "-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
-            "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initramfs, "-append", " ".join(cmdline),
-            "-serial", f"file:{console}", "-serial", f"file:{results}"]
-    start = time.monotonic()
-    proc = subprocess.Popen(qemu, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    seen, partial, offset, last_output = [], b"", 0, time.monotonic()
-    failed_reason = None
-    while True:
-        finished = proc.poll() is not None
-        if os.path.exists(results):
-            with open(results, "rb") as f:
-                f.seek(offset)
-                chunk = f.read()
-            if chunk:
-                offset += len(chunk)
-                last_output = time.monotonic()
-                *lines, partial = (partial + chunk).split(b"\n")
-                for raw in lines:
-                    line = raw.decode(errors="replace").replace("\r", "")
-                    seen.append(line)
-                    print(line, flush=True)
-        if finished:
-            break
-        now = time.monotonic()
-        if now - start > timeout:
-            failed_reason = f"the guest did not finish in {timeout} s"
-        elif now - last_output > quiet_limit:
-            failed_reason = f"the guest printed nothing for {quiet_limit} s"
-        if failed_reason:
-            proc.kill()
-            proc.wait()
-            break
-        time.sleep(0.2)
-    if partial:
-        seen.append(partial.decode(errors="replace"))
-        print(seen[-1], flush=True)
-    qemu_out = proc.stdout.read().decode(errors="replace").strip()
-    return seen, failed_reason, time.monotonic() - start, qemu_out, console
 
 
 def main():
@@ -249,48 +54,24 @@ def main():
 
     if not shutil.which("qemu-system-x86_64"):
         skip("qemu-system-x86_64 is not installed (Debian package qemu-system-x86)")
-    for path in (args.binary, args.rootfs + "/bin/busybox", "/bin/busybox"):
-        if not os.path.exists(path):
-            sys.exit(f"test-cgroup2: {path} is missing (make build rootfs)")
-    if run(["ldd", args.binary]).returncode == 0:
-        sys.exit(f"test-cgroup2: {args.binary} is not static (make build)")
+    if not os.path.exists("/bin/busybox"):
+        sys.exit("test-cgroup2: /bin/busybox is missing (Debian package busybox-static)")
+    guestlib.check_binary(args.binary, args.rootfs)
     cache = os.path.abspath(args.cache)
     os.makedirs(cache, exist_ok=True)
     started = time.monotonic()
-    kdir = fetch_kernel(cache)
-    with open(os.path.join(kdir, "version")) as f:
-        version = f.read().strip()
+    kdir = guestlib.fetch_kernel(cache)
     initramfs = os.path.join(cache, "cgroup2.cpio")
     with_runc = build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs))
-    log(f"kernel {version}, initramfs {os.path.getsize(initramfs) >> 20} MiB"
+    log(f"kernel {guestlib.kernel_version(kdir)}, initramfs {os.path.getsize(initramfs) >> 20} MiB"
         f"{' with runc' if with_runc else ''}, set up in {time.monotonic() - started:.1f} s; booting (TCG)")
 
-    lines, failed_reason, seconds, qemu_out, console = boot(
-        kdir, initramfs, cache, args.checks, args.timeout, quiet_limit=120)
-    counts = {k: sum(1 for l in lines if l.startswith(k + " ")) for k in ("PASS", "FAIL", "SKIP")}
-    done = any(l.startswith("DONE") for l in lines)
-    problems = []
-    if failed_reason:
-        problems.append(failed_reason)
-    elif not done:
-        problems.append("the guest stopped before its DONE line")
-    if not lines:
-        problems.append("no output from the guest")
-    if counts["FAIL"]:
-        problems.append(f"{counts['FAIL']} checks failed")
-    summary = (f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped; "
-               f"guest {seconds:.1f} s, total {time.monotonic() - started:.1f} s")
-    if problems:
-        if qemu_out:
-            print("qemu: " + qemu_out)
-        if os.path.exists(console):
-            with open(console, errors="replace") as f:
-                tail = f.read().splitlines()[-25:]
-            print(f"--- last lines of the guest console ({console}):")
-            print("\n".join(tail))
-        print(f"test-cgroup2: FAILED ({'; '.join(problems)}): {summary}")
-        sys.exit(1)
-    print(f"test-cgroup2: ok: {summary}")
+    cmdline = ["console=ttyS0", "quiet", "loglevel=4", "panic=-1", "oops=panic", "cgroup_no_v1=all",
+               "hugepagesz=2M", "hugepages=4", "rdinit=/init"]
+    if args.checks:
+        cmdline.append("crabcan.checks=" + args.checks)
+    result = guestlib.boot(kdir, initramfs, cache, cmdline, args.timeout, quiet_limit=120)
+    guestlib.finish(*result, started)
 
 
 if __name__ == "__main__":
