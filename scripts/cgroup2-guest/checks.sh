@@ -91,15 +91,17 @@ group_features() {
     local f
     f=$(crabcan features)
     echo "$f" | grep -q '"v2": true' && pass features/v2 '"v2": true' || fail features/v2 "no \"v2\": true in features"
-    echo "$f" | grep -q '"systemd": false' && pass features/systemd '"systemd": false (no systemd driver)' \
-        || fail features/systemd "features does not say systemd false"
+    # The systemd driver is built in (features says so, as runc's does); this guest has no systemd, so a container
+    # asked of it is refused in one line, before anything exists (the driver itself runs in make test-systemd).
+    echo "$f" | grep -q '"systemd": true' && pass features/systemd '"systemd": true (driver built in)' \
+        || fail features/systemd "features does not say systemd true"
     mkb chk "$DENY" -- true || return
-    # Until the systemd driver exists, a container asked of it is refused, in one line, leaving nothing.
     if cc --systemd-cgroup create --bundle $B/chk sd </dev/null >/dev/null; then
-        fail features/systemd-cgroup-refused "create --systemd-cgroup succeeded"; gone sd
+        fail features/systemd-cgroup-refused "create --systemd-cgroup succeeded without systemd"; gone sd
     else
-        [ ! -e /run/crabcan/sd ] && [ ! -e $CG/crabcan/sd ] && pass features/systemd-cgroup-refused "exit $rc: $err" \
-            || fail features/systemd-cgroup-refused "left a state dir or cgroup: $err"
+        [ ! -e /run/crabcan/sd ] && [ ! -e $CG/crabcan/sd ] && echo "$err" | grep -q 'cannot reach systemd' \
+            && pass features/systemd-cgroup-refused "exit $rc: $err" \
+            || fail features/systemd-cgroup-refused "left a state dir or cgroup, or another error: $err"
     fi
     same check/default-bundle "$B/chk/config.json: ok" "$(crabcan check --bundle $B/chk 2>&1)"
 }
