@@ -7,13 +7,14 @@ public final class SystemdManager {
     static let objectPath = "/org/freedesktop/systemd1"
     static let managerInterface = "org.freedesktop.systemd1.Manager"
 
-    /// Where the manager listens, tried in order: its private socket (root needs no bus daemon; systemd sends
-    /// the signals of subscribed clients straight down it), then the bus.
+    /// Where the manager listens, tried in order: the bus first, as runc's go-systemd does, then the manager's
+    /// private socket (root without a bus daemon). Private-socket-first stalled create/delete for 25 s whenever
+    /// systemd was ending a scope (4 of 6 deletes in the systemd guest; none through the bus).
     public static func endpoints(user: Bool, environment: [String]) -> [(path: String, isBus: Bool)] {
         func env(_ name: String) -> String? {
             environment.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
         }
-        if !user { return [("/run/systemd/private", false), ("/run/dbus/system_bus_socket", true)] }
+        if !user { return [("/run/dbus/system_bus_socket", true), ("/run/systemd/private", false)] }
         var result: [(String, Bool)] = []
         if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") { result.append((xdg + "/systemd/private", false)) }
         if let address = env("DBUS_SESSION_BUS_ADDRESS") {
