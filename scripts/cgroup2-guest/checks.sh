@@ -120,6 +120,11 @@ group_devices() {
     # An allow for reading only: the open for reading works, the one for writing is refused.
     out=$(cc run --bundle $B/dev-r dev-r </dev/null) || fail devices/allow-read "run: $err"
     same devices/allow-read-only "1 null=ok full=ENOSPC Operation not permitted end" "$(echo $out)"
+    # A deny after an allow wins for what it names (the last matching rule decides, as in v1's lists).
+    mkb dev-deny "\"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"rw\"}, {\"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": 11, \"access\": \"w\"}]" \
+        --bind /dev/kmsg:/dev/kmsg --cap-add CAP_SYSLOG -- sh -c "$probe" || return
+    out=$(cc run --bundle $B/dev-deny dev-deny </dev/null) || fail devices/deny-after-allow "run: $err"
+    same devices/deny-after-allow "1 null=ok full=ENOSPC Operation not permitted end" "$(echo $out)"
 }
 
 group_memory() {
@@ -133,6 +138,10 @@ memory.swap.max=0"
     rcheck memory-unlimited "$DENY, \"memory\": {\"limit\": -1}" \
 "memory.max=max
 memory.swap.max=max"
+    # Fields v2 has no file for are ignored, as runc ignores them there: the container is still created.
+    rcheck memory-v1-only "$DENY, \"memory\": {\"limit\": 67108864, \"kernel\": 33554432, \"kernelTCP\": 16777216, \"swappiness\": 10, \"disableOOMKiller\": true}" \
+"memory.max=67108864
+memory.oom.group=0"
 }
 
 group_cpu() {
@@ -410,13 +419,40 @@ group_cycles() {
     [ -z "$bad" ] && pass cycles/run "10 runs, each exit 0, no cgroup or state left" || fail cycles/run "$bad"
 }
 
+group_rootless() {
+    local d=$CG/user-1000 out
+    # An ordinary user (uid 1000) whose session has a delegated cgroup, as systemd makes one: the directory and its
+    # cgroup.procs/subtree_control/threads are the user's, and the user's shell runs in a child of it.
+    grep -q '^user:' /etc/passwd 2>/dev/null || { printf 'root:x:0:0::/root:/bin/sh\nuser:x:1000:1000::/tmp:/bin/sh\n' > /etc/passwd
+        printf 'root:x:0:\nuser:x:1000:\n' > /etc/group; }
+    mkdir -p $d/shell /tmp/rl /tmp/user-1000
+    chown 1000:1000 $d $d/cgroup.procs $d/cgroup.subtree_control $d/cgroup.threads /tmp/rl /tmp/user-1000
+    chown -R 1000:1000 $d/shell
+    chmod 700 /tmp/user-1000
+    cat > /tmp/rl/run.sh <<'SCRIPT'
+export XDG_RUNTIME_DIR=/tmp/user-1000 PATH=/bin
+cd /tmp/rl && mkdir -p b
+crabcan spec --rootless --bundle b --rootfs /rootfs -- sh -c 'cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max; cat /sys/fs/cgroup/memory.max; id -u'
+sed -i 's|^  "linux": {$|  "linux": { "cgroupsPath": "/user-1000/rl", "resources": {"pids": {"limit": 8}, "memory": {"limit": 67108864}, "devices": [{"allow": false, "access": "rwm"}]},|' b/config.json
+timeout 60 crabcan --log /tmp/rl/log run --bundle b rl 2>/tmp/rl/stderr
+echo "exit $?"
+SCRIPT
+    out=$(timeout 90 sh -c "echo \$\$ > $d/shell/cgroup.procs && exec su user -s /bin/sh /tmp/rl/run.sh" </dev/null 2>&1 | tr '\n' ';')
+    # runc spec --rootless (and so crabcan spec) asks for no cgroup namespace: the process sees its full path.
+    same rootless/delegated-limits-inside "0::/user-1000/rl;8;67108864;0;exit 0;" "$out"
+    grep -q 'devices skipped' /tmp/rl/log && [ ! -s /tmp/rl/stderr ] && pass rootless/devices-skipped "$(cat /tmp/rl/log | tr '\n' ' ')" \
+        || fail rootless/devices-skipped "log: $(cat /tmp/rl/log 2>/dev/null | tr '\n' ' '); stderr: $(cat /tmp/rl/stderr | tr '\n' ' ')"
+    [ ! -e $d/rl ] && [ ! -e /tmp/user-1000/crabcan/rl ] && pass rootless/nothing-left "no cgroup, no state dir" \
+        || fail rootless/nothing-left "left: $(ls -d $d/rl /tmp/user-1000/crabcan/rl 2>/dev/null)"
+}
+
 # Last: whatever the checks above left.
 group_leftovers() {
     same leftovers/cgroups "" "$(find $CG/crabcan -mindepth 1 -maxdepth 1 -type d 2>/dev/null)"
     same leftovers/state "" "$(ls /run/crabcan 2>/dev/null)"
 }
 
-all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns events cycles"
+all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns events rootless cycles"
 groups=${*:-$all}
 say "INFO checks: $groups$([ -x /bin/runc ] && echo ' (runc 1.1.5 alongside)')"
 for group in $groups; do
