@@ -19,7 +19,11 @@ public struct CreateOptions: Sendable {
 extension Runtime {
     /// Loads and checks <bundle>/config.json. Errors name the JSON path and the line:column in the file.
     public static func loadSpec(bundle: String) throws -> Spec {
-        let path = bundle + "/config.json"
+        try loadSpec(file: bundle + "/config.json")
+    }
+
+    /// Loads and decodes one config file (a bundle's, or the snapshot in a state dir).
+    static func loadSpec(file path: String) throws -> Spec {
         let bytes: [UInt8]
         do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)") }
         do {
@@ -73,6 +77,7 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
+            try directory.writeConfig(spec.encode(pretty: false))
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
                 ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,

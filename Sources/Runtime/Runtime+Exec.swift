@@ -39,7 +39,10 @@ extension Runtime {
         case .creating: throw RuntimeError("cannot exec in a container that is being created")
         case .created, .running: break
         }
-        let spec = try Runtime.loadSpec(bundle: record.bundle)
+        // The snapshot create wrote; a container created before snapshots existed falls back to its bundle.
+        let directory = try directory(id)
+        let spec = Files.exists(directory.configPath)
+            ? try Runtime.loadSpec(file: directory.configPath) : try Runtime.loadSpec(bundle: record.bundle)
         let (process, source) = try Runtime.execProcess(options, base: spec.process)
         try Runtime.checkTerminal(process.terminal, consoleSocket: options.consoleSocket, relay: !options.detach)
 

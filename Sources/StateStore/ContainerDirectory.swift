@@ -12,6 +12,9 @@ public struct ContainerDirectory: Sendable {
     /// Where create is about to make the container's cgroups, written before it makes them: state.json records
     /// them too, but a create that dies before state.json must not leave `delete` without a way to find them.
     public var cgroupsPath: String { path + "/cgroups.json" }
+    /// The validated config create used (as runc and crun keep one): exec reads it, not the bundle, so a bundle
+    /// changed or removed after create cannot change the namespaces or seccomp profile an exec gets.
+    public var configPath: String { path + "/config.json" }
 
     public struct InvalidID: Error, CustomStringConvertible {
         public var id: String
@@ -96,6 +99,10 @@ public struct ContainerDirectory: Sendable {
             return nil
         }
         return try ContainerRecord.decode(bytes)
+    }
+
+    public func writeConfig(_ bytes: [UInt8]) throws {
+        try Files.writeFileAtomically(configPath, bytes, mode: 0o600)
     }
 
     public var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }

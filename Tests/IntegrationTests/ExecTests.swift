@@ -39,6 +39,27 @@ extension CrabcanCLI {
         #expect(Int(ps.stdoutLines.first ?? "") ?? 1000 < 100, "\(ps)")
     }
 
+    /// Issue 15.6: exec takes the config create validated (the state dir's snapshot), not the bundle's current file.
+    @Test func execUsesTheConfigOfCreateNotTheBundlesCurrentOne() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = try sleeper(box, "exec-snapshot") { config in
+            var process = config["process"] as! [String: Any]
+            process["env"] = ["PATH=/bin:/usr/bin", "ORIGIN=create"]
+            config["process"] = process
+        }
+        let bundle = box.dir + "/exec-snapshot"
+        let configFile = bundle + "/config.json"
+        let changed = try String(contentsOfFile: configFile, encoding: .utf8).replacingOccurrences(of: "ORIGIN=create", with: "ORIGIN=edited")
+        try changed.write(toFile: configFile, atomically: true, encoding: .utf8)
+        let edited = box.crabcan(["exec", id, "sh", "-c", "echo $ORIGIN"])
+        #expect(edited.status == 0 && edited.stdout == "create\n", "\(edited)")
+        try FileManager.default.removeItem(atPath: configFile)
+        let removed = box.crabcan(["exec", id, "sh", "-c", "echo $ORIGIN"])
+        #expect(removed.status == 0 && removed.stdout == "create\n", "\(removed)")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+    }
+
     @Test func execExitStatusAndFailures() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
