@@ -200,9 +200,10 @@ extension CrabcanCLI {
         return dir
     }
 
-    /// Disk full at the first write (cgroups.json) and at state.json (the init already set up): one error line,
-    /// exit 1, and nothing left: no state dir, no cgroup, no process, no mount.
-    @Test(arguments: [0, 1])
+    /// Disk full at the first write (the config snapshot) and at state.json (two pages free: the snapshot and
+    /// cgroups.json fit, the init is already set up): one error line, exit 1, and nothing left: no state dir,
+    /// no cgroup, no process, no mount.
+    @Test(arguments: [0, 2])
     func fullRootGivesOneErrorAndNoDebris(_ freePages: Int) throws {
         let box = try Sandbox()
         defer { box.cleanup() }
@@ -214,7 +215,7 @@ extension CrabcanCLI {
         let create = Command.run(Paths.binary, ["--root", root, "create", "--bundle", bundle, id])
         #expect(isOneLineError(create), "\(create)")
         #expect(create.stderr.contains("ENOSPC"), "\(create)")
-        #expect(create.stderr.contains(freePages == 0 ? "cgroups.json" : "state.json"), "\(create)")
+        #expect(create.stderr.contains(freePages == 0 ? "config.json" : "state.json"), "\(create)")
         #expect(eventually(timeout: 5) { box.processes(id).isEmpty }, "processes left: \(box.processes(id))")
         let after = HostSnapshot.take(root: root, ids: [id])
         #expect(after.leaks(since: before).isEmpty, "\(after.leaks(since: before))")
