@@ -7,7 +7,7 @@ import Sys
 /// `ready` goes back to the parent as a `failed` message (docs/design.md §2), never as free text.
 enum ContainerInit {
     struct Handles {
-        var socket: FileDescriptor
+        var channel: ChildChannel
         /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root.
         var execFifo: FileDescriptor
         /// Moves this process into the container's cgroups (cgroup v1: cheapest from the process itself).
@@ -23,6 +23,7 @@ enum ContainerInit {
         let executable: String
         let finalCapabilities: PreparedCapabilities?
         var startState: [UInt8] = []
+        var channel = handles.channel
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)
@@ -35,64 +36,69 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [handles.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw))
-            try awaitPlacement(handles, plan)
+                                           except: [channel.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw))
+            channel.stage = .placement
+            try awaitPlacement(channel, handles.placeSelf, plan)
+            channel.stage = .session
             // Our own session, as runc's init: the caller's terminal signals reach the container only as
             // crabcan forwards them, and a console can become our controlling terminal.
             try Processes.setSID()
-            if let keyring = plan.sessionKeyring { try joinKeyring(keyring) }
+            if let keyring = plan.sessionKeyring { try joinKeyring(keyring, channel) }
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
-            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources).prepare(beforePivot: {
-                if plan.hasInitHooks { startState = try runCreateHooks(plan, handles.socket) }
+            channel.stage = .rootfs
+            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources).prepare(beforePivot: { [channel] in
+                if plan.hasInitHooks { startState = try runCreateHooks(plan, channel) }
             })
             if let terminal {
-                try ProcessStart.sendTerminal(terminal.master, handles.socket)
+                try channel.sendConsole(terminal.master)
                 try Terminals.attach(terminal.slave)
                 terminal.slave.close()
             }
+            channel.stage = .executable
             executable = plan.runsProcess
                 ? try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd) : ""
             try plan.kernel.applyPersonality()
             try plan.scheduling?.apply()
-            finalCapabilities = try ProcessStart.switchUser(plan, handles.socket)
-            try ProcessStart.handshake(handles.socket)
+            channel.stage = .privileges
+            finalCapabilities = try ProcessStart.switchUser(plan, channel)
+            channel.stage = .handshake
+            try channel.handshake()
         } catch {
-            ProcessStart.fail(handles.socket, error)
+            channel.fail(error)
         }
         waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState, runsProcess: plan.runsProcess)
         ProcessStart.exec(plan, executable, finalCapabilities)
     }
 
-    /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too.
-    private static func joinKeyring(_ name: String) throws {
+    /// A kernel without keyrings (ENOSYS) or a seccomp'd caller (EPERM) cannot give one; runc goes on then too,
+    /// and the parent's log says so.
+    private static func joinKeyring(_ name: String, _ channel: ChildChannel) throws {
         // (Not `catch where …` with an empty body: Swift 6.3.1 crashes compiling that with typed throws.)
         do {
             try Processes.joinNewSessionKeyring(named: name)
         } catch {
             if ![ENOSYS, EPERM, EACCES].contains(error.errno) { throw error }
+            channel.warn("no session keyring \(name): \(error)")
         }
     }
 
     /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
     /// whose root is thereby the container's cgroup. Namespaces given by path were joined before clone
     /// (NamespaceJoins); a time namespace is made (in our user namespace), then we become root of that.
-    private static func awaitPlacement(_ handles: Handles, _ plan: ContainerPlan) throws {
-        guard SyncMessage(decoding: try Channels.receive(handles.socket, capacity: 16)) == .placed else { Processes.exit(1) }
+    private static func awaitPlacement(_ channel: ChildChannel, _ placeSelf: () throws -> Void, _ plan: ContainerPlan) throws {
+        try channel.awaitPlaced()
         try TimeNamespaceEntry.enter(plan)
         try UserNamespaceEntry.enter(plan)
-        try handles.placeSelf()
+        try placeSelf()
         if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
     }
 
     /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the
     /// container's namespaces before pivot_root (config.md), in the rootfs. Returns the state for startContainer
     /// (the same `created` document the parent's hooks got).
-    private static func runCreateHooks(_ plan: ContainerPlan, _ socket: FileDescriptor) throws -> [UInt8] {
-        try Channels.send(socket, SyncMessage.hooks.encoded())
-        guard case .hooksRan(let state) = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18)) else {
-            Processes.exit(1)
-        }
+    private static func runCreateHooks(_ plan: ContainerPlan, _ channel: ChildChannel) throws -> [UInt8] {
+        let state = try channel.runParentHooks()
         try HookRunner.run(plan.hooks.createContainer, kind: .createContainer, state: state, directory: plan.rootfs)
         return state
     }

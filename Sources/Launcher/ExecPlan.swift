@@ -74,21 +74,24 @@ public struct ExecPlan: ProcessSettings {
 /// What an exec'd process does between clone and execve, in the child: like the init, without the rootfs
 /// (joining the mount namespace puts it in the container's root) and without waiting for `start`.
 enum ExecInit {
-    static func run(_ plan: ExecPlan, socket: FileDescriptor, placeSelf: () throws -> Void) -> Never {
+    static func run(_ plan: ExecPlan, channel: ChildChannel, placeSelf: () throws -> Void) -> Never {
         let executable: String
         let finalCapabilities: PreparedCapabilities?
+        var channel = channel
         do {
             try Processes.dieWithParent()
             // The parent made itself non-dumpable before clone, so from its first instant in the container's pid
             // namespace no container process can open our /proc/<pid>/exe, the host binary (CVE-2019-5736).
             try Processes.setDumpable(false)
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [socket.raw] + plan.namespaces.map(\.fd.raw) + (plan.root.map { [$0.raw] } ?? []))
-            guard SyncMessage(decoding: try Channels.receive(socket, capacity: 16)) == .placed else { Processes.exit(1) }
+                                           except: [channel.socket.raw] + plan.namespaces.map(\.fd.raw) + (plan.root.map { [$0.raw] } ?? []))
+            channel.stage = .placement
+            try channel.awaitPlaced()
             try plan.scheduling.applyInitialAffinity()
             // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
             try placeSelf()
             try Processes.setSID()
+            channel.stage = .rootfs
             for namespace in plan.namespaces where namespace.type != .pid {
                 // (Joined already, with the pid namespace, by the helper that cloned us.)
                 if namespace.type == .user && plan.joinsUserNamespaceInHelper { continue }
@@ -107,16 +110,19 @@ enum ExecInit {
             try Files.chdir(plan.process.cwd)
             if plan.process.terminal {
                 let terminal = try ProcessStart.openTerminal(plan)
-                try ProcessStart.sendTerminal(terminal.master, socket)
+                try channel.sendConsole(terminal.master)
                 try Terminals.attach(terminal.slave)
                 terminal.slave.close()
             }
+            channel.stage = .executable
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.scheduling.apply()
-            finalCapabilities = try ProcessStart.switchUser(plan, socket)
-            try ProcessStart.handshake(socket)
+            channel.stage = .privileges
+            finalCapabilities = try ProcessStart.switchUser(plan, channel)
+            channel.stage = .handshake
+            try channel.handshake()
         } catch {
-            ProcessStart.fail(socket, error)
+            channel.fail(error)
         }
         ProcessStart.exec(plan, executable, finalCapabilities)
     }

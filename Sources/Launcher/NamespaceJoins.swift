@@ -18,11 +18,11 @@ enum NamespaceJoins {
     }
 
     /// Returns the init's pid once the helper has cloned it; the init runs `initBody`.
-    static func spawnInit(_ plan: ContainerPlan, parentEnd: FileDescriptor, childEnd: FileDescriptor,
+    static func spawnInit(_ plan: ContainerPlan, channel: ParentChannel, childEnd: FileDescriptor,
                           initBody: () -> Never) throws -> pid_t {
         // The init inherits the helper's dumpable setting (mm flags are copied by clone), so it is never dumpable in
         // the joined namespaces (CVE-2019-5736), unless an unprivileged parent still has to write its id maps.
-        try spawnThroughHelper(parentEnd: parentEnd, childEnd: childEnd,
+        try spawnThroughHelper(channel: channel, childEnd: childEnd,
                                nonDumpable: !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false),
                                cloneFlags: plan.cloneFlags, join: {
             for join in ordered(plan.joinedNamespaces) {
@@ -34,37 +34,28 @@ enum NamespaceJoins {
 
     /// A helper that runs `join`, then clones a child with `cloneFlags | CLONE_PARENT` that runs `body`, reports
     /// the child's pid (protocol step −1) and exits. Returns that pid, the caller's own child.
-    static func spawnThroughHelper(parentEnd: FileDescriptor, childEnd: FileDescriptor, nonDumpable: Bool,
+    static func spawnThroughHelper(channel: ParentChannel, childEnd: FileDescriptor, nonDumpable: Bool,
                                    cloneFlags: UInt, join: () throws -> Void, body: () -> Never) throws -> pid_t {
         let helper = try Processes.clone(flags: 0)
         if helper == 0 {
-            parentEnd.close()
+            channel.socket.close()
+            let reporter = ChildChannel(socket: childEnd, stage: .joining)
             do {
                 try Processes.dieWithParent()
                 if nonDumpable { try Processes.setDumpable(false) }
                 try join()
                 let pid = try Processes.clone(flags: cloneFlags | Namespaces.cloneParent)
                 if pid == 0 { body() }
-                try Channels.send(childEnd, SyncMessage.spawned(pid).encoded())
+                try reporter.reportSpawned(pid)
             } catch {
-                ProcessStart.fail(childEnd, error)
+                reporter.fail(error)
             }
             Processes.exit(0)
         }
         // Only the helper and its child hold the child's end now: a helper that dies silently reads as end of file.
         childEnd.close()
         _ = try? Processes.wait(helper)
-        let message = SyncMessage(decoding: try Channels.receive(parentEnd, capacity: 600))
-        switch message {
-        case .spawned(let pid)?:
-            return pid
-        case .failed(let failure)?:
-            // (A child that failed before the helper reported stays a zombie until we exit: it is already dead.)
-            throw failure
-        case nil:
-            throw ParentSync.ProtocolError.childExited(.awaitingReady)
-        case let other?:
-            throw ParentSync.ProtocolError.unexpected(other, .awaitingReady)
-        }
+        // (A child that failed before the helper reported stays a zombie until we exit: it is already dead.)
+        return try channel.receiveSpawned()
     }
 }

@@ -31,17 +31,12 @@ enum ProcessStart {
         return pty
     }
 
-    static func sendTerminal(_ master: FileDescriptor, _ socket: FileDescriptor) throws {
-        try Channels.sendDescriptor(socket, master.raw, payload: SyncMessage.console.encoded())
-        master.close()
-    }
-
     /// rlimits, oom_score_adj and the bounding set while still root; then the ids, then the capability sets.
     /// A seccomp filter comes as late as it can (docs/seccomp.md): a notify filter here, at the end of set-up,
     /// because the listener must reach the agent during create; any other in `exec`, right before execve.
     /// Without no_new_privs loading takes CAP_SYS_ADMIN, so effective stays the kept permitted set until the
     /// filter is in, and the final sets are returned for the one capset(2) after it.
-    static func switchUser(_ settings: any ProcessSettings, _ socket: FileDescriptor) throws -> PreparedCapabilities? {
+    static func switchUser(_ settings: any ProcessSettings, _ channel: ChildChannel) throws -> PreparedCapabilities? {
         let user = settings.process.user
         try settings.privileges.applyBeforeUserSwitch()
         _ = Files.umask(mode_t(user.umask ?? 0o022))
@@ -57,48 +52,11 @@ enum ProcessStart {
         try settings.labels.apply()
         if settings.process.noNewPrivileges { try Processes.setNoNewPrivileges() }
         if let seccomp = settings.seccomp, seccomp.usesNotify {
-            try handOverListener(seccomp, socket)
+            try channel.handOverListener(loading: { try seccomp.load() })
             try finalCapabilities?.apply()
             finalCapabilities = nil
         }
         return finalCapabilities
-    }
-
-    /// Protocol step 1a. Once the filter is in, every call it notifies waits for the agent, which gets the
-    /// listener from our parent; until then only one write(2) runs (a notified write is refused when the
-    /// profile is built): the listener's number, after which the parent takes a copy with pidfd_getfd and
-    /// hands it to the agent before it answers, as runc does. The message is made before the filter: even an
-    /// allocation (brk, mmap) could be a notified call. Where the parent may not take it (no ptrace access: an
-    /// unprivileged caller), it asks, and the fd goes with SCM_RIGHTS (sendmsg then must not be notified).
-    static func handOverListener(_ seccomp: SeccompProgram, _ socket: FileDescriptor) throws {
-        var message = SyncMessage.listener(0).encoded()
-        guard let listener = try seccomp.load() else { return }
-        SyncMessage.setListener(listener, in: &message)
-        try socket.write(message)
-        var reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
-        if reply == .listenerWanted {
-            try Channels.sendDescriptor(socket, listener, payload: message)
-            reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
-        }
-        guard reply == .listenerTaken else { Processes.exit(1) }
-        Glibc.close(listener)
-    }
-
-    /// Steps 1–3 of the sync protocol (SyncProtocol.swift).
-    static func handshake(_ socket: FileDescriptor) throws {
-        try Channels.send(socket, SyncMessage.ready.encoded())
-        let reply = try Channels.receive(socket, capacity: 16)
-        guard SyncMessage(decoding: reply) == .committed else { Processes.exit(1) }
-        try Processes.dieWithParent(signal: 0)
-        try Channels.send(socket, SyncMessage.detached.encoded())
-        socket.close()
-    }
-
-    static func fail(_ socket: FileDescriptor, _ error: any Error) -> Never {
-        let errno = (error as? SysError)?.errno ?? 0
-        let failure = ChildFailure(message: String(describing: error), errno: errno)
-        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
-        Processes.exit(1)
     }
 
     /// The end of every container process, after `start` (or an exec's commit): host fds marked close-on-exec,

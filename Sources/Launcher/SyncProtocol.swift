@@ -1,23 +1,25 @@
 import Glibc
 import Sys
 
-/// The messages between `crabcan create` (parent) and the container's init (child) over a
-/// SOCK_SEQPACKET pair; every message is one packet (docs/design.md §2).
+/// The messages between `crabcan create`/`exec` (parent) and the container process it clones (child) over a
+/// SOCK_SEQPACKET pair; every message is one packet whose first byte is its tag, unique and in step order
+/// (docs/design.md "The sync protocol").
 ///
-/// | step | direction       | message     | when                                                                      |
-/// |------|-----------------|-------------|---------------------------------------------------------------------------|
-/// | −1   | helper → parent | `spawned`   | only when namespaces are joined by path: the joining helper cloned the init (its pid) |
-/// | 0    | parent → child  | `placed`    | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
-/// | 1a   | child → parent  | `listener`  | the number of the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY: the child loaded the filter and sent this with write(2) |
-/// | 1a'  | parent → child  | `listenerTaken` | the parent took a copy (pidfd_getfd) and handed it to the agent at listenerPath |
-/// | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS), then gets `listenerTaken` |
-/// | 1b   | child → parent  | `console`   | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
-/// | 1c   | child → parent  | `hooks`     | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
-/// | 1d   | parent → child  | `hooksRan`  | they succeeded; payload: the `created` state JSON for createContainer and startContainer |
-/// | 1    | child → parent  | `ready`     | namespaces joined, rootfs mounted, pivot_root done, process resolved     |
-/// | 2    | parent → child  | `committed` | state.json is written: the container exists                              |
-/// | 3    | child → parent  | `detached`  | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)       |
-/// | any  | child → parent  | `failed`    | a set-up step failed: stage, errno, text; the child then exits          |
+/// | tag | step | direction       | message          | when                                                                 |
+/// |-----|------|-----------------|------------------|----------------------------------------------------------------------|
+/// | 1   | −1   | helper → parent | `spawned`        | only when namespaces are joined by path: the joining helper cloned the init (its pid) |
+/// | 2   | 0    | parent → child  | `placed`         | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
+/// | 3   | 1a   | child → parent  | `listener`       | the number of the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY: the child loaded the filter and sent this with write(2) |
+/// | 4   | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS) |
+/// | 5   | 1a″  | parent → child  | `listenerTaken`  | the parent has a copy and handed it to the agent at listenerPath     |
+/// | 6   | 1b   | child → parent  | `console`        | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
+/// | 7   | 1c   | child → parent  | `hooks`          | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
+/// | 8   | 1d   | parent → child  | `hooksRan`       | they succeeded; payload: the `created` state JSON for createContainer and startContainer |
+/// | 9   | 1    | child → parent  | `ready`          | namespaces joined, rootfs mounted, pivot_root done, process resolved |
+/// | 10  | 2    | parent → child  | `committed`      | state.json is written: the container exists                          |
+/// | 11  | 3    | child → parent  | `detached`       | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)  |
+/// | 12  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
+/// | 13  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
 ///
 /// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
 /// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.
@@ -26,124 +28,221 @@ import Sys
 /// and the child cannot write host cgroup files from inside one, so the parent places it then.
 /// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
 /// but `create` exits normally once done, so the child must drop that tie first and say so.
-/// After step 3 the child blocks opening exec.fifo until `start`.
+/// After step 3 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve.
 public enum SyncMessage: Sendable, Equatable {
+    case spawned(pid_t)
     case placed
     case listener(Int32)
-    case listenerTaken
     case listenerWanted
+    case listenerTaken
     case console
     case hooks
     case hooksRan([UInt8])
     case ready
     case committed
     case detached
+    case warning(String)
     case failed(ChildFailure)
-    case spawned(pid_t)
 
+    enum Tag: UInt8 {
+        case spawned = 1, placed, listener, listenerWanted, listenerTaken, console, hooks, hooksRan, ready, committed,
+             detached, warning, failed
+    }
+
+    /// Bounds a failure's or warning's text: one packet, read into a fixed buffer.
     static let maximumText = 512
+    /// The largest packet but `hooksRan` (whose state document is read with its own capacity).
+    static let maximumPacket = 6 + maximumText
+
+    var tag: Tag {
+        switch self {
+        case .spawned: return .spawned
+        case .placed: return .placed
+        case .listener: return .listener
+        case .listenerWanted: return .listenerWanted
+        case .listenerTaken: return .listenerTaken
+        case .console: return .console
+        case .hooks: return .hooks
+        case .hooksRan: return .hooksRan
+        case .ready: return .ready
+        case .committed: return .committed
+        case .detached: return .detached
+        case .warning: return .warning
+        case .failed: return .failed
+        }
+    }
 
     public func encoded() -> [UInt8] {
+        let tag = [tag.rawValue]
         switch self {
-        case .placed: return [5]
-        case .listener(let fd):
-            let raw = UInt32(bitPattern: fd)
-            return [6, UInt8(truncatingIfNeeded: raw), UInt8(truncatingIfNeeded: raw >> 8),
-                    UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 24)]
-        case .listenerTaken: return [10]
-        case .listenerWanted: return [11]
-        case .console: return [7]
-        case .hooks: return [8]
-        case .hooksRan(let states): return [9] + states
-        case .ready: return [1]
-        case .committed: return [2]
-        case .detached: return [3]
+        case .spawned(let pid): return tag + Self.bytes(of: pid)
+        case .listener(let fd): return tag + Self.bytes(of: fd)
+        case .hooksRan(let state): return tag + state
+        case .warning(let text): return tag + Array(text.utf8.prefix(Self.maximumText))
         case .failed(let failure):
-            let errno = UInt32(bitPattern: failure.errno)
-            var bytes: [UInt8] = [4, UInt8(truncatingIfNeeded: errno), UInt8(truncatingIfNeeded: errno >> 8),
-                                  UInt8(truncatingIfNeeded: errno >> 16), UInt8(truncatingIfNeeded: errno >> 24)]
-            bytes += Array(failure.message.utf8.prefix(SyncMessage.maximumText))
-            return bytes
-        case .spawned(let pid):
-            let raw = UInt32(bitPattern: pid)
-            return [8, UInt8(truncatingIfNeeded: raw), UInt8(truncatingIfNeeded: raw >> 8),
-                    UInt8(truncatingIfNeeded: raw >> 16), UInt8(truncatingIfNeeded: raw >> 24)]
+            return tag + [failure.stage.rawValue] + Self.bytes(of: failure.errno) + Array(failure.message.utf8.prefix(Self.maximumText))
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .detached: return tag
+        }
+    }
+
+    /// nil for a packet that is no message of ours (or the empty packet of a closed peer).
+    public init?(decoding bytes: [UInt8]) {
+        guard let first = bytes.first, let tag = Tag(rawValue: first) else { return nil }
+        let payload = bytes.dropFirst()
+        switch tag {
+        case .spawned, .listener:
+            guard payload.count == 4 else { return nil }
+            let value = Self.int32(payload)
+            self = tag == .spawned ? .spawned(value) : .listener(value)
+        case .hooksRan: self = .hooksRan(Array(payload))
+        case .warning: self = .warning(String(decoding: payload, as: UTF8.self))
+        case .failed:
+            guard payload.count >= 5, let stage = SetupStage(rawValue: payload[payload.startIndex]) else { return nil }
+            let errno = Self.int32(payload.dropFirst().prefix(4))
+            self = .failed(ChildFailure(message: String(decoding: payload.dropFirst(5), as: UTF8.self), errno: errno, stage: stage))
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .detached:
+            guard payload.isEmpty else { return nil }
+            self = switch tag {
+            case .placed: .placed
+            case .listenerWanted: .listenerWanted
+            case .listenerTaken: .listenerTaken
+            case .console: .console
+            case .hooks: .hooks
+            case .ready: .ready
+            case .committed: .committed
+            default: .detached
+            }
         }
     }
 
     /// Puts the fd number into an encoded `.listener` message in place: made before the filter is loaded, the
     /// message then needs no allocation.
     static func setListener(_ fd: Int32, in message: inout [UInt8]) {
-        let raw = UInt32(bitPattern: fd)
-        for index in 0..<4 { message[1 + index] = UInt8(truncatingIfNeeded: raw >> (8 * index)) }
+        for (index, byte) in bytes(of: fd).enumerated() { message[1 + index] = byte }
     }
 
-    /// nil for a packet that is no message of ours (or the empty packet of a closed peer).
-    public init?(decoding bytes: [UInt8]) {
-        guard let kind = bytes.first else { return nil }
-        switch kind {
-        case 5 where bytes.count == 1: self = .placed
-        case 6 where bytes.count == 5:
-            self = .listener(Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24))
-        case 10 where bytes.count == 1: self = .listenerTaken
-        case 11 where bytes.count == 1: self = .listenerWanted
-        case 7 where bytes.count == 1: self = .console
-        case 8 where bytes.count == 1: self = .hooks
-        case 9: self = .hooksRan(Array(bytes.dropFirst()))
-        case 1 where bytes.count == 1: self = .ready
-        case 2 where bytes.count == 1: self = .committed
-        case 3 where bytes.count == 1: self = .detached
-        case 4 where bytes.count >= 5:
-            let errno = Int32(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24)
-            self = .failed(ChildFailure(message: String(decoding: bytes[5...], as: UTF8.self), errno: errno))
-        case 8 where bytes.count == 5:
-            self = .spawned(pid_t(bitPattern: UInt32(bytes[1]) | UInt32(bytes[2]) << 8 | UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 24))
-        default: return nil
+    private static func bytes(of value: Int32) -> [UInt8] {
+        let raw = UInt32(bitPattern: value)
+        return (0..<4).map { UInt8(truncatingIfNeeded: raw >> (8 * $0)) }
+    }
+
+    private static func int32(_ bytes: ArraySlice<UInt8>) -> Int32 {
+        Int32(bitPattern: bytes.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) })
+    }
+}
+
+/// Where in its set-up a container process was: sent with every failure, so the log says which step broke.
+public enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// The helper of step −1: joining namespaces given by path, cloning the init.
+    case joining = 1
+    /// Before step 0: the death signal, non-dumpable, closing what the parent left open.
+    case isolating
+    /// Step 0: id maps, time and user namespaces, cgroups, the cgroup namespace.
+    case placement
+    /// setsid, the session keyring, hostname and domainname.
+    case session
+    /// Mounts, devices, the console, create-time hooks and pivot_root (an exec: its root and cwd).
+    case rootfs
+    /// Finding args[0], personality, scheduling.
+    case executable
+    /// Groups, ids, capabilities, labels, no_new_privs and a notify filter.
+    case privileges
+    /// Steps 1–3.
+    case handshake
+
+    public var description: String {
+        switch self {
+        case .joining: return "joining namespaces"
+        case .isolating: return "isolating"
+        case .placement: return "placement"
+        case .session: return "session"
+        case .rootfs: return "rootfs"
+        case .executable: return "executable"
+        case .privileges: return "privileges"
+        case .handshake: return "handshake"
         }
     }
 }
 
-/// What the child reports when set-up fails: already a whole sentence (`mount proc on /proc: EPERM (...)`).
+/// What the child reports when set-up fails: already a whole sentence (`mount proc on /proc: EPERM (...)`),
+/// with its errno and the stage it was in.
 public struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var errno: Int32
+    public var stage: SetupStage
     public var description: String { message }
 
-    public init(message: String, errno: Int32) {
+    public init(message: String, errno: Int32, stage: SetupStage = .isolating) {
         self.message = message
         self.errno = errno
+        self.stage = stage
     }
 }
 
-/// The parent's side of the protocol as a state machine, so message order is checked in one place
-/// and unit-tested without forking.
+/// The parent's side of the protocol as a state machine over every step, both what it receives and what it
+/// sends, so message order is checked in one place and unit-tested without forking.
 public struct ParentSync: Sendable {
-    public enum Phase: Sendable, Equatable { case awaitingReady, awaitingDetached, done }
-    public private(set) var phase: Phase = .awaitingReady
+    public enum Phase: Sendable, Equatable {
+        /// Step −1: the joining helper is to report the init's pid.
+        case awaitingSpawned
+        /// The parent is to map ids and place the child, then send `placed`.
+        case placing
+        /// Steps 1a–1d may come, then `ready`.
+        case awaitingReady
+        /// `listener` came: the parent answers `listenerTaken` or `listenerWanted`.
+        case takingListener
+        /// `listenerWanted` went: the child sends `listener` again with the fd.
+        case awaitingListener
+        /// `hooks` came: the parent runs them and answers `hooksRan`.
+        case runningHooks
+        /// `ready` came: the parent writes state.json, then sends `committed`.
+        case committing
+        case awaitingDetached
+        case done
+    }
+    public private(set) var phase: Phase
 
-    public init() {}
+    public init(joinsThroughHelper: Bool = false) { phase = joinsThroughHelper ? .awaitingSpawned : .placing }
 
     public enum ProtocolError: Error, Equatable, CustomStringConvertible {
         case childExited(Phase)
         case unexpected(SyncMessage, Phase)
+        case outOfTurn(SyncMessage, Phase)
         public var description: String {
             switch self {
             case .childExited: return "container init exited during set-up"
             case .unexpected(let message, let phase): return "container init sent \(message) while \(phase)"
+            case .outOfTurn(let message, let phase): return "crabcan would send \(message) while \(phase)"
             }
         }
     }
 
     /// Feeds one received packet (nil: the child closed its end). Throws the child's failure or a protocol error.
+    /// A warning changes nothing: the caller logs it.
     public mutating func receive(_ message: SyncMessage?) throws {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
-        case (.awaitingReady, .listener), (.awaitingReady, .console): break  // an fd came or is to be taken; ready is still to come
-        case (.awaitingReady, .hooks): break  // the caller runs the hooks and answers; ready is still to come
-        case (.awaitingReady, .ready): phase = .awaitingDetached
+        case (_, .warning) where phase != .done: break
+        case (.awaitingSpawned, .spawned): phase = .placing
+        case (.awaitingReady, .listener), (.awaitingListener, .listener): phase = .takingListener
+        case (.awaitingReady, .console): break
+        case (.awaitingReady, .hooks): phase = .runningHooks
+        case (.awaitingReady, .ready): phase = .committing
         case (.awaitingDetached, .detached): phase = .done
         default: throw ProtocolError.unexpected(message, phase)
+        }
+    }
+
+    /// Checks one message the parent is about to send, and moves on.
+    public mutating func send(_ message: SyncMessage) throws {
+        switch (phase, message) {
+        case (.placing, .placed): phase = .awaitingReady
+        case (.takingListener, .listenerWanted): phase = .awaitingListener
+        case (.takingListener, .listenerTaken): phase = .awaitingReady
+        case (.runningHooks, .hooksRan): phase = .awaitingReady
+        case (.committing, .committed): phase = .awaitingDetached
+        default: throw ProtocolError.outOfTurn(message, phase)
         }
     }
 }

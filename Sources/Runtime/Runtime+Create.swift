@@ -97,23 +97,23 @@ extension Runtime {
                     // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
                     throw RuntimeError(report.locate(problem))
                 }
-                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath,
-                                                 placeFromParent: {
-                                                     do {
-                                                         try driver.placeFromParent($0, resources: resources, initPlacesItself: !plan.inUserNamespace)
-                                                     } catch let problem as ConfigProblem {
-                                                         throw RuntimeError(report.locate(problem))
-                                                     }
-                                                     try NetDeviceMove.moveAll(plan.netDevices, into: $0)
-                                                 },
-                                                 placeFromInit: { if !plan.inUserNamespace { try driver.placeFromInit() } },
-                                                 createHooks: { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) },
-                                                 seccompListener: { listener, pid in
-                                                     guard let profile = spec.linux?.seccomp else { return }
-                                                     var record = draft
-                                                     record.pid = pid
-                                                     try self.sendSeccompListener(listener, profile: profile, record: record)
-                                                 })
+                var steps = ParentSteps(placeFromParent: {
+                    do {
+                        try driver.placeFromParent($0, resources: resources, initPlacesItself: !plan.inUserNamespace)
+                    } catch let problem as ConfigProblem {
+                        throw RuntimeError(report.locate(problem))
+                    }
+                    try NetDeviceMove.moveAll(plan.netDevices, into: $0)
+                }, placeFromInit: { if !plan.inUserNamespace { try driver.placeFromInit() } })
+                steps.createHooks = { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) }
+                steps.seccompListener = { listener, pid in
+                    guard let profile = spec.linux?.seccomp else { return }
+                    var record = draft
+                    record.pid = pid
+                    try self.sendSeccompListener(listener, profile: profile, record: record)
+                }
+                steps.warning = { [log] in log.warning($0) }
+                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath, steps: steps)
             } catch {
                 try? driver.destroy()
                 throw error
@@ -145,6 +145,7 @@ extension Runtime {
             // The init is dead: the mounts it made in the runtime's namespace (if it had none of its own) go now.
             try? HostRoot.remove(stateDirectory: directory.path)
             try? directory.remove()
+            if let failure = error as? ChildFailure { log.debug("create \(id): the init failed at \(failure.stage), errno \(failure.errno)") }
             throw RuntimeError("create \(id): \(error)")
         }
     }

@@ -62,12 +62,13 @@ extension Runtime {
         if !options.detach { signals = try Channels.blockAllSignals() }
         defer { if let signals { Channels.restoreSignalMask(signals.1) } }
         let cgroups = Runtime.cgroups(record)
-        let launched = try Launcher.spawnExec(plan, placeFromParent: { try cgroups?.placeFromParent($0) },
-                                              placeFromInit: { try cgroups?.placeFromInit() },
-                                              seccompListener: { listener, pid in
-                                                  guard let profile = spec.linux?.seccomp else { return }
-                                                  try self.sendSeccompListener(listener, profile: profile, record: record, pid: pid, status: .running)
-                                              })
+        var steps = ParentSteps(placeFromParent: { try cgroups?.placeFromParent($0) }, placeFromInit: { try cgroups?.placeFromInit() })
+        steps.seccompListener = { listener, pid in
+            guard let profile = spec.linux?.seccomp else { return }
+            try self.sendSeccompListener(listener, profile: profile, record: record, pid: pid, status: .running)
+        }
+        steps.warning = { [log] in log.warning($0) }
+        let launched = try Launcher.spawnExec(plan, steps: steps)
         do {
             if let consoleSocket = options.consoleSocket, let console = launched.console {
                 try Runtime.sendConsole(console, to: consoleSocket)

@@ -88,6 +88,46 @@ extension CrabcanCLI {
             && $0.contains("no_such_syscall_at_all") }, "\(debug)")
     }
 
+    /// Issue 15 (sync protocol): the init cannot print a warning (its stderr is the container's); it sends one to
+    /// the parent, which logs it. With keyctl refused (Docker's default profile does; so does a kernel without
+    /// keyrings) the init goes on without a session keyring, as runc, and the log says so.
+    @Test(.enabled(if: SeccompFixtures.haveGCC && getuid() == 0, "needs gcc and root"))
+    func childWarningsReachTheLog() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let wrapper = box.dir + "/deny-keyctl"
+        let compiled = Command.run("/usr/bin/gcc", ["-O2", "-o", wrapper, Paths.repo + "/Tests/Programs/deny-keyctl.c", "-lseccomp"], timeout: 60)
+        try #require(compiled.status == 0, "\(compiled)")
+        let log = box.dir + "/log.json"
+        let id = box.id("keyless")
+        let bundle = try box.bundle(["sh", "-c", "echo ran"])
+        let run = Command.run(wrapper, [Paths.binary, "--root", box.root, "--log", log, "--log-format", "json", "run", "--bundle", bundle, id],
+                              timeout: 30)
+        #expect(run.status == 0 && run.stdout == "ran\n" && run.stderr.isEmpty, "\(run)")
+        let lines = try Self.logLines(log)
+        #expect(lines.contains { $0["level"] as? String == "warning" && ($0["msg"] as? String)?.contains("no session keyring _ses.\(id)") == true
+            && ($0["msg"] as? String)?.contains("ENOSYS") == true }, "\(lines)")
+    }
+
+    /// A failed set-up names the init's stage in the debug log (the error line itself stays runc's form).
+    @Test(.enabled(if: getuid() == 0, "needs root"))
+    func childFailureNamesItsStage() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let log = box.dir + "/log.json"
+        let id = box.id("stage")
+        let bundle = try box.bundle(["true"]) { config in
+            var mounts = config["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/nofs", "type": "no-such-filesystem", "source": "none"])
+            config["mounts"] = mounts
+        }
+        let create = box.crabcan(["--debug", "--log", log, "--log-format", "json", "create", "--bundle", bundle, id])
+        #expect(create.status == 1 && create.stderrLines.count == 1 && create.stderr.contains("no-such-filesystem"), "\(create)")
+        let lines = try Self.logLines(log)
+        #expect(lines.contains { ($0["msg"] as? String)?.contains("the init failed at rootfs, errno 19") == true }, "\(lines)")
+        #expect(!FileManager.default.fileExists(atPath: box.root + "/" + id))
+    }
+
     @Test func debugLinesAreJSONToo() throws {
         let box = try Sandbox()
         defer { box.cleanup() }

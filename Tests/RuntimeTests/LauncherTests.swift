@@ -5,55 +5,79 @@ import Sys
 
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
-        let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1)
-        for message in [SyncMessage.placed, .listener(7), .listener(-1), .listenerTaken, .listenerWanted, .console, .hooks, .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]),
-                        .ready, .committed, .detached, .failed(failure)] {
+        let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1, stage: .rootfs)
+        for message in [SyncMessage.spawned(4242), .placed, .listener(7), .listener(-1), .listenerWanted, .listenerTaken, .console, .hooks,
+                        .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]), .ready, .committed, .detached, .warning("no keyring"),
+                        .warning(""), .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
         #expect(SyncMessage(decoding: []) == nil)
         #expect(SyncMessage(decoding: [42]) == nil)
-        #expect(SyncMessage(decoding: [7, 0]) == nil)
-        #expect(SyncMessage(decoding: [1, 0]) == nil)
+        #expect(SyncMessage(decoding: [6, 0]) == nil)
+        #expect(SyncMessage(decoding: [9, 0]) == nil)
+        #expect(SyncMessage(decoding: [1, 1, 0]) == nil)
+        // A failure names a stage that exists.
+        #expect(SyncMessage(decoding: [13, 99, 1, 0, 0, 0]) == nil)
     }
 
-    @Test func failureTextIsBounded() {
-        let long = ChildFailure(message: String(repeating: "x", count: 5000), errno: 2)
-        #expect(SyncMessage.failed(long).encoded().count == 5 + 512)
+    /// Each message has its own tag, in the order of the steps (docs/design.md), so no two are told apart by length.
+    @Test func tagsAreUniqueAndInStepOrder() {
+        let inStepOrder: [SyncMessage] = [.spawned(1), .placed, .listener(3), .listenerWanted, .listenerTaken, .console, .hooks,
+                                          .hooksRan([]), .ready, .committed, .detached, .warning("w"),
+                                          .failed(ChildFailure(message: "f", errno: 0))]
+        let tags = inStepOrder.map { $0.encoded()[0] }
+        #expect(tags == Array(1...UInt8(inStepOrder.count)))
     }
 
-    @Test func parentAcceptsTheDocumentedOrder() throws {
-        var sync = ParentSync()
+    @Test func failureTextIsBoundedAndKeepsItsStage() {
+        let long = ChildFailure(message: String(repeating: "x", count: 5000), errno: 2, stage: .privileges)
+        let encoded = SyncMessage.failed(long).encoded()
+        #expect(encoded.count == SyncMessage.maximumPacket)
+        guard case .failed(let decoded)? = SyncMessage(decoding: encoded) else { Issue.record("not a failure"); return }
+        #expect(decoded.stage == .privileges && decoded.errno == 2 && decoded.message.utf8.count == SyncMessage.maximumText)
+    }
+
+    @Test func parentWalksEveryStepInOrder() throws {
+        var sync = ParentSync(joinsThroughHelper: true)
+        try sync.receive(.spawned(9))
+        try sync.send(.placed)
+        try sync.receive(.listener(5))
+        try sync.send(.listenerWanted)
+        try sync.receive(.listener(5))
+        try sync.send(.listenerTaken)
+        try sync.receive(.console)
+        try sync.receive(.warning("skipped"))
+        try sync.receive(.hooks)
+        #expect(sync.phase == .runningHooks)
+        try sync.send(.hooksRan([]))
         try sync.receive(.ready)
-        #expect(sync.phase == .awaitingDetached)
+        #expect(sync.phase == .committing)
+        try sync.send(.committed)
         try sync.receive(.detached)
         #expect(sync.phase == .done)
     }
 
-    /// Steps 1a–1c may come before `ready`, never after it.
-    @Test func parentTakesDescriptorsAndHookRequestsBeforeReady() throws {
+    /// Steps 1a–1c may come before `ready`, never after it; the parent's answers only when asked.
+    @Test func parentRefusesOutOfOrderMessages() throws {
         var sync = ParentSync()
-        try sync.receive(.listener(5))
-        try sync.receive(.console)
-        try sync.receive(.hooks)
-        #expect(sync.phase == .awaitingReady)
-        try sync.receive(.ready)
-        #expect(throws: ParentSync.ProtocolError.unexpected(.hooks, .awaitingDetached)) { try sync.receive(.hooks) }
-    }
-
-    @Test func parentRefusesOutOfOrderMessages() {
-        var sync = ParentSync()
+        #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .placing)) { try sync.receive(.ready) }
+        #expect(throws: ParentSync.ProtocolError.outOfTurn(.committed, .placing)) { try sync.send(.committed) }
+        try sync.send(.placed)
         #expect(throws: ParentSync.ProtocolError.unexpected(.detached, .awaitingReady)) { try sync.receive(.detached) }
-        var afterReady = ParentSync()
-        try? afterReady.receive(.ready)
-        #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .awaitingDetached)) { try afterReady.receive(.ready) }
+        #expect(throws: ParentSync.ProtocolError.outOfTurn(.hooksRan([]), .awaitingReady)) { try sync.send(.hooksRan([])) }
+        #expect(throws: ParentSync.ProtocolError.outOfTurn(.listenerTaken, .awaitingReady)) { try sync.send(.listenerTaken) }
+        try sync.receive(.ready)
+        #expect(throws: ParentSync.ProtocolError.unexpected(.hooks, .committing)) { try sync.receive(.hooks) }
+        #expect(throws: ParentSync.ProtocolError.unexpected(.spawned(3), .committing)) { try sync.receive(.spawned(3)) }
     }
 
-    @Test func childFailureAndEOFStopTheParent() {
+    @Test func childFailureAndEOFStopTheParent() throws {
         var sync = ParentSync()
-        let failure = ChildFailure(message: "boom", errno: 5)
+        try sync.send(.placed)
+        let failure = ChildFailure(message: "boom", errno: 5, stage: .rootfs)
         #expect(throws: failure) { try sync.receive(.failed(failure)) }
         var closed = ParentSync()
-        #expect(throws: ParentSync.ProtocolError.childExited(.awaitingReady)) { try closed.receive(nil) }
+        #expect(throws: ParentSync.ProtocolError.childExited(.placing)) { try closed.receive(nil) }
     }
 }
 

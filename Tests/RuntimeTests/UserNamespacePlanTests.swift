@@ -133,7 +133,7 @@ import Sys
         for pid: pid_t in [1, 4242, 4_194_304] {
             #expect(SyncMessage(decoding: SyncMessage.spawned(pid).encoded()) == .spawned(pid))
         }
-        #expect(SyncMessage(decoding: [8, 1, 0]) == nil)
+        #expect(SyncMessage(decoding: [1, 1, 0]) == nil)
     }
 
     @Test func joinsGoUserFirst() {

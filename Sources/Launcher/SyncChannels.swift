@@ -1,0 +1,182 @@
+import Glibc
+import Sys
+
+/// What the parent does at the steps its child waits for (SyncProtocol.swift); all but placement have a default.
+public struct ParentSteps {
+    /// Step 0, in the parent right after clone (and after the id maps of a new user namespace).
+    public var placeFromParent: (pid_t) throws -> Void
+    /// Step 0, in the child once the parent says `placed`.
+    public var placeFromInit: () throws -> Void
+    /// Step 1c: prestart and createRuntime; returns the state document for the child's own hooks (1d).
+    public var createHooks: (pid_t) throws -> [UInt8] = { _ in [] }
+    /// Step 1a: the seccomp notify fd, at once, while the child waits: it must reach the agent before the
+    /// child makes a notified call.
+    public var seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }
+    /// A child's `warning`, for the parent's log.
+    public var warning: (String) -> Void = { _ in }
+
+    public init(placeFromParent: @escaping (pid_t) throws -> Void, placeFromInit: @escaping () throws -> Void) {
+        self.placeFromParent = placeFromParent
+        self.placeFromInit = placeFromInit
+    }
+}
+
+/// The parent's end of the sync socket: every message in either direction passes ParentSync, one method a step.
+final class ParentChannel {
+    let socket: FileDescriptor
+    private(set) var sync: ParentSync
+    private let warning: (String) -> Void
+
+    init(_ socket: FileDescriptor, joinsThroughHelper: Bool = false, warning: @escaping (String) -> Void) {
+        self.socket = socket
+        self.sync = ParentSync(joinsThroughHelper: joinsThroughHelper)
+        self.warning = warning
+    }
+
+    /// Step −1: the pid of the init the joining helper cloned.
+    func receiveSpawned() throws -> pid_t {
+        guard case .spawned(let pid)? = try receive().message else { throw ParentSync.ProtocolError.childExited(sync.phase) }
+        return pid
+    }
+
+    /// Steps 0–1: `placed`, then the listener (1a), the console (1b) and the hooks (1c) as they come, until
+    /// `ready`. Returns the console's pty master, if one came.
+    func awaitReady(_ steps: ParentSteps, pid: pid_t) throws -> FileDescriptor? {
+        try send(.placed)
+        var console: FileDescriptor?
+        while sync.phase != .committing {
+            let (message, fd) = try receive()
+            switch message {
+            case .console: console = fd
+            case .listener(let number):
+                let copy = try takeListener(number, from: pid)
+                defer { copy.close() }
+                try steps.seccompListener(copy, pid)
+                try send(.listenerTaken)
+            case .hooks: try send(.hooksRan(try steps.createHooks(pid)))
+            default: break
+            }
+        }
+        return console
+    }
+
+    /// Steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
+    func commit() throws {
+        try send(.committed)
+        _ = try receive()
+        guard sync.phase == .done else { throw ParentSync.ProtocolError.childExited(sync.phase) }
+        socket.close()
+    }
+
+    /// pidfd_getfd needs ptrace access to the child, which is non-dumpable: an unprivileged caller lacks it, and
+    /// then asks the child to send the fd itself (step 1a').
+    private func takeListener(_ number: Int32, from pid: pid_t) throws -> FileDescriptor {
+        do {
+            return try Processes.takeDescriptor(number, from: pid)
+        } catch {
+            guard error.errno == EPERM else { throw error }
+        }
+        try send(.listenerWanted)
+        guard case (.listener?, let fd?) = try receive() else { throw ParentSync.ProtocolError.childExited(sync.phase) }
+        return fd
+    }
+
+    private func send(_ message: SyncMessage) throws {
+        try sync.send(message)
+        try Channels.send(socket, message.encoded())
+    }
+
+    /// The next message that is not a warning (those go to the log as they come), with the fd it carried.
+    private func receive() throws -> (message: SyncMessage?, fd: FileDescriptor?) {
+        while true {
+            let (packet, fd) = try Channels.receiveWithDescriptor(socket, capacity: SyncMessage.maximumPacket)
+            let message = SyncMessage(decoding: packet)
+            do {
+                try sync.receive(message)
+            } catch {
+                fd?.close()
+                throw error
+            }
+            if case .warning(let text)? = message { warning(text); continue }
+            return (message, fd)
+        }
+    }
+}
+
+/// The child's end of the sync socket: one method a step, and the stage it is in for a failure report.
+struct ChildChannel {
+    let socket: FileDescriptor
+    var stage: SetupStage = .isolating
+
+    /// What the parent sent instead of what the child waited for: a failure like any other.
+    struct UnexpectedMessage: Error, CustomStringConvertible {
+        var expected: SyncMessage.Tag
+        var got: SyncMessage?
+        var description: String { "sync: waited for \(expected), got \(got.map { "\($0)" } ?? "end of file")" }
+    }
+
+    /// Step −1, in the joining helper.
+    func reportSpawned(_ pid: pid_t) throws { try Channels.send(socket, SyncMessage.spawned(pid).encoded()) }
+
+    /// Step 0: the parent has mapped our ids and placed us (or left placement to us).
+    func awaitPlaced() throws { try expect(.placed) }
+
+    /// Step 1b: the pty master goes to the parent.
+    func sendConsole(_ master: FileDescriptor) throws {
+        try Channels.sendDescriptor(socket, master.raw, payload: SyncMessage.console.encoded())
+        master.close()
+    }
+
+    /// Steps 1c–1d: the parent runs prestart and createRuntime; returns the state document it gave them.
+    func runParentHooks() throws -> [UInt8] {
+        try Channels.send(socket, SyncMessage.hooks.encoded())
+        let reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18))
+        guard case .hooksRan(let state)? = reply else { throw UnexpectedMessage(expected: .hooksRan, got: reply) }
+        return state
+    }
+
+    /// Step 1a. Once the filter is in, every call it notifies waits for the agent, which gets the listener from
+    /// our parent; until then only one write(2) runs (a notified write is refused when the profile is built):
+    /// the listener's number, after which the parent takes a copy with pidfd_getfd and hands it to the agent
+    /// before it answers, as runc does. The message is made before the filter: even an allocation (brk, mmap)
+    /// could be a notified call. Where the parent may not take it (no ptrace access: an unprivileged caller),
+    /// it asks, and the fd goes with SCM_RIGHTS (sendmsg then must not be notified).
+    func handOverListener(loading load: () throws -> Int32?) throws {
+        var message = SyncMessage.listener(0).encoded()
+        guard let listener = try load() else { return }
+        SyncMessage.setListener(listener, in: &message)
+        try socket.write(message)
+        var reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        if reply == .listenerWanted {
+            try Channels.sendDescriptor(socket, listener, payload: message)
+            reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        }
+        guard reply == .listenerTaken else { throw UnexpectedMessage(expected: .listenerTaken, got: reply) }
+        Glibc.close(listener)
+    }
+
+    /// Steps 1–3: ready; the parent commits; we stop dying with it and say so.
+    func handshake() throws {
+        try Channels.send(socket, SyncMessage.ready.encoded())
+        try expect(.committed)
+        try Processes.dieWithParent(signal: 0)
+        try Channels.send(socket, SyncMessage.detached.encoded())
+        socket.close()
+    }
+
+    /// Something skipped that set-up goes on without: it reaches the parent's log, not the container's stderr.
+    func warn(_ text: String) { _ = try? Channels.send(socket, SyncMessage.warning(text).encoded()) }
+
+    /// The end of a failed set-up: the parent gets the error, its errno and our stage.
+    func fail(_ error: any Error) -> Never {
+        let errno = (error as? SysError)?.errno ?? (error as? ChildFailure)?.errno ?? 0
+        let failure = ChildFailure(message: String(describing: error), errno: errno, stage: stage)
+        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
+        Processes.exit(1)
+    }
+
+    private func expect(_ tag: SyncMessage.Tag) throws {
+        let message = SyncMessage(decoding: try Channels.receive(socket, capacity: 16))
+        guard message?.tag == tag else { throw UnexpectedMessage(expected: tag, got: message) }
+    }
+}
