@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // crabcan: an OCI container runtime. Layering (dependencies point downward only):
-//   crabcan (CLI) → Runtime → Launcher, StateStore → OCISpec → JSON → CYajl
-//                             Launcher → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
+//   crabcan (CLI) → Runtime → Launcher → Plan, StateStore → OCISpec → JSON → CYajl
+//                             Plan → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
 //                             Cgroups → DBus → Sys (the systemd cgroup driver)
 // The release binary is linked fully static by the Makefile (startup is a product feature).
 import PackageDescription
@@ -26,8 +26,11 @@ let package = Package(
         .target(name: "OCISpec", dependencies: ["JSON"]),
         // <root>/<id>/: state.json, exec.fifo, lock.
         .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
-        // clone, the parent/child sync protocol, namespaces, rootfs and everything the child does until execve.
-        .target(name: "Launcher", dependencies: ["Sys", "JSON", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
+        // Everything decided before clone: a config checked once into a ContainerPlan or ExecPlan, every problem
+        // collected with its JSON path (what `check` prints and `create` refuses).
+        .target(name: "Plan", dependencies: ["Sys", "JSON", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
+        // clone, the parent/child sync protocol, and what the child does by step until execve; it only acts on a Plan.
+        .target(name: "Launcher", dependencies: ["Sys", "JSON", "OCISpec", "Plan", "Seccomp", "Capabilities", "Cgroups"]),
         // Seccomp filters from linux.seccomp, through libseccomp.
         .target(name: "Seccomp", dependencies: ["CSeccomp", "JSON", "OCISpec", "Sys"]),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
@@ -36,13 +39,13 @@ let package = Package(
         .target(name: "DBus", dependencies: ["Sys"]),
         .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec", "DBus"]),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities"]),
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
@@ -55,7 +58,7 @@ let package = Package(
 if Context.environment["CRABCAN_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "crabcan-fuzz",
-        dependencies: ["JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Runtime", "Sys"],
+        dependencies: ["JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "Runtime", "Sys"],
         path: "Sources/Fuzz",
         // libFuzzer brings main(); the Swift side only exports LLVMFuzzerTestOneInput.
         swiftSettings: [.unsafeFlags(["-parse-as-library"])],

@@ -1,4 +1,5 @@
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -22,7 +23,7 @@ public struct KernelSettings: Sendable {
     public init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>, problems: inout [PrivilegeError]) {
         guard let linux else { return }
         for key in linux.sysctl.keys.sorted() {
-            let path = ".linux.sysctl[\(quoted(key))]"
+            let path = ".linux.sysctl[\(jsonQuote(key))]"
             let components = key.split(separator: ".", omittingEmptySubsequences: false)
             guard !components.isEmpty, components.allSatisfy({ !$0.isEmpty && !$0.contains("/") }) else {
                 problems.append(PrivilegeError(path: path, message: "not a valid sysctl name"))
@@ -41,11 +42,11 @@ public struct KernelSettings: Sendable {
         if let personality = linux.personality {
             var value = Names.personalityDomains[personality.domain]
             if value == nil {
-                problems.append(PrivilegeError(path: ".linux.personality.domain", message: "unknown personality domain \(quoted(personality.domain))"))
+                problems.append(PrivilegeError(path: ".linux.personality.domain", message: "unknown personality domain \(jsonQuote(personality.domain))"))
             }
             for (index, flag) in personality.flags.enumerated() {
                 guard let bit = Names.personalityFlags[flag] else {
-                    problems.append(PrivilegeError(path: ".linux.personality.flags[\(index)]", message: "unknown personality flag \(quoted(flag))"))
+                    problems.append(PrivilegeError(path: ".linux.personality.flags[\(index)]", message: "unknown personality flag \(jsonQuote(flag))"))
                     continue
                 }
                 value = value.map { $0 | bit }

@@ -1,5 +1,6 @@
 import CShim
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
@@ -71,11 +72,11 @@ public struct ProcessPrivileges: Sendable {
         for (index, limit) in process.rlimits.enumerated() {
             let path = ".process.rlimits[\(index)]"
             guard let resource = Names.rlimits[limit.type] else {
-                problems.append(PrivilegeError(path: path + ".type", message: "unknown rlimit \(quoted(limit.type))"))
+                problems.append(PrivilegeError(path: path + ".type", message: "unknown rlimit \(jsonQuote(limit.type))"))
                 continue
             }
             guard seen.insert(limit.type).inserted else {
-                problems.append(PrivilegeError(path: path + ".type", message: "duplicate rlimit \(quoted(limit.type))"))
+                problems.append(PrivilegeError(path: path + ".type", message: "duplicate rlimit \(jsonQuote(limit.type))"))
                 continue
             }
             // setrlimit(2) refuses it (EINVAL), but only in the container's init, after the mounts.
@@ -98,7 +99,7 @@ public struct ProcessPrivileges: Sendable {
         var result: [Int32] = []
         for (index, name) in names.enumerated() {
             guard let cap = Names.capabilities[name] else {
-                problems.append(PrivilegeError(path: ".process.capabilities.\(set)[\(index)]", message: "unknown capability \(quoted(name))"))
+                problems.append(PrivilegeError(path: ".process.capabilities.\(set)[\(index)]", message: "unknown capability \(jsonQuote(name))"))
                 continue
             }
             if cap > lastCapability {

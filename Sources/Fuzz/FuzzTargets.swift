@@ -11,6 +11,7 @@ import JSON
 @testable import Launcher
 import OCISpec
 @testable import Runtime
+import Plan
 import StateStore
 import Sys
 
@@ -170,7 +171,7 @@ enum FuzzConfig {
         guard let file = fopen(bundle + "/config.json", "w") else { fatalError("cannot write the fuzz bundle") }
         _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, bytes.count, file) }
         fclose(file)
-        let report = Runtime.checkBundle(bundle: bundle, file: "config.json", id: "fuzz", createOptions: CreateOptions())
+        let report = BundleReport.make(bundle: bundle, file: "config.json", id: "fuzz")
         let schemaProblems = report.diagnostics.filter { $0.kind == .schema }
         require(decoded == schemaProblems.isEmpty, "config: decode says \(decoded), check found \(schemaProblems.count) schema problems")
         for diagnostic in schemaProblems { requireOneLine(diagnostic.text, "check (schema)") }

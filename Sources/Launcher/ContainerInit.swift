@@ -1,6 +1,7 @@
 import Capabilities
 import Glibc
 import OCISpec
+import Plan
 import Sys
 
 /// What the container's init does between clone and execve. Runs in the child only; every failure before

@@ -1,8 +1,8 @@
-import Cgroups
 import CShim
 import Glibc
 import JSON
 import OCISpec
+import Plan
 import Sys
 
 /// The device nodes and /dev symlinks every container gets (runtime-spec config-linux.md "Default Devices"),
@@ -78,67 +78,42 @@ struct DeviceSetup {
     static func minor(_ device: dev_t) -> UInt32 { cshim_minor(device) }
 }
 
-/// A `cgroup` mount. On cgroup v2 it is a cgroup2 mount; on v1 a tmpfs with each of the host's hierarchies
-/// bound in at the container's own cgroup, read-only when asked (what runc shows a container).
-struct CgroupMount {
-    let mount: ContainerPlan.PlannedMount
-    /// In its own cgroup namespace the container mounts each hierarchy afresh: the kernel roots it at the
-    /// namespace's root, the container's cgroup. Without one it gets binds of its own cgroup directories.
-    let inCgroupNamespace: Bool
+// MARK: in a user namespace: what needs privilege over the host, done the way runc does it there
 
-    func perform(in root: FileDescriptor) throws {
-        let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-        let flags = mount.options.flags & ~Mounts.bind
-        // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
-        let host = try CgroupHost.detect()
-        if host.version == .v2 {
-            let fresh = Result { () throws(SysError) in
-                try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
-                                 describe: "cgroup2 on \(mount.destination)")
+extension DeviceSetup {
+    /// mknod is refused in a user namespace, so each device node is the host's own, bind-mounted (runc's
+    /// bindMountDeviceNode). They are copied as detached mounts while the host's /dev is still reachable (before
+    /// pivot_root) and must be what the config asks for: the same type and numbers.
+    func openHostNodes() throws -> [String: FileDescriptor] {
+        guard plan.inUserNamespace else { return [:] }
+        var opened: [String: FileDescriptor] = [:]
+        for node in try wantedNodes() {
+            let fd: FileDescriptor
+            do {
+                fd = try Files.open(node.path, O_PATH | O_NOFOLLOW)
+            } catch {
+                throw SysError("device \(node.path): a user namespace cannot mknod, and the host has none to bind", errno: error.errno)
             }
-            guard case .failure(let error) = fresh else { return }
-            // In a user namespace without its own cgroup namespace the kernel refuses a fresh cgroup2: the
-            // container's own cgroup directory is bound instead (runc's rootless fallback).
-            guard error.errno == EPERM, !inCgroupNamespace, let unified = host.hierarchies.first else { throw error }
-            try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
-                             flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
-            let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-            let locked = (try? Mounts.currentFlags(bound.procPath)) ?? 0
-            try Mounts.mount(source: nil, target: bound.procPath, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
-                             data: nil, describe: "remount cgroup2 on \(mount.destination)")
-            return
-        }
-        try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
-                         data: "mode=755", describe: "tmpfs on \(mount.destination)")
-        for hierarchy in host.hierarchies {
-            let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? ""
-            guard !name.isEmpty else { continue }
-            let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
-            if inCgroupNamespace {
-                try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
-                                 flags: flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
-                                 data: hierarchy.controllers.joined(separator: ","),
-                                 describe: "cgroup \(name) on \(mount.destination)/\(name)")
-                continue
+            let st = try Files.status(fd)
+            let same = st.st_mode & S_IFMT == node.type
+                && (node.type == S_IFIFO || (DeviceSetup.major(st.st_rdev) == node.major && DeviceSetup.minor(st.st_rdev) == node.minor))
+            guard same else {
+                throw SysError("device \(node.path): the host's node is not \(node.major):\(node.minor) of the asked type", errno: EINVAL)
             }
-            try Mounts.mount(source: CgroupMount.ownDirectory(hierarchy), target: directory.procPath, type: nil,
-                             flags: Mounts.bind, data: nil, describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
-            let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
-            try Mounts.mount(source: nil, target: bound.procPath, type: nil,
-                             flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
-                             data: nil, describe: "remount cgroup \(name)")
+            opened[node.path] = try Mounts.detachedCopy(of: fd, describe: node.path)
         }
-        if flags & Mounts.readOnly != 0 {
-            let tmpfs = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-            try Mounts.mount(source: nil, target: tmpfs.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
-                             describe: "remount tmpfs on \(mount.destination) read-only")
-        }
+        return opened
     }
 
-    /// The directory of our own cgroup in `hierarchy` on the host (the mount may show a sub-tree only).
-    static func ownDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String {
-        var relative = hierarchy.ownPath
-        if hierarchy.mountRoot != "/", relative.hasPrefix(hierarchy.mountRoot) { relative.removeFirst(hierarchy.mountRoot.count) }
-        return relative == "/" || relative.isEmpty ? hierarchy.mountPoint : hierarchy.mountPoint + relative
+    /// Attaches the host's node over an empty file; mode and owner stay the host's (a chown would change the
+    /// host's node).
+    func bind(_ host: FileDescriptor, _ node: Node) throws {
+        if let existing = Files.lstatMode(node.path), existing & S_IFMT != S_IFREG { try Files.unlink(node.path) }
+        let parent = String(node.path[..<(node.path.lastIndex(of: "/") ?? node.path.startIndex)])
+        if !parent.isEmpty { try Files.makeDirectories(parent) }
+        if Files.lstatMode(node.path) == nil {
+            try Files.open(node.path, O_WRONLY | O_CREAT | O_NOFOLLOW, mode: 0o600).close()
+        }
+        try Mounts.attach(host, to: node.path)
     }
 }

@@ -1,5 +1,6 @@
 import Glibc
 import OCISpec
+import Plan
 import Sys
 
 /// A container process as its parent sees it after set-up: the init (blocked before `start` once committed)

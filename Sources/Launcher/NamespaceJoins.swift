@@ -1,5 +1,6 @@
 import Glibc
 import OCISpec
+import Plan
 import Sys
 
 /// Namespaces given by path are entered before the init is cloned, by a short-lived helper: setns(user) first,

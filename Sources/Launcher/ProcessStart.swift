@@ -1,20 +1,9 @@
 import Capabilities
 import Glibc
 import OCISpec
+import Plan
 import Seccomp
 import Sys
-
-/// What turning a crabcan child into the container's process needs: the init's ContainerPlan and an
-/// `exec`'s ExecPlan both give it, so privileges, seccomp, the terminal and execve are done one way.
-protocol ProcessSettings {
-    var process: OCISpec.Process { get }
-    var privileges: ProcessPrivileges { get }
-    var labels: SecurityLabels { get }
-    var seccomp: SeccompProgram? { get }
-    /// fds 3..<3+preserveFDs stay open in the container (`--preserve-fds`), besides stdio.
-    var preserveFDs: Int32 { get }
-    var searchPath: String { get }
-}
 
 /// The last steps of every container process, in the child, shared by the init and `exec`.
 /// `any`, not `some`: Swift 6.3.1's optimizer crashes (SimplifyCFG, signal 11) specializing `exec` for a plan.
@@ -90,43 +79,5 @@ enum ProcessStart {
     /// After the parent has let go, stderr is the only way left to say what went wrong.
     static func report(_ message: String) {
         StandardStreams.writeError("crabcan: \(message)\n")
-    }
-}
-
-/// Finding the program inside the container, as execvp would but before we commit to starting.
-enum Executables {
-    struct NotFound: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "exec: \"\(name)\": executable file not found in $PATH" }
-    }
-
-    static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
-        for candidate in candidates(name, searchPath: searchPath, cwd: cwd) {
-            if name.contains("/") {
-                guard access(candidate, X_OK) == 0 else { throw SysError("exec", path: name) }
-                // execve refuses a directory with EACCES after we committed; runc says "permission denied" before.
-                guard !Files.isDirectory(candidate) else { throw SysError("exec", path: name, errno: EACCES) }
-                return candidate
-            }
-            if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
-        }
-        throw NotFound(name: name)
-    }
-
-    /// The paths execvp would try for `name`, in order: the name itself (relative to cwd) when it has a
-    /// slash, else each directory of PATH. `check` searches the rootfs with the same list.
-    static func candidates(_ name: String, searchPath: String, cwd: String) -> [String] {
-        if name.contains("/") { return [name.hasPrefix("/") ? name : cwd + "/" + name] }
-        return searchPath.split(separator: ":").map { "\($0)/\(name)" }
-    }
-
-    /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
-    static func homeDirectory(uid: UInt32) -> String {
-        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
-        for line in passwd.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
-        }
-        return "/"
     }
 }

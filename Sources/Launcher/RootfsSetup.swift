@@ -1,6 +1,7 @@
 import Cgroups
 import Glibc
 import OCISpec
+import Plan
 import Sys
 
 /// Mounts, pivot_root, devices, masked and read-only paths: the container's file-system view.
@@ -295,6 +296,48 @@ struct RootfsSetup {
         let cwd = plan.process.cwd
         try Files.makeDirectories(cwd)
         try Files.chdir(cwd)
+    }
+}
+
+// MARK: in a user namespace: fresh sysfs and mqueue need their namespaces; else the host's is bound
+
+extension RootfsSetup {
+    /// One `mounts` entry. In a user namespace the kernel refuses a fresh sysfs unless the network namespace
+    /// is ours too, and a fresh mqueue unless the ipc namespace is: the host's is bind-mounted recursively
+    /// instead, with the entry's flags (runc falls back the same way).
+    /// `copiedSource`: the parent's detached copy of a bind source (openBindSources).
+    func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
+        guard plan.inUserNamespace, !mount.options.isBind, let host = RootfsSetup.hostSource(mount.type) else {
+            return try mountOnce(mount, in: root, copiedSource: copiedSource)
+        }
+        let owned: NamespaceType = mount.type == "sysfs" ? .network : .ipc
+        guard plan.createdNamespaces.contains(owned) else { return try mountOnce(try RootfsSetup.hostBind(mount, host), in: root) }
+        do {
+            try mountOnce(mount, in: root)
+        } catch let error as SysError where error.errno == EPERM {
+            try mountOnce(try RootfsSetup.hostBind(mount, host), in: root)
+        }
+    }
+
+    static func hostSource(_ type: String?) -> String? {
+        switch type {
+        case "sysfs": return "/sys"
+        case "mqueue": return "/dev/mqueue"
+        default: return nil
+        }
+    }
+
+    /// The same mount as an rbind of the host's `source`; flags (ro, nosuid, ...) come with the remount.
+    static func hostBind(_ mount: ContainerPlan.PlannedMount, _ source: String) throws -> ContainerPlan.PlannedMount {
+        guard Files.exists(source) else {
+            throw SysError("\(mount.type ?? "mount") on \(mount.destination): refused in this user namespace (its namespace is "
+                           + "not the container's own), and the host has no \(source) to bind instead", errno: EPERM)
+        }
+        var options = mount.options
+        options.isBind = true
+        options.flags |= Mounts.bind | Mounts.recursive
+        options.data = []
+        return ContainerPlan.PlannedMount(source: source, destination: mount.destination, type: nil, options: options)
     }
 }
 

@@ -3,6 +3,7 @@ import Glibc
 import JSON
 import Launcher
 import OCISpec
+import Plan
 import StateStore
 import Sys
 
@@ -43,8 +44,9 @@ extension Runtime {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
-        let report = Runtime.checkBundle(bundle: bundle, file: bundle + "/config.json", id: id, createOptions: options,
-                                         systemd: systemdCgroup)
+        let report = BundleReport.make(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
+                                       preserveFDs: options.preserveFDs, newKeyring: !options.noNewKeyring,
+                                       systemd: systemdCgroup)
         let errors = report.errors
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""

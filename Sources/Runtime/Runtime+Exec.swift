@@ -2,6 +2,7 @@ import Glibc
 import JSON
 import Launcher
 import OCISpec
+import Plan
 import StateStore
 import Sys
 

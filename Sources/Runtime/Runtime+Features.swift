@@ -1,6 +1,7 @@
 import Capabilities
 import Launcher
 import OCISpec
+import Plan
 import Seccomp
 
 extension Runtime {

@@ -2,6 +2,7 @@ import Capabilities
 import Glibc
 import JSON
 import OCISpec
+import Plan
 import Sys
 
 /// `crabcan spec` flags: what the tutorial's command line said (`-u 0 -m ./mountdir -c /bin/bash -a /lib:/lib`,
@@ -56,8 +57,8 @@ extension Runtime {
 
         if let rootfs = options.rootfs {
             guard !rootfs.isEmpty else { throw RuntimeError("--rootfs: must not be empty") }
-            let absolute = lexicallyClean(rootfs.hasPrefix("/") ? rootfs : here + "/" + rootfs)
-            let bundleDir = lexicallyClean(bundle.hasPrefix("/") ? bundle : here + "/" + bundle)
+            let absolute = ConfigChecks.clean(rootfs.hasPrefix("/") ? rootfs : here + "/" + rootfs)
+            let bundleDir = ConfigChecks.clean(bundle.hasPrefix("/") ? bundle : here + "/" + bundle)
             // Inside the bundle it stays relative, so the bundle can be moved as a whole (config.md: root.path).
             spec.root?.path = absolute.hasPrefix(bundleDir + "/") ? String(absolute.dropFirst(bundleDir.count + 1)) : absolute
         }
@@ -157,7 +158,7 @@ extension Runtime {
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw RuntimeError("--bind: expected SRC:DST[:ro], got \(jsonQuote(text))")
         }
-        let source = lexicallyClean(parts[0].hasPrefix("/") ? parts[0] : cwd + "/" + parts[0])
+        let source = ConfigChecks.clean(parts[0].hasPrefix("/") ? parts[0] : cwd + "/" + parts[0])
         guard Files.exists(source) else { throw RuntimeError("--bind: \(source) does not exist") }
         guard parts[1].hasPrefix("/") else { throw RuntimeError("--bind: the destination must be absolute, got \(jsonQuote(parts[1]))") }
         // rprivate: mounts made later on either side do not leak to the other (Docker's default for -v).
@@ -183,15 +184,6 @@ extension Runtime {
         }
         guard let profile else { throw RuntimeError("--seccomp: \(file): not a seccomp profile") }
         return profile
-    }
-
-    /// `/a/./b/../c/` → `/a/c`, without touching the file system (the path may not exist yet).
-    static func lexicallyClean(_ path: String) -> String {
-        var parts: [Substring] = []
-        for component in path.split(separator: "/") where component != "." {
-            if component == ".." { _ = parts.popLast() } else { parts.append(component) }
-        }
-        return "/" + parts.joined(separator: "/")
     }
 }
 

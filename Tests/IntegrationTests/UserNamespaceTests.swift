@@ -118,7 +118,7 @@ extension CrabcanCLI {
             linux.removeValue(forKey: "uidMappings")
             config["linux"] = linux
         }),
-        ("without-userns", ".linux.gidMappings: needs a user namespace in .linux.namespaces", { config in
+        ("without-userns", ".linux.gidMappings: needs a new user namespace in .linux.namespaces", { config in
             var linux = config["linux"] as! [String: Any]
             linux["gidMappings"] = mapped
             config["linux"] = linux

@@ -1,4 +1,5 @@
 import Foundation
+@testable import Plan
 import Testing
 import Capabilities
 @testable import Launcher
@@ -37,7 +38,7 @@ import OCISpec
             ".linux.gidMappings: a new user namespace needs gid mappings",
         ])
         let maps = [IDMapping(containerID: 0, hostID: 100_000, size: 1000)]
-        #expect(problems(Linux(uidMappings: maps)) == [".linux.uidMappings: needs a user namespace in .linux.namespaces"])
+        #expect(problems(Linux(uidMappings: maps)) == [".linux.uidMappings: needs a new user namespace in .linux.namespaces"])
         #expect(problems(Linux(namespaces: [Namespace(type: .user)], uidMappings: maps, gidMappings: maps),
                          user: User(uid: 1000, gid: 5, additionalGids: [999, 2000])) == [
             ".process.user.uid: 1000 is not mapped by .linux.uidMappings",
@@ -120,14 +121,14 @@ import OCISpec
     /// After the decoder refused a field, what later checks say about it (or about an array whose indexes it
     /// shifted) is left out; the rest stays.
     @Test func problemsAboutRefusedFieldsAreLeftOut() {
-        #expect(Runtime.isRelated(".process", ".process.user.uid"))
-        #expect(Runtime.isRelated(".process.user.uid", ".process.user"))
-        #expect(Runtime.isRelated(".mounts[3].destination", ".mounts[1].type"))
-        #expect(Runtime.isRelated(".mounts[1]", ".mounts[1].type"))
-        #expect(!Runtime.isRelated(".mounts[0].destination", ".mounts[1].type"), "before the dropped element: same index")
-        #expect(!Runtime.isRelated(".process.args[0]", ".process.user.uid"))
-        #expect(!Runtime.isRelated(".processes", ".process"))
-        #expect(Runtime.isRelated(".linux.seccomp.syscalls[2].names[0]", ".linux.seccomp.syscalls[1].action"))
+        #expect(BundleReport.isRelated(".process", ".process.user.uid"))
+        #expect(BundleReport.isRelated(".process.user.uid", ".process.user"))
+        #expect(BundleReport.isRelated(".mounts[3].destination", ".mounts[1].type"))
+        #expect(BundleReport.isRelated(".mounts[1]", ".mounts[1].type"))
+        #expect(!BundleReport.isRelated(".mounts[0].destination", ".mounts[1].type"), "before the dropped element: same index")
+        #expect(!BundleReport.isRelated(".process.args[0]", ".process.user.uid"))
+        #expect(!BundleReport.isRelated(".processes", ".process"))
+        #expect(BundleReport.isRelated(".linux.seccomp.syscalls[2].names[0]", ".linux.seccomp.syscalls[1].action"))
     }
 }
 

@@ -1,3 +1,4 @@
+@testable import Plan
 import Testing
 @testable import Launcher
 @testable import Runtime

@@ -1,5 +1,6 @@
 @testable import Launcher
 import OCISpec
+@testable import Plan
 import Testing
 
 /// CPU and node lists as the kernel's bitmaps, and the values refused before clone with their JSON paths.

@@ -1,4 +1,5 @@
 import Glibc
+@testable import Plan
 import Testing
 @testable import Launcher
 @testable import Runtime
@@ -19,29 +20,37 @@ import Sys
         }
     }
 
+    /// The one rule for every id map (a new user namespace's and an idmapped mount's): ConfigChecks.mappings.
+    func problems(_ maps: [IDMapping], required: Bool = true) -> [String] {
+        ConfigChecks.mappings(maps, path: ".linux.uidMappings", kind: "uid", required: required).map { "\($0)" }
+    }
+
     @Test func validMappingsPass() throws {
-        try UserNamespacePlan.validate([map(0, 100000, 65536)], path: ".linux.uidMappings")
-        try UserNamespacePlan.validate([map(0, 1000, 1), map(1, 100000, 65536)], path: ".linux.uidMappings")
+        #expect(problems([map(0, 100000, 65536)]).isEmpty)
+        #expect(problems([map(0, 1000, 1), map(1, 100000, 65536)]).isEmpty)
         // The last mappable id is 4294967294.
-        try UserNamespacePlan.validate([map(4294967294, 0, 1)], path: ".linux.uidMappings")
+        #expect(problems([map(4294967294, 0, 1)]).isEmpty)
+        // The plan takes what the rule takes.
+        _ = try UserNamespacePlan(uidMappings: [map(0, 0, 65536)], gidMappings: [map(0, 0, 65536)], callerUID: 0, callerGID: 0, searchPath: nil)
     }
 
     @Test func badMappingsNameTheirPath() {
         let path = ".linux.uidMappings"
-        #expect(problem { try UserNamespacePlan.validate([], path: path) } == "\(path): required with a new user namespace")
-        #expect(problem { try UserNamespacePlan.validate([map(0, 1, 0)], path: path) } == "\(path)[0].size: must be greater than 0")
-        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(5, 500, 10)], path: path) }
-                == "\(path)[1]: container ids 5-14 overlap \(path)[0]")
-        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(10, 105, 10)], path: path) }
-                == "\(path)[1]: host ids 105-114 overlap \(path)[0]")
-        #expect(problem { try UserNamespacePlan.validate([map(4294967295, 0, 1)], path: path) }?
-                    .hasPrefix("\(path)[0]: containerID 4294967295 + size 1 goes past") == true)
-        #expect(problem { try UserNamespacePlan.validate([map(0, 4294967000, 1000)], path: path) }?
-                    .hasPrefix("\(path)[0]: hostID 4294967000 + size 1000 goes past") == true)
+        #expect(problems([]) == ["\(path): a new user namespace needs uid mappings"])
+        #expect(problems([], required: false).isEmpty)
+        #expect(problems([map(0, 1, 0)]) == ["\(path)[0].size: must be greater than zero"])
+        #expect(problems([map(0, 100, 10), map(5, 500, 10)]) == ["\(path)[1].containerID: container uids 5...14 overlap \(path)[0] (0...9)"])
+        #expect(problems([map(0, 100, 10), map(10, 105, 10)]) == ["\(path)[1].hostID: host uids 105...114 overlap \(path)[0] (100...109)"])
+        #expect(problems([map(4294967295, 0, 1)]) == ["\(path)[0].containerID: container uids 4294967295...4294967295 go past 4294967294, the highest uid"])
+        #expect(problems([map(0, 4294967000, 1000)]) == ["\(path)[0].hostID: host uids 4294967000...4294967999 go past 4294967294, the highest uid"])
         let many = (0..<341).map { map(UInt32($0), UInt32($0) + 100000, 1) }
-        #expect(problem { try UserNamespacePlan.validate(many, path: path) } == "\(path): at most 340 ranges are allowed, got 341")
+        #expect(problems(many).contains("\(path): 341 mappings; the kernel takes at most 340"))
         // Adjacent ranges do not overlap.
-        #expect(problem { try UserNamespacePlan.validate([map(0, 100, 10), map(10, 110, 10)], path: path) } == nil)
+        #expect(problems([map(0, 100, 10), map(10, 110, 10)]).isEmpty)
+        // The plan refuses with the rule's first problem.
+        #expect(problem {
+            _ = try UserNamespacePlan(uidMappings: [map(0, 1, 0)], gidMappings: [map(0, 0, 1)], callerUID: 0, callerGID: 0, searchPath: nil)
+        } == "\(path)[0].size: must be greater than zero")
     }
 
     @Test func mapTextAndToolArguments() {
@@ -87,17 +96,20 @@ import Sys
                        "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
                        "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}
             """)
-        #expect(problem { _ = try ContainerPlan.planUserNamespace(withUser, created: [.user, .mount]) }
-                == ".process.user.uid: 70000 is not mapped by .linux.uidMappings")
+        // Through the one collector, as check and create see it; the plan is not made while it has problems.
+        let created: Set<NamespaceType> = [.user, .mount]
+        #expect(ConfigChecks.userNamespace(linux: withUser.linux, process: withUser.process, created: created, joined: []).map(\.description)
+                == [".process.user.uid: 70000 is not mapped by .linux.uidMappings"])
+        #expect(ContainerPlan.check(spec: withUser, bundle: "/").errors.map(\.description).contains(".process.user.uid: 70000 is not mapped by .linux.uidMappings"))
         // Mappings without a new user namespace (none, or a joined one with mappings of its own).
-        #expect(problem { _ = try ContainerPlan.planUserNamespace(withUser, created: [.mount]) }
-                == ".linux.uidMappings: needs a new user namespace in .linux.namespaces")
+        #expect(ConfigChecks.userNamespace(linux: withUser.linux, process: withUser.process, created: [.mount], joined: []).map(\.description)
+                == [".linux.uidMappings: needs a new user namespace in .linux.namespaces", ".linux.gidMappings: needs a new user namespace in .linux.namespaces"])
         let noMappings = try spec("""
             {"ociVersion": "1.2.0", "root": {"path": "rootfs"}, "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"},
              "linux": {"namespaces": [{"type": "user"}, {"type": "mount"}]}}
             """)
         #expect(problem { _ = try ContainerPlan.planUserNamespace(noMappings, created: [.user, .mount]) }
-                == ".linux.uidMappings: required with a new user namespace")
+                == ".linux.uidMappings: a new user namespace needs uid mappings")
         #expect(try ContainerPlan.planUserNamespace(noMappings, created: [.mount]) == nil)
     }
 

@@ -1,19 +1,27 @@
 import Glibc
+import JSON
 import OCISpec
 import Sys
 
 /// Checks of a config against what the kernel and the rootfs will accept, made before clone so that a
 /// mistake is named by its JSON path instead of surfacing as an errno from inside the container's init.
-enum ConfigChecks {
+package enum ConfigChecks {
     /// The kernel takes at most this many lines in uid_map and gid_map (UID_GID_MAP_MAX_EXTENTS, Linux 4.15+).
     static let maxMappingLines = 340
     /// (uid_t)-1 is no id; the kernel refuses a map line that reaches it or wraps around.
     static let highestID: UInt64 = UInt64(UInt32.max) - 1
 
-    /// uid_map/gid_map rules (user_namespaces(7)): a non-empty range that stays below 2^32-1, and no two
-    /// lines overlapping on either side; the kernel refuses anything else with a bare EINVAL.
-    static func mappings(_ maps: [IDMapping], path: String, kind: String) -> [PlanError] {
+    /// The kernel takes a map in one write of less than a page.
+    static let maxMappingText = 4095
+
+    /// uid_map/gid_map rules (user_namespaces(7)): a non-empty range that stays below 2^32-1, no two lines
+    /// overlapping on either side, at most 340 lines in under a page; the kernel refuses anything else with a
+    /// bare EINVAL. The one rule for a user namespace's maps and an idmapped mount's.
+    package static func mappings(_ maps: [IDMapping], path: String, kind: String, required: Bool = false) -> [PlanError] {
         var problems: [PlanError] = []
+        if required && maps.isEmpty { return [PlanError(path, "a new user namespace needs \(kind) mappings")] }
+        let bytes = UserNamespacePlan.text(maps).utf8.count
+        if bytes > maxMappingText { problems.append(PlanError(path, "the map is \(bytes) bytes; the kernel takes at most \(maxMappingText)")) }
         if maps.count > maxMappingLines {
             problems.append(PlanError(path, "\(maps.count) mappings; the kernel takes at most \(maxMappingLines)"))
         }
@@ -59,23 +67,17 @@ enum ConfigChecks {
         let uidProblems = mappings(linux.uidMappings, path: ".linux.uidMappings", kind: "uid")
         let gidProblems = mappings(linux.gidMappings, path: ".linux.gidMappings", kind: "gid")
         var problems = uidProblems + gidProblems
-        let hasUserNamespace = created.contains(.user) || joined.contains { $0.type == .user }
-        if !hasUserNamespace {
-            if !linux.uidMappings.isEmpty {
-                problems.append(PlanError(".linux.uidMappings", "needs a user namespace in .linux.namespaces"))
-            }
-            if !linux.gidMappings.isEmpty {
-                problems.append(PlanError(".linux.gidMappings", "needs a user namespace in .linux.namespaces"))
+        // Mappings are for a new user namespace: a joined one has its own.
+        guard created.contains(.user) else {
+            for (maps, path) in [(linux.uidMappings, ".linux.uidMappings"), (linux.gidMappings, ".linux.gidMappings")] where !maps.isEmpty {
+                problems.append(PlanError(path, "needs a new user namespace in .linux.namespaces"))
             }
             return problems
         }
-        guard created.contains(.user) else { return problems }
         if linux.uidMappings.isEmpty { problems.append(PlanError(".linux.uidMappings", "a new user namespace needs uid mappings")) }
         if linux.gidMappings.isEmpty { problems.append(PlanError(".linux.gidMappings", "a new user namespace needs gid mappings")) }
         if let user = process?.user {
-            func mapped(_ id: UInt32, _ maps: [IDMapping]) -> Bool {
-                maps.contains { UInt64(id) >= UInt64($0.containerID) && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
-            }
+            let mapped = { (id: UInt32, maps: [IDMapping]) in UserNamespacePlan.maps(id, in: maps) }
             // Against a list that is itself wrong, "not mapped" would only repeat its problem.
             if !linux.uidMappings.isEmpty && uidProblems.isEmpty && !mapped(user.uid, linux.uidMappings) {
                 problems.append(PlanError(".process.user.uid", "\(user.uid) is not mapped by .linux.uidMappings"))
@@ -107,8 +109,8 @@ enum ConfigChecks {
         return false
     }
 
-    /// `/a/./b/` → `/a/b` (no `..` handling: callers have refused paths that climb).
-    static func clean(_ path: String) -> String {
+    /// `/a/./b/../c` → `/a/c`, lexically (no symlinks followed); `..` stops at `/`.
+    package static func clean(_ path: String) -> String {
         var parts: [Substring] = []
         for component in path.split(separator: "/") where component != "." {
             if component == ".." { _ = parts.popLast() } else { parts.append(component) }
@@ -131,19 +133,19 @@ enum ConfigChecks {
         if name.isEmpty { return PlanError(path, "must not be empty") }
         guard let root = try? Files.open(rootfs, O_PATH | O_DIRECTORY) else { return nil }
         var refusal: String?
-        for candidate in Executables.candidates(name, searchPath: searchPath, cwd: process.cwd) {
+        for candidate in ProgramSearch.candidates(name, searchPath: searchPath, cwd: process.cwd) {
             let absolute = candidate.hasPrefix("/") ? candidate : process.cwd + "/" + candidate
             switch probe(clean(absolute), root: root, mounts: mounts) {
             case .executable, .unknown: return nil
             case .missing: continue
             // runc's words, which podman and dockerd map to exit code 126.
-            case .notExecutable(let reason): if refusal == nil { refusal = "\(quoted(candidate)): permission denied (\(reason))" }
+            case .notExecutable(let reason): if refusal == nil { refusal = "\(jsonQuote(candidate)): permission denied (\(reason))" }
             }
         }
         if let refusal { return PlanError(path, refusal) }
         // runc's words, which podman maps to exit code 127 ("no such file or directory", "executable file not found").
-        if name.contains("/") { return PlanError(path, "\(quoted(name)): no such file or directory in the rootfs") }
-        return PlanError(path, "\(quoted(name)): executable file not found in $PATH (\(searchPath))")
+        if name.contains("/") { return PlanError(path, "\(jsonQuote(name)): no such file or directory in the rootfs") }
+        return PlanError(path, "\(jsonQuote(name)): executable file not found in $PATH (\(searchPath))")
     }
 
     static func probe(_ path: String, root: FileDescriptor, mounts: [ContainerPlan.PlannedMount]) -> Probe {
@@ -166,15 +168,5 @@ enum ConfigChecks {
         case S_IFREG: return status.st_mode & 0o111 != 0 ? .executable : .notExecutable("is not executable")
         default: return .notExecutable("is not a regular file")
         }
-    }
-
-    /// A value in a message, quoted as JSON does (`"a\"b"`).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for ch in text {
-            if ch == "\"" || ch == "\\" { out.append("\\") }
-            out.append(ch)
-        }
-        return out + "\""
     }
 }

@@ -23,15 +23,11 @@ public struct UserNamespacePlan: Sendable, Equatable {
     /// child is dumpable, so such a child turns non-dumpable after protocol step 0 instead of at once.
     public var childStaysDumpableUntilMapped: Bool
 
-    /// UID_GID_MAP_MAX_EXTENTS.
-    static let maximumRanges = 340
-    /// The kernel takes a map in one write of less than a page.
-    static let maximumText = 4095
-
     public init(uidMappings: [IDMapping], gidMappings: [IDMapping], callerUID: UInt32, callerGID: UInt32,
                 searchPath: String?) throws(PlanError) {
-        try UserNamespacePlan.validate(uidMappings, path: ".linux.uidMappings")
-        try UserNamespacePlan.validate(gidMappings, path: ".linux.gidMappings")
+        let problems = ConfigChecks.mappings(uidMappings, path: ".linux.uidMappings", kind: "uid", required: true)
+            + ConfigChecks.mappings(gidMappings, path: ".linux.gidMappings", kind: "gid", required: true)
+        if let first = problems.first { throw first }
         self.uidMappings = uidMappings
         self.gidMappings = gidMappings
         uidWriter = try UserNamespacePlan.writer(uidMappings, callerID: callerUID, privileged: callerUID == 0,
@@ -40,39 +36,6 @@ public struct UserNamespacePlan: Sendable, Equatable {
                                                  group: true, searchPath: searchPath)
         childStaysDumpableUntilMapped = callerUID != 0
     }
-
-    /// What the kernel would refuse, refused first with the JSON path: no ranges, empty ranges, ranges that
-    /// run past the last id (4294967295 is never mappable), ranges that overlap inside or outside.
-    public static func validate(_ mappings: [IDMapping], path: String) throws(PlanError) {
-        if mappings.isEmpty { throw PlanError(path, "required with a new user namespace") }
-        if mappings.count > maximumRanges {
-            throw PlanError(path, "at most \(maximumRanges) ranges are allowed, got \(mappings.count)")
-        }
-        for (index, mapping) in mappings.enumerated() {
-            let entry = "\(path)[\(index)]"
-            if mapping.size == 0 { throw PlanError(entry + ".size", "must be greater than 0") }
-            for (name, start) in [("containerID", mapping.containerID), ("hostID", mapping.hostID)]
-            where UInt64(start) + UInt64(mapping.size) > UInt64(UInt32.max) {
-                throw PlanError(entry, "\(name) \(start) + size \(mapping.size) goes past the last mappable id 4294967294")
-            }
-            for (other, earlier) in mappings[..<index].enumerated() {
-                if overlaps(mapping.containerID, earlier.containerID, mapping.size, earlier.size) {
-                    throw PlanError(entry, "container ids \(range(mapping.containerID, mapping.size)) overlap \(path)[\(other)]")
-                }
-                if overlaps(mapping.hostID, earlier.hostID, mapping.size, earlier.size) {
-                    throw PlanError(entry, "host ids \(range(mapping.hostID, mapping.size)) overlap \(path)[\(other)]")
-                }
-            }
-        }
-        let bytes = text(mappings).utf8.count
-        if bytes > maximumText { throw PlanError(path, "the map is \(bytes) bytes; the kernel takes at most \(maximumText)") }
-    }
-
-    static func overlaps(_ a: UInt32, _ b: UInt32, _ sizeA: UInt32, _ sizeB: UInt32) -> Bool {
-        UInt64(a) < UInt64(b) + UInt64(sizeB) && UInt64(b) < UInt64(a) + UInt64(sizeA)
-    }
-
-    static func range(_ start: UInt32, _ size: UInt32) -> String { "\(start)-\(UInt64(start) + UInt64(size) - 1)" }
 
     /// The text of /proc/<pid>/uid_map: one "inside outside count" line per range.
     public static func text(_ mappings: [IDMapping]) -> String {
@@ -160,32 +123,13 @@ extension Substring {
 // MARK: planning (ContainerPlan)
 
 extension ContainerPlan {
-    /// The user namespace part of the plan: mappings only with a new user namespace (a joined one has its own),
-    /// and the process's ids must be mapped in it, or setresuid would fail after the container is set up.
-    static func planUserNamespace(_ spec: Spec, created: Set<NamespaceType>) throws(PlanError) -> UserNamespacePlan? {
-        let linux = spec.linux
-        let uidMappings = linux?.uidMappings ?? []
-        let gidMappings = linux?.gidMappings ?? []
-        guard created.contains(.user) else {
-            if !uidMappings.isEmpty { throw PlanError(".linux.uidMappings", "needs a new user namespace in .linux.namespaces") }
-            if !gidMappings.isEmpty { throw PlanError(".linux.gidMappings", "needs a new user namespace in .linux.namespaces") }
-            return nil
-        }
-        let plan = try UserNamespacePlan(uidMappings: uidMappings, gidMappings: gidMappings,
-                                         callerUID: UInt32(Processes.effectiveUID), callerGID: UInt32(Processes.effectiveGID),
-                                         searchPath: Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) })
-        if let user = spec.process?.user {
-            if !UserNamespacePlan.maps(user.uid, in: uidMappings) {
-                throw PlanError(".process.user.uid", "\(user.uid) is not mapped by .linux.uidMappings")
-            }
-            if !UserNamespacePlan.maps(user.gid, in: gidMappings) {
-                throw PlanError(".process.user.gid", "\(user.gid) is not mapped by .linux.gidMappings")
-            }
-            for (index, gid) in user.additionalGids.enumerated() where !UserNamespacePlan.maps(gid, in: gidMappings) {
-                throw PlanError(".process.user.additionalGids[\(index)]", "\(gid) is not mapped by .linux.gidMappings")
-            }
-        }
-        return plan
+    /// The user namespace part of the plan, for a config ConfigChecks.userNamespace found nothing wrong with: who
+    /// writes the maps (which can still fail: newuidmap missing).
+    package static func planUserNamespace(_ spec: Spec, created: Set<NamespaceType>) throws(PlanError) -> UserNamespacePlan? {
+        guard created.contains(.user) else { return nil }
+        return try UserNamespacePlan(uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [],
+                                     callerUID: UInt32(Processes.effectiveUID), callerGID: UInt32(Processes.effectiveGID),
+                                     searchPath: Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) })
     }
 
     /// devpts takes `uid=`/`gid=` only for ids mapped in the mounter's user namespace (EINVAL otherwise): the
@@ -200,53 +144,6 @@ extension ContainerPlan {
                 return false
             }
             return true
-        }
-    }
-}
-
-// MARK: in the child
-
-enum UserNamespaceEntry {
-    /// First thing after protocol step 0 in a new or joined user namespace. Our ids are still the host's and
-    /// unmapped there; we become the namespace's root, keeping the full capabilities it gave us (runc's init does
-    /// setresuid(0) too). The credential change cleared PR_SET_PDEATHSIG, so it is set again, and an unprivileged
-    /// parent's child turns non-dumpable only now that its maps are written (CVE-2019-5736 from here on).
-    static func enter(_ plan: ContainerPlan) throws(SysError) {
-        guard plan.inUserNamespace else { return }
-        try becomeRoot()
-        try Processes.dieWithParent()
-        try Processes.setDumpable(false)
-    }
-
-    /// The process's additional groups. In a user namespace whose setgroups is denied (an unprivileged caller's
-    /// single gid mapping) there is nothing to drop and nothing can be added, as runc has it.
-    static func setGroups(_ gids: [UInt32]) throws {
-        guard IDMaps.setgroupsAllowed else {
-            if gids.isEmpty { return }
-            throw ChildFailure(message: ".process.user.additionalGids: setgroups is denied in this user namespace "
-                               + "(an unprivileged single gid mapping)", errno: EPERM)
-        }
-        try Processes.setGroups(gids.map { gid_t($0) })
-    }
-
-    /// setgroups is skipped where the namespace denies it (an unprivileged single gid mapping).
-    static func becomeRoot() throws(SysError) {
-        try Processes.setGID(0)
-        if IDMaps.setgroupsAllowed { try Processes.setGroups([]) }
-        try Processes.setUID(0)
-    }
-}
-
-enum TimeNamespaceEntry {
-    /// Inside the user namespace, so the time namespace belongs to it, but before we become its root: our
-    /// /proc/self files belong to the host id we still have (non-dumpable: the host's root), and writing
-    /// timens_offsets needs CAP_SYS_TIME in the user namespace, which we hold either way.
-    static func enter(_ plan: ContainerPlan) throws {
-        guard plan.createdNamespaces.contains(.time) else { return }
-        do {
-            try Namespaces.enterNewTimeNamespace(offsets: plan.timeOffsets)
-        } catch {
-            throw ChildFailure(message: "time namespace (.linux.timeOffsets): \(error)", errno: error.errno)
         }
     }
 }

@@ -96,12 +96,12 @@ public struct ProcessScheduling: Sendable {
     }
 
     /// In the process itself, still privileged; `initial` affinity first (before the cgroup, exec only).
-    func applyInitialAffinity() throws {
+    package func applyInitialAffinity() throws {
         if let initialAffinity { try wrap(".execCPUAffinity.initial") { try Processes.setAffinity(initialAffinity) } }
     }
 
     /// In the process itself, in its cgroups, before it drops privileges.
-    func apply() throws {
+    package func apply() throws {
         if let s = scheduler {
             try wrap(".scheduler") {
                 try Processes.setScheduler(policy: s.policy, flags: s.flags, nice: s.nice, priority: s.priority,

@@ -21,6 +21,13 @@ public struct ContainerPlan: ProcessSettings {
         public var destination: String
         public var type: String?
         public var options: MountOptions
+
+        package init(source: String?, destination: String, type: String?, options: MountOptions) {
+            self.source = source
+            self.destination = destination
+            self.type = type
+            self.options = options
+        }
     }
 
     public var rootfs: String
@@ -145,8 +152,7 @@ public struct ContainerPlan: ProcessSettings {
         } else {
             error(".root", "required field is missing")
         }
-        if let process, !process.cwd.hasPrefix("/") { error(".process.cwd", "must be an absolute path") }
-        result.errors += ContainerPlan.hookProblems(spec.hooks ?? Hooks())
+        // cwd and hook paths are absolute: the decoder refused them otherwise (OCISpec `absolutePath`).
 
         let linux = spec.linux
         var newNamespaces: UInt = 0
@@ -186,16 +192,15 @@ public struct ContainerPlan: ProcessSettings {
            let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
             error(".linux.rootfsPropagation", "needs a mount namespace of the container's in .linux.namespaces")
         }
-        result.errors += ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
-        // What the init needs of the user and time namespaces; a problem ConfigChecks already named is not repeated.
+        // What the init needs of the user and time namespaces.
+        let userNamespaceProblems = ConfigChecks.userNamespace(linux: linux, process: process, created: created, joined: joined)
+        result.errors += userNamespaceProblems
         var userNamespace: UserNamespacePlan?
         var timeOffsets = ""
         do {
-            userNamespace = try ContainerPlan.planUserNamespace(spec, created: created)
+            if userNamespaceProblems.isEmpty { userNamespace = try ContainerPlan.planUserNamespace(spec, created: created) }
         } catch {
-            if !result.errors.contains(where: { $0.path.hasPrefix(error.path) || error.path.hasPrefix($0.path) }) {
-                result.errors.append(error)
-            }
+            result.errors.append(error)
         }
         do {
             timeOffsets = try ContainerPlan.planTimeNamespace(linux, created: created)
@@ -209,11 +214,11 @@ public struct ContainerPlan: ProcessSettings {
             // runtime-spec once allowed relative destinations (decoding keeps them); runc warns, crabcan refuses,
             // in the words of spec-schema/config.schema.json.
             guard mount.destination.hasPrefix("/") else {
-                error(path + ".destination", "expected an absolute path, got \(ConfigChecks.quoted(mount.destination))")
+                error(path + ".destination", "expected an absolute path, got \(jsonQuote(mount.destination))")
                 continue
             }
             if ConfigChecks.climbsAboveRoot(mount.destination) {
-                error(path + ".destination", "\(ConfigChecks.quoted(mount.destination)) climbs out of the container's root with \"..\"")
+                error(path + ".destination", "\(jsonQuote(mount.destination)) climbs out of the container's root with \"..\"")
                 continue
             }
             var source = mount.source
@@ -280,7 +285,7 @@ public struct ContainerPlan: ProcessSettings {
         if spec.process != nil, let process, let rootfs {
             // A create-time hook could also put the program in place.
             let hooks = spec.hooks.map { !($0.prestart + $0.createRuntime + $0.createContainer).isEmpty } ?? false
-            if let problem = ConfigChecks.program(process, rootfs: rootfs, mounts: mounts, searchPath: searchPath(process.env)) {
+            if let problem = ConfigChecks.program(process, rootfs: rootfs, mounts: mounts, searchPath: ProgramSearch.path(process.env)) {
                 if hooks {
                     result.warnings.append(PlanError(problem.path, problem.message + " (unless a hook puts it there)"))
                 } else {
@@ -316,22 +321,8 @@ public struct ContainerPlan: ProcessSettings {
         return result
     }
 
-    /// config.md: a hook's path is absolute (it is resolved in the runtime's or the container's namespace).
-    static func hookProblems(_ hooks: Hooks) -> [PlanError] {
-        let kinds: [(String, [Hook])] = [("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
-                                         ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
-                                         ("poststart", hooks.poststart), ("poststop", hooks.poststop)]
-        var problems: [PlanError] = []
-        for (kind, list) in kinds {
-            for (index, hook) in list.enumerated() where !hook.path.hasPrefix("/") {
-                problems.append(PlanError(".hooks.\(kind)[\(index)].path", "must be an absolute path"))
-            }
-        }
-        return problems
-    }
-
     /// The init stops before pivot_root for these (protocol step 1c), and needs a state for startContainer.
-    var hasInitHooks: Bool {
+    package var hasInitHooks: Bool {
         !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty)
     }
 
@@ -349,10 +340,5 @@ public struct ContainerPlan: ProcessSettings {
     }
 
     /// The PATH the container's process sees: its own env, else the conventional default.
-    public var searchPath: String { ContainerPlan.searchPath(process.env) }
-
-    static func searchPath(_ env: [String]) -> String {
-        for entry in env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
-        return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    }
+    public var searchPath: String { ProgramSearch.path(process.env) }
 }

@@ -1,0 +1,69 @@
+import Cgroups
+import Glibc
+import Plan
+import Sys
+
+/// A `cgroup` mount. On cgroup v2 it is a cgroup2 mount; on v1 a tmpfs with each of the host's hierarchies
+/// bound in at the container's own cgroup, read-only when asked (what runc shows a container).
+struct CgroupMount {
+    let mount: ContainerPlan.PlannedMount
+    /// In its own cgroup namespace the container mounts each hierarchy afresh: the kernel roots it at the
+    /// namespace's root, the container's cgroup. Without one it gets binds of its own cgroup directories.
+    let inCgroupNamespace: Bool
+
+    func perform(in root: FileDescriptor) throws {
+        let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+        let flags = mount.options.flags & ~Mounts.bind
+        // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
+        let host = try CgroupHost.detect()
+        if host.version == .v2 {
+            let fresh = Result { () throws(SysError) in
+                try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
+                                 describe: "cgroup2 on \(mount.destination)")
+            }
+            guard case .failure(let error) = fresh else { return }
+            // In a user namespace without its own cgroup namespace the kernel refuses a fresh cgroup2: the
+            // container's own cgroup directory is bound instead (runc's rootless fallback).
+            guard error.errno == EPERM, !inCgroupNamespace, let unified = host.hierarchies.first else { throw error }
+            try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
+                             flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
+            let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+            let locked = (try? Mounts.currentFlags(bound.procPath)) ?? 0
+            try Mounts.mount(source: nil, target: bound.procPath, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
+                             data: nil, describe: "remount cgroup2 on \(mount.destination)")
+            return
+        }
+        try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
+                         data: "mode=755", describe: "tmpfs on \(mount.destination)")
+        for hierarchy in host.hierarchies {
+            let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? ""
+            guard !name.isEmpty else { continue }
+            let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
+            if inCgroupNamespace {
+                try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
+                                 flags: flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+                                 data: hierarchy.controllers.joined(separator: ","),
+                                 describe: "cgroup \(name) on \(mount.destination)/\(name)")
+                continue
+            }
+            try Mounts.mount(source: CgroupMount.ownDirectory(hierarchy), target: directory.procPath, type: nil,
+                             flags: Mounts.bind, data: nil, describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
+            let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
+            try Mounts.mount(source: nil, target: bound.procPath, type: nil,
+                             flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+                             data: nil, describe: "remount cgroup \(name)")
+        }
+        if flags & Mounts.readOnly != 0 {
+            let tmpfs = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
+            try Mounts.mount(source: nil, target: tmpfs.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
+                             describe: "remount tmpfs on \(mount.destination) read-only")
+        }
+    }
+
+    /// The directory of our own cgroup in `hierarchy` on the host (the mount may show a sub-tree only).
+    static func ownDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String {
+        var relative = hierarchy.ownPath
+        if hierarchy.mountRoot != "/", relative.hasPrefix(hierarchy.mountRoot) { relative.removeFirst(hierarchy.mountRoot.count) }
+        return relative == "/" || relative.isEmpty ? hierarchy.mountPoint : hierarchy.mountPoint + relative
+    }
+}

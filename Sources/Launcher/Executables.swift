@@ -1,0 +1,34 @@
+import Glibc
+import Plan
+import Sys
+
+/// Finding the program inside the container, as execvp would but before we commit to starting.
+enum Executables {
+    struct NotFound: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "exec: \"\(name)\": executable file not found in $PATH" }
+    }
+
+    static func resolve(_ name: String, searchPath: String, cwd: String) throws -> String {
+        for candidate in ProgramSearch.candidates(name, searchPath: searchPath, cwd: cwd) {
+            if name.contains("/") {
+                guard access(candidate, X_OK) == 0 else { throw SysError("exec", path: name) }
+                // execve refuses a directory with EACCES after we committed; runc says "permission denied" before.
+                guard !Files.isDirectory(candidate) else { throw SysError("exec", path: name, errno: EACCES) }
+                return candidate
+            }
+            if access(candidate, X_OK) == 0, !Files.isDirectory(candidate) { return candidate }
+        }
+        throw NotFound(name: name)
+    }
+
+    /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
+    static func homeDirectory(uid: UInt32) -> String {
+        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
+        for line in passwd.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
+        }
+        return "/"
+    }
+}

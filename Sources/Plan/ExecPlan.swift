@@ -1,0 +1,69 @@
+import Capabilities
+import Glibc
+import OCISpec
+import Seccomp
+import Sys
+
+/// A new process in a running container (`crabcan exec`): the namespaces of its init, opened now so they
+/// are the ones of the process we checked, and the process's own privileges, checked before clone.
+public struct ExecPlan: ProcessSettings {
+    public struct Namespace {
+        public var type: NamespaceType
+        public var fd: FileDescriptor
+    }
+
+    public var process: OCISpec.Process
+    public var privileges: ProcessPrivileges
+    public var labels: SecurityLabels
+    public var seccomp: SeccompProgram?
+    public var preserveFDs: Int32
+    /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
+    public var namespaces: [Namespace] = []
+    public var warnings: [ConfigProblem] = []
+    /// The init's root, when the container has no mount namespace of its own (HostRoot).
+    public var root: FileDescriptor?
+    /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
+    public var scheduling: ProcessScheduling
+
+    /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
+    public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
+        guard !process.args.isEmpty else { throw PlanError(".args", "at least one argument is required") }
+        guard process.cwd.hasPrefix("/") else { throw PlanError(".cwd", "must be an absolute path") }
+        self.process = process
+        self.preserveFDs = preserveFDs
+        privileges = try ProcessPrivileges(process: process)
+        labels = try SecurityLabels(process: process, linux: spec.linux)
+        warnings += privileges.warnings
+        var problems: [ConfigProblem] = []
+        scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
+                                       problems: &problems, warnings: &warnings)
+        if let first = problems.first { throw first }
+        if let profile = spec.linux?.seccomp {
+            let program = try SeccompProgram(profile)
+            warnings += program.warnings
+            seccomp = program
+        }
+        let types = Set((spec.linux?.namespaces ?? []).map(\.type))
+        // No mount namespace to join (inherited: HostRoot): the init's root is entered by chroot instead.
+        if !types.contains(.mount) { root = try Files.open("/proc/\(initPid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
+        let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
+        for type in order where types.contains(type) {
+            let path = "/proc/\(initPid)/ns/\(ExecPlan.procName(type))"
+            namespaces.append(Namespace(type: type, fd: try Files.open(path, O_RDONLY | O_CLOEXEC)))
+        }
+    }
+
+    static func procName(_ type: NamespaceType) -> String {
+        switch type {
+        case .network: return "net"
+        case .mount: return "mnt"
+        default: return type.rawValue
+        }
+    }
+
+    /// With a user namespace, a helper joins it and the pid namespace before cloning the exec'd process.
+    package var joinsUserNamespaceInHelper: Bool { namespaces.contains { $0.type == .user } && namespaces.contains { $0.type == .pid } }
+
+    public var searchPath: String { ProgramSearch.path(process.env) }
+}
