@@ -30,6 +30,14 @@ public final class JSONWriter {
     public func string(_ value: String) { generator.string(value) }
     public func int(_ value: Int64) { generator.int(value) }
     public func uint(_ value: UInt64) { generator.number(String(value)) }
+
+    /// `"key": {"a": 1, "b": 2}` in the given order: the counters of stats documents.
+    public func counters(_ key: String, _ fields: [(String, UInt64)]) {
+        self.key(key)
+        beginObject()
+        for (name, value) in fields { self.key(name); uint(value) }
+        endObject()
+    }
     public func bool(_ value: Bool) { generator.bool(value) }
     public func null() { generator.null() }
 

@@ -61,10 +61,7 @@ enum ContainerInit {
                 ? try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd) : ""
             try plan.kernel.applyPersonality()
             try plan.scheduling?.apply()
-            channel.stage = .privileges
-            finalCapabilities = try ProcessStart.switchUser(plan, channel)
-            channel.stage = .handshake
-            try channel.handshake()
+            finalCapabilities = try ProcessStart.switchUserAndCommit(plan, &channel)
         } catch {
             channel.fail(error)
         }

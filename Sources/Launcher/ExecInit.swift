@@ -50,10 +50,7 @@ enum ExecInit {
             channel.stage = .executable
             executable = try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd)
             try plan.scheduling.apply()
-            channel.stage = .privileges
-            finalCapabilities = try ProcessStart.switchUser(plan, channel)
-            channel.stage = .handshake
-            try channel.handshake()
+            finalCapabilities = try ProcessStart.switchUserAndCommit(plan, &channel)
         } catch {
             channel.fail(error)
         }

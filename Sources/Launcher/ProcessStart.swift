@@ -48,6 +48,16 @@ enum ProcessStart {
         return finalCapabilities
     }
 
+    /// The last set-up steps of the init and of an exec'd process: the user switch, then steps 1–3 of the sync
+    /// protocol. Returns the capability sets for the one capset(2) after the seccomp filter (switchUser).
+    static func switchUserAndCommit(_ settings: any ProcessSettings, _ channel: inout ChildChannel) throws -> PreparedCapabilities? {
+        channel.stage = .privileges
+        let finalCapabilities = try switchUser(settings, channel)
+        channel.stage = .handshake
+        try channel.handshake()
+        return finalCapabilities
+    }
+
     /// The end of every container process, after `start` (or an exec's commit): host fds marked close-on-exec,
     /// signals reset, the environment completed, execve's arguments made; then the seccomp filter, so that
     /// with no_new_privs only execve follows it, and without only the capset(2) that drops what loading needed.

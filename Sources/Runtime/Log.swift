@@ -122,31 +122,34 @@ public final class Log: @unchecked Sendable {  // immutable after init
     /// Go's strconv.Quote (fmt's %q): `"` and `\\` escaped, \a\b\f\n\r\t\v by name, other ASCII controls as
     /// \xHH, printable Unicode (letters, marks, numbers, punctuation, symbols) as is, the rest as \uHHHH/\UHHHHHHHH.
     static func goQuote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
+        quote(text) { scalar in
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{07}": out += "\\a"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{0B}": out += "\\v"
+            case "\u{07}": return "\\a"
+            case "\u{08}": return "\\b"
+            case "\u{0C}": return "\\f"
+            case "\u{0B}": return "\\v"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { out += "\\x" + hex(scalar.value, 2) }
-                else if scalar == " " || isGoPrintable(scalar) { out.unicodeScalars.append(scalar) }
-                else if scalar.value < 0x10000 { out += "\\u" + hex(scalar.value, 4) }
-                else { out += "\\U" + hex(scalar.value, 8) }
+                if scalar.value < 0x20 || scalar.value == 0x7F { return "\\x" + hex(scalar.value, 2) }
+                if scalar == " " || isGoPrintable(scalar) { return nil }
+                return scalar.value < 0x10000 ? "\\u" + hex(scalar.value, 4) : "\\U" + hex(scalar.value, 8)
             }
         }
-        return out + "\""
     }
 
     /// Go's encoding/json string (logrus leaves HTML escaping on): `<`, `>`, `&`, U+2028 and U+2029 as \u
     /// escapes, \n \r \t by name, other controls as \u00HH.
     static func goJSONQuote(_ text: String) -> String {
+        quote(text) { scalar in
+            switch scalar {
+            case "<", ">", "&", "\u{2028}", "\u{2029}": return "\\u" + hex(scalar.value, 4)
+            default: return scalar.value < 0x20 ? "\\u" + hex(scalar.value, 4) : nil
+            }
+        }
+    }
+
+    /// `"text"` with `"`, `\\`, \n, \r and \t escaped as both of Go's quotings do, and every other scalar as
+    /// `escape` says (nil: as is).
+    private static func quote(_ text: String, _ escape: (Unicode.Scalar) -> String?) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -155,9 +158,8 @@ public final class Log: @unchecked Sendable {  // immutable after init
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}": out += "\\u" + hex(scalar.value, 4)
             default:
-                if scalar.value < 0x20 { out += "\\u" + hex(scalar.value, 4) } else { out.unicodeScalars.append(scalar) }
+                if let escaped = escape(scalar) { out += escaped } else { out.unicodeScalars.append(scalar) }
             }
         }
         return out + "\""

@@ -77,12 +77,7 @@ extension Runtime {
             w.key("kernel"); w.uint(c.kernel)
             w.key("user"); w.uint(c.user)
             w.endObject()
-            w.key("throttling")
-            w.beginObject()
-            w.key("periods"); w.uint(c.periods)
-            w.key("throttledPeriods"); w.uint(c.throttledPeriods)
-            w.key("throttledTime"); w.uint(c.throttledTime)
-            w.endObject()
+            w.counters("throttling", [("periods", c.periods), ("throttledPeriods", c.throttledPeriods), ("throttledTime", c.throttledTime)])
             w.endObject()
         }
         if let m = s.memory {
@@ -90,13 +85,7 @@ extension Runtime {
             w.beginObject()
             w.key("cache"); w.uint(m.cache)
             for (name, data) in [("usage", m.usage), ("swap", m.swap), ("kernel", m.kernel), ("kernelTCP", m.kernelTCP)] {
-                w.key(name)
-                w.beginObject()
-                w.key("limit"); w.uint(data.limit)
-                w.key("usage"); w.uint(data.usage)
-                w.key("max"); w.uint(data.maxUsage)
-                w.key("failcnt"); w.uint(data.failcnt)
-                w.endObject()
+                w.counters(name, [("limit", data.limit), ("usage", data.usage), ("max", data.maxUsage), ("failcnt", data.failcnt)])
             }
             w.key("raw")
             w.beginObject()
@@ -105,12 +94,8 @@ extension Runtime {
             w.endObject()
         }
         if let p = s.pids {
-            w.key("pids")
-            w.beginObject()
-            w.key("current"); w.uint(p.current)
             // runc reports an unlimited pids.max ("max") as 0.
-            w.key("limit"); w.uint(p.limit == UInt64.max ? 0 : p.limit)
-            w.endObject()
+            w.counters("pids", [("current", p.current), ("limit", p.limit == UInt64.max ? 0 : p.limit)])
         }
         w.key("blkio")
         w.beginObject()

@@ -5,7 +5,6 @@ import Runtime
 enum CheckpointCommand: Command {
     static let name = "checkpoint"
     static let summary = "checkpoint a running container (not implemented: needs CRIU support)"
-    static let usage = "<container-id>"
     static let flags: [FlagSpec] = [
         FlagSpec(name: "image-path", short: nil, takesValue: true, help: "path for saving criu image files"),
         FlagSpec(name: "work-path", short: nil, takesValue: true, help: "path for saving work files and logs"),
@@ -33,7 +32,6 @@ enum CheckpointCommand: Command {
 enum RestoreCommand: Command {
     static let name = "restore"
     static let summary = "restore a container from a previous checkpoint (not implemented: needs CRIU support)"
-    static let usage = "<container-id>"
     static let flags: [FlagSpec] = [
         FlagSpec(name: "console-socket", short: nil, takesValue: true,
                  help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),

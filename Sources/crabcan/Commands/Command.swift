@@ -9,6 +9,12 @@ protocol Command {
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32
 }
 
+/// Most commands act on one container and take no flags.
+extension Command {
+    static var usage: String { "<container-id>" }
+    static var flags: [FlagSpec] { [] }
+}
+
 extension ParsedArguments {
     /// The container id: the one positional argument the lifecycle commands take.
     func containerID(_ command: String) throws -> String {

@@ -3,7 +3,6 @@ import Runtime
 enum CreateCommand: Command {
     static let name = "create"
     static let summary = "create a container; its process waits for start"
-    static let usage = "<container-id>"
     static let flags = createFlags
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {

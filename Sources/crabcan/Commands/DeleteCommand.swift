@@ -3,7 +3,6 @@ import Runtime
 enum DeleteCommand: Command {
     static let name = "delete"
     static let summary = "delete a stopped container (--force: kill it first)"
-    static let usage = "<container-id>"
     static let flags = [FlagSpec(name: "force", short: "f", takesValue: false,
                  help: "Forcibly deletes the container if it is still running (uses SIGKILL)")]
 

@@ -3,7 +3,6 @@ import Runtime
 enum EventsCommand: Command {
     static let name = "events"
     static let summary = "print a container's resource usage: once with --stats, else every --interval until it stops"
-    static let usage = "<container-id>"
     static let flags = [
         FlagSpec(name: "stats", short: nil, takesValue: false,
                  help: "display the container's stats then exit"),

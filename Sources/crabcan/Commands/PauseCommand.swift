@@ -3,8 +3,6 @@ import Runtime
 enum PauseCommand: Command {
     static let name = "pause"
     static let summary = "freeze every process of a running container"
-    static let usage = "<container-id>"
-    static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         try runtime.pause(try arguments.containerID(name))
@@ -15,8 +13,6 @@ enum PauseCommand: Command {
 enum ResumeCommand: Command {
     static let name = "resume"
     static let summary = "thaw a paused container"
-    static let usage = "<container-id>"
-    static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         try runtime.resume(try arguments.containerID(name))

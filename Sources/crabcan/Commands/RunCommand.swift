@@ -3,7 +3,6 @@ import Runtime
 enum RunCommand: Command {
     static let name = "run"
     static let summary = "create and start a container, wait for it and exit with its status"
-    static let usage = "<container-id>"
     static let flags = createFlags + [FlagSpec(name: "detach", short: "d", takesValue: false,
                  help: "detach from the container's process"),
                                       FlagSpec(name: "keep", short: nil, takesValue: false,

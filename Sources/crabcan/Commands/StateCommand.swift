@@ -3,8 +3,6 @@ import Runtime
 enum StateCommand: Command {
     static let name = "state"
     static let summary = "print the state of a container as JSON"
-    static let usage = "<container-id>"
-    static let flags: [FlagSpec] = []
 
     static func run(_ arguments: ParsedArguments, _ runtime: Runtime) throws -> Int32 {
         Output.write(try runtime.state(try arguments.containerID(name)) + [0x0A])

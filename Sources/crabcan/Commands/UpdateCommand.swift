@@ -4,7 +4,6 @@ import Sys
 enum UpdateCommand: Command {
     static let name = "update"
     static let summary = "change the cgroup limits of a running container"
-    static let usage = "<container-id>"
     static let flags: [FlagSpec] = [
         FlagSpec(name: "resources", short: "r", takesValue: true,
                  help: "path to the file containing the resources to update or '-' to read from the standard input"),
