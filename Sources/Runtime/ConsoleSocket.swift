@@ -9,7 +9,7 @@ extension Runtime {
             let socket = try Channels.connectUnix(path)
             try Channels.sendDescriptor(socket, master.raw, payload: Array("/dev/ptmx".utf8))
         } catch {
-            throw RuntimeError("console socket \(path): \(error)")
+            throw RuntimeError("console socket \(path): \(error)", cause: error)
         }
     }
 }

@@ -21,7 +21,7 @@ extension Runtime {
             let root = try SystemdDriver.managerRoot(systemd, rootless: rootless)
             set = root.isEmpty ? planned : try unit.plan(host: try CgroupHost.detect(), managerRoot: root)
         } catch {
-            throw RuntimeError("--systemd-cgroup: \(error)")
+            throw RuntimeError("--systemd-cgroup: \(error)", cause: error)
         }
         let (manager, resources) = cgroupsForCaller(set, linux)
         return (SystemdDriver(systemd, path: unit, manager: manager), resources)

@@ -26,7 +26,7 @@ extension Runtime {
     /// Loads and decodes one config file (a bundle's, or the snapshot in a state dir).
     static func loadSpec(file path: String) throws -> Spec {
         let bytes: [UInt8]
-        do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)") }
+        do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)", cause: error) }
         do {
             return try Spec.decode(bytes)
         } catch {
@@ -147,8 +147,9 @@ extension Runtime {
             // The init is dead: the mounts it made in the runtime's namespace (if it had none of its own) go now.
             try? HostRoot.remove(stateDirectory: directory.path)
             try? directory.remove()
-            if let failure = error as? ChildFailure { log.debug("create \(id): the init failed at \(failure.stage), errno \(failure.errno)") }
-            throw RuntimeError("create \(id): \(error)")
+            let failed = RuntimeError("create \(id): \(error)", cause: error)
+            if let stage = failed.setupStage { log.debug("create \(id): the init failed at \(stage), errno \(failed.errno ?? 0)") }
+            throw failed
         }
     }
 

@@ -94,7 +94,7 @@ extension Runtime {
         let source: String
         if let path = options.processPath {
             let bytes: [UInt8]
-            do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)") }
+            do { bytes = try Files.readFile(path) } catch { throw RuntimeError("cannot read \(path): \(error)", cause: error) }
             do { process = try OCISpec.Process.decode(bytes) } catch {
                 let first = error.problems.first
                 let position = first?.position.map { ":\($0.line):\($0.column)" } ?? ""

@@ -18,7 +18,7 @@ extension Runtime {
             if let record = try directory.read() { runPoststartHooks(record) }
         } catch {
             if !keep { try? delete(id, force: true) }
-            throw RuntimeError("run \(id): \(error)")
+            throw RuntimeError("run \(id): \(error)", cause: error)
         }
         if detach { return 0 }
         let relayed = options.consoleSocket == nil ? initProcess.console : nil

@@ -169,7 +169,7 @@ extension Runtime {
     /// A `linux.seccomp` object from a file, with its problems placed at their line:column there.
     static func loadSeccompProfile(_ file: String) throws -> Seccomp {
         let bytes: [UInt8]
-        do { bytes = try Files.readFile(file) } catch { throw RuntimeError("--seccomp: cannot read \(file): \(error)") }
+        do { bytes = try Files.readFile(file) } catch { throw RuntimeError("--seccomp: cannot read \(file): \(error)", cause: error) }
         let document: JSONDocument
         do {
             document = try JSONDocument.parse(bytes)

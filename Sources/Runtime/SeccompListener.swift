@@ -26,7 +26,7 @@ extension Runtime {
             let socket = try Channels.connectUnix(path)
             try Channels.sendDescriptor(socket, listener.raw, payload: writer.bytes)
         } catch {
-            throw RuntimeError("seccomp listener \(path): \(error)")
+            throw RuntimeError("seccomp listener \(path): \(error)", cause: error)
         }
     }
 }

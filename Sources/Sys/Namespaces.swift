@@ -22,11 +22,29 @@ public enum Mounts {
     public static let unbindable = CS_MS_UNBINDABLE, `private` = CS_MS_PRIVATE, slave = CS_MS_SLAVE, shared = CS_MS_SHARED
     public static let relatime = CS_MS_RELATIME, strictAtime = CS_MS_STRICTATIME, lazyTime = CS_MS_LAZYTIME
 
-    /// mount(2). `describe` names the mount in errors: `mount proc on /proc`.
+    /// mount(2). `describe` names the mount in errors, which add the flags and data the kernel refused:
+    /// `mount proc on /proc (nosuid,nodev,noexec): EPERM (operation not permitted)`.
     public static func mount(source: String?, target: String, type: String?, flags: UInt, data: String?,
                              describe: String? = nil) throws(SysError) {
         let result = Glibc.mount(source, target, type, flags, data)
-        if result == -1 { throw SysError("mount", path: describe ?? target) }
+        if result == -1 {
+            let errno = Glibc.errno
+            let settings = flagNames(flags) + (data.map { [$0] } ?? [])
+            let subject = (describe ?? target) + (settings.isEmpty ? "" : " (\(settings.joined(separator: ",")))")
+            throw SysError("mount", path: subject, errno: errno)
+        }
+    }
+
+    /// mount(2) flags by their mount(8) names, in bit order.
+    public static func flagNames(_ flags: UInt) -> [String] {
+        let names: [(UInt, String)] = [
+            (readOnly, "ro"), (noSUID, "nosuid"), (noDev, "nodev"), (noExec, "noexec"), (synchronous, "sync"),
+            (remount, "remount"), (mandatoryLock, "mand"), (dirSync, "dirsync"), (noSymFollow, "nosymfollow"),
+            (noAtime, "noatime"), (noDirAtime, "nodiratime"), (bind, "bind"), (move, "move"), (recursive, "rec"),
+            (unbindable, "unbindable"), (`private`, "private"), (slave, "slave"), (shared, "shared"),
+            (relatime, "relatime"), (strictAtime, "strictatime"), (lazyTime, "lazytime"),
+        ]
+        return names.filter { flags & $0.0 != 0 }.map(\.1)
     }
 
     /// MS_PRIVATE on `target`; false when it is not a mount point (EINVAL) or cannot be changed.

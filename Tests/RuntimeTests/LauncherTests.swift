@@ -1,4 +1,5 @@
 @testable import Plan
+import Glibc
 import Testing
 @testable import Launcher
 @testable import Runtime
@@ -128,5 +129,14 @@ import Sys
         #expect(SysError("mount", path: "proc on /proc", errno: 1).description
                 == "mount proc on /proc: EPERM (operation not permitted)")
         #expect(SysError("setns", errno: 22).description == "setns: EINVAL (invalid argument)")
+    }
+
+    /// Issue 15.7: a mount error names the flags and data the kernel refused.
+    @Test func mountErrorsNameTheirFlagsAndData() {
+        #expect(Mounts.flagNames(Mounts.bind | Mounts.recursive | Mounts.readOnly | Mounts.remount) == ["ro", "remount", "bind", "rec"])
+        #expect(throws: SysError("mount", path: "tmpfs on /nowhere-\(getpid()) (nosuid,nodev,mode=755)", errno: ENOENT)) {
+            try Mounts.mount(source: "tmpfs", target: "/nowhere-\(getpid())", type: "tmpfs", flags: Mounts.noSUID | Mounts.noDev,
+                             data: "mode=755", describe: "tmpfs on /nowhere-\(getpid())")
+        }
     }
 }
