@@ -43,7 +43,10 @@ let package = Package(
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
+        .testTarget(name: "SysTests", dependencies: ["Sys"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "PlanTests", dependencies: ["Plan", "OCISpec", "Sys", "Capabilities"]),
+        .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Plan", "OCISpec", "Sys"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),

@@ -1,9 +1,5 @@
-@testable import Plan
-import Glibc
-import Testing
 @testable import Launcher
-@testable import Runtime
-import Sys
+import Testing
 
 @Suite struct SyncProtocolTests {
     @Test func messagesRoundTrip() {
@@ -80,63 +76,5 @@ import Sys
         #expect(throws: failure) { try sync.receive(.failed(failure)) }
         var closed = ParentSync()
         #expect(throws: ParentSync.ProtocolError.childExited(.placing)) { try closed.receive(nil) }
-    }
-}
-
-@Suite struct MountOptionTests {
-    @Test func flagsPropagationAndDataAreSplit() {
-        let options = MountOptions(["nosuid", "noexec", "nodev", "rprivate", "mode=755", "size=65536k"], type: "tmpfs")
-        #expect(options.flags == Mounts.noSUID | Mounts.noExec | Mounts.noDev)
-        #expect(options.propagation == [Mounts.private | Mounts.recursive])
-        #expect(options.dataString == "mode=755,size=65536k")
-        #expect(!options.isBind)
-    }
-
-    @Test func bindReadonlyNeedsARemount() {
-        let options = MountOptions(["rbind", "ro"], type: nil)
-        #expect(options.isBind)
-        #expect(options.flags & Mounts.recursive != 0)
-        #expect(options.needsRemount)
-        #expect(!MountOptions(["bind"], type: nil).needsRemount)
-        #expect(MountOptions([], type: "bind").isBind)
-    }
-
-    @Test func laterOptionsWin() {
-        #expect(MountOptions(["ro", "rw"], type: "tmpfs").flags & Mounts.readOnly == 0)
-        #expect(MountOptions(["rw", "ro"], type: "tmpfs").flags & Mounts.readOnly != 0)
-    }
-}
-
-@Suite struct SignalNameTests {
-    @Test func namesNumbersAndPrefixes() throws {
-        #expect(try SignalNames.parse("TERM") == 15)
-        #expect(try SignalNames.parse("SIGTERM") == 15)
-        #expect(try SignalNames.parse("sigkill") == 9)
-        #expect(try SignalNames.parse("15") == 15)
-        #expect(try SignalNames.parse("RTMIN+2") == 36)
-        // runc takes signal 0 (`kill --all ID 0` probes that the container is there).
-        #expect(try SignalNames.parse("0") == 0)
-    }
-
-    @Test(arguments: ["FOO", "65", "-1", "", "RTMIN+99"])
-    func refusesUnknownSignals(_ text: String) {
-        #expect(throws: RuntimeError.self) { try SignalNames.parse(text) }
-    }
-}
-
-@Suite struct SysErrorTests {
-    @Test func namesOperationPathAndErrno() {
-        #expect(SysError("mount", path: "proc on /proc", errno: 1).description
-                == "mount proc on /proc: EPERM (operation not permitted)")
-        #expect(SysError("setns", errno: 22).description == "setns: EINVAL (invalid argument)")
-    }
-
-    /// Issue 15.7: a mount error names the flags and data the kernel refused.
-    @Test func mountErrorsNameTheirFlagsAndData() {
-        #expect(Mounts.flagNames(Mounts.bind | Mounts.recursive | Mounts.readOnly | Mounts.remount) == ["ro", "remount", "bind", "rec"])
-        #expect(throws: SysError("mount", path: "tmpfs on /nowhere-\(getpid()) (nosuid,nodev,mode=755)", errno: ENOENT)) {
-            try Mounts.mount(source: "tmpfs", target: "/nowhere-\(getpid())", type: "tmpfs", flags: Mounts.noSUID | Mounts.noDev,
-                             data: "mode=755", describe: "tmpfs on /nowhere-\(getpid())")
-        }
     }
 }

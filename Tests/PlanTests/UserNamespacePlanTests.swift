@@ -1,10 +1,8 @@
 import Glibc
-@testable import Plan
-import Testing
-@testable import Launcher
-@testable import Runtime
 import OCISpec
+@testable import Plan
 import Sys
+import Testing
 
 /// Issue 5: user namespace mappings (checked with their JSON path before clone, written as the kernel and
 /// newuidmap take them), time offsets, and what changes for an unprivileged caller. No root needed.
@@ -139,49 +137,5 @@ import Sys
             #expect(problem { _ = try ContainerPlan.planTimeNamespace(bad, created: [.time]) }
                     == ".linux.timeOffsets.boottime.nanosecs: must be below 1000000000, got 1000000000")
         }
-    }
-
-    @Test func spawnedCarriesAPid() {
-        for pid: pid_t in [1, 4242, 4_194_304] {
-            #expect(SyncMessage(decoding: SyncMessage.spawned(pid).encoded()) == .spawned(pid))
-        }
-        #expect(SyncMessage(decoding: [1, 1, 0]) == nil)
-    }
-
-    @Test func joinsGoUserFirst() {
-        let joins = [ContainerPlan.NamespaceJoin(type: .network, path: "/n"), ContainerPlan.NamespaceJoin(type: .time, path: "/t"),
-                     ContainerPlan.NamespaceJoin(type: .pid, path: "/p"), ContainerPlan.NamespaceJoin(type: .user, path: "/u")]
-        #expect(NamespaceJoins.ordered(joins).map(\.type) == [.user, .network, .pid, .time])
-    }
-}
-
-@Suite struct RootlessTests {
-    @Test func stateRootFollowsRuncForOrdinaryUsers() throws {
-        #expect(try Runtime.stateRoot(uid: 0, environment: ["XDG_RUNTIME_DIR=/run/user/0"]) == "/run/crabcan")
-        #expect(try Runtime.stateRoot(uid: 1000, environment: ["XDG_RUNTIME_DIR=/run/user/1000"]) == "/run/user/1000/crabcan")
-        // Unset (or relative): the user's session directory when it exists and is theirs, else a private /tmp one.
-        let fallback = try Runtime.stateRoot(uid: 4_000_000_123, environment: ["XDG_RUNTIME_DIR=relative"])
-        #expect(fallback == "/tmp/crabcan-4000000123")
-    }
-
-    @Test func subordinateRangesAreFoundByNameOrUid() {
-        let text = "# comment\nalice:100000:65536\n1001:200000:1000\nbob:bad:1\n"
-        #expect(Runtime.subordinateRange(text, user: "alice", id: 1000)! == (100000, 65536))
-        #expect(Runtime.subordinateRange(text, user: "carol", id: 1001)! == (200000, 1000))
-        #expect(Runtime.subordinateRange(text, user: "bob", id: 1002) == nil)
-        #expect(Runtime.subordinateRange(text, user: nil, id: 1003) == nil)
-        #expect(Runtime.userName(uid: 1000, passwd: "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n") == "alice")
-    }
-
-    @Test func rootlessSpecAddsSubordinateRangesAfterTheCallersOwnIds() {
-        let spec = Spec.makeDefault(rootless: true, hostUID: 1000, hostGID: 1001,
-                                    extraUIDMappings: [IDMapping(containerID: 1, hostID: 100000, size: 65536)],
-                                    extraGIDMappings: [IDMapping(containerID: 1, hostID: 200000, size: 65536)])
-        #expect(spec.linux?.uidMappings == [IDMapping(containerID: 0, hostID: 1000, size: 1),
-                                            IDMapping(containerID: 1, hostID: 100000, size: 65536)])
-        #expect(spec.linux?.gidMappings == [IDMapping(containerID: 0, hostID: 1001, size: 1),
-                                            IDMapping(containerID: 1, hostID: 200000, size: 65536)])
-        #expect(spec.linux?.namespaces.contains { $0.type == .user } == true)
-        #expect(spec.linux?.resources == nil)
     }
 }

@@ -1,4 +1,3 @@
-@testable import Launcher
 import OCISpec
 @testable import Plan
 import Testing
