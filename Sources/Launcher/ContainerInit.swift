@@ -25,6 +25,7 @@ enum ContainerInit {
         let finalCapabilities: PreparedCapabilities?
         var startState: [UInt8] = []
         var channel = handles.channel
+        channel.startClock()
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
             // (getppid cannot tell: in a new pid namespace it is always 0.)

@@ -11,6 +11,7 @@ enum ExecInit {
         let executable: String
         let finalCapabilities: PreparedCapabilities?
         var channel = channel
+        channel.startClock()
         do {
             try Processes.dieWithParent()
             // The parent made itself non-dumpable before clone, so from its first instant in the container's pid

@@ -9,12 +9,15 @@ public final class LaunchedInit {
     public let pid: pid_t
     /// The pty master the init sent (step 1b) when `process.terminal`: for --console-socket, or to relay.
     public let console: FileDescriptor?
+    /// clone, placement and the init's set-up (its own stages inside), when traced.
+    public let trace: PhaseTrace
     let channel: ParentChannel
 
-    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?) {
+    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace) {
         self.pid = pid
         self.console = console
         self.channel = channel
+        self.trace = trace
     }
 
     /// Protocol steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
@@ -39,7 +42,8 @@ public enum Launcher {
     public static func spawn(_ plan: ContainerPlan, execFifo: String, steps: ParentSteps) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
-        let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd), execFifo: fifo, placeSelf: steps.placeFromInit,
+        var trace = PhaseTrace(enabled: steps.traced)
+        let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placeSelf: steps.placeFromInit,
                                             bindSources: RootfsSetup.openBindSources(plan))
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         let pid: pid_t
@@ -56,7 +60,8 @@ public enum Launcher {
         Fault.point(.afterClone)
         childEnd.close()
         fifo.close()
-        return try awaitReady(channel, pid: pid, steps: steps) { try plan.userNamespace?.writeMaps(pid: pid) }
+        trace.mark("clone")
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace) { try plan.userNamespace?.writeMaps(pid: pid) }
     }
 
     /// `exec`: a child in the container's namespaces and cgroups, set up as `plan` says and stopped before
@@ -65,8 +70,9 @@ public enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
         try Processes.setDumpable(false)
+        var trace = PhaseTrace(enabled: steps.traced)
         let channel = ParentChannel(parentEnd, joinsThroughHelper: plan.joinsUserNamespaceInHelper, warning: steps.warning)
-        let child = ChildChannel(socket: childEnd)
+        let child = ChildChannel(socket: childEnd, traced: steps.traced)
         let pid: pid_t
         if plan.joinsUserNamespaceInHelper {
             // setns(pid) needs privilege over our own user namespace too, which an unprivileged caller of a rootless
@@ -90,18 +96,22 @@ public enum Launcher {
             if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         }
         childEnd.close()
-        return try awaitReady(channel, pid: pid, steps: steps) {}
+        trace.mark("clone")
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace) {}
     }
 
     /// The parent's side of steps 0–1 for a cloned child: `mapIDs`, placement, then the child's messages until
     /// `ready`. On failure the child is killed and reaped.
-    private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps,
+    private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
                                    mapIDs: () throws -> Void) throws -> LaunchedInit {
+        var trace = trace
         do {
             try mapIDs()
             try steps.placeFromParent(pid)
+            trace.mark("place")
             let console = try channel.awaitReady(steps, pid: pid)
-            return LaunchedInit(pid: pid, channel: channel, console: console)
+            trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
+            return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)
         } catch {
             killAndReap(pid)
             throw error

@@ -14,6 +14,8 @@ public struct ParentSteps {
     public var seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }
     /// A child's `warning`, for the parent's log.
     public var warning: (String) -> Void = { _ in }
+    /// Whether the child times its stages and sends them before `ready` (`--debug`).
+    public var traced = false
 
     public init(placeFromParent: @escaping (pid_t) throws -> Void, placeFromInit: @escaping () throws -> Void) {
         self.placeFromParent = placeFromParent
@@ -26,6 +28,8 @@ final class ParentChannel {
     let socket: FileDescriptor
     private(set) var sync: ParentSync
     private let warning: (String) -> Void
+    /// The child's stage times, when it was traced.
+    private(set) var childTrace: [StageTime] = []
 
     init(_ socket: FileDescriptor, joinsThroughHelper: Bool = false, warning: @escaping (String) -> Void) {
         self.socket = socket
@@ -54,6 +58,7 @@ final class ParentChannel {
                 try steps.seccompListener(copy, pid)
                 try send(.listenerTaken)
             case .hooks: try send(.hooksRan(try steps.createHooks(pid)))
+            case .trace(let times): childTrace = times
             default: break
             }
         }
@@ -106,13 +111,36 @@ final class ParentChannel {
 /// The child's end of the sync socket: one method a step, and the stage it is in for a failure report.
 struct ChildChannel {
     let socket: FileDescriptor
-    var stage: SetupStage = .isolating
+    /// The stage we are in; with tracing, each change records how long the last one took.
+    var stage: SetupStage = .isolating {
+        didSet {
+            guard traced, stage != oldValue else { return }
+            let now = Clock.realtimeNanoseconds()
+            stageTimes.append(StageTime(stage: oldValue, nanoseconds: now - stageStarted))
+            stageStarted = now
+        }
+    }
+    private let traced: Bool
+    private var stageStarted: UInt64
+    private var stageTimes: [StageTime] = []
+
+    init(socket: FileDescriptor, stage: SetupStage = .isolating, traced: Bool = false) {
+        self.socket = socket
+        self.traced = traced
+        self.stageStarted = traced ? Clock.realtimeNanoseconds() : 0
+        self.stage = stage
+    }
 
     /// What the parent sent instead of what the child waited for: a failure like any other.
     struct UnexpectedMessage: Error, CustomStringConvertible {
         var expected: SyncMessage.Tag
         var got: SyncMessage?
         var description: String { "sync: waited for \(expected), got \(got.map { "\($0)" } ?? "end of file")" }
+    }
+
+    /// The child's first act when traced: its first stage starts now, not when the parent made this value.
+    mutating func startClock() {
+        if traced { stageStarted = Clock.realtimeNanoseconds() }
     }
 
     /// Step −1, in the joining helper.
@@ -155,8 +183,12 @@ struct ChildChannel {
         Glibc.close(listener)
     }
 
-    /// Steps 1–3: ready; the parent commits; we stop dying with it and say so.
+    /// Steps 1–3: ready (after the stage times, when traced); the parent commits; we stop dying with it and say so.
     func handshake() throws {
+        if traced {
+            let times = stageTimes + [StageTime(stage: stage, nanoseconds: Clock.realtimeNanoseconds() - stageStarted)]
+            try Channels.send(socket, SyncMessage.trace(times).encoded())
+        }
         try Channels.send(socket, SyncMessage.ready.encoded())
         try expect(.committed)
         try Processes.dieWithParent(signal: 0)

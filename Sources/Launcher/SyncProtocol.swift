@@ -15,11 +15,12 @@ import Sys
 /// | 6   | 1b   | child → parent  | `console`        | with SCM_RIGHTS: the pty master, when `process.terminal` (the parent hands it to --console-socket) |
 /// | 7   | 1c   | child → parent  | `hooks`          | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
 /// | 8   | 1d   | parent → child  | `hooksRan`       | they succeeded; payload: the `created` state JSON for createContainer and startContainer |
-/// | 9   | 1    | child → parent  | `ready`          | namespaces joined, rootfs mounted, pivot_root done, process resolved |
-/// | 10  | 2    | parent → child  | `committed`      | state.json is written: the container exists                          |
-/// | 11  | 3    | child → parent  | `detached`       | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)  |
-/// | 12  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
-/// | 13  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
+/// | 9   | 1'   | child → parent  | `trace`          | with `--debug` only: how long each set-up stage took (PhaseTrace)    |
+/// | 10  | 1    | child → parent  | `ready`          | namespaces joined, rootfs mounted, pivot_root done, process resolved |
+/// | 11  | 2    | parent → child  | `committed`      | state.json is written: the container exists                          |
+/// | 12  | 3    | child → parent  | `detached`       | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)  |
+/// | 13  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
+/// | 14  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
 ///
 /// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
 /// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.
@@ -38,6 +39,7 @@ public enum SyncMessage: Sendable, Equatable {
     case console
     case hooks
     case hooksRan([UInt8])
+    case trace([StageTime])
     case ready
     case committed
     case detached
@@ -45,8 +47,8 @@ public enum SyncMessage: Sendable, Equatable {
     case failed(ChildFailure)
 
     enum Tag: UInt8 {
-        case spawned = 1, placed, listener, listenerWanted, listenerTaken, console, hooks, hooksRan, ready, committed,
-             detached, warning, failed
+        case spawned = 1, placed, listener, listenerWanted, listenerTaken, console, hooks, hooksRan, trace, ready,
+             committed, detached, warning, failed
     }
 
     /// Bounds a failure's or warning's text: one packet, read into a fixed buffer.
@@ -64,6 +66,7 @@ public enum SyncMessage: Sendable, Equatable {
         case .console: return .console
         case .hooks: return .hooks
         case .hooksRan: return .hooksRan
+        case .trace: return .trace
         case .ready: return .ready
         case .committed: return .committed
         case .detached: return .detached
@@ -78,6 +81,7 @@ public enum SyncMessage: Sendable, Equatable {
         case .spawned(let pid): return tag + Self.bytes(of: pid)
         case .listener(let fd): return tag + Self.bytes(of: fd)
         case .hooksRan(let state): return tag + state
+        case .trace(let times): return tag + times.flatMap { [$0.stage.rawValue] + Self.bytes(of: $0.nanoseconds) }
         case .warning(let text): return tag + Array(text.utf8.prefix(Self.maximumText))
         case .failed(let failure):
             return tag + [failure.stage.rawValue] + Self.bytes(of: failure.errno) + Array(failure.message.utf8.prefix(Self.maximumText))
@@ -95,6 +99,14 @@ public enum SyncMessage: Sendable, Equatable {
             let value = Self.int32(payload)
             self = tag == .spawned ? .spawned(value) : .listener(value)
         case .hooksRan: self = .hooksRan(Array(payload))
+        case .trace:
+            guard payload.count % 9 == 0 else { return nil }
+            var times: [StageTime] = []
+            for start in stride(from: payload.startIndex, to: payload.endIndex, by: 9) {
+                guard let stage = SetupStage(rawValue: payload[start]) else { return nil }
+                times.append(StageTime(stage: stage, nanoseconds: Self.uint64(payload[(start + 1)..<(start + 9)])))
+            }
+            self = .trace(times)
         case .warning: self = .warning(String(decoding: payload, as: UTF8.self))
         case .failed:
             guard payload.count >= 5, let stage = SetupStage(rawValue: payload[payload.startIndex]) else { return nil }
@@ -124,6 +136,12 @@ public enum SyncMessage: Sendable, Equatable {
     private static func bytes(of value: Int32) -> [UInt8] {
         let raw = UInt32(bitPattern: value)
         return (0..<4).map { UInt8(truncatingIfNeeded: raw >> (8 * $0)) }
+    }
+
+    private static func bytes(of value: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+
+    private static func uint64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) }
     }
 
     private static func int32(_ bytes: ArraySlice<UInt8>) -> Int32 {
@@ -162,6 +180,12 @@ public enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .handshake: return "handshake"
         }
     }
+}
+
+/// How long the init spent in one set-up stage (real-time clock: see Clock.realtimeNanoseconds).
+public struct StageTime: Sendable, Equatable {
+    public var stage: SetupStage
+    public var nanoseconds: UInt64
 }
 
 /// What the child reports when set-up fails: already a whole sentence (`mount proc on /proc: EPERM (...)`),
@@ -226,7 +250,7 @@ public struct ParentSync: Sendable {
         case (_, .warning) where phase != .done: break
         case (.awaitingSpawned, .spawned): phase = .placing
         case (.awaitingReady, .listener), (.awaitingListener, .listener): phase = .takingListener
-        case (.awaitingReady, .console): break
+        case (.awaitingReady, .console), (.awaitingReady, .trace): break
         case (.awaitingReady, .hooks): phase = .runningHooks
         case (.awaitingReady, .ready): phase = .committing
         case (.awaitingDetached, .detached): phase = .done

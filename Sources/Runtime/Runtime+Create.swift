@@ -41,6 +41,7 @@ extension Runtime {
     /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     @discardableResult
     public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
+        var trace = phaseTrace()
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
@@ -65,6 +66,7 @@ extension Runtime {
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         // Root gets every hierarchy; an ordinary user only those it may write (the rest skipped with a warning).
+        trace.mark("check")
         let (driver, resources) = try cgroupDriverForCreate(cgroupSet, report.systemdUnit, spec.linux)
         let cgroups = driver.manager
         let lock = try directory.create()
@@ -93,12 +95,14 @@ extension Runtime {
             do {
                 try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths,
                                             systemdUnit: driver.unit)
+                trace.mark("state dir")
                 do {
                     try driver.prepare(resources)
                 } catch let problem as ConfigProblem {
                     // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
                     throw RuntimeError(report.locate(problem))
                 }
+                trace.mark("cgroups")
                 var steps = ParentSteps(placeFromParent: {
                     do {
                         try driver.placeFromParent($0, resources: resources, initPlacesItself: !plan.inUserNamespace)
@@ -115,7 +119,9 @@ extension Runtime {
                     try self.sendSeccompListener(listener, profile: profile, record: record)
                 }
                 steps.warning = { [log] in log.warning($0) }
+                steps.traced = trace.enabled
                 initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath, steps: steps)
+                trace.append(initProcess.trace)
             } catch {
                 try? driver.destroy()
                 throw error
@@ -129,6 +135,7 @@ extension Runtime {
                 record.startTime = startTime
                 Fault.point(.beforeState)
                 try directory.write(record)
+                trace.mark("state")
                 log.debug("create \(id): init pid \(initProcess.pid) waits for start")
                 if let consoleSocket = options.consoleSocket, let console = initProcess.console {
                     try Runtime.sendConsole(console, to: consoleSocket)
@@ -137,6 +144,8 @@ extension Runtime {
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 Fault.point(.afterState)
                 try initProcess.commit()
+                trace.mark("commit")
+                if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
             } catch {
                 initProcess.abort()
                 try? driver.destroy()

@@ -8,6 +8,7 @@ extension Runtime {
     /// `delete`: refuses a running container unless `force`; a created one is killed first, as runc does.
     /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone.
     public func delete(_ id: String, force: Bool) throws {
+        var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock: FileDescriptor
         do {
@@ -41,15 +42,20 @@ extension Runtime {
             }
             try killAndWait(snap.record!)
         }
+        trace.mark("kill")
         Fault.point(.midDelete)
         // Processes the init left behind in the cgroup (possible without a pid namespace) go too, then the cgroup.
         if let record = snap.record, let cgroups = Runtime.cgroups(record) {
             try? cgroups.signalAll(SIGKILL)
             try destroyCgroups(record, cgroups)
         }
+        trace.mark("cgroups")
         try HostRoot.remove(stateDirectory: directory.path)
         try directory.remove()
+        trace.mark("state dir")
         runPoststopHooks(snap.record)
+        trace.mark("poststop")
+        if trace.enabled { log.debug("delete \(id) took \(trace.summary)") }
     }
 
     /// config.md: after the container is deleted, before `delete` returns; a failure is only a warning.

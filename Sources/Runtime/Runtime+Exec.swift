@@ -32,6 +32,7 @@ extension Runtime {
     /// `exec`: a new process in every namespace and cgroup of a created or running container, with its own
     /// privileges and the container's seccomp profile. Returns its exit code (128 + signal), or 0 with `detach`.
     public func exec(_ id: String, _ options: ExecOptions) throws -> Int32 {
+        var trace = phaseTrace()
         let snap = try snapshot(try directory(id))
         guard let record = snap.record else { throw RuntimeError("container \(id) does not exist") }
         switch snap.status {
@@ -69,7 +70,10 @@ extension Runtime {
             try self.sendSeccompListener(listener, profile: profile, record: record, pid: pid, status: .running)
         }
         steps.warning = { [log] in log.warning($0) }
+        steps.traced = trace.enabled
+        trace.mark("plan")
         let launched = try Launcher.spawnExec(plan, steps: steps)
+        trace.append(launched.trace)
         do {
             if let consoleSocket = options.consoleSocket, let console = launched.console {
                 try Runtime.sendConsole(console, to: consoleSocket)
@@ -77,10 +81,12 @@ extension Runtime {
             }
             if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, launched.pid) }
             try launched.commit()
+            trace.mark("commit")
         } catch {
             launched.abort()
             throw error
         }
+        if trace.enabled { log.debug("exec \(id) took \(trace.summary)") }
         log.debug("exec \(id): pid \(launched.pid) runs \(process.args)")
         guard let signals else { return 0 }
         let relayed = options.consoleSocket == nil ? launched.console : nil

@@ -7,6 +7,7 @@ extension Runtime {
     /// `start`: releases the init blocked on exec.fifo (runtime.md: start), then removes the fifo, which
     /// is what makes the status `running`.
     public func start(_ id: String) throws {
+        var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock = try directory.lock()
         defer { lock.close() }
@@ -20,8 +21,12 @@ extension Runtime {
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
         default: throw RuntimeError("cannot start an already running container")
         }
+        trace.mark("lock")
         try releaseInit(directory, pid: record.pid)
+        trace.mark("release")
         runPoststartHooks(record)
+        trace.mark("poststart")
+        if trace.enabled { log.debug("start \(id) took \(trace.summary)") }
     }
 
     /// config.md: after the user's process has started, before `start` returns; a failure is only a warning.

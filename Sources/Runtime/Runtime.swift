@@ -26,6 +26,11 @@ public struct Runtime {
 
     func directory(_ id: String) throws -> ContainerDirectory { try ContainerDirectory(root: root, id: id) }
 
+    /// A phase trace for one command: on with `--debug` (or CRABCAN_TRACE=1 with any log), logged at its end.
+    func phaseTrace() -> PhaseTrace {
+        PhaseTrace(enabled: log.debugEnabled || Processes.environment().contains("CRABCAN_TRACE=1"))
+    }
+
     /// A container as found on disk, with its status derived from the live system.
     public struct Snapshot: Sendable {
         public var record: ContainerRecord?

@@ -84,6 +84,19 @@ public enum Clock {
             + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
     }
 
+    /// For durations in the parent (`--debug` phase traces).
+    public static func monotonicNanoseconds() -> UInt64 { nanoseconds(CLOCK_MONOTONIC) }
+
+    /// For durations in the container's init: a new time namespace offsets its monotonic clock mid-step, never
+    /// the real-time one.
+    public static func realtimeNanoseconds() -> UInt64 { nanoseconds(CLOCK_REALTIME) }
+
+    private static func nanoseconds(_ clock: clockid_t) -> UInt64 {
+        var now = timespec()
+        clock_gettime(clock, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+
     public static func monotonicMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)

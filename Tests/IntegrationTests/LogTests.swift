@@ -128,6 +128,35 @@ extension CrabcanCLI {
         #expect(!FileManager.default.fileExists(atPath: box.root + "/" + id))
     }
 
+    /// Issue 14: `--debug` says where each command's time went, step by step, the init's own stages inside
+    /// `init`; the steps add up to no more than the total.
+    @Test(.enabled(if: getuid() == 0, "needs root"))
+    func debugTracesEveryStep() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("trace")
+        let bundle = try box.bundle(["sleep", "30"])
+        func traced(_ arguments: [String], _ command: String) throws -> String {
+            let log = box.dir + "/\(command).json"
+            let result = box.crabcan(["--debug", "--log", log, "--log-format", "json"] + arguments)
+            #expect(result.status == 0, "\(result)")
+            let line = try Self.logLines(log).compactMap { $0["msg"] as? String }.first { $0.hasPrefix("\(command) \(id) took ") }
+            return try #require(line, "no trace of \(command)")
+        }
+        let create = try traced(["create", "--bundle", bundle, id], "create")
+        for step in ["check ", "cgroups ", "clone ", "init ", "(isolating ", "placement ", "rootfs ", "privileges ", "state ", "commit "] {
+            #expect(create.contains(step), "\(step) missing: \(create)")
+        }
+        // "create ID took T ms: a x, b y (inner...), ..." — the outer steps sum to at most T (rounding: 0.01 each).
+        let total = try #require(Double(create.split(separator: " ")[3]))
+        let outer = create.split(separator: ":", maxSplits: 1)[1].replacing(/\([^)]*\)/, with: "")
+        let sum = outer.split(separator: ",").compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        #expect(sum <= total + 0.2, "\(sum) > \(total): \(create)")
+        #expect(try traced(["start", id], "start").contains("release "))
+        #expect(try traced(["exec", id, "true"], "exec").contains("(isolating "))
+        #expect(try traced(["delete", "--force", id], "delete").contains("cgroups "))
+    }
+
     @Test func debugLinesAreJSONToo() throws {
         let box = try Sandbox()
         defer { box.cleanup() }

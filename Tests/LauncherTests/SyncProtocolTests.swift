@@ -5,23 +5,27 @@ import Testing
     @Test func messagesRoundTrip() {
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1, stage: .rootfs)
         for message in [SyncMessage.spawned(4242), .placed, .listener(7), .listener(-1), .listenerWanted, .listenerTaken, .console, .hooks,
-                        .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]), .ready, .committed, .detached, .warning("no keyring"),
+                        .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]), .trace([]),
+                        .trace([StageTime(stage: .isolating, nanoseconds: 0), StageTime(stage: .rootfs, nanoseconds: 1 << 40)]), .ready, .committed, .detached, .warning("no keyring"),
                         .warning(""), .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
         #expect(SyncMessage(decoding: []) == nil)
         #expect(SyncMessage(decoding: [42]) == nil)
         #expect(SyncMessage(decoding: [6, 0]) == nil)
-        #expect(SyncMessage(decoding: [9, 0]) == nil)
+        #expect(SyncMessage(decoding: [10, 0]) == nil)
+        // A trace is whole (stage, 8 bytes) records of known stages.
+        #expect(SyncMessage(decoding: [9, 1, 0]) == nil)
+        #expect(SyncMessage(decoding: [9, 99, 0, 0, 0, 0, 0, 0, 0, 0]) == nil)
         #expect(SyncMessage(decoding: [1, 1, 0]) == nil)
         // A failure names a stage that exists.
-        #expect(SyncMessage(decoding: [13, 99, 1, 0, 0, 0]) == nil)
+        #expect(SyncMessage(decoding: [14, 99, 1, 0, 0, 0]) == nil)
     }
 
     /// Each message has its own tag, in the order of the steps (docs/design.md), so no two are told apart by length.
     @Test func tagsAreUniqueAndInStepOrder() {
         let inStepOrder: [SyncMessage] = [.spawned(1), .placed, .listener(3), .listenerWanted, .listenerTaken, .console, .hooks,
-                                          .hooksRan([]), .ready, .committed, .detached, .warning("w"),
+                                          .hooksRan([]), .trace([]), .ready, .committed, .detached, .warning("w"),
                                           .failed(ChildFailure(message: "f", errno: 0))]
         let tags = inStepOrder.map { $0.encoded()[0] }
         #expect(tags == Array(1...UInt8(inStepOrder.count)))
@@ -48,6 +52,7 @@ import Testing
         try sync.receive(.hooks)
         #expect(sync.phase == .runningHooks)
         try sync.send(.hooksRan([]))
+        try sync.receive(.trace([StageTime(stage: .rootfs, nanoseconds: 5)]))
         try sync.receive(.ready)
         #expect(sync.phase == .committing)
         try sync.send(.committed)
