@@ -31,14 +31,19 @@ public struct SecurityLabels: Sendable {
     /// What was requested and dropped because it means nothing on this host.
     public var warnings: [ConfigProblem] = []
 
-    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect()) throws(ConfigProblem) {
+    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: @autoclosure () -> LSMHost = .detect()) throws(ConfigProblem) {
         var problems: [ConfigProblem] = []
-        self.init(process: process, linux: linux, host: host, problems: &problems)
+        self.init(process: process, linux: linux, host: host(), problems: &problems)
         if let first = problems.first { throw first }
     }
 
     /// Records every problem (for `check`) instead of stopping at the first.
-    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: LSMHost = .detect(), problems: inout [ConfigProblem]) {
+    /// The host is asked only when a label is: most configs have none, and a container needs no probe then.
+    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host probe: @autoclosure () -> LSMHost = .detect(),
+                problems: inout [ConfigProblem]) {
+        let asked = !(process.apparmorProfile ?? "").isEmpty || !(process.selinuxLabel ?? "").isEmpty || !(linux?.mountLabel ?? "").isEmpty
+        guard asked else { return }
+        let host = probe()
         if let profile = process.apparmorProfile, !profile.isEmpty {
             if host.appArmor {
                 appArmorProfile = profile

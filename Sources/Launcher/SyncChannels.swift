@@ -113,22 +113,31 @@ struct ChildChannel {
     let socket: FileDescriptor
     /// The stage we are in; with tracing, each change records how long the last one took.
     var stage: SetupStage = .isolating {
-        didSet {
-            guard traced, stage != oldValue else { return }
-            let now = Clock.realtimeNanoseconds()
-            stageTimes.append(StageTime(stage: oldValue, nanoseconds: now - stageStarted))
-            stageStarted = now
-        }
+        didSet { if stage != oldValue { recorder?.close(oldValue) } }
     }
-    private let traced: Bool
-    private var stageStarted: UInt64
-    private var stageTimes: [StageTime] = []
+    /// nil unless traced: an untraced child copies no array and instantiates no generic metadata for this.
+    private let recorder: StageRecorder?
 
     init(socket: FileDescriptor, stage: SetupStage = .isolating, traced: Bool = false) {
         self.socket = socket
-        self.traced = traced
-        self.stageStarted = traced ? Clock.realtimeNanoseconds() : 0
+        self.recorder = traced ? StageRecorder() : nil
         self.stage = stage
+    }
+
+    /// The child's first act when traced: its first stage starts now, not when the parent made this value.
+    func startClock() { recorder?.restart() }
+
+    final class StageRecorder {
+        private var started = Clock.realtimeNanoseconds()
+        private(set) var times: [StageTime] = []
+
+        func restart() { started = Clock.realtimeNanoseconds() }
+
+        func close(_ stage: SetupStage) {
+            let now = Clock.realtimeNanoseconds()
+            times.append(StageTime(stage: stage, nanoseconds: now - started))
+            started = now
+        }
     }
 
     /// What the parent sent instead of what the child waited for: a failure like any other.
@@ -136,11 +145,6 @@ struct ChildChannel {
         var expected: SyncMessage.Tag
         var got: SyncMessage?
         var description: String { "sync: waited for \(expected), got \(got.map { "\($0)" } ?? "end of file")" }
-    }
-
-    /// The child's first act when traced: its first stage starts now, not when the parent made this value.
-    mutating func startClock() {
-        if traced { stageStarted = Clock.realtimeNanoseconds() }
     }
 
     /// Step −1, in the joining helper.
@@ -185,9 +189,9 @@ struct ChildChannel {
 
     /// Steps 1–3: ready (after the stage times, when traced); the parent commits; we stop dying with it and say so.
     func handshake() throws {
-        if traced {
-            let times = stageTimes + [StageTime(stage: stage, nanoseconds: Clock.realtimeNanoseconds() - stageStarted)]
-            try Channels.send(socket, SyncMessage.trace(times).encoded())
+        if let recorder {
+            recorder.close(stage)
+            try Channels.send(socket, SyncMessage.trace(recorder.times).encoded())
         }
         try Channels.send(socket, SyncMessage.ready.encoded())
         try expect(.committed)

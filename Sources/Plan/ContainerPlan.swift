@@ -131,7 +131,7 @@ public struct ContainerPlan: ProcessSettings {
     /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
     public static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
-                             sessionKeyring: String? = nil, lsm: LSMHost = .detect()) -> Check {
+                             sessionKeyring: String? = nil, lsm: @autoclosure () -> LSMHost = .detect()) -> Check {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
 
@@ -250,7 +250,7 @@ public struct ContainerPlan: ProcessSettings {
         var problems: [PlanError] = []
         let privileges = process.map { ProcessPrivileges(process: $0, problems: &problems) }
         let kernel = KernelSettings(linux: linux, newNamespaces: created, problems: &problems)
-        let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm, problems: &problems) }
+        let labels = process.map { SecurityLabels(process: $0, linux: linux, host: lsm(), problems: &problems) }
         var schedulingWarnings: [PlanError] = []
         let scheduling = process.map {
             ProcessScheduling(process: $0, linux: linux, prefix: ".process", isInit: true, problems: &problems, warnings: &schedulingWarnings)

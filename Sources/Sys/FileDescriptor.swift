@@ -39,12 +39,20 @@ public final class FileDescriptor: @unchecked Sendable {
     }
 
     public func readAll() throws(SysError) -> [UInt8] {
-        var all: [UInt8] = []
+        // One buffer read into in place, doubled when full: most files here (configs, /proc, cgroup files) fit
+        // the first page, and a 64 KiB buffer zeroed for each read showed in profiles of `create`.
+        var all = [UInt8](repeating: 0, count: 4096)
+        var used = 0
         while true {
-            let chunk = try read(count: 65536)
-            if chunk.isEmpty { return all }
-            all += chunk
+            if used == all.count { all += [UInt8](repeating: 0, count: all.count) }
+            let n = try check("read") {
+                all.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress! + used, $0.count - used) }
+            }
+            if n == 0 { break }
+            used += n
         }
+        all.removeSubrange(used...)
+        return all
     }
 
     public func write(_ bytes: [UInt8]) throws(SysError) {
