@@ -67,6 +67,8 @@ public struct ContainerPlan: ProcessSettings {
     public var userNamespace: UserNamespacePlan?
     /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
     public var timeOffsets = ""
+    /// Idmapped mounts (`idmap`, `ridmap`, a mount's own mappings) by their index in `mounts` (IdmappedMounts).
+    public var idmappedMounts: [Int: MountIDMap] = [:]
 
     /// config-linux.md: a namespace type not listed is inherited from the runtime; for mount, see HostRoot.
     public var inheritsMountNamespace: Bool {
@@ -204,6 +206,7 @@ public struct ContainerPlan: ProcessSettings {
         }
 
         var mounts: [PlannedMount] = []
+        var idmappedMounts: [Int: MountIDMap] = [:]
         for (index, mount) in spec.mounts.enumerated() {
             let path = ".mounts[\(index)]"
             // runtime-spec once allowed relative destinations (decoding keeps them); runc warns, crabcan refuses,
@@ -218,7 +221,9 @@ public struct ContainerPlan: ProcessSettings {
             }
             var source = mount.source
             var dropped: [String] = []
-            let options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            var options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            idmappedMounts[mounts.count] = IdmappedMounts.plan(mount, index: index, options: &options, linux: linux, created: created,
+                                                               joined: joined, errors: &result.errors, warnings: &result.warnings)
             result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
@@ -312,6 +317,7 @@ public struct ContainerPlan: ProcessSettings {
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets
+        plan.idmappedMounts = idmappedMounts
         result.plan = plan
         return result
     }

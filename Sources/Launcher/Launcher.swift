@@ -55,7 +55,7 @@ public enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         let handles = ContainerInit.Handles(socket: childEnd, execFifo: fifo, placeSelf: placeFromInit,
-                                            bindSources: RootfsSetup.openBindSources(plan))
+                                            bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(plan)))
         let pid: pid_t
         Fault.point(.beforeClone)
         if plan.joinedNamespaces.isEmpty {

@@ -68,7 +68,8 @@ public enum CheckFormat: String, Sendable { case text, json }
 
 extension Runtime {
     /// `check`: every problem of `<bundle>/config.json` without running anything. Exit status 1 with errors.
-    public static func check(bundle: String, systemd: Bool = false) -> BundleReport {
+    /// `pidfdSocket`: create's `--pidfd-socket`, checked as create would use it.
+    public static func check(bundle: String, systemd: Bool = false, pidfdSocket: String? = nil) -> BundleReport {
         let file = bundle == "." ? "config.json" : (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
         var report = checkBundle(bundle: bundle, file: file, id: "check", createOptions: CreateOptions(), systemd: systemd)
         if systemd, report.spec != nil, let problem = systemdReachability() {
@@ -84,6 +85,7 @@ extension Runtime {
                                         position: report.document?.position(ofPath: ".process.terminal")))
             report.sort()
         }
+        report.addHostChecks(pidfdSocket: pidfdSocket)
         return report
     }
 
@@ -186,6 +188,21 @@ extension Runtime {
 }
 
 extension BundleReport {
+    /// What only this host can answer, which create finds later: whether each idmapped mount can be made (its
+    /// filesystem may refuse; made and let go), and whether `--pidfd-socket` can be used.
+    mutating func addHostChecks(pidfdSocket: String?) {
+        if let plan {
+            for problem in IdmappedMounts.probe(plan) {
+                add(ConfigDiagnostic(severity: .error, kind: .semantic, path: problem.path, message: problem.message,
+                                     position: document?.position(ofPath: problem.path)))
+            }
+        }
+        if let pidfdSocket, let problem = PidfdSocket.problem(pidfdSocket) {
+            add(ConfigDiagnostic(severity: .error, kind: .semantic, path: "", message: "--pidfd-socket: \(problem)"))
+        }
+        sort()
+    }
+
     /// Adds a diagnostic unless the same one (path and message) is already there.
     mutating func add(_ diagnostic: ConfigDiagnostic) {
         if diagnostics.contains(where: { $0.path == diagnostic.path && $0.message == diagnostic.message }) { return }

@@ -13,6 +13,8 @@ public struct CreateOptions: Sendable {
     public var noNewKeyring = false
     public var preserveFDs: Int32 = 0
     public var consoleSocket: String?
+    /// `--pidfd-socket`: where the init's pidfd goes (PidfdSocket).
+    public var pidfdSocket: String?
     public init() {}
 }
 
@@ -55,6 +57,7 @@ extension Runtime {
             throw RuntimeError("\(report.file): invalid config")
         }
         try Runtime.checkTerminal(plan.process.terminal, consoleSocket: options.consoleSocket, relay: relayTerminal)
+        let pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         let listenFDs = Runtime.socketActivationFDs()
         if listenFDs > 0 {
             plan.process.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"]
@@ -132,6 +135,7 @@ extension Runtime {
                     try Runtime.sendConsole(console, to: consoleSocket)
                     console.close()
                 }
+                try pidfdSocket?.send(pid: initProcess.pid, exec: false)
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 Fault.point(.afterState)
                 try initProcess.commit()

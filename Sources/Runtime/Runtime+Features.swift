@@ -2,6 +2,7 @@ import Capabilities
 import Launcher
 import OCISpec
 import Seccomp
+import Sys
 
 extension Runtime {
     /// crabcan's own version (`--version`, and an annotation of the features document).
@@ -32,8 +33,8 @@ extension Runtime {
                 // Labels are applied when the host has the module (and refused with their path when not).
                 apparmor: true, selinux: true,
                 intelRdt: false,
-                // Mounts' uidMappings/gidMappings are not parsed.
-                idmapMounts: false,
+                // idmap, ridmap and mounts' own mappings (IdmappedMounts), where the kernel has mount_setattr.
+                idmapMounts: Mounts.idmapSupported,
                 // Applied by the init (ProcessScheduling) and moved by create (NetDeviceMove).
                 memoryPolicyModes: OCISpec.Linux.MemoryPolicy.knownModes,
                 memoryPolicyFlags: OCISpec.Linux.MemoryPolicy.knownFlags,
