@@ -161,6 +161,9 @@ extension Runtime {
             note.checkOnly = true
             semantic(note, .warning)
         }
+        // Whether the kernel takes each idmapped mount (its filesystem may refuse): made and let go, so that create
+        // refuses it here, before anything exists, at its line:column.
+        if report.errors.isEmpty, let plan = check.plan { for problem in IdmappedMounts.probe(plan) { semantic(problem, .error) } }
         if report.errors.isEmpty { report.plan = check.plan }
         report.sort()
         return report
@@ -188,15 +191,8 @@ extension Runtime {
 }
 
 extension BundleReport {
-    /// What only this host can answer, which create finds later: whether each idmapped mount can be made (its
-    /// filesystem may refuse; made and let go), and whether `--pidfd-socket` can be used.
+    /// Whether `--pidfd-socket` can be used, which create finds only when it connects.
     mutating func addHostChecks(pidfdSocket: String?) {
-        if let plan {
-            for problem in IdmappedMounts.probe(plan) {
-                add(ConfigDiagnostic(severity: .error, kind: .semantic, path: problem.path, message: problem.message,
-                                     position: document?.position(ofPath: problem.path)))
-            }
-        }
         if let pidfdSocket, let problem = PidfdSocket.problem(pidfdSocket) {
             add(ConfigDiagnostic(severity: .error, kind: .semantic, path: "", message: "--pidfd-socket: \(problem)"))
         }

@@ -270,10 +270,10 @@ extension CrabcanCLI {
         #expect(HostSnapshot.take(root: box.root, ids: [id]).leaks(since: before).isEmpty)
 
         #expect(box.crabcan(["run", "-d", "--bundle", bundle, id]).status == 0)
-        let processes = Host.pids().count
-        let exec = box.crabcan(["exec", "--pidfd-socket", missing, id, "true"])
+        let processes = box.processes(id).count
+        let exec = box.crabcan(["exec", "--pidfd-socket", missing, id, "sleep", "40"])
         #expect(exec.status != 0 && exec.stderrLines.count == 1, "\(exec)")
         #expect(exec.stderr.contains("pidfd socket \(missing): connect"), "\(exec)")
-        #expect(Host.pids().count <= processes, "exec left a process")
+        #expect(box.processes(id).count == processes, "exec left a process: \(box.processes(id))")
     }
 }
