@@ -21,7 +21,7 @@ public struct MountIDMap: Sendable, Equatable {
 }
 
 public enum IdmappedMounts {
-    static let optionNames: Set<String> = ["idmap", "ridmap"]
+    public static let optionNames: Set<String> = ["idmap", "ridmap"]
 
     /// The idmapping of `.mounts[index]`, or nil for an ordinary mount. `idmap`/`ridmap` leave `options` (they are
     /// never mount(2) data); every refusal is recorded with its JSON path.

@@ -17,7 +17,8 @@ extension Runtime {
             ociVersionMax: specVersion,
             // Hooks are decoded but not run yet (issue 5): recognizing none is the truthful answer.
             hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-            mountOptions: recognizedMountOptions(),
+            // idmap and ridmap are no mount(2) flags: IdmappedMounts takes them, where the kernel can.
+            mountOptions: (recognizedMountOptions() + (Mounts.idmapSupported ? IdmappedMounts.optionNames.sorted() : [])).sorted(),
             linux: Features.Linux(
                 namespaces: NamespaceType.allCases.filter { !unsupportedNamespaces.contains($0) }.map(\.rawValue).sorted(),
                 capabilities: RecognizedCapabilities.names,
