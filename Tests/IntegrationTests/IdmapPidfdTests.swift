@@ -78,6 +78,29 @@ extension CrabcanCLI {
         #expect(Self.owner(source + "/made").map { [$0.uid, $0.gid] } == [0, 0], "\(result)")
     }
 
+    /// A user namespace joined by path (a first container's): `idmap` without mappings takes that namespace's.
+    @Test func idmapTakesAJoinedUserNamespace() throws {
+        let box = try Sandbox()
+        let first = Self.idmapID("owner"), second = Self.idmapID("joiner")
+        defer { Self.removeContainers(box, [first, second]); box.cleanup() }
+        try Self.chownRootfs(box)
+        let owner = try box.bundle(["sleep", "100"], name: "owner") { Self.withUserNamespace(&$0) }
+        #expect(box.crabcan(["run", "--detach", "--bundle", owner, first]).status == 0)
+        let ownerPID = try #require(box.pid(first))
+        let source = try Self.ownedTree(box, "volume", owner: 0)
+        let joiner = try box.bundle(["sh", "-c", "stat -c 'idmapped %u %g' /mnt/f; touch /mnt/by-joiner"], name: "joiner") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = [["type": "user", "path": "/proc/\(ownerPID)/ns/user"], ["type": "mount"], ["type": "pid"],
+                                   ["type": "ipc"], ["type": "uts"], ["type": "network"]]
+            config["linux"] = linux
+            Self.addMounts(&config, [Self.idmapMount(source, at: "/mnt", options: ["bind", "idmap"])])
+        }
+        let result = box.crabcan(["run", "--bundle", joiner, second])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["idmapped 0 0"], "\(result)")
+        #expect(Self.owner(source + "/by-joiner").map { [$0.uid, $0.gid] } == [0, 0], "\(result)")
+    }
+
     /// An rbind of a tree with a submount (a tmpfs of the host's): `ridmap` maps the submount's files too,
     /// `idmap` maps the top mount only, whatever the rbind brought along.
     @Test func ridmapMapsSubmountsAndIdmapDoesNot() throws {
