@@ -222,8 +222,11 @@ public struct ContainerPlan: ProcessSettings {
             var source = mount.source
             var dropped: [String] = []
             var options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            var idmapProblems: (errors: [PlanError], warnings: [PlanError]) = ([], [])  // `result` is captured: one inout at a time
             idmappedMounts[mounts.count] = IdmappedMounts.plan(mount, index: index, options: &options, linux: linux, created: created,
-                                                               joined: joined, errors: &result.errors, warnings: &result.warnings)
+                                                               joined: joined, errors: &idmapProblems.errors, warnings: &idmapProblems.warnings)
+            result.errors += idmapProblems.errors
+            result.warnings += idmapProblems.warnings
             result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
