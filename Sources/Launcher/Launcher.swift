@@ -44,7 +44,7 @@ public enum Launcher {
         let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
         let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placeSelf: steps.placeFromInit,
-                                            bindSources: RootfsSetup.openBindSources(plan))
+                                            bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(plan)))
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         let pid: pid_t
         Fault.point(.beforeClone)

@@ -74,6 +74,8 @@ public struct ContainerPlan: ProcessSettings {
     public var userNamespace: UserNamespacePlan?
     /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
     public var timeOffsets = ""
+    /// Idmapped mounts (`idmap`, `ridmap`, a mount's own mappings) by their index in `mounts` (IdmappedMounts).
+    public var idmappedMounts: [Int: MountIDMap] = [:]
 
     /// config-linux.md: a namespace type not listed is inherited from the runtime; for mount, see HostRoot.
     public var inheritsMountNamespace: Bool {
@@ -209,6 +211,7 @@ public struct ContainerPlan: ProcessSettings {
         }
 
         var mounts: [PlannedMount] = []
+        var idmappedMounts: [Int: MountIDMap] = [:]
         for (index, mount) in spec.mounts.enumerated() {
             let path = ".mounts[\(index)]"
             // runtime-spec once allowed relative destinations (decoding keeps them); runc warns, crabcan refuses,
@@ -223,7 +226,12 @@ public struct ContainerPlan: ProcessSettings {
             }
             var source = mount.source
             var dropped: [String] = []
-            let options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            var options = MountOptions(ContainerPlan.mappedOwnerOptions(mount, userNamespace, warnings: &dropped), type: mount.type)
+            var idmapProblems: (errors: [PlanError], warnings: [PlanError]) = ([], [])  // `result` is captured: one inout at a time
+            idmappedMounts[mounts.count] = MountIDMap.plan(mount, index: index, options: &options, linux: linux, created: created,
+                                                               joined: joined, errors: &idmapProblems.errors, warnings: &idmapProblems.warnings)
+            result.errors += idmapProblems.errors
+            result.warnings += idmapProblems.warnings
             result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
             if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
@@ -317,6 +325,7 @@ public struct ContainerPlan: ProcessSettings {
         plan.hooks = spec.hooks ?? Hooks()
         plan.userNamespace = userNamespace
         plan.timeOffsets = timeOffsets
+        plan.idmappedMounts = idmappedMounts
         result.plan = plan
         return result
     }

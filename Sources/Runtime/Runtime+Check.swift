@@ -1,5 +1,6 @@
 import Cgroups
 import JSON
+import Launcher
 import OCISpec
 import Plan
 import Sys
@@ -47,9 +48,10 @@ public enum CheckFormat: String, Sendable { case text, json }
 
 extension Runtime {
     /// `check`: every problem of `<bundle>/config.json` without running anything. Exit status 1 with errors.
-    public static func check(bundle: String, systemd: Bool = false) -> BundleReport {
+    /// `pidfdSocket`: create's `--pidfd-socket`, checked as create would use it.
+    public static func check(bundle: String, systemd: Bool = false, pidfdSocket: String? = nil) -> BundleReport {
         let file = bundle == "." ? "config.json" : (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
-        var report = BundleReport.make(bundle: bundle, file: file, id: "check", systemd: systemd)
+        var report = planBundle(bundle: bundle, file: file, id: "check", systemd: systemd)
         if systemd, report.spec != nil, let problem = systemdReachability() {
             report.add(ConfigDiagnostic(severity: .error, kind: .semantic, path: ".linux.cgroupsPath", message: problem,
                                         position: report.document?.position(ofPath: ".linux.cgroupsPath")))
@@ -63,7 +65,37 @@ extension Runtime {
                                         position: report.document?.position(ofPath: ".process.terminal")))
             report.sort()
         }
+        report.addHostChecks(pidfdSocket: pidfdSocket)
         return report
     }
 
+    /// The one problems collector (BundleReport.make), then what only trying can tell: whether the kernel takes
+    /// each idmapped mount (its filesystem may refuse). Made and let go, so that `create` refuses it here, before
+    /// anything exists, at its line:column, and `check` says the same.
+    static func planBundle(bundle: String, file: String, id: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
+                           newKeyring: Bool = true, systemd: Bool = false) -> BundleReport {
+        var report = BundleReport.make(bundle: bundle, file: file, id: id, noPivot: noPivot, preserveFDs: preserveFDs,
+                                       newKeyring: newKeyring, systemd: systemd)
+        guard let plan = report.plan, let document = report.document else { return report }
+        let refused = IdmappedMounts.probe(plan)
+        guard !refused.isEmpty else { return report }
+        for problem in refused {
+            report.add(ConfigDiagnostic(severity: .error, kind: .semantic, path: problem.path, message: problem.message,
+                                        position: document.position(ofPath: problem.path)))
+        }
+        report.plan = nil
+        report.sort()
+        return report
+    }
+
+}
+
+extension BundleReport {
+    /// Whether `--pidfd-socket` can be used, which create finds only when it connects.
+    mutating func addHostChecks(pidfdSocket: String?) {
+        if let pidfdSocket, let problem = PidfdSocket.problem(pidfdSocket) {
+            add(ConfigDiagnostic(severity: .error, kind: .semantic, path: "", message: "--pidfd-socket: \(problem)"))
+        }
+        sort()
+    }
 }

@@ -14,6 +14,8 @@ public struct CreateOptions: Sendable {
     public var noNewKeyring = false
     public var preserveFDs: Int32 = 0
     public var consoleSocket: String?
+    /// `--pidfd-socket`: where the init's pidfd goes (PidfdSocket).
+    public var pidfdSocket: String?
     public init() {}
 }
 
@@ -45,7 +47,7 @@ extension Runtime {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
-        let report = BundleReport.make(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
+        let report = Runtime.planBundle(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
                                        preserveFDs: options.preserveFDs, newKeyring: !options.noNewKeyring,
                                        systemd: systemdCgroup)
         let errors = report.errors
@@ -58,6 +60,7 @@ extension Runtime {
             throw RuntimeError("\(report.file): invalid config")
         }
         try Runtime.checkTerminal(plan.process.terminal, consoleSocket: options.consoleSocket, relay: relayTerminal)
+        let pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         let listenFDs = Runtime.socketActivationFDs()
         if listenFDs > 0 {
             plan.process.env += ["LISTEN_FDS=\(listenFDs)", "LISTEN_PID=1"]
@@ -141,6 +144,7 @@ extension Runtime {
                     try Runtime.sendConsole(console, to: consoleSocket)
                     console.close()
                 }
+                try pidfdSocket?.send(pid: initProcess.pid, exec: false)
                 if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, initProcess.pid) }
                 Fault.point(.afterState)
                 try initProcess.commit()

@@ -25,6 +25,8 @@ public struct ExecOptions: Sendable {
     public var apparmorProfile: String?
     public var processLabel: String?
     public var preserveFDs: Int32 = 0
+    /// `--pidfd-socket`: where the process's pidfd goes (PidfdSocket).
+    public var pidfdSocket: String?
     public init() {}
 }
 
@@ -60,6 +62,7 @@ extension Runtime {
         }
         for warning in plan.warnings where !warning.checkOnly { log.warning("\(source): \(warning)") }
 
+        let pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         var signals: (FileDescriptor, sigset_t)?
         if !options.detach { signals = try Channels.blockAllSignals() }
         defer { if let signals { Channels.restoreSignalMask(signals.1) } }
@@ -79,6 +82,7 @@ extension Runtime {
                 try Runtime.sendConsole(console, to: consoleSocket)
                 console.close()
             }
+            try pidfdSocket?.send(pid: launched.pid, exec: true)
             if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, launched.pid) }
             try launched.commit()
             trace.mark("commit")

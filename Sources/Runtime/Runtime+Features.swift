@@ -3,6 +3,7 @@ import Launcher
 import OCISpec
 import Plan
 import Seccomp
+import Sys
 
 extension Runtime {
     /// crabcan's own version (`--version`, and an annotation of the features document).
@@ -17,7 +18,8 @@ extension Runtime {
             ociVersionMax: specVersion,
             // Hooks are decoded but not run yet (issue 5): recognizing none is the truthful answer.
             hooks: ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-            mountOptions: recognizedMountOptions(),
+            // idmap and ridmap are no mount(2) flags: IdmappedMounts takes them, where the kernel can.
+            mountOptions: (recognizedMountOptions() + (Mounts.idmapSupported ? MountIDMap.optionNames.sorted() : [])).sorted(),
             linux: Features.Linux(
                 namespaces: NamespaceType.allCases.filter { !unsupportedNamespaces.contains($0) }.map(\.rawValue).sorted(),
                 capabilities: RecognizedCapabilities.names,
@@ -33,8 +35,8 @@ extension Runtime {
                 // Labels are applied when the host has the module (and refused with their path when not).
                 apparmor: true, selinux: true,
                 intelRdt: false,
-                // Mounts' uidMappings/gidMappings are not parsed.
-                idmapMounts: false,
+                // idmap, ridmap and mounts' own mappings (IdmappedMounts), where the kernel has mount_setattr.
+                idmapMounts: Mounts.idmapSupported,
                 // Applied by the init (ProcessScheduling) and moved by create (NetDeviceMove).
                 memoryPolicyModes: OCISpec.Linux.MemoryPolicy.knownModes,
                 memoryPolicyFlags: OCISpec.Linux.MemoryPolicy.knownFlags,

@@ -142,7 +142,13 @@ func eventually(timeout: Double = 5, _ condition: () -> Bool) -> Bool {
 // MARK: - Host inspection
 
 enum Host {
-    static func mountinfo() -> String { (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "" }
+    /// Read to the end: /proc files say size 0, and a one-shot read missed the later mounts once a host had more
+    /// than a page of them.
+    static func mountinfo() -> String {
+        guard let handle = FileHandle(forReadingAtPath: "/proc/self/mountinfo") else { return "" }
+        defer { try? handle.close() }
+        return String(decoding: (try? handle.readToEnd()) ?? Data(), as: UTF8.self)
+    }
 
     static func pids() -> [pid_t] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }

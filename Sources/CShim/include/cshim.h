@@ -149,3 +149,4 @@ int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnod
 
 /* An rtnetlink socket connected to the kernel (socket + connect: sockaddr_nl is not imported into Swift). */
 int cshim_netlink_route_open(void);
+#include "cshim_idmap.h"

@@ -29,6 +29,8 @@ let createFlags = [
              help: "path to the root of the bundle directory, defaults to the current directory"),
     FlagSpec(name: "console-socket", short: nil, takesValue: true,
              help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),
+    FlagSpec(name: "pidfd-socket", short: nil, takesValue: true,
+             help: "path to an AF_UNIX socket which will receive a file descriptor referencing the init process"),
     FlagSpec(name: "pid-file", short: nil, takesValue: true, help: "specify the file to write the process id to"),
     FlagSpec(name: "no-pivot", short: nil, takesValue: false,
              help: "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk"),
@@ -43,6 +45,7 @@ func createOptions(_ arguments: ParsedArguments) throws -> CreateOptions {
     options.bundle = arguments.value("bundle") ?? "."
     options.pidFile = arguments.value("pid-file")
     options.consoleSocket = arguments.value("console-socket")
+    options.pidfdSocket = arguments.value("pidfd-socket")
     options.noPivot = arguments.bool("no-pivot")
     options.noNewKeyring = arguments.bool("no-new-keyring")
     options.preserveFDs = try arguments.int32("preserve-fds", default: 0)

@@ -11,6 +11,8 @@ enum ExecCommand: Command {
                  help: "allocate a pseudo-TTY"),
         FlagSpec(name: "console-socket", short: nil, takesValue: true,
                  help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),
+        FlagSpec(name: "pidfd-socket", short: nil, takesValue: true,
+                 help: "path to an AF_UNIX socket which will receive a file descriptor referencing the exec process"),
         FlagSpec(name: "detach", short: "d", takesValue: false,
                  help: "detach from the container's process"),
         FlagSpec(name: "pid-file", short: nil, takesValue: true,
@@ -50,6 +52,7 @@ enum ExecCommand: Command {
         options.args = command
         options.tty = arguments.bool("tty")
         options.consoleSocket = arguments.value("console-socket")
+        options.pidfdSocket = arguments.value("pidfd-socket")
         options.detach = arguments.bool("detach")
         options.pidFile = arguments.value("pid-file")
         options.cwd = arguments.value("cwd")
