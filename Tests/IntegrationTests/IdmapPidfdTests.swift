@@ -167,6 +167,29 @@ extension CrabcanCLI {
         #expect(check.status == 1 && check.stdout.contains(expected), "\(name): \(check)")
     }
 
+    /// An ordinary user: MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem, so the mount is refused
+    /// with its path (runc refuses idmapped mounts in rootless containers too), by check and by create.
+    @Test func idmapIsRefusedToAnOrdinaryUser() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let user = try TestUser(in: box, subordinateStart: 400000)
+        defer { user.remove() }
+        let spec = user.crabcan(["spec", "--rootless"], cwd: user.home)
+        try #require(spec.status == 0, "\(spec)")
+        let file = user.home + "/config.json"
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        config["root"] = ["path": box.rootfs, "readonly": true]
+        let index = (config["mounts"] as? [[String: Any]])?.count ?? 0
+        Self.addMounts(&config, [Self.idmapMount(user.home, at: "/mnt", options: ["bind", "idmap"], uid: Self.diskToRoot, gid: Self.diskToRoot)])
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: file))
+        try user.own(file)
+        let expected = ".mounts[\(index)].options: idmap: an idmapped mount needs root"
+        let check = user.crabcan(["check"], cwd: user.home)
+        #expect(check.status == 1 && check.stdout.contains("error: " + expected), "\(check)")
+        let create = user.crabcan(["create", Self.idmapID("rootless")], cwd: user.home)
+        #expect(isOneLineError(create) && create.stderr.contains(expected), "\(create)")
+    }
+
     @Test func featuresAndCheckKnowIdmapAndPidfdSocket() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
