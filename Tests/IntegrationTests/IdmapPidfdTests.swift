@@ -217,6 +217,23 @@ extension CrabcanCLI {
         }
     }
 
+    /// podman (the client Kubernetes-style user namespaces come through): `-v dir:/foo:idmap` in a container with
+    /// `--uidmap 0:100000:65536` shows the host's root-owned files as root's, and root's new files are host root's.
+    @Test(.disabled(if: noPodman != nil, Comment(rawValue: noPodman ?? "")))
+    func podmanIdmappedVolume() throws {
+        let podman = try Podman()
+        defer { podman.cleanup() }
+        let source = podman.dir + "/volume"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: source + "/f", contents: Data("x".utf8))
+        let userns = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]
+        let idmapped = podman.run(userns + ["-v", source + ":/foo:idmap"], ["sh", "-c", "stat -c '%u %g' /foo/f; touch /foo/made"])
+        #expect(idmapped.status == 0 && idmapped.stdout == "0 0\n", "\(idmapped)")
+        #expect(Self.owner(source + "/made").map { [$0.uid, $0.gid] } == [0, 0], "\(idmapped)")
+        let plain = podman.run(userns + ["-v", source + ":/foo"], ["stat", "-c", "%u %g", "/foo/f"])
+        #expect(plain.status == 0 && plain.stdout == "65534 65534\n", "\(plain)")
+    }
+
     // MARK: --pidfd-socket
 
     /// A supervisor as runc's tests have one (pidfd-kill): listens, takes one pidfd (SCM_RIGHTS), prints the
