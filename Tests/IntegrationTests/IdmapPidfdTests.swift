@@ -167,6 +167,29 @@ extension CrabcanCLI {
         #expect(check.status == 1 && check.stdout.contains(expected), "\(name): \(check)")
     }
 
+    /// An ordinary user: MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the source's filesystem, so the mount is refused
+    /// with its path (runc refuses idmapped mounts in rootless containers too), by check and by create.
+    @Test func idmapIsRefusedToAnOrdinaryUser() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let user = try TestUser(in: box, subordinateStart: 400000)
+        defer { user.remove() }
+        let spec = user.crabcan(["spec", "--rootless"], cwd: user.home)
+        try #require(spec.status == 0, "\(spec)")
+        let file = user.home + "/config.json"
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        config["root"] = ["path": box.rootfs, "readonly": true]
+        let index = (config["mounts"] as? [[String: Any]])?.count ?? 0
+        Self.addMounts(&config, [Self.idmapMount(user.home, at: "/mnt", options: ["bind", "idmap"], uid: Self.diskToRoot, gid: Self.diskToRoot)])
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: file))
+        try user.own(file)
+        let expected = ".mounts[\(index)].options: idmap: an idmapped mount needs root"
+        let check = user.crabcan(["check"], cwd: user.home)
+        #expect(check.status == 1 && check.stdout.contains("error: " + expected), "\(check)")
+        let create = user.crabcan(["create", Self.idmapID("rootless")], cwd: user.home)
+        #expect(isOneLineError(create) && create.stderr.contains(expected), "\(create)")
+    }
+
     @Test func featuresAndCheckKnowIdmapAndPidfdSocket() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
@@ -192,6 +215,23 @@ extension CrabcanCLI {
             let help = box.crabcan([command, "--help"])
             #expect(help.stdout.contains("--pidfd-socket"), "\(command): \(help)")
         }
+    }
+
+    /// podman (the client Kubernetes-style user namespaces come through): `-v dir:/foo:idmap` in a container with
+    /// `--uidmap 0:100000:65536` shows the host's root-owned files as root's, and root's new files are host root's.
+    @Test(.disabled(if: noPodman != nil, Comment(rawValue: noPodman ?? "")))
+    func podmanIdmappedVolume() throws {
+        let podman = try Podman()
+        defer { podman.cleanup() }
+        let source = podman.dir + "/volume"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: source + "/f", contents: Data("x".utf8))
+        let userns = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536"]
+        let idmapped = podman.run(userns + ["-v", source + ":/foo:idmap"], ["sh", "-c", "stat -c '%u %g' /foo/f; touch /foo/made"])
+        #expect(idmapped.status == 0 && idmapped.stdout == "0 0\n", "\(idmapped)")
+        #expect(Self.owner(source + "/made").map { [$0.uid, $0.gid] } == [0, 0], "\(idmapped)")
+        let plain = podman.run(userns + ["-v", source + ":/foo"], ["stat", "-c", "%u %g", "/foo/f"])
+        #expect(plain.status == 0 && plain.stdout == "65534 65534\n", "\(plain)")
     }
 
     // MARK: --pidfd-socket
