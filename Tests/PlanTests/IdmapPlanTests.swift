@@ -1,10 +1,10 @@
-import Foundation
-import Testing
 import Capabilities
-@testable import Launcher
+import Foundation
 import OCISpec
+@testable import Plan
+import Testing
 
-/// What the plan makes of a mount's `idmap`, `ridmap` and mappings (IdmappedMounts.plan), without a container.
+/// What the plan makes of a mount's `idmap`, `ridmap` and mappings (MountIDMap.plan), without a container.
 /// Root only: an ordinary caller's idmapped mount is refused whatever it says (the integration tests show that).
 @Suite(.enabled(if: getuid() == 0, "needs root")) struct IdmapPlanTests {
     static let map = [IDMapping(containerID: 100_000, hostID: 0, size: 65536)]
