@@ -123,12 +123,13 @@ bench: build rootfs
 	sh scripts/cgroup-v1-layout.sh
 	python3 scripts/bench.py $(CURDIR)/$(BIN)
 
-# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output and
-# the JSON parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
-# FUZZ_SECONDS per target: 6 targets x 100 s = 10 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
+# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output,
+# the JSON parser and D-Bus messages (the systemd driver's replies and signals), built with
+# -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
+# FUZZ_SECONDS per target: 7 targets x 100 s = about 12 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
 # .build-fuzz/work/crashes/<target>/; replay one with CRABCAN_FUZZ_TARGET=<target> $(FUZZ_BIN) <file>.
 FUZZ_SECONDS ?= 100
-FUZZ_TARGETS ?= config process resources state json hook
+FUZZ_TARGETS ?= config process resources state json hook dbus
 FUZZ_BIN := .build-fuzz/release/crabcan-fuzz
 FUZZ_WORK := .build-fuzz/work
 

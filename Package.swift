@@ -55,7 +55,7 @@ let package = Package(
 if Context.environment["CRABCAN_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "crabcan-fuzz",
-        dependencies: ["JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "Runtime", "Sys"],
+        dependencies: ["JSON", "OCISpec", "StateStore", "Launcher", "Cgroups", "DBus", "Runtime", "Sys"],
         path: "Sources/Fuzz",
         // libFuzzer brings main(); the Swift side only exports LLVMFuzzerTestOneInput.
         swiftSettings: [.unsafeFlags(["-parse-as-library"])],
