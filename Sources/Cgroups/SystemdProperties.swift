@@ -8,6 +8,8 @@ import Sys
 public enum SystemdProperties {
     /// systemd's USEC_INFINITY / CGROUP_LIMIT_MAX.
     static let infinity = UInt64.max
+    /// The first systemd whose CPUWeight=0 means cpu.idle=1.
+    static let idleSystemd = 252
 
     /// The properties of a new unit holding `pid`: a scope in `slice` with delegation, or a slice wanted by it.
     public static func unit(_ path: SystemdUnitPath, pid: Int32?, version: CgroupVersion) -> [UnitProperty] {
@@ -47,7 +49,10 @@ public enum SystemdProperties {
             }
         }
         if var c = r.cpu {
-            if let shares = c.shares, shares != 0 {
+            // cpu.idle=1 is CPUWeight=0 to systemd ≥ 252 (runc 1.2), which then leaves no room for the weight.
+            let idle = version == .v2 && c.idle == 1 && systemdVersion >= idleSystemd
+            if idle { t("CPUWeight", 0) }
+            if let shares = c.shares, shares != 0, !idle {
                 if version == .v1 { t("CPUShares", shares) } else { t("CPUWeight", CgroupConversions.cpuWeight(shares: shares)) }
             }
             let period = c.period ?? 0
@@ -79,16 +84,18 @@ public enum SystemdProperties {
         if let w = r.blockIO?.weight, w != 0 {
             if version == .v1 { t("BlockIOWeight", UInt64(w)) } else { t("IOWeight", CgroupConversions.ioWeight(blkioWeight: w)) }
         }
-        if version == .v2 { p += try unified(r.unified) }
+        if version == .v2 { p += try unified(r.unified, systemdVersion: systemdVersion) }
         return (p, r)
     }
 
     /// `linux.resources.unified` keys systemd has properties for (runc's unifiedResToSystemdProps).
-    static func unified(_ keys: [String: String]) throws(ConfigProblem) -> [UnitProperty] {
+    static func unified(_ keys: [String: String], systemdVersion: Int) throws(ConfigProblem) -> [UnitProperty] {
         var p: [UnitProperty] = []
+        let idle = keys["cpu.idle"].map { trimmed($0) == "1" } == true && systemdVersion >= idleSystemd
+        if idle { p.append(UnitProperty("CPUWeight", .uint64(0))) }
         let names = ["memory.high": "MemoryHigh", "memory.low": "MemoryLow", "memory.min": "MemoryMin",
                      "memory.max": "MemoryMax", "memory.swap.max": "MemorySwapMax", "pids.max": "TasksMax", "cpu.weight": "CPUWeight"]
-        for key in keys.keys.sorted() {
+        for key in keys.keys.sorted() where !(idle && key == "cpu.weight") {
             guard let name = names[key] else { continue }
             let text = trimmed(keys[key]!)
             guard let value = text == "max" && key != "cpu.weight" ? infinity : UInt64(text) else {

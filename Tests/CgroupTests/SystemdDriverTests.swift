@@ -182,6 +182,27 @@ import OCISpec
         #expect(Self.pairs(p) == ["/dev/char/1:3 rwm", "/dev/char/1:5 rm", "block-virtblk r"])
     }
 
+    /// cpu.idle=1 (the resource or the unified key) is CPUWeight=0 for systemd ≥ 252, instead of the weight
+    /// (runc 1.2's rule; runc 1.1.5 leaves the unit's weight alone and writes only the file).
+    @Test func cpuIdleIsAZeroWeight() throws {
+        var r = Resources()
+        r.cpu = Resources.CPU(shares: 1024, idle: 1)
+        func weights(_ r: Resources, _ systemd: Int) throws -> [DBusValue] {
+            try SystemdProperties.resources(r, version: .v2, systemdVersion: systemd).properties.filter { $0.name == "CPUWeight" }.map(\.value)
+        }
+        #expect(try weights(r, 252) == [.uint64(0)])
+        #expect(try weights(r, 251) == [.uint64(39)])
+        r.cpu = Resources.CPU(shares: 1024, idle: 0)
+        #expect(try weights(r, 252) == [.uint64(39)])
+        var u = Resources()
+        u.unified = ["cpu.idle": " 1\n", "cpu.weight": "50"]
+        #expect(try weights(u, 252) == [.uint64(0)])
+        #expect(try weights(u, 250) == [.uint64(50)])
+        // v1 has no cpu.idle: CPUShares as ever.
+        let v1 = try SystemdProperties.resources(r, version: .v1, systemdVersion: 252).properties.map(\.name)
+        #expect(v1.contains("CPUShares") && !v1.contains("CPUWeight"))
+    }
+
     @Test func allowAllAndDenyLists() {
         let all = SystemdProperties.devices([DeviceCgroupRule(allow: true, type: "a", major: nil, minor: nil, access: "rwm")])
         #expect(all.map(\.description) == ["DevicePolicy=\"auto\"", "DeviceAllow=[]"])

@@ -257,9 +257,16 @@ group_slice() {
 # Without linux.cgroupsPath: system.slice and a scope named after the runtime and the id (runc: runc-<id>.scope).
 group_default() {
     local id=sd-default u=$RT-sd-default.scope d=$CG/system.slice/$RT-sd-default.scope pid NORM="$RT-"
-    mkb sd-default "" "$DENY" -- sleep 1000 || return
+    mkb sd-default "" "$DENY, \"cpu\": {\"idle\": 1}" -- sleep 1000 || return
     created $id sd-default default/create || return
     same default/active active "$(prop $u ActiveState)"
+    # cpu.idle=1: the file, and CPUWeight=0 for systemd >= 252 (shown "idle"; runc 1.2's rule, runc 1.1.5 sets neither).
+    compare default/cpu.idle "$(val $d/cpu.idle)"
+    compare default/idle-CPUWeight "$(prop $u CPUWeight)"
+    if [ "$RT" = crabcan ]; then
+        same_here default/idle-file 1 "$(val $d/cpu.idle)"
+        same_here default/idle-CPUWeight idle "$(prop $u CPUWeight)"
+    fi
     same default/control-group "/system.slice/$RT-sd-default.scope" "$(prop $u ControlGroup)"
     pid=$(pid_of $id)
     same default/init-cgroup "0::/system.slice/$RT-sd-default.scope" "$(cat /proc/$pid/cgroup 2>&1)"
