@@ -220,7 +220,8 @@ test-cgroup2: build rootfs guest-deps
 # mke2fs -d; both cached, rebuilt only when their inputs change), booted with the cgroup2 guest's kernel and qemu
 # (scripts/guestlib.py) as a snapshot. scripts/systemd-guest/checks.sh drives runc 1.1.5 --systemd-cgroup (the
 # known-good driver) then crabcan --systemd-cgroup, and says where the two differ. SYSTEMD_RUNTIMES=crabcan runs
-# one. Skips, saying why, without qemu, debootstrap, a mirror or root.
+# one, SYSTEMD_GROUPS=scope,user some groups (the rootless group: docs/systemd-cgroup.md). Skips, saying why,
+# without qemu, debootstrap, a mirror or root.
 SYSTEMD_GUEST_PACKAGES := debootstrap e2fsprogs
 
 .PHONY: test-systemd systemd-guest-deps
