@@ -123,12 +123,13 @@ bench: build rootfs
 	sh scripts/cgroup-v1-layout.sh
 	python3 scripts/bench.py $(CURDIR)/$(BIN)
 
-# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output and
-# the JSON parser, built with -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
-# FUZZ_SECONDS per target: 6 targets x 100 s = 10 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
+# Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output,
+# the JSON parser and D-Bus messages (the systemd driver's replies and signals), built with
+# -sanitize=fuzzer,address into their own scratch path (the static build is untouched).
+# FUZZ_SECONDS per target: 7 targets x 100 s = about 12 minutes. FUZZ_TARGETS picks some. Crashing inputs land in
 # .build-fuzz/work/crashes/<target>/; replay one with CRABCAN_FUZZ_TARGET=<target> $(FUZZ_BIN) <file>.
 FUZZ_SECONDS ?= 100
-FUZZ_TARGETS ?= config process resources state json hook
+FUZZ_TARGETS ?= config process resources state json hook dbus
 FUZZ_BIN := .build-fuzz/release/crabcan-fuzz
 FUZZ_WORK := .build-fuzz/work
 
@@ -219,7 +220,8 @@ test-cgroup2: build rootfs guest-deps
 # mke2fs -d; both cached, rebuilt only when their inputs change), booted with the cgroup2 guest's kernel and qemu
 # (scripts/guestlib.py) as a snapshot. scripts/systemd-guest/checks.sh drives runc 1.1.5 --systemd-cgroup (the
 # known-good driver) then crabcan --systemd-cgroup, and says where the two differ. SYSTEMD_RUNTIMES=crabcan runs
-# one. Skips, saying why, without qemu, debootstrap, a mirror or root.
+# one, SYSTEMD_GROUPS=scope,user some groups (the rootless group: docs/systemd-cgroup.md). Skips, saying why,
+# without qemu, debootstrap, a mirror or root.
 SYSTEMD_GUEST_PACKAGES := debootstrap e2fsprogs
 
 .PHONY: test-systemd systemd-guest-deps

@@ -61,7 +61,7 @@ let package = Package(
 if Context.environment["CRABCAN_FUZZ"] != nil {
     package.targets.append(.executableTarget(
         name: "crabcan-fuzz",
-        dependencies: ["JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "Runtime", "Sys"],
+        dependencies: ["JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Runtime", "Sys"],
         path: "Sources/Fuzz",
         // libFuzzer brings main(); the Swift side only exports LLVMFuzzerTestOneInput.
         swiftSettings: [.unsafeFlags(["-parse-as-library"])],

@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
 
-TARGETS = ["config", "process", "resources", "state", "json", "hook"]
+TARGETS = ["config", "process", "resources", "state", "json", "hook", "dbus"]
 
 
 def swift_fixtures(path):
@@ -22,6 +23,59 @@ def swift_fixtures(path):
     text = open(path, encoding="utf-8").read()
     for body in re.findall(r'"""\n(.*?)\n\s*"""', text, re.S):
         yield body.replace("\\t", "\t").replace('\\"', '"').replace("\\\\", "\\")
+
+
+def dbus_message(kind, serial, fields, signature="", body=b"", flags=0):
+    """One little-endian D-Bus message: fields are (code, type, value) with type "s", "o", "g" or "u"."""
+    def pad(b, n):
+        return b + b"\0" * (-len(b) % n)
+
+    def string(t, v):
+        raw = v.encode()
+        return (bytes([len(raw)]) if t == "g" else struct.pack("<I", len(raw))) + raw + b"\0"
+
+    array = b""
+    for code, t, value in fields:
+        array = pad(array, 8) if array else array
+        item = bytes([code]) + string("g", t)
+        item = pad(item, 4) if t != "g" else item
+        item += struct.pack("<I", value) if t == "u" else string(t, value)
+        array += item
+    if signature:
+        array = pad(array, 8) + bytes([8]) + string("g", "g") + string("g", signature)
+    header = b"l" + bytes([kind, flags, 1]) + struct.pack("<III", len(body), serial, len(array))
+    return pad(header + array, 8) + body
+
+
+def dbus_seeds():
+    """A Hello call, its reply, an error reply, a JobRemoved signal, a Get reply with a variant, an a(sv) body."""
+    def s(v):
+        raw = v.encode()
+        return struct.pack("<I", len(raw)) + raw + b"\0"
+
+    m = "org.freedesktop.systemd1.Manager"
+    job = "/org/freedesktop/systemd1/job/42"
+    removed = struct.pack("<I", 42) + s(job)
+    removed += b"\0" * (-len(removed) % 4)
+    removed += s("c1.scope")
+    removed += b"\0" * (-len(removed) % 4)
+    removed += s("done")
+    variant = bytes([1]) + b"s\0" + b"\0" + s("252.38-1~deb12u1")
+    props = s("u") + s("replace")
+    entry = s("Delegate") + bytes([1]) + b"b\0" + b"\0" * 1 + struct.pack("<I", 1)
+    props += struct.pack("<I", len(entry)) + b"\0" * (-(len(props) + 4) % 8) + entry
+    return [
+        dbus_message(1, 1, [(1, "o", "/org/freedesktop/DBus"), (6, "s", "org.freedesktop.DBus"),
+                            (2, "s", "org.freedesktop.DBus"), (3, "s", "Hello")]),
+        dbus_message(2, 1, [(5, "u", 1), (6, "s", ":1.7"), (7, "s", "org.freedesktop.DBus")], "s", s(":1.7")),
+        dbus_message(3, 9, [(4, "s", "org.freedesktop.systemd1.NoSuchUnit"), (5, "u", 3)], "s",
+                     s("Unit c1.scope not loaded.")),
+        dbus_message(4, 77, [(1, "o", "/org/freedesktop/systemd1"), (2, "s", m), (3, "s", "JobRemoved"),
+                             (7, "s", ":1.0")], "uoss", removed),
+        dbus_message(2, 5, [(5, "u", 4)], "v", variant),
+        dbus_message(1, 6, [(1, "o", "/org/freedesktop/systemd1"), (2, "s", m), (3, "s", "StartTransientUnit")],
+                     "ssa(sv)", props),
+    ]
 
 
 def main():
@@ -81,6 +135,7 @@ def main():
     seeds["state"].append(b"12 (sh) S 1 12 12 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456 1 1 18446744073709551615")
     seeds["json"] += seeds["state"] + seeds["resources"] + seeds["process"]
     # What a failing hook prints: nothing, one line, several, a partial UTF-8 sequence at the 4 KiB cut.
+    seeds["dbus"] += dbus_seeds()
     seeds["hook"] += [b"", b"error: no such network\n", b"a\nb\r\nc", b"\x80abc\xe2\x82", b"x" * 5000 + b"\nlast words"]
 
     # Inputs that once crashed a target stay in its corpus for good.

@@ -10,7 +10,7 @@ seconds=$2
 mkdir -p "$3"
 work=$(cd "$3" && pwd)  # absolute: the targets' fake bundle and cgroup hierarchies live under it
 shift 3
-targets=${*:-config process resources state json hook}
+targets=${*:-config process resources state json hook dbus}
 
 # Each run is capped by libFuzzer (-max_total_time); -timeout makes a hang a finding, -rss_limit_mb an OOM one.
 total_crashes=0

@@ -12,6 +12,9 @@ public final class SystemdDriver: CgroupDriver {
     public let manager: CgroupManager
     let systemdVersion: Int
     var started = false
+    /// The device rules the unit is told of when they differ from what the files get: a rootless container's
+    /// (its files get none: a user cannot set them), which runc still gives the user manager as DeviceAllow.
+    public var unitDeviceRules: [DeviceCgroupRule]?
     public var unit: String { path.unit }
 
     /// How long a start or stop job may take (runc waits 30 s too).
@@ -45,7 +48,10 @@ public final class SystemdDriver: CgroupDriver {
 
     public func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
         let version = manager.cgroups.version
-        let (limits, adjusted) = try SystemdProperties.resources(resources, version: version, systemdVersion: systemdVersion)
+        var forUnit = resources
+        if let rules = unitDeviceRules { forUnit.devices = rules }
+        var (limits, adjusted) = try SystemdProperties.resources(forUnit, version: version, systemdVersion: systemdVersion)
+        adjusted.devices = resources.devices
         try start(SystemdProperties.unit(path, pid: pid, version: version) + limits)
         // v1: systemd manages only some hierarchies (not cpuset, freezer, net_cls...): make the rest and join
         // the init to every one, as runc's legacy manager does. v2: the unit's cgroup is the one directory.

@@ -1,5 +1,6 @@
 import DBus
 import OCISpec
+import Sys
 
 /// `linux.resources` as systemd unit properties (systemd.resource-control(5)), by runc's translation, so that
 /// systemd keeps the limits when it rewrites the unit's cgroup (daemon-reload). What has no property is
@@ -7,6 +8,8 @@ import OCISpec
 public enum SystemdProperties {
     /// systemd's USEC_INFINITY / CGROUP_LIMIT_MAX.
     static let infinity = UInt64.max
+    /// The first systemd whose CPUWeight=0 means cpu.idle=1.
+    static let idleSystemd = 252
 
     /// The properties of a new unit holding `pid`: a scope in `slice` with delegation, or a slice wanted by it.
     public static func unit(_ path: SystemdUnitPath, pid: Int32?, version: CgroupVersion) -> [UnitProperty] {
@@ -46,7 +49,10 @@ public enum SystemdProperties {
             }
         }
         if var c = r.cpu {
-            if let shares = c.shares, shares != 0 {
+            // cpu.idle=1 is CPUWeight=0 to systemd ≥ 252 (runc 1.2), which then leaves no room for the weight.
+            let idle = version == .v2 && c.idle == 1 && systemdVersion >= idleSystemd
+            if idle { t("CPUWeight", 0) }
+            if let shares = c.shares, shares != 0, !idle {
                 if version == .v1 { t("CPUShares", shares) } else { t("CPUWeight", CgroupConversions.cpuWeight(shares: shares)) }
             }
             let period = c.period ?? 0
@@ -78,16 +84,18 @@ public enum SystemdProperties {
         if let w = r.blockIO?.weight, w != 0 {
             if version == .v1 { t("BlockIOWeight", UInt64(w)) } else { t("IOWeight", CgroupConversions.ioWeight(blkioWeight: w)) }
         }
-        if version == .v2 { p += try unified(r.unified) }
+        if version == .v2 { p += try unified(r.unified, systemdVersion: systemdVersion) }
         return (p, r)
     }
 
     /// `linux.resources.unified` keys systemd has properties for (runc's unifiedResToSystemdProps).
-    static func unified(_ keys: [String: String]) throws(ConfigProblem) -> [UnitProperty] {
+    static func unified(_ keys: [String: String], systemdVersion: Int) throws(ConfigProblem) -> [UnitProperty] {
         var p: [UnitProperty] = []
+        let idle = keys["cpu.idle"].map { trimmed($0) == "1" } == true && systemdVersion >= idleSystemd
+        if idle { p.append(UnitProperty("CPUWeight", .uint64(0))) }
         let names = ["memory.high": "MemoryHigh", "memory.low": "MemoryLow", "memory.min": "MemoryMin",
                      "memory.max": "MemoryMax", "memory.swap.max": "MemorySwapMax", "pids.max": "TasksMax", "cpu.weight": "CPUWeight"]
-        for key in keys.keys.sorted() {
+        for key in keys.keys.sorted() where !(idle && key == "cpu.weight") {
             guard let name = names[key] else { continue }
             let text = trimmed(keys[key]!)
             guard let value = text == "max" && key != "cpu.weight" ? infinity : UInt64(text) else {
@@ -98,48 +106,47 @@ public enum SystemdProperties {
         return p
     }
 
-    /// Device rules as DevicePolicy=strict plus DeviceAllow entries (runc's devices/systemd.go). systemd knows
-    /// only allow lists: a deny-list config becomes "strict, nothing allowed" here and the cgroup's own device
-    /// program or devices.* files carry the real rules.
-    public static func devices(_ rules: [DeviceCgroupRule]) -> [UnitProperty] {
+    /// Device rules as DevicePolicy=strict plus DeviceAllow entries, as runc 1.1's devices emulator and
+    /// generateDeviceProperties make them, so a unit shows the same list under either runtime. systemd knows only
+    /// allow lists: a deny-list config becomes "strict, nothing allowed" here and the cgroup's own device program
+    /// or devices.* files carry the real rules.
+    public static func devices(_ rules: [DeviceCgroupRule], names: DeviceNames = .host()) -> [UnitProperty] {
         if rules.isEmpty { return [] }
-        // The rules' final effect, applied in order: a wildcard rule resets everything, others add or remove one entry.
+        // The rules' final effect, applied in order (runc's emulator): a rule of type "a" resets to allow-all or
+        // deny-all; any other adds its access to an exception or takes it away, per (type, major, minor).
         var allowAll = false
-        var entries: [(path: String, access: String)] = []
-        // In allow-all mode: the devices denied since (a deny list, which systemd cannot express).
-        var denied: Set<String> = []
+        var exceptions: [DeviceKey: Set<Character>] = [:]
         for rule in rules {
-            let type = rule.type ?? "a"
-            let access = String((rule.access ?? "rwm").filter { "rwm".contains($0) })
-            if type == "a" && rule.major == nil && rule.minor == nil && access.count == 3 {
+            let type = rule.type?.first ?? "a"
+            if type == "a" {
                 allowAll = rule.allow
-                entries = []
-                denied = []
+                exceptions = [:]
                 continue
             }
-            let paths: [String]
-            switch (rule.major, rule.minor) {
-            case (nil, nil): paths = type == "a" ? ["char-*", "block-*"] : [(type == "b" ? "block-" : "char-") + "*"]
-            case (let major?, nil) where type != "a": paths = [(type == "b" ? "block-" : "char-") + String(major)]
-            case (let major?, let minor?) where type != "a": paths = ["/dev/\(type == "b" ? "block" : "char")/\(major):\(minor)"]
-            default: paths = []  // "*:n" and typed-"a" with numbers: systemd has no form; the cgroup's own rules apply
-            }
-            for path in paths {
-                if allowAll {
-                    if rule.allow { denied.remove(path) } else { denied.insert(path) }
-                    continue
-                }
-                entries.removeAll { $0.path == path }
-                if rule.allow && !access.isEmpty { entries.append((path, access)) }
+            let key = DeviceKey(type: type, major: rule.major ?? -1, minor: rule.minor ?? -1)
+            let access = Set((rule.access ?? "rwm").filter { "rwm".contains($0) })
+            if rule.allow != allowAll {
+                exceptions[key, default: []].formUnion(access)
+            } else {
+                exceptions[key]?.subtract(access)
+                if exceptions[key]?.isEmpty == true { exceptions[key] = nil }
             }
         }
-        if allowAll && denied.isEmpty {
-            return [UnitProperty("DevicePolicy", .string("auto")), UnitProperty("DeviceAllow", .array(element: "(ss)", []))]
+        if allowAll {
+            // Allow-all with no exception is DevicePolicy=auto; denied exceptions cannot be said to systemd.
+            return exceptions.isEmpty
+                ? [UnitProperty("DevicePolicy", .string("auto")), UnitProperty("DeviceAllow", .array(element: "(ss)", []))]
+                : [UnitProperty("DevicePolicy", .string("strict")), UnitProperty("DeviceAllow", .array(element: "(ss)", []))]
+        }
+        var allowed: [DBusValue] = []
+        for key in exceptions.keys.sorted() {
+            let access = String("rwm".filter { exceptions[key]!.contains($0) })
+            guard let path = names.allowPath(key) else { continue }
+            allowed.append(.structure([.string(path), .string(access)]))
         }
         // An empty DeviceAllow first clears what the unit had (an update replaces the list, not adds to it).
-        return [UnitProperty("DeviceAllow", .array(element: "(ss)", [])),
-                UnitProperty("DevicePolicy", .string("strict"))]
-            + (entries.isEmpty ? [] : [UnitProperty("DeviceAllow", .array(element: "(ss)", entries.map { .structure([.string($0.path), .string($0.access)]) }))])
+        return [UnitProperty("DevicePolicy", .string("strict")), UnitProperty("DeviceAllow", .array(element: "(ss)", [])),
+                UnitProperty("DeviceAllow", .array(element: "(ss)", allowed))]
     }
 
     /// "0-3,8" → the little-endian CPU bitmask systemd's AllowedCPUs takes ([0x0f, 0x01]).
@@ -158,5 +165,62 @@ public enum SystemdProperties {
         }
         if bits.isEmpty { throw ConfigProblem(field, "invalid CPU or node list \"\(list)\"") }
         return bits
+    }
+}
+
+/// One device exception: "b" or "c", major and minor with -1 for "*". Ordered as runc's emulator lists them
+/// (major, minor, type), which is the order systemd then shows, reversed.
+public struct DeviceKey: Hashable, Comparable, Sendable {
+    public var type: Character
+    public var major: Int64
+    public var minor: Int64
+
+    public static func < (a: DeviceKey, b: DeviceKey) -> Bool {
+        (a.major, a.minor, a.type) < (b.major, b.minor, b.type)
+    }
+}
+
+/// How a device exception is named in DeviceAllow, from what the host has (runc reads the same places):
+/// "char-*" for any, the group of /proc/devices ("char-pts") for a whole major, /dev/char/M:m for one device
+/// (left out when neither it nor /sys/dev/char/M:m exists: systemd warns and ignores such a path anyway), and
+/// nothing for "*:m" or a major /proc/devices does not list (the cgroup's own rules still cover them).
+public struct DeviceNames: Sendable {
+    /// The text of /proc/devices.
+    public var procDevices: String
+    public var exists: @Sendable (String) -> Bool
+
+    public init(procDevices: String, exists: @escaping @Sendable (String) -> Bool) {
+        self.procDevices = procDevices
+        self.exists = exists
+    }
+
+    public static func host() -> DeviceNames {
+        DeviceNames(procDevices: (try? Files.readText("/proc/devices")) ?? "", exists: { Files.exists($0) })
+    }
+
+    func allowPath(_ key: DeviceKey) -> String? {
+        let prefix = key.type == "b" ? "block-" : "char-"
+        switch (key.major, key.minor) {
+        case (-1, -1): return prefix + "*"
+        case (-1, _): return nil
+        case (let major, -1): return group(key.type, major).map { prefix + $0 }
+        case (let major, let minor):
+            let path = "/dev/\(key.type == "b" ? "block" : "char")/\(major):\(minor)"
+            return exists(path) || exists("/sys" + path) ? path : nil
+        }
+    }
+
+    /// The name /proc/devices gives `major` in the section of `type` ("Character devices:" / "Block devices:").
+    func group(_ type: Character, _ major: Int64) -> String? {
+        var section: Character = " "
+        for raw in procDevices.split(separator: "\n") {
+            let line = raw.drop(while: { $0 == " " })
+            if line.hasPrefix("Character devices:") { section = "c"; continue }
+            if line.hasPrefix("Block devices:") { section = "b"; continue }
+            guard section == type else { continue }
+            let fields = line.split(separator: " ", maxSplits: 1)
+            if fields.count == 2, Int64(fields[0]) == major { return String(fields[1]) }
+        }
+        return nil
     }
 }

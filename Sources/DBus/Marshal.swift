@@ -11,7 +11,24 @@ public struct DBusError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { name.isEmpty ? message : "\(name): \(message)" }
+    /// One line whatever the peer or the bytes said: control characters are written as \n, \r, \t or \u{XX}
+    /// (a signature or error text from the wire went raw into the error, which then spanned lines).
+    public var description: String {
+        let text = name.isEmpty ? message : "\(name): \(message)"
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }
 
 /// Appends values with the specification's alignment (marshalling).

@@ -15,8 +15,9 @@ public final class SystemdManager {
             environment.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
         }
         if !user { return [("/run/dbus/system_bus_socket", true), ("/run/systemd/private", false)] }
+        // The user's manager the same way: its session bus first (runc's only way), its private socket when the
+        // user has no bus; private-first stalled rootless create and delete 25 s each in the systemd guest too.
         var result: [(String, Bool)] = []
-        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") { result.append((xdg + "/systemd/private", false)) }
         if let address = env("DBUS_SESSION_BUS_ADDRESS") {
             // "unix:path=/run/user/1000/bus[,guid=...]"; other transports are not spoken here.
             for part in address.split(separator: ";") where part.hasPrefix("unix:") {
@@ -25,7 +26,10 @@ public final class SystemdManager {
                 }
             }
         }
-        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") { result.append((xdg + "/bus", true)) }
+        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") {
+            result.append((xdg + "/bus", true))
+            result.append((xdg + "/systemd/private", false))
+        }
         return result
     }
 

@@ -1,11 +1,13 @@
 // libFuzzer entry points for everything crabcan reads from outside: config.json, an exec process.json,
-// update's resources.json, its own state.json, what a failed hook wrote, and the JSON parser under them all. Built only by
+// update's resources.json, its own state.json, what a failed hook wrote, the JSON parser under them all, and the
+// D-Bus messages systemd (or a bus daemon) sends the systemd cgroup driver. Built only by
 // `make fuzz` (-sanitize=fuzzer,address, -enable-testing); CRABCAN_FUZZ_TARGET picks the target, the
 // arguments are libFuzzer's (corpus dirs, -max_total_time=..., or crash files to replay).
 //
 // Besides "does not crash", each target checks what the runtime promises about bad input: every refusal is
 // one non-empty line (the CLI prints it as is), and what decodes survives an encode/decode round trip.
 @testable import Cgroups
+import DBus
 import Glibc
 import JSON
 @testable import Launcher
@@ -16,7 +18,7 @@ import StateStore
 import Sys
 
 enum FuzzTarget: String, CaseIterable {
-    case config, process, resources, state, json, hook
+    case config, process, resources, state, json, hook, dbus
 }
 
 /// Fixed for the whole run: set once in LLVMFuzzerInitialize, before any input.
@@ -68,6 +70,7 @@ func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .state: FuzzState.run(bytes)
     case .json: FuzzJSON.run(bytes)
     case .hook: FuzzHookOutput.run(bytes)
+    case .dbus: FuzzDBus.run(bytes)
     }
     return 0
 }
@@ -324,6 +327,38 @@ enum FuzzJSON {
         case .array(let items): for item in items { visit(item, body) }
         case .object(let members): for member in members { visit(member.value, body) }
         default: break
+        }
+    }
+}
+
+// MARK: - D-Bus messages
+
+/// A message as the connection reads it: its length from the first 16 bytes, then the whole message parsed.
+/// A refusal is one line (it ends up in create's error); what parses encodes back to a message that parses the same.
+enum FuzzDBus {
+    static func run(_ bytes: [UInt8]) {
+        let total: Int?
+        do {
+            total = try DBusMessage.totalLength(bytes[...])
+        } catch {
+            requireOneLine("\(error)", "dbus length")
+            return
+        }
+        guard let total else { return }
+        require(total >= 16, "dbus: total length \(total) below the fixed header")
+        guard total <= bytes.count else { return }
+        let message: DBusMessage
+        do {
+            message = try DBusMessage.decode(Array(bytes.prefix(total)))
+        } catch {
+            requireOneLine("\(error)", "dbus message")
+            return
+        }
+        do {
+            let again = try DBusMessage.decode(message.encoded())
+            require(again == message, "dbus: encode/decode round trip changed the message")
+        } catch {
+            fatalError("dbus: our own encoding is refused: \(error)")
         }
     }
 }

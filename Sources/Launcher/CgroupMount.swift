@@ -10,21 +10,25 @@ struct CgroupMount {
     /// In its own cgroup namespace the container mounts each hierarchy afresh: the kernel roots it at the
     /// namespace's root, the container's cgroup. Without one it gets binds of its own cgroup directories.
     let inCgroupNamespace: Bool
+    /// The cgroups the init was placed in, read before it made its cgroup namespace (the init is single-threaded).
+    nonisolated(unsafe) static var placedHost: CgroupHost?
 
     func perform(in root: FileDescriptor) throws {
         let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
         let flags = mount.options.flags & ~Mounts.bind
         // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
-        let host = try CgroupHost.detect()
+        let host = try CgroupMount.placedHost ?? CgroupHost.detect()
         if host.version == .v2 {
             let fresh = Result { () throws(SysError) in
                 try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
                                  describe: "cgroup2 on \(mount.destination)")
             }
             guard case .failure(let error) = fresh else { return }
-            // In a user namespace without its own cgroup namespace the kernel refuses a fresh cgroup2: the
-            // container's own cgroup directory is bound instead (runc's rootless fallback).
-            guard error.errno == EPERM, !inCgroupNamespace, let unified = host.hierarchies.first else { throw error }
+            // The container's own cgroup directory is bound instead where the kernel refuses a fresh cgroup2
+            // (runc's fallback): EPERM in a user namespace without its own cgroup namespace; EBUSY where the
+            // target is the host's cgroup2 mount itself (a rootless config's rbind of /sys brings it along, and
+            // the kernel refuses the same file system on its own root).
+            guard error.errno == EPERM || error.errno == EBUSY, let unified = host.hierarchies.first else { throw error }
             try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
                              flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
             let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)

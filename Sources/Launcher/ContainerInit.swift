@@ -1,4 +1,5 @@
 import Capabilities
+import Cgroups
 import Glibc
 import OCISpec
 import Plan
@@ -90,7 +91,12 @@ enum ContainerInit {
         try TimeNamespaceEntry.enter(plan)
         try UserNamespaceEntry.enter(plan)
         try placeSelf()
-        if plan.createdNamespaces.contains(.cgroup) { try Namespaces.unshare(Namespaces.cgroup) }
+        if plan.createdNamespaces.contains(.cgroup) {
+            // Our cgroup as the host names it, for a cgroup mount that must fall back to binding it: inside the
+            // new namespace /proc/self/cgroup says only "/".
+            CgroupMount.placedHost = try? CgroupHost.detect()
+            try Namespaces.unshare(Namespaces.cgroup)
+        }
     }
 
     /// Protocol steps 1c–1d: the parent runs prestart and createRuntime; then createContainer runs here, in the

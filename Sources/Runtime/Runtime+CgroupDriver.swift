@@ -24,7 +24,10 @@ extension Runtime {
             throw RuntimeError("--systemd-cgroup: \(error)", cause: error)
         }
         let (manager, resources) = cgroupsForCaller(set, linux)
-        return (SystemdDriver(systemd, path: unit, manager: manager), resources)
+        let driver = SystemdDriver(systemd, path: unit, manager: manager)
+        // The files of a rootless container get no device rules; its unit gets them as runc gives them.
+        if rootless { driver.unitDeviceRules = DeviceRules.effective(linux).devices }
+        return (driver, resources)
     }
 
     /// The driver of a created container, for update and delete: its unit's when it has one.

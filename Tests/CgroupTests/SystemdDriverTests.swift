@@ -134,19 +134,73 @@ import OCISpec
         }
     }
 
-    @Test func defaultDeviceRulesBecomeAStrictAllowList() {
-        let p = SystemdProperties.devices(DeviceRules.effective(nil).devices)
-        #expect(p.map(\.name) == ["DeviceAllow", "DevicePolicy", "DeviceAllow"])
-        #expect(p[0].value == .array(element: "(ss)", []))
-        #expect(p[1].value == .string("strict"))
-        guard case .array(_, let entries) = p[2].value else { Issue.record("no allow list"); return }
-        let pairs = entries.map { entry -> String in
+    /// A host as the systemd guest is: /proc/devices names 136 "pts"; no /dev/char (no udev); /sys/dev/char has
+    /// the devices of loaded drivers, not 10:200 (tun not loaded).
+    static let guestHost = DeviceNames(
+        procDevices: "Character devices:\n  1 mem\n  4 /dev/vc/0\n  5 /dev/tty\n  5 /dev/console\n  5 /dev/ptmx\n 10 misc\n136 pts\n\nBlock devices:\n  8 sd\n254 virtblk\n",
+        exists: { ["/sys/dev/char/1:3", "/sys/dev/char/1:5", "/sys/dev/char/1:7", "/sys/dev/char/1:8", "/sys/dev/char/1:9",
+                   "/sys/dev/char/5:0", "/sys/dev/char/5:1", "/sys/dev/char/5:2"].contains($0) })
+
+    static func pairs(_ p: [UnitProperty]) -> [String] {
+        guard case .array(_, let entries)? = p.last?.value else { return [] }
+        return entries.map { entry -> String in
             guard case .structure(let f) = entry else { return "" }
             return "\(f[0].stringValue!) \(f[1].stringValue!)"
         }
-        #expect(pairs == ["char-* m", "block-* m", "/dev/char/1:3 rwm", "/dev/char/1:5 rwm", "/dev/char/1:7 rwm",
-                          "/dev/char/1:8 rwm", "/dev/char/1:9 rwm", "/dev/char/5:0 rwm", "/dev/char/5:1 rwm",
-                          "/dev/char/5:2 rwm", "char-136 rwm", "/dev/char/10:200 rwm"])
+    }
+
+    /// runc 1.1.5's list for its default rules in the systemd guest, as systemctl showed it (newest first):
+    /// char-pts rwm,/dev/char/5:2 rwm,/dev/char/5:0 rwm,/dev/char/1:9 ... /dev/char/1:3 rwm,char-* m,block-* m.
+    @Test func defaultDeviceRulesBecomeRuncsStrictAllowList() {
+        let p = SystemdProperties.devices(DeviceRules.effective(nil).devices, names: Self.guestHost)
+        #expect(p.map(\.name) == ["DevicePolicy", "DeviceAllow", "DeviceAllow"])
+        #expect(p[0].value == .string("strict"))
+        #expect(p[1].value == .array(element: "(ss)", []))
+        // Sorted by (major, minor, type) as runc's emulator; 136:* by its /proc/devices group; 10:200 left out
+        // (no node for it on this host, as runc does).
+        #expect(Self.pairs(p) == ["block-* m", "char-* m", "/dev/char/1:3 rwm", "/dev/char/1:5 rwm", "/dev/char/1:7 rwm",
+                                  "/dev/char/1:8 rwm", "/dev/char/1:9 rwm", "/dev/char/5:0 rwm",
+                                  "/dev/char/5:2 rwm", "char-pts rwm"])
+        // Where tun's node exists, it is listed, between 5:2 and 136:*.
+        var withTun = Self.guestHost
+        withTun.exists = { $0 == "/dev/char/10:200" || Self.guestHost.exists($0) }
+        #expect(Self.pairs(SystemdProperties.devices(DeviceRules.effective(nil).devices, names: withTun)).suffix(2)
+                == ["/dev/char/10:200 rwm", "char-pts rwm"])
+    }
+
+    @Test func deviceAccessMergesAndMajorsWithoutAGroupAreLeftOut() {
+        let p = SystemdProperties.devices([
+            DeviceCgroupRule(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "m"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "wr"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+            DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 5, access: "w"),
+            DeviceCgroupRule(allow: true, type: "c", major: 99, minor: nil, access: "rwm"),  // no group 99
+            DeviceCgroupRule(allow: true, type: "b", major: 254, minor: nil, access: "r"),
+            DeviceCgroupRule(allow: true, type: "c", major: nil, minor: 3, access: "rwm"),  // *:3: no systemd form
+        ], names: Self.guestHost)
+        #expect(Self.pairs(p) == ["/dev/char/1:3 rwm", "/dev/char/1:5 rm", "block-virtblk r"])
+    }
+
+    /// cpu.idle=1 (the resource or the unified key) is CPUWeight=0 for systemd ≥ 252, instead of the weight
+    /// (runc 1.2's rule; runc 1.1.5 leaves the unit's weight alone and writes only the file).
+    @Test func cpuIdleIsAZeroWeight() throws {
+        var r = Resources()
+        r.cpu = Resources.CPU(shares: 1024, idle: 1)
+        func weights(_ r: Resources, _ systemd: Int) throws -> [DBusValue] {
+            try SystemdProperties.resources(r, version: .v2, systemdVersion: systemd).properties.filter { $0.name == "CPUWeight" }.map(\.value)
+        }
+        #expect(try weights(r, 252) == [.uint64(0)])
+        #expect(try weights(r, 251) == [.uint64(39)])
+        r.cpu = Resources.CPU(shares: 1024, idle: 0)
+        #expect(try weights(r, 252) == [.uint64(39)])
+        var u = Resources()
+        u.unified = ["cpu.idle": " 1\n", "cpu.weight": "50"]
+        #expect(try weights(u, 252) == [.uint64(0)])
+        #expect(try weights(u, 250) == [.uint64(50)])
+        // v1 has no cpu.idle: CPUShares as ever.
+        let v1 = try SystemdProperties.resources(r, version: .v1, systemdVersion: 252).properties.map(\.name)
+        #expect(v1.contains("CPUShares") && !v1.contains("CPUWeight"))
     }
 
     @Test func allowAllAndDenyLists() {
@@ -157,14 +211,21 @@ import OCISpec
             DeviceCgroupRule(allow: true, type: "a", major: nil, minor: nil, access: "rwm"),
             DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 3, access: "rwm"),
         ])
-        #expect(deny.map(\.description) == ["DeviceAllow=[]", "DevicePolicy=\"strict\""])
+        #expect(deny.map(\.description) == ["DevicePolicy=\"strict\"", "DeviceAllow=[]"])
+        // allow all, deny one, allow it again: allow-all.
+        let again = SystemdProperties.devices([
+            DeviceCgroupRule(allow: true, type: "a", major: nil, minor: nil, access: "rwm"),
+            DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 3, access: "rwm"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+        ])
+        #expect(again.map(\.description) == ["DevicePolicy=\"auto\"", "DeviceAllow=[]"])
         // deny all, allow one, deny it again: nothing left.
         let none = SystemdProperties.devices([
             DeviceCgroupRule(allow: false, type: "a", major: nil, minor: nil, access: "rwm"),
             DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
             DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 3, access: "rwm"),
-        ])
-        #expect(none.map(\.description) == ["DeviceAllow=[]", "DevicePolicy=\"strict\""])
+        ], names: Self.guestHost)
+        #expect(none.map(\.description) == ["DevicePolicy=\"strict\"", "DeviceAllow=[]", "DeviceAllow=[]"])
     }
 
     /// The StartTransientUnit body as it goes on the wire: name, mode, a(sv), and the empty a(sa(sv)).

@@ -158,6 +158,8 @@ final class FakeSystemd: @unchecked Sendable {
         r.pids = Resources.Pids(limit: 10)
         try driver.prepare(r)
         #expect(!fake.exists(dir))  // nothing before the init exists
+        // Rootless: the unit is told the device rules (as runc tells the user manager); the files get none.
+        driver.unitDeviceRules = DeviceRules.effective(nil).devices
         try driver.placeFromParent(4242, resources: r, initPlacesItself: true)
 
         let start = try #require(systemd.recorded().first { $0.member == "StartTransientUnit" })
@@ -170,6 +172,7 @@ final class FakeSystemd: @unchecked Sendable {
         #expect(property(start, "MemoryMax") == .uint64(1 << 30))
         #expect(property(start, "TasksMax") == .uint64(10))
         #expect(property(start, "CPUQuotaPerSecUSec") == .uint64(130_000))
+        #expect(property(start, "DevicePolicy") == .string("strict"))
         // The files get every limit too, the quota as systemd rounded it.
         #expect(fake.read(dir + "/memory.max") == "1073741824")
         #expect(fake.read(dir + "/pids.max") == "10")

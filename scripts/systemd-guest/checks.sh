@@ -35,18 +35,35 @@ same() {
 same_here() { if [ "$2" = "$3" ]; then pass "$1" "$3"; else fail "$1" "expected [$2], saw [$3]"; fi; }
 # compare NAME SEEN: no expectation, only a DIFF line where crabcan and runc saw different things.
 compare() { record "$1" "$2"; diffline "$1" "$2"; }
+# as_runc NAME SEEN: crabcan must see what runc 1.1.5 saw for the same check (runc's own pass only records it).
+as_runc() {
+    local f="$VALS/runc.$(echo "$1" | tr '/ ' '__')" mine
+    mine=$(norm "$2")
+    if [ "$RT" = runc ]; then record "$1" "$2"; pass "$1" "$mine (the reference)"
+    elif [ ! -f "$f" ]; then skip "$1" "no runc value to compare with: $mine"
+    elif [ "$(cat "$f")" = "$mine" ]; then pass "$1" "as runc 1.1.5: $mine"
+    else fail "$1" "runc 1.1.5 [$(cat "$f")], crabcan [$mine]"; fi
+}
 val() { if [ -e "$1" ]; then tr '\n' ';' < "$1" | sed 's/;$//'; else echo "<missing>"; fi; }
 # The runtime under test with the systemd driver, bounded; its stderr (one line on failure) lands in $err.
 # A command slower than 3 s (a D-Bus job waited for in vain, say) gets an INFO line: it is what makes a run slow.
 rt() {
     local t0 t1
     t0=$(cut -d' ' -f1 /proc/uptime)
-    if [ "$RT" = runc ]; then timeout 60 runc --root /run/runc --systemd-cgroup "$@" 2>/tmp/rt.err
-    else timeout 60 crabcan --systemd-cgroup "$@" 2>/tmp/rt.err; fi
+    if [ "$RT" = runc ]; then $AS timeout -k 5 $LIMIT runc --root $RUNC_ROOT --systemd-cgroup "$@" 2>/tmp/rt.err
+    else $AS timeout -k 5 $LIMIT crabcan --systemd-cgroup "$@" 2>/tmp/rt.err; fi
     rc=$?; err=$(tr '\n' ' ' < /tmp/rt.err)
     t1=$(cut -d' ' -f1 /proc/uptime)
     awk -v a=$t0 -v b=$t1 'BEGIN { exit !(b - a > 3) }' && say "INFO slow: $RT $* took $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s (exit $rc)"
     return $rc
+}
+# AS=as_user: rt runs the runtime as uid 1000 (rootless) with its user manager's environment; LIMIT bounds it.
+LIMIT=60
+RUNC_ROOT=/run/runc
+UR=/run/user/1000
+as_user() {
+    setpriv --reuid=1000 --regid=1000 --clear-groups env HOME=/home/crab USER=crab XDG_RUNTIME_DIR=$UR \
+        DBUS_SESSION_BUS_ADDRESS=unix:path=$UR/bus "$@"
 }
 status() { rt state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
 pid_of() { rt state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
@@ -128,6 +145,9 @@ group_scope() {
         all="$all $p=$(prop $u $p);"
     done
     say "INFO $RT/properties:$all"
+    # The unit's device list, entry by entry and in order, as runc 1.1.5's for the same config.
+    as_runc properties/DevicePolicy-as-runc "$(prop $u DevicePolicy)"
+    as_runc properties/DeviceAllow-as-runc "$(prop $u DeviceAllow)"
     rt start $id </dev/null >/dev/null || { fail scope/start "$err"; rt delete --force $id; return; }
     same scope/running running "$(status $id)"
 
@@ -237,9 +257,16 @@ group_slice() {
 # Without linux.cgroupsPath: system.slice and a scope named after the runtime and the id (runc: runc-<id>.scope).
 group_default() {
     local id=sd-default u=$RT-sd-default.scope d=$CG/system.slice/$RT-sd-default.scope pid NORM="$RT-"
-    mkb sd-default "" "$DENY" -- sleep 1000 || return
+    mkb sd-default "" "$DENY, \"cpu\": {\"idle\": 1}" -- sleep 1000 || return
     created $id sd-default default/create || return
     same default/active active "$(prop $u ActiveState)"
+    # cpu.idle=1: the file, and CPUWeight=0 for systemd >= 252 (shown "idle"; runc 1.2's rule, runc 1.1.5 sets neither).
+    compare default/cpu.idle "$(val $d/cpu.idle)"
+    compare default/idle-CPUWeight "$(prop $u CPUWeight)"
+    if [ "$RT" = crabcan ]; then
+        same_here default/idle-file 1 "$(val $d/cpu.idle)"
+        same_here default/idle-CPUWeight idle "$(prop $u CPUWeight)"
+    fi
     same default/control-group "/system.slice/$RT-sd-default.scope" "$(prop $u ControlGroup)"
     pid=$(pid_of $id)
     same default/init-cgroup "0::/system.slice/$RT-sd-default.scope" "$(cat /proc/$pid/cgroup 2>&1)"
@@ -271,6 +298,90 @@ group_failed() {
         "$(prop $u ActiveState), $(ls -d $CG/system.slice/$u 2>/dev/null || echo no cgroup), $(ls /run/$RT/sd-bad 2>/dev/null || echo no state)"
 }
 
+# Rootless through the user manager: uid 1000's `systemd --user` (user@1000.service, started here once; Debian's
+# unit delegates memory, pids and cpu to it) gets the container as a transient scope in its own user.slice, when the
+# runtime runs as uid 1000 with --systemd-cgroup and a config from `spec --rootless` (a user namespace).
+USER_MGR=$CG/user.slice/user-1000.slice/user@1000.service
+user_manager_up() { [ -S $UR/systemd/private ] && [ -S $UR/bus ] && [ "$(systemctl show -P ActiveState user@1000.service)" = active ]; }
+start_user_manager() {
+    user_manager_up && return 0
+    timeout 60 systemctl start user@1000.service 2>/tmp/um.err || return 1
+    until_true 20 user_manager_up
+}
+uprop() { as_user systemctl --user show -P "$2" "$1" 2>&1 | tr "\n" "," | sed "s/,$//"; }
+uunit_gone() { [ "$(uprop $1 ActiveState)" = inactive ] && [ ! -e "$2" ]; }
+# mkb_user NAME CGROUPSPATH RESOURCES [-- ARGS...]: as mkb, from `spec --rootless` written by uid 1000.
+mkb_user() {
+    local name=$1 path=$2 resources=$3
+    shift 3
+    rm -rf "$B/$name" && mkdir -p "$B/$name" && chown 1000:1000 "$B/$name"
+    if ! as_user crabcan spec --rootless --bundle "$B/$name" --rootfs $ROOTFS --hostname "$name" "$@" 2>/tmp/spec.err; then
+        fail "$name" "crabcan spec --rootless: $(cat /tmp/spec.err)"
+        return 1
+    fi
+    sed -i 's|^  "linux": {$|&\n    "cgroupsPath": "'"$path"'",\n    "resources": { '"$resources"' },|' "$B/$name/config.json"
+    sed -i 's|^    "namespaces": \[$|&\n      { "type": "cgroup" },|' "$B/$name/config.json"
+}
+group_user() {
+    local id=su-user u=crabcan-su-user.scope AS=as_user RUNC_ROOT=$UR/runc LIMIT=30 pid f
+    local rel=/user.slice/user-1000.slice/user@1000.service/user.slice/crabcan-su-user.scope
+    local d=$CG$rel
+    if ! start_user_manager; then
+        fail user/manager "user@1000.service not up: $(systemctl show -P ActiveState user@1000.service) $(head -1 /tmp/um.err); $(ls $UR 2>&1 | tr '\n' ' ')"
+        say "INFO $RT/user: journal: $(journalctl -b -q --no-pager -n 12 -u user@1000.service -u user-runtime-dir@1000.service -u systemd-logind.service 2>&1 | cut -c1-200 | tr '\n' ';')"
+        return
+    fi
+    pass user/manager "user@1000.service active, $UR/systemd/private and $UR/bus; delegated: $(val $USER_MGR/cgroup.controllers)"
+    f=$(rt features 2>&1 | tr -d ' \n')
+    case "$f" in
+        *'"systemdUser":true'*) pass user/features '"systemdUser": true' ;;
+        *) fail user/features "no \"systemdUser\": true in: $(echo "$f" | grep -o '"cgroup":{[^}]*}')" ;;
+    esac
+    mkb_user su-user user.slice:crabcan:su-user "$DENY, \"memory\": {\"limit\": 67108864}, \"cpu\": {\"quota\": 50000, \"period\": 100000}, \"pids\": {\"limit\": 20}" -- sleep 1000 || return
+    created $id su-user user/create || { say "INFO $RT/user: $(journalctl -q -n 5 --no-pager _UID=1000 2>/dev/null | tr '\n' ';')"; return; }
+    [ -z "$err" ] || say "INFO $RT/user: create said: $err"
+    same user/active active "$(uprop $u ActiveState)"
+    same user/delegate yes "$(uprop $u Delegate)"
+    same user/slice user.slice "$(uprop $u Slice)"
+    same user/control-group $rel "$(uprop $u ControlGroup)"
+    same user/not-in-system-manager inactive "$(prop $u ActiveState)"
+    pid=$(pid_of $id)
+    same user/init-cgroup "0::$rel" "$(cat /proc/$pid/cgroup 2>&1)"
+    same user/init-uid 1000 "$(stat -c %u /proc/$pid 2>&1)"
+    same user/MemoryMax 67108864 "$(uprop $u MemoryMax)"
+    same user/TasksMax 20 "$(uprop $u TasksMax)"
+    same user/CPUQuotaPerSecUSec 500ms "$(uprop $u CPUQuotaPerSecUSec)"
+    same user/memory.max 67108864 "$(val $d/memory.max)"
+    same user/pids.max 20 "$(val $d/pids.max)"
+    same user/cpu.max "50000 100000" "$(val $d/cpu.max)"
+    as_runc user/DevicePolicy-as-runc "$(uprop $u DevicePolicy)"
+    as_runc user/DeviceAllow-as-runc "$(uprop $u DeviceAllow)"
+    say "INFO $RT/user properties: DevicePolicy=$(uprop $u DevicePolicy); DeviceAllow=$(uprop $u DeviceAllow); cgroup owner $(stat -c %u $d 2>&1)"
+    rt start $id </dev/null >/dev/null || { fail user/start "$err"; rt delete --force $id; return; }
+    same user/running running "$(status $id)"
+    if rt pause $id; then
+        same user/pause paused "$(status $id)"
+        same user/pause-frozen "frozen 1" "$(grep '^frozen' $d/cgroup.events 2>&1)"
+    else
+        fail user/pause "pause: $err"
+    fi
+    if rt resume $id; then
+        same user/resume running "$(status $id)"
+        same user/resume-frozen "frozen 0" "$(grep '^frozen' $d/cgroup.events 2>&1)"
+    else
+        fail user/resume "resume: $err"
+    fi
+    rt kill $id KILL || fail user/kill "exit $rc: $err"
+    until_true 10 is_stopped $id
+    same user/killed stopped "$(status $id)"
+    compare user/unit-after-kill "$(uprop $u ActiveState)"
+    rt delete $id && pass user/delete "exit 0" || fail user/delete "exit $rc: $err"
+    until_true 5 uunit_gone $u $d
+    same user/unit-gone inactive "$(uprop $u ActiveState)"
+    same user/cgroup-gone "" "$(ls -d $d 2>/dev/null)"
+    same user/state-gone "" "$(ls $UR/$RT 2>/dev/null | tr '\n' ' ')"
+}
+
 # Last: what every check above left (units, cgroups, state).
 group_leftovers() {
     local root=/run/$RT
@@ -279,7 +390,7 @@ group_leftovers() {
     same leftovers/state "" "$(ls $root 2>/dev/null | tr '\n' ' ')"
 }
 
-groups="features scope cgroupns kill slice default failed"
+groups=${CHECK_GROUPS:-features scope cgroupns kill slice default failed user}
 say "INFO checks: runtimes ${*:-runc crabcan}; groups $groups"
 for RT in ${*:-runc crabcan}; do
     if [ "$RT" = runc ] && ! command -v runc >/dev/null; then skip all "no runc in the guest"; continue; fi

@@ -39,11 +39,28 @@ for unit in getty.target getty@tty1.service serial-getty@ttyS0.service console-g
         ldconfig.service systemd-journal-catalog-update.service systemd-hwdb-update.service \
         systemd-update-done.service systemd-journal-flush.service systemd-update-utmp.service \
         systemd-update-utmp-runlevel.service systemd-random-seed.service systemd-firstboot.service \
-        systemd-machine-id-commit.service systemd-logind.service systemd-user-sessions.service \
+        systemd-machine-id-commit.service systemd-user-sessions.service \
         proc-sys-fs-binfmt_misc.automount systemd-binfmt.service sys-kernel-debug.mount sys-kernel-tracing.mount \
         sys-fs-fuse-connections.mount sys-kernel-config.mount; do
     ln -sf /dev/null $U/$unit
 done
+# An ordinary user (uid 1000) for the rootless checks: its manager (user@1000.service) is started by checks.sh,
+# with a session bus (what Debian's dbus-user-session ships, written here so the cached image stays as it is):
+# runc's rootless systemd driver talks to the user manager only through that bus.
+grep -q '^crab:' $R/etc/passwd || {
+    echo 'crab:x:1000:1000:crabcan rootless checks:/home/crab:/bin/sh' >> $R/etc/passwd
+    echo 'crab:x:1000:' >> $R/etc/group
+    echo 'crab:*:19000:0:99999:7:::' >> $R/etc/shadow
+}
+mkdir -p $R/home/crab && chown 1000:1000 $R/home/crab
+# pam_systemd (libpam-systemd, not in the image) is what sets XDG_RUNTIME_DIR for a user manager elsewhere.
+mkdir -p $U/user@1000.service.d
+printf '[Service]\nEnvironment=XDG_RUNTIME_DIR=/run/user/%%i\n' > $U/user@1000.service.d/runtime-dir.conf
+UU=$R/etc/systemd/user
+mkdir -p $UU/sockets.target.wants
+printf '[Unit]\nDescription=D-Bus User Message Bus Socket\n[Socket]\nListenStream=%%t/bus\nExecStartPost=-/usr/bin/systemctl --user set-environment DBUS_SESSION_BUS_ADDRESS=unix:path=%%t/bus\n[Install]\nWantedBy=sockets.target\n' > $UU/dbus.socket
+printf '[Unit]\nDescription=D-Bus User Message Bus\nRequires=dbus.socket\n[Service]\nExecStart=/usr/bin/dbus-daemon --session --address=systemd: --nofork --nopidfile --systemd-activation --syslog-only\n' > $UU/dbus.service
+ln -sf ../dbus.socket $UU/sockets.target.wants/dbus.socket
 mkdir -p $R/etc/systemd/journald.conf.d
 printf '[Journal]\nStorage=volatile\n' > $R/etc/systemd/journald.conf.d/volatile.conf
 

@@ -155,6 +155,8 @@ def main():
     parser.add_argument("--cache", default=".build-guest", help="where the kernel, the Debian tree and image are kept")
     parser.add_argument("--runtimes", default=os.environ.get("SYSTEMD_RUNTIMES", "runc,crabcan"),
                         help="which runtimes' checks run, in order (default: runc,crabcan)")
+    parser.add_argument("--groups", default=os.environ.get("SYSTEMD_GROUPS", ""),
+                        help="which groups of checks.sh run (default: all), comma-separated")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("SYSTEMD_TIMEOUT", "480")))
     args = parser.parse_args()
 
@@ -183,6 +185,8 @@ def main():
 
     cmdline = ["console=ttyS0", "loglevel=4", "panic=-1", "oops=panic", "cgroup_no_v1=all",
                "systemd.unified_cgroup_hierarchy=1", "rdinit=/init", "crabcan.runtimes=" + args.runtimes]
+    if args.groups:
+        cmdline.append("crabcan.groups=" + args.groups)
     # snapshot=on: the guest's writes go to a temporary overlay, never into the cached image.
     drive = ["-drive", f"file={image},format=raw,if=virtio,snapshot=on"]
     result = guestlib.boot(kdir, initramfs, sdir, cmdline, args.timeout, quiet_limit=90, extra_qemu=drive)
