@@ -234,7 +234,7 @@ extension CgroupManager {
         if let shares = c.shares, shares != 0 {
             try CgroupFiles.write(d, "cpu.shares", String(shares))
             // The kernel clamps to [2, 262144] silently; runc reports it, so do we.
-            if CgroupFiles.isCgroupFS(d), let got = UInt64(trimmed(try CgroupFiles.read(d, "cpu.shares"))), got != shares {
+            if !CgroupFiles.isFake(d), let got = UInt64(trimmed(try CgroupFiles.read(d, "cpu.shares"))), got != shares {
                 throw ConfigProblem(".linux.resources.cpu.shares", "the kernel set \(got) instead of \(shares) (allowed: 2 to 262144)")
             }
         }
@@ -250,7 +250,7 @@ extension CgroupManager {
             if periodPending, let p = c.period { try CgroupFiles.write(d, "cpu.cfs_period_us", String(p)) }
         }
         if let b = c.burst { try CgroupFiles.write(d, "cpu.cfs_burst_us", String(b)) }
-        if let idle = c.idle, Files.exists(d + "/cpu.idle") || !CgroupFiles.isCgroupFS(d) {
+        if let idle = c.idle, Files.exists(d + "/cpu.idle") || CgroupFiles.isFake(d) {
             try CgroupFiles.write(d, "cpu.idle", String(idle))
         }
     }
@@ -292,9 +292,9 @@ extension CgroupManager {
             if let cpus = c.cpus, !cpus.isEmpty { try CgroupFiles.write(d, "cpuset.cpus", cpus) }
             if let mems = c.mems, !mems.isEmpty { try CgroupFiles.write(d, "cpuset.mems", mems) }
         }
-        // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup. A directory that is not on
-        // cgroup2 (the fake hierarchies of unit tests) cannot take one.
-        if !r.devices.isEmpty, Mounts.isCgroup2(d) { try DeviceProgram(rules: r.devices).attach(to: d) }
+        // cgroup v2 has no devices files: the rules become an eBPF program on the cgroup. A fake hierarchy (unit
+        // tests) cannot take one.
+        if !r.devices.isEmpty, !CgroupFiles.isFake(d) { try DeviceProgram(rules: r.devices).attach(to: d) }
         if let m = r.memory { try applyMemoryV2(m, d) }
         if let c = r.cpu { try applyCPUV2(c, d) }
         if let p = r.pids, p.limit != 0 { try CgroupFiles.write(d, "pids.max", p.limit > 0 ? String(p.limit) : "max") }

@@ -227,8 +227,8 @@ public struct CgroupManager: Sendable {
         for name in try Files.listDirectory(dir) where Files.isDirectory(dir + "/" + name) {
             try removeTree(dir + "/" + name)
         }
-        // On a fake (non-cgroupfs) root the control files are plain files: remove them so rmdir can succeed.
-        if !CgroupFiles.isCgroupFS(dir) {
+        // In a fake hierarchy (unit tests) the control files are plain files: remove them so rmdir can succeed.
+        if CgroupFiles.isFake(dir) {
             for name in try Files.listDirectory(dir) where !Files.isDirectory(dir + "/" + name) {
                 try Files.unlink(dir + "/" + name)
             }

@@ -6,11 +6,18 @@ import OCISpec
 import Sys
 
 /// A fake cgroupfs in a temp dir: plain files, so writes land as the text the kernel would have been given.
+/// Every fake lives below one directory, CgroupFiles' test mode root (set once: a static let runs once).
 final class FakeRoot {
     let root: String
 
+    static let parent: String = {
+        let parent = NSTemporaryDirectory() + "crabcan-cgtest"
+        CgroupFiles.testRoot = parent
+        return parent
+    }()
+
     init() throws {
-        root = NSTemporaryDirectory() + "crabcan-cgtest-\(getpid())-\(UUID().uuidString)"
+        root = FakeRoot.parent + "/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
@@ -348,5 +355,29 @@ let rich = Resources(
         #expect(s.ioServiceBytes == [.init(major: 8, minor: 0, op: "Read", value: 4096), .init(major: 8, minor: 0, op: "Write", value: 0)])
         #expect(s.hugetlb["2MB"]?.usage == 2097152)
         try manager.destroy()
+    }
+}
+
+/// The binary never creates a control file: only a fake hierarchy below the test root gets one made.
+@Suite struct CgroupFilesTests {
+    @Test func aMissingFileOutsideTheTestRootIsAnErrorNamingTheValue() throws {
+        let dir = NSTemporaryDirectory() + "crabcan-cgfiles-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FakeRoot.parent  // test mode on, as in every other test of this process
+        #expect(!CgroupFiles.isFake(dir))
+        #expect(throws: SysError("write memory.max = \"1048576\" in", path: dir, errno: ENOENT)) {
+            try CgroupFiles.write(dir, "memory.max", "1048576")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/memory.max"))
+        // A value with a line break stays on one line.
+        #expect(throws: SysError("write x.y = \"a\\nb\" in", path: dir, errno: ENOENT)) { try CgroupFiles.write(dir, "x.y", "a\nb") }
+    }
+
+    @Test func aFakeHierarchyGetsTheFileMade() throws {
+        let fake = try FakeRoot()
+        #expect(CgroupFiles.isFake(fake.root))
+        try CgroupFiles.write(fake.root, "pids.max", "20")
+        #expect(fake.read("/pids.max") == "20")
     }
 }
