@@ -115,6 +115,17 @@ final class FakeRoot {
         #expect(try CgroupSet.plan(cgroupsPath: "m", id: "c1", host: host).paths[""] == fake.root + "/unified/user.slice/session-1.scope/m")
     }
 
+    /// state.json keeps the old form (v1: hierarchy name → directory; v2: "" → directory): it reads back as the same layout.
+    @Test func stateFormIsTheLayout() {
+        let v1 = CgroupSet(version: .v1, paths: ["memory": "/m/c", "cpu,cpuacct": "/c/c"])
+        #expect(v1.layout == .v1([.init(name: "cpu,cpuacct", directory: "/c/c"), .init(name: "memory", directory: "/m/c")]))
+        #expect(v1.paths == ["memory": "/m/c", "cpu,cpuacct": "/c/c"])
+        #expect(CgroupManager(v1).dir("cpuacct") == "/c/c")
+        let v2 = CgroupSet(version: .v2, paths: ["": "/u/c"])
+        #expect(v2.layout == .v2("/u/c") && v2.paths == ["": "/u/c"] && v2.directories == ["/u/c"])
+        #expect(CgroupSet(version: .v2, paths: [:]).directories.isEmpty)
+    }
+
     @Test func refusedPaths() throws {
         let fake = try FakeRoot()
         let host = try fake.v1Host()
