@@ -1,5 +1,3 @@
-import JSON
-import OCISpec
 import Sys
 
 public enum CgroupVersion: String, Sendable { case v1, v2 }
@@ -116,54 +114,5 @@ public struct CgroupHost: Sendable {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-/// The container's cgroup(s): v1 = one directory per hierarchy, v2 = one directory.
-public struct CgroupSet: Sendable, Equatable {
-    public var version: CgroupVersion
-    /// v1: hierarchy name ("memory", "cpu,cpuacct", "name=systemd") → absolute dir; v2: ["": dir].
-    public var paths: [String: String]
-
-    public init(version: CgroupVersion, paths: [String: String]) {
-        self.version = version
-        self.paths = paths
-    }
-
-    /// Where a container's cgroup goes. An absolute `cgroupsPath` is relative to each hierarchy's root; a relative
-    /// one to the caller's own cgroup in each hierarchy (runc's fs driver); nil means "/crabcan/<id>".
-    public static func plan(cgroupsPath: String?, id: String, host: CgroupHost) throws(ConfigProblem) -> CgroupSet {
-        let field = ".linux.cgroupsPath"
-        let requested = cgroupsPath ?? "/crabcan/\(id)"
-        if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
-        // "slice:prefix:name" is the systemd driver's form: without the flag it would be misread as a directory.
-        if !requested.hasPrefix("/") && requested.contains(":") {
-            throw ConfigProblem(field, "a systemd cgroup path (\"slice:prefix:name\") needs --systemd-cgroup: \(jsonQuote(requested))")
-        }
-        let components = requested.split(separator: "/").map(String.init)
-        // A ".." would place the container's cgroup outside the subtree it names (and could hand it a
-        // cgroup the runtime does not own), so refuse rather than clean it like filepath.Clean would.
-        if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \(jsonQuote(requested))") }
-        let cleaned = components.filter { $0 != "." }.joined(separator: "/")
-        if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \(jsonQuote(requested))") }
-        if host.hierarchies.isEmpty { throw ConfigProblem(field, "no cgroup hierarchy is mounted on this host") }
-
-        var paths: [String: String] = [:]
-        for h in host.hierarchies {
-            // Path inside the hierarchy, then made relative to what is mounted at the mount point.
-            let inHierarchy = requested.hasPrefix("/") ? "/" + cleaned : join(h.ownPath, cleaned)
-            var belowMount = inHierarchy
-            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasPrefix(h.mountRoot + "/")) {
-                belowMount = String(inHierarchy.dropFirst(h.mountRoot.count))
-            }
-            paths[h.name] = join(h.mountPoint, belowMount)
-        }
-        return CgroupSet(version: host.version, paths: paths)
-    }
-
-    static func join(_ a: String, _ b: String) -> String {
-        let tail = b.split(separator: "/").joined(separator: "/")
-        if tail.isEmpty { return a }
-        return a.hasSuffix("/") ? a + tail : a + "/" + tail
     }
 }

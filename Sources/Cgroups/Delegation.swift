@@ -8,11 +8,12 @@ extension CgroupSet {
     /// CAP_SYS_ADMIN in the host's user namespace). Root keeps the whole set.
     public func usable(byUID uid: UInt32) -> CgroupSet {
         guard uid != 0 else { return self }
-        var kept: [String: String] = [:]
-        for (name, path) in paths where !name.split(separator: ",").contains("devices") {
-            if CgroupSet.delegated(path) { kept[name] = path }
+        switch layout {
+        case .v1(let hierarchies):
+            return CgroupSet(.v1(hierarchies.filter { !$0.controllers.contains("devices") && CgroupSet.delegated($0.directory) }))
+        case .v2(let directory):
+            return CgroupSet(.v2(directory.flatMap { CgroupSet.delegated($0) ? $0 : nil }))
         }
-        return CgroupSet(version: version, paths: kept)
     }
 
     static func delegated(_ path: String) -> Bool {
@@ -46,7 +47,7 @@ extension CgroupManager {
             default: break
             }
         }
-        if cgroups.paths.isEmpty && !r.unified.isEmpty {
+        if cgroups.directories.isEmpty && !r.unified.isEmpty {
             skipped.append(".linux.resources.unified")
             r.unified = [:]
         }

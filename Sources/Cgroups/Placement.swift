@@ -12,12 +12,9 @@ extension CgroupManager {
     /// In the parent, right after clone (v2; also v1 when the init cannot move itself: from inside a user
     /// namespace it may not write the host's cgroup files).
     public func placeFromParent(_ pid: pid_t, initPlacesItself: Bool = true) throws {
-        if cgroups.version == .v2 || !initPlacesItself { try add(pid) }
+        if tree.parentPlaces(initPlacesItself: initPlacesItself) { try add(pid) }
     }
 
     /// In the init, first thing after the parent's go-ahead (v1).
-    public func placeFromInit() throws {
-        guard cgroups.version == .v1 else { return }
-        for dir in cgroups.paths.values.sorted() { try CgroupFiles.write(dir, "tasks", "0") }
-    }
+    public func placeFromInit() throws { try tree.placeFromInit() }
 }

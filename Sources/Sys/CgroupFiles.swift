@@ -1,12 +1,23 @@
 import CShim
 import Glibc
 
-/// Reads and writes of cgroup control files, with errors that name the file and its cgroup directory:
-/// `write memory.limit_in_bytes in /sys/fs/cgroup/memory/crabcan/c1: EINVAL (invalid argument)`.
+/// Reads and writes of cgroup control files, with errors that name the file, the value and its cgroup directory:
+/// `write memory.limit_in_bytes = "1048576" in /sys/fs/cgroup/memory/crabcan/c1: EINVAL (invalid argument)`.
 public enum CgroupFiles {
     /// cgroupfs and cgroup2 superblock magics (linux/magic.h).
     static let cgroupMagic: Int = 0x27e0eb
     static let cgroup2Magic: Int = 0x6367_7270
+
+    /// Test mode: unit tests' fake hierarchies are plain directories below this one, whose control files do not
+    /// exist until written. Set by tests only (once, before any fake is used); nil in the binary, which never
+    /// creates a control file nor treats a directory as fake.
+    nonisolated(unsafe) public static var testRoot: String?
+
+    /// A fake hierarchy of test mode: below `testRoot` and not on cgroupfs.
+    public static func isFake(_ dir: String) -> Bool {
+        guard let root = testRoot else { return false }
+        return dir.hasPrefix(root + "/") && !isCgroupFS(dir)
+    }
 
     /// True when `path` is on a real cgroup file system (v1 or v2).
     public static func isCgroupFS(_ path: String) -> Bool {
@@ -14,14 +25,13 @@ public enum CgroupFiles {
         return type == cgroupMagic || type == cgroup2Magic
     }
 
-    /// Writes `text` to `dir/file` in one write(2): the kernel parses each write as one value.
-    /// On a real cgroupfs the file must exist (a missing file means the kernel lacks the feature, and that
-    /// error must surface); on any other file system (the fake roots of unit tests) it is created.
+    /// Writes `text` to `dir/file` in one write(2): the kernel parses each write as one value. A missing file
+    /// means the kernel lacks the feature, and that error must surface (in a fake hierarchy it is created).
     public static func write(_ dir: String, _ file: String, _ text: String) throws(SysError) {
         let path = dir + "/" + file
-        let op = "write \(file) in"
+        let op = "write \(file) = \(quoted(text)) in"
         var fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_TRUNC) }
-        if fd == -1 && errno == ENOENT && !isCgroupFS(dir) && Files.isDirectory(dir) {
+        if fd == -1 && errno == ENOENT && isFake(dir) && Files.isDirectory(dir) {
             fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644) }
         }
         if fd == -1 { throw SysError(op, path: dir) }
@@ -30,6 +40,29 @@ public enum CgroupFiles {
         let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } }
         if n == -1 { throw SysError(op, path: dir) }
         if n != bytes.count { throw SysError(op, path: dir, errno: EIO) }
+    }
+
+    /// The value in double quotes, `"` and `\` escaped and control characters as \n, \t or \u00HH, so that an
+    /// error stays one line whatever a config's `unified` value holds.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
     }
 
     /// The contents of `dir/file`.

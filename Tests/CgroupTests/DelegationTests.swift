@@ -32,6 +32,8 @@ import OCISpec
             try manager.create()
             try manager.apply(Resources(pids: Resources.Pids(limit: 10)))
             try manager.placeFromParent(getpid(), initPlacesItself: false)
+            #expect(try manager.pids() == [])
+            #expect(manager.oomKillCount() == nil && !manager.isFrozen())
             try manager.destroy()
         }
     }

@@ -6,11 +6,18 @@ import OCISpec
 import Sys
 
 /// A fake cgroupfs in a temp dir: plain files, so writes land as the text the kernel would have been given.
+/// Every fake lives below one directory, CgroupFiles' test mode root (set once: a static let runs once).
 final class FakeRoot {
     let root: String
 
+    static let parent: String = {
+        let parent = NSTemporaryDirectory() + "crabcan-cgtest"
+        CgroupFiles.testRoot = parent
+        return parent
+    }()
+
     init() throws {
-        root = NSTemporaryDirectory() + "crabcan-cgtest-\(getpid())-\(UUID().uuidString)"
+        root = FakeRoot.parent + "/" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
@@ -106,6 +113,17 @@ final class FakeRoot {
         #expect(try CgroupSet.plan(cgroupsPath: nil, id: "c1", host: host) == CgroupSet(version: .v2, paths: ["": fake.root + "/unified/crabcan/c1"]))
         #expect(try CgroupSet.plan(cgroupsPath: "/m/n", id: "c1", host: host).paths[""] == fake.root + "/unified/m/n")
         #expect(try CgroupSet.plan(cgroupsPath: "m", id: "c1", host: host).paths[""] == fake.root + "/unified/user.slice/session-1.scope/m")
+    }
+
+    /// state.json keeps the old form (v1: hierarchy name → directory; v2: "" → directory): it reads back as the same layout.
+    @Test func stateFormIsTheLayout() {
+        let v1 = CgroupSet(version: .v1, paths: ["memory": "/m/c", "cpu,cpuacct": "/c/c"])
+        #expect(v1.layout == .v1([.init(name: "cpu,cpuacct", directory: "/c/c"), .init(name: "memory", directory: "/m/c")]))
+        #expect(v1.paths == ["memory": "/m/c", "cpu,cpuacct": "/c/c"])
+        #expect(CgroupManager(v1).dir("cpuacct") == "/c/c")
+        let v2 = CgroupSet(version: .v2, paths: ["": "/u/c"])
+        #expect(v2.layout == .v2("/u/c") && v2.paths == ["": "/u/c"] && v2.directories == ["/u/c"])
+        #expect(CgroupSet(version: .v2, paths: [:]).directories.isEmpty)
     }
 
     @Test func refusedPaths() throws {
@@ -348,5 +366,29 @@ let rich = Resources(
         #expect(s.ioServiceBytes == [.init(major: 8, minor: 0, op: "Read", value: 4096), .init(major: 8, minor: 0, op: "Write", value: 0)])
         #expect(s.hugetlb["2MB"]?.usage == 2097152)
         try manager.destroy()
+    }
+}
+
+/// The binary never creates a control file: only a fake hierarchy below the test root gets one made.
+@Suite struct CgroupFilesTests {
+    @Test func aMissingFileOutsideTheTestRootIsAnErrorNamingTheValue() throws {
+        let dir = NSTemporaryDirectory() + "crabcan-cgfiles-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FakeRoot.parent  // test mode on, as in every other test of this process
+        #expect(!CgroupFiles.isFake(dir))
+        #expect(throws: SysError("write memory.max = \"1048576\" in", path: dir, errno: ENOENT)) {
+            try CgroupFiles.write(dir, "memory.max", "1048576")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/memory.max"))
+        // A value with a line break stays on one line.
+        #expect(throws: SysError("write x.y = \"a\\nb\" in", path: dir, errno: ENOENT)) { try CgroupFiles.write(dir, "x.y", "a\nb") }
+    }
+
+    @Test func aFakeHierarchyGetsTheFileMade() throws {
+        let fake = try FakeRoot()
+        #expect(CgroupFiles.isFake(fake.root))
+        try CgroupFiles.write(fake.root, "pids.max", "20")
+        #expect(fake.read("/pids.max") == "20")
     }
 }

@@ -67,7 +67,7 @@ func processState(_ pid: pid_t) -> String? {
             try manager.apply(Resources(cpu: .init(cpus: "0-4096")))
             Issue.record("an impossible cpuset was accepted")
         } catch let error as SysError {
-            #expect(error.description.hasPrefix("write cpuset.cpus in \(set.paths["cpuset"]!): "), "\(error)")
+            #expect(error.description.hasPrefix("write cpuset.cpus = \"0-4096\" in \(set.paths["cpuset"]!): "), "\(error)")
         }
 
         child = try spawnSleep()

@@ -1,0 +1,101 @@
+import JSON
+import OCISpec
+
+/// Where a container's cgroup directories are, in the host's cgroup version.
+public enum CgroupLayout: Sendable, Equatable {
+    /// One directory per mounted hierarchy, sorted by hierarchy name.
+    case v1([Hierarchy])
+    /// The one directory; nil when there is none to use (an unprivileged caller without a delegated cgroup).
+    case v2(String?)
+
+    /// A v1 hierarchy's directory for the container.
+    public struct Hierarchy: Sendable, Equatable {
+        /// As /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd".
+        public var name: String
+        public var directory: String
+        public var controllers: [String] { name.split(separator: ",").map(String.init) }
+
+        public init(name: String, directory: String) {
+            self.name = name
+            self.directory = directory
+        }
+    }
+}
+
+/// The container's cgroup(s): v1 = one directory per hierarchy, v2 = one directory.
+public struct CgroupSet: Sendable, Equatable {
+    public var layout: CgroupLayout
+
+    public init(_ layout: CgroupLayout) { self.layout = layout }
+
+    /// From state.json's form (`cgroupVersion`, `cgroupPaths`): v1 hierarchy name → directory; v2 "" → directory.
+    public init(version: CgroupVersion, paths: [String: String]) {
+        switch version {
+        case .v1: layout = .v1(paths.keys.sorted().map { CgroupLayout.Hierarchy(name: $0, directory: paths[$0]!) })
+        case .v2: layout = .v2(paths[""])
+        }
+    }
+
+    public var version: CgroupVersion {
+        switch layout {
+        case .v1: .v1
+        case .v2: .v2
+        }
+    }
+
+    /// state.json's form of the layout (kept as it was, so a container made by an older binary is still found).
+    public var paths: [String: String] {
+        get {
+            switch layout {
+            case .v1(let hierarchies): Dictionary(hierarchies.map { ($0.name, $0.directory) }, uniquingKeysWith: { first, _ in first })
+            case .v2(let directory): directory.map { ["": $0] } ?? [:]
+            }
+        }
+        set { self = CgroupSet(version: version, paths: newValue) }
+    }
+
+    /// Every directory, sorted by hierarchy name.
+    public var directories: [String] {
+        switch layout {
+        case .v1(let hierarchies): hierarchies.map(\.directory)
+        case .v2(let directory): directory.map { [$0] } ?? []
+        }
+    }
+
+    /// Where a container's cgroup goes. An absolute `cgroupsPath` is relative to each hierarchy's root; a relative
+    /// one to the caller's own cgroup in each hierarchy (runc's fs driver); nil means "/crabcan/<id>".
+    public static func plan(cgroupsPath: String?, id: String, host: CgroupHost) throws(ConfigProblem) -> CgroupSet {
+        let field = ".linux.cgroupsPath"
+        let requested = cgroupsPath ?? "/crabcan/\(id)"
+        if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
+        // "slice:prefix:name" is the systemd driver's form: without the flag it would be misread as a directory.
+        if !requested.hasPrefix("/") && requested.contains(":") {
+            throw ConfigProblem(field, "a systemd cgroup path (\"slice:prefix:name\") needs --systemd-cgroup: \(jsonQuote(requested))")
+        }
+        let components = requested.split(separator: "/").map(String.init)
+        // A ".." would place the container's cgroup outside the subtree it names (and could hand it a
+        // cgroup the runtime does not own), so refuse rather than clean it like filepath.Clean would.
+        if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \(jsonQuote(requested))") }
+        let cleaned = components.filter { $0 != "." }.joined(separator: "/")
+        if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \(jsonQuote(requested))") }
+        if host.hierarchies.isEmpty { throw ConfigProblem(field, "no cgroup hierarchy is mounted on this host") }
+
+        var paths: [String: String] = [:]
+        for h in host.hierarchies {
+            // Path inside the hierarchy, then made relative to what is mounted at the mount point.
+            let inHierarchy = requested.hasPrefix("/") ? "/" + cleaned : join(h.ownPath, cleaned)
+            var belowMount = inHierarchy
+            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasPrefix(h.mountRoot + "/")) {
+                belowMount = String(inHierarchy.dropFirst(h.mountRoot.count))
+            }
+            paths[h.name] = join(h.mountPoint, belowMount)
+        }
+        return CgroupSet(version: host.version, paths: paths)
+    }
+
+    static func join(_ a: String, _ b: String) -> String {
+        let tail = b.split(separator: "/").joined(separator: "/")
+        if tail.isEmpty { return a }
+        return a.hasSuffix("/") ? a + tail : a + "/" + tail
+    }
+}
