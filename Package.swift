@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // crabcan: an OCI container runtime. Layering (dependencies point downward only):
-//   crabcan (CLI) → Runtime → Launcher → Plan, StateStore → OCISpec → JSON → CYajl
+//   crabcan (CLI) → Runtime → Launcher → Plan, StateStore → OCISpec → JSON (CYajl) → Sys
 //                             Plan → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
 //                             Cgroups → DBus → Sys (the systemd cgroup driver)
 // The release binary is linked fully static by the Makefile (startup is a product feature).
@@ -20,10 +20,10 @@ let package = Package(
 
         // The only Swift module with raw syscalls and unsafe pointers.
         .target(name: "Sys", dependencies: ["CShim"]),
-        // yajl-backed JSON reader (with JSON paths and source positions) and writer.
-        .target(name: "JSON", dependencies: ["CYajl"]),
+        // yajl-backed JSON reader (with JSON paths and source positions) and writer (escaping through Sys.jsonEscape).
+        .target(name: "JSON", dependencies: ["CYajl", "Sys"]),
         // runtime-spec wire types: config.json, state, features; decode with JSON-path errors, encode.
-        .target(name: "OCISpec", dependencies: ["JSON"]),
+        .target(name: "OCISpec", dependencies: ["JSON", "Sys"]),
         // <root>/<id>/: state.json, exec.fifo, lock.
         .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
         // Everything decided before clone: a config checked once into a ContainerPlan or ExecPlan, every problem
@@ -44,10 +44,10 @@ let package = Package(
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
         .testTarget(name: "SysTests", dependencies: ["Sys"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON", "Sys"]),
         .testTarget(name: "PlanTests", dependencies: ["Plan", "OCISpec", "Sys", "Capabilities"]),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Plan", "OCISpec", "Sys"]),
-        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON", "Sys"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),

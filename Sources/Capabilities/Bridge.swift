@@ -70,14 +70,14 @@ enum Bridge {
 }
 
 /// A libcap capability state made in advance; `apply()` is the capset(2) call alone.
-public final class PreparedCapabilities {
+package final class PreparedCapabilities {
     let caps: cap_t
 
     init(_ caps: cap_t) { self.caps = caps }
 
     deinit { cap_free(UnsafeMutableRawPointer(caps)) }
 
-    public func apply() throws(SysError) {
+    package func apply() throws(SysError) {
         try Sys.check("cap_set_proc") { cap_set_proc(caps) }
     }
 }

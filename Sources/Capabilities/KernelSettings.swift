@@ -6,21 +6,21 @@ import Sys
 /// Kernel settings of the container that need its /proc mounted: `linux.sysctl` and `linux.personality`.
 /// Call after pivot_root, before read-only and masked paths (their bind mounts over /proc/sys would make
 /// the mount-crossing check below refuse the write).
-public struct KernelSettings: Sendable {
+package struct KernelSettings: Sendable {
     /// Keys in configuration order (sorted: a JSON object has none), with values.
     var sysctl: [(key: String, value: String)] = []
     var persona: UInt?
 
     static let procSuperMagic = 0x9fa0
 
-    public init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>) throws(PrivilegeError) {
+    package init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>) throws(PrivilegeError) {
         var problems: [PrivilegeError] = []
         self.init(linux: linux, newNamespaces: newNamespaces, problems: &problems)
         if let first = problems.first { throw first }
     }
 
     /// Records every problem (for `check`) instead of stopping at the first.
-    public init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>, problems: inout [PrivilegeError]) {
+    package init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>, problems: inout [PrivilegeError]) {
         guard let linux else { return }
         for key in linux.sysctl.keys.sorted() {
             let path = ".linux.sysctl[\(jsonQuote(key))]"
@@ -69,7 +69,7 @@ public struct KernelSettings: Sendable {
     /// not a symlink), and the file is reached from it with openat2 refusing symlinks and mount crossings,
     /// then checked to be on procfs: a container that planted symlinks or bind mounts in /proc cannot redirect
     /// the write to a host file such as /proc/sys/kernel/core_pattern (runc advisories of Nov 2025).
-    public func applySysctl() throws(SysError) {
+    package func applySysctl() throws(SysError) {
         if sysctl.isEmpty { return }
         let proc = try Files.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW)
         let status = try Files.status(proc)
@@ -90,7 +90,7 @@ public struct KernelSettings: Sendable {
         }
     }
 
-    public func applyPersonality() throws(SysError) {
+    package func applyPersonality() throws(SysError) {
         if let persona { try Processes.setPersonality(persona) }
     }
 }

@@ -1,5 +1,5 @@
 import OCISpec
 
 /// Privilege settings are refused like any config problem, by JSON path.
-public typealias PrivilegeError = ConfigProblem
+package typealias PrivilegeError = ConfigProblem
 

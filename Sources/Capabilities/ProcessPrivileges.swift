@@ -7,7 +7,7 @@ import Sys
 /// Capabilities, rlimits and oom_score_adj of the container's process.
 /// Built and validated in the parent (before clone); applied in the container's init, which is single-threaded:
 /// capset(2) changes only the calling thread.
-public struct ProcessPrivileges: Sendable {
+package struct ProcessPrivileges: Sendable {
     struct Limit: Sendable, Equatable {
         var name: String
         var resource: Int32
@@ -27,9 +27,9 @@ public struct ProcessPrivileges: Sendable {
     /// The running kernel's last capability, read once in the parent.
     var lastCapability: Int32
     /// What crabcan skips rather than refuses (a capability this kernel lacks, an ambient one it cannot raise).
-    public private(set) var warnings: [ConfigProblem] = []
+    package private(set) var warnings: [ConfigProblem] = []
 
-    public init(process: OCISpec.Process) throws(PrivilegeError) {
+    package init(process: OCISpec.Process) throws(PrivilegeError) {
         try self.init(process: process, lastCapability: Names.kernelLastCapability())
     }
 
@@ -41,7 +41,7 @@ public struct ProcessPrivileges: Sendable {
     }
 
     /// Records every problem (for `check`) instead of stopping at the first; not to be applied when there are any.
-    public init(process: OCISpec.Process, problems: inout [PrivilegeError]) {
+    package init(process: OCISpec.Process, problems: inout [PrivilegeError]) {
         self.init(process: process, lastCapability: Names.kernelLastCapability(), problems: &problems)
     }
 
@@ -113,7 +113,7 @@ public struct ProcessPrivileges: Sendable {
     }
 
     /// Every capability name crabcan knows (linux/capability.h), in kernel order: for `crabcan spec --cap-add`.
-    public static var knownCapabilities: [String] {
+    package static var knownCapabilities: [String] {
         Names.capabilities.sorted { $0.value < $1.value }.map(\.key)
     }
 
@@ -124,7 +124,7 @@ public struct ProcessPrivileges: Sendable {
     /// In the init, while still root with full capabilities, before setgroups/setgid/setuid:
     /// rlimits (raising a hard limit needs CAP_SYS_RESOURCE), oom_score_adj (lowering it needs the same),
     /// PR_SET_KEEPCAPS 1 so setuid keeps the permitted set, and the bounding set (dropping needs CAP_SETPCAP).
-    public func applyBeforeUserSwitch() throws(SysError) {
+    package func applyBeforeUserSwitch() throws(SysError) {
         for limit in limits {
             try Processes.setResourceLimit(limit.resource, soft: limit.soft, hard: limit.hard, name: limit.name)
         }
@@ -141,7 +141,7 @@ public struct ProcessPrivileges: Sendable {
 
     /// After setuid: capset effective/permitted/inheritable exactly as configured, raise ambient (so a
     /// non-root process keeps them across execve), then PR_SET_KEEPCAPS 0.
-    public func applyAfterUserSwitch() throws(SysError) {
+    package func applyAfterUserSwitch() throws(SysError) {
         if bounding != nil {
             try Bridge.setProcessCapabilities(effective: effective, permitted: permitted, inheritable: inheritable)
             try Bridge.resetAmbient()
@@ -154,7 +154,7 @@ public struct ProcessPrivileges: Sendable {
     /// takes CAP_SYS_ADMIN: effective stays the whole permitted set the id switch kept (PR_SET_KEEPCAPS);
     /// inheritable, ambient and PR_SET_KEEPCAPS 0 are done now. Returns the final sets, for one capset(2)
     /// right after the filter (the kernel keeps ambient, a subset of the final permitted and inheritable).
-    public func applyKeepingPrivilegeForSeccomp() throws(SysError) -> PreparedCapabilities {
+    package func applyKeepingPrivilegeForSeccomp() throws(SysError) -> PreparedCapabilities {
         let final: PreparedCapabilities
         if bounding != nil {
             final = try Bridge.prepareCapabilities(effective: effective, permitted: permitted, inheritable: inheritable)

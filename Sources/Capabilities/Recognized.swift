@@ -1,5 +1,5 @@
 /// The names this build recognizes in `process.capabilities`, for the features document.
-public enum RecognizedCapabilities {
+package enum RecognizedCapabilities {
     /// In kernel number order, as runc lists them.
-    public static let names: [String] = Names.capabilities.sorted { $0.value < $1.value }.map(\.key)
+    package static let names: [String] = Names.capabilities.sorted { $0.value < $1.value }.map(\.key)
 }

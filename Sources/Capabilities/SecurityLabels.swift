@@ -4,17 +4,17 @@ import OCISpec
 import Sys
 
 /// Which Linux security modules this host has enabled.
-public struct LSMHost: Sendable, Equatable {
-    public var appArmor: Bool
-    public var seLinux: Bool
+package struct LSMHost: Sendable, Equatable {
+    package var appArmor: Bool
+    package var seLinux: Bool
 
-    public init(appArmor: Bool, seLinux: Bool) {
+    package init(appArmor: Bool, seLinux: Bool) {
         self.appArmor = appArmor
         self.seLinux = seLinux
     }
 
     /// AppArmor: the module parameter says Y. SELinux: selinuxfs is a known file system (it registers only when enabled).
-    public static func detect() -> LSMHost {
+    package static func detect() -> LSMHost {
         let appArmor = (try? Files.readText("/sys/module/apparmor/parameters/enabled"))?.hasPrefix("Y") ?? false
         let seLinux = (try? Files.readText("/proc/filesystems"))?.contains("selinuxfs") ?? false
         return LSMHost(appArmor: appArmor, seLinux: seLinux)
@@ -24,14 +24,14 @@ public struct LSMHost: Sendable, Equatable {
 /// `process.apparmorProfile` and `process.selinuxLabel`: refused with the field's path when the host lacks the
 /// module (running less confined than asked would be worse), applied on execve otherwise. `linux.mountLabel`
 /// labels new file systems where SELinux is on, and is dropped with a warning where it is not.
-public struct SecurityLabels: Sendable {
-    public var appArmorProfile: String?
-    public var processLabel: String?
-    public var mountLabel: String?
+package struct SecurityLabels: Sendable {
+    package var appArmorProfile: String?
+    package var processLabel: String?
+    package var mountLabel: String?
     /// What was requested and dropped because it means nothing on this host.
-    public var warnings: [ConfigProblem] = []
+    package var warnings: [ConfigProblem] = []
 
-    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host: @autoclosure () -> LSMHost = .detect()) throws(ConfigProblem) {
+    package init(process: OCISpec.Process, linux: OCISpec.Linux?, host: @autoclosure () -> LSMHost = .detect()) throws(ConfigProblem) {
         var problems: [ConfigProblem] = []
         self.init(process: process, linux: linux, host: host(), problems: &problems)
         if let first = problems.first { throw first }
@@ -39,7 +39,7 @@ public struct SecurityLabels: Sendable {
 
     /// Records every problem (for `check`) instead of stopping at the first.
     /// The host is asked only when a label is: most configs have none, and a container needs no probe then.
-    public init(process: OCISpec.Process, linux: OCISpec.Linux?, host probe: @autoclosure () -> LSMHost = .detect(),
+    package init(process: OCISpec.Process, linux: OCISpec.Linux?, host probe: @autoclosure () -> LSMHost = .detect(),
                 problems: inout [ConfigProblem]) {
         let asked = !(process.apparmorProfile ?? "").isEmpty || !(process.selinuxLabel ?? "").isEmpty || !(linux?.mountLabel ?? "").isEmpty
         guard asked else { return }
@@ -70,7 +70,7 @@ public struct SecurityLabels: Sendable {
     }
 
     /// The mount data that labels a new file system (`context="…"`), as runc adds it.
-    public func labeledMountData(_ data: String?) -> String? {
+    package func labeledMountData(_ data: String?) -> String? {
         guard let mountLabel else { return data }
         let context = "context=\"\(mountLabel)\""
         return data.map { $0 + "," + context } ?? context
@@ -79,7 +79,7 @@ public struct SecurityLabels: Sendable {
     /// Sets the labels the next execve takes on. Called in the init before no_new_privs. The attr files are
     /// reached from a /proc checked to be procfs, by pid and without symlinks or mount crossings, so a container
     /// cannot redirect the write to another file (runc advisories of November 2025).
-    public func apply() throws(SysError) {
+    package func apply() throws(SysError) {
         guard appArmorProfile != nil || processLabel != nil else { return }
         let proc = try Files.open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW)
         guard try Files.fileSystemType(proc) == 0x9fa0 else { throw SysError("verify procfs", path: "/proc", errno: EXDEV) }

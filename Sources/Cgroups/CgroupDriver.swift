@@ -5,7 +5,7 @@ import Sys
 /// Who makes and removes a container's cgroups: crabcan itself through cgroupfs (the default), or systemd
 /// (`--systemd-cgroup`). Either way the cgroups end up as directories (`manager`), and reading them (pids,
 /// freeze, stats, kill) goes through the files; only their lifecycle and limits differ.
-public protocol CgroupDriver: AnyObject {
+package protocol CgroupDriver: AnyObject {
     /// The container's directories.
     var manager: CgroupManager { get }
     /// The systemd unit holding them; "" for cgroupfs.
@@ -23,22 +23,22 @@ public protocol CgroupDriver: AnyObject {
 }
 
 /// crabcan's own cgroupfs driver: the CgroupManager as before.
-public final class CgroupfsDriver: CgroupDriver {
-    public let manager: CgroupManager
-    public var unit: String { "" }
+package final class CgroupfsDriver: CgroupDriver {
+    package let manager: CgroupManager
+    package var unit: String { "" }
 
-    public init(_ manager: CgroupManager) { self.manager = manager }
+    package init(_ manager: CgroupManager) { self.manager = manager }
 
-    public func prepare(_ resources: Resources) throws {
+    package func prepare(_ resources: Resources) throws {
         try manager.create()
         try manager.apply(resources)
     }
 
-    public func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
+    package func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
         try manager.placeFromParent(pid, initPlacesItself: initPlacesItself)
     }
 
-    public func placeFromInit() throws { try manager.placeFromInit() }
-    public func update(_ resources: Resources) throws { try manager.apply(resources) }
-    public func destroy() throws { try manager.destroy() }
+    package func placeFromInit() throws { try manager.placeFromInit() }
+    package func update(_ resources: Resources) throws { try manager.apply(resources) }
+    package func destroy() throws { try manager.destroy() }
 }

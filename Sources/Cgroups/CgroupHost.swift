@@ -1,27 +1,27 @@
 import Sys
 
-public enum CgroupVersion: String, Sendable { case v1, v2 }
+package enum CgroupVersion: String, Sendable { case v1, v2 }
 
 /// What the host runs, read once: the v1 hierarchies (mount point + controllers) or the v2 unified mount,
 /// and the caller's own cgroup in each.
-public struct CgroupHost: Sendable {
+package struct CgroupHost: Sendable {
     /// One mounted hierarchy.
-    public struct Hierarchy: Sendable, Equatable {
+    package struct Hierarchy: Sendable, Equatable {
         /// The controller list as /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd"; v2: "".
-        public var name: String
-        public var controllers: [String]
-        public var mountPoint: String
+        package var name: String
+        package var controllers: [String]
+        package var mountPoint: String
         /// The hierarchy directory mounted at `mountPoint` (not "/" when a parent cgroup was bind-mounted).
-        public var mountRoot: String
+        package var mountRoot: String
         /// The caller's cgroup in this hierarchy, relative to the hierarchy root.
-        public var ownPath: String
+        package var ownPath: String
     }
 
-    public var version: CgroupVersion
-    public var hierarchies: [Hierarchy]
+    package var version: CgroupVersion
+    package var hierarchies: [Hierarchy]
 
     /// Reads /proc/self/mountinfo and /proc/self/cgroup.
-    public static func detect() throws -> CgroupHost {
+    package static func detect() throws -> CgroupHost {
         CgroupHost(
             mountinfo: try Files.readText("/proc/self/mountinfo"),
             selfCgroup: try Files.readText("/proc/self/cgroup"))
@@ -29,7 +29,7 @@ public struct CgroupHost: Sendable {
 
     /// Parses the two texts. On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
     /// the v1 hierarchies win, as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
-    public init(mountinfo: String, selfCgroup: String) {
+    package init(mountinfo: String, selfCgroup: String) {
         struct Mount { var point: String; var root: String; var fsType: String; var superOptions: [String] }
         var mounts: [Mount] = []
         // Bytes, not Characters: a host has hundreds of mounts and only the cgroup ones matter; splitting each line
@@ -98,7 +98,7 @@ public struct CgroupHost: Sendable {
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.
-    public static func unescape(_ text: String) -> String {
+    package static func unescape(_ text: String) -> String {
         guard text.contains("\\") else { return text }
         var out: [UInt8] = []
         let bytes = Array(text.utf8)

@@ -4,11 +4,11 @@ import Sys
 
 /// Creates, configures, inspects and removes one container's cgroup(s) through cgroupfs: what both versions
 /// share is here, what differs is in CgroupV1 / CgroupV2 and the controllers' files (Controllers/).
-public struct CgroupManager: Sendable {
-    public let cgroups: CgroupSet
+package struct CgroupManager: Sendable {
+    package let cgroups: CgroupSet
     let tree: any CgroupTree
 
-    public init(_ set: CgroupSet) {
+    package init(_ set: CgroupSet) {
         cgroups = set
         switch set.layout {
         case .v1(let hierarchies): tree = CgroupV1(hierarchies: hierarchies)
@@ -22,7 +22,7 @@ public struct CgroupManager: Sendable {
     // MARK: create
 
     /// Makes the directories (v1: mkdir -p each, cpuset values copied down; v2: controllers enabled on the way).
-    public func create() throws {
+    package func create() throws {
         // An ordinary user without a delegated cgroup has an empty set (Delegation.swift): nothing to make.
         guard !tree.directories.isEmpty else { return }
         try tree.create()
@@ -30,7 +30,7 @@ public struct CgroupManager: Sendable {
 
     /// Writes every configured field of `linux.resources`. Everything that can be checked without the kernel is
     /// checked first (ConfigProblem with the JSON path), so a bad config writes nothing.
-    public func apply(_ resources: Resources?) throws {
+    package func apply(_ resources: Resources?) throws {
         guard let r = resources, !tree.directories.isEmpty else { return }
         try validate(r)
         try tree.apply(r)
@@ -41,7 +41,7 @@ public struct CgroupManager: Sendable {
     }
 
     /// Every problem of `linux.resources` on this host (for `check`, which lists them all).
-    public func problems(_ r: Resources) -> [ConfigProblem] { Validation.problems(r, tree) }
+    package func problems(_ r: Resources) -> [ConfigProblem] { Validation.problems(r, tree) }
 
     /// Which controllers `r` uses, and the field that uses each.
     func controllersUsed(by r: Resources) -> [(controller: String, field: String)] { tree.controllers(usedBy: r) }
@@ -49,12 +49,12 @@ public struct CgroupManager: Sendable {
     // MARK: processes
 
     /// Moves `pid` into every directory (v1: each hierarchy's cgroup.procs).
-    public func add(_ pid: pid_t) throws {
+    package func add(_ pid: pid_t) throws {
         for dir in tree.directories { try CgroupFiles.write(dir, "cgroup.procs", String(pid)) }
     }
 
     /// Every pid in the container's cgroup and its descendants.
-    public func pids() throws -> [pid_t] {
+    package func pids() throws -> [pid_t] {
         guard let root = tree.pidsRoot else { return [] }
         var result: [pid_t] = []
         try collectPids(root, into: &result)
@@ -73,16 +73,16 @@ public struct CgroupManager: Sendable {
 
     /// Freezes every task and waits until the kernel reports it done (FROZEN / "frozen 1"): a caller that goes
     /// on to signal or checkpoint must not race a task that is still running.
-    public func freeze() throws { try tree.freeze() }
-    public func thaw() throws { try tree.thaw() }
-    public func isFrozen() -> Bool { tree.isFrozen() }
+    package func freeze() throws { try tree.freeze() }
+    package func thaw() throws { try tree.thaw() }
+    package func isFrozen() -> Bool { tree.isFrozen() }
 
     // MARK: signal
 
     /// Sends `signal` to every task. v2 SIGKILL uses cgroup.kill (atomic, kernel 5.14+). Otherwise the cgroup is
     /// frozen first so no task can fork a child we would miss, then each pid is signalled, then thawed (runc's
     /// signalAllProcesses). A task that exits meanwhile (ESRCH) is fine.
-    public func signalAll(_ signal: Int32) throws {
+    package func signalAll(_ signal: Int32) throws {
         if signal == SIGKILL, try tree.killAtOnce() { return }
         // An empty cgroup (the usual case when a stopped container is deleted) needs no freeze/thaw round trip.
         if try pids().isEmpty { return }
@@ -100,24 +100,24 @@ public struct CgroupManager: Sendable {
 
     /// After SIGKILL reached a paused container: a task frozen by the v1 freezer dies only once thawed, so the
     /// cgroup is thawed (runc's Signal does this for SIGKILL only; other signals leave it paused).
-    public func thawAfterKill() throws {
+    package func thawAfterKill() throws {
         if isFrozen() { try thaw() }
     }
 
     // MARK: statistics
 
     /// Reads the counters of every controller present; a controller that is not there is left nil/empty.
-    public func stats() throws -> CgroupStats { try tree.stats() }
+    package func stats() throws -> CgroupStats { try tree.stats() }
 
     /// How many processes the kernel's OOM killer has killed in the container's memory cgroup
     /// (v1 memory.oom_control, v2 memory.events: `oom_kill N`); nil without a memory cgroup.
-    public func oomKillCount() -> UInt64? { tree.oomKillCount() }
+    package func oomKillCount() -> UInt64? { tree.oomKillCount() }
 
     // MARK: destroy
 
     /// rmdir every directory, children first (a container may have made sub-cgroups). A missing directory is fine;
     /// EBUSY is retried a few times because the kernel frees a cgroup shortly after its last task exits.
-    public func destroy() throws {
+    package func destroy() throws {
         for d in tree.directories { try removeTree(d) }
     }
 

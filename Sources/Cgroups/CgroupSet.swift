@@ -1,21 +1,22 @@
 import JSON
 import OCISpec
+import Sys
 
 /// Where a container's cgroup directories are, in the host's cgroup version.
-public enum CgroupLayout: Sendable, Equatable {
+package enum CgroupLayout: Sendable, Equatable {
     /// One directory per mounted hierarchy, sorted by hierarchy name.
     case v1([Hierarchy])
     /// The one directory; nil when there is none to use (an unprivileged caller without a delegated cgroup).
     case v2(String?)
 
     /// A v1 hierarchy's directory for the container.
-    public struct Hierarchy: Sendable, Equatable {
+    package struct Hierarchy: Sendable, Equatable {
         /// As /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd".
-        public var name: String
-        public var directory: String
-        public var controllers: [String] { name.split(separator: ",").map(String.init) }
+        package var name: String
+        package var directory: String
+        package var controllers: [String] { name.split(separator: ",").map(String.init) }
 
-        public init(name: String, directory: String) {
+        package init(name: String, directory: String) {
             self.name = name
             self.directory = directory
         }
@@ -23,20 +24,20 @@ public enum CgroupLayout: Sendable, Equatable {
 }
 
 /// The container's cgroup(s): v1 = one directory per hierarchy, v2 = one directory.
-public struct CgroupSet: Sendable, Equatable {
-    public var layout: CgroupLayout
+package struct CgroupSet: Sendable, Equatable {
+    package var layout: CgroupLayout
 
-    public init(_ layout: CgroupLayout) { self.layout = layout }
+    package init(_ layout: CgroupLayout) { self.layout = layout }
 
     /// From state.json's form (`cgroupVersion`, `cgroupPaths`): v1 hierarchy name → directory; v2 "" → directory.
-    public init(version: CgroupVersion, paths: [String: String]) {
+    package init(version: CgroupVersion, paths: [String: String]) {
         switch version {
         case .v1: layout = .v1(paths.keys.sorted().map { CgroupLayout.Hierarchy(name: $0, directory: paths[$0]!) })
         case .v2: layout = .v2(paths[""])
         }
     }
 
-    public var version: CgroupVersion {
+    package var version: CgroupVersion {
         switch layout {
         case .v1: .v1
         case .v2: .v2
@@ -44,7 +45,7 @@ public struct CgroupSet: Sendable, Equatable {
     }
 
     /// state.json's form of the layout (kept as it was, so a container made by an older binary is still found).
-    public var paths: [String: String] {
+    package var paths: [String: String] {
         get {
             switch layout {
             case .v1(let hierarchies): Dictionary(hierarchies.map { ($0.name, $0.directory) }, uniquingKeysWith: { first, _ in first })
@@ -55,7 +56,7 @@ public struct CgroupSet: Sendable, Equatable {
     }
 
     /// Every directory, sorted by hierarchy name.
-    public var directories: [String] {
+    package var directories: [String] {
         switch layout {
         case .v1(let hierarchies): hierarchies.map(\.directory)
         case .v2(let directory): directory.map { [$0] } ?? []
@@ -64,7 +65,7 @@ public struct CgroupSet: Sendable, Equatable {
 
     /// Where a container's cgroup goes. An absolute `cgroupsPath` is relative to each hierarchy's root; a relative
     /// one to the caller's own cgroup in each hierarchy (runc's fs driver); nil means "/crabcan/<id>".
-    public static func plan(cgroupsPath: String?, id: String, host: CgroupHost) throws(ConfigProblem) -> CgroupSet {
+    package static func plan(cgroupsPath: String?, id: String, host: CgroupHost) throws(ConfigProblem) -> CgroupSet {
         let field = ".linux.cgroupsPath"
         let requested = cgroupsPath ?? "/crabcan/\(id)"
         if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }

@@ -6,7 +6,7 @@ extension CgroupSet {
     /// The hierarchies an unprivileged caller can use: those whose directory it owns already or may create in
     /// the nearest existing ancestor (a cgroup delegated to it), never `devices` (writing its rules needs
     /// CAP_SYS_ADMIN in the host's user namespace). Root keeps the whole set.
-    public func usable(byUID uid: UInt32) -> CgroupSet {
+    package func usable(byUID uid: UInt32) -> CgroupSet {
         guard uid != 0 else { return self }
         switch layout {
         case .v1(let hierarchies):
@@ -29,7 +29,7 @@ extension CgroupSet {
 extension CgroupManager {
     /// `resources` without the fields whose controller this set lacks, and the JSON paths of those fields:
     /// what an unprivileged caller without a delegated cgroup for them must skip.
-    public func keepingUsable(_ resources: Resources?) -> (kept: Resources?, skipped: [String]) {
+    package func keepingUsable(_ resources: Resources?) -> (kept: Resources?, skipped: [String]) {
         guard var r = resources else { return (nil, []) }
         var skipped: [String] = []
         for (controller, field) in controllersUsed(by: r) where dir(controller) == nil {

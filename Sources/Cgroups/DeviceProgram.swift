@@ -5,14 +5,14 @@ import Sys
 /// attached to the cgroup. This one gives the answer the same rules would give written to v1's files:
 /// the last "all devices, rwm" rule sets the default (allow when there is none, as a v1 child inherits),
 /// and of the rules after it the last that matches decides.
-public struct DeviceProgram: Sendable, Equatable {
-    public let instructions: [UInt64]
+package struct DeviceProgram: Sendable, Equatable {
+    package let instructions: [UInt64]
 
     // The kernel's bpf_cgroup_dev_ctx: access_type (access << 16 | type), major, minor; all u32.
     static let blockDevice: Int32 = 1, charDevice: Int32 = 2  // BPF_DEVCG_DEV_*
     static let mknod: Int32 = 1, read: Int32 = 2, write: Int32 = 4  // BPF_DEVCG_ACC_*
 
-    public init(rules: [DeviceCgroupRule]) {
+    package init(rules: [DeviceCgroupRule]) {
         var defaultAllow = true
         var effective = rules
         if let reset = rules.lastIndex(where: { DeviceProgram.isAllDevices($0) }) {
@@ -32,7 +32,7 @@ public struct DeviceProgram: Sendable, Equatable {
     }
 
     /// Loads the program and attaches it to the cgroup directory (alongside any others: BPF_F_ALLOW_MULTI).
-    public func attach(to directory: String) throws {
+    package func attach(to directory: String) throws {
         let program = try BPF.loadDeviceProgram(instructions)
         try BPF.attachDeviceProgram(program, toCgroup: directory)
     }

@@ -7,8 +7,8 @@ import OCISpec
 /// after a config's deny-all, which they would otherwise lose to.
 /// `linux.devices` adds no rule: it says which nodes exist, not what may be accessed (runc and crun alike);
 /// a client that wants access to one writes the allow itself (Docker, podman and containerd do).
-public enum DeviceRules {
-    public static let defaults: [DeviceCgroupRule] = [
+package enum DeviceRules {
+    package static let defaults: [DeviceCgroupRule] = [
         DeviceCgroupRule(allow: true, type: "c", major: nil, minor: nil, access: "m"),
         DeviceCgroupRule(allow: true, type: "b", major: nil, minor: nil, access: "m"),
         DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),    // null
@@ -22,7 +22,7 @@ public enum DeviceRules {
         DeviceCgroupRule(allow: true, type: "c", major: 10, minor: 200, access: "rwm"), // net/tun
     ]
 
-    public static func effective(_ linux: Linux?) -> Resources {
+    package static func effective(_ linux: Linux?) -> Resources {
         var resources = linux?.resources ?? Resources()
         resources.devices += defaults
         return resources

@@ -11,10 +11,10 @@ import Sys
 extension CgroupManager {
     /// In the parent, right after clone (v2; also v1 when the init cannot move itself: from inside a user
     /// namespace it may not write the host's cgroup files).
-    public func placeFromParent(_ pid: pid_t, initPlacesItself: Bool = true) throws {
+    package func placeFromParent(_ pid: pid_t, initPlacesItself: Bool = true) throws {
         if tree.parentPlaces(initPlacesItself: initPlacesItself) { try add(pid) }
     }
 
     /// In the init, first thing after the parent's go-ahead (v1).
-    public func placeFromInit() throws { try tree.placeFromInit() }
+    package func placeFromInit() throws { try tree.placeFromInit() }
 }

@@ -3,55 +3,55 @@ import Sys
 
 /// What the kernel counts for a container's cgroup, as plain numbers (the caller formats events/stats JSON).
 /// Times are nanoseconds; a limit of UInt64.max means unlimited.
-public struct CgroupStats: Sendable, Equatable {
-    public struct MemoryData: Sendable, Equatable {
-        public var usage: UInt64 = 0
-        public var maxUsage: UInt64 = 0
-        public var failcnt: UInt64 = 0
-        public var limit: UInt64 = 0
+package struct CgroupStats: Sendable, Equatable {
+    package struct MemoryData: Sendable, Equatable {
+        package var usage: UInt64 = 0
+        package var maxUsage: UInt64 = 0
+        package var failcnt: UInt64 = 0
+        package var limit: UInt64 = 0
     }
-    public struct Memory: Sendable, Equatable {
-        public var usage = MemoryData()
-        public var swap = MemoryData()
-        public var kernel = MemoryData()
-        public var kernelTCP = MemoryData()
-        public var cache: UInt64 = 0
-        public var rss: UInt64 = 0
+    package struct Memory: Sendable, Equatable {
+        package var usage = MemoryData()
+        package var swap = MemoryData()
+        package var kernel = MemoryData()
+        package var kernelTCP = MemoryData()
+        package var cache: UInt64 = 0
+        package var rss: UInt64 = 0
         /// memory.stat as read.
-        public var raw: [String: UInt64] = [:]
+        package var raw: [String: UInt64] = [:]
     }
-    public struct CPU: Sendable, Equatable {
-        public var total: UInt64 = 0
-        public var perCPU: [UInt64] = []
-        public var user: UInt64 = 0
-        public var kernel: UInt64 = 0
-        public var periods: UInt64 = 0
-        public var throttledPeriods: UInt64 = 0
-        public var throttledTime: UInt64 = 0
+    package struct CPU: Sendable, Equatable {
+        package var total: UInt64 = 0
+        package var perCPU: [UInt64] = []
+        package var user: UInt64 = 0
+        package var kernel: UInt64 = 0
+        package var periods: UInt64 = 0
+        package var throttledPeriods: UInt64 = 0
+        package var throttledTime: UInt64 = 0
     }
-    public struct Pids: Sendable, Equatable {
-        public var current: UInt64 = 0
-        public var limit: UInt64 = 0
+    package struct Pids: Sendable, Equatable {
+        package var current: UInt64 = 0
+        package var limit: UInt64 = 0
     }
-    public struct BlockIOEntry: Sendable, Equatable {
-        public var major: UInt64
-        public var minor: UInt64
+    package struct BlockIOEntry: Sendable, Equatable {
+        package var major: UInt64
+        package var minor: UInt64
         /// "Read", "Write", "Sync", "Async", "Discard", "Total" (v1 names; v2 maps rbytes → Read, wbytes → Write).
-        public var op: String
-        public var value: UInt64
+        package var op: String
+        package var value: UInt64
     }
-    public struct Hugetlb: Sendable, Equatable {
-        public var usage: UInt64 = 0
-        public var maxUsage: UInt64 = 0
-        public var failcnt: UInt64 = 0
+    package struct Hugetlb: Sendable, Equatable {
+        package var usage: UInt64 = 0
+        package var maxUsage: UInt64 = 0
+        package var failcnt: UInt64 = 0
     }
 
-    public var memory: Memory?
-    public var cpu: CPU?
-    public var pids: Pids?
-    public var ioServiceBytes: [BlockIOEntry] = []
+    package var memory: Memory?
+    package var cpu: CPU?
+    package var pids: Pids?
+    package var ioServiceBytes: [BlockIOEntry] = []
     /// Keyed by page size ("2MB").
-    public var hugetlb: [String: Hugetlb] = [:]
+    package var hugetlb: [String: Hugetlb] = [:]
 }
 
 /// A counter file: a number, "max" as UInt64.max.

@@ -6,22 +6,22 @@ import Sys
 /// The systemd driver (runc's --systemd-cgroup): the container is a transient unit that systemd creates with the
 /// init's pid in it and Delegate=yes, so systemd knows the cgroup is the container's and leaves its insides
 /// alone. Limits go as unit properties where systemd has one, then to the files like every limit.
-public final class SystemdDriver: CgroupDriver {
+package final class SystemdDriver: CgroupDriver {
     let systemd: SystemdManager
-    public let path: SystemdUnitPath
-    public let manager: CgroupManager
+    package let path: SystemdUnitPath
+    package let manager: CgroupManager
     let systemdVersion: Int
     var started = false
     /// The device rules the unit is told of when they differ from what the files get: a rootless container's
     /// (its files get none: a user cannot set them), which runc still gives the user manager as DeviceAllow.
-    public var unitDeviceRules: [DeviceCgroupRule]?
-    public var unit: String { path.unit }
+    package var unitDeviceRules: [DeviceCgroupRule]?
+    package var unit: String { path.unit }
 
     /// How long a start or stop job may take (runc waits 30 s too).
     static let jobTimeout: Int32 = 30_000
 
     /// `started`: the unit exists already (a later command); create's driver starts it.
-    public init(_ systemd: SystemdManager, path: SystemdUnitPath, manager: CgroupManager, started: Bool = false) {
+    package init(_ systemd: SystemdManager, path: SystemdUnitPath, manager: CgroupManager, started: Bool = false) {
         self.systemd = systemd
         self.path = path
         self.manager = manager
@@ -30,23 +30,23 @@ public final class SystemdDriver: CgroupDriver {
     }
 
     /// Connects to the manager that owns the caller's units: systemd for root, the user's own otherwise.
-    public static func connect(rootless: Bool) throws -> SystemdManager {
+    package static func connect(rootless: Bool) throws -> SystemdManager {
         try SystemdManager(user: rootless, uid: UInt32(getuid()), environment: Processes.environment())
     }
 
     /// The manager's own cgroup, under which its units live ("" for the system manager).
-    public static func managerRoot(_ systemd: SystemdManager, rootless: Bool) throws -> String {
+    package static func managerRoot(_ systemd: SystemdManager, rootless: Bool) throws -> String {
         guard rootless else { return "" }
         let root = try systemd.managerProperty("ControlGroup")
         return root == "/" ? "" : root
     }
 
-    public func prepare(_ resources: Resources) throws {
+    package func prepare(_ resources: Resources) throws {
         if let problem = manager.problems(resources).first { throw problem }
         _ = try SystemdProperties.resources(resources, version: manager.cgroups.version, systemdVersion: systemdVersion)
     }
 
-    public func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
+    package func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {
         let version = manager.cgroups.version
         var forUnit = resources
         if let rules = unitDeviceRules { forUnit.devices = rules }
@@ -62,9 +62,9 @@ public final class SystemdDriver: CgroupDriver {
         try manager.apply(adjusted)
     }
 
-    public func placeFromInit() throws {}
+    package func placeFromInit() throws {}
 
-    public func update(_ resources: Resources) throws {
+    package func update(_ resources: Resources) throws {
         if let problem = manager.problems(resources).first { throw problem }
         let (limits, adjusted) = try SystemdProperties.resources(resources, version: manager.cgroups.version, systemdVersion: systemdVersion)
         if !limits.isEmpty {
@@ -75,7 +75,7 @@ public final class SystemdDriver: CgroupDriver {
         try manager.apply(adjusted)
     }
 
-    public func destroy() throws {
+    package func destroy() throws {
         // A unit this create did not start may be another container's (same name): leave it and its cgroup.
         guard started else { return }
         try SystemdDriver.stop(unit, systemd)
@@ -85,7 +85,7 @@ public final class SystemdDriver: CgroupDriver {
     }
 
     /// StopUnit and wait for its job; a unit already gone (its last process exited) is fine.
-    public static func stop(_ unit: String, _ systemd: SystemdManager) throws {
+    package static func stop(_ unit: String, _ systemd: SystemdManager) throws {
         do {
             let job = try systemd.stopUnit(unit)
             // Whatever the job's result, the unit ends gone or failed; a failed one is reset below (runc only warns).
@@ -119,7 +119,7 @@ public final class SystemdDriver: CgroupDriver {
     }
 }
 
-public struct SystemdFailure: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct SystemdFailure: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -5,14 +5,14 @@ import Sys
 /// `linux.resources` as systemd unit properties (systemd.resource-control(5)), by runc's translation, so that
 /// systemd keeps the limits when it rewrites the unit's cgroup (daemon-reload). What has no property is
 /// written to the cgroup files afterwards, as everything is (the files are the authority).
-public enum SystemdProperties {
+package enum SystemdProperties {
     /// systemd's USEC_INFINITY / CGROUP_LIMIT_MAX.
     static let infinity = UInt64.max
     /// The first systemd whose CPUWeight=0 means cpu.idle=1.
     static let idleSystemd = 252
 
     /// The properties of a new unit holding `pid`: a scope in `slice` with delegation, or a slice wanted by it.
-    public static func unit(_ path: SystemdUnitPath, pid: Int32?, version: CgroupVersion) -> [UnitProperty] {
+    package static func unit(_ path: SystemdUnitPath, pid: Int32?, version: CgroupVersion) -> [UnitProperty] {
         var p = [UnitProperty("Description", .string("crabcan container \(path.unit)"))]
         if path.isSlice {
             p.append(UnitProperty("Wants", .strings([path.slice])))
@@ -32,7 +32,7 @@ public enum SystemdProperties {
 
     /// The resource properties of `r`, and `r` with the CPU quota rounded as systemd stores it (CPUQuotaPerSecUSec
     /// has 10 ms steps), so the files get the same value. `systemdVersion` leaves out what an older systemd refuses.
-    public static func resources(_ r: Resources, version: CgroupVersion, systemdVersion: Int) throws(ConfigProblem) -> (properties: [UnitProperty], adjusted: Resources) {
+    package static func resources(_ r: Resources, version: CgroupVersion, systemdVersion: Int) throws(ConfigProblem) -> (properties: [UnitProperty], adjusted: Resources) {
         var r = r
         var p = devices(r.devices)
         func t(_ name: String, _ value: UInt64) { p.append(UnitProperty(name, .uint64(value))) }
@@ -110,7 +110,7 @@ public enum SystemdProperties {
     /// generateDeviceProperties make them, so a unit shows the same list under either runtime. systemd knows only
     /// allow lists: a deny-list config becomes "strict, nothing allowed" here and the cgroup's own device program
     /// or devices.* files carry the real rules.
-    public static func devices(_ rules: [DeviceCgroupRule], names: DeviceNames = .host()) -> [UnitProperty] {
+    package static func devices(_ rules: [DeviceCgroupRule], names: DeviceNames = .host()) -> [UnitProperty] {
         if rules.isEmpty { return [] }
         // The rules' final effect, applied in order (runc's emulator): a rule of type "a" resets to allow-all or
         // deny-all; any other adds its access to an exception or takes it away, per (type, major, minor).
@@ -150,7 +150,7 @@ public enum SystemdProperties {
     }
 
     /// "0-3,8" → the little-endian CPU bitmask systemd's AllowedCPUs takes ([0x0f, 0x01]).
-    public static func rangeToBits(_ list: String, _ field: String) throws(ConfigProblem) -> [UInt8] {
+    package static func rangeToBits(_ list: String, _ field: String) throws(ConfigProblem) -> [UInt8] {
         var bits: [UInt8] = []
         for part in trimmed(list).split(separator: ",") {
             let ends = part.split(separator: "-", omittingEmptySubsequences: false)
@@ -170,12 +170,12 @@ public enum SystemdProperties {
 
 /// One device exception: "b" or "c", major and minor with -1 for "*". Ordered as runc's emulator lists them
 /// (major, minor, type), which is the order systemd then shows, reversed.
-public struct DeviceKey: Hashable, Comparable, Sendable {
-    public var type: Character
-    public var major: Int64
-    public var minor: Int64
+package struct DeviceKey: Hashable, Comparable, Sendable {
+    package var type: Character
+    package var major: Int64
+    package var minor: Int64
 
-    public static func < (a: DeviceKey, b: DeviceKey) -> Bool {
+    package static func < (a: DeviceKey, b: DeviceKey) -> Bool {
         (a.major, a.minor, a.type) < (b.major, b.minor, b.type)
     }
 }
@@ -184,17 +184,17 @@ public struct DeviceKey: Hashable, Comparable, Sendable {
 /// "char-*" for any, the group of /proc/devices ("char-pts") for a whole major, /dev/char/M:m for one device
 /// (left out when neither it nor /sys/dev/char/M:m exists: systemd warns and ignores such a path anyway), and
 /// nothing for "*:m" or a major /proc/devices does not list (the cgroup's own rules still cover them).
-public struct DeviceNames: Sendable {
+package struct DeviceNames: Sendable {
     /// The text of /proc/devices.
-    public var procDevices: String
-    public var exists: @Sendable (String) -> Bool
+    package var procDevices: String
+    package var exists: @Sendable (String) -> Bool
 
-    public init(procDevices: String, exists: @escaping @Sendable (String) -> Bool) {
+    package init(procDevices: String, exists: @escaping @Sendable (String) -> Bool) {
         self.procDevices = procDevices
         self.exists = exists
     }
 
-    public static func host() -> DeviceNames {
+    package static func host() -> DeviceNames {
         DeviceNames(procDevices: (try? Files.readText("/proc/devices")) ?? "", exists: { Files.exists($0) })
     }
 

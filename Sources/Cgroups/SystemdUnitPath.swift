@@ -1,25 +1,26 @@
 import JSON
 import OCISpec
+import Sys
 
 /// Where the systemd driver puts a container: `linux.cgroupsPath` as "slice:prefix:name" (runc --systemd-cgroup),
 /// read as a parent slice and a unit: a scope "<prefix>-<name>.scope", or the slice "<name>" itself.
-public struct SystemdUnitPath: Sendable, Equatable {
+package struct SystemdUnitPath: Sendable, Equatable {
     /// The parent slice ("system.slice"); "-.slice" is the root slice.
-    public var slice: String
+    package var slice: String
     /// "crabcan-c1.scope", or a slice name.
-    public var unit: String
+    package var unit: String
 
-    public init(slice: String, unit: String) {
+    package init(slice: String, unit: String) {
         self.slice = slice
         self.unit = unit
     }
 
-    public var isSlice: Bool { unit.hasSuffix(".slice") }
+    package var isSlice: Bool { unit.hasSuffix(".slice") }
 
     static let field = ".linux.cgroupsPath"
 
     /// Without a cgroupsPath: ":crabcan:<id>". An empty slice is system.slice (user.slice for a rootless caller).
-    public static func parse(_ cgroupsPath: String?, id: String, rootless: Bool) throws(ConfigProblem) -> SystemdUnitPath {
+    package static func parse(_ cgroupsPath: String?, id: String, rootless: Bool) throws(ConfigProblem) -> SystemdUnitPath {
         let requested = (cgroupsPath ?? "").isEmpty ? ":crabcan:\(id)" : cgroupsPath!
         let parts = requested.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else {
@@ -39,7 +40,7 @@ public struct SystemdUnitPath: Sendable, Equatable {
     }
 
     /// "a-b.slice" → "/a.slice/a-b.slice", as systemd nests slices by their dashes; "-.slice" → "/".
-    public static func expandSlice(_ slice: String) throws(ConfigProblem) -> String {
+    package static func expandSlice(_ slice: String) throws(ConfigProblem) -> String {
         guard slice.hasSuffix(".slice"), slice.count > 6, !slice.contains("/") else {
             throw ConfigProblem(field, "invalid slice name \(jsonQuote(slice)) (a name ending in .slice, without '/')")
         }
@@ -55,7 +56,7 @@ public struct SystemdUnitPath: Sendable, Equatable {
     }
 
     /// The unit's cgroup relative to the manager's own: a scope sits in its slice; a slice is where its name says.
-    public var relativePath: String {
+    package var relativePath: String {
         let parent = isSlice ? "" : ((try? Self.expandSlice(slice)) ?? "")
         let own = isSlice ? ((try? Self.expandSlice(unit)) ?? "/" + unit) : "/" + unit
         return (parent == "/" ? "" : parent) + own
@@ -63,7 +64,7 @@ public struct SystemdUnitPath: Sendable, Equatable {
 
     /// The unit's directory in each mounted hierarchy. `managerRoot` is the manager's own cgroup ("" for the
     /// system manager; "/user.slice/user-1000.slice/user@1000.service" for a user's).
-    public func plan(host: CgroupHost, managerRoot: String = "") throws(ConfigProblem) -> CgroupSet {
+    package func plan(host: CgroupHost, managerRoot: String = "") throws(ConfigProblem) -> CgroupSet {
         if host.hierarchies.isEmpty { throw ConfigProblem(Self.field, "no cgroup hierarchy is mounted on this host") }
         let inHierarchy = CgroupSet.join(managerRoot.isEmpty ? "/" : managerRoot, relativePath)
         var paths: [String: String] = [:]

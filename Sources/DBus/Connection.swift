@@ -2,17 +2,17 @@ import Sys
 
 /// A blocking, single-threaded D-Bus connection over a unix socket: authenticate, call, collect signals.
 /// Signals that arrive while a call waits for its reply are kept for `waitForSignal`.
-public final class DBusConnection {
+package final class DBusConnection {
     let socket: FileDescriptor
     var serial: UInt32 = 0
     var buffer: [UInt8] = []
     var pendingSignals: [DBusMessage] = []
     /// A bus (dbus-daemon) routes by destination and wants Hello; systemd's private socket is peer-to-peer.
-    public let isBus: Bool
-    public let path: String
+    package let isBus: Bool
+    package let path: String
 
     /// Connects to `path` and authenticates as `uid` (SASL EXTERNAL: the kernel vouches for the peer's uid).
-    public init(path: String, uid: UInt32, isBus: Bool, timeoutMilliseconds: Int32 = 5000) throws {
+    package init(path: String, uid: UInt32, isBus: Bool, timeoutMilliseconds: Int32 = 5000) throws {
         self.path = path
         self.isBus = isBus
         do { socket = try Channels.connectUnix(path) } catch { throw DBusError("connect \(path): \(error)") }
@@ -26,10 +26,10 @@ public final class DBusConnection {
         }
     }
 
-    public func close() { socket.close() }
+    package func close() { socket.close() }
 
     /// The SASL form of the uid: each character of its decimal text as two hex digits ("0" → "30").
-    public static func hex(_ text: String) -> String {
+    package static func hex(_ text: String) -> String {
         let digits = Array("0123456789abcdef")
         return String(text.utf8.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
@@ -82,7 +82,7 @@ public final class DBusConnection {
 
     /// Sends a method call and returns the reply's body; an error reply throws its name and message.
     @discardableResult
-    public func call(destination: String?, path: String, interface: String, member: String, body: [DBusValue] = [],
+    package func call(destination: String?, path: String, interface: String, member: String, body: [DBusValue] = [],
                      timeoutMilliseconds: Int32 = 25_000) throws(DBusError) -> [DBusValue] {
         serial += 1
         let message = DBusMessage.methodCall(serial: serial, destination: destination, path: path,
@@ -102,7 +102,7 @@ public final class DBusConnection {
     }
 
     /// The first signal (already received or still to come) that `matches`, or a timeout error.
-    public func waitForSignal(timeoutMilliseconds: Int32, _ matches: (DBusMessage) -> Bool) throws(DBusError) -> DBusMessage {
+    package func waitForSignal(timeoutMilliseconds: Int32, _ matches: (DBusMessage) -> Bool) throws(DBusError) -> DBusMessage {
         if let index = pendingSignals.firstIndex(where: matches) { return pendingSignals.remove(at: index) }
         let deadline = Clock.monotonicMilliseconds() + Int64(timeoutMilliseconds)
         while true {

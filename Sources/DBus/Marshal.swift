@@ -1,41 +1,31 @@
+import Sys
+
 /// The D-Bus wire format, little-endian only (the byte order of every machine crabcan builds for; a message
 /// in the other order is refused, never misread). Offsets are from the start of the message: the header
 /// ends padded to 8, so a body encoded from offset 0 aligns the same.
-public struct DBusError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct DBusError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The D-Bus error name of a reply ("org.freedesktop.systemd1.NoSuchUnit"), or "" for a local failure.
-    public var name: String
-    public var message: String
+    package var name: String
+    package var message: String
 
-    public init(name: String = "", _ message: String) {
+    package init(name: String = "", _ message: String) {
         self.name = name
         self.message = message
     }
 
-    /// One line whatever the peer or the bytes said: control characters are written as \n, \r, \t or \u{XX}
+    /// One line whatever the peer or the bytes said: control characters are written as \n, \r, \t or \u00XX
     /// (a signature or error text from the wire went raw into the error, which then spanned lines).
-    public var description: String {
+    package var description: String {
         let text = name.isEmpty ? message : "\(name): \(message)"
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        return jsonEscape(text, quoting: false)
     }
 }
 
 /// Appends values with the specification's alignment (marshalling).
-public struct DBusEncoder {
-    public private(set) var bytes: [UInt8] = []
+package struct DBusEncoder {
+    package private(set) var bytes: [UInt8] = []
 
-    public init() {}
+    package init() {}
 
     mutating func pad(to alignment: Int) {
         while bytes.count % alignment != 0 { bytes.append(0) }
@@ -46,7 +36,7 @@ public struct DBusEncoder {
         for i in 0..<MemoryLayout<T>.size { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
     }
 
-    public mutating func encode(_ value: DBusValue) {
+    package mutating func encode(_ value: DBusValue) {
         switch value {
         case .byte(let v): bytes.append(v)
         case .boolean(let v): appendLE(UInt32(v ? 1 : 0))
@@ -85,13 +75,13 @@ public struct DBusEncoder {
 
 /// Reads values of a given signature back (unmarshalling), with bounds checks: a short or malformed message
 /// is an error, never a crash.
-public struct DBusDecoder {
+package struct DBusDecoder {
     let bytes: [UInt8]
-    public private(set) var offset: Int
+    package private(set) var offset: Int
     /// Where alignment is counted from (the message start).
     let base: Int
 
-    public init(_ bytes: [UInt8], offset: Int = 0, base: Int = 0) {
+    package init(_ bytes: [UInt8], offset: Int = 0, base: Int = 0) {
         self.bytes = bytes
         self.offset = offset
         self.base = base
@@ -125,7 +115,7 @@ public struct DBusDecoder {
     }
 
     /// Decodes every complete type of `signature` in order.
-    public mutating func decode(signature: String) throws(DBusError) -> [DBusValue] {
+    package mutating func decode(signature: String) throws(DBusError) -> [DBusValue] {
         var types = try DBusSignature.split(signature)[...]
         var values: [DBusValue] = []
         while let type = types.popFirst() { values.append(try decodeOne(type)) }
@@ -177,8 +167,8 @@ public struct DBusDecoder {
 }
 
 /// Signature strings: splitting into complete types, and each type's alignment.
-public enum DBusSignature {
-    public static func alignment(of type: String) -> Int {
+package enum DBusSignature {
+    package static func alignment(of type: String) -> Int {
         switch type.first {
         case "y", "g", "v": 1
         case "n", "q": 2
@@ -188,7 +178,7 @@ public enum DBusSignature {
     }
 
     /// "sa(sv)u" → ["s", "a(sv)", "u"].
-    public static func split(_ signature: String) throws(DBusError) -> [String] {
+    package static func split(_ signature: String) throws(DBusError) -> [String] {
         let chars = Array(signature)
         var result: [String] = []
         var i = 0

@@ -1,26 +1,26 @@
 /// One D-Bus message (specification, "Message Format"): the fixed header, the header fields a(yv), the body.
-public struct DBusMessage: Sendable, Equatable {
-    public enum Kind: UInt8, Sendable { case methodCall = 1, methodReturn = 2, error = 3, signal = 4 }
+package struct DBusMessage: Sendable, Equatable {
+    package enum Kind: UInt8, Sendable { case methodCall = 1, methodReturn = 2, error = 3, signal = 4 }
 
-    public var kind: Kind
+    package var kind: Kind
     /// 0x1 NO_REPLY_EXPECTED, 0x2 NO_AUTO_START.
-    public var flags: UInt8 = 0
-    public var serial: UInt32
-    public var path: String?
-    public var interface: String?
-    public var member: String?
-    public var errorName: String?
-    public var replySerial: UInt32?
-    public var destination: String?
-    public var sender: String?
-    public var body: [DBusValue] = []
+    package var flags: UInt8 = 0
+    package var serial: UInt32
+    package var path: String?
+    package var interface: String?
+    package var member: String?
+    package var errorName: String?
+    package var replySerial: UInt32?
+    package var destination: String?
+    package var sender: String?
+    package var body: [DBusValue] = []
 
-    public init(kind: Kind, serial: UInt32) {
+    package init(kind: Kind, serial: UInt32) {
         self.kind = kind
         self.serial = serial
     }
 
-    public static func methodCall(serial: UInt32, destination: String?, path: String, interface: String,
+    package static func methodCall(serial: UInt32, destination: String?, path: String, interface: String,
                                   member: String, body: [DBusValue] = []) -> DBusMessage {
         var m = DBusMessage(kind: .methodCall, serial: serial)
         m.destination = destination
@@ -31,9 +31,9 @@ public struct DBusMessage: Sendable, Equatable {
         return m
     }
 
-    public var bodySignature: String { body.map(\.signature).joined() }
+    package var bodySignature: String { body.map(\.signature).joined() }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var fields: [DBusValue] = []
         func field(_ code: UInt8, _ value: DBusValue?) {
             if let value { fields.append(.structure([.byte(code), .variant(value)])) }
@@ -62,7 +62,7 @@ public struct DBusMessage: Sendable, Equatable {
     }
 
     /// The total length of the message at the start of `bytes`, once its first 16 bytes are there.
-    public static func totalLength(_ bytes: ArraySlice<UInt8>) throws(DBusError) -> Int? {
+    package static func totalLength(_ bytes: ArraySlice<UInt8>) throws(DBusError) -> Int? {
         guard bytes.count >= 16 else { return nil }
         let b = Array(bytes.prefix(16))
         guard b[0] == UInt8(ascii: "l") else { throw DBusError("big-endian or corrupt message (first byte \(b[0]))") }
@@ -74,7 +74,7 @@ public struct DBusMessage: Sendable, Equatable {
     }
 
     /// Parses one complete message (`totalLength` bytes).
-    public static func decode(_ bytes: [UInt8]) throws(DBusError) -> DBusMessage {
+    package static func decode(_ bytes: [UInt8]) throws(DBusError) -> DBusMessage {
         guard let total = try totalLength(bytes[...]), total == bytes.count else { throw DBusError("incomplete message") }
         var d = DBusDecoder(bytes)
         let fixed = try d.decode(signature: "yyyyuua(yv)")

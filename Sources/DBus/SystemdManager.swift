@@ -1,8 +1,8 @@
 import Sys
 
 /// The few calls of systemd's org.freedesktop.systemd1.Manager API the cgroup driver needs, over one connection.
-public final class SystemdManager {
-    public let connection: DBusConnection
+package final class SystemdManager {
+    package let connection: DBusConnection
     static let destination = "org.freedesktop.systemd1"
     static let objectPath = "/org/freedesktop/systemd1"
     static let managerInterface = "org.freedesktop.systemd1.Manager"
@@ -10,7 +10,7 @@ public final class SystemdManager {
     /// Where the manager listens, tried in order: the bus first, as runc's go-systemd does, then the manager's
     /// private socket (root without a bus daemon). Private-socket-first stalled create/delete for 25 s whenever
     /// systemd was ending a scope (4 of 6 deletes in the systemd guest; none through the bus).
-    public static func endpoints(user: Bool, environment: [String]) -> [(path: String, isBus: Bool)] {
+    package static func endpoints(user: Bool, environment: [String]) -> [(path: String, isBus: Bool)] {
         func env(_ name: String) -> String? {
             environment.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
         }
@@ -34,7 +34,7 @@ public final class SystemdManager {
     }
 
     /// Connects to the first endpoint that answers and subscribes to job signals.
-    public init(user: Bool, uid: UInt32, environment: [String]) throws {
+    package init(user: Bool, uid: UInt32, environment: [String]) throws {
         var failures: [String] = []
         for endpoint in Self.endpoints(user: user, environment: environment) where Files.exists(endpoint.path) {
             do {
@@ -61,7 +61,7 @@ public final class SystemdManager {
     }
 
     /// A string property of the manager ("Version", "ControlGroup").
-    public func managerProperty(_ name: String) throws(DBusError) -> String {
+    package func managerProperty(_ name: String) throws(DBusError) -> String {
         let reply = try connection.call(destination: Self.destination, path: Self.objectPath,
                                         interface: "org.freedesktop.DBus.Properties", member: "Get",
                                         body: [.string(Self.managerInterface), .string(name)])
@@ -70,40 +70,40 @@ public final class SystemdManager {
     }
 
     /// The leading number of systemd's version string ("252.38-1~deb12u1" → 252); 0 if unreadable.
-    public func version() -> Int {
+    package func version() -> Int {
         guard let text = try? managerProperty("Version") else { return 0 }
         return Self.parseVersion(text)
     }
 
-    public static func parseVersion(_ text: String) -> Int {
+    package static func parseVersion(_ text: String) -> Int {
         Int(String(text.drop(while: { $0 == "v" || $0 == "\"" }).prefix(while: { $0.isNumber }))) ?? 0
     }
 
     /// StartTransientUnit(name, "replace", properties, no auxiliary units) → the job's object path.
-    public func startTransientUnit(_ name: String, _ properties: [UnitProperty]) throws(DBusError) -> String {
+    package func startTransientUnit(_ name: String, _ properties: [UnitProperty]) throws(DBusError) -> String {
         let reply = try manager("StartTransientUnit", [.string(name), .string("replace"), UnitProperty.array(properties),
                                                       .array(element: "(sa(sv))", [])])
         guard let job = reply.first?.stringValue else { throw DBusError("StartTransientUnit returned no job") }
         return job
     }
 
-    public func stopUnit(_ name: String) throws(DBusError) -> String {
+    package func stopUnit(_ name: String) throws(DBusError) -> String {
         guard let job = try manager("StopUnit", [.string(name), .string("replace")]).first?.stringValue else {
             throw DBusError("StopUnit returned no job")
         }
         return job
     }
 
-    public func setUnitProperties(_ name: String, _ properties: [UnitProperty]) throws(DBusError) {
+    package func setUnitProperties(_ name: String, _ properties: [UnitProperty]) throws(DBusError) {
         _ = try manager("SetUnitProperties", [.string(name), .boolean(true), UnitProperty.array(properties)])
     }
 
-    public func resetFailedUnit(_ name: String) throws(DBusError) {
+    package func resetFailedUnit(_ name: String) throws(DBusError) {
         _ = try manager("ResetFailedUnit", [.string(name)])
     }
 
     /// Waits for JobRemoved(id, job, unit, result) of `job` and returns its result ("done", "failed", ...).
-    public func waitForJob(_ job: String, timeoutMilliseconds: Int32 = 30_000) throws(DBusError) -> String {
+    package func waitForJob(_ job: String, timeoutMilliseconds: Int32 = 30_000) throws(DBusError) -> String {
         let signal = try connection.waitForSignal(timeoutMilliseconds: timeoutMilliseconds) { message in
             message.member == "JobRemoved" && message.interface == Self.managerInterface
                 && message.body.count == 4 && message.body[1].stringValue == job

@@ -1,6 +1,6 @@
 /// A D-Bus value of the types the systemd driver sends and receives (D-Bus specification, "Type System").
 /// Arrays carry their element signature so an empty one still marshals (`as` with no strings is not `a(ss)`).
-public indirect enum DBusValue: Sendable, Equatable {
+package indirect enum DBusValue: Sendable, Equatable {
     case byte(UInt8)
     case boolean(Bool)
     case int32(Int32)
@@ -15,7 +15,7 @@ public indirect enum DBusValue: Sendable, Equatable {
     case variant(DBusValue)
 
     /// The value's type signature ("s", "a(sv)", "v"...).
-    public var signature: String {
+    package var signature: String {
         switch self {
         case .byte: "y"
         case .boolean: "b"
@@ -33,11 +33,11 @@ public indirect enum DBusValue: Sendable, Equatable {
     }
 
     // Shorthands for the shapes systemd's API uses.
-    public static func strings(_ items: [String]) -> DBusValue { .array(element: "s", items.map { .string($0) }) }
-    public static func bytes(_ items: [UInt8]) -> DBusValue { .array(element: "y", items.map { .byte($0) }) }
-    public static func uint32s(_ items: [UInt32]) -> DBusValue { .array(element: "u", items.map { .uint32($0) }) }
+    package static func strings(_ items: [String]) -> DBusValue { .array(element: "s", items.map { .string($0) }) }
+    package static func bytes(_ items: [UInt8]) -> DBusValue { .array(element: "y", items.map { .byte($0) }) }
+    package static func uint32s(_ items: [UInt32]) -> DBusValue { .array(element: "u", items.map { .uint32($0) }) }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         switch self {
         case .string(let s), .objectPath(let s), .signature(let s): s
         case .variant(let inner): inner.stringValue
@@ -45,7 +45,7 @@ public indirect enum DBusValue: Sendable, Equatable {
         }
     }
 
-    public var uint32Value: UInt32? {
+    package var uint32Value: UInt32? {
         if case .uint32(let v) = self { return v }
         if case .variant(let inner) = self { return inner.uint32Value }
         return nil
@@ -53,28 +53,28 @@ public indirect enum DBusValue: Sendable, Equatable {
 }
 
 /// One unit property: a name and a value sent as a variant (systemd's `a(sv)`).
-public struct UnitProperty: Sendable, Equatable, CustomStringConvertible {
-    public var name: String
-    public var value: DBusValue
+package struct UnitProperty: Sendable, Equatable, CustomStringConvertible {
+    package var name: String
+    package var value: DBusValue
 
-    public init(_ name: String, _ value: DBusValue) {
+    package init(_ name: String, _ value: DBusValue) {
         self.name = name
         self.value = value
     }
 
-    public var asStructure: DBusValue { .structure([.string(name), .variant(value)]) }
+    package var asStructure: DBusValue { .structure([.string(name), .variant(value)]) }
 
-    public var description: String { "\(name)=\(DBusValue.render(value))" }
+    package var description: String { "\(name)=\(DBusValue.render(value))" }
 
     /// `a(sv)` of `properties`.
-    public static func array(_ properties: [UnitProperty]) -> DBusValue {
+    package static func array(_ properties: [UnitProperty]) -> DBusValue {
         .array(element: "(sv)", properties.map(\.asStructure))
     }
 }
 
 extension DBusValue {
     /// A short human form for error messages and logs.
-    public static func render(_ value: DBusValue) -> String {
+    package static func render(_ value: DBusValue) -> String {
         switch value {
         case .byte(let v): String(v)
         case .boolean(let v): v ? "true" : "false"

@@ -4,7 +4,7 @@
 extension JSONDocument {
     /// The node at `path`, or the deepest node on the way when the rest is absent (a missing member is
     /// reported where its object is, as the decoder does). `exact` is false in that case.
-    public func locate(_ path: String) -> (node: JSONNode, exact: Bool) {
+    package func locate(_ path: String) -> (node: JSONNode, exact: Bool) {
         var node = root
         guard let steps = JSONDocument.steps(of: path) else { return (node, false) }
         for step in steps {
@@ -23,7 +23,7 @@ extension JSONDocument {
     }
 
     /// The line:column of the value at `path` (or of its deepest existing ancestor).
-    public func position(ofPath path: String) -> JSONPosition {
+    package func position(ofPath path: String) -> JSONPosition {
         position(ofOffset: locate(path).node.offset)
     }
 

@@ -1,89 +1,66 @@
+import Sys
+
 /// A value that can be read from a JSONReader. On a mismatch it reports problems through the reader
 /// (so that a caller can list every problem at once) and returns nil.
-public protocol JSONDecodable {
+package protocol JSONDecodable {
     init?(json: JSONReader)
     /// What `expected ...` says when an array of these is something else, e.g. "array of strings".
     static var jsonArrayDescription: String { get }
 }
 
 extension JSONDecodable {
-    public static var jsonArrayDescription: String { "array" }
+    package static var jsonArrayDescription: String { "array" }
 }
 
 /// Collects the problems found while decoding one document.
-public final class JSONDecodingContext {
-    public let document: JSONDocument
-    public private(set) var problems: [JSONError] = []
+package final class JSONDecodingContext {
+    package let document: JSONDocument
+    package private(set) var problems: [JSONError] = []
 
-    public init(document: JSONDocument) {
+    package init(document: JSONDocument) {
         self.document = document
     }
 
     /// A reader on the document's root value, with the empty path.
-    public var root: JSONReader { JSONReader(node: document.root, path: "", context: self) }
+    package var root: JSONReader { JSONReader(node: document.root, path: "", context: self) }
 
-    public func report(path: String, message: String, offset: Int?) {
+    package func report(path: String, message: String, offset: Int?) {
         let position = offset.map { document.position(ofOffset: $0) }
         problems.append(JSONError(path: path, message: message, position: position))
     }
 
-    public func report(_ error: JSONError) {
+    package func report(_ error: JSONError) {
         problems.append(error)
     }
 }
 
-/// A JSON string literal for `text`, for quoting user values in messages (`unknown namespace type "foo"`).
-public func jsonQuote(_ text: String) -> String { "\"" + jsonEscape(text, quoting: true) + "\"" }
-
-/// `text` with control characters written as JSON writes them (so it stays one line); with `quoting`, `"` and
-/// `\` too, which makes it a JSON string's body.
-public func jsonEscape(_ text: String, quoting: Bool) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"" where quoting: out += "\\\""
-        case "\\" where quoting: out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out
-}
 
 /// A node, its jq-style path and the shared problem list.
-public struct JSONReader {
-    public let node: JSONNode
-    public let path: String
-    public let context: JSONDecodingContext
+package struct JSONReader {
+    package let node: JSONNode
+    package let path: String
+    package let context: JSONDecodingContext
 
-    public init(node: JSONNode, path: String, context: JSONDecodingContext) {
+    package init(node: JSONNode, path: String, context: JSONDecodingContext) {
         self.node = node
         self.path = path
         self.context = context
     }
 
-    public var value: JSONValue { node.value }
+    package var value: JSONValue { node.value }
 
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .null = node.value { return true }
         return false
     }
 
     /// Records a problem at this node's path and position.
-    public func report(_ message: String) {
+    package func report(_ message: String) {
         context.report(path: path, message: message, offset: node.offset)
     }
 
     /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
-    public func path(appendingKey key: String) -> String {
+    package func path(appendingKey key: String) -> String {
         var plain = !key.isEmpty
         for (i, c) in key.utf8.enumerated() {
             let letter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
@@ -96,9 +73,9 @@ public struct JSONReader {
         return plain ? "\(path).\(key)" : "\(path)[\(jsonQuote(key))]"
     }
 
-    public func path(appendingIndex index: Int) -> String { "\(path)[\(index)]" }
+    package func path(appendingIndex index: Int) -> String { "\(path)[\(index)]" }
 
-    public func string() -> String? {
+    package func string() -> String? {
         guard case .string(let s) = node.value else {
             report("expected string")
             return nil
@@ -106,7 +83,7 @@ public struct JSONReader {
         return s
     }
 
-    public func bool() -> Bool? {
+    package func bool() -> Bool? {
         guard case .bool(let b) = node.value else {
             report("expected boolean")
             return nil
@@ -116,7 +93,7 @@ public struct JSONReader {
 
     /// An integer of type T; a fraction, an exponent, another type or a value out of range are all
     /// reported as "expected integer in min...max" (Go refuses the same inputs).
-    public func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
+    package func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
         guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self) else {
             report("expected integer in \(T.min)...\(T.max)")
             return nil
@@ -125,7 +102,7 @@ public struct JSONReader {
     }
 
     /// An integer within `range`, narrower than its type (e.g. oom_score_adj's -1000...1000).
-    public func integer<T: FixedWidthInteger>(in range: ClosedRange<T>) -> T? {
+    package func integer<T: FixedWidthInteger>(in range: ClosedRange<T>) -> T? {
         guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self),
               range.contains(value)
         else {
@@ -135,14 +112,14 @@ public struct JSONReader {
         return value
     }
 
-    public func int64() -> Int64? { integer(Int64.self) }
-    public func uint64() -> UInt64? { integer(UInt64.self) }
-    public func int32() -> Int32? { integer(Int32.self) }
-    public func uint32() -> UInt32? { integer(UInt32.self) }
-    public func uint16() -> UInt16? { integer(UInt16.self) }
-    public func int() -> Int? { integer(Int.self) }
+    package func int64() -> Int64? { integer(Int64.self) }
+    package func uint64() -> UInt64? { integer(UInt64.self) }
+    package func int32() -> Int32? { integer(Int32.self) }
+    package func uint32() -> UInt32? { integer(UInt32.self) }
+    package func uint16() -> UInt16? { integer(UInt16.self) }
+    package func int() -> Int? { integer(Int.self) }
 
-    public func double() -> Double? {
+    package func double() -> Double? {
         guard case .number(let text) = node.value, let value = Double(text), value.isFinite else {
             report("expected number")
             return nil
@@ -150,7 +127,7 @@ public struct JSONReader {
         return value
     }
 
-    public func array() -> [JSONReader]? {
+    package func array() -> [JSONReader]? {
         guard case .array(let items) = node.value else {
             report("expected array")
             return nil
@@ -158,7 +135,7 @@ public struct JSONReader {
         return items.enumerated().map { JSONReader(node: $1, path: path(appendingIndex: $0), context: context) }
     }
 
-    public func object() -> JSONObjectReader? {
+    package func object() -> JSONObjectReader? {
         guard case .object(let members) = node.value else {
             report("expected object")
             return nil
@@ -166,10 +143,10 @@ public struct JSONReader {
         return JSONObjectReader(reader: self, members: members)
     }
 
-    public func decode<T: JSONDecodable>(_ type: T.Type) -> T? { T(json: self) }
+    package func decode<T: JSONDecodable>(_ type: T.Type) -> T? { T(json: self) }
 
     /// The elements that decoded; each one that did not has reported its own problem.
-    public func array<T: JSONDecodable>(of type: T.Type) -> [T]? {
+    package func array<T: JSONDecodable>(of type: T.Type) -> [T]? {
         guard case .array(let items) = node.value else {
             report("expected \(T.jsonArrayDescription)")
             return nil
@@ -185,7 +162,7 @@ public struct JSONReader {
     }
 
     /// The members that decoded, by key; each one that did not has reported its own problem.
-    public func map<T: JSONDecodable>(of type: T.Type) -> [String: T]? {
+    package func map<T: JSONDecodable>(of type: T.Type) -> [String: T]? {
         guard case .object(let members) = node.value else {
             report("expected object")
             return nil
@@ -198,8 +175,8 @@ public struct JSONReader {
         return result
     }
 
-    public func stringArray() -> [String]? { array(of: String.self) }
-    public func stringMap() -> [String: String]? { map(of: String.self) }
+    package func stringArray() -> [String]? { array(of: String.self) }
+    package func stringMap() -> [String: String]? { map(of: String.self) }
 
     static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
         var negative = false
@@ -228,133 +205,133 @@ public struct JSONReader {
 }
 
 /// The members of a JSON object, looked up by key. Go treats `null` like an absent member, and so do we.
-public struct JSONObjectReader {
-    public let reader: JSONReader
-    public let members: [(key: String, value: JSONNode)]
+package struct JSONObjectReader {
+    package let reader: JSONReader
+    package let members: [(key: String, value: JSONNode)]
 
-    public init(reader: JSONReader, members: [(key: String, value: JSONNode)]) {
+    package init(reader: JSONReader, members: [(key: String, value: JSONNode)]) {
         self.reader = reader
         self.members = members
     }
 
-    public var path: String { reader.path }
-    public var context: JSONDecodingContext { reader.context }
-    public var keys: [String] { members.map(\.key) }
+    package var path: String { reader.path }
+    package var context: JSONDecodingContext { reader.context }
+    package var keys: [String] { members.map(\.key) }
 
     /// Readers for every member, including null ones, in document order.
-    public var entries: [(key: String, reader: JSONReader)] {
+    package var entries: [(key: String, reader: JSONReader)] {
         members.map { (key: $0.key, reader: JSONReader(node: $0.value, path: reader.path(appendingKey: $0.key), context: reader.context)) }
     }
 
     /// True when `key` is present and not null.
-    public func contains(_ key: String) -> Bool { optional(key) != nil }
+    package func contains(_ key: String) -> Bool { optional(key) != nil }
 
     /// The member, or nil when it is absent or null.
-    public func optional(_ key: String) -> JSONReader? {
+    package func optional(_ key: String) -> JSONReader? {
         guard let node = members.first(where: { $0.key == key })?.value else { return nil }
         if case .null = node.value { return nil }
         return JSONReader(node: node, path: reader.path(appendingKey: key), context: reader.context)
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.
-    public func required(_ key: String) -> JSONReader? {
+    package func required(_ key: String) -> JSONReader? {
         if let member = optional(key) { return member }
         reader.context.report(path: reader.path(appendingKey: key), message: "required field is missing", offset: reader.node.offset)
         return nil
     }
 
-    public func optional<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
+    package func optional<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
         optional(key).flatMap { T(json: $0) }
     }
 
-    public func required<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
+    package func required<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
         required(key).flatMap { T(json: $0) }
     }
 
     /// The array at `key`, empty when absent or null.
-    public func array<T: JSONDecodable>(_ key: String, of type: T.Type) -> [T] {
+    package func array<T: JSONDecodable>(_ key: String, of type: T.Type) -> [T] {
         optional(key)?.array(of: T.self) ?? []
     }
 
     /// The object at `key` as a dictionary, empty when absent or null.
-    public func map<T: JSONDecodable>(_ key: String, of type: T.Type) -> [String: T] {
+    package func map<T: JSONDecodable>(_ key: String, of type: T.Type) -> [String: T] {
         optional(key)?.map(of: T.self) ?? [:]
     }
 }
 
 extension String: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.string() else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of strings" }
+    package static var jsonArrayDescription: String { "array of strings" }
 }
 
 extension Bool: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.bool() else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of booleans" }
+    package static var jsonArrayDescription: String { "array of booleans" }
 }
 
 extension Double: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.double() else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of numbers" }
+    package static var jsonArrayDescription: String { "array of numbers" }
 }
 
 extension JSONNode: JSONDecodable {
     /// Any value, kept as parsed (for fields that are passed through untouched).
-    public init?(json: JSONReader) { self = json.node }
+    package init?(json: JSONReader) { self = json.node }
 }
 
 extension Int: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(Int.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension Int64: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(Int64.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension Int32: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(Int32.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt64: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(UInt64.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt32: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(UInt32.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt16: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let value = json.integer(UInt16.self) else { return nil }
         self = value
     }
-    public static var jsonArrayDescription: String { "array of integers" }
+    package static var jsonArrayDescription: String { "array of integers" }
 }

@@ -1,40 +1,40 @@
 /// A 1-based line and column in a JSON text; columns count Unicode scalars, not bytes.
-public struct JSONPosition: Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+package struct JSONPosition: Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var column: Int
 
-    public init(line: Int, column: Int) {
+    package init(line: Int, column: Int) {
         self.line = line
         self.column = column
     }
 
-    public var description: String { "\(line):\(column)" }
+    package var description: String { "\(line):\(column)" }
 }
 
 /// One problem in a JSON document: a syntax error (empty path) or a decoding problem at a JSON path.
-public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     /// jq-style path such as `.process.args[2]`; empty for the document itself and for syntax errors.
-    public var path: String
-    public var message: String
-    public var position: JSONPosition?
+    package var path: String
+    package var message: String
+    package var position: JSONPosition?
 
-    public init(path: String = "", message: String, position: JSONPosition? = nil) {
+    package init(path: String = "", message: String, position: JSONPosition? = nil) {
         self.path = path
         self.message = message
         self.position = position
     }
 
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+    package var description: String { path.isEmpty ? message : "\(path): \(message)" }
 
     /// `description` followed by ` (line L, column C)` when the position is known, for `check`-style listings.
-    public var descriptionWithPosition: String {
+    package var descriptionWithPosition: String {
         guard let position else { return description }
         return "\(description) (line \(position.line), column \(position.column))"
     }
 }
 
 /// A parsed JSON value. Numbers keep their source text so that 64-bit integers survive exactly.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)
@@ -43,7 +43,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Members in document order; a repeated key keeps its first place and its last value (as Go does).
     case object([(key: String, value: JSONNode)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -57,7 +57,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// A short name of the kind of value, for messages.
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"
@@ -70,48 +70,48 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// A value and the byte offset in the source where it starts.
-public struct JSONNode: Sendable, Equatable {
-    public var value: JSONValue
-    public var offset: Int
+package struct JSONNode: Sendable, Equatable {
+    package var value: JSONValue
+    package var offset: Int
 
-    public init(value: JSONValue, offset: Int = 0) {
+    package init(value: JSONValue, offset: Int = 0) {
         self.value = value
         self.offset = offset
     }
 
     /// Equality of values only; offsets are where they came from, not what they are.
-    public static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.value == rhs.value }
+    package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.value == rhs.value }
 
     /// The member `key` of an object (nil when absent or not an object).
-    public subscript(key: String) -> JSONNode? {
+    package subscript(key: String) -> JSONNode? {
         guard case .object(let members) = value else { return nil }
         return members.first { $0.key == key }?.value
     }
 }
 
 /// A parsed JSON text together with its source bytes (kept to turn offsets into line:column).
-public struct JSONDocument: Sendable {
+package struct JSONDocument: Sendable {
     /// Nesting deeper than this is refused: no real config comes close, and it bounds recursion over the tree.
-    public static let maxDepth = 256
+    package static let maxDepth = 256
 
-    public var root: JSONNode
-    public let bytes: [UInt8]
+    package var root: JSONNode
+    package let bytes: [UInt8]
 
-    public init(root: JSONNode, bytes: [UInt8] = []) {
+    package init(root: JSONNode, bytes: [UInt8] = []) {
         self.root = root
         self.bytes = bytes
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONDocument {
+    package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONDocument {
         let root = try YajlParser.parse(bytes, maxDepth: maxDepth)
         return JSONDocument(root: root, bytes: bytes)
     }
 
-    public static func parse(_ text: String) throws(JSONError) -> JSONDocument {
+    package static func parse(_ text: String) throws(JSONError) -> JSONDocument {
         try parse(Array(text.utf8))
     }
 
-    public func position(ofOffset offset: Int) -> JSONPosition {
+    package func position(ofOffset offset: Int) -> JSONPosition {
         JSONDocument.position(ofOffset: offset, in: bytes)
     }
 

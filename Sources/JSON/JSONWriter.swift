@@ -1,58 +1,58 @@
 /// A value that can write itself with a JSONWriter.
-public protocol JSONEncodable {
+package protocol JSONEncodable {
     func encode(to writer: JSONWriter)
 }
 
 /// Streaming JSON writer on yajl_gen. yajl escapes strings; the pretty layout is ours so that it matches
 /// Go's json.MarshalIndent with two spaces (yajl's beautifier prints empty containers over several lines).
-public final class JSONWriter {
+package final class JSONWriter {
     private let generator = YajlGenerator()
-    public let pretty: Bool
+    package let pretty: Bool
 
-    public init(pretty: Bool = false) {
+    package init(pretty: Bool = false) {
         self.pretty = pretty
     }
 
     /// The text written so far: compact, or indented by two spaces without a trailing newline when `pretty`.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         let compact = generator.bytes
         return pretty ? JSONWriter.indent(compact) : compact
     }
 
     /// The first misuse yajl reported (e.g. a value where a key was expected), nil when the output is valid so far.
-    public var error: String? { generator.firstError }
+    package var error: String? { generator.firstError }
 
-    public func beginObject() { generator.beginObject() }
-    public func endObject() { generator.endObject() }
-    public func beginArray() { generator.beginArray() }
-    public func endArray() { generator.endArray() }
-    public func key(_ key: String) { generator.string(key) }
-    public func string(_ value: String) { generator.string(value) }
-    public func int(_ value: Int64) { generator.int(value) }
-    public func uint(_ value: UInt64) { generator.number(String(value)) }
+    package func beginObject() { generator.beginObject() }
+    package func endObject() { generator.endObject() }
+    package func beginArray() { generator.beginArray() }
+    package func endArray() { generator.endArray() }
+    package func key(_ key: String) { generator.string(key) }
+    package func string(_ value: String) { generator.string(value) }
+    package func int(_ value: Int64) { generator.int(value) }
+    package func uint(_ value: UInt64) { generator.number(String(value)) }
 
     /// `"key": {"a": 1, "b": 2}` in the given order: the counters of stats documents.
-    public func counters(_ key: String, _ fields: [(String, UInt64)]) {
+    package func counters(_ key: String, _ fields: [(String, UInt64)]) {
         self.key(key)
         beginObject()
         for (name, value) in fields { self.key(name); uint(value) }
         endObject()
     }
-    public func bool(_ value: Bool) { generator.bool(value) }
-    public func null() { generator.null() }
+    package func bool(_ value: Bool) { generator.bool(value) }
+    package func null() { generator.null() }
 
     /// Non-finite values have no JSON form and are written as null.
-    public func double(_ value: Double) {
+    package func double(_ value: Double) {
         if value.isFinite { generator.number(value.description) } else { generator.null() }
     }
 
     /// Writes already-valid JSON number text (e.g. a JSONValue.number kept from parsing).
-    public func number(_ text: String) { generator.number(text) }
+    package func number(_ text: String) { generator.number(text) }
 
-    public func value<T: JSONEncodable>(_ value: T) { value.encode(to: self) }
+    package func value<T: JSONEncodable>(_ value: T) { value.encode(to: self) }
 
     /// Writes a parsed value back out.
-    public func value(_ node: JSONNode) {
+    package func value(_ node: JSONNode) {
         switch node.value {
         case .null: null()
         case .bool(let b): bool(b)
@@ -73,25 +73,25 @@ public final class JSONWriter {
     }
 
     /// `key: value`.
-    public func field<T: JSONEncodable>(_ key: String, _ value: T) {
+    package func field<T: JSONEncodable>(_ key: String, _ value: T) {
         self.key(key)
         value.encode(to: self)
     }
 
     /// `key: value`, or nothing when the value is nil (Go's omitempty on pointers).
-    public func field<T: JSONEncodable>(_ key: String, _ value: T?) {
+    package func field<T: JSONEncodable>(_ key: String, _ value: T?) {
         guard let value else { return }
         field(key, value)
     }
 
     /// `key: value`, or nothing when the collection is empty (Go's omitempty on slices and maps).
-    public func field<C: Collection & JSONEncodable>(_ key: String, nonEmpty value: C) {
+    package func field<C: Collection & JSONEncodable>(_ key: String, nonEmpty value: C) {
         guard !value.isEmpty else { return }
         field(key, value)
     }
 
     /// `key: true`, or nothing when false (Go's omitempty on bool).
-    public func field(_ key: String, ifTrue value: Bool) {
+    package func field(_ key: String, ifTrue value: Bool) {
         guard value else { return }
         field(key, true)
     }
@@ -154,47 +154,47 @@ public final class JSONWriter {
 }
 
 extension String: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.string(self) }
+    package func encode(to writer: JSONWriter) { writer.string(self) }
 }
 
 extension Bool: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.bool(self) }
+    package func encode(to writer: JSONWriter) { writer.bool(self) }
 }
 
 extension Int: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension Int64: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.int(self) }
+    package func encode(to writer: JSONWriter) { writer.int(self) }
 }
 
 extension Int32: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension UInt64: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.uint(self) }
+    package func encode(to writer: JSONWriter) { writer.uint(self) }
 }
 
 extension UInt32: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension UInt16: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension Double: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.double(self) }
+    package func encode(to writer: JSONWriter) { writer.double(self) }
 }
 
 extension JSONNode: JSONEncodable {
-    public func encode(to writer: JSONWriter) { writer.value(self) }
+    package func encode(to writer: JSONWriter) { writer.value(self) }
 }
 
 extension Array: JSONEncodable where Element: JSONEncodable {
-    public func encode(to writer: JSONWriter) {
+    package func encode(to writer: JSONWriter) {
         writer.beginArray()
         for element in self { element.encode(to: writer) }
         writer.endArray()
@@ -203,7 +203,7 @@ extension Array: JSONEncodable where Element: JSONEncodable {
 
 extension Dictionary: JSONEncodable where Key == String, Value: JSONEncodable {
     /// Keys sorted, as Go's encoding/json does, so that output is reproducible.
-    public func encode(to writer: JSONWriter) {
+    package func encode(to writer: JSONWriter) {
         writer.beginObject()
         for key in keys.sorted() {
             writer.key(key)

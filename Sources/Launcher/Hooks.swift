@@ -3,23 +3,23 @@ import OCISpec
 import Sys
 
 /// The six hook points of config.md, named as in config.json.
-public enum HookKind: String, Sendable {
+package enum HookKind: String, Sendable {
     case prestart, createRuntime, createContainer, startContainer, poststart, poststop
 }
 
 /// A hook that did not succeed: its kind, path and why (exit status, signal, timeout, exec failure) with the
 /// last line it wrote, so the command's one error line says which hook and what it said.
-public struct HookFailure: Error, Sendable, CustomStringConvertible {
-    public var kind: HookKind
-    public var path: String
-    public var reason: String
-    public var description: String { "\(kind.rawValue) hook \(path): \(reason)" }
+package struct HookFailure: Error, Sendable, CustomStringConvertible {
+    package var kind: HookKind
+    package var path: String
+    package var reason: String
+    package var description: String { "\(kind.rawValue) hook \(path): \(reason)" }
 }
 
-public enum HookRunner {
+package enum HookRunner {
     /// Runs `hooks` in order with the container's state JSON on stdin; stops at the first that fails.
     /// `directory` is the hook's working directory (the rootfs for createContainer).
-    public static func run(_ hooks: [Hook], kind: HookKind, state: [UInt8], directory: String? = nil) throws(HookFailure) {
+    package static func run(_ hooks: [Hook], kind: HookKind, state: [UInt8], directory: String? = nil) throws(HookFailure) {
         for hook in hooks { try runOne(hook, kind: kind, state: state, directory: directory) }
     }
 

@@ -8,8 +8,8 @@ import Sys
 /// new mount only: the host's `/` keeps its propagation), and every mount of the container is made under it.
 /// `delete`, a failed `create` and the debris of a killed one detach that one point, with everything on it.
 /// The init enters it by chroot: pivot_root and MS_MOVE would act on the runtime's root.
-public enum HostRoot {
-    public static func path(stateDirectory: String) -> String { stateDirectory + "/rootfs" }
+package enum HostRoot {
+    package static func path(stateDirectory: String) -> String { stateDirectory + "/rootfs" }
 
     /// Refused when the state dir is on a shared mount: our bind would be copied into its peers' namespaces,
     /// and those copies, made private with ours, would outlive our unmount.
@@ -41,7 +41,7 @@ public enum HostRoot {
     }
 
     /// In `delete` and after a failed `create`: every mount the container made goes, then the mount point.
-    public static func remove(stateDirectory: String) throws {
+    package static func remove(stateDirectory: String) throws {
         let target = path(stateDirectory: stateDirectory)
         guard Files.exists(target) else { return }
         try Mounts.detachAll(target)

@@ -3,7 +3,7 @@ import OCISpec
 import Plan
 import Sys
 
-public enum IdmappedMounts {
+package enum IdmappedMounts {
     // MARK: in the parent, before clone
 
     /// The bind sources the init attaches: `plain` (RootfsSetup.openBindSources) with each idmapped mount's
@@ -23,7 +23,7 @@ public enum IdmappedMounts {
 
     /// `crabcan check`: whether this host makes each idmapped mount (the filesystem may refuse), by making it
     /// and letting it go.
-    public static func probe(_ plan: ContainerPlan) -> [PlanError] {
+    package static func probe(_ plan: ContainerPlan) -> [PlanError] {
         var namespaces = NamespaceCache()
         var problems: [PlanError] = []
         for index in plan.idmappedMounts.keys.sorted() {

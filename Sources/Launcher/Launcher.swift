@@ -5,12 +5,12 @@ import Sys
 
 /// A container process as its parent sees it after set-up: the init (blocked before `start` once committed)
 /// or an exec'd process (which runs once committed).
-public final class LaunchedInit {
-    public let pid: pid_t
+package final class LaunchedInit {
+    package let pid: pid_t
     /// The pty master the init sent (step 1b) when `process.terminal`: for --console-socket, or to relay.
-    public let console: FileDescriptor?
+    package let console: FileDescriptor?
     /// clone, placement and the init's set-up (its own stages inside), when traced.
-    public let trace: PhaseTrace
+    package let trace: PhaseTrace
     let channel: ParentChannel
 
     init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace) {
@@ -21,7 +21,7 @@ public final class LaunchedInit {
     }
 
     /// Protocol steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
-    public func commit() throws {
+    package func commit() throws {
         do {
             try channel.commit()
         } catch {
@@ -31,15 +31,15 @@ public final class LaunchedInit {
     }
 
     /// Kills and reaps the half-made container: a failed create leaves no process behind.
-    public func abort() { Launcher.killAndReap(pid) }
+    package func abort() { Launcher.killAndReap(pid) }
 }
 
-public enum Launcher {
+package enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
     /// The init gets into its cgroups before it does anything (protocol step 0, `steps`). Namespaces joined by
     /// path are entered before clone (NamespaceJoins).
-    public static func spawn(_ plan: ContainerPlan, execFifo: String, steps: ParentSteps) throws -> LaunchedInit {
+    package static func spawn(_ plan: ContainerPlan, execFifo: String, steps: ParentSteps) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
@@ -66,7 +66,7 @@ public enum Launcher {
 
     /// `exec`: a child in the container's namespaces and cgroups, set up as `plan` says and stopped before
     /// execve until `commit()` (the same protocol as the init, without exec.fifo).
-    public static func spawnExec(_ plan: ExecPlan, steps: ParentSteps) throws -> LaunchedInit {
+    package static func spawnExec(_ plan: ExecPlan, steps: ParentSteps) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         // Inherited by the child: it is never dumpable while it runs our code in the container (CVE-2019-5736).
         try Processes.setDumpable(false)

@@ -2,26 +2,26 @@ import Sys
 
 /// Where a command spends its time, step by step, for `--debug` (issue 14): each `mark` closes the step that
 /// ran since the previous mark. Off, a mark is one branch; on, one clock read.
-public struct PhaseTrace: Sendable {
-    public struct Step: Sendable, Equatable {
-        public var name: String
-        public var nanoseconds: UInt64
+package struct PhaseTrace: Sendable {
+    package struct Step: Sendable, Equatable {
+        package var name: String
+        package var nanoseconds: UInt64
         /// The init's own stages, under the parent step that waited for them.
-        public var inner: [Step] = []
+        package var inner: [Step] = []
     }
 
-    public let enabled: Bool
-    public private(set) var steps: [Step] = []
+    package let enabled: Bool
+    package private(set) var steps: [Step] = []
     private let started: UInt64
     private var last: UInt64
 
-    public init(enabled: Bool) {
+    package init(enabled: Bool) {
         self.enabled = enabled
         started = enabled ? Clock.monotonicNanoseconds() : 0
         last = started
     }
 
-    public mutating func mark(_ name: String, inner: [Step] = []) {
+    package mutating func mark(_ name: String, inner: [Step] = []) {
         guard enabled else { return }
         let now = Clock.monotonicNanoseconds()
         steps.append(Step(name: name, nanoseconds: now - last, inner: inner))
@@ -29,14 +29,14 @@ public struct PhaseTrace: Sendable {
     }
 
     /// Adds the steps another trace recorded (the launcher's, inside create's `spawn`), keeping the clock going.
-    public mutating func append(_ other: PhaseTrace) {
+    package mutating func append(_ other: PhaseTrace) {
         guard enabled else { return }
         steps += other.steps
         last = Clock.monotonicNanoseconds()
     }
 
     /// `8.12 ms: check 1.20, cgroups 0.50, init 5.00 (rootfs 4.00, ...), state 0.30`.
-    public var summary: String {
+    package var summary: String {
         let total = (steps.last.map { _ in last } ?? started) - started
         return "\(Self.milliseconds(total)) ms: " + steps.map(Self.describe).joined(separator: ", ")
     }

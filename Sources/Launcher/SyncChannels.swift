@@ -2,22 +2,22 @@ import Glibc
 import Sys
 
 /// What the parent does at the steps its child waits for (SyncProtocol.swift); all but placement have a default.
-public struct ParentSteps {
+package struct ParentSteps {
     /// Step 0, in the parent right after clone (and after the id maps of a new user namespace).
-    public var placeFromParent: (pid_t) throws -> Void
+    package var placeFromParent: (pid_t) throws -> Void
     /// Step 0, in the child once the parent says `placed`.
-    public var placeFromInit: () throws -> Void
+    package var placeFromInit: () throws -> Void
     /// Step 1c: prestart and createRuntime; returns the state document for the child's own hooks (1d).
-    public var createHooks: (pid_t) throws -> [UInt8] = { _ in [] }
+    package var createHooks: (pid_t) throws -> [UInt8] = { _ in [] }
     /// Step 1a: the seccomp notify fd, at once, while the child waits: it must reach the agent before the
     /// child makes a notified call.
-    public var seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }
+    package var seccompListener: (FileDescriptor, pid_t) throws -> Void = { _, _ in }
     /// A child's `warning`, for the parent's log.
-    public var warning: (String) -> Void = { _ in }
+    package var warning: (String) -> Void = { _ in }
     /// Whether the child times its stages and sends them before `ready` (`--debug`).
-    public var traced = false
+    package var traced = false
 
-    public init(placeFromParent: @escaping (pid_t) throws -> Void, placeFromInit: @escaping () throws -> Void) {
+    package init(placeFromParent: @escaping (pid_t) throws -> Void, placeFromInit: @escaping () throws -> Void) {
         self.placeFromParent = placeFromParent
         self.placeFromInit = placeFromInit
     }

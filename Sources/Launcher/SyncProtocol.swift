@@ -30,7 +30,7 @@ import Sys
 /// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
 /// but `create` exits normally once done, so the child must drop that tie first and say so.
 /// After step 3 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve.
-public enum SyncMessage: Sendable, Equatable {
+package enum SyncMessage: Sendable, Equatable {
     case spawned(pid_t)
     case placed
     case listener(Int32)
@@ -75,7 +75,7 @@ public enum SyncMessage: Sendable, Equatable {
         }
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let tag = [tag.rawValue]
         switch self {
         case .spawned(let pid): return tag + Self.bytes(of: pid)
@@ -90,7 +90,7 @@ public enum SyncMessage: Sendable, Equatable {
     }
 
     /// nil for a packet that is no message of ours (or the empty packet of a closed peer).
-    public init?(decoding bytes: [UInt8]) {
+    package init?(decoding bytes: [UInt8]) {
         guard let first = bytes.first, let tag = Tag(rawValue: first) else { return nil }
         let payload = bytes.dropFirst()
         switch tag {
@@ -150,7 +150,7 @@ public enum SyncMessage: Sendable, Equatable {
 }
 
 /// Where in its set-up a container process was: sent with every failure, so the log says which step broke.
-public enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+package enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// The helper of step −1: joining namespaces given by path, cloning the init.
     case joining = 1
     /// Before step 0: the death signal, non-dumpable, closing what the parent left open.
@@ -168,7 +168,7 @@ public enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Steps 1–3.
     case handshake
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .joining: return "joining namespaces"
         case .isolating: return "isolating"
@@ -183,20 +183,20 @@ public enum SetupStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// How long the init spent in one set-up stage (real-time clock: see Clock.realtimeNanoseconds).
-public struct StageTime: Sendable, Equatable {
-    public var stage: SetupStage
-    public var nanoseconds: UInt64
+package struct StageTime: Sendable, Equatable {
+    package var stage: SetupStage
+    package var nanoseconds: UInt64
 }
 
 /// What the child reports when set-up fails: already a whole sentence (`mount proc on /proc: EPERM (...)`),
 /// with its errno and the stage it was in.
-public struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var errno: Int32
-    public var stage: SetupStage
-    public var description: String { message }
+package struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
+    package var errno: Int32
+    package var stage: SetupStage
+    package var description: String { message }
 
-    public init(message: String, errno: Int32, stage: SetupStage = .isolating) {
+    package init(message: String, errno: Int32, stage: SetupStage = .isolating) {
         self.message = message
         self.errno = errno
         self.stage = stage
@@ -205,8 +205,8 @@ public struct ChildFailure: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// The parent's side of the protocol as a state machine over every step, both what it receives and what it
 /// sends, so message order is checked in one place and unit-tested without forking.
-public struct ParentSync: Sendable {
-    public enum Phase: Sendable, Equatable {
+package struct ParentSync: Sendable {
+    package enum Phase: Sendable, Equatable {
         /// Step −1: the joining helper is to report the init's pid.
         case awaitingSpawned
         /// The parent is to map ids and place the child, then send `placed`.
@@ -224,15 +224,15 @@ public struct ParentSync: Sendable {
         case awaitingDetached
         case done
     }
-    public private(set) var phase: Phase
+    package private(set) var phase: Phase
 
-    public init(joinsThroughHelper: Bool = false) { phase = joinsThroughHelper ? .awaitingSpawned : .placing }
+    package init(joinsThroughHelper: Bool = false) { phase = joinsThroughHelper ? .awaitingSpawned : .placing }
 
-    public enum ProtocolError: Error, Equatable, CustomStringConvertible {
+    package enum ProtocolError: Error, Equatable, CustomStringConvertible {
         case childExited(Phase)
         case unexpected(SyncMessage, Phase)
         case outOfTurn(SyncMessage, Phase)
-        public var description: String {
+        package var description: String {
             switch self {
             case .childExited: return "container init exited during set-up"
             case .unexpected(let message, let phase): return "container init sent \(message) while \(phase)"
@@ -243,7 +243,7 @@ public struct ParentSync: Sendable {
 
     /// Feeds one received packet (nil: the child closed its end). Throws the child's failure or a protocol error.
     /// A warning changes nothing: the caller logs it.
-    public mutating func receive(_ message: SyncMessage?) throws {
+    package mutating func receive(_ message: SyncMessage?) throws {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
@@ -259,7 +259,7 @@ public struct ParentSync: Sendable {
     }
 
     /// Checks one message the parent is about to send, and moves on.
-    public mutating func send(_ message: SyncMessage) throws {
+    package mutating func send(_ message: SyncMessage) throws {
         switch (phase, message) {
         case (.placing, .placed): phase = .awaitingReady
         case (.takingListener, .listenerWanted): phase = .awaitingListener

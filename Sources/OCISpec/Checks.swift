@@ -1,4 +1,5 @@
 import JSON
+import Sys
 
 // Cheap semantic checks done while decoding; messages match spec-schema/config.schema.json's x-message texts.
 

@@ -12,7 +12,7 @@ extension Seccomp {
     /// No `architectures`: only the native one is in the filter, so a syscall made through another ABI
     /// (i386 `int 0x80` or x32 on x86_64) hits libseccomp's bad-architecture action and is killed, which
     /// also means argument rules cannot be bypassed through the other ABI's argument layout.
-    public static var defaultProfile: Seccomp {
+    package static var defaultProfile: Seccomp {
         let eperm = UInt32(1)  // EPERM
         let enosys = UInt32(38)  // ENOSYS on every Linux architecture crabcan builds for
         let cloneNewUser: UInt64 = 0x1000_0000  // CLONE_NEWUSER

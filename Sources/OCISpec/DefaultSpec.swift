@@ -9,13 +9,13 @@ extension Spec {
     /// ToRootless: `terminal: true` and `sh`, the same namespaces, so scripts written for runc work) but for
     /// crabcan's safety additions: a default seccomp profile, and no ambient capabilities (runc's are no-ops).
     /// The rootless variant maps the calling user's effective uid and gid to root in the container.
-    public static func makeDefault(rootless: Bool) -> Spec {
+    package static func makeDefault(rootless: Bool) -> Spec {
         makeDefault(rootless: rootless, hostUID: UInt32(geteuid()), hostGID: UInt32(getegid()))
     }
 
     /// As `makeDefault(rootless:)` with explicit host ids for the rootless mappings (for tests), and ranges
     /// mapped after them (the caller's /etc/subuid and /etc/subgid ranges as container ids 1 and up).
-    public static func makeDefault(rootless: Bool, hostUID: UInt32, hostGID: UInt32,
+    package static func makeDefault(rootless: Bool, hostUID: UInt32, hostGID: UInt32,
                                    extraUIDMappings: [IDMapping] = [], extraGIDMappings: [IDMapping] = []) -> Spec {
         // runc's minimal set: enough for a shell, nothing that reaches outside the container.
         let capabilities = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]

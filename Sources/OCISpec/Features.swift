@@ -2,15 +2,15 @@ import JSON
 
 /// The runtime-spec features document (features.md, features-linux.md): what this build of the runtime
 /// recognizes, printed by `crabcan features`. Only the properties of the spec version in `ociVersionMax`.
-public struct Features: Sendable, Equatable {
-    public var ociVersionMin: String
-    public var ociVersionMax: String
-    public var hooks: [String]
-    public var mountOptions: [String]
-    public var linux: Linux
-    public var annotations: [String: String]
+package struct Features: Sendable, Equatable {
+    package var ociVersionMin: String
+    package var ociVersionMax: String
+    package var hooks: [String]
+    package var mountOptions: [String]
+    package var linux: Linux
+    package var annotations: [String: String]
 
-    public init(ociVersionMin: String, ociVersionMax: String, hooks: [String], mountOptions: [String], linux: Linux,
+    package init(ociVersionMin: String, ociVersionMax: String, hooks: [String], mountOptions: [String], linux: Linux,
                 annotations: [String: String]) {
         self.ociVersionMin = ociVersionMin
         self.ociVersionMax = ociVersionMax
@@ -20,21 +20,21 @@ public struct Features: Sendable, Equatable {
         self.annotations = annotations
     }
 
-    public struct Linux: Sendable, Equatable {
-        public var namespaces: [String]
-        public var capabilities: [String]
-        public var cgroup: Cgroup
-        public var seccomp: Seccomp
-        public var apparmor: Bool
-        public var selinux: Bool
-        public var intelRdt: Bool
-        public var idmapMounts: Bool
+    package struct Linux: Sendable, Equatable {
+        package var namespaces: [String]
+        package var capabilities: [String]
+        package var cgroup: Cgroup
+        package var seccomp: Seccomp
+        package var apparmor: Bool
+        package var selinux: Bool
+        package var intelRdt: Bool
+        package var idmapMounts: Bool
         /// `linux.memoryPolicy` modes and flags recognized (and applied); `linux.netDevices` supported.
-        public var memoryPolicyModes: [String]
-        public var memoryPolicyFlags: [String]
-        public var netDevices: Bool
+        package var memoryPolicyModes: [String]
+        package var memoryPolicyFlags: [String]
+        package var netDevices: Bool
 
-        public init(namespaces: [String], capabilities: [String], cgroup: Cgroup, seccomp: Seccomp, apparmor: Bool,
+        package init(namespaces: [String], capabilities: [String], cgroup: Cgroup, seccomp: Seccomp, apparmor: Bool,
                     selinux: Bool, intelRdt: Bool, idmapMounts: Bool, memoryPolicyModes: [String] = [],
                     memoryPolicyFlags: [String] = [], netDevices: Bool = false) {
             self.memoryPolicyModes = memoryPolicyModes
@@ -51,10 +51,10 @@ public struct Features: Sendable, Equatable {
         }
     }
 
-    public struct Cgroup: Sendable, Equatable {
-        public var v1, v2, systemd, systemdUser, rdma: Bool
+    package struct Cgroup: Sendable, Equatable {
+        package var v1, v2, systemd, systemdUser, rdma: Bool
 
-        public init(v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool, rdma: Bool) {
+        package init(v1: Bool, v2: Bool, systemd: Bool, systemdUser: Bool, rdma: Bool) {
             self.v1 = v1
             self.v2 = v2
             self.systemd = systemd
@@ -63,11 +63,11 @@ public struct Features: Sendable, Equatable {
         }
     }
 
-    public struct Seccomp: Sendable, Equatable {
-        public var enabled: Bool
-        public var actions, operators, archs, knownFlags, supportedFlags: [String]
+    package struct Seccomp: Sendable, Equatable {
+        package var enabled: Bool
+        package var actions, operators, archs, knownFlags, supportedFlags: [String]
 
-        public init(enabled: Bool, actions: [String], operators: [String], archs: [String], knownFlags: [String],
+        package init(enabled: Bool, actions: [String], operators: [String], archs: [String], knownFlags: [String],
                     supportedFlags: [String]) {
             self.enabled = enabled
             self.actions = actions
@@ -79,7 +79,7 @@ public struct Features: Sendable, Equatable {
     }
 
     /// Keys in the order of runc's `features` and the spec's example.
-    public func encode(pretty: Bool) -> [UInt8] {
+    package func encode(pretty: Bool) -> [UInt8] {
         let w = JSONWriter(pretty: pretty)
         w.beginObject()
         w.field("ociVersionMin", ociVersionMin)
@@ -138,11 +138,11 @@ public struct Features: Sendable, Equatable {
 
 extension Linux.MemoryPolicy {
     /// The `linux.memoryPolicy` modes and flags the decoder accepts (features.md: memoryPolicy).
-    public static let knownModes = Vocabulary.memoryPolicyModes
-    public static let knownFlags = Vocabulary.memoryPolicyFlags
+    package static let knownModes = Vocabulary.memoryPolicyModes
+    package static let knownFlags = Vocabulary.memoryPolicyFlags
 }
 
 extension Seccomp {
     /// The `linux.seccomp.flags` names the decoder accepts (each is then applied or refused by the Seccomp module).
-    public static let knownFlags = Vocabulary.seccompFlags
+    package static let knownFlags = Vocabulary.seccompFlags
 }

@@ -1,27 +1,28 @@
 import JSON
+import Sys
 
 /// `linux` of config-linux.md.
-public struct Linux: Sendable, Equatable {
-    public var namespaces: [Namespace]
-    public var uidMappings: [IDMapping]
-    public var gidMappings: [IDMapping]
+package struct Linux: Sendable, Equatable {
+    package var namespaces: [Namespace]
+    package var uidMappings: [IDMapping]
+    package var gidMappings: [IDMapping]
     /// Keys are clock names: "monotonic" or "boottime".
-    public var timeOffsets: [String: TimeOffset]
-    public var devices: [Device]
-    public var netDevices: [String: NetDevice]
-    public var cgroupsPath: String?
-    public var resources: Resources?
-    public var rootfsPropagation: String?
-    public var seccomp: Seccomp?
-    public var sysctl: [String: String]
-    public var maskedPaths: [String]
-    public var readonlyPaths: [String]
-    public var mountLabel: String?
-    public var personality: Personality?
-    public var intelRdt: IntelRdt?
-    public var memoryPolicy: MemoryPolicy?
+    package var timeOffsets: [String: TimeOffset]
+    package var devices: [Device]
+    package var netDevices: [String: NetDevice]
+    package var cgroupsPath: String?
+    package var resources: Resources?
+    package var rootfsPropagation: String?
+    package var seccomp: Seccomp?
+    package var sysctl: [String: String]
+    package var maskedPaths: [String]
+    package var readonlyPaths: [String]
+    package var mountLabel: String?
+    package var personality: Personality?
+    package var intelRdt: IntelRdt?
+    package var memoryPolicy: MemoryPolicy?
 
-    public init(
+    package init(
         namespaces: [Namespace] = [], uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = [],
         timeOffsets: [String: TimeOffset] = [:], devices: [Device] = [], netDevices: [String: NetDevice] = [:],
         cgroupsPath: String? = nil, resources: Resources? = nil, rootfsPropagation: String? = nil,
@@ -48,28 +49,28 @@ public struct Linux: Sendable, Equatable {
         self.memoryPolicy = memoryPolicy
     }
 
-    public struct Personality: Sendable, Equatable {
+    package struct Personality: Sendable, Equatable {
         /// "LINUX" or "LINUX32".
-        public var domain: String
-        public var flags: [String]
+        package var domain: String
+        package var flags: [String]
 
-        public init(domain: String, flags: [String] = []) {
+        package init(domain: String, flags: [String] = []) {
             self.domain = domain
             self.flags = flags
         }
     }
 
     /// Intel RDT (resctrl); decoded loosely, as few hosts have it.
-    public struct IntelRdt: Sendable, Equatable {
-        public var closID: String?
-        public var l3CacheSchema: String?
-        public var memBwSchema: String?
-        public var schemata: [String]
-        public var enableMonitoring: Bool?
-        public var enableCMT: Bool?
-        public var enableMBM: Bool?
+    package struct IntelRdt: Sendable, Equatable {
+        package var closID: String?
+        package var l3CacheSchema: String?
+        package var memBwSchema: String?
+        package var schemata: [String]
+        package var enableMonitoring: Bool?
+        package var enableCMT: Bool?
+        package var enableMBM: Bool?
 
-        public init(
+        package init(
             closID: String? = nil, l3CacheSchema: String? = nil, memBwSchema: String? = nil, schemata: [String] = [],
             enableMonitoring: Bool? = nil, enableCMT: Bool? = nil, enableMBM: Bool? = nil
         ) {
@@ -84,21 +85,21 @@ public struct Linux: Sendable, Equatable {
     }
 
     /// A host network device to move into the container's network namespace, optionally renamed.
-    public struct NetDevice: Sendable, Equatable {
-        public var name: String?
+    package struct NetDevice: Sendable, Equatable {
+        package var name: String?
 
-        public init(name: String? = nil) {
+        package init(name: String? = nil) {
             self.name = name
         }
     }
 
     /// set_mempolicy(2) for the container process (runtime-spec 1.3).
-    public struct MemoryPolicy: Sendable, Equatable {
-        public var mode: String
-        public var nodes: String?
-        public var flags: [String]
+    package struct MemoryPolicy: Sendable, Equatable {
+        package var mode: String
+        package var nodes: String?
+        package var flags: [String]
 
-        public init(mode: String, nodes: String? = nil, flags: [String] = []) {
+        package init(mode: String, nodes: String? = nil, flags: [String] = []) {
             self.mode = mode
             self.nodes = nodes
             self.flags = flags
@@ -106,48 +107,48 @@ public struct Linux: Sendable, Equatable {
     }
 }
 
-public enum NamespaceType: String, Sendable, Equatable, Hashable, CaseIterable {
+package enum NamespaceType: String, Sendable, Equatable, Hashable, CaseIterable {
     case pid, network, mount, ipc, uts, user, cgroup, time
 }
 
-public struct Namespace: Sendable, Equatable {
-    public var type: NamespaceType
+package struct Namespace: Sendable, Equatable {
+    package var type: NamespaceType
     /// Join this namespace instead of creating one.
-    public var path: String?
+    package var path: String?
 
-    public init(type: NamespaceType, path: String? = nil) {
+    package init(type: NamespaceType, path: String? = nil) {
         self.type = type
         self.path = path
     }
 }
 
-public struct TimeOffset: Sendable, Equatable {
-    public var secs: Int64
-    public var nanosecs: UInt32
+package struct TimeOffset: Sendable, Equatable {
+    package var secs: Int64
+    package var nanosecs: UInt32
 
-    public init(secs: Int64 = 0, nanosecs: UInt32 = 0) {
+    package init(secs: Int64 = 0, nanosecs: UInt32 = 0) {
         self.secs = secs
         self.nanosecs = nanosecs
     }
 
     /// The clocks a time namespace can offset (time_namespaces(7)).
-    public static let clocks: Set<String> = ["monotonic", "boottime"]
+    package static let clocks: Set<String> = ["monotonic", "boottime"]
 }
 
 /// A device node to create in the container (`linux.devices`).
-public struct Device: Sendable, Equatable {
-    public static let types: Set<String> = ["c", "b", "u", "p"]
+package struct Device: Sendable, Equatable {
+    package static let types: Set<String> = ["c", "b", "u", "p"]
 
     /// "c", "b", "u" (unbuffered character) or "p" (fifo).
-    public var type: String
-    public var path: String
-    public var major: Int64?
-    public var minor: Int64?
-    public var fileMode: UInt32?
-    public var uid: UInt32?
-    public var gid: UInt32?
+    package var type: String
+    package var path: String
+    package var major: Int64?
+    package var minor: Int64?
+    package var fileMode: UInt32?
+    package var uid: UInt32?
+    package var gid: UInt32?
 
-    public init(
+    package init(
         type: String, path: String, major: Int64? = nil, minor: Int64? = nil, fileMode: UInt32? = nil,
         uid: UInt32? = nil, gid: UInt32? = nil
     ) {
@@ -164,7 +165,7 @@ public struct Device: Sendable, Equatable {
 // MARK: - Decoding
 
 extension Linux: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         var namespaces: [Namespace] = []
         if let items = o.optional("namespaces")?.array() {
@@ -216,7 +217,7 @@ extension Linux: JSONDecodable {
 }
 
 extension NamespaceType: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let text = json.string() else { return nil }
         guard let type = NamespaceType(rawValue: text) else {
             json.report("unknown namespace type \(jsonQuote(text))")
@@ -227,7 +228,7 @@ extension NamespaceType: JSONDecodable {
 }
 
 extension Namespace: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let type = o.required("type", NamespaceType.self)
         let path = o.optional("path")?.absolutePath()
@@ -238,7 +239,7 @@ extension Namespace: JSONDecodable {
 }
 
 extension TimeOffset: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let secs = o.optional("secs", Int64.self)
         let nanosecs = o.optional("nanosecs", UInt32.self)
@@ -248,7 +249,7 @@ extension TimeOffset: JSONDecodable {
 }
 
 extension Device: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let type = o.required("type")?.checkedString(Device.types.contains, { "unknown device type \($0)" })
         let path = o.required("path")?.absolutePath()
@@ -266,7 +267,7 @@ extension Device: JSONDecodable {
 }
 
 extension Linux.Personality: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let domain = o.required("domain")?.oneOf(Vocabulary.personalityDomains)
         let flags = o.array("flags", of: String.self)
@@ -276,7 +277,7 @@ extension Linux.Personality: JSONDecodable {
 }
 
 extension Linux.IntelRdt: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             closID: o.optional("closID", String.self),
@@ -290,14 +291,14 @@ extension Linux.IntelRdt: JSONDecodable {
 }
 
 extension Linux.NetDevice: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(name: o.optional("name", String.self))
     }
 }
 
 extension Linux.MemoryPolicy: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let mode = o.required("mode")?.oneOf(Vocabulary.memoryPolicyModes)
         let nodes = o.optional("nodes", String.self)
@@ -310,7 +311,7 @@ extension Linux.MemoryPolicy: JSONDecodable {
 // MARK: - Encoding (order of runtime-spec's Go type)
 
 extension Linux: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("uidMappings", nonEmpty: uidMappings)
         w.field("gidMappings", nonEmpty: gidMappings)
@@ -334,7 +335,7 @@ extension Linux: JSONEncodable {
 }
 
 extension Namespace: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("type", type.rawValue)
         w.field("path", path)
@@ -343,7 +344,7 @@ extension Namespace: JSONEncodable {
 }
 
 extension TimeOffset: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("secs", secs)
         w.field("nanosecs", nanosecs)
@@ -352,7 +353,7 @@ extension TimeOffset: JSONEncodable {
 }
 
 extension Device: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("path", path)
         w.field("type", type)
@@ -366,7 +367,7 @@ extension Device: JSONEncodable {
 }
 
 extension Linux.Personality: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("domain", domain)
         w.field("flags", nonEmpty: flags)
@@ -375,7 +376,7 @@ extension Linux.Personality: JSONEncodable {
 }
 
 extension Linux.IntelRdt: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("closID", closID)
         w.field("l3CacheSchema", l3CacheSchema)
@@ -389,7 +390,7 @@ extension Linux.IntelRdt: JSONEncodable {
 }
 
 extension Linux.NetDevice: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("name", name)
         w.endObject()
@@ -397,7 +398,7 @@ extension Linux.NetDevice: JSONEncodable {
 }
 
 extension Linux.MemoryPolicy: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("mode", mode)
         w.field("nodes", nodes)

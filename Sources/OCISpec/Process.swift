@@ -1,26 +1,27 @@
 import JSON
+import Sys
 
 /// `process` of config.md: what to run in the container.
-public struct Process: Sendable, Equatable {
-    public var terminal: Bool
-    public var consoleSize: ConsoleSize?
-    public var user: User
-    public var args: [String]
+package struct Process: Sendable, Equatable {
+    package var terminal: Bool
+    package var consoleSize: ConsoleSize?
+    package var user: User
+    package var args: [String]
     /// Windows only; decoded so that a config round-trips, never used on Linux.
-    public var commandLine: String?
-    public var env: [String]
-    public var cwd: String
-    public var capabilities: Capabilities?
-    public var rlimits: [Rlimit]
-    public var noNewPrivileges: Bool
-    public var apparmorProfile: String?
-    public var oomScoreAdj: Int?
-    public var selinuxLabel: String?
-    public var ioPriority: IOPriority?
-    public var scheduler: Scheduler?
-    public var execCPUAffinity: ExecCPUAffinity?
+    package var commandLine: String?
+    package var env: [String]
+    package var cwd: String
+    package var capabilities: Capabilities?
+    package var rlimits: [Rlimit]
+    package var noNewPrivileges: Bool
+    package var apparmorProfile: String?
+    package var oomScoreAdj: Int?
+    package var selinuxLabel: String?
+    package var ioPriority: IOPriority?
+    package var scheduler: Scheduler?
+    package var execCPUAffinity: ExecCPUAffinity?
 
-    public init(
+    package init(
         terminal: Bool = false, consoleSize: ConsoleSize? = nil, user: User = User(), args: [String] = [],
         commandLine: String? = nil, env: [String] = [], cwd: String = "/", capabilities: Capabilities? = nil,
         rlimits: [Rlimit] = [], noNewPrivileges: Bool = false, apparmorProfile: String? = nil,
@@ -45,24 +46,24 @@ public struct Process: Sendable, Equatable {
         self.execCPUAffinity = execCPUAffinity
     }
 
-    public struct ConsoleSize: Sendable, Equatable {
-        public var height: UInt32
-        public var width: UInt32
+    package struct ConsoleSize: Sendable, Equatable {
+        package var height: UInt32
+        package var width: UInt32
 
-        public init(height: UInt32, width: UInt32) {
+        package init(height: UInt32, width: UInt32) {
             self.height = height
             self.width = width
         }
     }
 
-    public struct Capabilities: Sendable, Equatable {
-        public var bounding: [String]
-        public var effective: [String]
-        public var inheritable: [String]
-        public var permitted: [String]
-        public var ambient: [String]
+    package struct Capabilities: Sendable, Equatable {
+        package var bounding: [String]
+        package var effective: [String]
+        package var inheritable: [String]
+        package var permitted: [String]
+        package var ambient: [String]
 
-        public init(
+        package init(
             bounding: [String] = [], effective: [String] = [], inheritable: [String] = [],
             permitted: [String] = [], ambient: [String] = []
         ) {
@@ -74,43 +75,43 @@ public struct Process: Sendable, Equatable {
         }
     }
 
-    public struct Rlimit: Sendable, Equatable {
+    package struct Rlimit: Sendable, Equatable {
         /// e.g. "RLIMIT_NOFILE"; decoding checks the form, the name is resolved where it is applied.
-        public var type: String
-        public var hard: UInt64
-        public var soft: UInt64
+        package var type: String
+        package var hard: UInt64
+        package var soft: UInt64
 
-        public init(type: String, hard: UInt64, soft: UInt64) {
+        package init(type: String, hard: UInt64, soft: UInt64) {
             self.type = type
             self.hard = hard
             self.soft = soft
         }
     }
 
-    public struct IOPriority: Sendable, Equatable {
+    package struct IOPriority: Sendable, Equatable {
         /// IOPRIO_CLASS_RT, IOPRIO_CLASS_BE or IOPRIO_CLASS_IDLE.
-        public var `class`: String
+        package var `class`: String
         /// 0 (highest) to 7 (lowest).
-        public var priority: Int
+        package var priority: Int
 
-        public init(class: String, priority: Int) {
+        package init(class: String, priority: Int) {
             self.class = `class`
             self.priority = priority
         }
     }
 
     /// sched_setattr(2) parameters.
-    public struct Scheduler: Sendable, Equatable {
+    package struct Scheduler: Sendable, Equatable {
         /// e.g. SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE.
-        public var policy: String
-        public var nice: Int32?
-        public var priority: Int32?
-        public var flags: [String]
-        public var runtime: UInt64?
-        public var deadline: UInt64?
-        public var period: UInt64?
+        package var policy: String
+        package var nice: Int32?
+        package var priority: Int32?
+        package var flags: [String]
+        package var runtime: UInt64?
+        package var deadline: UInt64?
+        package var period: UInt64?
 
-        public init(
+        package init(
             policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String] = [],
             runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil
         ) {
@@ -125,27 +126,27 @@ public struct Process: Sendable, Equatable {
     }
 
     /// CPU affinity of `exec`'d processes before (`initial`) and after (`final`) they join the cgroup.
-    public struct ExecCPUAffinity: Sendable, Equatable {
-        public var initial: String?
-        public var final: String?
+    package struct ExecCPUAffinity: Sendable, Equatable {
+        package var initial: String?
+        package var final: String?
 
-        public init(initial: String? = nil, final: String? = nil) {
+        package init(initial: String? = nil, final: String? = nil) {
             self.initial = initial
             self.final = final
         }
     }
 }
 
-public struct User: Sendable, Equatable {
+package struct User: Sendable, Equatable {
     /// Required on POSIX platforms (config.md), though runc lets Go's zero value stand in.
-    public var uid: UInt32
-    public var gid: UInt32
-    public var umask: UInt32?
-    public var additionalGids: [UInt32]
+    package var uid: UInt32
+    package var gid: UInt32
+    package var umask: UInt32?
+    package var additionalGids: [UInt32]
     /// Windows only.
-    public var username: String?
+    package var username: String?
 
-    public init(uid: UInt32 = 0, gid: UInt32 = 0, umask: UInt32? = nil, additionalGids: [UInt32] = [], username: String? = nil) {
+    package init(uid: UInt32 = 0, gid: UInt32 = 0, umask: UInt32? = nil, additionalGids: [UInt32] = [], username: String? = nil) {
         self.uid = uid
         self.gid = gid
         self.umask = umask
@@ -157,7 +158,7 @@ public struct User: Sendable, Equatable {
 // MARK: - Decoding
 
 extension Process: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let terminal = o.optional("terminal", Bool.self) ?? false
         let consoleSize = o.optional("consoleSize", ConsoleSize.self)
@@ -203,7 +204,7 @@ extension Process: JSONDecodable {
 }
 
 extension Process.ConsoleSize: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let height = o.required("height", UInt32.self)
         let width = o.required("width", UInt32.self)
@@ -213,7 +214,7 @@ extension Process.ConsoleSize: JSONDecodable {
 }
 
 extension Process.Capabilities: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         // The form only; whether the kernel knows the name is checked where capabilities are applied.
         func list(_ key: String) -> [String] {
@@ -226,7 +227,7 @@ extension Process.Capabilities: JSONDecodable {
 }
 
 extension Process.Rlimit: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let type = o.required("type")?.checkedString({ matches($0, prefix: "RLIMIT_", rest: isUpper) }, { "unknown rlimit \($0)" })
         let hard = o.required("hard", UInt64.self)
@@ -237,7 +238,7 @@ extension Process.Rlimit: JSONDecodable {
 }
 
 extension Process.IOPriority: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let ioClass = o.required("class")?.oneOf(Vocabulary.ioPriorityClasses)
         // Absent means 0, like Go's zero value; ioprio_set(2) takes 0...7.
@@ -249,7 +250,7 @@ extension Process.IOPriority: JSONDecodable {
 }
 
 extension Process.Scheduler: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let policy = o.required("policy")?.oneOf(Vocabulary.schedulerPolicies)
         let nice = o.optional("nice", Int32.self)
@@ -264,14 +265,14 @@ extension Process.Scheduler: JSONDecodable {
 }
 
 extension Process.ExecCPUAffinity: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(initial: o.optional("initial", String.self), final: o.optional("final", String.self))
     }
 }
 
 extension User: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let uid = o.required("uid", UInt32.self)
         let gid = o.required("gid", UInt32.self)
@@ -286,7 +287,7 @@ extension User: JSONDecodable {
 // MARK: - Encoding (field order and omissions follow runtime-spec's Go types)
 
 extension Process: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("terminal", ifTrue: terminal)
         w.field("consoleSize", consoleSize)
@@ -309,7 +310,7 @@ extension Process: JSONEncodable {
 }
 
 extension Process.ConsoleSize: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("height", height)
         w.field("width", width)
@@ -318,7 +319,7 @@ extension Process.ConsoleSize: JSONEncodable {
 }
 
 extension Process.Capabilities: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("bounding", nonEmpty: bounding)
         w.field("effective", nonEmpty: effective)
@@ -330,7 +331,7 @@ extension Process.Capabilities: JSONEncodable {
 }
 
 extension Process.Rlimit: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("type", type)
         w.field("hard", hard)
@@ -340,7 +341,7 @@ extension Process.Rlimit: JSONEncodable {
 }
 
 extension Process.IOPriority: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("class", self.class)
         w.field("priority", priority)
@@ -349,7 +350,7 @@ extension Process.IOPriority: JSONEncodable {
 }
 
 extension Process.Scheduler: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("policy", policy)
         w.field("nice", nice)
@@ -363,7 +364,7 @@ extension Process.Scheduler: JSONEncodable {
 }
 
 extension Process.ExecCPUAffinity: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("initial", initial)
         w.field("final", final)
@@ -372,7 +373,7 @@ extension Process.ExecCPUAffinity: JSONEncodable {
 }
 
 extension User: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("uid", uid)
         w.field("gid", gid)

@@ -1,20 +1,20 @@
 import JSON
 
 /// `linux.resources`: cgroup settings (config-linux.md "Control groups").
-public struct Resources: Sendable, Equatable {
-    public var devices: [DeviceCgroupRule]
-    public var memory: Memory?
-    public var cpu: CPU?
-    public var pids: Pids?
-    public var blockIO: BlockIO?
-    public var hugepageLimits: [HugepageLimit]
-    public var network: Network?
+package struct Resources: Sendable, Equatable {
+    package var devices: [DeviceCgroupRule]
+    package var memory: Memory?
+    package var cpu: CPU?
+    package var pids: Pids?
+    package var blockIO: BlockIO?
+    package var hugepageLimits: [HugepageLimit]
+    package var network: Network?
     /// Keyed by RDMA device name.
-    public var rdma: [String: Rdma]
+    package var rdma: [String: Rdma]
     /// cgroup v2 files and their contents, written as is.
-    public var unified: [String: String]
+    package var unified: [String: String]
 
-    public init(
+    package init(
         devices: [DeviceCgroupRule] = [], memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil,
         blockIO: BlockIO? = nil, hugepageLimits: [HugepageLimit] = [], network: Network? = nil,
         rdma: [String: Rdma] = [:], unified: [String: String] = [:]
@@ -30,19 +30,19 @@ public struct Resources: Sendable, Equatable {
         self.unified = unified
     }
 
-    public struct Memory: Sendable, Equatable {
-        public var limit: Int64?
-        public var reservation: Int64?
-        public var swap: Int64?
+    package struct Memory: Sendable, Equatable {
+        package var limit: Int64?
+        package var reservation: Int64?
+        package var swap: Int64?
         /// Deprecated by runtime-spec (ignored by cgroup v2 and kernels since 5.4).
-        public var kernel: Int64?
-        public var kernelTCP: Int64?
-        public var swappiness: UInt64?
-        public var disableOOMKiller: Bool?
-        public var useHierarchy: Bool?
-        public var checkBeforeUpdate: Bool?
+        package var kernel: Int64?
+        package var kernelTCP: Int64?
+        package var swappiness: UInt64?
+        package var disableOOMKiller: Bool?
+        package var useHierarchy: Bool?
+        package var checkBeforeUpdate: Bool?
 
-        public init(
+        package init(
             limit: Int64? = nil, reservation: Int64? = nil, swap: Int64? = nil, kernel: Int64? = nil,
             kernelTCP: Int64? = nil, swappiness: UInt64? = nil, disableOOMKiller: Bool? = nil,
             useHierarchy: Bool? = nil, checkBeforeUpdate: Bool? = nil
@@ -59,18 +59,18 @@ public struct Resources: Sendable, Equatable {
         }
     }
 
-    public struct CPU: Sendable, Equatable {
-        public var shares: UInt64?
-        public var quota: Int64?
-        public var burst: UInt64?
-        public var period: UInt64?
-        public var realtimeRuntime: Int64?
-        public var realtimePeriod: UInt64?
-        public var cpus: String?
-        public var mems: String?
-        public var idle: Int64?
+    package struct CPU: Sendable, Equatable {
+        package var shares: UInt64?
+        package var quota: Int64?
+        package var burst: UInt64?
+        package var period: UInt64?
+        package var realtimeRuntime: Int64?
+        package var realtimePeriod: UInt64?
+        package var cpus: String?
+        package var mems: String?
+        package var idle: Int64?
 
-        public init(
+        package init(
             shares: UInt64? = nil, quota: Int64? = nil, burst: UInt64? = nil, period: UInt64? = nil,
             realtimeRuntime: Int64? = nil, realtimePeriod: UInt64? = nil, cpus: String? = nil,
             mems: String? = nil, idle: Int64? = nil
@@ -87,25 +87,25 @@ public struct Resources: Sendable, Equatable {
         }
     }
 
-    public struct Pids: Sendable, Equatable {
+    package struct Pids: Sendable, Equatable {
         /// -1 or 0 mean no limit (runc's reading of the spec).
-        public var limit: Int64
+        package var limit: Int64
 
-        public init(limit: Int64) {
+        package init(limit: Int64) {
             self.limit = limit
         }
     }
 
-    public struct BlockIO: Sendable, Equatable {
-        public var weight: UInt16?
-        public var leafWeight: UInt16?
-        public var weightDevice: [WeightDevice]
-        public var throttleReadBpsDevice: [ThrottleDevice]
-        public var throttleWriteBpsDevice: [ThrottleDevice]
-        public var throttleReadIOPSDevice: [ThrottleDevice]
-        public var throttleWriteIOPSDevice: [ThrottleDevice]
+    package struct BlockIO: Sendable, Equatable {
+        package var weight: UInt16?
+        package var leafWeight: UInt16?
+        package var weightDevice: [WeightDevice]
+        package var throttleReadBpsDevice: [ThrottleDevice]
+        package var throttleWriteBpsDevice: [ThrottleDevice]
+        package var throttleReadIOPSDevice: [ThrottleDevice]
+        package var throttleWriteIOPSDevice: [ThrottleDevice]
 
-        public init(
+        package init(
             weight: UInt16? = nil, leafWeight: UInt16? = nil, weightDevice: [WeightDevice] = [],
             throttleReadBpsDevice: [ThrottleDevice] = [], throttleWriteBpsDevice: [ThrottleDevice] = [],
             throttleReadIOPSDevice: [ThrottleDevice] = [], throttleWriteIOPSDevice: [ThrottleDevice] = []
@@ -120,13 +120,13 @@ public struct Resources: Sendable, Equatable {
         }
     }
 
-    public struct WeightDevice: Sendable, Equatable {
-        public var major: Int64
-        public var minor: Int64
-        public var weight: UInt16?
-        public var leafWeight: UInt16?
+    package struct WeightDevice: Sendable, Equatable {
+        package var major: Int64
+        package var minor: Int64
+        package var weight: UInt16?
+        package var leafWeight: UInt16?
 
-        public init(major: Int64, minor: Int64, weight: UInt16? = nil, leafWeight: UInt16? = nil) {
+        package init(major: Int64, minor: Int64, weight: UInt16? = nil, leafWeight: UInt16? = nil) {
             self.major = major
             self.minor = minor
             self.weight = weight
@@ -134,60 +134,60 @@ public struct Resources: Sendable, Equatable {
         }
     }
 
-    public struct ThrottleDevice: Sendable, Equatable {
-        public var major: Int64
-        public var minor: Int64
-        public var rate: UInt64
+    package struct ThrottleDevice: Sendable, Equatable {
+        package var major: Int64
+        package var minor: Int64
+        package var rate: UInt64
 
-        public init(major: Int64, minor: Int64, rate: UInt64) {
+        package init(major: Int64, minor: Int64, rate: UInt64) {
             self.major = major
             self.minor = minor
             self.rate = rate
         }
     }
 
-    public struct HugepageLimit: Sendable, Equatable {
+    package struct HugepageLimit: Sendable, Equatable {
         /// e.g. "64KB", "2MB", "1GB".
-        public var pageSize: String
+        package var pageSize: String
 
         static func isPageSize(_ text: String) -> Bool {
             let utf8 = Array(text.utf8)
             guard utf8.count >= 3, utf8.last == UInt8(ascii: "B"), "KMG".utf8.contains(utf8[utf8.count - 2]) else { return false }
             return utf8.dropLast(2).allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
         }
-        public var limit: UInt64
+        package var limit: UInt64
 
-        public init(pageSize: String, limit: UInt64) {
+        package init(pageSize: String, limit: UInt64) {
             self.pageSize = pageSize
             self.limit = limit
         }
     }
 
-    public struct Network: Sendable, Equatable {
-        public var classID: UInt32?
-        public var priorities: [InterfacePriority]
+    package struct Network: Sendable, Equatable {
+        package var classID: UInt32?
+        package var priorities: [InterfacePriority]
 
-        public init(classID: UInt32? = nil, priorities: [InterfacePriority] = []) {
+        package init(classID: UInt32? = nil, priorities: [InterfacePriority] = []) {
             self.classID = classID
             self.priorities = priorities
         }
     }
 
-    public struct InterfacePriority: Sendable, Equatable {
-        public var name: String
-        public var priority: UInt32
+    package struct InterfacePriority: Sendable, Equatable {
+        package var name: String
+        package var priority: UInt32
 
-        public init(name: String, priority: UInt32) {
+        package init(name: String, priority: UInt32) {
             self.name = name
             self.priority = priority
         }
     }
 
-    public struct Rdma: Sendable, Equatable {
-        public var hcaHandles: UInt32?
-        public var hcaObjects: UInt32?
+    package struct Rdma: Sendable, Equatable {
+        package var hcaHandles: UInt32?
+        package var hcaObjects: UInt32?
 
-        public init(hcaHandles: UInt32? = nil, hcaObjects: UInt32? = nil) {
+        package init(hcaHandles: UInt32? = nil, hcaObjects: UInt32? = nil) {
             self.hcaHandles = hcaHandles
             self.hcaObjects = hcaObjects
         }
@@ -195,22 +195,22 @@ public struct Resources: Sendable, Equatable {
 }
 
 /// One rule of the device cgroup allow/deny list (`linux.resources.devices`).
-public struct DeviceCgroupRule: Sendable, Equatable {
-    public var allow: Bool
+package struct DeviceCgroupRule: Sendable, Equatable {
+    package var allow: Bool
     /// "a" (all), "c" or "b"; absent means all.
-    public var type: String?
-    public var major: Int64?
-    public var minor: Int64?
+    package var type: String?
+    package var major: Int64?
+    package var minor: Int64?
     /// Any of "r", "w", "m"; other letters are ignored, as runc ignores them (`"rwa"` runs as `"rw"`).
-    public var access: String?
+    package var access: String?
 
     /// The access the kernel gets: r, w and m in that order, unknown letters left out; absent or empty means all.
-    public var permissions: String {
+    package var permissions: String {
         guard let access, !access.isEmpty else { return "rwm" }
         return String("rwm".filter { access.contains($0) })
     }
 
-    public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+    package init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
         self.allow = allow
         self.type = type
         self.major = major
@@ -222,7 +222,7 @@ public struct DeviceCgroupRule: Sendable, Equatable {
 // MARK: - Decoding
 
 extension Resources: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             devices: o.array("devices", of: DeviceCgroupRule.self),
@@ -238,7 +238,7 @@ extension Resources: JSONDecodable {
 }
 
 extension DeviceCgroupRule: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let allow = o.required("allow", Bool.self)
         let type = o.optional("type")?.checkedString(["a", "b", "c"].contains, { "unknown device cgroup type \($0)" })
@@ -253,7 +253,7 @@ extension DeviceCgroupRule: JSONDecodable {
 }
 
 extension Resources.Memory: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             limit: o.optional("limit", Int64.self),
@@ -269,7 +269,7 @@ extension Resources.Memory: JSONDecodable {
 }
 
 extension Resources.CPU: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             shares: o.optional("shares", UInt64.self),
@@ -285,7 +285,7 @@ extension Resources.CPU: JSONDecodable {
 }
 
 extension Resources.Pids: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         guard let limit = o.required("limit", Int64.self) else { return nil }
         self.init(limit: limit)
@@ -293,7 +293,7 @@ extension Resources.Pids: JSONDecodable {
 }
 
 extension Resources.BlockIO: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             weight: o.optional("weight", UInt16.self),
@@ -307,7 +307,7 @@ extension Resources.BlockIO: JSONDecodable {
 }
 
 extension Resources.WeightDevice: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let major = o.required("major", Int64.self)
         let minor = o.required("minor", Int64.self)
@@ -319,7 +319,7 @@ extension Resources.WeightDevice: JSONDecodable {
 }
 
 extension Resources.ThrottleDevice: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let major = o.required("major", Int64.self)
         let minor = o.required("minor", Int64.self)
@@ -330,7 +330,7 @@ extension Resources.ThrottleDevice: JSONDecodable {
 }
 
 extension Resources.HugepageLimit: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         // "<size><unit>B" as the hugetlb controller names its files (hugetlb.2MB.limit_in_bytes).
         let pageSize = o.required("pageSize")?.checkedString(Resources.HugepageLimit.isPageSize, { "expected a page size like \"2MB\", got \($0)" })
@@ -341,7 +341,7 @@ extension Resources.HugepageLimit: JSONDecodable {
 }
 
 extension Resources.Network: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             classID: o.optional("classID", UInt32.self),
@@ -350,7 +350,7 @@ extension Resources.Network: JSONDecodable {
 }
 
 extension Resources.InterfacePriority: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let name = o.required("name", String.self)
         let priority = o.required("priority", UInt32.self)
@@ -360,7 +360,7 @@ extension Resources.InterfacePriority: JSONDecodable {
 }
 
 extension Resources.Rdma: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(hcaHandles: o.optional("hcaHandles", UInt32.self), hcaObjects: o.optional("hcaObjects", UInt32.self))
     }
@@ -369,7 +369,7 @@ extension Resources.Rdma: JSONDecodable {
 // MARK: - Encoding
 
 extension Resources: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("devices", nonEmpty: devices)
         w.field("memory", memory)
@@ -385,7 +385,7 @@ extension Resources: JSONEncodable {
 }
 
 extension DeviceCgroupRule: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("allow", allow)
         w.field("type", type)
@@ -397,7 +397,7 @@ extension DeviceCgroupRule: JSONEncodable {
 }
 
 extension Resources.Memory: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("limit", limit)
         w.field("reservation", reservation)
@@ -413,7 +413,7 @@ extension Resources.Memory: JSONEncodable {
 }
 
 extension Resources.CPU: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("shares", shares)
         w.field("quota", quota)
@@ -429,7 +429,7 @@ extension Resources.CPU: JSONEncodable {
 }
 
 extension Resources.Pids: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("limit", limit)
         w.endObject()
@@ -437,7 +437,7 @@ extension Resources.Pids: JSONEncodable {
 }
 
 extension Resources.BlockIO: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("weight", weight)
         w.field("leafWeight", leafWeight)
@@ -451,7 +451,7 @@ extension Resources.BlockIO: JSONEncodable {
 }
 
 extension Resources.WeightDevice: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("major", major)
         w.field("minor", minor)
@@ -462,7 +462,7 @@ extension Resources.WeightDevice: JSONEncodable {
 }
 
 extension Resources.ThrottleDevice: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("major", major)
         w.field("minor", minor)
@@ -472,7 +472,7 @@ extension Resources.ThrottleDevice: JSONEncodable {
 }
 
 extension Resources.HugepageLimit: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("pageSize", pageSize)
         w.field("limit", limit)
@@ -481,7 +481,7 @@ extension Resources.HugepageLimit: JSONEncodable {
 }
 
 extension Resources.Network: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("classID", classID)
         w.field("priorities", nonEmpty: priorities)
@@ -490,7 +490,7 @@ extension Resources.Network: JSONEncodable {
 }
 
 extension Resources.InterfacePriority: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("name", name)
         w.field("priority", priority)
@@ -499,7 +499,7 @@ extension Resources.InterfacePriority: JSONEncodable {
 }
 
 extension Resources.Rdma: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("hcaHandles", hcaHandles)
         w.field("hcaObjects", hcaObjects)

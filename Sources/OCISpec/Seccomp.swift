@@ -1,18 +1,19 @@
 import JSON
+import Sys
 
 /// `linux.seccomp` (config-linux.md "Seccomp").
-public struct Seccomp: Sendable, Equatable {
-    public var defaultAction: Action
-    public var defaultErrnoRet: UInt32?
+package struct Seccomp: Sendable, Equatable {
+    package var defaultAction: Action
+    package var defaultErrnoRet: UInt32?
     /// e.g. "SCMP_ARCH_X86_64"; resolved where the filter is built.
-    public var architectures: [String]
+    package var architectures: [String]
     /// e.g. "SECCOMP_FILTER_FLAG_LOG".
-    public var flags: [String]
-    public var listenerPath: String?
-    public var listenerMetadata: String?
-    public var syscalls: [Syscall]
+    package var flags: [String]
+    package var listenerPath: String?
+    package var listenerMetadata: String?
+    package var syscalls: [Syscall]
 
-    public init(
+    package init(
         defaultAction: Action, defaultErrnoRet: UInt32? = nil, architectures: [String] = [], flags: [String] = [],
         listenerPath: String? = nil, listenerMetadata: String? = nil, syscalls: [Syscall] = []
     ) {
@@ -25,7 +26,7 @@ public struct Seccomp: Sendable, Equatable {
         self.syscalls = syscalls
     }
 
-    public enum Action: String, Sendable, Equatable, Hashable, CaseIterable {
+    package enum Action: String, Sendable, Equatable, Hashable, CaseIterable {
         case kill = "SCMP_ACT_KILL"
         case killProcess = "SCMP_ACT_KILL_PROCESS"
         case killThread = "SCMP_ACT_KILL_THREAD"
@@ -37,7 +38,7 @@ public struct Seccomp: Sendable, Equatable {
         case notify = "SCMP_ACT_NOTIFY"
     }
 
-    public enum Operator: String, Sendable, Equatable, Hashable, CaseIterable {
+    package enum Operator: String, Sendable, Equatable, Hashable, CaseIterable {
         case notEqual = "SCMP_CMP_NE"
         case lessThan = "SCMP_CMP_LT"
         case lessOrEqual = "SCMP_CMP_LE"
@@ -47,13 +48,13 @@ public struct Seccomp: Sendable, Equatable {
         case maskedEqual = "SCMP_CMP_MASKED_EQ"
     }
 
-    public struct Syscall: Sendable, Equatable {
-        public var names: [String]
-        public var action: Action
-        public var errnoRet: UInt32?
-        public var args: [Arg]
+    package struct Syscall: Sendable, Equatable {
+        package var names: [String]
+        package var action: Action
+        package var errnoRet: UInt32?
+        package var args: [Arg]
 
-        public init(names: [String], action: Action, errnoRet: UInt32? = nil, args: [Arg] = []) {
+        package init(names: [String], action: Action, errnoRet: UInt32? = nil, args: [Arg] = []) {
             self.names = names
             self.action = action
             self.errnoRet = errnoRet
@@ -61,14 +62,14 @@ public struct Seccomp: Sendable, Equatable {
         }
     }
 
-    public struct Arg: Sendable, Equatable {
-        public var index: UInt32
+    package struct Arg: Sendable, Equatable {
+        package var index: UInt32
         /// Full 64-bit range: masks such as 0xffffffffffffffff appear in real profiles.
-        public var value: UInt64
-        public var valueTwo: UInt64?
-        public var op: Operator
+        package var value: UInt64
+        package var valueTwo: UInt64?
+        package var op: Operator
 
-        public init(index: UInt32, value: UInt64, valueTwo: UInt64? = nil, op: Operator) {
+        package init(index: UInt32, value: UInt64, valueTwo: UInt64? = nil, op: Operator) {
             self.index = index
             self.value = value
             self.valueTwo = valueTwo
@@ -80,7 +81,7 @@ public struct Seccomp: Sendable, Equatable {
 // MARK: - Decoding
 
 extension Seccomp: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let defaultAction = o.required("defaultAction", Action.self)
         let defaultErrnoRet = o.optional("defaultErrnoRet", UInt32.self)
@@ -100,7 +101,7 @@ extension Seccomp: JSONDecodable {
 }
 
 extension Seccomp.Action: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let text = json.string() else { return nil }
         guard let action = Seccomp.Action(rawValue: text) else {
             json.report("unknown seccomp action \(jsonQuote(text))")
@@ -111,7 +112,7 @@ extension Seccomp.Action: JSONDecodable {
 }
 
 extension Seccomp.Operator: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let text = json.string() else { return nil }
         guard let op = Seccomp.Operator(rawValue: text) else {
             json.report("unknown seccomp operator \(jsonQuote(text))")
@@ -122,7 +123,7 @@ extension Seccomp.Operator: JSONDecodable {
 }
 
 extension Seccomp.Syscall: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let namesReader = o.required("names")
         let names = namesReader?.checkedStrings({ !$0.isEmpty }, { _ in "must not be empty" })
@@ -139,7 +140,7 @@ extension Seccomp.Syscall: JSONDecodable {
 }
 
 extension Seccomp.Arg: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         // seccomp_data has six syscall arguments.
         let index = o.required("index")?.integer(in: UInt32(0)...5)
@@ -154,7 +155,7 @@ extension Seccomp.Arg: JSONDecodable {
 // MARK: - Encoding
 
 extension Seccomp: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("defaultAction", defaultAction.rawValue)
         w.field("defaultErrnoRet", defaultErrnoRet)
@@ -168,7 +169,7 @@ extension Seccomp: JSONEncodable {
 }
 
 extension Seccomp.Syscall: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("names", names)
         w.field("action", action.rawValue)
@@ -179,7 +180,7 @@ extension Seccomp.Syscall: JSONEncodable {
 }
 
 extension Seccomp.Arg: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("index", index)
         w.field("value", value)

@@ -1,20 +1,21 @@
 import JSON
+import Sys
 
 /// config.json of an OCI bundle (runtime-spec config.md and config-linux.md, up to v1.3).
 /// Property names are the JSON keys; absent arrays and maps decode as empty.
-public struct Spec: Sendable, Equatable {
-    public var ociVersion: String
-    public var process: Process?
+package struct Spec: Sendable, Equatable {
+    package var ociVersion: String
+    package var process: Process?
     /// Optional in the type (for building specs in code), but `decode` reports it missing, as runc does.
-    public var root: Root?
-    public var hostname: String?
-    public var domainname: String?
-    public var mounts: [Mount]
-    public var hooks: Hooks?
-    public var annotations: [String: String]
-    public var linux: Linux?
+    package var root: Root?
+    package var hostname: String?
+    package var domainname: String?
+    package var mounts: [Mount]
+    package var hooks: Hooks?
+    package var annotations: [String: String]
+    package var linux: Linux?
 
-    public init(
+    package init(
         ociVersion: String = Spec.defaultOCIVersion, process: Process? = nil, root: Root? = nil,
         hostname: String? = nil, domainname: String? = nil, mounts: [Mount] = [], hooks: Hooks? = nil,
         annotations: [String: String] = [:], linux: Linux? = nil
@@ -31,11 +32,11 @@ public struct Spec: Sendable, Equatable {
     }
 
     /// The version crabcan writes in `spec` and `state` output.
-    public static let defaultOCIVersion = "1.2.0"
+    package static let defaultOCIVersion = "1.2.0"
 
     /// Any 1.x.y, with an optional pre-release or build suffix ("1.0.2-dev", "1.1.0+dev"):
     /// runtime-spec keeps compatibility within a major version.
-    public static func isSupported(ociVersion: String) -> Bool {
+    package static func isSupported(ociVersion: String) -> Bool {
         var rest = Substring(ociVersion)
         guard rest.hasPrefix("1.") else { return false }
         rest = rest.dropFirst(2)
@@ -52,19 +53,19 @@ public struct Spec: Sendable, Equatable {
 }
 
 /// Every problem found in a config; `description` is the first one, on one line.
-public struct SpecProblems: Error, Sendable, CustomStringConvertible {
-    public var problems: [JSONError]
+package struct SpecProblems: Error, Sendable, CustomStringConvertible {
+    package var problems: [JSONError]
 
-    public init(problems: [JSONError]) {
+    package init(problems: [JSONError]) {
         self.problems = problems
     }
 
-    public var description: String { problems.first?.description ?? "invalid config" }
+    package var description: String { problems.first?.description ?? "invalid config" }
 }
 
 extension Spec {
     /// Decodes config.json, collecting every problem (syntax, types, missing fields, cheap semantic checks).
-    public static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> Spec {
+    package static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> Spec {
         try decodeDocument(bytes, Spec.self, whenEmpty: "invalid config")
     }
 
@@ -87,33 +88,33 @@ extension Spec {
     }
 
     /// JSON text; absent optionals and empty arrays and maps are left out, map keys are sorted.
-    public func encode(pretty: Bool) -> [UInt8] {
+    package func encode(pretty: Bool) -> [UInt8] {
         let writer = JSONWriter(pretty: pretty)
         encode(to: writer)
         return writer.bytes
     }
 }
 
-public struct Root: Sendable, Equatable {
-    public var path: String
-    public var readonly: Bool
+package struct Root: Sendable, Equatable {
+    package var path: String
+    package var readonly: Bool
 
-    public init(path: String, readonly: Bool = false) {
+    package init(path: String, readonly: Bool = false) {
         self.path = path
         self.readonly = readonly
     }
 }
 
-public struct Mount: Sendable, Equatable {
+package struct Mount: Sendable, Equatable {
     /// Absolute in practice; runtime-spec still allows relative (to "/") for old configs, so we accept it.
-    public var destination: String
-    public var type: String?
-    public var source: String?
-    public var options: [String]
-    public var uidMappings: [IDMapping]
-    public var gidMappings: [IDMapping]
+    package var destination: String
+    package var type: String?
+    package var source: String?
+    package var options: [String]
+    package var uidMappings: [IDMapping]
+    package var gidMappings: [IDMapping]
 
-    public init(
+    package init(
         destination: String, type: String? = nil, source: String? = nil, options: [String] = [],
         uidMappings: [IDMapping] = [], gidMappings: [IDMapping] = []
     ) {
@@ -126,16 +127,16 @@ public struct Mount: Sendable, Equatable {
     }
 }
 
-public struct Hooks: Sendable, Equatable {
+package struct Hooks: Sendable, Equatable {
     /// Deprecated by runtime-spec in favour of createRuntime/createContainer/startContainer, still honoured.
-    public var prestart: [Hook]
-    public var createRuntime: [Hook]
-    public var createContainer: [Hook]
-    public var startContainer: [Hook]
-    public var poststart: [Hook]
-    public var poststop: [Hook]
+    package var prestart: [Hook]
+    package var createRuntime: [Hook]
+    package var createContainer: [Hook]
+    package var startContainer: [Hook]
+    package var poststart: [Hook]
+    package var poststop: [Hook]
 
-    public init(
+    package init(
         prestart: [Hook] = [], createRuntime: [Hook] = [], createContainer: [Hook] = [],
         startContainer: [Hook] = [], poststart: [Hook] = [], poststop: [Hook] = []
     ) {
@@ -148,14 +149,14 @@ public struct Hooks: Sendable, Equatable {
     }
 }
 
-public struct Hook: Sendable, Equatable {
-    public var path: String
-    public var args: [String]
-    public var env: [String]
+package struct Hook: Sendable, Equatable {
+    package var path: String
+    package var args: [String]
+    package var env: [String]
     /// Seconds; must be greater than zero when set (config.md, POSIX-platform hooks).
-    public var timeout: Int?
+    package var timeout: Int?
 
-    public init(path: String, args: [String] = [], env: [String] = [], timeout: Int? = nil) {
+    package init(path: String, args: [String] = [], env: [String] = [], timeout: Int? = nil) {
         self.path = path
         self.args = args
         self.env = env
@@ -163,12 +164,12 @@ public struct Hook: Sendable, Equatable {
     }
 }
 
-public struct IDMapping: Sendable, Equatable {
-    public var containerID: UInt32
-    public var hostID: UInt32
-    public var size: UInt32
+package struct IDMapping: Sendable, Equatable {
+    package var containerID: UInt32
+    package var hostID: UInt32
+    package var size: UInt32
 
-    public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+    package init(containerID: UInt32, hostID: UInt32, size: UInt32) {
         self.containerID = containerID
         self.hostID = hostID
         self.size = size
@@ -178,7 +179,7 @@ public struct IDMapping: Sendable, Equatable {
 // MARK: - Decoding
 
 extension Spec: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let versionReader = o.required("ociVersion")
         let ociVersion = versionReader?.string()
@@ -202,7 +203,7 @@ extension Spec: JSONDecodable {
 }
 
 extension Root: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let pathReader = o.required("path")
         let path = pathReader?.string()
@@ -214,7 +215,7 @@ extension Root: JSONDecodable {
 }
 
 extension Mount: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let destinationReader = o.required("destination")
         let destination = destinationReader?.string()
@@ -232,7 +233,7 @@ extension Mount: JSONDecodable {
 }
 
 extension Hooks: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         self.init(
             prestart: o.array("prestart", of: Hook.self),
@@ -245,7 +246,7 @@ extension Hooks: JSONDecodable {
 }
 
 extension Hook: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         // config.md: hook paths MUST be absolute.
         let path = o.required("path")?.absolutePath()
@@ -261,7 +262,7 @@ extension Hook: JSONDecodable {
 }
 
 extension IDMapping: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let containerID = o.required("containerID", UInt32.self)
         let hostID = o.required("hostID", UInt32.self)
@@ -274,7 +275,7 @@ extension IDMapping: JSONDecodable {
 // MARK: - Encoding
 
 extension Spec: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("ociVersion", ociVersion)
         w.field("process", process)
@@ -290,7 +291,7 @@ extension Spec: JSONEncodable {
 }
 
 extension Root: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("path", path)
         w.field("readonly", ifTrue: readonly)
@@ -299,7 +300,7 @@ extension Root: JSONEncodable {
 }
 
 extension Mount: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("destination", destination)
         w.field("type", type)
@@ -312,7 +313,7 @@ extension Mount: JSONEncodable {
 }
 
 extension Hooks: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("prestart", nonEmpty: prestart)
         w.field("createRuntime", nonEmpty: createRuntime)
@@ -325,7 +326,7 @@ extension Hooks: JSONEncodable {
 }
 
 extension Hook: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("path", path)
         w.field("args", nonEmpty: args)
@@ -336,7 +337,7 @@ extension Hook: JSONEncodable {
 }
 
 extension IDMapping: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("containerID", containerID)
         w.field("hostID", hostID)

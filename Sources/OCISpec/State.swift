@@ -2,21 +2,21 @@ import JSON
 
 /// The state of a container as `crabcan state` prints it: runtime-spec's state (runtime.md "State")
 /// plus runc's extras (rootfs, created, owner), so that tools written against runc keep working.
-public struct State: Sendable, Equatable {
-    public var ociVersion: String
-    public var id: String
+package struct State: Sendable, Equatable {
+    package var ociVersion: String
+    package var id: String
     /// "creating", "created", "running", "stopped" (runtime-spec) or "paused" (runc).
-    public var status: String
+    package var status: String
     /// Required by runtime-spec when created or running; left out of the output when nil.
-    public var pid: Int32?
-    public var bundle: String
-    public var annotations: [String: String]
-    public var rootfs: String?
+    package var pid: Int32?
+    package var bundle: String
+    package var annotations: [String: String]
+    package var rootfs: String?
     /// RFC 3339 text, formatted by the caller.
-    public var created: String?
-    public var owner: String?
+    package var created: String?
+    package var owner: String?
 
-    public init(
+    package init(
         ociVersion: String = Spec.defaultOCIVersion, id: String, status: String, pid: Int32? = nil, bundle: String,
         annotations: [String: String] = [:], rootfs: String? = nil, created: String? = nil, owner: String? = nil
     ) {
@@ -32,13 +32,13 @@ public struct State: Sendable, Equatable {
     }
 
     /// Keys in runc's order: ociVersion, id, pid, status, bundle, rootfs, created, owner, annotations.
-    public func encode(pretty: Bool) -> [UInt8] {
+    package func encode(pretty: Bool) -> [UInt8] {
         let writer = JSONWriter(pretty: pretty)
         encode(to: writer)
         return writer.bytes
     }
 
-    public static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> State {
+    package static func decode(_ bytes: [UInt8]) throws(SpecProblems) -> State {
         let document: JSONDocument
         do {
             document = try JSONDocument.parse(bytes)
@@ -54,7 +54,7 @@ public struct State: Sendable, Equatable {
 }
 
 extension State: JSONEncodable {
-    public func encode(to w: JSONWriter) {
+    package func encode(to w: JSONWriter) {
         w.beginObject()
         w.field("ociVersion", ociVersion)
         w.field("id", id)
@@ -70,7 +70,7 @@ extension State: JSONEncodable {
 }
 
 extension State: JSONDecodable {
-    public init?(json: JSONReader) {
+    package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         let ociVersion = o.required("ociVersion", String.self)
         let id = o.required("id", String.self)

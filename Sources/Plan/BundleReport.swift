@@ -5,23 +5,23 @@ import Sys
 
 /// What checking a bundle found, and what `create` goes on with when nothing is wrong: the one problems
 /// collector of `check` and `create`, so both say the same things about a config (with line:column).
-public struct BundleReport {
+package struct BundleReport {
     /// config.json as named in messages.
-    public var file: String
+    package var file: String
     /// In document order (line, then column); within one place, in the order the checks ran.
-    public var diagnostics: [ConfigDiagnostic] = []
-    public var document: JSONDocument?
-    public var spec: Spec?
-    public var plan: ContainerPlan?
-    public var cgroups: CgroupSet?
+    package var diagnostics: [ConfigDiagnostic] = []
+    package var document: JSONDocument?
+    package var spec: Spec?
+    package var plan: ContainerPlan?
+    package var cgroups: CgroupSet?
     /// With the systemd driver: the unit and its slice.
-    public var systemdUnit: SystemdUnitPath?
+    package var systemdUnit: SystemdUnitPath?
 
-    public var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
-    public var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
+    package var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
+    package var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
 
     /// `FILE:LINE:COLUMN: PATH: MESSAGE` for a problem found after the checks (by the cgroup writes).
-    public func locate(_ problem: ConfigProblem) -> String {
+    package func locate(_ problem: ConfigProblem) -> String {
         let at = document.map { ":\($0.position(ofPath: problem.path))" } ?? ""
         return "\(file)\(at): \(problem)"
     }

@@ -6,21 +6,21 @@ import Seccomp
 import Sys
 
 /// A config problem found after decoding: `.mounts[2].destination: must be absolute`.
-public typealias PlanError = ConfigProblem
+package typealias PlanError = ConfigProblem
 
 /// Everything the container's init needs, checked and resolved before clone: the child only acts.
 /// Kept apart from the OCISpec wire types (docs/design.md §1).
-public struct ContainerPlan: ProcessSettings {
-    public struct NamespaceJoin: Sendable, Equatable {
-        public var type: NamespaceType
-        public var path: String
+package struct ContainerPlan: ProcessSettings {
+    package struct NamespaceJoin: Sendable, Equatable {
+        package var type: NamespaceType
+        package var path: String
     }
 
-    public struct PlannedMount: Sendable {
-        public var source: String?
-        public var destination: String
-        public var type: String?
-        public var options: MountOptions
+    package struct PlannedMount: Sendable {
+        package var source: String?
+        package var destination: String
+        package var type: String?
+        package var options: MountOptions
 
         package init(source: String?, destination: String, type: String?, options: MountOptions) {
             self.source = source
@@ -30,75 +30,75 @@ public struct ContainerPlan: ProcessSettings {
         }
     }
 
-    public var rootfs: String
-    public var rootReadonly: Bool
-    public var newNamespaces: UInt = 0
-    public var createdNamespaces: Set<NamespaceType> = []
-    public var joinedNamespaces: [NamespaceJoin] = []
+    package var rootfs: String
+    package var rootReadonly: Bool
+    package var newNamespaces: UInt = 0
+    package var createdNamespaces: Set<NamespaceType> = []
+    package var joinedNamespaces: [NamespaceJoin] = []
     /// `linux.rootfsPropagation` as mount flags; nil when not given.
-    public var rootfsPropagation: UInt?
-    public var mounts: [PlannedMount] = []
-    public var devices: [OCISpec.Device] = []
-    public var hostname: String?
-    public var domainname: String?
-    public var maskedPaths: [String]
-    public var readonlyPaths: [String]
-    public var process: OCISpec.Process
-    public var noPivot: Bool
+    package var rootfsPropagation: UInt?
+    package var mounts: [PlannedMount] = []
+    package var devices: [OCISpec.Device] = []
+    package var hostname: String?
+    package var domainname: String?
+    package var maskedPaths: [String]
+    package var readonlyPaths: [String]
+    package var process: OCISpec.Process
+    package var noPivot: Bool
     /// fds 3..<3+preserveFDs stay open in the container (`--preserve-fds`), besides stdio.
-    public var preserveFDs: Int32
+    package var preserveFDs: Int32
     /// Capabilities, rlimits, oom_score_adj of the process (validated here, applied by the init).
-    public var privileges: ProcessPrivileges
+    package var privileges: ProcessPrivileges
     /// sysctl and personality, written from inside the container.
-    public var kernel: KernelSettings
+    package var kernel: KernelSettings
     /// AppArmor profile and SELinux labels (refused when the host lacks the module).
-    public var labels: SecurityLabels
+    package var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
-    public var seccomp: SeccompProgram?
+    package var seccomp: SeccompProgram?
     /// linux.netDevices, moved by `create` into the init's network namespace right after clone.
-    public var netDevices: [NetDeviceMove] = []
+    package var netDevices: [NetDeviceMove] = []
     /// False when config.json has no `process`: `start` is then refused by the init (config.md).
-    public var runsProcess = true
+    package var runsProcess = true
     /// Without a mount namespace of the container's: the directory of crabcan's the rootfs is bound on, in the
     /// runtime's mount namespace, and entered by chroot (HostRoot). Set by `create` (it is in the state dir).
-    public var hostRoot: String?
+    package var hostRoot: String?
     /// Scheduler, I/O priority and NUMA memory policy, applied by the init before it drops privileges.
-    public var scheduling: ProcessScheduling?
+    package var scheduling: ProcessScheduling?
     /// Things crabcan skipped rather than refused (unknown syscall names, capabilities this kernel lacks).
-    public var warnings: [ConfigProblem] = []
+    package var warnings: [ConfigProblem] = []
     /// All six kinds; prestart, createRuntime and createContainer run during create, startContainer in `start`.
-    public var hooks = Hooks()
+    package var hooks = Hooks()
     /// Name of the session keyring the init joins (runc's default); nil with `--no-new-keyring`.
-    public var sessionKeyring: String?
+    package var sessionKeyring: String?
     /// A new user namespace's mappings and how the parent writes them; nil without a new one.
-    public var userNamespace: UserNamespacePlan?
+    package var userNamespace: UserNamespacePlan?
     /// `linux.timeOffsets` as /proc/self/timens_offsets takes them, for a new time namespace.
-    public var timeOffsets = ""
+    package var timeOffsets = ""
     /// Idmapped mounts (`idmap`, `ridmap`, a mount's own mappings) by their index in `mounts` (IdmappedMounts).
-    public var idmappedMounts: [Int: MountIDMap] = [:]
+    package var idmappedMounts: [Int: MountIDMap] = [:]
 
     /// config-linux.md: a namespace type not listed is inherited from the runtime; for mount, see HostRoot.
-    public var inheritsMountNamespace: Bool {
+    package var inheritsMountNamespace: Bool {
         !createdNamespaces.contains(.mount) && !joinedNamespaces.contains { $0.type == .mount }
     }
 
     /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
     /// nodes, sysfs without its network namespace) is done the way runc does it there.
-    public var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }
+    package var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }
 
     /// The new namespaces clone makes: not cgroup (unshared after placement, protocol step 0), not time (made
     /// by the init inside its user namespace; CLONE_NEWTIME also overlaps clone's exit-signal byte).
-    public var cloneFlags: UInt { newNamespaces & ~(Namespaces.cgroup | Namespaces.time) }
+    package var cloneFlags: UInt { newNamespaces & ~(Namespaces.cgroup | Namespaces.time) }
 
     /// The outcome of checking a spec: every error and warning, and the plan when there is no error.
-    public struct Check {
-        public var plan: ContainerPlan?
-        public var errors: [PlanError] = []
-        public var warnings: [PlanError] = []
+    package struct Check {
+        package var plan: ContainerPlan?
+        package var errors: [PlanError] = []
+        package var warnings: [PlanError] = []
     }
 
     /// The plan, or the first problem (`Check` lists them all).
-    public init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
+    package init(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                 sessionKeyring: String? = nil) throws(PlanError) {
         let check = ContainerPlan.check(spec: spec, bundle: bundle, noPivot: noPivot, preserveFDs: preserveFDs,
                                         sessionKeyring: sessionKeyring)
@@ -132,7 +132,7 @@ public struct ContainerPlan: ProcessSettings {
     /// Every check `create` makes before clone, each problem recorded rather than the first thrown, so that
     /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
-    public static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
+    package static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                              sessionKeyring: String? = nil, lsm: @autoclosure () -> LSMHost = .detect()) -> Check {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
@@ -335,7 +335,7 @@ public struct ContainerPlan: ProcessSettings {
         !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty)
     }
 
-    public static func cloneFlag(_ type: NamespaceType) -> UInt {
+    package static func cloneFlag(_ type: NamespaceType) -> UInt {
         switch type {
         case .pid: return Namespaces.pid
         case .network: return Namespaces.network
@@ -349,5 +349,5 @@ public struct ContainerPlan: ProcessSettings {
     }
 
     /// The PATH the container's process sees: its own env, else the conventional default.
-    public var searchPath: String { ProgramSearch.path(process.env) }
+    package var searchPath: String { ProgramSearch.path(process.env) }
 }

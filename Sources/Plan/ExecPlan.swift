@@ -6,27 +6,27 @@ import Sys
 
 /// A new process in a running container (`crabcan exec`): the namespaces of its init, opened now so they
 /// are the ones of the process we checked, and the process's own privileges, checked before clone.
-public struct ExecPlan: ProcessSettings {
-    public struct Namespace {
-        public var type: NamespaceType
-        public var fd: FileDescriptor
+package struct ExecPlan: ProcessSettings {
+    package struct Namespace {
+        package var type: NamespaceType
+        package var fd: FileDescriptor
     }
 
-    public var process: OCISpec.Process
-    public var privileges: ProcessPrivileges
-    public var labels: SecurityLabels
-    public var seccomp: SeccompProgram?
-    public var preserveFDs: Int32
+    package var process: OCISpec.Process
+    package var privileges: ProcessPrivileges
+    package var labels: SecurityLabels
+    package var seccomp: SeccompProgram?
+    package var preserveFDs: Int32
     /// In setns order: the user namespace first (it owns the others), the pid namespace apart (joined by the parent).
-    public var namespaces: [Namespace] = []
-    public var warnings: [ConfigProblem] = []
+    package var namespaces: [Namespace] = []
+    package var warnings: [ConfigProblem] = []
     /// The init's root, when the container has no mount namespace of its own (HostRoot).
-    public var root: FileDescriptor?
+    package var root: FileDescriptor?
     /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
-    public var scheduling: ProcessScheduling
+    package var scheduling: ProcessScheduling
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
-    public init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
+    package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
         guard !process.args.isEmpty else { throw PlanError(".args", "at least one argument is required") }
         guard process.cwd.hasPrefix("/") else { throw PlanError(".cwd", "must be an absolute path") }
         self.process = process
@@ -65,5 +65,5 @@ public struct ExecPlan: ProcessSettings {
     /// With a user namespace, a helper joins it and the pid namespace before cloning the exec'd process.
     package var joinsUserNamespaceInHelper: Bool { namespaces.contains { $0.type == .user } && namespaces.contains { $0.type == .pid } }
 
-    public var searchPath: String { ProgramSearch.path(process.env) }
+    package var searchPath: String { ProgramSearch.path(process.env) }
 }

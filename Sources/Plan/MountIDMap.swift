@@ -3,24 +3,24 @@ import Sys
 
 /// A mount's idmapping (runtime-spec 1.2 config.md: `uidMappings`/`gidMappings` of a mount, options `idmap` and
 /// `ridmap`), planned before clone. docs/idmap-and-pidfd.md.
-public struct MountIDMap: Sendable, Equatable {
-    public enum Mappings: Sendable, Equatable {
+package struct MountIDMap: Sendable, Equatable {
+    package enum Mappings: Sendable, Equatable {
         /// The mount's own mappings, or a new user namespace's (config.md: the runtime MAY use the container's).
         case given(uid: [IDMapping], gid: [IDMapping])
         /// A user namespace the container joins by path: its mappings, through the namespace itself (runc).
         case namespace(String)
     }
 
-    public var mappings: Mappings
+    package var mappings: Mappings
     /// `ridmap`: every mount of the copied tree is idmapped; `idmap` (or mappings alone): only its top mount,
     /// whatever an rbind brought along (runc's reading of the spec's footnote).
-    public var recursive: Bool
+    package var recursive: Bool
     /// The option as the config names it, for messages.
-    public var option: String { recursive ? "ridmap" : "idmap" }
+    package var option: String { recursive ? "ridmap" : "idmap" }
 }
 
 extension MountIDMap {
-    public static let optionNames: Set<String> = ["idmap", "ridmap"]
+    package static let optionNames: Set<String> = ["idmap", "ridmap"]
 
     /// The idmapping of `.mounts[index]`, or nil for an ordinary mount. `idmap`/`ridmap` leave `options` (they are
     /// never mount(2) data); every refusal is recorded with its JSON path.

@@ -2,25 +2,25 @@ import Sys
 
 /// The `options` of a config.json mount, split the way mount(2) wants them.
 /// Unknown options pass through as filesystem data (`size=65536k`, `mode=755`), as runc does.
-public struct MountOptions: Sendable, Equatable {
-    public var flags: UInt = 0
+package struct MountOptions: Sendable, Equatable {
+    package var flags: UInt = 0
     /// Propagation changes (`rprivate`, `shared`, ...) need their own mount(2) call after the mount.
-    public var propagation: [UInt] = []
-    public var data: [String] = []
-    public var isBind = false
+    package var propagation: [UInt] = []
+    package var data: [String] = []
+    package var isBind = false
     /// runc's `tmpcopyup`: a tmpfs starts with a copy of the directory it covers (podman's `--read-only` mounts).
-    public var copyUp = false
+    package var copyUp = false
     /// runc's recursive options (`rro`, `rnosuid`, ...): mount_setattr(AT_RECURSIVE) flags to set and clear on
     /// the mount and every mount under it, once it is made (a plain remount changes the top mount only).
-    public var recursiveSet: UInt64 = 0
-    public var recursiveClear: UInt64 = 0
-    public var hasRecursiveAttributes: Bool { recursiveSet | recursiveClear != 0 }
+    package var recursiveSet: UInt64 = 0
+    package var recursiveClear: UInt64 = 0
+    package var hasRecursiveAttributes: Bool { recursiveSet | recursiveClear != 0 }
     /// Flags a bind mount must get through a second, MS_REMOUNT call: the kernel ignores them on the bind itself.
-    public var needsRemount: Bool { isBind && flags & ~(Mounts.bind | Mounts.recursive) != 0 }
+    package var needsRemount: Bool { isBind && flags & ~(Mounts.bind | Mounts.recursive) != 0 }
 
-    public init() {}
+    package init() {}
 
-    public init(_ options: [String], type: String?) {
+    package init(_ options: [String], type: String?) {
         if type == "bind" { isBind = true; flags |= Mounts.bind }
         for option in options {
             if let (set, value) = MountOptions.flagOptions[option] {
@@ -45,7 +45,7 @@ public struct MountOptions: Sendable, Equatable {
         }
     }
 
-    public var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
+    package var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
 
     static let flagOptions: [String: (set: Bool, value: UInt)] = [
         "ro": (true, Mounts.readOnly), "rw": (false, Mounts.readOnly),
@@ -76,7 +76,7 @@ public struct MountOptions: Sendable, Equatable {
         "rnosymfollow": (true, Mounts.attrNoSymFollow), "rsymfollow": (false, Mounts.attrNoSymFollow),
     ]
 
-    public static let propagationOptions: [String: UInt] = [
+    package static let propagationOptions: [String: UInt] = [
         "private": Mounts.private, "rprivate": Mounts.private | Mounts.recursive,
         "shared": Mounts.shared, "rshared": Mounts.shared | Mounts.recursive,
         "slave": Mounts.slave, "rslave": Mounts.slave | Mounts.recursive,

@@ -6,10 +6,10 @@ import Sys
 /// container's (rtnetlink RTM_NEWLINK with IFLA_NET_NS_FD and the new IFLA_IFNAME), before the init is ready.
 /// Nothing moves it back: when the container's namespace goes, the kernel returns a physical device to the
 /// initial namespace and deletes a virtual one (as with runc).
-public struct NetDeviceMove: Sendable, Equatable {
-    public var hostName: String
-    public var index: UInt32
-    public var name: String
+package struct NetDeviceMove: Sendable, Equatable {
+    package var hostName: String
+    package var index: UInt32
+    package var name: String
 
     /// The kernel's rules for an interface name (dev_valid_name): 1-15 bytes, no '/', ':' or white space.
     static func badName(_ name: String) -> String? {
@@ -24,7 +24,7 @@ public struct NetDeviceMove: Sendable, Equatable {
     }
 
     /// In `create`, once the init (pid) exists in its network namespace.
-    public static func moveAll(_ devices: [NetDeviceMove], into pid: pid_t) throws {
+    package static func moveAll(_ devices: [NetDeviceMove], into pid: pid_t) throws {
         guard !devices.isEmpty else { return }
         let netns = try Files.open("/proc/\(pid)/ns/net", O_RDONLY | O_CLOEXEC)
         defer { netns.close() }

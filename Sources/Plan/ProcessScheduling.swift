@@ -5,7 +5,7 @@ import Sys
 /// `process.scheduler`, `process.ioPriority`, `process.execCPUAffinity` and `linux.memoryPolicy`: checked with
 /// their JSON paths before clone, applied by the process itself before it drops privileges, so its program
 /// inherits them across execve (runc 1.4 applies the same four). A setting the kernel refuses fails create.
-public struct ProcessScheduling: Sendable {
+package struct ProcessScheduling: Sendable {
     struct Scheduler: Sendable {
         var policy: UInt32, flags: UInt64, nice: Int32, priority: UInt32, runtime: UInt64, deadline: UInt64, period: UInt64
     }
@@ -33,7 +33,7 @@ public struct ProcessScheduling: Sendable {
 
     /// `prefix` is ".process" for config.json, "" for an exec's process.json. `isInit`: the init ignores
     /// execCPUAffinity (config.md), with a warning.
-    public init(process: OCISpec.Process, linux: OCISpec.Linux?, prefix: String, isInit: Bool,
+    package init(process: OCISpec.Process, linux: OCISpec.Linux?, prefix: String, isInit: Bool,
                 problems: inout [ConfigProblem], warnings: inout [ConfigProblem]) {
         self.prefix = prefix
         if let s = process.scheduler {

@@ -4,9 +4,9 @@ import Sys
 
 /// A new user namespace as planned before clone: its mappings, checked (config-linux.md "User namespace
 /// mappings"), and how the parent writes them between clone and protocol step 0.
-public struct UserNamespacePlan: Sendable, Equatable {
+package struct UserNamespacePlan: Sendable, Equatable {
     /// How one map gets written; decided by who the caller is.
-    public enum Writer: Sendable, Equatable {
+    package enum Writer: Sendable, Equatable {
         /// Root (CAP_SETUID here) writes /proc/<pid>/uid_map itself.
         case direct
         /// An unprivileged caller mapping only its own gid: the kernel wants setgroups denied first.
@@ -15,15 +15,15 @@ public struct UserNamespacePlan: Sendable, Equatable {
         case tool(String)
     }
 
-    public var uidMappings: [IDMapping]
-    public var gidMappings: [IDMapping]
-    public var uidWriter: Writer
-    public var gidWriter: Writer
+    package var uidMappings: [IDMapping]
+    package var gidMappings: [IDMapping]
+    package var uidWriter: Writer
+    package var gidWriter: Writer
     /// An unprivileged parent can open the child's map files (and newuidmap accepts the child) only while the
     /// child is dumpable, so such a child turns non-dumpable after protocol step 0 instead of at once.
-    public var childStaysDumpableUntilMapped: Bool
+    package var childStaysDumpableUntilMapped: Bool
 
-    public init(uidMappings: [IDMapping], gidMappings: [IDMapping], callerUID: UInt32, callerGID: UInt32,
+    package init(uidMappings: [IDMapping], gidMappings: [IDMapping], callerUID: UInt32, callerGID: UInt32,
                 searchPath: String?) throws(PlanError) {
         let problems = ConfigChecks.mappings(uidMappings, path: ".linux.uidMappings", kind: "uid", required: true)
             + ConfigChecks.mappings(gidMappings, path: ".linux.gidMappings", kind: "gid", required: true)
@@ -38,16 +38,16 @@ public struct UserNamespacePlan: Sendable, Equatable {
     }
 
     /// The text of /proc/<pid>/uid_map: one "inside outside count" line per range.
-    public static func text(_ mappings: [IDMapping]) -> String {
+    package static func text(_ mappings: [IDMapping]) -> String {
         mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
     }
 
     /// newuidmap's arguments: the pid, then each range's three numbers.
-    public static func toolArguments(pid: pid_t, _ mappings: [IDMapping]) -> [String] {
+    package static func toolArguments(pid: pid_t, _ mappings: [IDMapping]) -> [String] {
         [String(pid)] + mappings.flatMap { [String($0.containerID), String($0.hostID), String($0.size)] }
     }
 
-    public static func maps(_ id: UInt32, in mappings: [IDMapping]) -> Bool {
+    package static func maps(_ id: UInt32, in mappings: [IDMapping]) -> Bool {
         mappings.contains { UInt64(id) >= UInt64($0.containerID) && UInt64(id) < UInt64($0.containerID) + UInt64($0.size) }
     }
 
@@ -71,12 +71,12 @@ public struct UserNamespacePlan: Sendable, Equatable {
     // MARK: in the parent
 
     /// A map the kernel or the tool refused, named by its JSON path.
-    public struct WriteError: Error, CustomStringConvertible {
-        public var description: String
+    package struct WriteError: Error, CustomStringConvertible {
+        package var description: String
     }
 
     /// Between clone and protocol step 0: the uid map, then the gid map (setgroups first where needed).
-    public func writeMaps(pid: pid_t) throws(WriteError) {
+    package func writeMaps(pid: pid_t) throws(WriteError) {
         try write(uidMappings, uidWriter, pid: pid, file: "uid_map", field: ".linux.uidMappings")
         try write(gidMappings, gidWriter, pid: pid, file: "gid_map", field: ".linux.gidMappings")
     }

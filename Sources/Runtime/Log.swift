@@ -8,15 +8,15 @@ import Sys
 /// under `--debug`: callers parse the combined output of commands such as `state` and `ps` (go-runc). The lines
 /// are runc 1.1.5's byte for byte in layout (docs/runc-compat.md); without `--debug` and `--log` an error on
 /// stderr is `crabcan: MESSAGE`, one plain line.
-public final class Log: @unchecked Sendable {  // immutable after init
-    public enum Format: String, Sendable { case text, json }
-    public enum Level: String, Sendable { case debug, info, warning, error }
+package final class Log: @unchecked Sendable {  // immutable after init
+    package enum Format: String, Sendable { case text, json }
+    package enum Level: String, Sendable { case debug, info, warning, error }
 
     /// Where a line was logged from: runc's `--debug` turns on logrus's ReportCaller, which adds `func` and
     /// `file` to every line; crabcan names its own Swift function and file there.
-    public struct Caller: Sendable {
+    package struct Caller: Sendable {
         let function: String, file: String, line: Int
-        public init(function: String, file: String, line: Int) { (self.function, self.file, self.line) = (function, file, line) }
+        package init(function: String, file: String, line: Int) { (self.function, self.file, self.line) = (function, file, line) }
         /// `Runtime.create` from #fileID `Runtime/Runtime+Create.swift` and #function `create(_:options:)`.
         var qualifiedFunction: String {
             let module = file.split(separator: "/", maxSplits: 1).first.map(String.init) ?? file
@@ -28,15 +28,15 @@ public final class Log: @unchecked Sendable {  // immutable after init
     let format: Format
     let debugEnabled: Bool
 
-    public init(path: String?, format: Format, debug: Bool) throws {
+    package init(path: String?, format: Format, debug: Bool) throws {
         file = try path.map { try Files.open($0, O_WRONLY | O_CREAT | O_APPEND, mode: 0o644) }
         self.format = format
         debugEnabled = debug
     }
 
-    public static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
+    package static let stderrOnly = try! Log(path: nil, format: .text, debug: false)
 
-    public func error(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
+    package func error(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
         let caller = Caller(function: function, file: file, line: line)
         // Under --debug stderr is runc's log stream (logrus), in --log-format: one format for every line there.
         if self.file == nil && debugEnabled { writeStderr(render(.error, message, caller)) }
@@ -46,7 +46,7 @@ public final class Log: @unchecked Sendable {  // immutable after init
 
     /// Never on stderr by default: conmon and the shims hand the runtime the container's own stderr, and
     /// callers parse the output of create/run/exec/state (docs/design.md §4.9). `--log` and `--debug` show it.
-    public func warning(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
+    package func warning(_ message: String, function: String = #function, file: String = #fileID, line: Int = #line) {
         let caller = Caller(function: function, file: file, line: line)
         if self.file == nil && debugEnabled { writeStderr(render(.warning, message, caller)) }
         toFile(.warning, message, caller)
@@ -59,7 +59,7 @@ public final class Log: @unchecked Sendable {  // immutable after init
         return jsonEscape(message, quoting: false)
     }
 
-    public func debug(_ message: @autoclosure () -> String, function: String = #function, file: String = #fileID,
+    package func debug(_ message: @autoclosure () -> String, function: String = #function, file: String = #fileID,
                       line: Int = #line) {
         guard debugEnabled else { return }
         let text = message(), caller = Caller(function: function, file: file, line: line)

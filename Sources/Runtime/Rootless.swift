@@ -10,7 +10,7 @@ extension Runtime {
     /// `--root` when not given. Root: /run/crabcan. Anyone else cannot write there: $XDG_RUNTIME_DIR/crabcan
     /// (runc's rule), else /run/user/<uid>/crabcan when that directory is the caller's, else /tmp/crabcan-<uid>,
     /// which must be the caller's own if it exists (another user could have made it to watch or feed us).
-    public static func stateRoot(uid: UInt32, environment: [String]) throws -> String {
+    package static func stateRoot(uid: UInt32, environment: [String]) throws -> String {
         guard uid != 0 else { return defaultRoot }
         if let xdg = environment.first(where: { $0.hasPrefix("XDG_RUNTIME_DIR=") })?.dropFirst(16), xdg.hasPrefix("/") {
             return xdg + "/crabcan"
@@ -52,7 +52,7 @@ extension Runtime {
     /// `spec --rootless`: runc's rootless config (the caller's ids as root), plus the caller's ranges from
     /// /etc/subuid and /etc/subgid as ids 1 and up when newuidmap/newgidmap are installed to write them, so the
     /// container has more than one user (files owned by other ids in an image, `gid=5` for terminals).
-    public static func rootlessDefaultSpec() -> Spec {
+    package static func rootlessDefaultSpec() -> Spec {
         let uid = UInt32(Processes.effectiveUID)
         let gid = UInt32(Processes.effectiveGID)
         let name = userName(uid: uid, passwd: (try? Files.readText("/etc/passwd")) ?? "")

@@ -7,7 +7,7 @@ import Sys
 
 extension BundleReport {
     /// One line per problem, then a count (or `ok`).
-    public func text() -> String {
+    package func text() -> String {
         var out = ""
         // One line per problem, whatever a message shows of the input (a path with a line break).
         for diagnostic in diagnostics { out += Log.oneLine(diagnostic.line(file: file)) + "\n" }
@@ -19,7 +19,7 @@ extension BundleReport {
 
     /// `{"config": FILE, "valid": BOOL, "errors": N, "warnings": N, "problems": [{severity, kind, path, line,
     /// column, message}]}`; line and column are left out when unknown.
-    public func json() -> [UInt8] {
+    package func json() -> [UInt8] {
         let w = JSONWriter(pretty: true)
         w.beginObject()
         w.field("config", file)
@@ -44,12 +44,12 @@ extension BundleReport {
     }
 }
 
-public enum CheckFormat: String, Sendable { case text, json }
+package enum CheckFormat: String, Sendable { case text, json }
 
 extension Runtime {
     /// `check`: every problem of `<bundle>/config.json` without running anything. Exit status 1 with errors.
     /// `pidfdSocket`: create's `--pidfd-socket`, checked as create would use it.
-    public static func check(bundle: String, systemd: Bool = false, pidfdSocket: String? = nil) -> BundleReport {
+    package static func check(bundle: String, systemd: Bool = false, pidfdSocket: String? = nil) -> BundleReport {
         let file = bundle == "." ? "config.json" : (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
         var report = planBundle(bundle: bundle, file: file, id: "check", systemd: systemd)
         if systemd, report.spec != nil, let problem = systemdReachability() {

@@ -7,21 +7,21 @@ import Plan
 import StateStore
 import Sys
 
-public struct CreateOptions: Sendable {
-    public var bundle = "."
-    public var pidFile: String?
-    public var noPivot = false
-    public var noNewKeyring = false
-    public var preserveFDs: Int32 = 0
-    public var consoleSocket: String?
+package struct CreateOptions: Sendable {
+    package var bundle = "."
+    package var pidFile: String?
+    package var noPivot = false
+    package var noNewKeyring = false
+    package var preserveFDs: Int32 = 0
+    package var consoleSocket: String?
     /// `--pidfd-socket`: where the init's pidfd goes (PidfdSocket).
-    public var pidfdSocket: String?
-    public init() {}
+    package var pidfdSocket: String?
+    package init() {}
 }
 
 extension Runtime {
     /// Loads and checks <bundle>/config.json. Errors name the JSON path and the line:column in the file.
-    public static func loadSpec(bundle: String) throws -> Spec {
+    package static func loadSpec(bundle: String) throws -> Spec {
         try loadSpec(file: bundle + "/config.json")
     }
 
@@ -42,7 +42,7 @@ extension Runtime {
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
     /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     @discardableResult
-    public func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
+    package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)

@@ -7,7 +7,7 @@ import Sys
 extension Runtime {
     /// `delete`: refuses a running container unless `force`; a created one is killed first, as runc does.
     /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone.
-    public func delete(_ id: String, force: Bool) throws {
+    package func delete(_ id: String, force: Bool) throws {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock: FileDescriptor

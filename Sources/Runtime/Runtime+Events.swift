@@ -6,7 +6,7 @@ import Sys
 
 extension Runtime {
     /// `events --stats`: one stats event (runc's types/events.go shape), compact, without the newline.
-    public func statsEvent(_ id: String) throws -> [UInt8] {
+    package func statsEvent(_ id: String) throws -> [UInt8] {
         let snap = try snapshot(try directory(id))
         guard let record = snap.record, snap.status != .stopped else { throw RuntimeError("container \(id) is not running") }
         guard let cgroups = Runtime.cgroups(record) else { throw RuntimeError("container \(id) has no cgroup to read") }
@@ -16,7 +16,7 @@ extension Runtime {
     /// `events`: a stats event every `intervalMilliseconds` until the container stops, each passed to `emit`,
     /// and an `oom` event (runc's `{"type":"oom","id":…}`) whenever the OOM killer struck since the last look.
     /// Returns once it has stopped (or is gone); an error only when it was never running.
-    public func streamEvents(_ id: String, intervalMilliseconds: Int, emit: ([UInt8]) -> Void) throws {
+    package func streamEvents(_ id: String, intervalMilliseconds: Int, emit: ([UInt8]) -> Void) throws {
         var first = true
         var oomKills: UInt64?
         var cgroups: CgroupManager?
@@ -44,7 +44,7 @@ extension Runtime {
         }
     }
 
-    public static func oomEventJSON(id: String) -> [UInt8] {
+    package static func oomEventJSON(id: String) -> [UInt8] {
         let w = JSONWriter(pretty: false)
         w.beginObject()
         w.key("type"); w.string("oom")
@@ -60,7 +60,7 @@ extension Runtime {
     }
 
     /// `{"type":"stats","id":...,"data":{cpu, memory, pids, blkio, hugetlb}}`, runc's field names.
-    public static func statsEventJSON(id: String, _ s: CgroupStats) -> [UInt8] {
+    package static func statsEventJSON(id: String, _ s: CgroupStats) -> [UInt8] {
         let w = JSONWriter(pretty: false)
         w.beginObject()
         w.key("type"); w.string("stats")
@@ -115,12 +115,7 @@ extension Runtime {
         w.beginObject()
         for size in s.hugetlb.keys.sorted() {
             let h = s.hugetlb[size]!
-            w.key(size)
-            w.beginObject()
-            w.key("usage"); w.uint(h.usage)
-            w.key("max"); w.uint(h.maxUsage)
-            w.key("failcnt"); w.uint(h.failcnt)
-            w.endObject()
+            w.counters(size, [("usage", h.usage), ("max", h.maxUsage), ("failcnt", h.failcnt)])
         }
         w.endObject()
         w.endObject()

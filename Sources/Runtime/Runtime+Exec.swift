@@ -8,32 +8,32 @@ import Sys
 
 /// `exec`'s flags (runc's names). Without `processPath`, the container's own `process` is the base and
 /// the flags change it, as runc does.
-public struct ExecOptions: Sendable {
-    public var processPath: String?
-    public var args: [String] = []
-    public var tty = false
-    public var consoleSocket: String?
-    public var detach = false
-    public var pidFile: String?
-    public var cwd: String?
-    public var env: [String] = []
+package struct ExecOptions: Sendable {
+    package var processPath: String?
+    package var args: [String] = []
+    package var tty = false
+    package var consoleSocket: String?
+    package var detach = false
+    package var pidFile: String?
+    package var cwd: String?
+    package var env: [String] = []
     /// "uid[:gid]"
-    public var user: String?
-    public var additionalGids: [UInt32] = []
-    public var addCapabilities: [String] = []
-    public var noNewPrivileges = false
-    public var apparmorProfile: String?
-    public var processLabel: String?
-    public var preserveFDs: Int32 = 0
+    package var user: String?
+    package var additionalGids: [UInt32] = []
+    package var addCapabilities: [String] = []
+    package var noNewPrivileges = false
+    package var apparmorProfile: String?
+    package var processLabel: String?
+    package var preserveFDs: Int32 = 0
     /// `--pidfd-socket`: where the process's pidfd goes (PidfdSocket).
-    public var pidfdSocket: String?
-    public init() {}
+    package var pidfdSocket: String?
+    package init() {}
 }
 
 extension Runtime {
     /// `exec`: a new process in every namespace and cgroup of a created or running container, with its own
     /// privileges and the container's seccomp profile. Returns its exit code (128 + signal), or 0 with `detach`.
-    public func exec(_ id: String, _ options: ExecOptions) throws -> Int32 {
+    package func exec(_ id: String, _ options: ExecOptions) throws -> Int32 {
         var trace = phaseTrace()
         let snap = try snapshot(try directory(id))
         guard let record = snap.record else { throw RuntimeError("container \(id) does not exist") }

@@ -7,11 +7,11 @@ import Sys
 
 extension Runtime {
     /// crabcan's own version (`--version`, and an annotation of the features document).
-    public static let version = "0.1.0"
+    package static let version = "0.1.0"
 
     /// The runtime-spec features document for this build (features.md). Lists are derived from the code that
     /// acts on the config wherever it exposes them, so the document cannot claim more than `create` does.
-    public static func features() -> Features {
+    package static func features() -> Features {
         Features(
             ociVersionMin: "1.0.0",
             // OCISpec accepts any 1.x; this is the newest version whose fields it knows.
@@ -66,5 +66,5 @@ extension Runtime {
         candidateMountOptions.filter { MountOptions([$0], type: nil).data.isEmpty }
     }
 
-    public func features() -> [UInt8] { Runtime.features().encode(pretty: true) }
+    package func features() -> [UInt8] { Runtime.features().encode(pretty: true) }
 }

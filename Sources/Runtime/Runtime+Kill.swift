@@ -5,7 +5,7 @@ import Sys
 extension Runtime {
     /// `kill`: signals the init (through a pidfd, so a recycled pid is never hit), or with `all` every
     /// process in the container's cgroup (cgroup.kill, or frozen while signalled, so none forks away).
-    public func kill(_ id: String, signal: Int32, all: Bool) throws {
+    package func kill(_ id: String, signal: Int32, all: Bool) throws {
         // runc's words: containerd's shim knows an already finished process only by "container not running".
         let notRunning = RuntimeError("cannot signal container \(id): container not running")
         let snap = try snapshot(try directory(id))

@@ -3,18 +3,18 @@ import StateStore
 import Sys
 
 extension Runtime {
-    public struct Summary: Sendable {
-        public var id: String
-        public var pid: Int32
-        public var status: String
-        public var bundle: String
-        public var rootfs: String
-        public var created: String
-        public var owner: String
+    package struct Summary: Sendable {
+        package var id: String
+        package var pid: Int32
+        package var status: String
+        package var bundle: String
+        package var rootfs: String
+        package var created: String
+        package var owner: String
     }
 
     /// `list`: every container under the root, with derived status; unreadable entries are skipped.
-    public func list() throws -> [Summary] {
+    package func list() throws -> [Summary] {
         try ContainerDirectory.list(root: root).compactMap { id in
             guard let directory = try? self.directory(id), let snap = try? snapshot(directory) else { return nil }
             let record = snap.record
@@ -24,7 +24,7 @@ extension Runtime {
     }
 
     /// runc's `list --format json`: an array of objects with these keys.
-    public static func listJSON(_ summaries: [Summary]) -> [UInt8] {
+    package static func listJSON(_ summaries: [Summary]) -> [UInt8] {
         let writer = JSONWriter(pretty: false)
         writer.beginArray()
         for item in summaries {

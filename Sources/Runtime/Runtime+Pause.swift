@@ -5,7 +5,7 @@ import Sys
 
 extension Runtime {
     /// `pause`: freezes every process of the container (v1 freezer, v2 cgroup.freeze).
-    public func pause(_ id: String) throws {
+    package func pause(_ id: String) throws {
         let (record, status, lock) = try lockedRecord(id)
         defer { lock.close() }
         // runc's words (containerd and podman pass them on).
@@ -17,7 +17,7 @@ extension Runtime {
     }
 
     /// `resume`: thaws a paused container.
-    public func resume(_ id: String) throws {
+    package func resume(_ id: String) throws {
         let (record, status, lock) = try lockedRecord(id)
         defer { lock.close() }
         guard status == .paused else { throw RuntimeError("cannot resume container \(id): container not paused (it is \(status.rawValue))") }
@@ -25,13 +25,13 @@ extension Runtime {
     }
 
     /// `ps`: the host pids of every process in the container's cgroup, sorted.
-    public func processes(_ id: String) throws -> [pid_t] {
+    package func processes(_ id: String) throws -> [pid_t] {
         let snap = try snapshot(try directory(id))
         guard let record = snap.record, snap.status != .stopped else { throw RuntimeError("container \(id) is not running") }
         return try (Runtime.cgroups(record)?.pids() ?? [record.pid]).sorted()
     }
 
-    public static func pidsJSON(_ pids: [pid_t]) -> [UInt8] {
+    package static func pidsJSON(_ pids: [pid_t]) -> [UInt8] {
         let writer = JSONWriter(pretty: false)
         writer.beginArray()
         for pid in pids { writer.int(Int64(pid)) }

@@ -4,7 +4,7 @@ extension Runtime {
     /// `ps ID [ps options]` without --format json, as runc does it: the host's `ps` runs with the options
     /// (default `-ef`), and its header and the rows whose PID column is one of the container's processes are
     /// kept, so scripts get the table (and columns) they asked `ps` for.
-    public func processTable(_ id: String, psArguments: [String]) throws -> String {
+    package func processTable(_ id: String, psArguments: [String]) throws -> String {
         let pids = Set(try processes(id))
         let environment = Processes.environment()
         let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }

@@ -7,7 +7,7 @@ extension Runtime {
     /// `run`: create + start, then (unless `detach`) stay as the init's parent: forward signals, reap it,
     /// delete the container (unless `keep`: it stays, stopped, for `state` and `delete`) and return its exit code
     /// (128 + signal when killed), as runc does.
-    public func run(_ id: String, _ options: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
+    package func run(_ id: String, _ options: CreateOptions, detach: Bool, keep: Bool = false) throws -> Int32 {
         // Signals are taken from a signalfd from here on, so none is lost (or kills us) while we set up.
         let (signals, previousMask) = try Channels.blockAllSignals()
         defer { Channels.restoreSignalMask(previousMask) }

@@ -7,41 +7,41 @@ import Sys
 
 /// `crabcan spec` flags: what the tutorial's command line said (`-u 0 -m ./mountdir -c /bin/bash -a /lib:/lib`,
 /// `--memory`, `--nproc`, `--cap-add`), written as a bundle config instead. Unset fields keep the safe default.
-public struct SpecOptions: Sendable {
-    public var rootless = false
+package struct SpecOptions: Sendable {
+    package var rootless = false
     /// `--rootfs`: relative to the current directory; stored relative to the bundle when inside it.
-    public var rootfs: String?
+    package var rootfs: String?
     /// The command after `--`.
-    public var args: [String] = []
+    package var args: [String] = []
     /// nil: a random readable name (`blue-crab-161`).
-    public var hostname: String?
+    package var hostname: String?
     /// `UID[:GID]`, numeric; GID defaults to 0 as with runc's and Docker's `--user`.
-    public var user: String?
-    public var cwd: String?
+    package var user: String?
+    package var cwd: String?
     /// `K=V`, each replacing a default of the same name.
-    public var env: [String] = []
-    public var memory: Int64?
-    public var pids: Int64?
-    public var cpuShares: UInt64?
-    public var capAdd: [String] = []
-    public var capDrop: [String] = []
+    package var env: [String] = []
+    package var memory: Int64?
+    package var pids: Int64?
+    package var cpuShares: UInt64?
+    package var capAdd: [String] = []
+    package var capDrop: [String] = []
     /// `SRC:DST[:ro]`.
-    public var binds: [String] = []
+    package var binds: [String] = []
     /// nil keeps the default (read-only, as runc's spec); `--readonly=false` makes the root writable.
-    public var readonly: Bool?
+    package var readonly: Bool?
     /// `host` or `none`.
-    public var net: String?
+    package var net: String?
     /// `default`, `unconfined` or a file holding a `linux.seccomp` object.
-    public var seccomp: String?
+    package var seccomp: String?
     /// nil: runc's default, a terminal for the interactive `sh`; a command given after `--` runs without one.
-    public var terminal: Bool?
+    package var terminal: Bool?
 
-    public init() {}
+    package init() {}
 }
 
 extension Runtime {
     /// `spec`: writes config.json into `bundle`, refusing to overwrite one (runc's behaviour).
-    public static func writeSpec(bundle: String, options: SpecOptions) throws {
+    package static func writeSpec(bundle: String, options: SpecOptions) throws {
         let path = bundle + "/config.json"
         if Files.lstatMode(path) != nil { throw RuntimeError("file \(path) exists, remove it first") }
         let spec = try makeSpec(bundle: bundle, options: options)
@@ -49,7 +49,7 @@ extension Runtime {
     }
 
     /// The default spec with `options` applied. Each bad flag value is refused with the flag's name.
-    public static func makeSpec(bundle: String, options: SpecOptions) throws -> Spec {
+    package static func makeSpec(bundle: String, options: SpecOptions) throws -> Spec {
         var spec = options.rootless ? rootlessDefaultSpec() : Spec.makeDefault(rootless: false)
         var process = spec.process ?? OCISpec.Process()
         var linux = spec.linux ?? Linux()

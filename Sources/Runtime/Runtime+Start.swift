@@ -6,7 +6,7 @@ import Sys
 extension Runtime {
     /// `start`: releases the init blocked on exec.fifo (runtime.md: start), then removes the fifo, which
     /// is what makes the status `running`.
-    public func start(_ id: String) throws {
+    package func start(_ id: String) throws {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock = try directory.lock()

@@ -7,31 +7,31 @@ import Sys
 
 /// What `update` changes: runc's flags, already parsed to numbers by the CLI, over an optional
 /// `linux.resources` JSON document (`-r FILE`). Only fields that are set are written.
-public struct ResourceUpdate: Sendable {
-    public var memory: Int64?
-    public var memoryReservation: Int64?
-    public var memorySwap: Int64?
-    public var kernelMemory: Int64?
-    public var kernelMemoryTCP: Int64?
-    public var cpuShares: UInt64?
-    public var cpuQuota: Int64?
-    public var cpuPeriod: UInt64?
-    public var cpuRealtimeRuntime: Int64?
-    public var cpuRealtimePeriod: UInt64?
-    public var cpusetCpus: String?
-    public var cpusetMems: String?
-    public var pidsLimit: Int64?
-    public var blkioWeight: UInt16?
+package struct ResourceUpdate: Sendable {
+    package var memory: Int64?
+    package var memoryReservation: Int64?
+    package var memorySwap: Int64?
+    package var kernelMemory: Int64?
+    package var kernelMemoryTCP: Int64?
+    package var cpuShares: UInt64?
+    package var cpuQuota: Int64?
+    package var cpuPeriod: UInt64?
+    package var cpuRealtimeRuntime: Int64?
+    package var cpuRealtimePeriod: UInt64?
+    package var cpusetCpus: String?
+    package var cpusetMems: String?
+    package var pidsLimit: Int64?
+    package var blkioWeight: UInt16?
     /// A `linux.resources` object, and where it came from (a path, or "stdin") for errors.
-    public var resourcesJSON: [UInt8]?
-    public var resourcesSource = ""
+    package var resourcesJSON: [UInt8]?
+    package var resourcesSource = ""
 
-    public init() {}
+    package init() {}
 }
 
 extension Runtime {
     /// `update`: writes new cgroup limits for a created, running or paused container (runc update).
-    public func update(_ id: String, _ request: ResourceUpdate) throws {
+    package func update(_ id: String, _ request: ResourceUpdate) throws {
         let resources = try Runtime.resources(for: request)
         let directory = try self.directory(id)
         let lock = try directory.lock()

@@ -7,22 +7,22 @@ import StateStore
 import Sys
 
 /// The container facade: one function per subcommand; the CLI only parses flags and prints.
-public struct Runtime {
+package struct Runtime {
     /// State root (`--root`, default /run/crabcan).
-    public let root: String
-    public let log: Log
+    package let root: String
+    package let log: Log
     /// `--systemd-cgroup`: create puts the container in a systemd unit (the driver is recorded, so later
     /// commands use create's whatever they are given).
-    public var systemdCgroup = false
+    package var systemdCgroup = false
 
-    public init(root: String, log: Log) {
+    package init(root: String, log: Log) {
         self.root = root
         self.log = log
     }
 
-    public static let defaultRoot = "/run/crabcan"
+    package static let defaultRoot = "/run/crabcan"
     /// The runtime-spec version crabcan implements (the `features` and default `spec` version).
-    public static let specVersion = "1.3.0"
+    package static let specVersion = "1.3.0"
 
     func directory(_ id: String) throws -> ContainerDirectory { try ContainerDirectory(root: root, id: id) }
 
@@ -32,10 +32,10 @@ public struct Runtime {
     }
 
     /// A container as found on disk, with its status derived from the live system.
-    public struct Snapshot: Sendable {
-        public var record: ContainerRecord?
-        public var status: ContainerStatus
-        public var id: String
+    package struct Snapshot: Sendable {
+        package var record: ContainerRecord?
+        package var status: ContainerStatus
+        package var id: String
     }
 
     /// `locked`: the caller holds the container's lock, so no create of it is under way.
@@ -60,7 +60,7 @@ public struct Runtime {
     }
 
     /// The OCI state document (runtime.md "State"), with runc's extras; pid 0 once stopped, as runc prints.
-    public func state(_ id: String) throws -> [UInt8] {
+    package func state(_ id: String) throws -> [UInt8] {
         let snap = try snapshot(try directory(id))
         guard let record = snap.record else {
             return State(ociVersion: Runtime.specVersion, id: id, status: snap.status.rawValue, pid: nil, bundle: "",

@@ -1,8 +1,9 @@
 import Glibc
 import JSON
+import Sys
 
 /// Signal names as `kill` takes them: `TERM`, `SIGTERM`, `15`, `RTMIN+3` (runc's rules).
-public enum SignalNames {
+package enum SignalNames {
     static let table: [(String, Int32)] = [
         ("HUP", SIGHUP), ("INT", SIGINT), ("QUIT", SIGQUIT), ("ILL", SIGILL), ("TRAP", SIGTRAP), ("ABRT", SIGABRT),
         ("IOT", SIGIOT), ("BUS", SIGBUS), ("FPE", SIGFPE), ("KILL", SIGKILL), ("USR1", SIGUSR1), ("SEGV", SIGSEGV),
@@ -12,7 +13,7 @@ public enum SignalNames {
         ("PROF", SIGPROF), ("WINCH", SIGWINCH), ("IO", SIGIO), ("POLL", SIGPOLL), ("PWR", SIGPWR), ("SYS", SIGSYS),
     ]
 
-    public static func parse(_ text: String) throws(RuntimeError) -> Int32 {
+    package static func parse(_ text: String) throws(RuntimeError) -> Int32 {
         if let number = Int32(text) {
             // 0 checks that the container is alive, as kill(1) does (runc takes it; containerd sends `kill --all ID 0`).
             guard number >= 0 && number <= 64 else { throw RuntimeError("invalid signal \(text)") }

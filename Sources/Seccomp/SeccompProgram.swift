@@ -5,33 +5,33 @@ import OCISpec
 import Sys
 
 /// A `linux.seccomp` problem, by JSON path: `.linux.seccomp.flags[0]: unknown seccomp flag "X"`.
-public typealias SeccompError = ConfigProblem
+package typealias SeccompError = ConfigProblem
 
 /// A seccomp filter built from `linux.seccomp`, ready to load.
 ///
 /// Built in the runtime before the container's init is forked, so every configuration error surfaces
 /// before any process exists: libseccomp compiles the rules, its BPF program is exported, runc's ENOSYS
 /// stub (EnosysStub) goes in front, and `load()` in the child is then a single seccomp(2) call.
-public struct SeccompProgram {
+package struct SeccompProgram {
     /// The whole program as seccomp(2) takes it (sock_filter array).
     private var encoded: [UInt8] = []
     /// SECCOMP_FILTER_FLAG_* for seccomp(2): the config's flags, and NEW_LISTENER for a notify profile.
-    public private(set) var kernelFlags: UInt32 = 0
+    package private(set) var kernelFlags: UInt32 = 0
     /// How many instructions in front are EnosysStub's (0: none).
     private(set) var stubLength = 0
     /// The instructions `load()` installs, for tests and --debug.
-    public var instructions: [BPFInstruction] { SeccompFilter.decode(encoded) ?? [] }
+    package var instructions: [BPFInstruction] { SeccompFilter.decode(encoded) ?? [] }
     /// Syscall names this architecture does not have, skipped (by JSON path).
-    public private(set) var warnings: [SeccompError] = []
+    package private(set) var warnings: [SeccompError] = []
     /// Rules send some syscalls to a supervisor (SCMP_ACT_NOTIFY): load() then returns the listener fd.
-    public let usesNotify: Bool
+    package let usesNotify: Bool
 
     static let root = ".linux.seccomp"
 
     /// Validates and builds the libseccomp filter context. Unknown syscall names for this arch are
     /// skipped and listed in `warnings` (runc's behaviour: profiles name syscalls of newer kernels and
     /// other architectures); an unknown architecture, action, flag or operator throws.
-    public init(_ config: OCISpec.Seccomp) throws(SeccompError) {
+    package init(_ config: OCISpec.Seccomp) throws(SeccompError) {
         var problems: [SeccompError] = []
         guard let program = SeccompProgram(config, problems: &problems), problems.isEmpty else {
             throw problems.first ?? SeccompError(path: Self.root, message: "invalid seccomp profile")
@@ -41,7 +41,7 @@ public struct SeccompProgram {
 
     /// Records every problem (for `check`) instead of stopping at the first; nil when not even the default
     /// action is usable. A program built with problems must not be loaded.
-    public init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError]) {
+    package init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError]) {
         let root = Self.root
         let earlierProblems = problems.count
         if config.defaultAction == .notify {
@@ -208,7 +208,7 @@ public struct SeccompProgram {
     /// Loads the filter into the calling process: one seccomp(2) call, nothing allocated, so that it can be
     /// the last step before execve. Needs no_new_privs set or CAP_SYS_ADMIN (kernel rule for unprivileged
     /// filters). Returns the listener fd when the profile uses SCMP_ACT_NOTIFY, else nil.
-    public func load() throws(SysError) -> Int32? {
+    package func load() throws(SysError) -> Int32? {
         try SeccompFilter.install(encoded: encoded, flags: kernelFlags)
     }
 

@@ -3,9 +3,9 @@ import OCISpec
 
 /// What this build's seccomp support recognizes, for the features document. Architectures and flags are
 /// probed by building real filters, so the document says exactly what `create` accepts here.
-public enum SeccompSupport {
+package enum SeccompSupport {
     /// The libseccomp crabcan was built with (linked statically, so also the one that runs).
-    public static let libseccompVersion = "\(SCMP_VER_MAJOR).\(SCMP_VER_MINOR).\(SCMP_VER_MICRO)"
+    package static let libseccompVersion = "\(SCMP_VER_MAJOR).\(SCMP_VER_MINOR).\(SCMP_VER_MICRO)"
 
     /// Every SCMP_ARCH_ name some libseccomp release knows; the ones this libseccomp resolves are listed.
     static let candidateArchitectures = [
@@ -16,12 +16,12 @@ public enum SeccompSupport {
         "SCMP_ARCH_X86", "SCMP_ARCH_X86_64",
     ]
 
-    public static func architectures() -> [String] {
+    package static func architectures() -> [String] {
         candidateArchitectures.filter { accepts(OCISpec.Seccomp(defaultAction: .allow, architectures: [$0])) }
     }
 
     /// The known flags that this libseccomp (and kernel, for the ones libseccomp checks) lets us set.
-    public static func supportedFlags() -> [String] {
+    package static func supportedFlags() -> [String] {
         OCISpec.Seccomp.knownFlags.filter { accepts(OCISpec.Seccomp(defaultAction: .allow, flags: [$0])) }
     }
 

@@ -2,44 +2,44 @@ import Glibc
 import Sys
 
 /// <root>/<id>/ and the files in it. Every command that changes a container holds `lock()` (docs/design.md §3).
-public struct ContainerDirectory: Sendable {
-    public let root: String
-    public let id: String
+package struct ContainerDirectory: Sendable {
+    package let root: String
+    package let id: String
 
-    public var path: String { root + "/" + id }
-    public var statePath: String { path + "/state.json" }
-    public var execFifoPath: String { path + "/exec.fifo" }
+    package var path: String { root + "/" + id }
+    package var statePath: String { path + "/state.json" }
+    package var execFifoPath: String { path + "/exec.fifo" }
     /// Where create is about to make the container's cgroups, written before it makes them: state.json records
     /// them too, but a create that dies before state.json must not leave `delete` without a way to find them.
-    public var cgroupsPath: String { path + "/cgroups.json" }
+    package var cgroupsPath: String { path + "/cgroups.json" }
     /// The validated config create used (as runc and crun keep one): exec reads it, not the bundle, so a bundle
     /// changed or removed after create cannot change the namespaces or seccomp profile an exec gets.
-    public var configPath: String { path + "/config.json" }
+    package var configPath: String { path + "/config.json" }
 
-    public struct InvalidID: Error, CustomStringConvertible {
-        public var id: String
-        public var reason: String
-        public var description: String { "invalid container id \"\(id)\": \(reason)" }
+    package struct InvalidID: Error, CustomStringConvertible {
+        package var id: String
+        package var reason: String
+        package var description: String { "invalid container id \"\(id)\": \(reason)" }
     }
 
-    public struct Exists: Error, CustomStringConvertible {
-        public var id: String
-        public var description: String { "container with id \"\(id)\" already exists" }
+    package struct Exists: Error, CustomStringConvertible {
+        package var id: String
+        package var description: String { "container with id \"\(id)\" already exists" }
     }
 
-    public struct NotFound: Error, CustomStringConvertible {
-        public var id: String
-        public var description: String { "container \"\(id)\" does not exist" }
+    package struct NotFound: Error, CustomStringConvertible {
+        package var id: String
+        package var description: String { "container \"\(id)\" does not exist" }
     }
 
-    public init(root: String, id: String) throws(InvalidID) {
+    package init(root: String, id: String) throws(InvalidID) {
         try ContainerDirectory.validate(id)
         self.root = root
         self.id = id
     }
 
     /// runc's rule: letters, digits and `_ + - .`, not `.` or `..`; never a `/`, so an id can't leave <root>.
-    public static func validate(_ id: String) throws(InvalidID) {
+    package static func validate(_ id: String) throws(InvalidID) {
         if id.isEmpty { throw InvalidID(id: id, reason: "must not be empty") }
         if id == "." || id == ".." { throw InvalidID(id: id, reason: "must not be . or ..") }
         if id.utf8.count > 1024 { throw InvalidID(id: String(id.prefix(40)) + "...", reason: "longer than 1024 bytes") }
@@ -50,10 +50,10 @@ public struct ContainerDirectory: Sendable {
         }
     }
 
-    public var exists: Bool { Files.isDirectory(path) }
+    package var exists: Bool { Files.isDirectory(path) }
 
     /// Makes <root>/<id>/ exclusively: mkdir is atomic, so of two racing creates of one id exactly one wins.
-    public func create() throws -> FileDescriptor {
+    package func create() throws -> FileDescriptor {
         try Files.makeDirectories(root, mode: 0o700)
         do {
             try Files.mkdir(path, mode: 0o711)
@@ -64,7 +64,7 @@ public struct ContainerDirectory: Sendable {
     }
 
     /// An exclusive flock on the directory, held until the returned fd goes.
-    public func lock() throws -> FileDescriptor {
+    package func lock() throws -> FileDescriptor {
         let fd: FileDescriptor
         do {
             fd = try Files.open(path, O_RDONLY | O_DIRECTORY)
@@ -80,17 +80,17 @@ public struct ContainerDirectory: Sendable {
 
     /// True while some process holds the lock: a create that has not written state.json yet is alive.
     /// (flock conflicts between open files, so a caller holding its own lock sees true too.)
-    public var isLocked: Bool {
+    package var isLocked: Bool {
         guard let fd = try? Files.open(path, O_RDONLY | O_DIRECTORY) else { return false }
         return !Files.tryLock(fd)
     }
 
-    public func write(_ record: ContainerRecord) throws {
+    package func write(_ record: ContainerRecord) throws {
         try Files.writeFileAtomically(statePath, record.encoded(), mode: 0o600)
     }
 
     /// nil while state.json is not written yet (the container is `creating`).
-    public func read() throws -> ContainerRecord? {
+    package func read() throws -> ContainerRecord? {
         guard exists else { throw NotFound(id: id) }
         let bytes: [UInt8]
         do {
@@ -101,16 +101,16 @@ public struct ContainerDirectory: Sendable {
         return try ContainerRecord.decode(bytes)
     }
 
-    public func writeConfig(_ bytes: [UInt8]) throws {
+    package func writeConfig(_ bytes: [UInt8]) throws {
         try Files.writeFileAtomically(configPath, bytes, mode: 0o600)
     }
 
-    public var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }
+    package var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }
 
     /// Records the cgroups create is about to make (`cgroupsPath`). A plain write: one that dies half-way
     /// leaves an empty or short file, which reads as nothing, and no cgroup was made yet then.
     /// `systemdUnit`: the unit the systemd driver is about to start ("" for cgroupfs).
-    public func recordCgroups(version: String, paths: [String: String], systemdUnit: String = "") throws {
+    package func recordCgroups(version: String, paths: [String: String], systemdUnit: String = "") throws {
         var record = ContainerRecord(ociVersion: "", id: id, pid: 0, startTime: 0, bundle: "", rootfs: "", created: "",
                                      owner: "", annotations: [:])
         record.cgroupVersion = version
@@ -120,21 +120,21 @@ public struct ContainerDirectory: Sendable {
     }
 
     /// The cgroups `recordCgroups` wrote, nil when none (or a torn write).
-    public func recordedCgroups() -> (version: String, paths: [String: String])? {
+    package func recordedCgroups() -> (version: String, paths: [String: String])? {
         guard let bytes = try? Files.readFile(cgroupsPath) else { return nil }
         return ContainerRecord.decodeCgroups(bytes)
     }
 
     /// The systemd unit `recordCgroups` wrote; nil for the cgroupfs driver or no record.
-    public func recordedSystemdUnit() -> String? {
+    package func recordedSystemdUnit() -> String? {
         guard let bytes = try? Files.readFile(cgroupsPath) else { return nil }
         return ContainerRecord.decodeSystemdUnit(bytes)
     }
 
-    public func remove() throws { try Files.removeFlatDirectory(path) }
+    package func remove() throws { try Files.removeFlatDirectory(path) }
 
     /// Ids of every container directory under `root`, sorted.
-    public static func list(root: String) throws -> [String] {
+    package static func list(root: String) throws -> [String] {
         guard Files.isDirectory(root) else { return [] }
         return try Files.listDirectory(root).filter { Files.isDirectory(root + "/" + $0) }.sorted()
     }

@@ -2,27 +2,27 @@ import JSON
 import OCISpec
 
 /// What crabcan keeps in <root>/<id>/state.json. The status is not among it: it is derived each time.
-public struct ContainerRecord: Sendable, Equatable {
-    public var ociVersion: String
-    public var id: String
-    public var pid: Int32
+package struct ContainerRecord: Sendable, Equatable {
+    package var ociVersion: String
+    package var id: String
+    package var pid: Int32
     /// Clock ticks since boot (/proc/<pid>/stat field 22): pid + start time name the init for good.
-    public var startTime: UInt64
-    public var bundle: String
-    public var rootfs: String
-    public var created: String
-    public var owner: String
-    public var annotations: [String: String]
+    package var startTime: UInt64
+    package var bundle: String
+    package var rootfs: String
+    package var created: String
+    package var owner: String
+    package var annotations: [String: String]
     /// The container's cgroups: "v1" or "v2", and hierarchy → directory ("" for v2), to find them again.
-    public var cgroupVersion: String = ""
-    public var cgroupPaths: [String: String] = [:]
+    package var cgroupVersion: String = ""
+    package var cgroupPaths: [String: String] = [:]
     /// The cgroup driver: the systemd unit holding the cgroups (--systemd-cgroup), "" when crabcan made them
     /// (cgroupfs). Later commands use the driver create used, whatever flags they are given.
-    public var systemdUnit = ""
+    package var systemdUnit = ""
     /// poststart and poststop, run by `start` and `delete` from here: the bundle may be gone by then.
-    public var hooks = Hooks()
+    package var hooks = Hooks()
 
-    public init(ociVersion: String, id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String,
+    package init(ociVersion: String, id: String, pid: Int32, startTime: UInt64, bundle: String, rootfs: String,
                 created: String, owner: String, annotations: [String: String]) {
         self.ociVersion = ociVersion
         self.id = id
@@ -35,7 +35,7 @@ public struct ContainerRecord: Sendable, Equatable {
         self.annotations = annotations
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let writer = JSONWriter(pretty: false)
         writer.beginObject()
         writer.field("ociVersion", ociVersion)
@@ -84,12 +84,12 @@ public struct ContainerRecord: Sendable, Equatable {
         return (version, paths)
     }
 
-    public struct Corrupt: Error, CustomStringConvertible {
-        public var detail: String
-        public var description: String { "state.json is corrupt: \(detail)" }
+    package struct Corrupt: Error, CustomStringConvertible {
+        package var detail: String
+        package var description: String { "state.json is corrupt: \(detail)" }
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> ContainerRecord {
+    package static func decode(_ bytes: [UInt8]) throws -> ContainerRecord {
         let document: JSONDocument
         do { document = try JSONDocument.parse(bytes) } catch { throw Corrupt(detail: error.description) }
         let context = JSONDecodingContext(document: document)

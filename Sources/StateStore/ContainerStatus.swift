@@ -1,5 +1,5 @@
 /// runtime.md's lifecycle states, plus runc's `paused`.
-public enum ContainerStatus: String, Sendable {
+package enum ContainerStatus: String, Sendable {
     case creating, created, running, stopped, paused
 
     /// What the live system says, never a stored field (docs/design.md §2):
@@ -8,7 +8,7 @@ public enum ContainerStatus: String, Sendable {
     /// - the recorded init is gone, a zombie, or its pid now belongs to another process (start time differs): `stopped`;
     /// - exec.fifo still there: `created` (init is blocked before the user process);
     /// - cgroup frozen: `paused`; else `running`.
-    public static func derive(recordedStartTime: UInt64?, liveProcess: (state: Character, startTime: UInt64)?,
+    package static func derive(recordedStartTime: UInt64?, liveProcess: (state: Character, startTime: UInt64)?,
                               execFifoExists: Bool, frozen: Bool = false, createInProgress: Bool = true) -> ContainerStatus {
         guard let recordedStartTime else { return createInProgress ? .creating : .stopped }
         guard let live = liveProcess, live.startTime == recordedStartTime, live.state != "Z", live.state != "X" else {

@@ -2,11 +2,11 @@ import CShim
 import Glibc
 
 /// The two bpf(2) calls cgroup v2 device control needs.
-public enum BPF {
+package enum BPF {
     /// Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (8-byte instructions); a refusal carries the verifier's message.
     /// The load asks for no log: with one the kernel fails the load (ENOSPC) when the verifier's trace outgrows the
     /// buffer, which a few dozen rules do at 4 KiB. Only a refused program is loaded again, with a log, to say why.
-    public static func loadDeviceProgram(_ instructions: [UInt64]) throws(SysError) -> FileDescriptor {
+    package static func loadDeviceProgram(_ instructions: [UInt64]) throws(SysError) -> FileDescriptor {
         let fd = instructions.withUnsafeBytes { code in
             cshim_bpf_load_device_program(code.baseAddress, UInt32(instructions.count), nil, 0)
         }
@@ -24,7 +24,7 @@ public enum BPF {
         throw SysError("bpf load device program" + (message.map { " (\($0))" } ?? ""), errno: saved)
     }
 
-    public static func attachDeviceProgram(_ program: FileDescriptor, toCgroup directory: String) throws(SysError) {
+    package static func attachDeviceProgram(_ program: FileDescriptor, toCgroup directory: String) throws(SysError) {
         let cgroup = try Files.open(directory, O_RDONLY | O_DIRECTORY)
         try check("bpf attach device program", directory) { cshim_bpf_attach_device_program(cgroup.raw, program.raw) }
     }

@@ -2,32 +2,32 @@ import CShim
 import Glibc
 
 /// Sockets, polling and signals: how the runtime's processes talk and wait.
-public enum Channels {
+package enum Channels {
     /// A SOCK_SEQPACKET pair keeps message boundaries, so each sync message arrives whole (docs/design.md §2).
-    public static func seqpacketPair() throws(SysError) -> (FileDescriptor, FileDescriptor) {
+    package static func seqpacketPair() throws(SysError) -> (FileDescriptor, FileDescriptor) {
         var fds: [Int32] = [-1, -1]
         try check("socketpair") { socketpair(AF_UNIX, CS_SOCK_SEQPACKET | CS_SOCK_CLOEXEC, 0, &fds) }
         return (FileDescriptor(fds[0]), FileDescriptor(fds[1]))
     }
 
-    public static func send(_ socket: FileDescriptor, _ bytes: [UInt8]) throws(SysError) {
+    package static func send(_ socket: FileDescriptor, _ bytes: [UInt8]) throws(SysError) {
         try check("send") { bytes.withUnsafeBytes { Glibc.send(socket.raw, $0.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) } }
     }
 
     /// One message, at most `capacity` bytes; empty when the peer closed.
-    public static func receive(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> [UInt8] {
+    package static func receive(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: capacity)
         let n = try check("recv") { buffer.withUnsafeMutableBytes { recv(socket.raw, $0.baseAddress, capacity, 0) } }
         buffer.removeSubrange(n...)
         return buffer
     }
 
-    public static func sendDescriptor(_ socket: FileDescriptor, _ fd: Int32, payload: [UInt8]) throws(SysError) {
+    package static func sendDescriptor(_ socket: FileDescriptor, _ fd: Int32, payload: [UInt8]) throws(SysError) {
         try check("sendmsg SCM_RIGHTS") { payload.withUnsafeBytes { cshim_send_fd(socket.raw, fd, $0.baseAddress, payload.count) } }
     }
 
     /// Waits until one of `fds` is readable (or hung up); returns the indexes that are. -1 timeout waits forever.
-    public static func poll(_ fds: [Int32], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
+    package static func poll(_ fds: [Int32], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
         var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let n = try check("poll") { Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds) }
         if n == 0 { return [] }
@@ -36,7 +36,7 @@ public enum Channels {
 
     /// Blocks every signal and returns a signalfd that receives them: `run` forwards signals from a poll
     /// loop instead of async handlers, which Swift code cannot run safely.
-    public static func blockAllSignals() throws(SysError) -> (FileDescriptor, sigset_t) {
+    package static func blockAllSignals() throws(SysError) -> (FileDescriptor, sigset_t) {
         var all = sigset_t()
         var previous = sigset_t()
         sigfillset(&all)
@@ -45,13 +45,13 @@ public enum Channels {
         return (FileDescriptor(fd), previous)
     }
 
-    public static func restoreSignalMask(_ mask: sigset_t) {
+    package static func restoreSignalMask(_ mask: sigset_t) {
         var mask = mask
         sigprocmask(SIG_SETMASK, &mask, nil)
     }
 
     /// Unblocks every signal and restores default dispositions: what the container's process must start with.
-    public static func resetSignals() {
+    package static func resetSignals() {
         var none = sigset_t()
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
@@ -61,14 +61,14 @@ public enum Channels {
     }
 
     /// Reads one signal number from a signalfd.
-    public static func readSignal(_ fd: FileDescriptor) throws(SysError) -> Int32 {
+    package static func readSignal(_ fd: FileDescriptor) throws(SysError) -> Int32 {
         try check("read signalfd") { cshim_read_signal(fd.raw) }
     }
 }
 
-public enum Clock {
+package enum Clock {
     /// Current time as RFC 3339 with nanoseconds, UTC, as runc writes `created`.
-    public static func rfc3339Now() -> String {
+    package static func rfc3339Now() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec
@@ -85,11 +85,11 @@ public enum Clock {
     }
 
     /// For durations in the parent (`--debug` phase traces).
-    public static func monotonicNanoseconds() -> UInt64 { nanoseconds(CLOCK_MONOTONIC) }
+    package static func monotonicNanoseconds() -> UInt64 { nanoseconds(CLOCK_MONOTONIC) }
 
     /// For durations in the container's init: a new time namespace offsets its monotonic clock mid-step, never
     /// the real-time one.
-    public static func realtimeNanoseconds() -> UInt64 { nanoseconds(CLOCK_REALTIME) }
+    package static func realtimeNanoseconds() -> UInt64 { nanoseconds(CLOCK_REALTIME) }
 
     private static func nanoseconds(_ clock: clockid_t) -> UInt64 {
         var now = timespec()
@@ -97,7 +97,7 @@ public enum Clock {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
-    public static func monotonicMilliseconds() -> Int64 {
+    package static func monotonicMilliseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
@@ -106,7 +106,7 @@ public enum Clock {
 
 extension Channels {
     /// One message and the fd that came with it (SCM_RIGHTS), if any.
-    public static func receiveWithDescriptor(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> ([UInt8], FileDescriptor?) {
+    package static func receiveWithDescriptor(_ socket: FileDescriptor, capacity: Int) throws(SysError) -> ([UInt8], FileDescriptor?) {
         var buffer = [UInt8](repeating: 0, count: capacity)
         var fd: Int32 = -1
         let n = try check("recvmsg") { buffer.withUnsafeMutableBytes { cshim_recv_fd(socket.raw, &fd, $0.baseAddress, capacity) } }
@@ -115,7 +115,7 @@ extension Channels {
     }
 
     /// A connected AF_UNIX stream socket to `path`.
-    public static func connectUnix(_ path: String) throws(SysError) -> FileDescriptor {
+    package static func connectUnix(_ path: String) throws(SysError) -> FileDescriptor {
         let socket = FileDescriptor(try check("socket") { Glibc.socket(AF_UNIX, CS_SOCK_STREAM | CS_SOCK_CLOEXEC, 0) })
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

@@ -5,7 +5,7 @@ import Glibc
 /// `CRABCAN_FAULT=<step>` is read once, on the first fault point reached, and that step SIGKILLs crabcan.
 /// Unset (always, outside tests) each point costs one load and compare. Tests then check that `state` tells the
 /// truth about what is left and that `delete --force` removes all of it.
-public enum Fault: String, Sendable, CaseIterable {
+package enum Fault: String, Sendable, CaseIterable {
     /// create: state dir, exec.fifo and cgroups exist; no process yet.
     case beforeClone = "before-clone"
     /// create: the init is cloned, not yet placed in its cgroups (it exits when its parent's socket closes).
@@ -28,11 +28,11 @@ public enum Fault: String, Sendable, CaseIterable {
         return (step, step == .midMount ? makeKillSwitch() : nil)
     }()
 
-    public static var armed: Fault? { setting?.step }
+    package static var armed: Fault? { setting?.step }
 
     /// SIGKILLs crabcan when `step` is the armed one; does nothing otherwise.
     @inline(__always)
-    public static func point(_ step: Fault) {
+    package static func point(_ step: Fault) {
         if let setting, setting.step == step { fire(step, killSwitch: setting.killSwitch) }
     }
 

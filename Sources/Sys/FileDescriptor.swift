@@ -2,43 +2,43 @@ import CShim
 import Glibc
 
 /// An owned file descriptor: closed when the last reference goes, unless `release()` handed it on.
-public final class FileDescriptor: @unchecked Sendable {
-    public private(set) var raw: Int32
+package final class FileDescriptor: @unchecked Sendable {
+    package private(set) var raw: Int32
 
-    public init(_ raw: Int32) { self.raw = raw }
+    package init(_ raw: Int32) { self.raw = raw }
 
     deinit { if raw >= 0 { Glibc.close(raw) } }
 
     /// Gives up ownership, e.g. to a child that keeps the fd across execve.
-    public func release() -> Int32 {
+    package func release() -> Int32 {
         let fd = raw
         raw = -1
         return fd
     }
 
-    public func close() {
+    package func close() {
         if raw >= 0 { Glibc.close(raw) }
         raw = -1
     }
 
-    public func setCloseOnExec(_ on: Bool) throws(SysError) {
+    package func setCloseOnExec(_ on: Bool) throws(SysError) {
         try check("fcntl F_SETFD") { cshim_fcntl_int(raw, F_SETFD, on ? FD_CLOEXEC : 0) }
     }
 
-    public func setNonBlocking() throws(SysError) {
+    package func setNonBlocking() throws(SysError) {
         let flags = try check("fcntl F_GETFL") { cshim_fcntl_int(raw, F_GETFL, 0) }
         try check("fcntl F_SETFL") { cshim_fcntl_int(raw, F_SETFL, flags | O_NONBLOCK) }
     }
 
     /// Reads up to `count` bytes; an empty result means end of file.
-    public func read(count: Int) throws(SysError) -> [UInt8] {
+    package func read(count: Int) throws(SysError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         let n = try check("read") { buffer.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress, count) } }
         buffer.removeSubrange(n...)
         return buffer
     }
 
-    public func readAll() throws(SysError) -> [UInt8] {
+    package func readAll() throws(SysError) -> [UInt8] {
         // One buffer read into in place, doubled when full: most files here (configs, /proc, cgroup files) fit
         // the first page, and a 64 KiB buffer zeroed for each read showed in profiles of `create`.
         var all = [UInt8](repeating: 0, count: 4096)
@@ -55,7 +55,7 @@ public final class FileDescriptor: @unchecked Sendable {
         return all
     }
 
-    public func write(_ bytes: [UInt8]) throws(SysError) {
+    package func write(_ bytes: [UInt8]) throws(SysError) {
         var offset = 0
         while offset < bytes.count {
             let n = try check("write") {
@@ -65,25 +65,25 @@ public final class FileDescriptor: @unchecked Sendable {
         }
     }
 
-    public func write(_ text: String) throws(SysError) { try write(Array(text.utf8)) }
+    package func write(_ text: String) throws(SysError) { try write(Array(text.utf8)) }
 
-    public func rewind() throws(SysError) { try check("lseek") { lseek(raw, 0, SEEK_SET) } }
+    package func rewind() throws(SysError) { try check("lseek") { lseek(raw, 0, SEEK_SET) } }
 
-    public func sync() throws(SysError) { try check("fsync") { fsync(raw) } }
+    package func sync() throws(SysError) { try check("fsync") { fsync(raw) } }
 
     /// `/proc/self/fd/N`: the path that names exactly this open file, used to act on what was opened
     /// rather than on a path that may have been swapped since (CVE-2021-30465).
-    public var procPath: String { "/proc/self/fd/\(raw)" }
+    package var procPath: String { "/proc/self/fd/\(raw)" }
 }
 
 /// stdout and stderr through write(2): Swift 6 flags libc's `stdout`/`stderr` globals as not
 /// concurrency-safe (docs/design.md §5), and a child after clone should not touch stdio buffers anyway.
-public enum StandardStreams {
-    public static func writeOut(_ bytes: [UInt8]) { writeAll(1, bytes) }
-    public static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }
+package enum StandardStreams {
+    package static func writeOut(_ bytes: [UInt8]) { writeAll(1, bytes) }
+    package static func writeError(_ text: String) { writeAll(2, Array(text.utf8)) }
 
     /// One read of stdin; empty at end of file.
-    public static func readIn(count: Int) throws(SysError) -> [UInt8] {
+    package static func readIn(count: Int) throws(SysError) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         let n = try check("read stdin") { buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, count) } }
         buffer.removeSubrange(n...)

@@ -2,46 +2,46 @@ import CShim
 import Glibc
 
 /// File-system calls, each throwing a SysError that names the path.
-public enum Files {
-    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
+package enum Files {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) })
     }
 
-    public static func openAt(_ dir: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
+    package static func openAt(_ dir: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("open", path) { Glibc.openat(dir.raw, path, flags | O_CLOEXEC, mode) })
     }
 
-    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = Glibc.stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    public static func lstatMode(_ path: String) -> mode_t? {
+    package static func lstatMode(_ path: String) -> mode_t? {
         var st = Glibc.stat()
         return lstat(path, &st) == 0 ? st.st_mode : nil
     }
 
-    public static func status(_ path: String) throws(SysError) -> Glibc.stat {
+    package static func status(_ path: String) throws(SysError) -> Glibc.stat {
         var st = Glibc.stat()
         try check("stat", path) { stat(path, &st) }
         return st
     }
 
-    public static func status(_ fd: FileDescriptor) throws(SysError) -> Glibc.stat {
+    package static func status(_ fd: FileDescriptor) throws(SysError) -> Glibc.stat {
         var st = Glibc.stat()
         try check("fstat") { fstat(fd.raw, &st) }
         return st
     }
 
-    public static func mkdir(_ path: String, mode: mode_t = 0o755) throws(SysError) {
+    package static func mkdir(_ path: String, mode: mode_t = 0o755) throws(SysError) {
         try check("mkdir", path) { Glibc.mkdir(path, mode) }
     }
 
     /// mkdir -p: existing directories are fine. Tries the leaf first and climbs only on ENOENT, so the
     /// common case (parent exists) is one syscall, not one per component.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
         if Glibc.mkdir(path, mode) == 0 { return }
         switch errno {
         case EEXIST:
@@ -55,48 +55,48 @@ public enum Files {
         }
     }
 
-    public static func mkfifo(_ path: String, mode: mode_t = 0o622) throws(SysError) {
+    package static func mkfifo(_ path: String, mode: mode_t = 0o622) throws(SysError) {
         try check("mkfifo", path) { Glibc.mkfifo(path, mode) }
     }
 
-    public static func unlink(_ path: String) throws(SysError) { try check("unlink", path) { Glibc.unlink(path) } }
-    public static func rmdir(_ path: String) throws(SysError) { try check("rmdir", path) { Glibc.rmdir(path) } }
+    package static func unlink(_ path: String) throws(SysError) { try check("unlink", path) { Glibc.unlink(path) } }
+    package static func rmdir(_ path: String) throws(SysError) { try check("rmdir", path) { Glibc.rmdir(path) } }
 
-    public static func rename(_ from: String, _ to: String) throws(SysError) {
+    package static func rename(_ from: String, _ to: String) throws(SysError) {
         try check("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
     }
 
-    public static func symlink(target: String, at path: String) throws(SysError) {
+    package static func symlink(target: String, at path: String) throws(SysError) {
         try check("symlink", path) { Glibc.symlink(target, path) }
     }
 
-    public static func readLink(_ path: String) throws(SysError) -> String {
+    package static func readLink(_ path: String) throws(SysError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = try check("readlink", path) { Glibc.readlink(path, &buffer, Int(PATH_MAX)) }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public static func chown(_ path: String, uid: uid_t, gid: gid_t) throws(SysError) {
+    package static func chown(_ path: String, uid: uid_t, gid: gid_t) throws(SysError) {
         try check("chown", path) { Glibc.chown(path, uid, gid) }
     }
 
-    public static func chmod(_ path: String, _ mode: mode_t) throws(SysError) {
+    package static func chmod(_ path: String, _ mode: mode_t) throws(SysError) {
         try check("chmod", path) { Glibc.chmod(path, mode) }
     }
 
-    public static func mknod(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws(SysError) {
+    package static func mknod(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws(SysError) {
         try check("mknod", path) { Glibc.mknod(path, mode, cshim_makedev(major, minor)) }
     }
 
-    public static func readFile(_ path: String) throws(SysError) -> [UInt8] {
+    package static func readFile(_ path: String) throws(SysError) -> [UInt8] {
         try open(path, O_RDONLY).readAll()
     }
 
-    public static func readText(_ path: String) throws(SysError) -> String {
+    package static func readText(_ path: String) throws(SysError) -> String {
         String(decoding: try readFile(path), as: UTF8.self)
     }
 
-    public static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
+    package static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
         let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         // The fd alone cannot say which file a full disk refused.
         do { try fd.write(bytes) } catch { throw SysError("write", path: path, errno: error.errno) }
@@ -105,7 +105,7 @@ public enum Files {
     /// Temp file, then rename: a reader sees the old or the new content, never half (docs/design.md §3). No fsync
     /// (the starting design asked for one): runtime state lives on tmpfs (/run) and means nothing after a reboot, while
     /// an fsync on a disk-backed --root cost ≈1 ms of every create.
-    public static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
+    package static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
         let temporary = path + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
@@ -120,7 +120,7 @@ public enum Files {
     }
 
     /// Names in a directory, without `.` and `..`.
-    public static func listDirectory(_ path: String) throws(SysError) -> [String] {
+    package static func listDirectory(_ path: String) throws(SysError) -> [String] {
         guard let dir = opendir(path) else { throw SysError("opendir", path: path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -134,7 +134,7 @@ public enum Files {
     }
 
     /// Removes a directory and the plain files in it (state dirs are one level deep).
-    public static func removeFlatDirectory(_ path: String) throws(SysError) {
+    package static func removeFlatDirectory(_ path: String) throws(SysError) {
         guard isDirectory(path) else { return }
         for name in try listDirectory(path) {
             if Glibc.unlink(path + "/" + name) == -1 && errno != ENOENT { throw SysError("unlink", path: path + "/" + name) }
@@ -142,55 +142,55 @@ public enum Files {
         if Glibc.rmdir(path) == -1 && errno != ENOENT { throw SysError("rmdir", path: path) }
     }
 
-    public static func realPath(_ path: String) throws(SysError) -> String {
+    package static func realPath(_ path: String) throws(SysError) -> String {
         guard let resolved = realpath(path, nil) else { throw SysError("realpath", path: path) }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
-    public static func currentDirectory() throws(SysError) -> String {
+    package static func currentDirectory() throws(SysError) -> String {
         guard let cwd = getcwd(nil, 0) else { throw SysError("getcwd") }
         defer { free(cwd) }
         return String(cString: cwd)
     }
 
-    public static func chdir(_ path: String) throws(SysError) { try check("chdir", path) { Glibc.chdir(path) } }
-    public static func fchdir(_ fd: FileDescriptor) throws(SysError) { try check("fchdir") { Glibc.fchdir(fd.raw) } }
-    public static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { Glibc.chroot(path) } }
+    package static func chdir(_ path: String) throws(SysError) { try check("chdir", path) { Glibc.chdir(path) } }
+    package static func fchdir(_ fd: FileDescriptor) throws(SysError) { try check("fchdir") { Glibc.fchdir(fd.raw) } }
+    package static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { Glibc.chroot(path) } }
 
     /// flock: per-container mutual exclusion between crabcan processes (docs/design.md §3).
-    public static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
+    package static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
         try check("flock") { flock(fd.raw, exclusive ? LOCK_EX : LOCK_SH) }
     }
 
     /// A non-blocking exclusive flock: false when another open file holds one.
-    public static func tryLock(_ fd: FileDescriptor) -> Bool {
+    package static func tryLock(_ fd: FileDescriptor) -> Bool {
         retryingEINTR { flock(fd.raw, LOCK_EX | LOCK_NB) } == 0
     }
 
     /// True when `path` (followed) is the file `fd` is open on.
-    public static func isSameFile(_ fd: FileDescriptor, _ path: String) -> Bool {
+    package static func isSameFile(_ fd: FileDescriptor, _ path: String) -> Bool {
         var a = Glibc.stat()
         var b = Glibc.stat()
         return fstat(fd.raw, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
-    public static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }
+    package static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }
 }
 
 extension Files {
     /// mkdirat: EEXIST is fine (a racing creator made the same thing).
-    public static func makeDirectory(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o755) throws(SysError) {
+    package static func makeDirectory(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o755) throws(SysError) {
         if mkdirat(dir.raw, name, mode) == -1 && errno != EEXIST { throw SysError("mkdir", path: name) }
     }
 
     /// An empty regular file, as a bind-mount target for a file source.
-    public static func createFile(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o644) throws(SysError) {
+    package static func createFile(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o644) throws(SysError) {
         let fd = try check("create", name) { openat(dir.raw, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode) }
         Glibc.close(fd)
     }
 
-    public static func isDirectory(_ fd: FileDescriptor) -> Bool {
+    package static func isDirectory(_ fd: FileDescriptor) -> Bool {
         var st = Glibc.stat()
         return fstat(fd.raw, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
@@ -200,7 +200,7 @@ extension Files {
     /// opened and walked again from `root` (absolute) or its directory (relative), and `..` pops a component
     /// we walked, never above `root`. So a symlink planted in the rootfs, even a dangling one or one swapped
     /// while we walk, cannot send a mount to the host (CVE-2021-30465); missing targets are made inside.
-    public static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
+    package static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
         var remaining = ArraySlice(path.split(separator: "/").map(String.init))
         var walked: [FileDescriptor] = [root]
         var symlinks = 0
@@ -237,7 +237,7 @@ extension Files {
     }
 
     /// The target of the symlink `fd` was opened on (O_PATH|O_NOFOLLOW), read from the fd itself.
-    public static func readLink(_ fd: FileDescriptor) throws(SysError) -> String {
+    package static func readLink(_ fd: FileDescriptor) throws(SysError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = try check("readlink") { readlinkat(fd.raw, "", &buffer, Int(PATH_MAX)) }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -245,4 +245,4 @@ extension Files {
 }
 
 /// O_PATH needs _GNU_SOURCE, so Glibc does not export it: an fd that names a file without opening it.
-public let O_PATH: Int32 = CS_O_PATH
+package let O_PATH: Int32 = CS_O_PATH

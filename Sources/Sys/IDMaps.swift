@@ -2,11 +2,11 @@ import CShim
 import Glibc
 
 /// The /proc files through which a new user namespace gets its id mappings (user_namespaces(7)).
-public enum IDMaps {
+package enum IDMaps {
     /// Writes a whole map ("inside outside count" lines) to /proc/<pid>/uid_map or gid_map. The kernel takes
     /// exactly one write per file, and only from a process in the namespace's parent with CAP_SETUID there
     /// (or, unprivileged, a single line mapping the writer's own id).
-    public static func write(pid: pid_t, file: String, _ text: String) throws(SysError) {
+    package static func write(pid: pid_t, file: String, _ text: String) throws(SysError) {
         let path = "/proc/\(pid)/\(file)"
         let fd = try Files.open(path, O_WRONLY)
         let bytes = Array(text.utf8)
@@ -16,22 +16,22 @@ public enum IDMaps {
 
     /// An unprivileged writer may map its own gid only once setgroups(2) is off for good in the namespace,
     /// or the container could drop a group the host uses to deny it access (CVE-2014-8989).
-    public static func denySetgroups(pid: pid_t) throws(SysError) {
+    package static func denySetgroups(pid: pid_t) throws(SysError) {
         try Files.open("/proc/\(pid)/setgroups", O_WRONLY).write("deny")
     }
 
     /// False in a user namespace whose setgroups was denied: setgroups(2) then fails with EPERM.
-    public static var setgroupsAllowed: Bool {
+    package static var setgroupsAllowed: Bool {
         guard let text = try? Files.readText("/proc/self/setgroups") else { return true }
         return !text.hasPrefix("deny")
     }
 }
 
 extension Processes {
-    public static var effectiveGID: gid_t { getegid() }
+    package static var effectiveGID: gid_t { getegid() }
 
     /// The first executable `name` in $PATH (or the usual system directories when PATH is unset).
-    public static func findProgram(_ name: String, path: String?) -> String? {
+    package static func findProgram(_ name: String, path: String?) -> String? {
         let directories = (path ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin").split(separator: ":")
         for directory in directories where !directory.isEmpty {
             let candidate = "\(directory)/\(name)"
@@ -42,7 +42,7 @@ extension Processes {
 
     /// Runs a short helper (newuidmap, newgidmap, ps) to completion and returns how it ended with what it printed.
     /// It gets default signals and none of our fds but stdio; its stdout and stderr come back through a pipe.
-    public static func runTool(_ path: String, _ arguments: [String],
+    package static func runTool(_ path: String, _ arguments: [String],
                                environment: [String] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) throws(SysError)
         -> (status: ExitStatus, output: String) {
         var fds: [Int32] = [-1, -1]
@@ -70,33 +70,33 @@ extension Processes {
 
 extension Files {
     /// access(2) with W_OK|X_OK for the real ids: can the caller make entries in the directory `path`?
-    public static func canCreateEntries(in path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
+    package static func canCreateEntries(in path: String) -> Bool { access(path, W_OK | X_OK) == 0 }
 }
 
 extension Namespaces {
     /// CLONE_PARENT: the child gets our parent, so a helper can clone a process that is still its caller's child.
-    public static let cloneParent = CS_CLONE_PARENT
+    package static let cloneParent = CS_CLONE_PARENT
 }
 
 extension Mounts {
     /// A detached copy of the mount at `fd` (open_tree OPEN_TREE_CLONE): attachable with `attach` later, even
     /// after pivot_root has detached the tree it came from.
-    public static func detachedCopy(of fd: FileDescriptor, describe: String) throws(SysError) -> FileDescriptor {
+    package static func detachedCopy(of fd: FileDescriptor, describe: String) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("open_tree", describe) { cshim_open_tree_clone(fd.raw) })
     }
 
     /// A detached copy of the mount tree at `path` (with its submounts when `recursive`: an rbind).
-    public static func detachedCopy(of path: String, recursive: Bool) throws(SysError) -> FileDescriptor {
+    package static func detachedCopy(of path: String, recursive: Bool) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("open_tree", path) { cshim_open_tree_clone_path(path, recursive ? 1 : 0) })
     }
 
     /// move_mount of a detached copy onto the file or directory `target` is open on (resolved once, by the caller).
-    public static func attach(_ detached: FileDescriptor, to target: FileDescriptor, describe: String) throws(SysError) {
+    package static func attach(_ detached: FileDescriptor, to target: FileDescriptor, describe: String) throws(SysError) {
         try check("move_mount", describe) { cshim_move_mount_to_fd(detached.raw, target.raw) }
     }
 
     /// move_mount of a detached copy onto `target`.
-    public static func attach(_ detached: FileDescriptor, to target: String) throws(SysError) {
+    package static func attach(_ detached: FileDescriptor, to target: String) throws(SysError) {
         try check("move_mount", target) { cshim_move_mount_to(detached.raw, target) }
     }
 }

@@ -1,30 +1,30 @@
 import CShim
 import Glibc
 
-public enum Namespaces {
-    public static let mount = CS_CLONE_NEWNS, uts = CS_CLONE_NEWUTS, ipc = CS_CLONE_NEWIPC, user = CS_CLONE_NEWUSER
-    public static let pid = CS_CLONE_NEWPID, network = CS_CLONE_NEWNET, cgroup = CS_CLONE_NEWCGROUP, time = CS_CLONE_NEWTIME
+package enum Namespaces {
+    package static let mount = CS_CLONE_NEWNS, uts = CS_CLONE_NEWUTS, ipc = CS_CLONE_NEWIPC, user = CS_CLONE_NEWUSER
+    package static let pid = CS_CLONE_NEWPID, network = CS_CLONE_NEWNET, cgroup = CS_CLONE_NEWCGROUP, time = CS_CLONE_NEWTIME
 
-    public static func join(_ fd: FileDescriptor, type: UInt, path: String) throws(SysError) {
+    package static func join(_ fd: FileDescriptor, type: UInt, path: String) throws(SysError) {
         try check("setns", path) { cshim_setns(fd.raw, Int32(type)) }
     }
 
-    public static func unshare(_ flags: UInt) throws(SysError) {
+    package static func unshare(_ flags: UInt) throws(SysError) {
         try check("unshare") { cshim_unshare(Int32(flags)) }
     }
 }
 
-public enum Mounts {
-    public static let readOnly = CS_MS_RDONLY, noSUID = CS_MS_NOSUID, noDev = CS_MS_NODEV, noExec = CS_MS_NOEXEC
-    public static let synchronous = CS_MS_SYNCHRONOUS, remount = CS_MS_REMOUNT, mandatoryLock = CS_MS_MANDLOCK
-    public static let dirSync = CS_MS_DIRSYNC, noSymFollow = CS_MS_NOSYMFOLLOW, noAtime = CS_MS_NOATIME
-    public static let noDirAtime = CS_MS_NODIRATIME, bind = CS_MS_BIND, move = CS_MS_MOVE, recursive = CS_MS_REC
-    public static let unbindable = CS_MS_UNBINDABLE, `private` = CS_MS_PRIVATE, slave = CS_MS_SLAVE, shared = CS_MS_SHARED
-    public static let relatime = CS_MS_RELATIME, strictAtime = CS_MS_STRICTATIME, lazyTime = CS_MS_LAZYTIME
+package enum Mounts {
+    package static let readOnly = CS_MS_RDONLY, noSUID = CS_MS_NOSUID, noDev = CS_MS_NODEV, noExec = CS_MS_NOEXEC
+    package static let synchronous = CS_MS_SYNCHRONOUS, remount = CS_MS_REMOUNT, mandatoryLock = CS_MS_MANDLOCK
+    package static let dirSync = CS_MS_DIRSYNC, noSymFollow = CS_MS_NOSYMFOLLOW, noAtime = CS_MS_NOATIME
+    package static let noDirAtime = CS_MS_NODIRATIME, bind = CS_MS_BIND, move = CS_MS_MOVE, recursive = CS_MS_REC
+    package static let unbindable = CS_MS_UNBINDABLE, `private` = CS_MS_PRIVATE, slave = CS_MS_SLAVE, shared = CS_MS_SHARED
+    package static let relatime = CS_MS_RELATIME, strictAtime = CS_MS_STRICTATIME, lazyTime = CS_MS_LAZYTIME
 
     /// mount(2). `describe` names the mount in errors, which add the flags and data the kernel refused:
     /// `mount proc on /proc (nosuid,nodev,noexec): EPERM (operation not permitted)`.
-    public static func mount(source: String?, target: String, type: String?, flags: UInt, data: String?,
+    package static func mount(source: String?, target: String, type: String?, flags: UInt, data: String?,
                              describe: String? = nil) throws(SysError) {
         let result = Glibc.mount(source, target, type, flags, data)
         if result == -1 {
@@ -36,7 +36,7 @@ public enum Mounts {
     }
 
     /// mount(2) flags by their mount(8) names, in bit order.
-    public static func flagNames(_ flags: UInt) -> [String] {
+    package static func flagNames(_ flags: UInt) -> [String] {
         let names: [(UInt, String)] = [
             (readOnly, "ro"), (noSUID, "nosuid"), (noDev, "nodev"), (noExec, "noexec"), (synchronous, "sync"),
             (remount, "remount"), (mandatoryLock, "mand"), (dirSync, "dirsync"), (noSymFollow, "nosymfollow"),
@@ -48,16 +48,16 @@ public enum Mounts {
     }
 
     /// MS_PRIVATE on `target`; false when it is not a mount point (EINVAL) or cannot be changed.
-    public static func makePrivateIfMountPoint(_ target: String) -> Bool {
+    package static func makePrivateIfMountPoint(_ target: String) -> Bool {
         Glibc.mount(nil, target, nil, CS_MS_PRIVATE, nil) == 0
     }
 
-    public static func unmount(_ target: String, detach: Bool = false) throws(SysError) {
+    package static func unmount(_ target: String, detach: Bool = false) throws(SysError) {
         try check("umount", target) { umount2(target, detach ? CS_MNT_DETACH : 0) }
     }
 
     /// Lazily detaches every mount stacked on `target` (each with its submounts) until it is a plain directory.
-    public static func detachAll(_ target: String) throws(SysError) {
+    package static func detachAll(_ target: String) throws(SysError) {
         for _ in 0..<64 {
             if umount2(target, CS_MNT_DETACH) == 0 { continue }
             if errno == EINVAL || errno == ENOENT { return }
@@ -66,33 +66,33 @@ public enum Mounts {
         throw SysError("umount: still mounted after 64 detaches", path: target, errno: EBUSY)
     }
 
-    public static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SysError) {
+    package static func pivotRoot(_ newRoot: String, _ putOld: String) throws(SysError) {
         try check("pivot_root", newRoot) { cshim_pivot_root(newRoot, putOld) }
     }
 }
 
 extension Mounts {
     /// The flags the mount at `path` has now, as MS_* (ro excluded): what a bind remount must keep.
-    public static func currentFlags(_ path: String) throws(SysError) -> UInt {
+    package static func currentFlags(_ path: String) throws(SysError) -> UInt {
         let flags = cshim_mount_flags(path)
         if flags == -1 { throw SysError("statvfs", path: path) }
         return UInt(flags) & ~readOnly
     }
 
     /// True when `path` is on a cgroup2 file system.
-    public static func isCgroup2(_ path: String) -> Bool { cshim_fs_type(path) == 0x6367_7270 }
+    package static func isCgroup2(_ path: String) -> Bool { cshim_fs_type(path) == 0x6367_7270 }
 }
 
 extension Mounts {
     /// mount_setattr(2) flags, for runc's recursive options (`rro`, `rnosuid`, ...).
-    public static let attrReadOnly = CS_MOUNT_ATTR_RDONLY, attrNoSUID = CS_MOUNT_ATTR_NOSUID
-    public static let attrNoDev = CS_MOUNT_ATTR_NODEV, attrNoExec = CS_MOUNT_ATTR_NOEXEC
-    public static let attrAtimeMask = CS_MOUNT_ATTR__ATIME, attrRelatime = CS_MOUNT_ATTR_RELATIME
-    public static let attrNoAtime = CS_MOUNT_ATTR_NOATIME, attrStrictAtime = CS_MOUNT_ATTR_STRICTATIME
-    public static let attrNoDirAtime = CS_MOUNT_ATTR_NODIRATIME, attrNoSymFollow = CS_MOUNT_ATTR_NOSYMFOLLOW
+    package static let attrReadOnly = CS_MOUNT_ATTR_RDONLY, attrNoSUID = CS_MOUNT_ATTR_NOSUID
+    package static let attrNoDev = CS_MOUNT_ATTR_NODEV, attrNoExec = CS_MOUNT_ATTR_NOEXEC
+    package static let attrAtimeMask = CS_MOUNT_ATTR__ATIME, attrRelatime = CS_MOUNT_ATTR_RELATIME
+    package static let attrNoAtime = CS_MOUNT_ATTR_NOATIME, attrStrictAtime = CS_MOUNT_ATTR_STRICTATIME
+    package static let attrNoDirAtime = CS_MOUNT_ATTR_NODIRATIME, attrNoSymFollow = CS_MOUNT_ATTR_NOSYMFOLLOW
 
     /// mount_setattr(AT_RECURSIVE) on the mount at `fd` and every mount below it.
-    public static func setAttributesRecursively(_ fd: FileDescriptor, set: UInt64, clear: UInt64,
+    package static func setAttributesRecursively(_ fd: FileDescriptor, set: UInt64, clear: UInt64,
                                                 describe: String) throws(SysError) {
         try check("mount_setattr", describe) { cshim_mount_setattr_recursive(fd.raw, set, clear) }
     }

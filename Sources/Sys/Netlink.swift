@@ -2,15 +2,15 @@ import CShim
 import Glibc
 
 /// rtnetlink, for `linux.netDevices`: one request, one acknowledgement.
-public enum Netlink {
+package enum Netlink {
     /// The index of network device `name` in our network namespace, nil when there is none.
-    public static func interfaceIndex(_ name: String) -> UInt32? {
+    package static func interfaceIndex(_ name: String) -> UInt32? {
         let index = if_nametoindex(name)
         return index == 0 ? nil : index
     }
 
     /// RTM_NEWLINK: device `index` goes into the network namespace `netns`, named `newName` there.
-    public static func moveLink(index: UInt32, toNamespace netns: FileDescriptor, as newName: String) throws(SysError) {
+    package static func moveLink(index: UInt32, toNamespace netns: FileDescriptor, as newName: String) throws(SysError) {
         var message: [UInt8] = []
         func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { message += $0 } }
         func attribute(_ type: UInt16, _ payload: [UInt8]) {

@@ -3,7 +3,7 @@ import Glibc
 
 extension Channels {
     /// A close-on-exec pipe: (read end, write end).
-    public static func pipe() throws(SysError) -> (FileDescriptor, FileDescriptor) {
+    package static func pipe() throws(SysError) -> (FileDescriptor, FileDescriptor) {
         var fds: [Int32] = [-1, -1]
         try check("pipe2") { cshim_pipe_cloexec(&fds) }
         return (FileDescriptor(fds[0]), FileDescriptor(fds[1]))
@@ -12,7 +12,7 @@ extension Channels {
 
 extension Files {
     /// An anonymous in-memory file holding `bytes`, positioned at its start: a stdin that never blocks the writer.
-    public static func memoryFile(_ name: String, _ bytes: [UInt8]) throws(SysError) -> FileDescriptor {
+    package static func memoryFile(_ name: String, _ bytes: [UInt8]) throws(SysError) -> FileDescriptor {
         let fd = FileDescriptor(try check("memfd_create", name) { cshim_memfd_create(name) })
         try fd.write(bytes)
         try check("lseek", name) { lseek(fd.raw, 0, SEEK_SET) }

@@ -2,12 +2,12 @@ import CShim
 import Glibc
 
 /// How a child ended, as waitpid reports it.
-public enum ExitStatus: Sendable, Equatable {
+package enum ExitStatus: Sendable, Equatable {
     case exited(Int32)
     case signaled(Int32)
 
     /// The shell convention runc follows for `run`: the code, or 128 + signal.
-    public var shellCode: Int32 {
+    package var shellCode: Int32 {
         switch self {
         case .exited(let code): return code
         case .signaled(let signal): return 128 + signal
@@ -15,22 +15,22 @@ public enum ExitStatus: Sendable, Equatable {
     }
 }
 
-public enum Processes {
+package enum Processes {
     /// fork with namespace flags. Returns 0 in the child, the child's pid in the parent.
     /// Only sound while the process is single-threaded (docs/design.md §5).
-    public static func clone(flags: UInt) throws(SysError) -> pid_t {
+    package static func clone(flags: UInt) throws(SysError) -> pid_t {
         pid_t(try check("clone") { cshim_clone(flags) })
     }
 
-    public static func fork() throws(SysError) -> pid_t { try check("fork") { Glibc.fork() } }
+    package static func fork() throws(SysError) -> pid_t { try check("fork") { Glibc.fork() } }
 
     /// execve: never returns on success. argv[0] is `path`'s name unless given.
-    public static func exec(path: String, arguments: [String], environment: [String]) -> SysError {
+    package static func exec(path: String, arguments: [String], environment: [String]) -> SysError {
         PreparedExec(path: path, arguments: arguments, environment: environment).exec()
     }
 
     /// waitpid, retrying EINTR.
-    public static func wait(_ pid: pid_t, options: Int32 = 0) throws(SysError) -> (pid: pid_t, status: ExitStatus?) {
+    package static func wait(_ pid: pid_t, options: Int32 = 0) throws(SysError) -> (pid: pid_t, status: ExitStatus?) {
         var raw: Int32 = 0
         let got = try check("waitpid") { waitpid(pid, &raw, options) }
         if got == 0 { return (0, nil) }
@@ -42,68 +42,68 @@ public enum Processes {
         return .exited(cshim_wexitstatus(raw))
     }
 
-    public static func kill(_ pid: pid_t, _ signal: Int32) throws(SysError) {
+    package static func kill(_ pid: pid_t, _ signal: Int32) throws(SysError) {
         try check("kill \(pid)") { Glibc.kill(pid, signal) }
     }
 
-    public static func isAlive(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno == EPERM }
+    package static func isAlive(_ pid: pid_t) -> Bool { Glibc.kill(pid, 0) == 0 || errno == EPERM }
 
     /// A pidfd names one process for good: signals sent through it cannot hit a recycled pid.
-    public static func pidfd(_ pid: pid_t) throws(SysError) -> FileDescriptor {
+    package static func pidfd(_ pid: pid_t) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("pidfd_open \(pid)") { cshim_pidfd_open(pid) })
     }
 
-    public static func signal(pidfd: FileDescriptor, _ signal: Int32) throws(SysError) {
+    package static func signal(pidfd: FileDescriptor, _ signal: Int32) throws(SysError) {
         try check("pidfd_send_signal") { cshim_pidfd_send_signal(pidfd.raw, signal) }
     }
 
-    public static func exit(_ code: Int32) -> Never { _exit(code) }
+    package static func exit(_ code: Int32) -> Never { _exit(code) }
 
-    public static var pid: pid_t { getpid() }
-    public static var uid: uid_t { getuid() }
-    public static var effectiveUID: uid_t { geteuid() }
+    package static var pid: pid_t { getpid() }
+    package static var uid: uid_t { getuid() }
+    package static var effectiveUID: uid_t { geteuid() }
 
-    public static func prctl(_ option: Int32, _ a2: UInt = 0, _ a3: UInt = 0, name: String) throws(SysError) {
+    package static func prctl(_ option: Int32, _ a2: UInt = 0, _ a3: UInt = 0, name: String) throws(SysError) {
         try check(name) { cshim_prctl(option, a2, a3) }
     }
 
     /// Kill this process when its parent dies, so a crashed `create` leaves no half-made container.
-    public static func dieWithParent(signal: Int32 = SIGKILL) throws(SysError) {
+    package static func dieWithParent(signal: Int32 = SIGKILL) throws(SysError) {
         try prctl(CS_PR_SET_PDEATHSIG, UInt(signal), name: "prctl PR_SET_PDEATHSIG")
     }
 
-    public static func setSubreaper() throws(SysError) {
+    package static func setSubreaper() throws(SysError) {
         try prctl(CS_PR_SET_CHILD_SUBREAPER, 1, name: "prctl PR_SET_CHILD_SUBREAPER")
     }
 
-    public static func setNoNewPrivileges() throws(SysError) {
+    package static func setNoNewPrivileges() throws(SysError) {
         try prctl(CS_PR_SET_NO_NEW_PRIVS, 1, name: "prctl PR_SET_NO_NEW_PRIVS")
     }
 
-    public static func setDumpable(_ on: Bool) throws(SysError) {
+    package static func setDumpable(_ on: Bool) throws(SysError) {
         try prctl(CS_PR_SET_DUMPABLE, on ? 1 : 0, name: "prctl PR_SET_DUMPABLE")
     }
 
-    public static func setGroups(_ gids: [gid_t]) throws(SysError) {
+    package static func setGroups(_ gids: [gid_t]) throws(SysError) {
         try check("setgroups") { cshim_setgroups(gids.count, gids) }
     }
 
-    public static func setGID(_ gid: gid_t) throws(SysError) { try check("setresgid \(gid)") { cshim_setresgid(gid) } }
-    public static func setUID(_ uid: uid_t) throws(SysError) { try check("setresuid \(uid)") { cshim_setresuid(uid) } }
-    public static func setSID() throws(SysError) { try check("setsid") { setsid() } }
+    package static func setGID(_ gid: gid_t) throws(SysError) { try check("setresgid \(gid)") { cshim_setresgid(gid) } }
+    package static func setUID(_ uid: uid_t) throws(SysError) { try check("setresuid \(uid)") { cshim_setresuid(uid) } }
+    package static func setSID() throws(SysError) { try check("setsid") { setsid() } }
 
-    public static func setHostname(_ name: String) throws(SysError) {
+    package static func setHostname(_ name: String) throws(SysError) {
         try check("sethostname", name) { cshim_sethostname(name, name.utf8.count) }
     }
 
-    public static func setDomainname(_ name: String) throws(SysError) {
+    package static func setDomainname(_ name: String) throws(SysError) {
         try check("setdomainname", name) { cshim_setdomainname(name, name.utf8.count) }
     }
 
     /// Marks every fd from `first` up close-on-exec, so no host fd reaches the container (CVE-2024-21626).
     /// Where close_range cannot (ENOSYS before Linux 5.9, EINVAL without CLOSE_RANGE_CLOEXEC before 5.11, EPERM
     /// under a caller's seccomp filter), each fd listed in /proc/self/fd gets FD_CLOEXEC through fcntl.
-    public static func closeOnExecFrom(_ first: Int32) throws(SysError) {
+    package static func closeOnExecFrom(_ first: Int32) throws(SysError) {
         if cshim_close_range_cloexec(UInt32(first)) == 0 { return }
         let error = errno
         guard [ENOSYS, EPERM, EINVAL].contains(error) else { throw SysError("close_range", errno: error) }
@@ -118,17 +118,17 @@ public enum Processes {
         try Files.listDirectory("/proc/self/fd").compactMap { Int32($0) }
     }
 
-    public static func dup2(_ from: Int32, _ to: Int32) throws(SysError) { try check("dup2") { Glibc.dup2(from, to) } }
+    package static func dup2(_ from: Int32, _ to: Int32) throws(SysError) { try check("dup2") { Glibc.dup2(from, to) } }
 
     /// The start time of a process in clock ticks since boot (/proc/<pid>/stat field 22): with the pid it
     /// identifies one process for good, so a reused pid is not mistaken for the container (runc does the same).
-    public static func startTime(of pid: pid_t) -> UInt64? {
+    package static func startTime(of pid: pid_t) -> UInt64? {
         guard let text = try? Files.readText("/proc/\(pid)/stat") else { return nil }
         return parseStat(text)?.startTime
     }
 
     /// Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'.
-    public static func parseStat(_ text: String) -> (state: Character, startTime: UInt64)? {
+    package static func parseStat(_ text: String) -> (state: Character, startTime: UInt64)? {
         guard let close = text.lastIndex(of: ")") else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
@@ -136,7 +136,7 @@ public enum Processes {
         return (state, start)
     }
 
-    public static func environment() -> [String] {
+    package static func environment() -> [String] {
         var result: [String] = []
         guard var pointer = cshim_environ() else { return result }
         while let entry = pointer.pointee {
@@ -150,7 +150,7 @@ public enum Processes {
 extension Processes {
     /// Closes every fd from `first` up except `keep`: the container's init drops what it inherited from
     /// `create` (locks, log files, the caller's fds) before doing anything else.
-    public static func closeDescriptors(from first: Int32, except keep: [Int32]) throws(SysError) {
+    package static func closeDescriptors(from first: Int32, except keep: [Int32]) throws(SysError) {
         var start = UInt32(first)
         for fd in keep.filter({ $0 >= first }).sorted().map(UInt32.init) {
             if fd > start, cshim_close_range(start, fd - 1) == -1 { return try closeEach(from: first, except: keep) }
@@ -167,7 +167,7 @@ extension Processes {
 }
 
 extension Processes {
-    public static func joinNewSessionKeyring(named name: String) throws(SysError) {
+    package static func joinNewSessionKeyring(named name: String) throws(SysError) {
         try check("keyctl join session keyring", name) { cshim_join_session_keyring(name) }
     }
 }

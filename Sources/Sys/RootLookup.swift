@@ -6,7 +6,7 @@ extension Files {
     /// absolute symlinks and `..` stay inside `root` (as they will once the container has pivoted there).
     /// nil when it does not exist or cannot be reached; for `check`, which must not follow a rootfs's
     /// symlinks onto the host.
-    public static func statInRoot(_ root: FileDescriptor, _ path: String) -> Glibc.stat? {
+    package static func statInRoot(_ root: FileDescriptor, _ path: String) -> Glibc.stat? {
         let resolve = CS_RESOLVE_IN_ROOT | CS_RESOLVE_NO_MAGICLINKS
         let fd = cshim_openat2(root.raw, path, UInt64(O_PATH | O_CLOEXEC), 0, resolve)
         if fd < 0 { return nil }
@@ -16,7 +16,7 @@ extension Files {
     }
 
     /// stat following symlinks; nil when there is nothing there.
-    public static func statIfExists(_ path: String) -> Glibc.stat? {
+    package static func statIfExists(_ path: String) -> Glibc.stat? {
         var st = Glibc.stat()
         return stat(path, &st) == 0 ? st : nil
     }

@@ -2,36 +2,36 @@ import CShim
 import Glibc
 
 /// One classic-BPF instruction (struct sock_filter), as seccomp(2) runs them.
-public struct BPFInstruction: Equatable, Sendable, CustomStringConvertible {
-    public var code: UInt16
-    public var jt: UInt8
-    public var jf: UInt8
-    public var k: UInt32
+package struct BPFInstruction: Equatable, Sendable, CustomStringConvertible {
+    package var code: UInt16
+    package var jt: UInt8
+    package var jf: UInt8
+    package var k: UInt32
 
-    public init(code: UInt16, jt: UInt8 = 0, jf: UInt8 = 0, k: UInt32 = 0) {
+    package init(code: UInt16, jt: UInt8 = 0, jf: UInt8 = 0, k: UInt32 = 0) {
         self.code = code
         self.jt = jt
         self.jf = jf
         self.k = k
     }
 
-    public var description: String { "{code: 0x\(String(code, radix: 16)), jt: \(jt), jf: \(jf), k: 0x\(String(k, radix: 16))}" }
+    package var description: String { "{code: 0x\(String(code, radix: 16)), jt: \(jt), jf: \(jf), k: 0x\(String(k, radix: 16))}" }
 }
 
 /// Installing a seccomp filter program, and the flags seccomp(2) takes with it (linux/seccomp.h).
-public enum SeccompFilter {
-    public static let flagTSync: UInt32 = 1 << 0
-    public static let flagLog: UInt32 = 1 << 1
-    public static let flagSpecAllow: UInt32 = 1 << 2
-    public static let flagNewListener: UInt32 = 1 << 3
-    public static let flagTSyncESRCH: UInt32 = 1 << 4
-    public static let flagWaitKillableRecv: UInt32 = 1 << 5
+package enum SeccompFilter {
+    package static let flagTSync: UInt32 = 1 << 0
+    package static let flagLog: UInt32 = 1 << 1
+    package static let flagSpecAllow: UInt32 = 1 << 2
+    package static let flagNewListener: UInt32 = 1 << 3
+    package static let flagTSyncESRCH: UInt32 = 1 << 4
+    package static let flagWaitKillableRecv: UInt32 = 1 << 5
 
     /// struct sock_filter is 8 bytes in native byte order: u16 code, u8 jt, u8 jf, u32 k.
     static let instructionSize = 8
 
     /// The program as a sock_filter array (what libseccomp's seccomp_export_bpf writes); nil when the size is off.
-    public static func decode(_ bytes: [UInt8]) -> [BPFInstruction]? {
+    package static func decode(_ bytes: [UInt8]) -> [BPFInstruction]? {
         guard bytes.count % instructionSize == 0 else { return nil }
         return stride(from: 0, to: bytes.count, by: instructionSize).map { at in
             let code = UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8
@@ -41,7 +41,7 @@ public enum SeccompFilter {
         }
     }
 
-    public static func encode(_ program: [BPFInstruction]) -> [UInt8] {
+    package static func encode(_ program: [BPFInstruction]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(program.count * instructionSize)
         for insn in program {
@@ -55,7 +55,7 @@ public enum SeccompFilter {
 
     /// seccomp(SECCOMP_SET_MODE_FILTER): the program applies from the next syscall on. `encoded` comes from
     /// `encode`, made beforehand, so this allocates nothing. Returns the listener fd with flagNewListener.
-    public static func install(encoded: [UInt8], flags: UInt32) throws(SysError) -> Int32? {
+    package static func install(encoded: [UInt8], flags: UInt32) throws(SysError) -> Int32? {
         let count = UInt16(encoded.count / instructionSize)
         let rc = encoded.withUnsafeBytes { cshim_seccomp_set_filter($0.baseAddress, count, flags) }
         if rc == -1 { throw SysError("seccomp set filter") }
@@ -65,20 +65,20 @@ public enum SeccompFilter {
 
 extension Processes {
     /// A copy of fd `fd` of process `pid` (pidfd_getfd, Linux 5.6): needs ptrace access to it.
-    public static func takeDescriptor(_ fd: Int32, from pid: pid_t) throws(SysError) -> FileDescriptor {
+    package static func takeDescriptor(_ fd: Int32, from pid: pid_t) throws(SysError) -> FileDescriptor {
         FileDescriptor(try check("pidfd_getfd \(pid) fd \(fd)") { cshim_pidfd_getfd(pid, fd) })
     }
 }
 
 /// execve's arguments as C strings, made in advance: once a seccomp filter is in place, nothing but execve
 /// may run, not even the allocations converting them would make.
-public final class PreparedExec {
+package final class PreparedExec {
     private let path: UnsafeMutablePointer<CChar>
     private var arguments: [UnsafeMutablePointer<CChar>?]
     private var environment: [UnsafeMutablePointer<CChar>?]
-    public let pathName: String
+    package let pathName: String
 
-    public init(path: String, arguments: [String], environment: [String]) {
+    package init(path: String, arguments: [String], environment: [String]) {
         pathName = path
         self.path = strdup(path)!
         self.arguments = arguments.map { strdup($0) } + [nil]
@@ -91,7 +91,7 @@ public final class PreparedExec {
     }
 
     /// Never returns on success.
-    public func exec() -> SysError {
+    package func exec() -> SysError {
         execve(path, &arguments, &environment)
         return SysError("exec", path: pathName)
     }

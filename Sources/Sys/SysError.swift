@@ -3,24 +3,24 @@ import Glibc
 
 /// A failed system call: what was attempted, on what, and the errno the kernel gave.
 /// Prints as `mount proc on /proc: EPERM (operation not permitted)`: lower-case, no trailing period (docs/design.md §4).
-public struct SysError: Error, Sendable, CustomStringConvertible, Equatable {
-    public var op: String
-    public var path: String?
-    public var errno: Int32
+package struct SysError: Error, Sendable, CustomStringConvertible, Equatable {
+    package var op: String
+    package var path: String?
+    package var errno: Int32
 
-    public init(_ op: String, path: String? = nil, errno: Int32 = Glibc.errno) {
+    package init(_ op: String, path: String? = nil, errno: Int32 = Glibc.errno) {
         self.op = op
         self.path = path
         self.errno = errno
     }
 
-    public var description: String {
+    package var description: String {
         let subject = path.map { "\(op) \($0)" } ?? op
         return "\(subject): \(SysError.describe(errno: errno))"
     }
 
     /// `EPERM (operation not permitted)`: the symbolic name for grepping, strerror's text for reading.
-    public static func describe(errno: Int32) -> String {
+    package static func describe(errno: Int32) -> String {
         let text = String(cString: strerror(errno)).lowercased()
         if let name = errnoNames[errno] { return "\(name) (\(text))" }
         return "errno \(errno) (\(text))"
@@ -53,7 +53,7 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 /// Public for the thin bridges to C libraries (libcap, libseccomp) so they fail the same way.
 @inline(__always)
 @discardableResult
-public func check<T: BinaryInteger>(_ op: String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
+package func check<T: BinaryInteger>(_ op: String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
     let result = retryingEINTR(body)
     if result == -1 { throw SysError(op, path: path) }
     return result

@@ -2,7 +2,7 @@ import CShim
 import Glibc
 
 /// Pseudo-terminals: the container's console, and the caller's terminal while `run`/`exec` relay it.
-public enum Terminals {
+package enum Terminals {
     // asm-generic ioctl numbers (the same on x86_64 and arm64); TIOCGPTPEER is a function-like macro Swift cannot import.
     static let setPtyLock: UInt = 0x4004_5431      // TIOCSPTLCK
     static let openPeer: UInt = 0x5441             // TIOCGPTPEER
@@ -12,7 +12,7 @@ public enum Terminals {
 
     /// A new pty from the devpts instance behind `ptmx` (the container's /dev/ptmx once inside its root).
     /// The peer comes from TIOCGPTPEER, not from a /dev/pts/N path the container could have replaced.
-    public static func openPair(ptmx: String = "/dev/ptmx") throws(SysError) -> (master: FileDescriptor, slave: FileDescriptor) {
+    package static func openPair(ptmx: String = "/dev/ptmx") throws(SysError) -> (master: FileDescriptor, slave: FileDescriptor) {
         let master = FileDescriptor(try check("open", ptmx) { open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC) })
         var unlock: Int32 = 0
         try check("unlock pty", ptmx) { cshim_ioctl_ptr(master.raw, setPtyLock, &unlock) }
@@ -22,28 +22,28 @@ public enum Terminals {
         return (master, slave)
     }
 
-    public static func setWindowSize(_ fd: FileDescriptor, rows: UInt16, columns: UInt16) throws(SysError) {
+    package static func setWindowSize(_ fd: FileDescriptor, rows: UInt16, columns: UInt16) throws(SysError) {
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         try check("set terminal size") { cshim_ioctl_ptr(fd.raw, setWindowSizeRequest, &size) }
     }
 
     /// nil when `fd` is not a terminal.
-    public static func windowSize(_ fd: Int32) -> (rows: UInt16, columns: UInt16)? {
+    package static func windowSize(_ fd: Int32) -> (rows: UInt16, columns: UInt16)? {
         var size = winsize()
         guard cshim_ioctl_ptr(fd, getWindowSize, &size) == 0 else { return nil }
         return (size.ws_row, size.ws_col)
     }
 
-    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+    package static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
     /// Makes `slave` the controlling terminal of this process (which must lead its own session) and its stdio.
-    public static func attach(_ slave: FileDescriptor) throws(SysError) {
+    package static func attach(_ slave: FileDescriptor) throws(SysError) {
         try check("ioctl TIOCSCTTY") { cshim_ioctl_int(slave.raw, setControllingTTY, 0) }
         for target: Int32 in 0...2 { try check("dup2 console") { dup2(slave.raw, target) } }
     }
 
     /// Puts the caller's terminal in raw mode (keys go to the container as typed) and returns how to restore it.
-    public static func makeRaw(_ fd: Int32) throws(SysError) -> termios {
+    package static func makeRaw(_ fd: Int32) throws(SysError) -> termios {
         var saved = termios()
         try check("tcgetattr") { tcgetattr(fd, &saved) }
         var raw = saved
@@ -52,7 +52,7 @@ public enum Terminals {
         return saved
     }
 
-    public static func restore(_ fd: Int32, _ settings: termios) {
+    package static func restore(_ fd: Int32, _ settings: termios) {
         var settings = settings
         _ = tcsetattr(fd, TCSANOW, &settings)
     }

@@ -2,14 +2,14 @@ import Glibc
 
 extension Namespaces {
     /// True when the kernel has time namespaces (5.6+, CONFIG_TIME_NS).
-    public static var haveTimeNamespaces: Bool { Files.exists("/proc/self/ns/time") }
+    package static var haveTimeNamespaces: Bool { Files.exists("/proc/self/ns/time") }
 
     /// Makes a time namespace with `offsets` ("monotonic <secs> <nanosecs>" lines) and moves the caller into it.
     /// unshare(CLONE_NEWTIME) only sets where children go; the offsets can be written only while the namespace
     /// is still empty; then setns into it moves the (single-threaded) caller itself (time_namespaces(7)).
     /// Done by the container's init after it became root of its user namespace, so the namespace belongs to that
     /// user namespace (runc makes it there too) and an unprivileged caller can make one.
-    public static func enterNewTimeNamespace(offsets: String) throws(SysError) {
+    package static func enterNewTimeNamespace(offsets: String) throws(SysError) {
         try unshare(time)
         if !offsets.isEmpty {
             let file = try Files.open("/proc/self/timens_offsets", O_WRONLY)

@@ -5,7 +5,7 @@ extension Files {
     /// files, symlinks and fifos with their modes and owners; other kinds (devices, sockets) are skipped.
     /// Every step is relative to an fd and never follows a link, so the tree cannot send the copy elsewhere.
     /// For `tmpcopyup`: the tmpfs put over a directory starts with what the directory held.
-    public static func copyTree(from source: FileDescriptor, to destination: FileDescriptor) throws(SysError) {
+    package static func copyTree(from source: FileDescriptor, to destination: FileDescriptor) throws(SysError) {
         let original = try status(source)
         try check("fchmod") { fchmod(destination.raw, original.st_mode & 0o7777) }
         try check("fchown") { fchown(destination.raw, original.st_uid, original.st_gid) }

@@ -177,7 +177,7 @@ import Testing
             #expect(error.description == #"unsupported type \r in signature"#)
         }
         // An error reply's own text (the peer's words) is kept on one line the same way.
-        #expect(DBusError(name: "x.Y", "line one\nline\u{7}two").description == #"x.Y: line one\nline\u{7}two"#)
+        #expect(DBusError(name: "x.Y", "line one\nline\u{7}two").description == #"x.Y: line one\nline\u0007two"#)
     }
 
 }

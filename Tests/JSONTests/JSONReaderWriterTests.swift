@@ -1,3 +1,4 @@
+import Sys
 import Testing
 import JSON
 
