@@ -1,0 +1,129 @@
+#!/bin/sh
+# The checks of `make test-criu` (scripts/criu-guest/run.py; docs/checkpoint.md): crabcan checkpoint/restore
+# through Debian's criu 3.17 on Debian's 6.1 kernel. One line a check on fd 3 (the guest's second serial port):
+# "PASS <name>: <what it saw>" or "FAIL <name>: <expected and seen>". The containers are counters: a busybox sh
+# loop that writes an increasing number to its stdout (a pipe, as containerd and podman give one) and to a bind
+# mount, so a restore can be seen to go on from the number it stopped at.
+export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin
+B=/run/bundles
+DATA=/run/crdata
+mkdir -p $B $DATA
+say() { echo "$*" >&3; }
+pass() { say "PASS $1: $2"; }
+fail() { say "FAIL $1: $2"; }
+same() { if [ "$2" = "$3" ]; then pass "$1" "$3"; else fail "$1" "expected [$2], saw [$3]"; fi; }
+# cc ARGS: crabcan, bounded; its stderr (one line on failure) lands in $err, its exit status in $rc.
+cc() { timeout 120 crabcan "$@" 2>/tmp/cc.err; rc=$?; err=$(tr '\n' ' ' < /tmp/cc.err); return $rc; }
+status() { crabcan state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'; }
+pid_of() { crabcan state "$1" 2>/dev/null | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p'; }
+cgroup_of() { sed -n 's/.*"cgroupPaths":{"":"\([^"]*\)".*/\1/p' /run/crabcan/$1/state.json 2>/dev/null; }
+until_true() {
+    local tries=$(($1 * 10)); shift
+    while [ $tries -gt 0 ]; do "$@" && return 0; tries=$((tries - 1)); sleep 0.1; done
+    return 1
+}
+count_of() { cat $DATA/$1/count 2>/dev/null || echo 0; }
+count_at_least() { [ "$(count_of $1)" -ge "$2" ] 2>/dev/null; }
+is_status() { [ "$(status $1)" = "$2" ]; }
+last_line() { tail -n 1 "$1" 2>/dev/null; }
+
+# counter NAME: a bundle whose process counts on stdout and into /data/count (a bind mount of $DATA/NAME).
+counter() {
+    mkdir -p $DATA/$1 $B/$1
+    crabcan spec --bundle $B/$1 --rootfs /rootfs --hostname "$1" --net host --bind $DATA/$1:/data -- \
+        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count; sleep 0.2; done'
+}
+# start NAME ID OUT: run -d with stdio pipes (stdin a pipe with no writer, stdout and stderr into OUT via cat).
+# Waits for crabcan's exit (its status in /tmp/bg.rc), not for cat's.
+start() {
+    rm -f /tmp/bg.rc
+    { : | { crabcan run -d --bundle $B/$1 "$2" 2>&1; echo $? > /tmp/bg.rc; } | cat > "$3"; } &
+    until_true 60 test -e /tmp/bg.rc; [ "$(cat /tmp/bg.rc)" = 0 ]
+}
+# restore_bg NAME ID IMAGES OUT [flags]: restore -d the same way; its stderr in /tmp/restore.err.
+restore_bg() {
+    local name=$1 id=$2 images=$3 out=$4; shift 4
+    rm -f /tmp/bg.rc
+    { : | { crabcan restore -d --bundle $B/$name --image-path "$images" "$@" "$id" 2>/tmp/restore.err; echo $? > /tmp/bg.rc; } | cat > "$out"; } &
+    until_true 120 test -e /tmp/bg.rc; [ "$(cat /tmp/bg.rc)" = 0 ]
+}
+
+if criu check > /tmp/criu-check 2>&1; then pass criu-check "$(tail -1 /tmp/criu-check)"
+else fail criu-check "$(tail -3 /tmp/criu-check | tr '\n' ' ')"; fi
+
+# Flags crabcan refuses, before anything happens.
+counter cr-flags
+cc checkpoint --lazy-pages cr-nothing; same refuse/lazy-pages "1 crabcan: --lazy-pages is not supported by crabcan " "$rc $err"
+cc checkpoint --page-server 10.0.0.1:1234 cr-nothing; same refuse/page-server "1 crabcan: --page-server is not supported by crabcan " "$rc $err"
+cc restore --lazy-pages --bundle $B/cr-flags cr-nothing; same refuse/restore-lazy-pages "1 crabcan: --lazy-pages is not supported by crabcan " "$rc $err"
+cc checkpoint --empty-ns ipc cr-nothing; same refuse/empty-ns-ipc "1 crabcan: namespace \"ipc\" is not supported " "$rc $err"
+cc checkpoint --manage-cgroups-mode bogus cr-nothing; same refuse/cgroups-mode "1 crabcan: invalid manage-cgroups-mode value " "$rc $err"
+
+# A container that is not running cannot be checkpointed: one error, and it is left as it was.
+cc create --bundle $B/cr-flags cr-created < /dev/null > /dev/null 2>&1
+cc checkpoint --image-path /tmp/img-created cr-created
+same not-running/created "1 crabcan: Container cannot be checkpointed in created state  created" "$rc $err $(status cr-created)"
+cc delete -f cr-created
+cc checkpoint --image-path /tmp/img-none cr-none; same not-running/missing "1 crabcan: container cr-none does not exist " "$rc $err"
+
+# The counter, checkpointed: the checkpoint ends it (runc's default) and the container is deleted.
+counter cr-count
+start cr-count cr-count /tmp/count1.out || fail count/run "not running: $(cat /tmp/count1.out)"
+until_true 60 count_at_least cr-count 5
+pid1=$(pid_of cr-count) cg=$(cgroup_of cr-count)
+t0=$(cut -d' ' -f1 /proc/uptime)
+cc checkpoint --image-path /tmp/img1 --work-path /tmp/work1 cr-count
+t1=$(cut -d' ' -f1 /proc/uptime)
+say "INFO checkpoint took $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s"
+same checkpoint/exit "0" "$rc${err:+ $err}"
+[ $rc = 0 ] || { echo "--- dump.log"; grep -B12 "Error" /tmp/work1/dump.log | head -40; }
+sleep 0.5
+last=$(last_line /tmp/count1.out)
+same checkpoint/init-gone "gone" "$([ -d /proc/$pid1 ] && echo "alive $pid1" || echo gone)"
+same checkpoint/state-gone "no state dir" "$([ -d /run/crabcan/cr-count ] && echo "state dir left" || echo "no state dir")"
+same checkpoint/cgroup-gone "no cgroup" "$([ -n "$cg" ] && [ -d "$cg" ] && echo "cgroup $cg left" || echo "no cgroup")"
+same checkpoint/images "inventory.img pages" "$(ls /tmp/img1 | grep -o '^inventory.img$') $(ls /tmp/img1 | grep -q '^pages-' && echo pages)"
+say "INFO counter stopped at $last (count file $(count_of cr-count))"
+
+# Restored from the images: the same counter goes on from the next number, as an ordinary container.
+t0=$(cut -d' ' -f1 /proc/uptime)
+restore_bg cr-count cr-count /tmp/img1 /tmp/count2.out --work-path /tmp/work2
+t1=$(cut -d' ' -f1 /proc/uptime)
+say "INFO restore took $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s"
+same restore/status "running" "$(status cr-count)$(cat /tmp/restore.err)"
+[ "$(status cr-count)" = running ] || { echo "--- restore.log"; tail -40 /tmp/work2/restore.log; }
+pid2=$(pid_of cr-count)
+until_true 30 count_at_least cr-count $((last + 3))
+first=$(head -n 1 /tmp/count2.out)
+same restore/continues "$((last + 1))" "$first"
+same restore/counts-on "yes" "$([ "$(count_of cr-count)" -gt $((last + 1)) ] && echo yes || echo "no: $(count_of cr-count)")"
+same restore/new-pid "new" "$([ -n "$pid2" ] && [ "$pid2" != "$pid1" ] && [ -d /proc/$pid2 ] && echo new || echo "[$pid1] [$pid2]")"
+cg2=$(cgroup_of cr-count)
+same restore/in-cgroup "yes" "$(grep -qx "$pid2" $cg2/cgroup.procs 2>/dev/null && echo yes || echo "no: $cg2 holds [$(cat $cg2/cgroup.procs 2>/dev/null | tr '\n' ' ')]")"
+same restore/state-file "running $pid2" "$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' /run/crabcan/cr-count/state.json | sed 's/^/running /')"
+
+# exec into the restored container: its namespaces (hostname, pid 1 is the counter's sh) and its files.
+cc exec cr-count sh -c 'echo $(hostname) $(cat /proc/1/cmdline | tr "\0" " " | cut -c1-5)'
+out=$(crabcan exec cr-count sh -c 'echo $(hostname) $(tr "\0" " " < /proc/1/cmdline | cut -c1-5)' 2>&1)
+same restore/exec "cr-count sh -c" "$out"
+same restore/exec-count "yes" "$(n=$(crabcan exec cr-count cat /data/count 2>&1); [ "$n" -gt "$last" ] 2>/dev/null && echo yes || echo "no: $n")"
+
+# kill and delete as for any container: nothing is left.
+cc kill cr-count KILL
+until_true 10 is_status cr-count stopped
+same restore/kill "stopped" "$(status cr-count)"
+cc delete cr-count
+same restore/delete "0 no state dir no cgroup" "$rc $([ -d /run/crabcan/cr-count ] && echo "state dir left" || echo "no state dir") $([ -n "$cg2" ] && [ -d "$cg2" ] && echo "cgroup $cg2 left" || echo "no cgroup")"
+
+# --leave-running: the images are written and the original goes on counting.
+counter cr-lr
+start cr-lr cr-lr /tmp/lr.out
+until_true 60 count_at_least cr-lr 3
+cc checkpoint --leave-running --image-path /tmp/img-lr cr-lr
+same leave-running/exit "0" "$rc${err:+ $err}"
+before=$(count_of cr-lr)
+sleep 1
+same leave-running/still-running "running yes" "$(status cr-lr) $([ "$(count_of cr-lr)" -gt "$before" ] && echo yes || echo "no: $before then $(count_of cr-lr)")"
+cc delete -f cr-lr
+
+say DONE
