@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
 )
