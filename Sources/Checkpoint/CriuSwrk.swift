@@ -31,20 +31,24 @@ public enum CriuSwrk {
         return Processes.findExecutable("iptables-restore", searchPath: path + ":" + fallbackPath) == nil ? 2 : nil
     }
 
-    /// Runs `request`. criu's stdin, stdout and stderr are `stdio`; `extraFDs` become its fds 4, 5, ...
+    /// Runs `request`. criu's stdin, stdout and stderr are `stdio` (restore: ours, which the restored process
+    /// inherits), else /dev/null as runc gives them (criu writes to its log; a pre-dump's end-of-requests
+    /// complaint goes nowhere); `extraFDs` become its fds 4, 5, ...
     /// `prepare` runs once criu exists, before the request is sent (restore puts criu into the container's cgroup
     /// there and names that cgroup in the request). `notify` answers each notification (a `post-restore` with
     /// the restored pid, an `orphan-pts-master` with the terminal's master fd); throwing from it makes criu roll
     /// back. Returns criu's final answer.
-    public static func run(_ request: CriuRequest, stdio: [Int32] = [0, 1, 2], extraFDs: [Int32] = [],
+    public static func run(_ request: CriuRequest, stdio: [Int32]? = nil, extraFDs: [Int32] = [],
                            prepare: (pid_t, inout CriuRequest) throws -> Void = { _, _ in },
                            notify: (CriuResponse, FileDescriptor?) throws -> Void = { _, _ in }) throws -> CriuResponse {
         let criu = try executable()
+        let null = stdio == nil ? try Files.open("/dev/null", O_RDWR | O_CLOEXEC) : nil
+        defer { null?.close() }
         let (client, server) = try Channels.seqpacketPair()
         let pid: pid_t
         do {
             pid = try Processes.spawn(path: criu, arguments: ["criu", "swrk", "3"], environment: Processes.environment(),
-                                      descriptors: stdio + [server.raw] + extraFDs)
+                                      descriptors: (stdio ?? [null!.raw, null!.raw, null!.raw]) + [server.raw] + extraFDs)
         } catch {
             client.close()
             server.close()
@@ -81,7 +85,9 @@ public enum CriuSwrk {
             }
             try Channels.send(client, CriuRequest(type: .notify, notifySuccess: true).encoded())
         }
-        client.close()
+        // End of requests; what criu still sends is read, so its last read never sees a reset connection.
+        try? Channels.shutdownWrite(client)
+        while let more = try? Channels.receive(client, capacity: 10 * 4096), !more.isEmpty {}
         let status = try Processes.wait(pid).status
         reaped = true
         if status != .exited(0) && request.type != .preDump {

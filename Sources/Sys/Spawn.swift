@@ -37,3 +37,11 @@ extension Processes {
         return nil
     }
 }
+
+extension Channels {
+    /// shutdown(SHUT_WR): the peer reads end-of-file while we can still read its answer (criu swrk then exits
+    /// quietly; a close would reset the connection under its pending read).
+    public static func shutdownWrite(_ socket: FileDescriptor) throws(SysError) {
+        try check("shutdown") { Glibc.shutdown(socket.raw, Int32(SHUT_WR)) }
+    }
+}

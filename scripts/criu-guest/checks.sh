@@ -126,4 +126,59 @@ sleep 1
 same leave-running/still-running "running yes" "$(status cr-lr) $([ "$(count_of cr-lr)" -gt "$before" ] && echo yes || echo "no: $before then $(count_of cr-lr)")"
 cc delete -f cr-lr
 
+# --pre-dump, then a dump on top of it (--parent-path, relative to the images), then a restore with --pid-file.
+counter cr-pd
+start cr-pd cr-pd /tmp/pd1.out
+until_true 60 count_at_least cr-pd 3
+cc checkpoint --pre-dump --image-path /tmp/pd/parent cr-pd
+same pre-dump/exit "0 running" "$rc${err:+ $err} $(status cr-pd)"
+cc checkpoint --parent-path ../parent --image-path /tmp/pd/final cr-pd
+same pre-dump/final "0 linked" "$rc${err:+ $err} $([ -L /tmp/pd/final/parent ] && echo linked || echo "no parent link: $(ls /tmp/pd/final | head -3 | tr '\n' ' ')")"
+last=$(last_line /tmp/pd1.out)
+restore_bg cr-pd cr-pd /tmp/pd/final /tmp/pd2.out --pid-file /tmp/pd.pid
+until_true 30 count_at_least cr-pd $((last + 2))
+same pre-dump/restore "$((last + 1)) $(pid_of cr-pd)" "$(head -n 1 /tmp/pd2.out) $(cat /tmp/pd.pid 2>/dev/null)$(cat /tmp/restore.err)"
+cc delete -f cr-pd
+
+# A paused container can be checkpointed (criu freezes through the cgroup); the restored one runs.
+counter cr-pause
+start cr-pause cr-pause /tmp/pause1.out
+until_true 60 count_at_least cr-pause 3
+cc pause cr-pause
+cc checkpoint --image-path /tmp/img-pause cr-pause
+same paused/checkpoint "0 no state dir" "$rc${err:+ $err} $([ -d /run/crabcan/cr-pause ] && echo "state dir left" || echo "no state dir")"
+last=$(last_line /tmp/pause1.out)
+restore_bg cr-pause cr-pause /tmp/img-pause /tmp/pause2.out
+until_true 30 count_at_least cr-pause $((last + 2))
+same paused/restore "running $((last + 1))" "$(status cr-pause) $(head -n 1 /tmp/pause2.out)$(cat /tmp/restore.err)"
+
+# A restore that fails leaves nothing: an id in use, images that criu rejects (no process tree in them).
+cc restore -d --bundle $B/cr-pause --image-path /tmp/img1 cr-pause < /dev/null
+same restore-fails/id-in-use "1 running" "$rc $(status cr-pause)"
+cc delete -f cr-pause
+cc restore -d --bundle $B/cr-pause --image-path /tmp/nowhere cr-bad < /dev/null
+same restore-fails/no-images "1 crabcan: restore cr-bad: no checkpoint at /tmp/nowhere " "$rc $err"
+cp -a /tmp/img-pause /tmp/img-broken
+rm /tmp/img-broken/pstree.img
+before=$(ls /sys/fs/cgroup/crabcan 2>/dev/null | tr '\n' ' ')
+timeout 60 crabcan restore -d --bundle $B/cr-pause --image-path /tmp/img-broken cr-broken < /dev/null > /dev/null 2>/tmp/broken.err
+rc=$?
+[ $rc = 1 ] || { echo "--- broken restore: exit $rc"; ps -o pid,ppid,stat,args; tail -20 /tmp/img-broken/restore.log; }
+same restore-fails/broken-images "1 failed nothing left" "$rc $(grep -q 'restore cr-broken: criu' /tmp/broken.err && echo failed || cat /tmp/broken.err) $([ -d /run/crabcan/cr-broken ] && echo "state dir left" || { [ -d /sys/fs/cgroup/crabcan/cr-broken ] && echo "cgroup left" || echo "nothing left"; })"
+same restore-fails/no-process "none" "$(ps -o pid,args | grep 'while true' | grep -v grep | head -3 | tr '\n' ' ')${none:-none}"
+
+# In the foreground (no --detach) restore stays the parent as run does: the init's exit status, then deleted.
+counter cr-fg
+start cr-fg cr-fg /tmp/fg1.out
+until_true 60 count_at_least cr-fg 3
+cc checkpoint --image-path /tmp/img-fg cr-fg
+rm -f /tmp/fg.rc
+{ : | { crabcan restore --bundle $B/cr-fg --image-path /tmp/img-fg cr-fg 2>/tmp/fg.err; echo $? > /tmp/fg.rc; } | cat > /tmp/fg2.out; } &
+until_true 60 is_status cr-fg running
+cc kill cr-fg KILL
+until_true 30 test -e /tmp/fg.rc
+same foreground/exit-status "137 no state dir" "$(cat /tmp/fg.rc 2>/dev/null) $([ -d /run/crabcan/cr-fg ] && echo "state dir left" || echo "no state dir")$(cat /tmp/fg.err)"
+
+# Whatever a failed check left running would keep this script's output open.
+for id in $(ls /run/crabcan 2>/dev/null); do crabcan delete -f "$id"; done
 say DONE
