@@ -27,10 +27,11 @@ count_at_least() { [ "$(count_of $1)" -ge "$2" ] 2>/dev/null; }
 is_status() { [ "$(status $1)" = "$2" ]; }
 last_line() { tail -n 1 "$1" 2>/dev/null; }
 
-# counter NAME: a bundle whose process counts on stdout and into /data/count (a bind mount of $DATA/NAME).
+# counter NAME [NET]: a bundle whose process counts on stdout and into /data/count (a bind mount of $DATA/NAME);
+# NET: host (the default here) or none (a network namespace of its own).
 counter() {
     mkdir -p $DATA/$1 $B/$1
-    crabcan spec --bundle $B/$1 --rootfs /rootfs --hostname "$1" --net host --bind $DATA/$1:/data -- \
+    crabcan spec --bundle $B/$1 --rootfs /rootfs --hostname "$1" --net "${2:-host}" --bind $DATA/$1:/data -- \
         sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count; sleep 0.2; done'
 }
 # start NAME ID OUT: run -d with stdio pipes (stdin a pipe with no writer, stdout and stderr into OUT via cat).
@@ -178,6 +179,21 @@ until_true 60 is_status cr-fg running
 cc kill cr-fg KILL
 until_true 30 test -e /tmp/fg.rc
 same foreground/exit-status "137 no state dir" "$(cat /tmp/fg.rc 2>/dev/null) $([ -d /run/crabcan/cr-fg ] && echo "state dir left" || echo "no state dir")$(cat /tmp/fg.err)"
+
+# A network namespace of its own (runc spec's default): criu leaves it empty (--empty-ns network, always, as runc)
+# and the restored counter has one again, not the host's.
+counter cr-net none
+start cr-net cr-net /tmp/net1.out
+until_true 60 count_at_least cr-net 3
+cc checkpoint --image-path /tmp/img-net --work-path /tmp/work-net cr-net
+same netns/checkpoint "0" "$rc${err:+ $err}"
+[ $rc = 0 ] || { echo "--- netns dump.log"; grep -B12 "Error" /tmp/work-net/dump.log | head -40; }
+last=$(last_line /tmp/net1.out)
+restore_bg cr-net cr-net /tmp/img-net /tmp/net2.out --work-path /tmp/work-net2
+until_true 30 count_at_least cr-net $((last + 2))
+same netns/restore "running $((last + 1)) own" "$(status cr-net) $(head -n 1 /tmp/net2.out) $([ "$(readlink /proc/$(pid_of cr-net)/ns/net)" != "$(readlink /proc/self/ns/net)" ] && echo own || echo host)$(cat /tmp/restore.err)"
+[ "$(status cr-net)" = running ] || { echo "--- netns restore.log"; grep -B12 "Error" /tmp/work-net2/restore.log | head -40; }
+cc delete -f cr-net
 
 # Whatever a failed check left running would keep this script's output open.
 for id in $(ls /run/crabcan 2>/dev/null); do crabcan delete -f "$id"; done

@@ -30,7 +30,7 @@ hostname criu-guest
 # criu probes TCP repair over a loopback connection whenever it starts.
 ip link set lo up
 for m in crc32c_generic libcrc32c nfnetlink nf_tables unix_diag inet_diag tcp_diag udp_diag raw_diag af_packet_diag \
-        netlink_diag; do
+        netlink_diag nf_defrag_ipv4 nf_defrag_ipv6 nf_conntrack nf_conntrack_netlink; do
     insmod /modules/$m.ko
 done
 echo 4 > /proc/sys/kernel/printk

@@ -21,13 +21,16 @@ from guestlib import log, skip  # noqa: E402
 
 guestlib.SUITE = "test-criu"
 # What criu needs of Debian's modular kernel, loaded by init.sh in this order: nf_tables (criu probes it whenever
-# it starts, and locks the network with it) and the sock_diag modules (a dump lists the sockets through them).
+# it starts, and locks the network with it), the sock_diag modules (a dump lists the sockets through them) and
+# conntrack's netlink (a dump of a network namespace asks for its connections; a full system loads it on demand).
 # Added to the shared list, so the kernel cache is unpacked once more with them (the other guests' checks of the
 # cache still pass).
 CRIU_MODULES = ["kernel/crypto/crc32c_generic.ko", "kernel/lib/libcrc32c.ko", "kernel/net/netfilter/nfnetlink.ko",
                 "kernel/net/netfilter/nf_tables.ko", "kernel/net/unix/unix_diag.ko", "kernel/net/ipv4/inet_diag.ko",
                 "kernel/net/ipv4/tcp_diag.ko", "kernel/net/ipv4/udp_diag.ko", "kernel/net/ipv4/raw_diag.ko",
-                "kernel/net/packet/af_packet_diag.ko", "kernel/net/netlink/netlink_diag.ko"]
+                "kernel/net/packet/af_packet_diag.ko", "kernel/net/netlink/netlink_diag.ko",
+                "kernel/net/ipv4/netfilter/nf_defrag_ipv4.ko", "kernel/net/ipv6/netfilter/nf_defrag_ipv6.ko",
+                "kernel/net/netfilter/nf_conntrack.ko", "kernel/net/netfilter/nf_conntrack_netlink.ko"]
 guestlib.MODULES += [m for m in CRIU_MODULES if m not in guestlib.MODULES]
 
 
