@@ -195,6 +195,33 @@ same netns/restore "running $((last + 1)) own" "$(status cr-net) $(head -n 1 /tm
 [ "$(status cr-net)" = running ] || { echo "--- netns restore.log"; grep -B12 "Error" /tmp/work-net2/restore.log | head -40; }
 cc delete -f cr-net
 
+# A terminal: the master goes to --console-socket at run; criu brings the pty back (orphan_pts_master) and restore
+# hands the new master to restore's --console-socket, where the counter goes on.
+if command -v console-recv > /dev/null; then
+    mkdir -p $DATA/cr-tty $B/cr-tty
+    crabcan spec --bundle $B/cr-tty --rootfs /rootfs --hostname cr-tty --net host --terminal --bind $DATA/cr-tty:/data -- \
+        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count; sleep 0.2; done'
+    console-recv /tmp/tty1.sock /tmp/tty1.out &
+    until_true 10 test -S /tmp/tty1.sock
+    cc run -d --console-socket /tmp/tty1.sock --bundle $B/cr-tty cr-tty < /dev/null > /dev/null
+    same terminal/run "0 running" "$rc${err:+ $err} $(status cr-tty)"
+    until_true 60 count_at_least cr-tty 3
+    cc checkpoint --image-path /tmp/img-tty --work-path /tmp/work-tty cr-tty
+    same terminal/checkpoint "0" "$rc${err:+ $err}"
+    [ $rc = 0 ] || { echo "--- tty dump.log"; grep -B12 "Error" /tmp/work-tty/dump.log | head -40; }
+    sleep 0.5
+    last=$(tail -n 1 /tmp/tty1.out | tr -d '\r')
+    console-recv /tmp/tty2.sock /tmp/tty2.out &
+    until_true 10 test -S /tmp/tty2.sock
+    cc restore -d --console-socket /tmp/tty2.sock --bundle $B/cr-tty --image-path /tmp/img-tty --work-path /tmp/work-tty2 cr-tty < /dev/null > /dev/null
+    [ $rc = 0 ] || { echo "--- tty restore.log"; grep -B12 "Error" /tmp/work-tty2/restore.log | head -40; }
+    until_true 30 count_at_least cr-tty $((last + 3))
+    same terminal/restore "0 running $((last + 1))" "$rc${err:+ $err} $(status cr-tty) $(head -n 1 /tmp/tty2.out | tr -d '\r')"
+    cc delete -f cr-tty
+else
+    say "SKIP terminal: no console-recv (gcc could not build it)"
+fi
+
 # Whatever a failed check left running would keep this script's output open.
 for id in $(ls /run/crabcan 2>/dev/null); do crabcan delete -f "$id"; done
 say DONE

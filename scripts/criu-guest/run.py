@@ -34,7 +34,16 @@ CRIU_MODULES = ["kernel/crypto/crc32c_generic.ko", "kernel/lib/libcrc32c.ko", "k
 guestlib.MODULES += [m for m in CRIU_MODULES if m not in guestlib.MODULES]
 
 
-def build_initramfs(path, kdir, binary, rootfs, criu):
+def build_console_receiver(outdir):
+    """console-recv.c, static (the guest has no libc of its own but criu's); None without gcc."""
+    target = os.path.join(outdir, "console-recv")
+    if not shutil.which("gcc"):
+        return None
+    got = guestlib.run(["gcc", "-static", "-O2", "-o", target, os.path.join(HERE, "console-recv.c")])
+    return target if got.returncode == 0 else None
+
+
+def build_initramfs(path, kdir, binary, rootfs, criu, receiver):
     image = guestlib.Cpio()
     for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
         image.dir(d)
@@ -43,6 +52,8 @@ def build_initramfs(path, kdir, binary, rootfs, criu):
     image.file("init", os.path.join(HERE, "init.sh"))
     image.file("checks.sh", os.path.join(HERE, "checks.sh"))
     image.tree("rootfs", rootfs)
+    if receiver:
+        image.file("usr/local/bin/console-recv", receiver)
     image.modules(kdir, {os.path.basename(m)[:-3] for m in CRIU_MODULES})
     # criu is dynamically linked (libprotobuf-c, libnl, libnet, gnutls...): it and what ldd lists for it; and
     # GNU tar, which criu runs to save and restore tmpfs contents (/dev, /dev/shm) with options busybox's tar
@@ -82,7 +93,11 @@ def main():
     outdir = os.path.join(cache, "criu")
     os.makedirs(outdir, exist_ok=True)
     initramfs = os.path.join(outdir, "criu.cpio")
-    build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs), os.path.realpath(criu))
+    receiver = build_console_receiver(outdir)
+    if not receiver:
+        log("gcc cannot build console-recv.c: the terminal checks are skipped")
+    build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs), os.path.realpath(criu),
+                    receiver)
     setup = time.monotonic() - started
     log(f"kernel {guestlib.kernel_version(kdir)}, initramfs {os.path.getsize(initramfs) >> 20} MiB with {criu}, "
         f"set up in {setup:.1f} s; booting (TCG)")
