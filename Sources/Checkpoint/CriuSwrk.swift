@@ -12,10 +12,12 @@ public enum CriuSwrk {
     /// Where criu is looked for when PATH has none (it lives in sbin, which a user's PATH may lack).
     static let fallbackPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    public static func executable() throws -> String {
+    /// `name` (runc's --criu, default "criu") as a path, looked up in PATH when it has no slash.
+    public static func executable(_ name: String = "criu") throws -> String {
         let path = Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
-        guard let found = Processes.findExecutable("criu", searchPath: path.isEmpty ? fallbackPath : path + ":" + fallbackPath) else {
-            throw CriuFailure(description: "criu is not installed (no criu in PATH; Debian package criu)")
+        guard let found = Processes.findExecutable(name, searchPath: path.isEmpty ? fallbackPath : path + ":" + fallbackPath) else {
+            throw CriuFailure(description: name == "criu" ? "criu is not installed (no criu in PATH; Debian package criu)"
+                                                          : "\(name): no such executable (--criu)")
         }
         return found
     }
@@ -38,10 +40,10 @@ public enum CriuSwrk {
     /// there and names that cgroup in the request). `notify` answers each notification (a `post-restore` with
     /// the restored pid, an `orphan-pts-master` with the terminal's master fd); throwing from it makes criu roll
     /// back. Returns criu's final answer.
-    public static func run(_ request: CriuRequest, stdio: [Int32]? = nil, extraFDs: [Int32] = [],
+    public static func run(_ request: CriuRequest, criu name: String = "criu", stdio: [Int32]? = nil, extraFDs: [Int32] = [],
                            prepare: (pid_t, inout CriuRequest) throws -> Void = { _, _ in },
                            notify: (CriuResponse, FileDescriptor?) throws -> Void = { _, _ in }) throws -> CriuResponse {
-        let criu = try executable()
+        let criu = try executable(name)
         let null = stdio == nil ? try Files.open("/dev/null", O_RDWR | O_CLOEXEC) : nil
         defer { null?.close() }
         let (client, server) = try Channels.seqpacketPair()
@@ -102,12 +104,6 @@ public enum CriuSwrk {
         case .signaled(let signal)?: "killed by signal \(signal)"
         case nil: "still running"
         }
-    }
-
-    /// criu's version as one number (3.17.1 → 31701), as runc compares them; nil when criu does not answer.
-    public static func version() -> Int? {
-        guard let answer = try? run(CriuRequest(type: .version)), let v = answer.version else { return nil }
-        return Int(v.major) * 10000 + Int(v.minor) * 100 + Int(v.sublevel ?? 0)
     }
 
     /// The lines of criu's log around its errors (what runc quotes): the line with "Error" and up to 5 before.

@@ -144,11 +144,11 @@ extension Runtime {
         if options.preDump {
             var check = CriuRequest(type: .featureCheck)
             check.features = (memTrack: true, lazyPages: nil)
-            let answer = try CriuSwrk.run(check)
+            let answer = try CriuSwrk.run(check, criu: self.criu)
             if answer.features?.memTrack != true { throw RuntimeError("criu is missing features: [MemTrack]") }
         }
         do {
-            _ = try CriuSwrk.run(CriuRequest(type: options.preDump ? .preDump : .dump, options: criu))
+            _ = try CriuSwrk.run(CriuRequest(type: options.preDump ? .preDump : .dump, options: criu), criu: self.criu)
         } catch {
             throw RuntimeError(Runtime.criuError(error, log: logDirectory + "/" + (criu.logFile ?? "")))
         }
@@ -217,7 +217,8 @@ extension Runtime {
     static func criuError(_ error: any Error, log: String) -> String {
         let lines = CriuSwrk.errorLines(log: log).filter { $0.contains("Error") }
         let first = lines.first.map { ": " + $0.trimmingCharacters(in: " \t") } ?? ""
-        return "\(error)\(first) (log: \(log))"
+        // No log: criu never ran (not found, or it died before opening one).
+        return Files.exists(log) ? "\(error)\(first) (log: \(log))" : "\(error)"
     }
 }
 

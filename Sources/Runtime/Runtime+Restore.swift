@@ -177,7 +177,8 @@ extension Runtime {
         var restoredPid: pid_t = 0
         var record = draft
         do {
-            let answer = try CriuSwrk.run(CriuRequest(type: .restore, options: criu), stdio: [0, 1, 2], extraFDs: extraFDs,
+            let answer = try CriuSwrk.run(CriuRequest(type: .restore, options: criu), criu: self.criu, stdio: [0, 1, 2],
+                                          extraFDs: extraFDs,
                 prepare: { criuPid, request in
                     // criu restores the tasks into cgroups below its own: the container's.
                     try driver.placeFromParent(criuPid, resources: resources, initPlacesItself: false)

@@ -120,7 +120,9 @@ same restore/delete "0 no state dir no cgroup" "$rc $([ -d /run/crabcan/cr-count
 counter cr-lr
 start cr-lr cr-lr /tmp/lr.out
 until_true 60 count_at_least cr-lr 3
-cc checkpoint --leave-running --image-path /tmp/img-lr cr-lr
+cc --criu /nowhere/criu checkpoint --leave-running --image-path /tmp/img-lr cr-lr
+same criu-flag/missing "1 crabcan: /nowhere/criu: no such executable (--criu) running" "$rc $err$(status cr-lr)"
+cc --criu /usr/sbin/criu checkpoint --leave-running --image-path /tmp/img-lr cr-lr
 same leave-running/exit "0" "$rc${err:+ $err}"
 before=$(count_of cr-lr)
 sleep 1
