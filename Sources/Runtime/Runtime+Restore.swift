@@ -196,6 +196,7 @@ extension Runtime {
                         record.pid = pid
                         record.startTime = startTime
                         try directory.write(record)
+                        try Runtime.recordTimeNamespace(spec, pid: pid, directory)
                         if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, pid) }
                     case "orphan-pts-master":
                         if let fd, let consoleSocket = options.consoleSocket { try Runtime.sendConsole(fd, to: consoleSocket) }
@@ -212,6 +213,17 @@ extension Runtime {
         guard restoredPid > 0 else { throw RuntimeError("criu restored no process") }
         runPoststartHooks(record)
         return restoredPid
+    }
+
+    /// criu (3.14+) restores into a new time namespace, so monotonic clocks go on from where they were: the config
+    /// snapshot gets it, so `exec` joins it too (as runc adds it to its config).
+    static func recordTimeNamespace(_ spec: Spec, pid: pid_t, _ directory: ContainerDirectory) throws {
+        guard !(spec.linux?.namespaces.contains { $0.type == .time } ?? true),
+              let theirs = try? Files.readLink("/proc/\(pid)/ns/time"),
+              let ours = try? Files.readLink("/proc/self/ns/time"), theirs != ours else { return }
+        var withTime = spec
+        withTime.linux?.namespaces.append(Namespace(type: .time))
+        try directory.writeConfig(withTime.encode(pretty: false))
     }
 
     /// The mounts restore maps from the image's keys to this host: bind mounts to their sources, masked files

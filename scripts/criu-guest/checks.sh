@@ -109,6 +109,10 @@ out=$(crabcan exec cr-count sh -c 'echo $(hostname) $(tr "\0" " " < /proc/1/cmdl
 same restore/exec "cr-count sh -c" "$out"
 same restore/exec-count "yes" "$(n=$(crabcan exec cr-count cat /data/count 2>&1); [ "$n" -gt "$last" ] 2>/dev/null && echo yes || echo "no: $n")"
 
+# criu restores into a new time namespace (monotonic clocks go on): exec joins it too.
+same restore/exec-timens "$(readlink /proc/$pid2/ns/time)" "$(crabcan exec cr-count readlink /proc/self/ns/time 2>&1)"
+say "INFO time namespaces: restored $(readlink /proc/$pid2/ns/time), host $(readlink /proc/self/ns/time)"
+
 # kill and delete as for any container: nothing is left.
 cc kill cr-count KILL
 until_true 10 is_status cr-count stopped
