@@ -1,6 +1,7 @@
 // swift-tools-version:6.0
 // crabcan: an OCI container runtime. Layering (dependencies point downward only):
 //   crabcan (CLI) → Runtime → Launcher → Plan, StateStore → OCISpec → JSON (CYajl) → Sys
+//                   Runtime → Checkpoint (CRIU's RPC) → Sys
 //                             Plan → Seccomp (CSeccomp), Capabilities (CCap) → Sys → CShim
 //                             Cgroups → DBus → Sys (the systemd cgroup driver)
 // The release binary is linked fully static by the Makefile (startup is a product feature).
@@ -38,8 +39,10 @@ let package = Package(
         // A minimal blocking D-Bus client (marshalling, auth, calls, signals) and systemd's Manager calls.
         .target(name: "DBus", dependencies: ["Sys"]),
         .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec", "DBus"]),
+        // CRIU's RPC (a minimal protobuf coder for rpc.proto) and the `criu swrk` client: checkpoint/restore.
+        .target(name: "Checkpoint", dependencies: ["Sys"]),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities", "Checkpoint"]),
         // Thin CLI.
         .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
 
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
 )

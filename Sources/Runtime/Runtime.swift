@@ -14,6 +14,8 @@ package struct Runtime {
     /// `--systemd-cgroup`: create puts the container in a systemd unit (the driver is recorded, so later
     /// commands use create's whatever they are given).
     package var systemdCgroup = false
+    /// `--criu`: the criu binary checkpoint and restore run (a name is looked up in PATH).
+    package var criu = "criu"
 
     package init(root: String, log: Log) {
         self.root = root

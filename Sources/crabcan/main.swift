@@ -12,7 +12,7 @@ let globalFlags = [
     FlagSpec(name: "root", short: nil, takesValue: true,
              help: "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/crabcan\")"),
     // Accepted for compatibility with callers that always pass them (containerd, podman).
-    FlagSpec(name: "criu", short: nil, takesValue: true, help: "accepted as runc's; checkpoint and restore are not supported"),
+    FlagSpec(name: "criu", short: nil, takesValue: true, help: "path to the criu binary used for checkpoint and restore (default: criu in PATH)"),
     FlagSpec(name: "systemd-cgroup", short: nil, takesValue: false,
              help: "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:runc:434234\""),
     FlagSpec(name: "rootless", short: nil, takesValue: true, help: "accepted as runc's ('true', 'false', or 'auto')"),
@@ -76,6 +76,7 @@ extension String {
             ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID), environment: Processes.environment())
         var runtime = Runtime(root: root, log: log)
         runtime.systemdCgroup = global.bool("systemd-cgroup")
+        runtime.criu = global.value("criu") ?? "criu"
         return try command.run(parsed, runtime)
     } catch {
         log.error("\(error)")
