@@ -14,8 +14,8 @@ package protocol CgroupDriver: AnyObject {
     func prepare(_ resources: Resources) throws
     /// In the parent right after clone, before the init runs anything.
     func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws
-    /// In the init, after the parent's go-ahead.
-    func placeFromInit() throws
+    /// What the init writes itself after the parent's go-ahead (SelfPlacement).
+    func selfPlacement(initPlacesItself: Bool) -> SelfPlacement
     /// New limits for a live container (`update`).
     func update(_ resources: Resources) throws
     /// Removes whatever create made; the processes are dead or killed.
@@ -38,7 +38,7 @@ package final class CgroupfsDriver: CgroupDriver {
         try manager.placeFromParent(pid, initPlacesItself: initPlacesItself)
     }
 
-    package func placeFromInit() throws { try manager.placeFromInit() }
+    package func selfPlacement(initPlacesItself: Bool) -> SelfPlacement { manager.selfPlacement(initPlacesItself: initPlacesItself) }
     package func update(_ resources: Resources) throws { try manager.apply(resources) }
     package func destroy() throws { try manager.destroy() }
 }

@@ -21,8 +21,8 @@ protocol CgroupTree: Sendable {
     func apply(_ r: Resources) throws
     /// Whether the parent writes the init's pid, or the init moves itself (see Placement.swift).
     func parentPlaces(initPlacesItself: Bool) -> Bool
-    /// In the init: moves itself into every directory (v1).
-    func placeFromInit() throws
+    /// Where the init moves itself (v1: every directory, in a stable order; v2: none).
+    var selfPlacedDirectories: [String] { get }
     /// The directory whose cgroup.procs, with its descendants', hold every task of the container.
     var pidsRoot: String? { get }
     var canFreeze: Bool { get }

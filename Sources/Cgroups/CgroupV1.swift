@@ -54,9 +54,7 @@ struct CgroupV1: CgroupTree {
     /// The init moves itself through each `tasks` file unless it cannot (inside a user namespace).
     func parentPlaces(initPlacesItself: Bool) -> Bool { !initPlacesItself }
 
-    func placeFromInit() throws {
-        for dir in directories.sorted() { try CgroupFiles.write(dir, "tasks", "0") }
-    }
+    var selfPlacedDirectories: [String] { directories.sorted() }
 
     /// The pids hierarchy (then freezer, then any) holds exactly the container's tasks.
     var pidsRoot: String? { directory(for: "pids") ?? directory(for: "freezer") ?? directories.first }

@@ -15,6 +15,20 @@ extension CgroupManager {
         if tree.parentPlaces(initPlacesItself: initPlacesItself) { try add(pid) }
     }
 
-    /// In the init, first thing after the parent's go-ahead (v1).
-    package func placeFromInit() throws { try tree.placeFromInit() }
+    /// What the init writes itself after the parent's go-ahead (v1, unless the parent placed it).
+    package func selfPlacement(initPlacesItself: Bool = true) -> SelfPlacement {
+        initPlacesItself ? SelfPlacement(directories: tree.selfPlacedDirectories) : .none
+    }
+}
+
+/// The one placement decision the init carries into its own side of step 0: the v1 directories whose `tasks`
+/// it writes `0` into. Plain paths, decided in the parent, so the child runs no cgroup code but these writes
+/// (and instantiates no cgroup types: a profile of `exec` showed that cost in every child).
+package struct SelfPlacement: Sendable {
+    package let directories: [String]
+    package static let none = SelfPlacement(directories: [])
+
+    package func perform() throws(SysError) {
+        for directory in directories { try CgroupFiles.write(directory, "tasks", "0") }
+    }
 }

@@ -62,7 +62,8 @@ package final class SystemdDriver: CgroupDriver {
         try manager.apply(adjusted)
     }
 
-    package func placeFromInit() throws {}
+    /// The parent placed the init (the unit's pid, and on v1 every other hierarchy).
+    package func selfPlacement(initPlacesItself: Bool) -> SelfPlacement { .none }
 
     package func update(_ resources: Resources) throws {
         if let problem = manager.problems(resources).first { throw problem }

@@ -13,7 +13,7 @@ enum ContainerInit {
         /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root.
         var execFifo: FileDescriptor
         /// Moves this process into the container's cgroups (cgroup v1: cheapest from the process itself).
-        var placeSelf: () throws -> Void
+        var placement: SelfPlacement
         /// In a user namespace: bind sources opened by the parent (by mount index), for those the container's
         /// root cannot reach (RootfsSetup.openBindSources).
         var bindSources: [Int: FileDescriptor] = [:]
@@ -41,7 +41,7 @@ enum ContainerInit {
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
                                            except: [channel.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw))
             channel.stage = .placement
-            try awaitPlacement(channel, handles.placeSelf, plan)
+            try awaitPlacement(channel, handles.placement, plan)
             channel.stage = .session
             // Our own session, as runc's init: the caller's terminal signals reach the container only as
             // crabcan forwards them, and a console can become our controlling terminal.
@@ -86,11 +86,11 @@ enum ContainerInit {
     /// Protocol step 0: wait until the parent has put us into our cgroups, then make the cgroup namespace,
     /// whose root is thereby the container's cgroup. Namespaces given by path were joined before clone
     /// (NamespaceJoins); a time namespace is made (in our user namespace), then we become root of that.
-    private static func awaitPlacement(_ channel: ChildChannel, _ placeSelf: () throws -> Void, _ plan: ContainerPlan) throws {
+    private static func awaitPlacement(_ channel: ChildChannel, _ placement: SelfPlacement, _ plan: ContainerPlan) throws {
         try channel.awaitPlaced()
         try TimeNamespaceEntry.enter(plan)
         try UserNamespaceEntry.enter(plan)
-        try placeSelf()
+        try placement.perform()
         if plan.createdNamespaces.contains(.cgroup) {
             // Our cgroup as the host names it, for a cgroup mount that must fall back to binding it: inside the
             // new namespace /proc/self/cgroup says only "/".

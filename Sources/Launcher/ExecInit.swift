@@ -1,4 +1,5 @@
 import Capabilities
+import Cgroups
 import Glibc
 import OCISpec
 import Plan
@@ -7,7 +8,7 @@ import Sys
 /// What an exec'd process does between clone and execve, in the child: like the init, without the rootfs
 /// (joining the mount namespace puts it in the container's root) and without waiting for `start`.
 enum ExecInit {
-    static func run(_ plan: ExecPlan, channel: ChildChannel, placeSelf: () throws -> Void) -> Never {
+    static func run(_ plan: ExecPlan, channel: ChildChannel, placement: SelfPlacement) -> Never {
         let executable: String
         let finalCapabilities: PreparedCapabilities?
         var channel = channel
@@ -23,7 +24,7 @@ enum ExecInit {
             try channel.awaitPlaced()
             try plan.scheduling.applyInitialAffinity()
             // Into the cgroups while the host's cgroup file systems are still in our mount namespace.
-            try placeSelf()
+            try placement.perform()
             try Processes.setSID()
             channel.stage = .rootfs
             for namespace in plan.namespaces where namespace.type != .pid {

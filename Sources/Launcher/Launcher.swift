@@ -43,7 +43,7 @@ package enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
-        let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placeSelf: steps.placeFromInit,
+        let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(plan)))
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         let pid: pid_t
@@ -81,7 +81,7 @@ package enum Launcher {
                 for namespace in plan.namespaces where namespace.type == .user || namespace.type == .pid {
                     try Namespaces.join(namespace.fd, type: ContainerPlan.cloneFlag(namespace.type), path: "\(namespace.type.rawValue) namespace")
                 }
-            }, body: { ExecInit.run(plan, channel: child, placeSelf: steps.placeFromInit) })
+            }, body: { ExecInit.run(plan, channel: child, placement: steps.selfPlacement) })
         } else {
             var restorePidNamespace: FileDescriptor?
             if let pidNamespace = plan.namespaces.first(where: { $0.type == .pid }) {
@@ -91,7 +91,7 @@ package enum Launcher {
             pid = try Processes.clone(flags: 0)
             if pid == 0 {
                 parentEnd.close()
-                ExecInit.run(plan, channel: child, placeSelf: steps.placeFromInit)
+                ExecInit.run(plan, channel: child, placement: steps.selfPlacement)
             }
             if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         }

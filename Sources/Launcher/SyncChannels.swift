@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 import Sys
 
@@ -6,7 +7,7 @@ package struct ParentSteps {
     /// Step 0, in the parent right after clone (and after the id maps of a new user namespace).
     package var placeFromParent: (pid_t) throws -> Void
     /// Step 0, in the child once the parent says `placed`.
-    package var placeFromInit: () throws -> Void
+    package var selfPlacement: SelfPlacement
     /// Step 1c: prestart and createRuntime; returns the state document for the child's own hooks (1d).
     package var createHooks: (pid_t) throws -> [UInt8] = { _ in [] }
     /// Step 1a: the seccomp notify fd, at once, while the child waits: it must reach the agent before the
@@ -17,9 +18,9 @@ package struct ParentSteps {
     /// Whether the child times its stages and sends them before `ready` (`--debug`).
     package var traced = false
 
-    package init(placeFromParent: @escaping (pid_t) throws -> Void, placeFromInit: @escaping () throws -> Void) {
+    package init(placeFromParent: @escaping (pid_t) throws -> Void, selfPlacement: SelfPlacement) {
         self.placeFromParent = placeFromParent
-        self.placeFromInit = placeFromInit
+        self.selfPlacement = selfPlacement
     }
 }
 

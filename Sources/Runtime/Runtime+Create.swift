@@ -113,7 +113,7 @@ extension Runtime {
                         throw RuntimeError(report.locate(problem))
                     }
                     try NetDeviceMove.moveAll(plan.netDevices, into: $0)
-                }, placeFromInit: { if !plan.inUserNamespace { try driver.placeFromInit() } })
+                }, selfPlacement: driver.selfPlacement(initPlacesItself: !plan.inUserNamespace))
                 steps.createHooks = { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) }
                 steps.seccompListener = { listener, pid in
                     guard let profile = spec.linux?.seccomp else { return }

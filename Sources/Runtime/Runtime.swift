@@ -30,7 +30,7 @@ package struct Runtime {
 
     /// A phase trace for one command: on with `--debug` (or CRABCAN_TRACE=1 with any log), logged at its end.
     func phaseTrace() -> PhaseTrace {
-        PhaseTrace(enabled: log.debugEnabled || Processes.environment().contains("CRABCAN_TRACE=1"))
+        PhaseTrace(enabled: log.debugEnabled || Processes.environmentValue("CRABCAN_TRACE") == "1")
     }
 
     /// A container as found on disk, with its status derived from the live system.

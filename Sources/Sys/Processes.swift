@@ -136,6 +136,9 @@ package enum Processes {
         return (state, start)
     }
 
+    /// One variable's value, without copying the whole environment.
+    package static func environmentValue(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+
     package static func environment() -> [String] {
         var result: [String] = []
         guard var pointer = cshim_environ() else { return result }
