@@ -26,23 +26,24 @@ package struct ExecPlan: ProcessSettings {
     package var scheduling: ProcessScheduling
 
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
+    /// Planned as `create` plans the init: every check records its problems (the same collecting checks), and
+    /// the first in the order they ran is thrown, with its path inside process.json.
     package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
-        guard !process.args.isEmpty else { throw PlanError(".args", "at least one argument is required") }
-        guard process.cwd.hasPrefix("/") else { throw PlanError(".cwd", "must be an absolute path") }
+        var problems: [ConfigProblem] = []
+        if process.args.isEmpty { problems.append(PlanError(".args", "at least one argument is required")) }
+        if !process.cwd.hasPrefix("/") { problems.append(PlanError(".cwd", "must be an absolute path")) }
         self.process = process
         self.preserveFDs = preserveFDs
-        privileges = try ProcessPrivileges(process: process)
-        labels = try SecurityLabels(process: process, linux: spec.linux)
-        warnings += privileges.warnings
-        var problems: [ConfigProblem] = []
+        privileges = ProcessPrivileges(process: process, problems: &problems)
+        labels = SecurityLabels(process: process, linux: spec.linux, problems: &problems)
+        warnings += privileges.warnings + labels.warnings
         scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
                                        problems: &problems, warnings: &warnings)
-        if let first = problems.first { throw first }
         if let profile = spec.linux?.seccomp {
-            let program = try SeccompProgram(profile)
-            warnings += program.warnings
-            seccomp = program
+            seccomp = SeccompProgram(profile, problems: &problems)
+            warnings += seccomp?.warnings ?? []
         }
+        if let first = problems.first { throw first }
         let types = Set((spec.linux?.namespaces ?? []).map(\.type))
         // No mount namespace to join (inherited: HostRoot): the init's root is entered by chroot instead.
         if !types.contains(.mount) { root = try Files.open("/proc/\(initPid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
