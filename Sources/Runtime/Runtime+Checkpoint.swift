@@ -92,25 +92,13 @@ extension Runtime {
         }
         let images = try Files.open(imagePath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { images.close() }
-        var criu = CriuOptions()
-        criu.imagesDirFD = images.raw
-        criu.logLevel = 4
-        criu.logFile = options.preDump ? "pre-dump.log" : "dump.log"
-        criu.root = record.rootfs
-        criu.manageCgroups = true
-        criu.manageCgroupsMode = mode
-        criu.notifyScripts = true
+        var criu = CriuOptions.forContainer(images: images, logFile: options.preDump ? "pre-dump.log" : "dump.log",
+                                            root: record.rootfs, mode: mode, emptyNS: emptyNS, spec: spec,
+                                            shellJob: options.shellJob, extUnixSk: options.extUnixSk,
+                                            tcpEstablished: options.tcpEstablished, fileLocks: options.fileLocks,
+                                            autoDedup: options.autoDedup)
         criu.pid = record.pid
-        criu.shellJob = options.shellJob
         criu.leaveRunning = options.leaveRunning
-        criu.tcpEstablished = options.tcpEstablished
-        criu.extUnixSk = options.extUnixSk
-        criu.fileLocks = options.fileLocks
-        criu.emptyNamespaces = emptyNS
-        criu.orphanPtsMaster = true
-        criu.networkLock = CriuSwrk.networkLockMethod(ownNetworkNamespace: Runtime.hasOwnNetwork(spec),
-                                                      tcpEstablished: options.tcpEstablished)
-        criu.autoDedup = options.autoDedup
         var logDirectory = imagePath
         var work: FileDescriptor?
         defer { work?.close() }
@@ -229,5 +217,31 @@ private extension String {
         while let c = s.first, set.contains(c) { s.removeFirst() }
         while let c = s.last, set.contains(c) { s.removeLast() }
         return String(s)
+    }
+}
+
+extension CriuOptions {
+    /// What runc sets alike for a dump and a restore: the images by fd, log level 4, the root, cgroups managed
+    /// in `mode`, notify scripts, orphan pty masters, the network lock for the container's network.
+    static func forContainer(images: FileDescriptor, logFile: String, root: String, mode: CriuCgroupMode, emptyNS: UInt32,
+                             spec: Spec, shellJob: Bool, extUnixSk: Bool, tcpEstablished: Bool, fileLocks: Bool,
+                             autoDedup: Bool) -> CriuOptions {
+        var criu = CriuOptions()
+        criu.imagesDirFD = images.raw
+        criu.logLevel = 4
+        criu.logFile = logFile
+        criu.root = root
+        criu.manageCgroups = true
+        criu.manageCgroupsMode = mode
+        criu.notifyScripts = true
+        criu.shellJob = shellJob
+        criu.tcpEstablished = tcpEstablished
+        criu.extUnixSk = extUnixSk
+        criu.fileLocks = fileLocks
+        criu.emptyNamespaces = emptyNS
+        criu.orphanPtsMaster = true
+        criu.networkLock = CriuSwrk.networkLockMethod(ownNetworkNamespace: Runtime.hasOwnNetwork(spec), tcpEstablished: tcpEstablished)
+        criu.autoDedup = autoDedup
+        return criu
     }
 }

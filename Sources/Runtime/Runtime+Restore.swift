@@ -111,25 +111,12 @@ extension Runtime {
                             driver: any CgroupDriver, resources: Resources, directory: ContainerDirectory) throws -> pid_t {
         let images = try Files.open(imagePath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { images.close() }
-        var criu = CriuOptions()
-        criu.imagesDirFD = images.raw
+        var criu = CriuOptions.forContainer(images: images, logFile: "restore.log", root: root, mode: mode, emptyNS: emptyNS,
+                                            spec: spec, shellJob: options.shellJob, extUnixSk: options.extUnixSk,
+                                            tcpEstablished: options.tcpEstablished, fileLocks: options.fileLocks,
+                                            autoDedup: options.autoDedup)
         criu.evasiveDevices = true
-        criu.logLevel = 4
-        criu.logFile = "restore.log"
         criu.restoreSibling = true
-        criu.root = root
-        criu.manageCgroups = true
-        criu.manageCgroupsMode = mode
-        criu.notifyScripts = true
-        criu.shellJob = options.shellJob
-        criu.extUnixSk = options.extUnixSk
-        criu.tcpEstablished = options.tcpEstablished
-        criu.fileLocks = options.fileLocks
-        criu.emptyNamespaces = emptyNS
-        criu.orphanPtsMaster = true
-        criu.networkLock = CriuSwrk.networkLockMethod(ownNetworkNamespace: Runtime.hasOwnNetwork(spec),
-                                                      tcpEstablished: options.tcpEstablished)
-        criu.autoDedup = options.autoDedup
         if !options.lsmProfile.isEmpty { criu.lsmProfile = options.lsmProfile }
         if !options.lsmMountContext.isEmpty { criu.lsmMountContext = options.lsmMountContext }
         var logDirectory = imagePath
