@@ -176,6 +176,21 @@ class Cpio:
         os.rename(path + ".tmp", path)
 
 
+def busybox_guest(here, binary, rootfs):
+    """What both busybox guests (cgroup2-guest, criu-guest) start from: busybox, crabcan, the guest's init.sh and
+    checks.sh from `here`, the shared stage script guest-base.sh, and the containers' rootfs."""
+    image = Cpio()
+    for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
+        image.dir(d)
+    image.file("bin/busybox", "/bin/busybox")
+    image.file("bin/crabcan", binary)
+    image.file("init", os.path.join(here, "init.sh"))
+    image.file("guest-base.sh", os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest-base.sh"), mode=0o644)
+    image.file("checks.sh", os.path.join(here, "checks.sh"))
+    image.tree("rootfs", rootfs)
+    return image
+
+
 def shared_libraries(binary):
     """The libraries `ldd` lists for a dynamic binary (runc: libseccomp, libc, the loader)."""
     out = run(["ldd", binary]).stdout

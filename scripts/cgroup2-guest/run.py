@@ -23,15 +23,8 @@ guestlib.SUITE = "test-cgroup2"
 
 
 def build_initramfs(path, kdir, binary, rootfs):
-    image = guestlib.Cpio()
-    for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
-        image.dir(d)
-    image.file("bin/busybox", "/bin/busybox")
-    image.file("bin/crabcan", binary)
-    image.file("init", os.path.join(HERE, "init.sh"))
-    image.file("checks.sh", os.path.join(HERE, "checks.sh"))
+    image = guestlib.busybox_guest(HERE, binary, rootfs)
     image.modules(kdir, {"configfs", "null_blk", "bfq"})
-    image.tree("rootfs", rootfs)
     # runc (Debian's 1.1.5, dynamically linked) runs the same bundles for comparison when the host has it.
     runc = shutil.which("runc")
     if runc:

@@ -44,14 +44,7 @@ def build_console_receiver(outdir):
 
 
 def build_initramfs(path, kdir, binary, rootfs, criu, receiver):
-    image = guestlib.Cpio()
-    for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
-        image.dir(d)
-    image.file("bin/busybox", "/bin/busybox")
-    image.file("bin/crabcan", binary)
-    image.file("init", os.path.join(HERE, "init.sh"))
-    image.file("checks.sh", os.path.join(HERE, "checks.sh"))
-    image.tree("rootfs", rootfs)
+    image = guestlib.busybox_guest(HERE, binary, rootfs)
     if receiver:
         image.file("usr/local/bin/console-recv", receiver)
     image.modules(kdir, {os.path.basename(m)[:-3] for m in CRIU_MODULES})
