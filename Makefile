@@ -12,12 +12,20 @@ CLIENT_PACKAGES := podman conmon containerd
 STATIC_LIBS := $(CURDIR)/.build-static-libs
 # Fully static (no shared Swift runtime, no libc.so): starts like /bin/true (docs/design.md §5). Debian ships
 # yajl's archive as libyajl_s.a, so a build-local libyajl.a points at it. -s strips: half the size, faster exec.
-RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) -Xlinker -s
+# Linked by lld with every function in its own section, laid out in the order of scripts/link-order.txt: the
+# functions the node's commands enter, together, so that a run maps a few hundred KiB of text instead of most of
+# it (peak RSS; docs/performance.md). `make link-order` regenerates the list; names it lacks cost pages, not
+# correctness.
+LINK_ORDER := $(CURDIR)/scripts/link-order.txt
+LINK_FLAGS := -c release -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) -Xswiftc -use-ld=lld \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections \
+	-Xlinker --symbol-ordering-file=$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering
+RELEASE_FLAGS := $(LINK_FLAGS) -Xlinker -s
 BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench install clean fuzz fuzz-build soak runc-compat-deps seccomp-profiles \
+.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench link-order install clean fuzz fuzz-build soak runc-compat-deps seccomp-profiles \
 	test-cgroup2 guest-deps clients13
 
 all: build
@@ -123,6 +131,12 @@ bench: build rootfs
 	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
 	sh scripts/cgroup-v1-layout.sh
 	python3 scripts/bench.py $(CURDIR)/$(BIN)
+
+# The function order of the release link (issue 14): an unstripped build with the same flags, run under a
+# breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run.
+link-order: deps $(STATIC_LIBS)/libyajl.a rootfs
+	swift build $(LINK_FLAGS) --product crabcan --scratch-path .build-order
+	python3 scripts/link-order.py .build-order/release/crabcan $(LINK_ORDER)
 
 # Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output,
 # the JSON parser and D-Bus messages (the systemd driver's replies and signals), built with
@@ -261,4 +275,4 @@ install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/crabcan
 
 clean:
-	rm -rf .build .build-static-libs
+	rm -rf .build .build-static-libs .build-order

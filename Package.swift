@@ -7,6 +7,14 @@
 // The release binary is linked fully static by the Makefile (startup is a product feature).
 import PackageDescription
 
+// The implicitly imported _StringProcessing (regex engine, Unicode tables) and _Concurrency (with libdispatch)
+// modules are left out of every crabcan module: nothing uses them, and linked in they cost start-up pages
+// (docs/performance.md). Substring search is Sys's `containsText`.
+let lean: [SwiftSetting] = [.unsafeFlags([
+    "-Xfrontend", "-disable-implicit-string-processing-module-import",
+    "-Xfrontend", "-disable-implicit-concurrency-module-import",
+])]
+
 let package = Package(
     name: "crabcan",
     products: [
@@ -20,31 +28,31 @@ let package = Package(
         .target(name: "CShim"),
 
         // The only Swift module with raw syscalls and unsafe pointers.
-        .target(name: "Sys", dependencies: ["CShim"]),
+        .target(name: "Sys", dependencies: ["CShim"], swiftSettings: lean),
         // yajl-backed JSON reader (with JSON paths and source positions) and writer (escaping through Sys.jsonEscape).
-        .target(name: "JSON", dependencies: ["CYajl", "Sys"]),
+        .target(name: "JSON", dependencies: ["CYajl", "Sys"], swiftSettings: lean),
         // runtime-spec wire types: config.json, state, features; decode with JSON-path errors, encode.
-        .target(name: "OCISpec", dependencies: ["JSON", "Sys"]),
+        .target(name: "OCISpec", dependencies: ["JSON", "Sys"], swiftSettings: lean),
         // <root>/<id>/: state.json, exec.fifo, lock.
-        .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"]),
+        .target(name: "StateStore", dependencies: ["Sys", "JSON", "OCISpec"], swiftSettings: lean),
         // Everything decided before clone: a config checked once into a ContainerPlan or ExecPlan, every problem
         // collected with its JSON path (what `check` prints and `create` refuses).
-        .target(name: "Plan", dependencies: ["Sys", "JSON", "OCISpec", "Seccomp", "Capabilities", "Cgroups"]),
+        .target(name: "Plan", dependencies: ["Sys", "JSON", "OCISpec", "Seccomp", "Capabilities", "Cgroups"], swiftSettings: lean),
         // clone, the parent/child sync protocol, and what the child does by step until execve; it only acts on a Plan.
-        .target(name: "Launcher", dependencies: ["Sys", "JSON", "OCISpec", "Plan", "Seccomp", "Capabilities", "Cgroups"]),
+        .target(name: "Launcher", dependencies: ["Sys", "JSON", "OCISpec", "Plan", "Seccomp", "Capabilities", "Cgroups"], swiftSettings: lean),
         // Seccomp filters from linux.seccomp, through libseccomp.
-        .target(name: "Seccomp", dependencies: ["CSeccomp", "JSON", "OCISpec", "Sys"]),
+        .target(name: "Seccomp", dependencies: ["CSeccomp", "JSON", "OCISpec", "Sys"], swiftSettings: lean),
         // Process privileges: capabilities (libcap), rlimits, oom_score_adj, sysctl, personality.
-        .target(name: "Capabilities", dependencies: ["CCap", "CShim", "JSON", "OCISpec", "Sys"]),
+        .target(name: "Capabilities", dependencies: ["CCap", "CShim", "JSON", "OCISpec", "Sys"], swiftSettings: lean),
         // A minimal blocking D-Bus client (marshalling, auth, calls, signals) and systemd's Manager calls.
-        .target(name: "DBus", dependencies: ["Sys"]),
-        .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec", "DBus"]),
+        .target(name: "DBus", dependencies: ["Sys"], swiftSettings: lean),
+        .target(name: "Cgroups", dependencies: ["Sys", "JSON", "OCISpec", "DBus"], swiftSettings: lean),
         // CRIU's RPC (a minimal protobuf coder for rpc.proto) and the `criu swrk` client: checkpoint/restore.
-        .target(name: "Checkpoint", dependencies: ["Sys"]),
+        .target(name: "Checkpoint", dependencies: ["Sys"], swiftSettings: lean),
         // The container facade: one function per subcommand.
-        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities", "Checkpoint"]),
+        .target(name: "Runtime", dependencies: ["Sys", "JSON", "OCISpec", "StateStore", "Plan", "Launcher", "Cgroups", "DBus", "Seccomp", "Capabilities", "Checkpoint"], swiftSettings: lean),
         // Thin CLI.
-        .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"]),
+        .executableTarget(name: "crabcan", dependencies: ["Runtime", "Sys"], swiftSettings: lean),
 
         .testTarget(name: "SysTests", dependencies: ["Sys"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "Sys"]),

@@ -45,6 +45,6 @@ enum Validation {
 
 /// A token that goes into a file name or a space-separated control line: no separator, no control character.
 func isSafeName(_ s: String) -> Bool {
-    !s.isEmpty && !s.contains("/") && !s.contains("..")
+    !s.isEmpty && !s.contains("/") && !s.containsText("..")
         && !s.unicodeScalars.contains(where: { $0 == " " || $0.value < 0x20 || $0.value == 0x7F })
 }

@@ -111,7 +111,7 @@ package enum CriuSwrk {
         guard let text = try? Files.readText(path) else { return [] }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var picked = Set<Int>()
-        for (index, line) in lines.enumerated() where line.contains("Error") {
+        for (index, line) in lines.enumerated() where line.containsText("Error") {
             for i in max(0, index - 5)...index { picked.insert(i) }
         }
         return picked.sorted().suffix(20).map { lines[$0] }

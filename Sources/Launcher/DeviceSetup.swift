@@ -66,12 +66,17 @@ struct DeviceSetup {
             if existing & S_IFMT == node.type { return }
             try Files.unlink(node.path)
         }
-        let parent = String(node.path[..<(node.path.lastIndex(of: "/") ?? node.path.startIndex)])
-        if !parent.isEmpty { try Files.makeDirectories(parent) }
+        try Self.makeParent(of: node.path)
         let previous = Files.umask(0)
         defer { _ = Files.umask(previous) }
         try Files.mknod(node.path, mode: node.type | (node.mode & 0o7777), major: node.major, minor: node.minor)
         try Files.chown(node.path, uid: node.uid, gid: node.gid)
+    }
+
+    /// Nearly always /dev, which exists: one stat instead of a refused mkdir and a stat per node.
+    private static func makeParent(of path: String) throws {
+        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !parent.isEmpty && !Files.isDirectory(parent) { try Files.makeDirectories(parent) }
     }
 
     static func major(_ device: dev_t) -> UInt32 { cshim_major(device) }
@@ -109,8 +114,7 @@ extension DeviceSetup {
     /// host's node).
     func bind(_ host: FileDescriptor, _ node: Node) throws {
         if let existing = Files.lstatMode(node.path), existing & S_IFMT != S_IFREG { try Files.unlink(node.path) }
-        let parent = String(node.path[..<(node.path.lastIndex(of: "/") ?? node.path.startIndex)])
-        if !parent.isEmpty { try Files.makeDirectories(parent) }
+        try Self.makeParent(of: node.path)
         if Files.lstatMode(node.path) == nil {
             try Files.open(node.path, O_WRONLY | O_CREAT | O_NOFOLLOW, mode: 0o600).close()
         }

@@ -14,16 +14,12 @@ package enum HostRoot {
     /// Refused when the state dir is on a shared mount: our bind would be copied into its peers' namespaces,
     /// and those copies, made private with ours, would outlive our unmount.
     static func checkNotShared(_ target: String) throws {
-        let mountinfo = try Files.readText("/proc/self/mountinfo")
         var best: (point: String, shared: Bool)?
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count > 6 else { continue }
-            let point = CgroupHost.unescape(String(fields[4]))
+        for entry in try MountInfo.read() {
+            let point = entry.mountPoint
             let inside = point == "/" || target == point || target.hasPrefix(point + "/")
             guard inside, point.count >= (best?.point.count ?? -1) else { continue }
-            let optional = fields[6...].prefix { $0 != "-" }
-            best = (point, optional.contains { $0.hasPrefix("shared:") })
+            best = (point, entry.optionalFields.contains { $0.hasPrefix("shared:") })
         }
         if let best, best.shared {
             throw SysError("a container without a mount namespace needs its state dir on a mount that is not shared "

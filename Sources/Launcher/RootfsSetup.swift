@@ -211,12 +211,8 @@ struct RootfsSetup {
     private func hideHostProcAndSys() throws {
         let rootfs = plan.rootfs.hasSuffix("/") ? plan.rootfs : plan.rootfs + "/"
         var targets: [String] = []
-        for line in try Files.readText("/proc/self/mountinfo").split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            let fields = halves.first?.split(separator: " ") ?? []
-            guard halves.count == 2, fields.count > 4, fields[3] == "/",
-                  let type = halves[1].split(separator: " ").first, type == "proc" || type == "sysfs" else { continue }
-            let point = CgroupHost.unescape(String(fields[4]))
+        for entry in try MountInfo.parse(Files.readText("/proc/self/mountinfo"), fsTypes: ["proc", "sysfs"]) where entry.root == "/" {
+            let point = entry.mountPoint
             if point != plan.rootfs && !point.hasPrefix(rootfs) { targets.append(point) }
         }
         for point in targets {

@@ -40,12 +40,12 @@ package struct Spec: Sendable, Equatable {
         var rest = Substring(ociVersion)
         guard rest.hasPrefix("1.") else { return false }
         rest = rest.dropFirst(2)
-        let minor = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        let minor = rest.prefix(while: { $0.isASCIIDigit })
         guard !minor.isEmpty else { return false }
         rest = rest.dropFirst(minor.count)
         guard rest.first == "." else { return false }
         rest = rest.dropFirst()
-        let patch = rest.prefix(while: { $0.isASCII && $0.isNumber })
+        let patch = rest.prefix(while: { $0.isASCIIDigit })
         guard !patch.isEmpty else { return false }
         rest = rest.dropFirst(patch.count)
         return rest.isEmpty || rest.first == "-" || rest.first == "+"

@@ -115,10 +115,10 @@ extension BundleReport {
         var index = b.startIndex
         while let bracket = b[index...].firstIndex(of: "[") {
             let array = String(b[..<bracket])
-            let dropped = Int(b[b.index(after: bracket)...].prefix(while: { $0.isASCII && $0.isNumber }))
+            let dropped = Int(b[b.index(after: bracket)...].prefix(while: { $0.isASCIIDigit }))
             if let dropped, !array.isEmpty, a.hasPrefix(array + "[") {
                 let rest = a.dropFirst(array.count + 1)
-                if let element = Int(rest.prefix(while: { $0.isASCII && $0.isNumber })), element >= dropped { return true }
+                if let element = Int(rest.prefix(while: { $0.isASCIIDigit })), element >= dropped { return true }
             }
             index = b.index(after: bracket)
         }

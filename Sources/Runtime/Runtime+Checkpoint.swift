@@ -204,7 +204,7 @@ extension Runtime {
 
     /// criu's error, with the first error line of its log (criu says little over RPC) and where the log is.
     static func criuError(_ error: any Error, log: String) -> String {
-        let lines = CriuSwrk.errorLines(log: log).filter { $0.contains("Error") }
+        let lines = CriuSwrk.errorLines(log: log).filter { $0.containsText("Error") }
         let first = lines.first.map { ": " + $0.trimmingCharacters(in: " \t") } ?? ""
         // No log: criu never ran (not found, or it died before opening one).
         return Files.exists(log) ? "\(error)\(first) (log: \(log))" : "\(error)"

@@ -19,7 +19,7 @@ package enum SignalNames {
             guard number >= 0 && number <= 64 else { throw RuntimeError("invalid signal \(text)") }
             return number
         }
-        var name = text.uppercased()
+        var name = text.asciiUppercased()
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         if let entry = table.first(where: { $0.0 == name }) { return entry.1 }
         let rtmin: Int32 = 34, rtmax: Int32 = 64

@@ -67,7 +67,7 @@ package struct SeccompProgram {
                 problems.append(SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))"))
                 continue
             }
-            let short = String(name.dropFirst("SCMP_ARCH_".count)).lowercased()
+            let short = name.dropFirst("SCMP_ARCH_".count).asciiLowercased()
             if short == "native" { continue }  // always in a new context
             let token = FilterContext.resolveArchitecture(short)
             guard token != 0 else {

@@ -1,6 +1,5 @@
 import CShim
 import Glibc
-import Sys
 
 /// Reads and writes of cgroup control files, with errors that name the file, the value and its cgroup directory:
 /// `write memory.limit_in_bytes = "1048576" in /sys/fs/cgroup/memory/crabcan/c1: EINVAL (invalid argument)`.

@@ -71,17 +71,35 @@ package enum Clock {
     package static func rfc3339Now() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
+        return rfc3339(seconds: Int64(now.tv_sec), nanoseconds: Int(now.tv_nsec))
+    }
+
+    /// UTC by arithmetic: glibc's gmtime_r reads /etc/localtime on every call (tzset), an open and a parse on
+    /// each `create` for nothing.
+    package static func rfc3339(seconds: Int64, nanoseconds: Int) -> String {
+        let (days, secondOfDay) = (seconds.quotientRoundingDown(86_400), seconds.remainderRoundingDown(86_400))
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        let nanos = String(now.tv_nsec)
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))."
-            + String(repeating: "0", count: 9 - nanos.count) + nanos + "Z"
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))."
+            + pad(Int64(nanoseconds), 9) + "Z"
+    }
+
+    /// The proleptic Gregorian date of a day count from 1970-01-01, by 400-year eras (H. Hinnant's
+    /// days_from_civil, inverted).
+    static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = daysSinceEpoch + 719_468
+        let era = z.quotientRoundingDown(146_097)
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// For durations in the parent (`--debug` phase traces).
@@ -130,5 +148,18 @@ extension Channels {
             withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket.raw, $0, length) } }
         }
         return socket
+    }
+}
+
+extension Int64 {
+    /// Floor division and its remainder: times before 1970 still land on the right day.
+    fileprivate func quotientRoundingDown(_ divisor: Int64) -> Int64 {
+        let q = self / divisor
+        return (self % divisor < 0) ? q - 1 : q
+    }
+
+    fileprivate func remainderRoundingDown(_ divisor: Int64) -> Int64 {
+        let r = self % divisor
+        return r < 0 ? r + divisor : r
     }
 }

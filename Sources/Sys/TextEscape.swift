@@ -1,5 +1,3 @@
-import Sys
-
 /// Text from outside (a config value, a peer's message, a path) made safe for a one-line message: control
 /// characters as JSON writes them (\n, \r, \t, \u00HH); with `quoting`, `"` and `\` too, which makes it a JSON
 /// string's body. The one escaper of JSON output, cgroup write errors and D-Bus errors.

@@ -2,7 +2,7 @@ import Runtime
 
 /// `crabcan -h` and `crabcan COMMAND -h` in runc's layout (urfave/cli's templates: NAME, USAGE, VERSION,
 /// COMMANDS, GLOBAL OPTIONS / OPTIONS, three-space indents, one aligned column), which people and scripts know.
-@MainActor enum Help {
+enum Help {
     static let flag = FlagSpec(name: "help", short: "h", takesValue: false, help: "show help")
 
     static func main() -> String {

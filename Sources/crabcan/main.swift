@@ -32,7 +32,7 @@ extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(1, width - count)) }
 }
 
-@MainActor func main() -> Int32 {
+func main() -> Int32 {
     let arguments = CommandLine.arguments.dropFirst()
     var log = Log.stderrOnly
     do {

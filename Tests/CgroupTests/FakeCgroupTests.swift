@@ -135,8 +135,8 @@ final class FakeRoot {
     }
 
     @Test func mountinfoEscapes() {
-        #expect(CgroupHost.unescape("/a\\040b") == "/a b")
-        #expect(CgroupHost.unescape("/plain") == "/plain")
+        #expect(MountInfo.unescape("/a\\040b") == "/a b")
+        #expect(MountInfo.unescape("/plain") == "/plain")
     }
 
     @Test func conversions() throws {

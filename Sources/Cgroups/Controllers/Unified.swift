@@ -15,7 +15,7 @@ enum Unified {
         for key in unified.keys.sorted() {
             let field = ".linux.resources.unified[\(jsonQuote(key))]"
             // Written as a file name inside the container's cgroup: no way out of it.
-            if key.isEmpty || key.contains("/") || key == "." || key == ".." || key.contains("..") {
+            if key.isEmpty || key.contains("/") || key == "." || key == ".." || key.containsText("..") {
                 problems.append(ConfigProblem(field, "must be a file name in the cgroup directory"))
                 continue
             }

@@ -1,7 +1,7 @@
 import Runtime
 
 /// One subcommand: its flags, and one call into Runtime.
-protocol Command {
+protocol Command: Sendable {
     static var name: String { get }
     static var summary: String { get }
     static var usage: String { get }

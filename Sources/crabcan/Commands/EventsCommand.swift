@@ -1,4 +1,5 @@
 import Runtime
+import Sys
 
 enum EventsCommand: Command {
     static let name = "events"

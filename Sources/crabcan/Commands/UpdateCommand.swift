@@ -73,7 +73,7 @@ enum UpdateCommand: Command {
     /// "-1" (runc's special case) means unlimited.
     static func parseSize(_ text: String) -> Int64? {
         if text == "-1" { return -1 }
-        var chars = Array(text.lowercased())
+        var chars = Array(text.asciiLowercased())
         var multiplier: Double = 1
         if chars.last == "b" { chars.removeLast() }
         if chars.last == "i" { chars.removeLast() }
@@ -90,8 +90,4 @@ enum UpdateCommand: Command {
         guard bytes < 9.2e18 else { return nil }
         return Int64(bytes)
     }
-}
-
-extension Character {
-    var isASCIIDigit: Bool { self >= "0" && self <= "9" }
 }

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""link-order.py UNSTRIPPED OUT — the function order the release link lays .text out in (issue 14).
+
+Why: the binary is static and ~9 MB, and every page fault on it maps a 64 KiB window of the page cache (the
+kernel's fault-around), so peak RSS counts the windows a command touches, not the bytes. Left to the archive
+order, the ~2,000 functions a `run` enters are spread over most of .text. Laid out together (lld's
+--symbol-ordering-file, with every function in its own section), they fill a few hundred KiB.
+
+How: runs the node's commands (create, start, state, list, exec, kill, delete, run, with and without the default
+seccomp profile, --version, spec) under scripts/bptrace.c, which puts a breakpoint on the first byte of every
+function of UNSTRIPPED (a release build with the same flags, not stripped) in the runtime and each process it
+clones, and records each function the first time it is entered. Writes their symbol names to OUT in first-entered
+order, startup first. Symbols missing from a later build are skipped by the linker: a stale list costs pages,
+never correctness. Regenerate with `make link-order` after large changes. Needs root (it runs containers).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def functions(binary):
+    """{address: [names]} of the functions in .text, from nm."""
+    out = subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout
+    names = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            names.setdefault(int(parts[0], 16), []).append(parts[2])
+    return names
+
+
+def main():
+    if len(sys.argv) != 3 or os.geteuid() != 0:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    binary, out_path = os.path.abspath(sys.argv[1]), sys.argv[2]
+    names = functions(binary)
+    tmp = tempfile.mkdtemp(prefix="crabcan-order.")
+    try:
+        tracer = os.path.join(tmp, "bptrace")
+        subprocess.run(["gcc", "-O2", "-o", tracer, os.path.join(REPO, "scripts/bptrace.c")], check=True)
+        with open(os.path.join(tmp, "functions"), "w") as f:
+            f.writelines("%x\n" % a for a in sorted(names))
+
+        root = os.path.join(tmp, "root")
+        base = json.load(open(os.path.join(REPO, "bundles/true/config.json")))
+        base["root"]["path"] = os.path.join(REPO, "bundles/true/rootfs")
+        bundles = {}
+        spec = os.path.join(tmp, "spec")
+        os.makedirs(spec)
+        subprocess.run([binary, "spec", "--bundle", spec], check=True)
+        profile = json.load(open(os.path.join(spec, "config.json")))["linux"]["seccomp"]
+        for name, args, seccomp in (("true", ["/bin/true"], False), ("sleep", ["/bin/sleep", "1000"], False),
+                                    ("seccomp", ["/bin/true"], True)):
+            config = json.loads(json.dumps(base))
+            config["process"]["args"] = args
+            if seccomp:
+                config["linux"]["seccomp"] = profile
+            bundles[name] = os.path.join(tmp, "bundle-" + name)
+            os.makedirs(bundles[name])
+            json.dump(config, open(os.path.join(bundles[name], "config.json"), "w"))
+
+        c = [binary, "--root", root]
+        steps = [
+            [binary, "--version"],
+            c + ["create", "--bundle", bundles["true"], "o1"], c + ["start", "o1"], c + ["state", "o1"],
+            c + ["delete", "-f", "o1"],
+            c + ["run", "--bundle", bundles["true"], "o2"],
+            c + ["run", "-d", "--bundle", bundles["sleep"], "o3"], c + ["exec", "o3", "/bin/true"],
+            c + ["list"], c + ["kill", "o3", "KILL"], c + ["delete", "-f", "o3"],
+            c + ["run", "--bundle", bundles["seccomp"], "o4"],
+            [binary, "spec", "--bundle", os.path.join(tmp, "spec2")],
+        ]
+        os.makedirs(os.path.join(tmp, "spec2"))
+        order, seen, tracers = [], set(), []
+        for i, step in enumerate(steps):
+            hits = os.path.join(tmp, f"hits{i}")
+            tracers.append(subprocess.Popen([tracer, os.path.join(tmp, "functions"), hits, "--", *step],
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL))
+            # On to the next command once this one has returned; its init may still be followed.
+            while not os.path.exists(hits + ".done"):
+                if tracers[-1].poll() is not None:
+                    break
+                time.sleep(0.01)
+        for t, step in zip(tracers, steps):
+            if t.wait() != 0:
+                raise RuntimeError(f"{' '.join(step)}: exit {t.returncode} under bptrace")
+        for i in range(len(steps)):
+            for line in open(os.path.join(tmp, f"hits{i}")):
+                address = int(line, 16)
+                if address not in seen:
+                    seen.add(address)
+                    order.append(address)
+        with open(out_path, "w") as f:
+            for address in order:
+                f.writelines(n + "\n" for n in names[address])
+        print(f"link-order: {len(order)} functions from {len(steps)} commands -> {out_path}")
+    finally:
+        subprocess.run([binary, "--root", os.path.join(tmp, "root"), "delete", "-f", "o3"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
