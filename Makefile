@@ -17,9 +17,10 @@ STATIC_LIBS := $(CURDIR)/.build-static-libs
 # it (peak RSS; docs/performance.md). `make link-order` regenerates the list; names it lacks cost pages, not
 # correctness.
 LINK_ORDER := $(CURDIR)/scripts/link-order.txt
+LINK_SCRIPT := $(CURDIR)/scripts/link-order.ld
 LINK_FLAGS := -c release -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) -Xswiftc -use-ld=lld \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
-	-Xlinker --symbol-ordering-file=$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering
+	-Xlinker --symbol-ordering-file=$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering -Xlinker --script=$(LINK_SCRIPT)
 RELEASE_FLAGS := $(LINK_FLAGS) -Xlinker -s
 BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
@@ -133,10 +134,11 @@ bench: build rootfs
 	python3 scripts/bench.py $(CURDIR)/$(BIN)
 
 # The function order of the release link (issue 14): an unstripped build with the same flags, run under a
-# breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run.
+# breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run;
+# writes the symbol order and the linker script for the unnamed helpers.
 link-order: deps $(STATIC_LIBS)/libyajl.a rootfs
-	swift build $(LINK_FLAGS) --product crabcan --scratch-path .build-order
-	python3 scripts/link-order.py .build-order/release/crabcan $(LINK_ORDER)
+	swift build $(LINK_FLAGS) -Xlinker -Map=$(CURDIR)/.build-order/crabcan.map --product crabcan --scratch-path .build-order
+	python3 scripts/link-order.py .build-order/release/crabcan .build-order/crabcan.map $(LINK_ORDER) $(LINK_SCRIPT)
 
 # Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output,
 # the JSON parser and D-Bus messages (the systemd driver's replies and signals), built with

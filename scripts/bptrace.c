@@ -1,6 +1,6 @@
 // bptrace FUNCS OUT -- argv...: a breakpoint on the first byte of every function listed in FUNCS (hex addresses,
 // one per line) in argv and every process it clones; writes each function's address to OUT once, when first
-// entered. Follows each process until it exits or executes another program; creates OUT.done when argv's own
+// entered, with its first caller's return address. Follows each process until it exits or executes another program; creates OUT.done when argv's own
 // process has exited (a `create` returns while its init, still followed, waits for `start`).
 // Used by scripts/link-order.py.
 #define _GNU_SOURCE
@@ -67,7 +67,11 @@ int main(int argc, char **argv) {
             struct user_regs_struct r; ptrace(PTRACE_GETREGS, pid, 0, &r);
             int i = find(r.rip - 1);
             if (i >= 0) {
-                if (!hit[i]) { hit[i] = 1; hits++; fprintf(out, "%lx\n", fn[i]); }
+                if (!hit[i]) {
+                    // With the address, who called it (the return address on top of the stack): for finding out why.
+                    long caller = ptrace(PTRACE_PEEKDATA, pid, r.rsp, 0);
+                    hit[i] = 1; hits++; fprintf(out, "%lx %lx\n", fn[i], (unsigned long)caller);
+                }
                 restore(pid, i); r.rip -= 1; ptrace(PTRACE_SETREGS, pid, 0, &r);
             } else deliver = SIGTRAP;
         } else if (sig == SIGSTOP && event == 0) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""link-order.py UNSTRIPPED OUT — the function order the release link lays .text out in (issue 14).
+"""link-order.py UNSTRIPPED MAP ORDER SCRIPT — the function order the release link lays .text out in (issue 14).
 
 Why: the binary is static and ~9 MB, and every page fault on it maps a 64 KiB window of the page cache (the
 kernel's fault-around), so peak RSS counts the windows a command touches, not the bytes. Left to the archive
@@ -8,13 +8,20 @@ order, the ~2,000 functions a `run` enters are spread over most of .text. Laid o
 
 How: runs the node's commands (create, start, state, list, exec, kill, delete, run, with and without the default
 seccomp profile, --version, spec) under scripts/bptrace.c, which puts a breakpoint on the first byte of every
-function of UNSTRIPPED (a release build with the same flags, not stripped) in the runtime and each process it
-clones, and records each function the first time it is entered. Writes their symbol names to OUT in first-entered
-order, startup first. Symbols missing from a later build are skipped by the linker: a stale list costs pages,
-never correctness. Regenerate with `make link-order` after large changes. Needs root (it runs containers).
+function of UNSTRIPPED (a release build with the same flags, not stripped; every function is where .eh_frame says
+one starts) in the runtime and each process it clones, and records each function the first time it is entered.
+Writes, in first-entered order (startup first):
+  ORDER   the symbol names of the functions that have one (lld's --symbol-ordering-file);
+  SCRIPT  a linker script that places the rest, the compiler's unnamed helpers (`.text..L__unnamed_N` sections
+          of crabcan's own objects, found in the link MAP), in an output section of their own before .text.
+Names missing from a later build are skipped by the linker, and an unnamed section's number can come to mean
+another helper: a stale list costs pages, never correctness. Regenerate with `make link-order` after large
+changes. Needs root (it runs containers).
 """
+import bisect
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +29,23 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def fde_starts(binary):
+    """Every function start .eh_frame knows, named or not."""
+    out = subprocess.run(["readelf", "--debug-dump=frames", binary], capture_output=True, text=True, check=True).stdout
+    return {int(m.group(1), 16) for m in re.finditer(r" FDE cie=\S+ pc=([0-9a-f]+)\.\.", out)}
+
+
+def input_sections(map_path):
+    """[(start, end, object, section)] of .text's input sections, from lld's map file."""
+    sections = []
+    for line in open(map_path):
+        m = re.match(r"\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s{9}(\S.*):\((\.text[^)]*)\)$", line)
+        if m:
+            start = int(m.group(1), 16)
+            sections.append((start, start + int(m.group(2), 16), m.group(3), m.group(4)))
+    return sorted(sections)
 
 
 def functions(binary):
@@ -36,17 +60,19 @@ def functions(binary):
 
 
 def main():
-    if len(sys.argv) != 3 or os.geteuid() != 0:
+    if len(sys.argv) != 5 or os.geteuid() != 0:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    binary, out_path = os.path.abspath(sys.argv[1]), sys.argv[2]
+    binary, map_path, order_path, script_path = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     names = functions(binary)
+    starts = sorted(set(names) | fde_starts(binary))
+    sections = input_sections(map_path)
     tmp = tempfile.mkdtemp(prefix="crabcan-order.")
     try:
         tracer = os.path.join(tmp, "bptrace")
         subprocess.run(["gcc", "-O2", "-o", tracer, os.path.join(REPO, "scripts/bptrace.c")], check=True)
         with open(os.path.join(tmp, "functions"), "w") as f:
-            f.writelines("%x\n" % a for a in sorted(names))
+            f.writelines("%x\n" % a for a in starts)
 
         root = os.path.join(tmp, "root")
         base = json.load(open(os.path.join(REPO, "bundles/true/config.json")))
@@ -93,14 +119,31 @@ def main():
                 raise RuntimeError(f"{' '.join(step)}: exit {t.returncode} under bptrace")
         for i in range(len(steps)):
             for line in open(os.path.join(tmp, f"hits{i}")):
-                address = int(line, 16)
+                address = int(line.split()[0], 16)
                 if address not in seen:
                     seen.add(address)
                     order.append(address)
-        with open(out_path, "w") as f:
+        unnamed, placed = [], set()
+        with open(order_path, "w") as f:
             for address in order:
-                f.writelines(n + "\n" for n in names[address])
-        print(f"link-order: {len(order)} functions from {len(steps)} commands -> {out_path}")
+                if address in names:
+                    f.writelines(n + "\n" for n in names[address])
+                    continue
+                i = bisect.bisect_right(sections, (address, float("inf"))) - 1
+                if i < 0 or not sections[i][0] <= address < sections[i][1]:
+                    continue
+                _, _, obj, section = sections[i]
+                build = obj.split("/release/", 1)
+                # Only crabcan's own objects: an archive member's unnamed section has no stable name to give.
+                if section.startswith(".text..L") and len(build) == 2 and (build[1], section) not in placed:
+                    placed.add((build[1], section))
+                    unnamed.append(f"    */{build[1]}({section})\n")
+        with open(script_path, "w") as f:
+            f.write("/* Generated by scripts/link-order.py (make link-order): the unnamed helpers crabcan's commands\n"
+                    "   enter, in first-entered order, laid out together (issue 14). */\n"
+                    "SECTIONS {\n  .text.hot.unnamed : {\n" + "".join(unnamed) + "  }\n} INSERT BEFORE .text;\n")
+        print(f"link-order: {len(order)} functions from {len(steps)} commands: {sum(a in names for a in order)} named "
+              f"-> {order_path}, {len(unnamed)} unnamed -> {script_path}")
     finally:
         subprocess.run([binary, "--root", os.path.join(tmp, "root"), "delete", "-f", "o3"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)

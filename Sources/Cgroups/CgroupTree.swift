@@ -38,10 +38,13 @@ protocol CgroupTree: Sendable {
 }
 
 func trimmed(_ text: String) -> String {
-    var s = Substring(text)
-    while let c = s.last, c == "\n" || c == " " || c == "\t" { s.removeLast() }
-    while let c = s.first, c == "\n" || c == " " || c == "\t" { s.removeFirst() }
-    return String(s)
+    // Bytes: stepping back over Characters runs the grapheme-break code for what is ASCII.
+    let isBlank = { (byte: UInt8) in byte == UInt8(ascii: "\n") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+    let bytes = text.utf8
+    guard let first = bytes.firstIndex(where: { !isBlank($0) }), let last = bytes.lastIndex(where: { !isBlank($0) }) else {
+        return ""
+    }
+    return String(decoding: bytes[first...last], as: UTF8.self)
 }
 
 /// The words of a space- or line-separated file (cgroup.controllers, cgroup.subtree_control, usage_percpu).

@@ -224,7 +224,9 @@ final class YajlGenerator {
     func endArray() { check(yajl_gen_array_close(handle), "end array") }
     func null() { check(yajl_gen_null(handle), "null") }
     func bool(_ value: Bool) { check(yajl_gen_bool(handle, value ? 1 : 0), "bool") }
-    func int(_ value: Int64) { check(yajl_gen_integer(handle, value), "integer") }
+    /// Formatted here, not by yajl_gen_integer: that one is sprintf, whose code and tables are pages every
+    /// `create` would map for a few integers (docs/performance.md).
+    func int(_ value: Int64) { number(String(value)) }
 
     func number(_ text: String) {
         var text = text

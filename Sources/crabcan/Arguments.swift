@@ -52,11 +52,14 @@ struct ParsedArguments {
                 parsed.positional += arguments[index...]
                 return (parsed, [])
             }
-            var name = String(argument.drop(while: { $0 == "-" }))
+            // On UTF-8 bytes: slicing by Character makes the standard library check grapheme boundaries, code
+            // (and pages) every command would run for an ASCII flag.
+            let body = argument.utf8.drop(while: { $0 == UInt8(ascii: "-") })
+            var name = String(decoding: body, as: UTF8.self)
             var inlineValue: String?
-            if let equals = name.firstIndex(of: "=") {
-                inlineValue = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
+            if let equals = body.firstIndex(of: UInt8(ascii: "=")) {
+                inlineValue = String(decoding: body[body.index(after: equals)...], as: UTF8.self)
+                name = String(decoding: body[..<equals], as: UTF8.self)
             }
             guard let flag = flags.first(where: { $0.name == name || ($0.short.map(String.init) == name) }) else {
                 throw UsageError(description: "flag provided but not defined: -\(name)")
