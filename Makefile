@@ -93,6 +93,8 @@ $(STATIC_LIBS)/libyajl.a:
 	ln -sf $$(dpkg -L libyajl-dev | grep '/libyajl_s\.a$$') $@
 
 build: deps $(STATIC_LIBS)/libyajl.a
+	@# The link order is an input SwiftPM does not track: a newer list relinks.
+	@if [ -e $(BIN) ] && { [ $(LINK_ORDER) -nt $(BIN) ] || [ $(LINK_SCRIPT) -nt $(BIN) ]; }; then rm -f $(BIN); fi
 	swift build $(RELEASE_FLAGS) --product crabcan
 	@$(MAKE) --no-print-directory check-static
 
