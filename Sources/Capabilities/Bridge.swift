@@ -6,6 +6,10 @@ import Glibc
 import Sys
 
 enum Bridge {
+    /// How many capabilities the running kernel knows: libcap probes the bounding set (PR_CAPBSET_READ) when
+    /// it loads, so asking it costs nothing where /proc/sys/kernel/cap_last_cap is a file to open and read.
+    static func kernelCapabilityCount() -> Int32 { Int32(cap_max_bits()) }
+
     /// Drops one capability from the bounding set (prctl PR_CAPBSET_DROP through libcap); needs CAP_SETPCAP.
     static func dropBound(_ cap: Int32) throws(SysError) {
         try Sys.check("cap_drop_bound", capabilityName(cap)) { cap_drop_bound(cap_value_t(cap)) }

@@ -33,10 +33,10 @@ enum Names {
         "STICKY_TIMEOUTS": 0x4000000, "ADDR_LIMIT_3GB": 0x8000000,
     ]
 
-    /// The running kernel's highest capability; crabcan's last known one if /proc does not say.
+    /// The running kernel's highest capability (what /proc/sys/kernel/cap_last_cap says); crabcan's last known
+    /// one if the probe found none.
     static func kernelLastCapability() -> Int32 {
-        guard let text = try? Files.readText("/proc/sys/kernel/cap_last_cap"),
-              let last = Int32(text.split(separator: "\n").first ?? "") else { return lastKnownCapability }
-        return last
+        let count = Bridge.kernelCapabilityCount()
+        return count > 0 ? count - 1 : lastKnownCapability
     }
 }

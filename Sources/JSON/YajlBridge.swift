@@ -226,14 +226,14 @@ final class YajlGenerator {
     func bool(_ value: Bool) { check(yajl_gen_bool(handle, value ? 1 : 0), "bool") }
     /// Formatted here, not by yajl_gen_integer: that one is sprintf, whose code and tables are pages every
     /// `create` would map for a few integers (docs/performance.md).
-    func int(_ value: Int64) { number(String(value)) }
+    func int(_ value: Int64) { number(String(value), what: "integer") }
 
-    func number(_ text: String) {
+    func number(_ text: String, what: String = "number") {
         var text = text
         let status = text.withUTF8 { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { yajl_gen_number(handle, $0.baseAddress, $0.count) }
         }
-        check(status, "number")
+        check(status, what)
     }
 
     func string(_ value: String) {

@@ -7,6 +7,13 @@ import Testing
 @Suite(.serialized) struct CapabilityTests {
     // MARK: - Validation in the parent
 
+    /// The kernel's last capability comes from libcap's probe now, not /proc: both must say the same.
+    @Test func kernelLastCapabilityIsWhatProcSays() throws {
+        let text = try Files.readText("/proc/sys/kernel/cap_last_cap")
+        let fromProc = try #require(Int32(text.split(separator: "\n").first ?? ""))
+        #expect(Names.kernelLastCapability() == fromProc)
+    }
+
     @Test func unknownCapabilityNamesItsPath() {
         let caps = Process.Capabilities(bounding: ["CAP_CHOWN", "CAP_KILL", "CAP_FOO"])
         #expect(throws: PrivilegeError(path: ".process.capabilities.bounding[2]", message: "unknown capability \"CAP_FOO\"")) {
