@@ -60,24 +60,22 @@ class Runtime:
         return [self.binary, "--root", self.root, *args]
 
 
-def evict_page_cache(runtimes):
-    """Drops each runtime's binary and shared libraries from the page cache before the first round, so that all
-    are read back the same way. Peak RSS counts the pages each fault maps, and how many pages one fault maps
-    depends on the folios the page cache holds the file in: a file just written by the linker (or cp) maps
-    differently from one read back by exec's readahead, which shifted crabcan's peak RSS by up to 0.5 MB."""
+def warm_page_cache(runtimes):
+    """Reads each runtime's binary and shared libraries to the end before the first round, as on a node that runs
+    them all day. Peak RSS counts the pages each fault maps, and a fault maps the cached pages around it (the
+    kernel's fault-around): a file only partly in the page cache (just read back by exec's readahead) gave
+    crabcan a peak up to 0.2 MB lower or higher from one bench to the next; fully cached, it is the same each run."""
     for rt in runtimes:
         files = [rt.binary]
         ldd = subprocess.run(["ldd", rt.binary], capture_output=True, text=True).stdout
         files += [w for line in ldd.splitlines() for w in line.split() if w.startswith("/")]
         for path in files:
             try:
-                fd = os.open(path, os.O_RDONLY)
+                with open(path, "rb") as f:
+                    while f.read(1 << 20):
+                        pass
             except OSError:
-                continue
-            try:
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-            finally:
-                os.close(fd)
+                pass
 
 
 def make_bundles(crabcan, rootfs, tmp):
@@ -233,7 +231,7 @@ def main():
             else:
                 print(f"bench: {name} not installed: left out", file=sys.stderr)
         bundles = make_bundles(crabcan, rootfs, tmp)
-        evict_page_cache(runtimes)
+        warm_page_cache(runtimes)
         rows = []
         half = 0.5
         if "run" in paths:
