@@ -79,7 +79,8 @@ struct RootfsSetup {
         }
         // sysctl goes through the container's /proc/sys, so before /proc/sys is made read-only below.
         try plan.kernel.applySysctl()
-        for path in plan.maskedPaths { try mask(path) }
+        var masks = MaskSources()
+        for path in plan.maskedPaths { try mask(path, with: &masks) }
         for path in plan.readonlyPaths { try makeReadonly(path) }
         try remountDeferredReadonly()
         if plan.rootReadonly { try remountRootReadonly() }
@@ -260,22 +261,39 @@ struct RootfsSetup {
 
     // MARK: masked and read-only paths (already inside the new root)
 
+    /// What masks are bound from, made once per container: the empty read-only tmpfs of the first masked
+    /// directory (each later one gets a bind of it: one superblock to make and to tear down, not one per mask,
+    /// as runc 1.5 and crun 1.24 do) and the checked /dev/null.
+    struct MaskSources {
+        var emptyDirectory: FileDescriptor?
+        var null: FileDescriptor?
+    }
+
     /// A masked file gets /dev/null bound over it, a masked directory an empty read-only tmpfs.
     /// /dev/null is opened and checked to be the real 1:3 character device before it is bound, so a
     /// container that replaced it cannot have a host file mounted instead (runc GHSA of November 2025).
-    private func mask(_ path: String) throws {
+    private func mask(_ path: String, with sources: inout MaskSources) throws {
         guard let mode = Files.lstatMode(path) else { return }
         if mode & S_IFMT == S_IFDIR {
-            try mount("tmpfs", path, "tmpfs", Mounts.readOnly, nil, "mask \(path)")
+            let target = try Files.open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY)
+            if let empty = sources.emptyDirectory {
+                try mount(empty.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
+            } else {
+                try mount("tmpfs", target.procPath, "tmpfs", Mounts.readOnly, nil, "mask \(path)")
+                sources.emptyDirectory = try Files.open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY)
+            }
             return
         }
-        let null = try Files.open("/dev/null", O_PATH | O_NOFOLLOW)
-        let st = try Files.status(null)
-        guard st.st_mode & S_IFMT == S_IFCHR, DeviceSetup.major(st.st_rdev) == 1, DeviceSetup.minor(st.st_rdev) == 3 else {
-            throw SysError("mask \(path): /dev/null is not the null device", errno: EPERM)
+        if sources.null == nil {
+            let null = try Files.open("/dev/null", O_PATH | O_NOFOLLOW)
+            let st = try Files.status(null)
+            guard st.st_mode & S_IFMT == S_IFCHR, DeviceSetup.major(st.st_rdev) == 1, DeviceSetup.minor(st.st_rdev) == 3 else {
+                throw SysError("mask \(path): /dev/null is not the null device", errno: EPERM)
+            }
+            sources.null = null
         }
         let target = try Files.open(path, O_PATH | O_NOFOLLOW)
-        try mount(null.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
+        try mount(sources.null!.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
     }
 
     private func makeReadonly(_ path: String) throws {

@@ -18,6 +18,7 @@ extension CrabcanCLI {
             sed 's/^/mnt /' /proc/self/mountinfo
             for p in \(maskedFiles.joined(separator: " ")); do echo "maskedfile $p $(stat -c %t,%T $p) $(wc -c < $p)"; done
             for d in \(maskedDirs.joined(separator: " ")); do echo "maskeddir $d $(ls -A $d | wc -l)"; done
+            for d in \(maskedDirs.joined(separator: " ")); do if touch $d/x 2>/dev/null; then echo "maskwrite $d ok"; else echo "maskwrite $d refused"; fi; done
             if (echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null; then echo "procsys-write ok"; else echo "procsys-write failed"; fi
             [ -c /dev/null ] && echo "chr null $(stat -c %t,%T /dev/null)"
             [ -c /dev/zero ] && echo "chr zero $(stat -c %t,%T /dev/zero)"
@@ -54,7 +55,12 @@ extension CrabcanCLI {
         }
         for path in maskedDirs {
             #expect(lines.contains("maskeddir \(path) 0"), "\(path) must be empty:\n\(result.stdout)")
+            #expect(lines.contains("maskwrite \(path) refused"), "\(path) must be read-only:\n\(result.stdout)")
+            #expect(mount(path).flatMap(fstype) == "tmpfs", "\(path) must be a tmpfs mount:\n\(result.stdout)")
         }
+        // One empty tmpfs serves every masked directory (bound from the first): one superblock, one device.
+        let maskDevices = Set(maskedDirs.compactMap { mount($0)?[2] })
+        #expect(maskDevices.count <= 1, "masked directories on \(maskDevices.count) tmpfs superblocks: \(maskDevices)")
         #expect(lines.contains("chr null 1,3"), "\(result)")
         #expect(lines.contains("chr zero 1,5"), "\(result)")
         #expect(lines.contains("devfd /proc/self/fd"), "\(result)")
