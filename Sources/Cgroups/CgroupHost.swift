@@ -1,3 +1,4 @@
+import Glibc
 import Sys
 
 package enum CgroupVersion: String, Sendable { case v1, v2 }
@@ -20,11 +21,36 @@ package struct CgroupHost: Sendable {
     package var version: CgroupVersion
     package var hierarchies: [Hierarchy]
 
-    /// Reads /proc/self/mountinfo and /proc/self/cgroup.
+    /// Reads /proc/self/cgroup, then /proc/self/mountinfo only as far as it must: once every hierarchy is found
+    /// at its root, no later mount can change the result (cgroup mounts come early in the table).
     package static func detect() throws -> CgroupHost {
-        CgroupHost(
-            mountinfo: try Files.readText("/proc/self/mountinfo"),
-            selfCgroup: try Files.readText("/proc/self/cgroup"))
+        let selfCgroup = try Files.readText("/proc/self/cgroup")
+        let mountinfo = try Files.open("/proc/self/mountinfo", O_RDONLY).readAll { prefix in
+            CgroupHost(mountinfo: String(decoding: prefix, as: UTF8.self), selfCgroup: selfCgroup).isSettled(selfCgroup)
+        }
+        return CgroupHost(mountinfo: String(decoding: mountinfo, as: UTF8.self), selfCgroup: selfCgroup)
+    }
+
+    /// Whether this result, parsed from the start of a mount table, is the one the whole table gives. A v1
+    /// hierarchy takes the first mount at its root (a later one cannot win over it) and the unified one the first
+    /// cgroup2 mount; the version is v1 as soon as a v1 controller is mounted. With a controller named in
+    /// /proc/self/cgroup, v1 is settled when every named hierarchy is found at its root; without one, v2 is
+    /// settled by its first cgroup2 mount.
+    func isSettled(_ selfCgroup: String) -> Bool {
+        let named = Self.lines(ofSelfCgroup: selfCgroup).map(\.name).filter { !$0.isEmpty }
+        let withController = named.contains { $0.split(separator: ",").contains { !$0.hasPrefix("name=") } }
+        if withController {
+            return version == .v1 && hierarchies.count == named.count && hierarchies.allSatisfy { $0.mountRoot == "/" }
+        }
+        return version == .v2
+    }
+
+    /// /proc/self/cgroup's "<hierarchy id>:<controllers>:<path>" lines (the path may itself hold ':').
+    static func lines(ofSelfCgroup text: String) -> [(name: String, path: String)] {
+        text.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 ? (String(parts[1]), String(parts[2])) : nil
+        }
     }
 
     /// Parses the two texts. On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
@@ -34,12 +60,7 @@ package struct CgroupHost: Sendable {
 
         var v1: [Hierarchy] = []
         var unified: Hierarchy?
-        for line in selfCgroup.split(separator: "\n") {
-            // "<hierarchy id>:<controllers>:<path>"; the path may itself hold ':'.
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { continue }
-            let name = String(parts[1])
-            let ownPath = String(parts[2])
+        for (name, ownPath) in Self.lines(ofSelfCgroup: selfCgroup) {
             if name.isEmpty {
                 if let m = mounts.first(where: { $0.fsType == "cgroup2" }) {
                     unified = Hierarchy(name: "", controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath)

@@ -38,18 +38,30 @@ package final class FileDescriptor: @unchecked Sendable {
         return buffer
     }
 
-    package func readAll() throws(SysError) -> [UInt8] {
+    package func readAll() throws(SysError) -> [UInt8] { try readAll(until: nil) }
+
+    /// Reads to the end, or stops early once `enough` says the whole lines read so far are all the caller needs:
+    /// a /proc file is generated as it is read, so what is not read is never formatted (mountinfo costs
+    /// ~140 µs of kernel time read whole on this host).
+    package func readAll(until enough: (([UInt8]) -> Bool)?) throws(SysError) -> [UInt8] {
         // One buffer read into in place, doubled when full: most files here (configs, /proc, cgroup files) fit
         // the first page, and a 64 KiB buffer zeroed for each read showed in profiles of `create`.
         var all = [UInt8](repeating: 0, count: 4096)
         var used = 0
         while true {
             if used == all.count { all += [UInt8](repeating: 0, count: all.count) }
+            // A page at a time when stopping early is possible: seq_file formats only what fits the request.
+            let room = enough == nil ? all.count - used : min(4096, all.count - used)
             let n = try check("read") {
-                all.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress! + used, $0.count - used) }
+                all.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress! + used, room) }
             }
             if n == 0 { break }
             used += n
+            if let enough, let lastNewline = all[..<used].lastIndex(of: UInt8(ascii: "\n")),
+               enough(Array(all[...lastNewline])) {
+                used = lastNewline + 1
+                break
+            }
         }
         all.removeSubrange(used...)
         return all
