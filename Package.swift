@@ -9,10 +9,12 @@ import PackageDescription
 
 // The implicitly imported _StringProcessing (regex engine, Unicode tables) and _Concurrency (with libdispatch)
 // modules are left out of every crabcan module: nothing uses them, and linked in they cost start-up pages
-// (docs/performance.md). Substring search is Sys's `containsText`.
+// (docs/performance.md). Substring search is Sys's `containsText`. Generic type metadata is fetched through
+// accessor functions rather than by mangled name: the runtime's demangler was ~10% of an `exec`'s samples.
 let lean: [SwiftSetting] = [.unsafeFlags([
     "-Xfrontend", "-disable-implicit-string-processing-module-import",
     "-Xfrontend", "-disable-implicit-concurrency-module-import",
+    "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
 ])]
 
 let package = Package(
