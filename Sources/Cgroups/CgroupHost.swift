@@ -25,10 +25,14 @@ package struct CgroupHost: Sendable {
     /// at its root, no later mount can change the result (cgroup mounts come early in the table).
     package static func detect() throws -> CgroupHost {
         let selfCgroup = try Files.readText("/proc/self/cgroup")
+        // The settled result is kept, not parsed again from what was read.
+        var settled: CgroupHost?
         let mountinfo = try Files.open("/proc/self/mountinfo", O_RDONLY).readAll { prefix in
-            CgroupHost(mountinfo: String(decoding: prefix, as: UTF8.self), selfCgroup: selfCgroup).isSettled(selfCgroup)
+            let host = CgroupHost(mountinfo: String(decoding: prefix, as: UTF8.self), selfCgroup: selfCgroup)
+            if host.isSettled(selfCgroup) { settled = host }
+            return settled != nil
         }
-        return CgroupHost(mountinfo: String(decoding: mountinfo, as: UTF8.self), selfCgroup: selfCgroup)
+        return settled ?? CgroupHost(mountinfo: String(decoding: mountinfo, as: UTF8.self), selfCgroup: selfCgroup)
     }
 
     /// Whether this result, parsed from the start of a mount table, is the one the whole table gives. A v1
