@@ -60,6 +60,19 @@ class Runtime:
         return [self.binary, "--root", self.root, *args]
 
 
+class Floor:
+    """A floor for `run`: a fixed command doing part of a run's work with no runtime around it, timed in the
+    same rounds as the runtimes. `unshare` is issue 14's floor (two dynamically linked programs: namespaces,
+    chroot, exec); `kernel` is scripts/floor.c, static, which also makes and joins a cgroup in every hierarchy
+    and removes them, as a runtime must: the kernel work of the bench config minus its mounts."""
+    def __init__(self, name, argv):
+        self.name, self.argv = name, argv
+        self.binary = argv[0]
+
+    def cmd(self, *args):
+        return self.argv
+
+
 def warm_page_cache(runtimes):
     """Drops each runtime's binary and shared libraries from the page cache and reads them back whole before the
     first round, so that all start from the same state. Peak RSS counts the pages each fault maps: the cached
@@ -230,6 +243,8 @@ def main():
     global SPAWNRSS
     SPAWNRSS = os.path.join(tmp, "spawnrss")
     must(["gcc", "-O2", "-static", "-o", SPAWNRSS, os.path.join(REPO, "scripts/spawnrss.c")])
+    kernel_floor = os.path.join(tmp, "floor")
+    must(["gcc", "-O2", "-static", "-o", kernel_floor, os.path.join(REPO, "scripts/floor.c")])
     try:
         runtimes = [Runtime("crabcan", crabcan, tmp)]
         for name in ("runc", "crun"):
@@ -239,13 +254,23 @@ def main():
             else:
                 print(f"bench: {name} not installed: left out", file=sys.stderr)
         bundles = make_bundles(crabcan, rootfs, tmp)
-        warm_page_cache(runtimes)
+        floors = [Floor("unshare", [shutil.which("unshare"), "-m", "-u", "-i", "-n", "-p", "-f",
+                                    shutil.which("chroot"), rootfs, "/bin/true"]),
+                  Floor("kernel", [kernel_floor, rootfs, "/bin/true"])]
+        warm_page_cache(runtimes + floors)
         rows = []
         half = 0.5
         if "run" in paths:
-            report("run /bin/true", path_run(runtimes, runs, bundles["true"]),
+            samples = path_run(runtimes + floors, runs, bundles["true"])
+            report("run /bin/true", samples,
                    [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
-                    ("peak RSS vs crun", 2, "crun", 1.0)], rows)
+                    ("peak RSS vs crun", 2, "crun", 1.0), ("cpu vs floor (unshare)", 1, "unshare", 2.0),
+                    ("wall vs floor (unshare)", 0, "unshare", 2.0)], rows)
+            if "crun" in samples:
+                # What the 0.5x goal leaves a runtime beyond the namespaces and cgroups every runtime must make.
+                goal, kernel = med(samples["crun"], 1) / 2, med(samples["kernel"], 1)
+                print(f"  0.5x crun's cpu is {goal * 1e3:.2f} ms; the kernel floor alone takes {kernel * 1e3:.2f} ms, "
+                      f"leaving {(goal - kernel) * 1e3:.2f} ms for start-up, config, mounts, state and teardown")
         if "seccomp" in paths:
             report("run /bin/true, default seccomp profile", path_run(runtimes, runs, bundles["seccomp"]),
                    [("cpu vs crun", 1, "crun", half)], rows)
