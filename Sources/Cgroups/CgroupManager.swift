@@ -64,7 +64,7 @@ package struct CgroupManager: Sendable {
     func collectPids(_ dir: String, into result: inout [pid_t]) throws {
         let text = try CgroupFiles.read(dir, "cgroup.procs")
         result += text.split(separator: "\n").compactMap { pid_t(trimmed(String($0))) }
-        for name in try Files.listDirectory(dir) where Files.isDirectory(dir + "/" + name) {
+        for name in try Files.listSubdirectories(dir) {
             try collectPids(dir + "/" + name, into: &result)
         }
     }
@@ -130,7 +130,7 @@ package struct CgroupManager: Sendable {
         default: break
         }
         guard Files.isDirectory(dir) else { return }
-        for name in try Files.listDirectory(dir) where Files.isDirectory(dir + "/" + name) {
+        for name in try Files.listSubdirectories(dir) {
             try removeTree(dir + "/" + name)
         }
         // In a fake hierarchy (unit tests) the control files are plain files: remove them so rmdir can succeed.

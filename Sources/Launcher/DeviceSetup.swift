@@ -29,7 +29,12 @@ struct DeviceSetup {
     /// `hostNodes`: in a user namespace, the host's nodes to bind (openHostNodes), since mknod is refused there.
     func populate(hostNodes: [String: FileDescriptor] = [:]) throws {
         guard Files.isDirectory("/dev") else { return }
+        // Modes exactly as the config gives them: the umask is cleared once for every node.
+        let previous = Files.umask(0)
+        defer { _ = Files.umask(previous) }
+        var parents = KnownDirectories(["/dev"])
         for node in try wantedNodes() {
+            try parents.make(parentOf: node.path)
             if let host = hostNodes[node.path] { try bind(host, node) } else { try create(node) }
         }
         for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
@@ -66,17 +71,22 @@ struct DeviceSetup {
             if existing & S_IFMT == node.type { return }
             try Files.unlink(node.path)
         }
-        try Self.makeParent(of: node.path)
-        let previous = Files.umask(0)
-        defer { _ = Files.umask(previous) }
         try Files.mknod(node.path, mode: node.type | (node.mode & 0o7777), major: node.major, minor: node.minor)
         try Files.chown(node.path, uid: node.uid, gid: node.gid)
     }
 
-    /// Nearly always /dev, which exists: one stat instead of a refused mkdir and a stat per node.
-    private static func makeParent(of path: String) throws {
-        let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if !parent.isEmpty && !Files.isDirectory(parent) { try Files.makeDirectories(parent) }
+    /// The directories nodes go into, made (mkdir -p) the first time one is needed: nearly always only /dev,
+    /// which exists, so there is no stat per node.
+    struct KnownDirectories {
+        var known: [String]
+        init(_ known: [String]) { self.known = known }
+
+        mutating func make(parentOf path: String) throws {
+            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            if parent.isEmpty || known.contains(parent) { return }
+            if !Files.isDirectory(parent) { try Files.makeDirectories(parent) }
+            known.append(parent)
+        }
     }
 
     static func major(_ device: dev_t) -> UInt32 { cshim_major(device) }
@@ -114,7 +124,6 @@ extension DeviceSetup {
     /// host's node).
     func bind(_ host: FileDescriptor, _ node: Node) throws {
         if let existing = Files.lstatMode(node.path), existing & S_IFMT != S_IFREG { try Files.unlink(node.path) }
-        try Self.makeParent(of: node.path)
         if Files.lstatMode(node.path) == nil {
             try Files.open(node.path, O_WRONLY | O_CREAT | O_NOFOLLOW, mode: 0o600).close()
         }

@@ -19,13 +19,16 @@ enum UserNamespaceEntry {
 
     /// The process's additional groups. In a user namespace whose setgroups is denied (an unprivileged caller's
     /// single gid mapping) there is nothing to drop and nothing can be added, as runc has it.
+    /// The call is tried first: /proc/self/setgroups is read only to explain an EPERM.
     static func setGroups(_ gids: [UInt32]) throws {
-        guard IDMaps.setgroupsAllowed else {
+        do {
+            try Processes.setGroups(gids.map { gid_t($0) })
+        } catch {
+            guard error.errno == EPERM, !IDMaps.setgroupsAllowed else { throw error }
             if gids.isEmpty { return }
             throw ChildFailure(message: ".process.user.additionalGids: setgroups is denied in this user namespace "
                                + "(an unprivileged single gid mapping)", errno: EPERM)
         }
-        try Processes.setGroups(gids.map { gid_t($0) })
     }
 
     /// setgroups is skipped where the namespace denies it (an unprivileged single gid mapping).

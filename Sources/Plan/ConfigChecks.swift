@@ -19,7 +19,8 @@ package enum ConfigChecks {
     /// bare EINVAL. The one rule for a user namespace's maps and an idmapped mount's.
     package static func mappings(_ maps: [IDMapping], path: String, kind: String, required: Bool = false) -> [PlanError] {
         var problems: [PlanError] = []
-        if required && maps.isEmpty { return [PlanError(path, "a new user namespace needs \(kind) mappings")] }
+        // Most configs have no user namespace: nothing to check, and no tuple metadata to build by name.
+        if maps.isEmpty { return required ? [PlanError(path, "a new user namespace needs \(kind) mappings")] : [] }
         let bytes = UserNamespacePlan.text(maps).utf8.count
         if bytes > maxMappingText { problems.append(PlanError(path, "the map is \(bytes) bytes; the kernel takes at most \(maxMappingText)")) }
         if maps.count > maxMappingLines {

@@ -207,7 +207,7 @@ extension Runtime {
               let ours = try? Files.readLink("/proc/self/ns/time"), theirs != ours else { return }
         var withTime = spec
         withTime.linux?.namespaces.append(Namespace(type: .time))
-        try directory.writeConfig(withTime.encode(pretty: false))
+        try directory.replaceConfig(withTime.encode(pretty: false))
     }
 
     /// The mounts restore maps from the image's keys to this host: bind mounts to their sources, masked files

@@ -101,7 +101,15 @@ package struct ContainerDirectory: Sendable {
         return try ContainerRecord.decode(bytes)
     }
 
+    /// The config snapshot as create and restore first write it: before state.json and under the lock, so no
+    /// reader looks at it before it is whole (they wait for state.json), and a create that dies takes the
+    /// whole directory with it. A plain write, then: no temporary file and rename.
     package func writeConfig(_ bytes: [UInt8]) throws {
+        try Files.writeFile(configPath, bytes, mode: 0o600)
+    }
+
+    /// A later rewrite (restore's time namespace), when readers may look: replaced whole, by rename.
+    package func replaceConfig(_ bytes: [UInt8]) throws {
         try Files.writeFileAtomically(configPath, bytes, mode: 0o600)
     }
 

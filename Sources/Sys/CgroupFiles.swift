@@ -28,18 +28,41 @@ package enum CgroupFiles {
     /// Writes `text` to `dir/file` in one write(2): the kernel parses each write as one value. A missing file
     /// means the kernel lacks the feature, and that error must surface (in a fake hierarchy it is created).
     package static func write(_ dir: String, _ file: String, _ text: String) throws(SysError) {
-        let path = dir + "/" + file
-        let op = "write \(file) = \(quoted(text)) in"
-        var fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_TRUNC) }
-        if fd == -1 && errno == ENOENT && isFake(dir) && Files.isDirectory(dir) {
-            fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644) }
+        try Writer(dir, file).write(text)
+    }
+
+    /// A control file held open for several values, each its own write(2) (devices.allow takes one rule per
+    /// write): one open and one path walk for all of them.
+    package final class Writer {
+        let dir: String
+        let file: String
+        let fd: Int32
+        /// Why the open failed, reported by the first write (whose error names the value too).
+        let openErrno: Int32
+        /// A fake hierarchy's file is a plain file: each value replaces the last, as in a cgroup file.
+        let fake: Bool
+
+        package init(_ dir: String, _ file: String) {
+            let path = dir + "/" + file
+            var fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_TRUNC) }
+            if fd == -1 && errno == ENOENT && isFake(dir) && Files.isDirectory(dir) {
+                fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644) }
+            }
+            (self.dir, self.file, self.fd, self.openErrno) = (dir, file, fd, fd == -1 ? errno : 0)
+            fake = fd != -1 && isFake(dir)
         }
-        if fd == -1 { throw SysError(op, path: dir) }
-        defer { Glibc.close(fd) }
-        let bytes = Array(text.utf8)
-        let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } }
-        if n == -1 { throw SysError(op, path: dir) }
-        if n != bytes.count { throw SysError(op, path: dir, errno: EIO) }
+
+        deinit { if fd != -1 { Glibc.close(fd) } }
+
+        package func write(_ text: String) throws(SysError) {
+            let op = "write \(file) = \(quoted(text)) in"
+            if fd == -1 { throw SysError(op, path: dir, errno: openErrno) }
+            if fake && (Glibc.ftruncate(fd, 0) == -1 || Glibc.lseek(fd, 0, SEEK_SET) == -1) { throw SysError(op, path: dir) }
+            let bytes = Array(text.utf8)
+            let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } }
+            if n == -1 { throw SysError(op, path: dir) }
+            if n != bytes.count { throw SysError(op, path: dir, errno: EIO) }
+        }
     }
 
     /// The value quoted as JSON does, so that an error stays one line whatever a config's `unified` value holds.

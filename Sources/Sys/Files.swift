@@ -121,6 +121,18 @@ package enum Files {
 
     /// Names in a directory, without `.` and `..`.
     package static func listDirectory(_ path: String) throws(SysError) -> [String] {
+        try listDirectory(path) { _, _ in true }
+    }
+
+    /// Names of the subdirectories in a directory, by readdir's d_type (a stat only where the file system gives
+    /// no type): a cgroup's dozen control files cost no stat each.
+    package static func listSubdirectories(_ path: String) throws(SysError) -> [String] {
+        try listDirectory(path) { name, type in
+            type == DT_DIR || (type == DT_UNKNOWN && isDirectory(path + "/" + name))
+        }
+    }
+
+    private static func listDirectory(_ path: String, where keep: (String, Int32) -> Bool) throws(SysError) -> [String] {
         guard let dir = opendir(path) else { throw SysError("opendir", path: path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -128,7 +140,7 @@ package enum Files {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." && keep(name, Int32(entry.pointee.d_type)) { names.append(name) }
         }
         return names
     }

@@ -61,6 +61,16 @@ func processState(_ pid: pid_t) -> String? {
         #expect(try Files.readText(set.paths["cpu"]! + "/cpu.shares") == "512\n")
         #expect(try Files.readText(set.paths["cpu"]! + "/cpu.cfs_quota_us") == "50000\n")
         #expect(try Files.readText(set.paths["devices"]! + "/devices.list") == "c 1:3 rwm\nc 136:* rw\n")
+        // Rules go through one open devices.allow and one devices.deny, still in the config's order: the deny
+        // between two allows takes w from c 1:5 only, and the allow after it is not undone.
+        try manager.apply(Resources(devices: [
+            DeviceCgroupRule(allow: false, access: "rwm"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+            DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 5, access: "w"),
+            DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 7, access: "r"),
+        ]))
+        #expect(try Files.readText(set.paths["devices"]! + "/devices.list") == "c 1:3 rwm\nc 1:5 rm\nc 1:7 r\n")
 
         // The kernel's refusal surfaces with the file and directory named.
         do {

@@ -23,15 +23,19 @@ extension CrabcanCLI {
     @Test func domainnameAndLinuxDevicesAreCreated() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
-        let bundle = try box.bundle(["sh", "-c", "cat /proc/sys/kernel/domainname; stat -c '%F %t,%T %a %u' /dev/mydev"]) {
+        // A node in directories /dev lacks gets them made; modes are the config's exactly (no umask), /dev/null's too.
+        let bundle = try box.bundle(["sh", "-c", "cat /proc/sys/kernel/domainname; stat -c '%F %t,%T %a %u' /dev/mydev; "
+                                     + "stat -c '%F %a %u' /dev/sub/dir/fifo1 /dev/null"]) {
             $0["domainname"] = "example.test"
             var linux = $0["linux"] as! [String: Any]
-            linux["devices"] = [["type": "c", "path": "/dev/mydev", "major": 1, "minor": 7, "fileMode": 0o640, "uid": 1000]]
+            linux["devices"] = [["type": "c", "path": "/dev/mydev", "major": 1, "minor": 7, "fileMode": 0o640, "uid": 1000],
+                                ["type": "p", "path": "/dev/sub/dir/fifo1", "fileMode": 0o662, "uid": 1001]]
             $0["linux"] = linux
         }
         let result = box.crabcan(["run", "--bundle", bundle, box.id("dev")])
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdoutLines == ["example.test", "character special file 1,7 640 1000"], "\(result)")
+        #expect(result.stdoutLines == ["example.test", "character special file 1,7 640 1000", "fifo 662 1001",
+                                       "character special file 666 0"], "\(result)")
     }
 
     @Test func noPivotStillConfinesTheRoot() throws {

@@ -8,24 +8,34 @@ enum Cpuset {
         if let mems = c.mems, !mems.isEmpty { try CgroupFiles.write(d, "cpuset.mems", mems) }
     }
 
+    /// One directory's cpuset.cpus and cpuset.mems.
+    private struct Values {
+        var dir: String
+        var cpus: String
+        var mems: String
+    }
+
     /// v1: walks up from `leaf` while cpuset.cpus / cpuset.mems are empty, then copies the first non-empty
     /// ancestor's values down level by level (a cpuset without them refuses tasks: ENOSPC; runc's ensureParent).
     static func copyDown(to leaf: String) throws {
-        var chain: [String] = []
-        var current = leaf
-        // A file that cannot be read counts as empty: above the hierarchy root the walk finds nothing and copies nothing.
-        func value(_ dir: String, _ file: String) -> String { trimmed((try? CgroupFiles.read(dir, file)) ?? "") }
-        while value(current, "cpuset.cpus").isEmpty || value(current, "cpuset.mems").isEmpty {
-            chain.append(current)
-            guard let parent = parentDir(current) else { return }
-            current = parent
+        // Each directory's two values, read once. A file that cannot be read counts as empty: above the
+        // hierarchy root the walk finds nothing and copies nothing.
+        func values(_ dir: String) -> Values {
+            func value(_ file: String) -> String { trimmed((try? CgroupFiles.read(dir, file)) ?? "") }
+            return Values(dir: dir, cpus: value("cpuset.cpus"), mems: value("cpuset.mems"))
         }
-        var source = current
+        var chain: [Values] = []
+        var source = values(leaf)
+        while source.cpus.isEmpty || source.mems.isEmpty {
+            chain.append(source)
+            guard let parent = parentDir(source.dir) else { return }
+            source = values(parent)
+        }
         for target in chain.reversed() {
-            for file in ["cpuset.cpus", "cpuset.mems"] where value(target, file).isEmpty {
-                try CgroupFiles.write(target, file, value(source, file))
-            }
-            source = target
+            if target.cpus.isEmpty { try CgroupFiles.write(target.dir, "cpuset.cpus", source.cpus) }
+            if target.mems.isEmpty { try CgroupFiles.write(target.dir, "cpuset.mems", source.mems) }
+            source = Values(dir: target.dir, cpus: target.cpus.isEmpty ? source.cpus : target.cpus,
+                            mems: target.mems.isEmpty ? source.mems : target.mems)
         }
     }
 }

@@ -4,20 +4,30 @@ import Sys
 /// devices: v1's devices.allow/devices.deny files, v2's eBPF program (DeviceProgram.swift) on the cgroup.
 enum Devices {
     static func applyV1(_ rules: [DeviceCgroupRule], _ d: String) throws {
+        // One rule per write, in order, through one open file each for allow and deny.
+        var allow: CgroupFiles.Writer?
+        var deny: CgroupFiles.Writer?
         for rule in rules {
-            let file = rule.allow ? "devices.allow" : "devices.deny"
+            let file: CgroupFiles.Writer
+            if rule.allow {
+                file = allow ?? CgroupFiles.Writer(d, "devices.allow")
+                allow = file
+            } else {
+                file = deny ?? CgroupFiles.Writer(d, "devices.deny")
+                deny = file
+            }
             let type = rule.type ?? "a"
             // "a" resets the whole list to allow-all or deny-all (the kernel ignores the rest of the line), which
             // is what a rule for all devices means; runtime-spec configs start with a deny-all like this.
             if type == "a" {
-                try CgroupFiles.write(d, file, "a")
+                try file.write("a")
                 continue
             }
             let major = rule.major.map(String.init) ?? "*"
             let minor = rule.minor.map(String.init) ?? "*"
             // Nothing to allow or deny when the access names none of r, w, m (runc writes no rule either).
             guard !rule.permissions.isEmpty else { continue }
-            try CgroupFiles.write(d, file, "\(type) \(major):\(minor) \(rule.permissions)")
+            try file.write("\(type) \(major):\(minor) \(rule.permissions)")
         }
     }
 
