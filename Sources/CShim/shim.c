@@ -199,6 +199,19 @@ extern char **environ;
 
 char **cshim_environ(void) { return environ; }
 
+static int saved_argc;
+static char **saved_argv;
+
+/* glibc calls each init_array function with (argc, argv, envp), in static programs too. */
+__attribute__((constructor)) static void cshim_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int cshim_argc(void) { return saved_argc; }
+char **cshim_argv(void) { return saved_argv; }
+
 /* setres[ug]id need _GNU_SOURCE. */
 int cshim_setresuid(uid_t u) { return setresuid(u, u, u); }
 int cshim_setresgid(gid_t g) { return setresgid(g, g, g); }

@@ -57,10 +57,10 @@ package struct KernelSettings: Sendable {
 
     /// The namespace that isolates a sysctl (runc's list), or nil when it is global to the host.
     static func namespace(of key: String) -> OCISpec.NamespaceType? {
-        if key.hasPrefix("kernel.shm") || key.hasPrefix("kernel.msg") || key == "kernel.sem" || key.hasPrefix("fs.mqueue.") {
+        if key.hasBytePrefix("kernel.shm") || key.hasBytePrefix("kernel.msg") || key == "kernel.sem" || key.hasBytePrefix("fs.mqueue.") {
             return .ipc
         }
-        if key.hasPrefix("net.") { return .network }
+        if key.hasBytePrefix("net.") { return .network }
         if key == "kernel.hostname" || key == "kernel.domainname" { return .uts }
         return nil
     }

@@ -15,7 +15,7 @@ package struct LSMHost: Sendable, Equatable {
 
     /// AppArmor: the module parameter says Y. SELinux: selinuxfs is a known file system (it registers only when enabled).
     package static func detect() -> LSMHost {
-        let appArmor = (try? Files.readText("/sys/module/apparmor/parameters/enabled"))?.hasPrefix("Y") ?? false
+        let appArmor = (try? Files.readText("/sys/module/apparmor/parameters/enabled"))?.hasBytePrefix("Y") ?? false
         let seLinux = (try? Files.readText("/proc/filesystems"))?.containsText("selinuxfs") ?? false
         return LSMHost(appArmor: appArmor, seLinux: seLinux)
     }

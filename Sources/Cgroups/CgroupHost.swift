@@ -42,7 +42,7 @@ package struct CgroupHost: Sendable {
     /// settled by its first cgroup2 mount.
     func isSettled(_ selfCgroup: String) -> Bool {
         let named = Self.lines(ofSelfCgroup: selfCgroup).map(\.name).filter { !$0.isEmpty }
-        let withController = named.contains { $0.split(separator: ",").contains { !$0.hasPrefix("name=") } }
+        let withController = named.contains { $0.utf8.split(separator: UInt8(ascii: ",")).contains { !$0.starts(with: "name=".utf8) } }
         if withController {
             return version == .v1 && hierarchies.count == named.count && hierarchies.allSatisfy { $0.mountRoot == "/" }
         }
@@ -51,9 +51,11 @@ package struct CgroupHost: Sendable {
 
     /// /proc/self/cgroup's "<hierarchy id>:<controllers>:<path>" lines (the path may itself hold ':').
     static func lines(ofSelfCgroup text: String) -> [(name: String, path: String)] {
-        text.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            return parts.count == 3 ? (String(parts[1]), String(parts[2])) : nil
+        // On UTF-8 bytes: Character slicing would run the grapheme-break code on every create.
+        text.utf8[...].split(separator: UInt8(ascii: "\n")).compactMap { line in
+            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { return nil }
+            return (String(decoding: parts[1], as: UTF8.self), String(decoding: parts[2], as: UTF8.self))
         }
     }
 
@@ -78,7 +80,7 @@ package struct CgroupHost: Sendable {
             guard let m = candidates.first(where: { $0.root == "/" }) ?? candidates.first else { continue }
             v1.append(Hierarchy(name: name, controllers: controllers, mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath))
         }
-        let hasV1Controllers = v1.contains { h in h.controllers.contains { !$0.hasPrefix("name=") } }
+        let hasV1Controllers = v1.contains { h in h.controllers.contains { !$0.hasBytePrefix("name=") } }
         if hasV1Controllers || unified == nil {
             version = .v1
             hierarchies = v1

@@ -70,24 +70,24 @@ package struct CgroupSet: Sendable, Equatable {
         let requested = cgroupsPath ?? "/crabcan/\(id)"
         if requested.isEmpty { throw ConfigProblem(field, "must not be empty") }
         // "slice:prefix:name" is the systemd driver's form: without the flag it would be misread as a directory.
-        if !requested.hasPrefix("/") && requested.contains(":") {
+        if !PathText.isAbsolute(requested) && requested.utf8.contains(UInt8(ascii: ":")) {
             throw ConfigProblem(field, "a systemd cgroup path (\"slice:prefix:name\") needs --systemd-cgroup: \(jsonQuote(requested))")
         }
-        let components = requested.split(separator: "/").map(String.init)
+        let components = PathText.components(requested)
         // A ".." would place the container's cgroup outside the subtree it names (and could hand it a
         // cgroup the runtime does not own), so refuse rather than clean it like filepath.Clean would.
         if components.contains("..") { throw ConfigProblem(field, "must not contain \"..\": \(jsonQuote(requested))") }
-        let cleaned = components.filter { $0 != "." }.joined(separator: "/")
+        let cleaned = PathText.joined(components.filter { $0 != "." })
         if cleaned.isEmpty { throw ConfigProblem(field, "must name a cgroup below the root: \(jsonQuote(requested))") }
         if host.hierarchies.isEmpty { throw ConfigProblem(field, "no cgroup hierarchy is mounted on this host") }
 
         var paths: [String: String] = [:]
         for h in host.hierarchies {
             // Path inside the hierarchy, then made relative to what is mounted at the mount point.
-            let inHierarchy = requested.hasPrefix("/") ? "/" + cleaned : join(h.ownPath, cleaned)
+            let inHierarchy = PathText.isAbsolute(requested) ? "/" + cleaned : join(h.ownPath, cleaned)
             var belowMount = inHierarchy
-            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasPrefix(h.mountRoot + "/")) {
-                belowMount = String(inHierarchy.dropFirst(h.mountRoot.count))
+            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasBytePrefix(h.mountRoot + "/")) {
+                belowMount = String(decoding: inHierarchy.utf8.dropFirst(h.mountRoot.utf8.count), as: UTF8.self)
             }
             paths[h.name] = join(h.mountPoint, belowMount)
         }
@@ -95,8 +95,8 @@ package struct CgroupSet: Sendable, Equatable {
     }
 
     static func join(_ a: String, _ b: String) -> String {
-        let tail = b.split(separator: "/").joined(separator: "/")
+        let tail = PathText.joined(PathText.components(b))
         if tail.isEmpty { return a }
-        return a.hasSuffix("/") ? a + tail : a + "/" + tail
+        return a.utf8.last == UInt8(ascii: "/") ? a + tail : a + "/" + tail
     }
 }

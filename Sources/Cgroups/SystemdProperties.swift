@@ -215,8 +215,8 @@ package struct DeviceNames: Sendable {
         var section: Character = " "
         for raw in procDevices.split(separator: "\n") {
             let line = raw.drop(while: { $0 == " " })
-            if line.hasPrefix("Character devices:") { section = "c"; continue }
-            if line.hasPrefix("Block devices:") { section = "b"; continue }
+            if line.hasBytePrefix("Character devices:") { section = "c"; continue }
+            if line.hasBytePrefix("Block devices:") { section = "b"; continue }
             guard section == type else { continue }
             let fields = line.split(separator: " ", maxSplits: 1)
             if fields.count == 2, Int64(fields[0]) == major { return String(fields[1]) }

@@ -15,7 +15,7 @@ package struct SystemdUnitPath: Sendable, Equatable {
         self.unit = unit
     }
 
-    package var isSlice: Bool { unit.hasSuffix(".slice") }
+    package var isSlice: Bool { unit.hasByteSuffix(".slice") }
 
     static let field = ".linux.cgroupsPath"
 
@@ -29,8 +29,8 @@ package struct SystemdUnitPath: Sendable, Equatable {
         let slice = parts[0].isEmpty ? (rootless ? "user.slice" : "system.slice") : parts[0]
         _ = try expandSlice(slice)
         guard !parts[2].isEmpty else { throw ConfigProblem(field, "the name (after the second ':') must not be empty: \(jsonQuote(requested))") }
-        let unit = parts[2].hasSuffix(".slice") ? parts[2] : "\(parts[1])-\(parts[2]).scope"
-        if unit.hasSuffix(".slice") { _ = try expandSlice(unit) }
+        let unit = parts[2].hasByteSuffix(".slice") ? parts[2] : "\(parts[1])-\(parts[2]).scope"
+        if unit.hasByteSuffix(".slice") { _ = try expandSlice(unit) }
         // systemd's unit name alphabet (unit_name_is_valid); anything else it would refuse less clearly.
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\@")
         guard unit.count <= 255, unit.allSatisfy(allowed.contains) else {
@@ -41,7 +41,7 @@ package struct SystemdUnitPath: Sendable, Equatable {
 
     /// "a-b.slice" → "/a.slice/a-b.slice", as systemd nests slices by their dashes; "-.slice" → "/".
     package static func expandSlice(_ slice: String) throws(ConfigProblem) -> String {
-        guard slice.hasSuffix(".slice"), slice.count > 6, !slice.contains("/") else {
+        guard slice.hasByteSuffix(".slice"), slice.count > 6, !slice.contains("/") else {
             throw ConfigProblem(field, "invalid slice name \(jsonQuote(slice)) (a name ending in .slice, without '/')")
         }
         let stem = slice.dropLast(6)
@@ -70,7 +70,7 @@ package struct SystemdUnitPath: Sendable, Equatable {
         var paths: [String: String] = [:]
         for h in host.hierarchies {
             var belowMount = inHierarchy
-            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasPrefix(h.mountRoot + "/")) {
+            if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasBytePrefix(h.mountRoot + "/")) {
                 belowMount = String(inHierarchy.dropFirst(h.mountRoot.count))
             }
             paths[h.name] = CgroupSet.join(h.mountPoint, belowMount)

@@ -14,7 +14,7 @@ package enum CriuSwrk {
 
     /// `name` (runc's --criu, default "criu") as a path, looked up in PATH when it has no slash.
     package static func executable(_ name: String = "criu") throws -> String {
-        let path = Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        let path = Processes.environment().first { $0.hasBytePrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
         guard let found = Processes.findExecutable(name, searchPath: path.isEmpty ? fallbackPath : path + ":" + fallbackPath) else {
             throw CriuFailure(description: name == "criu" ? "criu is not installed (no criu in PATH; Debian package criu)"
                                                           : "\(name): no such executable (--criu)")
@@ -29,7 +29,7 @@ package enum CriuSwrk {
     /// exists, else nftables through libnftables (linked into criu).
     package static func networkLockMethod(ownNetworkNamespace: Bool, tcpEstablished: Bool) -> Int32? {
         if !ownNetworkNamespace && !tcpEstablished { return nil }
-        let path = Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
+        let path = Processes.environment().first { $0.hasBytePrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? ""
         return Processes.findExecutable("iptables-restore", searchPath: path + ":" + fallbackPath) == nil ? 2 : nil
     }
 

@@ -18,7 +18,7 @@ package final class DBusConnection {
         do { socket = try Channels.connectUnix(path) } catch { throw DBusError("connect \(path): \(error)") }
         try send(Array("\0AUTH EXTERNAL \(DBusConnection.hex(String(uid)))\r\n".utf8))
         let answer = try readLine(timeoutMilliseconds: timeoutMilliseconds)
-        guard answer.hasPrefix("OK ") else { throw DBusError("\(path): authentication refused: \(answer)") }
+        guard answer.hasBytePrefix("OK ") else { throw DBusError("\(path): authentication refused: \(answer)") }
         try send(Array("BEGIN\r\n".utf8))
         if isBus {
             _ = try call(destination: "org.freedesktop.DBus", path: "/org/freedesktop/DBus",
@@ -62,7 +62,7 @@ package final class DBusConnection {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
                 buffer.removeSubrange(...newline)
-                return line.hasSuffix("\r") ? String(line.dropLast()) : line
+                return line.hasByteSuffix("\r") ? String(line.dropLast()) : line
             }
             if buffer.count > 4096 { throw DBusError("\(path): overlong authentication line") }
             try fill(deadline: deadline)

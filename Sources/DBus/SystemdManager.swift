@@ -12,7 +12,7 @@ package final class SystemdManager {
     /// systemd was ending a scope (4 of 6 deletes in the systemd guest; none through the bus).
     package static func endpoints(user: Bool, environment: [String]) -> [(path: String, isBus: Bool)] {
         func env(_ name: String) -> String? {
-            environment.first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+            environment.first { $0.hasBytePrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
         }
         if !user { return [("/run/dbus/system_bus_socket", true), ("/run/systemd/private", false)] }
         // The user's manager the same way: its session bus first (runc's only way), its private socket when the
@@ -20,13 +20,13 @@ package final class SystemdManager {
         var result: [(String, Bool)] = []
         if let address = env("DBUS_SESSION_BUS_ADDRESS") {
             // "unix:path=/run/user/1000/bus[,guid=...]"; other transports are not spoken here.
-            for part in address.split(separator: ";") where part.hasPrefix("unix:") {
-                for kv in part.dropFirst(5).split(separator: ",") where kv.hasPrefix("path=") {
+            for part in address.split(separator: ";") where part.hasBytePrefix("unix:") {
+                for kv in part.dropFirst(5).split(separator: ",") where kv.hasBytePrefix("path=") {
                     result.append((String(kv.dropFirst(5)), true))
                 }
             }
         }
-        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasPrefix("/") {
+        if let xdg = env("XDG_RUNTIME_DIR"), xdg.hasBytePrefix("/") {
             result.append((xdg + "/bus", true))
             result.append((xdg + "/systemd/private", false))
         }

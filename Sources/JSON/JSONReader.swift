@@ -35,16 +35,84 @@ package final class JSONDecodingContext {
 }
 
 
-/// A node, its jq-style path and the shared problem list.
+/// Where a node sits in its document, as a chain of steps from the root. Spelled out (`path`) only when a
+/// problem is reported: decoding a config looks up hundreds of members, and building each one's path string
+/// eagerly was work, integer formatting and key quoting that an accepted config never used.
+final class JSONLocation {
+    enum Step {
+        case start(String)
+        case key(String)
+        case index(Int)
+    }
+
+    let parent: JSONLocation?
+    let step: Step
+
+    init(parent: JSONLocation?, step: Step) {
+        self.parent = parent
+        self.step = step
+    }
+
+    /// jq's spelling: `.key`, or `["key"]` when the key is not a plain identifier; `[index]`.
+    var text: String {
+        var steps: [Step] = []
+        var location: JSONLocation? = self
+        while let current = location {
+            steps.append(current.step)
+            location = current.parent
+        }
+        var text = ""
+        for step in steps.reversed() {
+            switch step {
+            case .start(let prefix): text += prefix
+            case .key(let key): text = JSONLocation.appending(key: key, to: text)
+            case .index(let index): text += "[" + DecimalText.of(index) + "]"
+            }
+        }
+        return text
+    }
+
+    static func appending(key: String, to path: String) -> String {
+        var plain = !key.isEmpty
+        for (i, c) in key.utf8.enumerated() {
+            let letter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+            let digit = c >= 0x30 && c <= 0x39
+            if !(letter || (digit && i > 0)) {
+                plain = false
+                break
+            }
+        }
+        return plain ? path + "." + key : path + "[" + jsonQuote(key) + "]"
+    }
+}
+
+/// A node, where it is in the document and the shared problem list.
 package struct JSONReader {
     package let node: JSONNode
-    package let path: String
+    let location: JSONLocation
     package let context: JSONDecodingContext
 
+    /// A reader whose path starts as `path`.
     package init(node: JSONNode, path: String, context: JSONDecodingContext) {
+        self.init(node: node, location: JSONLocation(parent: nil, step: .start(path)), context: context)
+    }
+
+    init(node: JSONNode, location: JSONLocation, context: JSONDecodingContext) {
         self.node = node
-        self.path = path
+        self.location = location
         self.context = context
+    }
+
+    /// The node's jq-style path (`.linux.namespaces[0]`), made when asked.
+    package var path: String { location.text }
+
+    /// A reader on `node`, this one's member `key` or element `index`.
+    func child(_ node: JSONNode, key: String) -> JSONReader {
+        JSONReader(node: node, location: JSONLocation(parent: location, step: .key(key)), context: context)
+    }
+
+    func child(_ node: JSONNode, index: Int) -> JSONReader {
+        JSONReader(node: node, location: JSONLocation(parent: location, step: .index(index)), context: context)
     }
 
     package var value: JSONValue { node.value }
@@ -60,20 +128,9 @@ package struct JSONReader {
     }
 
     /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
-    package func path(appendingKey key: String) -> String {
-        var plain = !key.isEmpty
-        for (i, c) in key.utf8.enumerated() {
-            let letter = (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
-            let digit = c >= 0x30 && c <= 0x39
-            if !(letter || (digit && i > 0)) {
-                plain = false
-                break
-            }
-        }
-        return plain ? "\(path).\(key)" : "\(path)[\(jsonQuote(key))]"
-    }
+    package func path(appendingKey key: String) -> String { JSONLocation.appending(key: key, to: path) }
 
-    package func path(appendingIndex index: Int) -> String { "\(path)[\(index)]" }
+    package func path(appendingIndex index: Int) -> String { path + "[" + DecimalText.of(index) + "]" }
 
     package func string() -> String? {
         guard case .string(let s) = node.value else {
@@ -132,7 +189,7 @@ package struct JSONReader {
             report("expected array")
             return nil
         }
-        return items.enumerated().map { JSONReader(node: $1, path: path(appendingIndex: $0), context: context) }
+        return items.enumerated().map { child($1, index: $0) }
     }
 
     package func object() -> JSONObjectReader? {
@@ -154,7 +211,7 @@ package struct JSONReader {
         var result: [T] = []
         result.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
-            if let value = T(json: JSONReader(node: item, path: path(appendingIndex: i), context: context)) {
+            if let value = T(json: child(item, index: i)) {
                 result.append(value)
             }
         }
@@ -169,7 +226,7 @@ package struct JSONReader {
         }
         var result: [String: T] = [:]
         for member in members {
-            let reader = JSONReader(node: member.value, path: path(appendingKey: member.key), context: context)
+            let reader = child(member.value, key: member.key)
             if let value = T(json: reader) { result[member.key] = value }
         }
         return result
@@ -220,7 +277,7 @@ package struct JSONObjectReader {
 
     /// Readers for every member, including null ones, in document order.
     package var entries: [(key: String, reader: JSONReader)] {
-        members.map { (key: $0.key, reader: JSONReader(node: $0.value, path: reader.path(appendingKey: $0.key), context: reader.context)) }
+        members.map { (key: $0.key, reader: reader.child($0.value, key: $0.key)) }
     }
 
     /// True when `key` is present and not null.
@@ -230,7 +287,7 @@ package struct JSONObjectReader {
     package func optional(_ key: String) -> JSONReader? {
         guard let node = members.first(where: { $0.key == key })?.value else { return nil }
         if case .null = node.value { return nil }
-        return JSONReader(node: node, path: reader.path(appendingKey: key), context: reader.context)
+        return reader.child(node, key: key)
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.

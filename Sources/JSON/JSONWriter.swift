@@ -1,10 +1,13 @@
+import Sys
 /// A value that can write itself with a JSONWriter.
+@usableFromInline
 package protocol JSONEncodable {
     func encode(to writer: JSONWriter)
 }
 
 /// Streaming JSON writer on yajl_gen. yajl escapes strings; the pretty layout is ours so that it matches
 /// Go's json.MarshalIndent with two spaces (yajl's beautifier prints empty containers over several lines).
+@usableFromInline
 package final class JSONWriter {
     private let generator = YajlGenerator()
     package let pretty: Bool
@@ -22,14 +25,19 @@ package final class JSONWriter {
     /// The first misuse yajl reported (e.g. a value where a key was expected), nil when the output is valid so far.
     package var error: String? { generator.firstError }
 
+    @usableFromInline
     package func beginObject() { generator.beginObject() }
+    @usableFromInline
     package func endObject() { generator.endObject() }
+    @usableFromInline
     package func beginArray() { generator.beginArray() }
+    @usableFromInline
     package func endArray() { generator.endArray() }
+    @usableFromInline
     package func key(_ key: String) { generator.string(key) }
     package func string(_ value: String) { generator.string(value) }
     package func int(_ value: Int64) { generator.int(value) }
-    package func uint(_ value: UInt64) { generator.number(String(value)) }
+    package func uint(_ value: UInt64) { generator.number(DecimalText.of(value)) }
 
     /// `"key": {"a": 1, "b": 2}` in the given order: the counters of stats documents.
     package func counters(_ key: String, _ fields: [(String, UInt64)]) {
@@ -49,6 +57,7 @@ package final class JSONWriter {
     /// Writes already-valid JSON number text (e.g. a JSONValue.number kept from parsing).
     package func number(_ text: String) { generator.number(text) }
 
+    @inlinable
     package func value<T: JSONEncodable>(_ value: T) { value.encode(to: self) }
 
     /// Writes a parsed value back out.
@@ -73,18 +82,21 @@ package final class JSONWriter {
     }
 
     /// `key: value`.
+    @inlinable
     package func field<T: JSONEncodable>(_ key: String, _ value: T) {
         self.key(key)
         value.encode(to: self)
     }
 
     /// `key: value`, or nothing when the value is nil (Go's omitempty on pointers).
+    @inlinable
     package func field<T: JSONEncodable>(_ key: String, _ value: T?) {
         guard let value else { return }
         field(key, value)
     }
 
     /// `key: value`, or nothing when the collection is empty (Go's omitempty on slices and maps).
+    @inlinable
     package func field<C: Collection & JSONEncodable>(_ key: String, nonEmpty value: C) {
         guard !value.isEmpty else { return }
         field(key, value)
@@ -154,46 +166,49 @@ package final class JSONWriter {
 }
 
 extension String: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.string(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.string(self) }
 }
 
 extension Bool: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.bool(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.bool(self) }
 }
 
 extension Int: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension Int64: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.int(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.int(self) }
 }
 
 extension Int32: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension UInt64: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.uint(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.uint(self) }
 }
 
 extension UInt32: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension UInt16: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.int(Int64(self)) }
 }
 
 extension Double: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.double(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.double(self) }
 }
 
 extension JSONNode: JSONEncodable {
-    package func encode(to writer: JSONWriter) { writer.value(self) }
+    @usableFromInline package func encode(to writer: JSONWriter) { writer.value(self) }
 }
 
+// The generic encoders are inlinable, so each caller gets a copy specialized for its types: unspecialized,
+// they walk collections through witness tables into the standard library's unarranged code (docs/performance.md).
 extension Array: JSONEncodable where Element: JSONEncodable {
+    @inlinable
     package func encode(to writer: JSONWriter) {
         writer.beginArray()
         for element in self { element.encode(to: writer) }
@@ -203,6 +218,7 @@ extension Array: JSONEncodable where Element: JSONEncodable {
 
 extension Dictionary: JSONEncodable where Key == String, Value: JSONEncodable {
     /// Keys sorted, as Go's encoding/json does, so that output is reproducible.
+    @inlinable
     package func encode(to writer: JSONWriter) {
         writer.beginObject()
         for key in keys.sorted() {

@@ -1,5 +1,6 @@
 // The thin bridge to yajl: the only file of the JSON module that touches unsafe pointers.
 import CYajl
+import Sys
 
 // MARK: - Parser
 
@@ -226,7 +227,7 @@ final class YajlGenerator {
     func bool(_ value: Bool) { check(yajl_gen_bool(handle, value ? 1 : 0), "bool") }
     /// Formatted here, not by yajl_gen_integer: that one is sprintf, whose code and tables are pages every
     /// `create` would map for a few integers (docs/performance.md).
-    func int(_ value: Int64) { number(String(value), what: "integer") }
+    func int(_ value: Int64) { number(DecimalText.of(value), what: "integer") }
 
     func number(_ text: String, what: String = "number") {
         var text = text

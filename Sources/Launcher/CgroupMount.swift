@@ -67,7 +67,7 @@ struct CgroupMount {
     /// The directory of our own cgroup in `hierarchy` on the host (the mount may show a sub-tree only).
     static func ownDirectory(_ hierarchy: CgroupHost.Hierarchy) -> String {
         var relative = hierarchy.ownPath
-        if hierarchy.mountRoot != "/", relative.hasPrefix(hierarchy.mountRoot) { relative.removeFirst(hierarchy.mountRoot.count) }
+        if hierarchy.mountRoot != "/", relative.hasBytePrefix(hierarchy.mountRoot) { relative.removeFirst(hierarchy.mountRoot.count) }
         return relative == "/" || relative.isEmpty ? hierarchy.mountPoint : hierarchy.mountPoint + relative
     }
 }

@@ -24,10 +24,11 @@ enum Executables {
 
     /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
     static func homeDirectory(uid: UInt32) -> String {
-        guard let passwd = try? Files.readText("/etc/passwd") else { return "/" }
-        for line in passwd.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
-            if fields.count >= 6, UInt32(fields[2]) == uid { return String(fields[5]) }
+        guard let passwd = try? Files.readFile("/etc/passwd") else { return "/" }
+        // On bytes: /etc/passwd is bytes, and Character slicing is slow code this process would map just for it.
+        for line in passwd.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+            if fields.count >= 6, DecimalText.parse(fields[2]) == UInt64(uid) { return String(decoding: fields[5], as: UTF8.self) }
         }
         return "/"
     }

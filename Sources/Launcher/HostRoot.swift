@@ -17,9 +17,9 @@ package enum HostRoot {
         var best: (point: String, shared: Bool)?
         for entry in try MountInfo.read() {
             let point = entry.mountPoint
-            let inside = point == "/" || target == point || target.hasPrefix(point + "/")
+            let inside = point == "/" || target == point || target.hasBytePrefix(point + "/")
             guard inside, point.count >= (best?.point.count ?? -1) else { continue }
-            best = (point, entry.optionalFields.contains { $0.hasPrefix("shared:") })
+            best = (point, entry.optionalFields.contains { $0.hasBytePrefix("shared:") })
         }
         if let best, best.shared {
             throw SysError("a container without a mount namespace needs its state dir on a mount that is not shared "

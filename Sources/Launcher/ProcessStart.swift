@@ -69,7 +69,7 @@ enum ProcessStart {
             try Processes.closeOnExecFrom(3 + settings.preserveFDs)
             Channels.resetSignals()
             var environment = process.env
-            if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
+            if !environment.contains(where: { $0.hasBytePrefix("HOME=") }) {
                 environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
             }
             prepared = PreparedExec(path: executable, arguments: process.args, environment: environment)

@@ -21,7 +21,7 @@ struct RootfsSetup {
         guard plan.inUserNamespace else { return [:] }
         var opened: [Int: FileDescriptor] = [:]
         for (index, mount) in plan.mounts.enumerated() where mount.options.isBind {
-            guard let source = mount.source, source.hasPrefix("/") else { continue }
+            guard let source = mount.source, source.hasBytePrefix("/") else { continue }
             opened[index] = try? Mounts.detachedCopy(of: source, recursive: mount.options.flags & Mounts.recursive != 0)
         }
         return opened
@@ -191,7 +191,7 @@ struct RootfsSetup {
 
     private func parentDirectory(_ path: String) -> String {
         var trimmed = path
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        while trimmed.count > 1 && trimmed.hasByteSuffix("/") { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "/" }
         return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
@@ -210,11 +210,11 @@ struct RootfsSetup {
     /// is what anything entering the namespace sees. Each outside the rootfs is detached, or covered with an
     /// empty tmpfs where it is locked to its parent (a user namespace), as runc's msMoveRoot does.
     private func hideHostProcAndSys() throws {
-        let rootfs = plan.rootfs.hasSuffix("/") ? plan.rootfs : plan.rootfs + "/"
+        let rootfs = plan.rootfs.hasByteSuffix("/") ? plan.rootfs : plan.rootfs + "/"
         var targets: [String] = []
         for entry in try MountInfo.parse(Files.readText("/proc/self/mountinfo"), fsTypes: ["proc", "sysfs"]) where entry.root == "/" {
             let point = entry.mountPoint
-            if point != plan.rootfs && !point.hasPrefix(rootfs) { targets.append(point) }
+            if point != plan.rootfs && !point.hasBytePrefix(rootfs) { targets.append(point) }
         }
         for point in targets {
             // An earlier detach may have taken this one along (a sysfs under another): nothing left to hide.
@@ -241,7 +241,7 @@ struct RootfsSetup {
     static func defersReadonly(_ mount: ContainerPlan.PlannedMount) -> Bool {
         guard !mount.options.isBind, mount.options.flags & Mounts.readOnly != 0 else { return false }
         var destination = mount.destination
-        while destination.count > 1, destination.hasSuffix("/") { destination.removeLast() }
+        while destination.count > 1, destination.hasByteSuffix("/") { destination.removeLast() }
         return mount.type == "tmpfs" || destination == "/dev"
     }
 

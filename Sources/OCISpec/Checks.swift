@@ -25,7 +25,7 @@ extension JSONReader {
 
     /// runtime-spec requires absolute paths for cwd, hooks, devices, namespaces and masked/readonly paths.
     func absolutePath() -> String? {
-        checkedString({ $0.hasPrefix("/") }, { "expected an absolute path, got \($0)" })
+        checkedString(PathText.isAbsolute, { "expected an absolute path, got \($0)" })
     }
 
     /// A string from a closed set, with jsonschema's wording for an enum mismatch.
@@ -47,7 +47,7 @@ extension JSONObjectReader {
 
 /// `prefix` followed by one or more characters from `rest` (e.g. "RLIMIT_" + A-Z).
 func matches(_ text: String, prefix: String, rest: (UInt8) -> Bool) -> Bool {
-    guard text.hasPrefix(prefix) else { return false }
+    guard text.hasBytePrefix(prefix) else { return false }
     let tail = text.utf8.dropFirst(prefix.utf8.count)
     return !tail.isEmpty && tail.allSatisfy(rest)
 }

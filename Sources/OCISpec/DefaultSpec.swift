@@ -84,7 +84,7 @@ extension Spec {
                 return Mount(destination: "/sys", type: "none", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"])
             }
             var mount = mount
-            mount.options.removeAll { $0.hasPrefix("uid=") || $0.hasPrefix("gid=") }
+            mount.options.removeAll { $0.hasBytePrefix("uid=") || $0.hasBytePrefix("gid=") }
             return mount
         }
     }

@@ -201,8 +201,8 @@ extension Linux: JSONDecodable {
         let seccomp = o.optional("seccomp", Seccomp.self)
         let sysctl = o.map("sysctl", of: String.self)
         // config-linux.md: masked and readonly paths MUST be absolute.
-        let maskedPaths = o.optional("maskedPaths")?.checkedStrings({ $0.hasPrefix("/") }, { "expected an absolute path, got \($0)" }) ?? []
-        let readonlyPaths = o.optional("readonlyPaths")?.checkedStrings({ $0.hasPrefix("/") }, { "expected an absolute path, got \($0)" }) ?? []
+        let maskedPaths = o.optional("maskedPaths")?.checkedStrings(PathText.isAbsolute, { "expected an absolute path, got \($0)" }) ?? []
+        let readonlyPaths = o.optional("readonlyPaths")?.checkedStrings(PathText.isAbsolute, { "expected an absolute path, got \($0)" }) ?? []
         let mountLabel = o.optional("mountLabel", String.self)
         let personality = o.optional("personality", Personality.self)
         let intelRdt = o.optional("intelRdt", IntelRdt.self)

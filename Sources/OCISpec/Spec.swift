@@ -37,18 +37,20 @@ package struct Spec: Sendable, Equatable {
     /// Any 1.x.y, with an optional pre-release or build suffix ("1.0.2-dev", "1.1.0+dev"):
     /// runtime-spec keeps compatibility within a major version.
     package static func isSupported(ociVersion: String) -> Bool {
-        var rest = Substring(ociVersion)
-        guard rest.hasPrefix("1.") else { return false }
+        // On UTF-8 bytes: Character by Character would run the grapheme-break code for ASCII text.
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        var rest = ociVersion.utf8[...]
+        guard rest.starts(with: "1.".utf8) else { return false }
         rest = rest.dropFirst(2)
-        let minor = rest.prefix(while: { $0.isASCIIDigit })
+        let minor = rest.prefix(while: isDigit)
         guard !minor.isEmpty else { return false }
         rest = rest.dropFirst(minor.count)
-        guard rest.first == "." else { return false }
+        guard rest.first == UInt8(ascii: ".") else { return false }
         rest = rest.dropFirst()
-        let patch = rest.prefix(while: { $0.isASCIIDigit })
+        let patch = rest.prefix(while: isDigit)
         guard !patch.isEmpty else { return false }
         rest = rest.dropFirst(patch.count)
-        return rest.isEmpty || rest.first == "-" || rest.first == "+"
+        return rest.isEmpty || rest.first == UInt8(ascii: "-") || rest.first == UInt8(ascii: "+")
     }
 }
 

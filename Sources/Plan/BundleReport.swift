@@ -109,14 +109,14 @@ extension BundleReport {
     /// an array after the element `b` is in, whose index the decoder shifted when it dropped that element.
     package static func isRelated(_ a: String, _ b: String) -> Bool {
         func holds(_ outer: String, _ inner: String) -> Bool {
-            inner == outer || inner.hasPrefix(outer + ".") || inner.hasPrefix(outer + "[")
+            inner == outer || inner.hasBytePrefix(outer + ".") || inner.hasBytePrefix(outer + "[")
         }
         if holds(a, b) || holds(b, a) { return true }
         var index = b.startIndex
         while let bracket = b[index...].firstIndex(of: "[") {
             let array = String(b[..<bracket])
             let dropped = Int(b[b.index(after: bracket)...].prefix(while: { $0.isASCIIDigit }))
-            if let dropped, !array.isEmpty, a.hasPrefix(array + "[") {
+            if let dropped, !array.isEmpty, a.hasBytePrefix(array + "[") {
                 let rest = a.dropFirst(array.count + 1)
                 if let element = Int(rest.prefix(while: { $0.isASCIIDigit })), element >= dropped { return true }
             }

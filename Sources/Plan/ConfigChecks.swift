@@ -112,11 +112,17 @@ package enum ConfigChecks {
 
     /// `/a/./b/../c` → `/a/c`, lexically (no symlinks followed); `..` stops at `/`.
     package static func clean(_ path: String) -> String {
-        var parts: [Substring] = []
-        for component in path.split(separator: "/") where component != "." {
-            if component == ".." { _ = parts.popLast() } else { parts.append(component) }
+        // On UTF-8 bytes: a path is bytes, and Character slicing runs the grapheme-break code.
+        var parts: [Substring.UTF8View] = []
+        for component in path.utf8[...].split(separator: UInt8(ascii: "/")) where !component.elementsEqual(".".utf8) {
+            if component.elementsEqual("..".utf8) { _ = parts.popLast() } else { parts.append(component) }
         }
-        return "/" + parts.joined(separator: "/")
+        var bytes: [UInt8] = []
+        for part in parts {
+            bytes.append(UInt8(ascii: "/"))
+            bytes.append(contentsOf: part)
+        }
+        return bytes.isEmpty ? "/" : String(decoding: bytes, as: UTF8.self)
     }
 
     enum Probe {
@@ -135,7 +141,7 @@ package enum ConfigChecks {
         guard let root = try? Files.open(rootfs, O_PATH | O_DIRECTORY) else { return nil }
         var refusal: String?
         for candidate in ProgramSearch.candidates(name, searchPath: searchPath, cwd: process.cwd) {
-            let absolute = candidate.hasPrefix("/") ? candidate : process.cwd + "/" + candidate
+            let absolute = candidate.hasBytePrefix("/") ? candidate : process.cwd + "/" + candidate
             switch probe(clean(absolute), root: root, mounts: mounts) {
             case .executable, .unknown: return nil
             case .missing: continue
@@ -154,7 +160,7 @@ package enum ConfigChecks {
         for mount in mounts.reversed() {
             let destination = clean(mount.destination)
             let prefix = destination == "/" ? "/" : destination + "/"
-            guard path == destination || path.hasPrefix(prefix) else { continue }
+            guard path == destination || path.hasBytePrefix(prefix) else { continue }
             guard mount.options.isBind, let source = mount.source else { return .unknown }
             let rest = path == destination ? "" : "/" + path.dropFirst(prefix.count)
             return kind(Files.statIfExists(source + rest))

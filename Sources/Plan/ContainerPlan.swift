@@ -145,7 +145,7 @@ package struct ContainerPlan: ProcessSettings {
         }
         var rootfs: String?
         if let root = spec.root {
-            let path = root.path.hasPrefix("/") ? root.path : bundle + "/" + root.path
+            let path = root.path.hasBytePrefix("/") ? root.path : bundle + "/" + root.path
             if Files.isDirectory(path) {
                 rootfs = path
             } else {
@@ -161,7 +161,7 @@ package struct ContainerPlan: ProcessSettings {
         var created: Set<NamespaceType> = []
         var joined: [NamespaceJoin] = []
         for (index, namespace) in (linux?.namespaces ?? []).enumerated() {
-            let path = ".linux.namespaces[\(index)]"
+            let path = ".linux.namespaces[" + DecimalText.of(index) + "]"
             if let nsPath = namespace.path, !nsPath.isEmpty {
                 joined.append(NamespaceJoin(type: namespace.type, path: nsPath))
                 if !Files.exists(nsPath) { error(path + ".path", "\(nsPath) does not exist") }
@@ -213,10 +213,10 @@ package struct ContainerPlan: ProcessSettings {
         var mounts: [PlannedMount] = []
         var idmappedMounts: [Int: MountIDMap] = [:]
         for (index, mount) in spec.mounts.enumerated() {
-            let path = ".mounts[\(index)]"
+            let path = ".mounts[" + DecimalText.of(index) + "]"
             // runtime-spec once allowed relative destinations (decoding keeps them); runc warns, crabcan refuses,
             // in the words of spec-schema/config.schema.json.
-            guard mount.destination.hasPrefix("/") else {
+            guard mount.destination.hasBytePrefix("/") else {
                 error(path + ".destination", "expected an absolute path, got \(jsonQuote(mount.destination))")
                 continue
             }
@@ -234,7 +234,7 @@ package struct ContainerPlan: ProcessSettings {
             result.warnings += idmapProblems.warnings
             result.warnings += dropped.map { PlanError(path + ".options", $0) }
             // runtime-spec config.md: a relative bind source is relative to the bundle.
-            if options.isBind, let relative = source, !relative.hasPrefix("/") { source = bundle + "/" + relative }
+            if options.isBind, let relative = source, !relative.hasBytePrefix("/") { source = bundle + "/" + relative }
             if options.isBind {
                 if let source, !Files.exists(source) {
                     error(path + ".source", "\(source) does not exist")

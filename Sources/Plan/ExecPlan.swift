@@ -31,7 +31,7 @@ package struct ExecPlan: ProcessSettings {
     package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
         var problems: [ConfigProblem] = []
         if process.args.isEmpty { problems.append(PlanError(".args", "at least one argument is required")) }
-        if !process.cwd.hasPrefix("/") { problems.append(PlanError(".cwd", "must be an absolute path")) }
+        if !process.cwd.hasBytePrefix("/") { problems.append(PlanError(".cwd", "must be an absolute path")) }
         self.process = process
         self.preserveFDs = preserveFDs
         privileges = ProcessPrivileges(process: process, problems: &problems)
@@ -44,13 +44,14 @@ package struct ExecPlan: ProcessSettings {
             warnings += seccomp?.warnings ?? []
         }
         if let first = problems.first { throw first }
-        let types = Set((spec.linux?.namespaces ?? []).map(\.type))
+        // An array: at most eight types, and a Set's storage would be more code for each exec to map.
+        let types = (spec.linux?.namespaces ?? []).map(\.type)
         // No mount namespace to join (inherited: HostRoot): the init's root is entered by chroot instead.
-        if !types.contains(.mount) { root = try Files.open("/proc/\(initPid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        if !types.contains(.mount) { root = try Files.open(Processes.procPath(initPid, "root"), O_PATH | O_DIRECTORY | O_CLOEXEC) }
         // setns into a time namespace moves the caller itself (unlike pid), so the child joins it like the others.
         let order: [NamespaceType] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
         for type in order where types.contains(type) {
-            let path = "/proc/\(initPid)/ns/\(ExecPlan.procName(type))"
+            let path = Processes.procPath(initPid, "ns/" + ExecPlan.procName(type))
             namespaces.append(Namespace(type: type, fd: try Files.open(path, O_RDONLY | O_CLOEXEC)))
         }
     }

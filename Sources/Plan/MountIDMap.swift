@@ -27,7 +27,7 @@ extension MountIDMap {
     package static func plan(_ mount: Mount, index: Int, options: inout MountOptions, linux: OCISpec.Linux?,
                      created: Set<NamespaceType>, joined: [ContainerPlan.NamespaceJoin],
                      errors: inout [PlanError], warnings: inout [PlanError]) -> MountIDMap? {
-        let path = ".mounts[\(index)]"
+        let path = ".mounts[" + DecimalText.of(index) + "]"
         let recursive = options.data.contains("ridmap")
         let named = recursive || options.data.contains("idmap")
         options.data.removeAll { optionNames.contains($0) }

@@ -19,13 +19,13 @@ package enum ProgramSearch {
     /// The paths execvp would try for `name`, in order: the name itself (relative to cwd) when it has a
     /// slash, else each directory of PATH. `check` searches the rootfs with the same list.
     package static func candidates(_ name: String, searchPath: String, cwd: String) -> [String] {
-        if name.contains("/") { return [name.hasPrefix("/") ? name : cwd + "/" + name] }
+        if name.contains("/") { return [name.hasBytePrefix("/") ? name : cwd + "/" + name] }
         return searchPath.split(separator: ":").map { "\($0)/\(name)" }
     }
 
     /// The PATH the container's process sees: its own env, else the conventional default.
     package static func path(_ env: [String]) -> String {
-        for entry in env where entry.hasPrefix("PATH=") { return String(entry.dropFirst(5)) }
+        for entry in env where entry.hasBytePrefix("PATH=") { return String(entry.dropFirst(5)) }
         return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     }
 }

@@ -129,7 +129,7 @@ extension ContainerPlan {
         guard created.contains(.user) else { return nil }
         return try UserNamespacePlan(uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [],
                                      callerUID: UInt32(Processes.effectiveUID), callerGID: UInt32(Processes.effectiveGID),
-                                     searchPath: Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) })
+                                     searchPath: Processes.environment().first { $0.hasBytePrefix("PATH=") }.map { String($0.dropFirst(5)) })
     }
 
     /// devpts takes `uid=`/`gid=` only for ids mapped in the mounter's user namespace (EINVAL otherwise): the
@@ -138,7 +138,7 @@ extension ContainerPlan {
         guard let userNamespace, mount.type == "devpts" else { return mount.options }
         return mount.options.filter { option in
             for (prefix, mappings) in [("uid=", userNamespace.uidMappings), ("gid=", userNamespace.gidMappings)]
-            where option.hasPrefix(prefix) {
+            where option.hasBytePrefix(prefix) {
                 guard let id = UInt32(option.dropFirst(prefix.count)), !UserNamespacePlan.maps(id, in: mappings) else { return true }
                 warnings.append("devpts on \(mount.destination): dropped \(option), which the user namespace does not map")
                 return false

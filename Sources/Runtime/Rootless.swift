@@ -12,7 +12,7 @@ extension Runtime {
     /// which must be the caller's own if it exists (another user could have made it to watch or feed us).
     package static func stateRoot(uid: UInt32, environment: [String]) throws -> String {
         guard uid != 0 else { return defaultRoot }
-        if let xdg = environment.first(where: { $0.hasPrefix("XDG_RUNTIME_DIR=") })?.dropFirst(16), xdg.hasPrefix("/") {
+        if let xdg = environment.first(where: { $0.hasBytePrefix("XDG_RUNTIME_DIR=") })?.dropFirst(16), xdg.hasBytePrefix("/") {
             return xdg + "/crabcan"
         }
         let session = "/run/user/\(uid)"
@@ -60,7 +60,7 @@ extension Runtime {
         let subGIDs = subordinateRange((try? Files.readText("/etc/subgid")) ?? "", user: name, id: uid)
         // Only both or neither: a second range for one map alone would leave the other container ids unmapped;
         // and only where newuidmap and newgidmap can write them.
-        let path = Processes.environment().first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        let path = Processes.environment().first { $0.hasBytePrefix("PATH=") }.map { String($0.dropFirst(5)) }
         guard let subUIDs, let subGIDs, Processes.findProgram("newuidmap", path: path) != nil,
               Processes.findProgram("newgidmap", path: path) != nil else { return Spec.makeDefault(rootless: true) }
         return Spec.makeDefault(rootless: true, hostUID: uid, hostGID: gid,
@@ -78,7 +78,7 @@ extension Runtime {
 
     /// The first "name:start:count" (or "uid:start:count") line of /etc/subuid or /etc/subgid for the caller.
     static func subordinateRange(_ text: String, user: String?, id: UInt32) -> (start: UInt32, count: UInt32)? {
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+        for line in text.split(separator: "\n") where !line.hasBytePrefix("#") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == String(id) || (user != nil && fields[0] == user!),
                   let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0,

@@ -50,7 +50,7 @@ extension Runtime {
     /// `check`: every problem of `<bundle>/config.json` without running anything. Exit status 1 with errors.
     /// `pidfdSocket`: create's `--pidfd-socket`, checked as create would use it.
     package static func check(bundle: String, systemd: Bool = false, pidfdSocket: String? = nil) -> BundleReport {
-        let file = bundle == "." ? "config.json" : (bundle.hasSuffix("/") ? bundle : bundle + "/") + "config.json"
+        let file = bundle == "." ? "config.json" : (bundle.hasByteSuffix("/") ? bundle : bundle + "/") + "config.json"
         var report = planBundle(bundle: bundle, file: file, id: "check", systemd: systemd)
         if systemd, report.spec != nil, let problem = systemdReachability() {
             report.add(ConfigDiagnostic(severity: .error, kind: .semantic, path: ".linux.cgroupsPath", message: problem,

@@ -51,7 +51,7 @@ extension Runtime {
     /// runc's default image path: ./checkpoint.
     static func imageDirectory(_ given: String) throws -> String {
         let path = given.isEmpty ? "checkpoint" : given
-        return path.hasPrefix("/") ? path : (try Files.currentDirectory()) + "/" + path
+        return path.hasBytePrefix("/") ? path : (try Files.currentDirectory()) + "/" + path
     }
 
     /// `checkpoint`: CRIU dumps the container's process tree into --image-path; then, unless --leave-running or
@@ -85,7 +85,7 @@ extension Runtime {
         try Files.makeDirectories(imagePath, mode: 0o700)
         if !options.parentPath.isEmpty {
             // runc's rule: relative to the image directory, which criu opens it from.
-            guard !options.parentPath.hasPrefix("/") else { throw RuntimeError("--parent-path must be relative") }
+            guard !options.parentPath.hasBytePrefix("/") else { throw RuntimeError("--parent-path must be relative") }
             guard Files.isDirectory(imagePath + "/" + options.parentPath) else {
                 throw RuntimeError("invalid --parent-path: \(imagePath)/\(options.parentPath) is not a directory")
             }

@@ -184,8 +184,8 @@ extension Runtime {
     static func socketActivationFDs() -> Int32 {
         var count: Int32 = 0, pid: Int32 = 0
         for entry in Processes.environment() {
-            if entry.hasPrefix("LISTEN_FDS=") { count = Int32(entry.dropFirst(11)) ?? 0 }
-            if entry.hasPrefix("LISTEN_PID=") { pid = Int32(entry.dropFirst(11)) ?? 0 }
+            if entry.hasBytePrefix("LISTEN_FDS=") { count = Int32(entry.dropFirst(11)) ?? 0 }
+            if entry.hasBytePrefix("LISTEN_PID=") { pid = Int32(entry.dropFirst(11)) ?? 0 }
         }
         return pid == getpid() && count > 0 ? count : 0
     }
@@ -208,7 +208,7 @@ extension Runtime {
 
     /// Atomically, as runc does, so a reader never sees an empty pid file.
     static func writePidFile(_ path: String, _ pid: pid_t) throws {
-        let absolute = path.hasPrefix("/") ? path : (try Files.currentDirectory()) + "/" + path
+        let absolute = path.hasBytePrefix("/") ? path : (try Files.currentDirectory()) + "/" + path
         try Files.writeFileAtomically(absolute, Array(String(pid).utf8), mode: 0o644)
     }
 

@@ -146,7 +146,7 @@ extension Runtime {
         var result = base
         for entry in added {
             let key = entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry
-            if let index = result.firstIndex(where: { $0 == key || $0.hasPrefix(key + "=") }) {
+            if let index = result.firstIndex(where: { $0 == key || $0.hasBytePrefix(key + "=") }) {
                 result[index] = entry
             } else {
                 result.append(entry)

@@ -7,7 +7,7 @@ extension Runtime {
     package func processTable(_ id: String, psArguments: [String]) throws -> String {
         let pids = Set(try processes(id))
         let environment = Processes.environment()
-        let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        let path = environment.first { $0.hasBytePrefix("PATH=") }.map { String($0.dropFirst(5)) }
         guard let ps = Processes.findProgram("ps", path: path) else {
             throw RuntimeError("ps: executable file not found in $PATH (install procps)")
         }

@@ -154,7 +154,7 @@ extension Runtime {
         if let bytes = try? Files.readFile(imagePath + "/" + Runtime.descriptorsFile),
            let document = try? JSONDocument.parse(bytes),
            let descriptors = JSONDecodingContext(document: document).root.stringArray() {
-            for (fd, name) in descriptors.enumerated() where fd < 3 && name.hasPrefix("pipe:") {
+            for (fd, name) in descriptors.enumerated() where fd < 3 && name.hasBytePrefix("pipe:") {
                 criu.inheritFDs.append((name, Int32(fd)))
             }
         }

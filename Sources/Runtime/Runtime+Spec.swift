@@ -57,10 +57,10 @@ extension Runtime {
 
         if let rootfs = options.rootfs {
             guard !rootfs.isEmpty else { throw RuntimeError("--rootfs: must not be empty") }
-            let absolute = ConfigChecks.clean(rootfs.hasPrefix("/") ? rootfs : here + "/" + rootfs)
-            let bundleDir = ConfigChecks.clean(bundle.hasPrefix("/") ? bundle : here + "/" + bundle)
+            let absolute = ConfigChecks.clean(rootfs.hasBytePrefix("/") ? rootfs : here + "/" + rootfs)
+            let bundleDir = ConfigChecks.clean(bundle.hasBytePrefix("/") ? bundle : here + "/" + bundle)
             // Inside the bundle it stays relative, so the bundle can be moved as a whole (config.md: root.path).
-            spec.root?.path = absolute.hasPrefix(bundleDir + "/") ? String(absolute.dropFirst(bundleDir.count + 1)) : absolute
+            spec.root?.path = absolute.hasBytePrefix(bundleDir + "/") ? String(absolute.dropFirst(bundleDir.count + 1)) : absolute
         }
         if !options.args.isEmpty { process.args = options.args }
         let hostname = options.hostname ?? HostnameGenerator.random()
@@ -70,7 +70,7 @@ extension Runtime {
         spec.hostname = hostname
         if let user = options.user { process.user = try parseUser(user) }
         if let cwd = options.cwd {
-            guard cwd.hasPrefix("/") else { throw RuntimeError("--cwd: expected an absolute path, got \(jsonQuote(cwd))") }
+            guard cwd.hasBytePrefix("/") else { throw RuntimeError("--cwd: expected an absolute path, got \(jsonQuote(cwd))") }
             process.cwd = cwd
         }
         for entry in options.env {
@@ -78,7 +78,7 @@ extension Runtime {
                 throw RuntimeError("--env: expected K=V, got \(jsonQuote(entry))")
             }
             let name = entry[...equals]
-            process.env.removeAll { $0.hasPrefix(name) }
+            process.env.removeAll { $0.hasBytePrefix(name) }
             process.env.append(entry)
         }
         if options.memory != nil || options.pids != nil || options.cpuShares != nil {
@@ -129,7 +129,7 @@ extension Runtime {
         func normalize(_ name: String, _ flag: String) throws -> String {
             let upper = name.uppercased()
             if upper == "ALL" { return upper }
-            let full = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+            let full = upper.hasBytePrefix("CAP_") ? upper : "CAP_" + upper
             guard known.contains(full) else { throw RuntimeError("--\(flag): unknown capability \(jsonQuote(name))") }
             return full
         }
@@ -158,9 +158,9 @@ extension Runtime {
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw RuntimeError("--bind: expected SRC:DST[:ro], got \(jsonQuote(text))")
         }
-        let source = ConfigChecks.clean(parts[0].hasPrefix("/") ? parts[0] : cwd + "/" + parts[0])
+        let source = ConfigChecks.clean(parts[0].hasBytePrefix("/") ? parts[0] : cwd + "/" + parts[0])
         guard Files.exists(source) else { throw RuntimeError("--bind: \(source) does not exist") }
-        guard parts[1].hasPrefix("/") else { throw RuntimeError("--bind: the destination must be absolute, got \(jsonQuote(parts[1]))") }
+        guard parts[1].hasBytePrefix("/") else { throw RuntimeError("--bind: the destination must be absolute, got \(jsonQuote(parts[1]))") }
         // rprivate: mounts made later on either side do not leak to the other (Docker's default for -v).
         return Mount(destination: parts[1], type: "bind", source: source,
                      options: ["rbind", "rprivate"] + (readonly ? ["ro"] : []))

@@ -51,7 +51,7 @@ package struct Runtime {
             createInProgress = false
         }
         var live: (state: Character, startTime: UInt64)?
-        if let record, let text = try? Files.readText("/proc/\(record.pid)/stat") {
+        if let record, let text = try? Files.readText(Processes.procPath(record.pid, "stat")) {
             live = Processes.parseStat(text)
         }
         let frozen = record.flatMap(Runtime.cgroups)?.isFrozen() ?? false

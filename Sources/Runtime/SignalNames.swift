@@ -20,13 +20,13 @@ package enum SignalNames {
             return number
         }
         var name = text.asciiUppercased()
-        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        if name.hasBytePrefix("SIG") { name.removeFirst(3) }
         if let entry = table.first(where: { $0.0 == name }) { return entry.1 }
         let rtmin: Int32 = 34, rtmax: Int32 = 64
         if name == "RTMIN" { return rtmin }
         if name == "RTMAX" { return rtmax }
-        if name.hasPrefix("RTMIN+"), let offset = Int32(name.dropFirst(6)), rtmin + offset <= rtmax { return rtmin + offset }
-        if name.hasPrefix("RTMAX-"), let offset = Int32(name.dropFirst(6)), rtmax - offset >= rtmin { return rtmax - offset }
+        if name.hasBytePrefix("RTMIN+"), let offset = Int32(name.dropFirst(6)), rtmin + offset <= rtmax { return rtmin + offset }
+        if name.hasBytePrefix("RTMAX-"), let offset = Int32(name.dropFirst(6)), rtmax - offset >= rtmin { return rtmax - offset }
         throw RuntimeError("unknown signal \(jsonQuote(text))")
     }
 }

@@ -63,7 +63,7 @@ package struct SeccompProgram {
         var architectures = [FilterContext.nativeArchitecture]
         for (i, name) in config.architectures.enumerated() {
             let path = "\(root).architectures[\(i)]"
-            guard name.hasPrefix("SCMP_ARCH_") else {
+            guard name.hasBytePrefix("SCMP_ARCH_") else {
                 problems.append(SeccompError(path: path, message: "unknown seccomp architecture \(quote(name))"))
                 continue
             }

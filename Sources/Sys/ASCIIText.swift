@@ -1,3 +1,5 @@
+import Glibc
+
 /// Substring search on UTF-8 bytes. The binary is built without the implicitly imported _StringProcessing module
 /// (its regex engine and Unicode tables are pages every start would map; docs/performance.md), which is where
 /// the standard library keeps `contains(_: some StringProtocol)` and `split(separator: some Collection)`.
@@ -36,5 +38,99 @@ extension StringProtocol {
 
     package func asciiLowercased() -> String {
         String(decoding: utf8.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
+
+/// Decimal digits of an integer, written byte by byte. Interpolating an integer or String(describing:) goes
+/// through the standard library's generic formatting (BinaryInteger._description and the description
+/// witnesses), which lives in the part of the binary the link order cannot arrange: a 64 KiB window of pages
+/// for each command that touches it (docs/performance.md). For the paths every container takes.
+package enum DecimalText {
+    package static func of(_ value: UInt64) -> String {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(20)
+        var rest = value
+        repeat {
+            digits.append(UInt8(truncatingIfNeeded: rest % 10) &+ UInt8(ascii: "0"))
+            rest /= 10
+        } while rest > 0
+        digits.reverse()
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    package static func of(_ value: Int64) -> String { value < 0 ? "-" + of(value.magnitude) : of(UInt64(value)) }
+    package static func of(_ value: Int) -> String { of(Int64(value)) }
+    package static func of(_ value: Int32) -> String { of(Int64(value)) }
+    package static func of(_ value: UInt32) -> String { of(UInt64(value)) }
+
+    /// The value of ASCII decimal digits (no sign; leading zeros allowed, as strconv.Atoi takes them); nil when
+    /// empty, not all digits, or past UInt64.
+    package static func parse(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        guard !digits.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carry) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+            if overflow || carry { return nil }
+            value = sum
+        }
+        return value
+    }
+}
+
+/// `body` with `text` as a C string, or with nil. Strings go to C through withCString, not the implicit
+/// conversion: that copies a small string through ContiguousArray, code the link order cannot arrange.
+package func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+    guard let text else { return body(nil) }
+    return text.withCString { body($0) }
+}
+
+/// A NUL-terminated C string as a String (UTF-8; invalid sequences repaired). String(cString:) is not
+/// inlinable: it too lives in the unarranged part of the binary, while String(decoding:as:) is specialized here.
+package func stringFromC(_ pointer: UnsafePointer<CChar>) -> String {
+    let length = strlen(pointer)
+    return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
+}
+
+/// Path text on UTF-8 bytes, as the kernel reads a path. The standard library's Character-based split, joined
+/// and hasPrefix run its grapheme-break code, in the unarranged part of the binary (docs/performance.md).
+package enum PathText {
+    /// The non-empty components between slashes.
+    package static func components(_ path: String) -> [String] {
+        path.utf8[...].split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The components joined by single slashes, with no leading one.
+    package static func joined(_ components: [String]) -> String {
+        var bytes: [UInt8] = []
+        for component in components {
+            if !bytes.isEmpty { bytes.append(UInt8(ascii: "/")) }
+            bytes.append(contentsOf: component.utf8)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    package static func isAbsolute(_ path: String) -> Bool { path.utf8.first == UInt8(ascii: "/") }
+}
+
+// hasPrefix and hasSuffix byte for byte, as Go's strings.HasPrefix (runc) compares. On String and Substring
+// themselves, not StringProtocol: an extension of the protocol is generic, and called from another module it
+// runs unspecialized.
+extension String {
+    package func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
+    package func hasBytePrefix(_ prefix: Substring) -> Bool { utf8.starts(with: prefix.utf8) }
+    package func hasByteSuffix(_ suffix: String) -> Bool {
+        utf8.count >= suffix.utf8.count && utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+    }
+}
+
+extension Substring {
+    package func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
+    package func hasBytePrefix(_ prefix: Substring) -> Bool { utf8.starts(with: prefix.utf8) }
+    package func hasByteSuffix(_ suffix: String) -> Bool {
+        utf8.count >= suffix.utf8.count && utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
     }
 }

@@ -19,7 +19,7 @@ package enum BPF {
         }
         if retry >= 0 { return FileDescriptor(retry) }
         let verifier = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let message = verifier.split(separator: "\n").last(where: { !$0.hasPrefix("processed ") && !$0.isEmpty })
+        let message = verifier.split(separator: "\n").last(where: { !$0.hasBytePrefix("processed ") && !$0.isEmpty })
             ?? verifier.split(separator: "\n").last
         throw SysError("bpf load device program" + (message.map { " (\($0))" } ?? ""), errno: saved)
     }

@@ -16,7 +16,7 @@ package enum CgroupFiles {
     /// A fake hierarchy of test mode: below `testRoot` and not on cgroupfs.
     package static func isFake(_ dir: String) -> Bool {
         guard let root = testRoot else { return false }
-        return dir.hasPrefix(root + "/") && !isCgroupFS(dir)
+        return dir.hasBytePrefix(root + "/") && !isCgroupFS(dir)
     }
 
     /// True when `path` is on a real cgroup file system (v1 or v2).
@@ -44,9 +44,9 @@ package enum CgroupFiles {
 
         package init(_ dir: String, _ file: String) {
             let path = dir + "/" + file
-            var fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_TRUNC) }
+            var fd = retryingEINTR { path.withCString { Glibc.open($0, O_WRONLY | O_CLOEXEC | O_TRUNC) } }
             if fd == -1 && errno == ENOENT && isFake(dir) && Files.isDirectory(dir) {
-                fd = retryingEINTR { Glibc.open(path, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644) }
+                fd = retryingEINTR { path.withCString { Glibc.open($0, O_WRONLY | O_CLOEXEC | O_CREAT | O_TRUNC, 0o644) } }
             }
             (self.dir, self.file, self.fd, self.openErrno) = (dir, file, fd, fd == -1 ? errno : 0)
             fake = fd != -1 && isFake(dir)
@@ -55,13 +55,14 @@ package enum CgroupFiles {
         deinit { if fd != -1 { Glibc.close(fd) } }
 
         package func write(_ text: String) throws(SysError) {
-            let op = "write \(file) = \(quoted(text)) in"
-            if fd == -1 { throw SysError(op, path: dir, errno: openErrno) }
-            if fake && (Glibc.ftruncate(fd, 0) == -1 || Glibc.lseek(fd, 0, SEEK_SET) == -1) { throw SysError(op, path: dir) }
+            // The message is made only on failure (quoting escapes the value byte by byte).
+            func failure(_ errno: Int32) -> SysError { SysError("write \(file) = \(quoted(text)) in", path: dir, errno: errno) }
+            if fd == -1 { throw failure(openErrno) }
+            if fake && (Glibc.ftruncate(fd, 0) == -1 || Glibc.lseek(fd, 0, SEEK_SET) == -1) { throw failure(errno) }
             let bytes = Array(text.utf8)
             let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } }
-            if n == -1 { throw SysError(op, path: dir) }
-            if n != bytes.count { throw SysError(op, path: dir, errno: EIO) }
+            if n == -1 { throw failure(errno) }
+            if n != bytes.count { throw failure(EIO) }
         }
     }
 

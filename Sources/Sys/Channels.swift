@@ -80,8 +80,9 @@ package enum Clock {
         let (days, secondOfDay) = (seconds.quotientRoundingDown(86_400), seconds.remainderRoundingDown(86_400))
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+            let text = DecimalText.of(value)
+            let zeros = width - text.utf8.count
+            return zeros > 0 ? String(decoding: [UInt8](repeating: UInt8(ascii: "0"), count: zeros), as: UTF8.self) + text : text
         }
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
             + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))."

@@ -85,7 +85,7 @@ package final class FileDescriptor: @unchecked Sendable {
 
     /// `/proc/self/fd/N`: the path that names exactly this open file, used to act on what was opened
     /// rather than on a path that may have been swapped since (CVE-2021-30465).
-    package var procPath: String { "/proc/self/fd/\(raw)" }
+    package var procPath: String { "/proc/self/fd/" + DecimalText.of(raw) }
 }
 
 /// stdout and stderr through write(2): Swift 6 flags libc's `stdout`/`stderr` globals as not

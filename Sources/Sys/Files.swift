@@ -2,30 +2,32 @@ import CShim
 import Glibc
 
 /// File-system calls, each throwing a SysError that names the path.
+/// Paths go to the kernel through withCString: the implicit String-to-pointer conversion copies a small string
+/// through ContiguousArray, standard-library code the link order cannot arrange (docs/performance.md).
 package enum Files {
     package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
-        FileDescriptor(try check("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) })
+                FileDescriptor(try check("open", path) { path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) } })
     }
 
     package static func openAt(_ dir: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SysError) -> FileDescriptor {
-        FileDescriptor(try check("open", path) { Glibc.openat(dir.raw, path, flags | O_CLOEXEC, mode) })
+        FileDescriptor(try check("open", path) { path.withCString { Glibc.openat(dir.raw, $0, flags | O_CLOEXEC, mode) } })
     }
 
-    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    package static func exists(_ path: String) -> Bool { path.withCString { access($0, F_OK) } == 0 }
 
     package static func isDirectory(_ path: String) -> Bool {
         var st = Glibc.stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        return path.withCString { stat($0, &st) } == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     package static func lstatMode(_ path: String) -> mode_t? {
         var st = Glibc.stat()
-        return lstat(path, &st) == 0 ? st.st_mode : nil
+        return path.withCString { lstat($0, &st) } == 0 ? st.st_mode : nil
     }
 
     package static func status(_ path: String) throws(SysError) -> Glibc.stat {
         var st = Glibc.stat()
-        try check("stat", path) { stat(path, &st) }
+        try check("stat", path) { path.withCString { stat($0, &st) } }
         return st
     }
 
@@ -36,31 +38,31 @@ package enum Files {
     }
 
     package static func mkdir(_ path: String, mode: mode_t = 0o755) throws(SysError) {
-        try check("mkdir", path) { Glibc.mkdir(path, mode) }
+        try check("mkdir", path) { path.withCString { Glibc.mkdir($0, mode) } }
     }
 
     /// mkdir -p: existing directories are fine. Tries the leaf first and climbs only on ENOENT, so the
     /// common case (parent exists) is one syscall, not one per component.
     package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
-        if Glibc.mkdir(path, mode) == 0 { return }
+        if path.withCString({ Glibc.mkdir($0, mode) }) == 0 { return }
         switch errno {
         case EEXIST:
             guard isDirectory(path) else { throw SysError("mkdir", path: path, errno: ENOTDIR) }
         case ENOENT:
             guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { throw SysError("mkdir", path: path) }
             try makeDirectories(String(path[..<slash]), mode: mode)
-            if Glibc.mkdir(path, mode) == -1 && errno != EEXIST { throw SysError("mkdir", path: path) }
+            if path.withCString({ Glibc.mkdir($0, mode) }) == -1 && errno != EEXIST { throw SysError("mkdir", path: path) }
         default:
             throw SysError("mkdir", path: path)
         }
     }
 
     package static func mkfifo(_ path: String, mode: mode_t = 0o622) throws(SysError) {
-        try check("mkfifo", path) { Glibc.mkfifo(path, mode) }
+        try check("mkfifo", path) { path.withCString { Glibc.mkfifo($0, mode) } }
     }
 
-    package static func unlink(_ path: String) throws(SysError) { try check("unlink", path) { Glibc.unlink(path) } }
-    package static func rmdir(_ path: String) throws(SysError) { try check("rmdir", path) { Glibc.rmdir(path) } }
+    package static func unlink(_ path: String) throws(SysError) { try check("unlink", path) { path.withCString { Glibc.unlink($0) } } }
+    package static func rmdir(_ path: String) throws(SysError) { try check("rmdir", path) { path.withCString { Glibc.rmdir($0) } } }
 
     package static func rename(_ from: String, _ to: String) throws(SysError) {
         try check("rename", "\(from) to \(to)") { Glibc.rename(from, to) }
@@ -72,20 +74,20 @@ package enum Files {
 
     package static func readLink(_ path: String) throws(SysError) -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = try check("readlink", path) { Glibc.readlink(path, &buffer, Int(PATH_MAX)) }
+        let n = try check("readlink", path) { path.withCString { Glibc.readlink($0, &buffer, Int(PATH_MAX)) } }
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     package static func chown(_ path: String, uid: uid_t, gid: gid_t) throws(SysError) {
-        try check("chown", path) { Glibc.chown(path, uid, gid) }
+        try check("chown", path) { path.withCString { Glibc.chown($0, uid, gid) } }
     }
 
     package static func chmod(_ path: String, _ mode: mode_t) throws(SysError) {
-        try check("chmod", path) { Glibc.chmod(path, mode) }
+        try check("chmod", path) { path.withCString { Glibc.chmod($0, mode) } }
     }
 
     package static func mknod(_ path: String, mode: mode_t, major: UInt32, minor: UInt32) throws(SysError) {
-        try check("mknod", path) { Glibc.mknod(path, mode, cshim_makedev(major, minor)) }
+        try check("mknod", path) { path.withCString { Glibc.mknod($0, mode, cshim_makedev(major, minor)) } }
     }
 
     package static func readFile(_ path: String) throws(SysError) -> [UInt8] {
@@ -138,7 +140,7 @@ package enum Files {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                stringFromC(raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name != "." && name != ".." && keep(name, Int32(entry.pointee.d_type)) { names.append(name) }
         }
@@ -149,26 +151,27 @@ package enum Files {
     package static func removeFlatDirectory(_ path: String) throws(SysError) {
         guard isDirectory(path) else { return }
         for name in try listDirectory(path) {
-            if Glibc.unlink(path + "/" + name) == -1 && errno != ENOENT { throw SysError("unlink", path: path + "/" + name) }
+            let file = path + "/" + name
+            if file.withCString({ Glibc.unlink($0) }) == -1 && errno != ENOENT { throw SysError("unlink", path: file) }
         }
-        if Glibc.rmdir(path) == -1 && errno != ENOENT { throw SysError("rmdir", path: path) }
+        if path.withCString({ Glibc.rmdir($0) }) == -1 && errno != ENOENT { throw SysError("rmdir", path: path) }
     }
 
     package static func realPath(_ path: String) throws(SysError) -> String {
-        guard let resolved = realpath(path, nil) else { throw SysError("realpath", path: path) }
+        guard let resolved = path.withCString({ realpath($0, nil) }) else { throw SysError("realpath", path: path) }
         defer { free(resolved) }
-        return String(cString: resolved)
+        return stringFromC(resolved)
     }
 
     package static func currentDirectory() throws(SysError) -> String {
         guard let cwd = getcwd(nil, 0) else { throw SysError("getcwd") }
         defer { free(cwd) }
-        return String(cString: cwd)
+        return stringFromC(cwd)
     }
 
-    package static func chdir(_ path: String) throws(SysError) { try check("chdir", path) { Glibc.chdir(path) } }
+    package static func chdir(_ path: String) throws(SysError) { try check("chdir", path) { path.withCString { Glibc.chdir($0) } } }
     package static func fchdir(_ fd: FileDescriptor) throws(SysError) { try check("fchdir") { Glibc.fchdir(fd.raw) } }
-    package static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { Glibc.chroot(path) } }
+    package static func chroot(_ path: String) throws(SysError) { try check("chroot", path) { path.withCString { Glibc.chroot($0) } } }
 
     /// flock: per-container mutual exclusion between crabcan processes (docs/design.md §3).
     package static func lock(_ fd: FileDescriptor, exclusive: Bool = true) throws(SysError) {
@@ -184,7 +187,7 @@ package enum Files {
     package static func isSameFile(_ fd: FileDescriptor, _ path: String) -> Bool {
         var a = Glibc.stat()
         var b = Glibc.stat()
-        return fstat(fd.raw, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+        return fstat(fd.raw, &a) == 0 && path.withCString({ stat($0, &b) }) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
     package static func umask(_ mask: mode_t) -> mode_t { Glibc.umask(mask) }
@@ -242,7 +245,7 @@ extension Files {
             symlinks += 1
             if symlinks > 40 { throw SysError("resolve", path: path, errno: ELOOP) }
             let target = try readLink(opened)
-            if target.hasPrefix("/") { walked = [root] }
+            if target.hasBytePrefix("/") { walked = [root] }
             remaining = ArraySlice(target.split(separator: "/").map(String.init)) + remaining
         }
         return walked[walked.count - 1]

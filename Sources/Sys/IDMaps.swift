@@ -23,7 +23,7 @@ package enum IDMaps {
     /// False in a user namespace whose setgroups was denied: setgroups(2) then fails with EPERM.
     package static var setgroupsAllowed: Bool {
         guard let text = try? Files.readText("/proc/self/setgroups") else { return true }
-        return !text.hasPrefix("deny")
+        return !text.hasBytePrefix("deny")
     }
 }
 

@@ -23,7 +23,7 @@ extension Files {
     package static func openBeneathNoCrossing(_ dir: FileDescriptor, _ path: String, _ flags: Int32) throws(SysError) -> FileDescriptor {
         let resolve = CS_RESOLVE_NO_XDEV | CS_RESOLVE_NO_SYMLINKS | CS_RESOLVE_BENEATH
         return FileDescriptor(try check("open", path) {
-            cshim_openat2(dir.raw, path, UInt64(flags | O_CLOEXEC | O_NOFOLLOW), 0, resolve)
+            path.withCString { cshim_openat2(dir.raw, $0, UInt64(flags | O_CLOEXEC | O_NOFOLLOW), 0, resolve) }
         })
     }
 }

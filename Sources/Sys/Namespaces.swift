@@ -26,7 +26,11 @@ package enum Mounts {
     /// `mount proc on /proc (nosuid,nodev,noexec): EPERM (operation not permitted)`.
     package static func mount(source: String?, target: String, type: String?, flags: UInt, data: String?,
                              describe: String? = nil) throws(SysError) {
-        let result = Glibc.mount(source, target, type, flags, data)
+        let result = withOptionalCString(source) { source in
+            target.withCString { target in
+                withOptionalCString(type) { type in withOptionalCString(data) { Glibc.mount(source, target, type, flags, $0) } }
+            }
+        }
         if result == -1 {
             let errno = Glibc.errno
             let settings = flagNames(flags) + (data.map { [$0] } ?? [])
@@ -49,11 +53,11 @@ package enum Mounts {
 
     /// MS_PRIVATE on `target`; false when it is not a mount point (EINVAL) or cannot be changed.
     package static func makePrivateIfMountPoint(_ target: String) -> Bool {
-        Glibc.mount(nil, target, nil, CS_MS_PRIVATE, nil) == 0
+        target.withCString { Glibc.mount(nil, $0, nil, CS_MS_PRIVATE, nil) } == 0
     }
 
     package static func unmount(_ target: String, detach: Bool = false) throws(SysError) {
-        try check("umount", target) { umount2(target, detach ? CS_MNT_DETACH : 0) }
+        try check("umount", target) { target.withCString { umount2($0, detach ? CS_MNT_DETACH : 0) } }
     }
 
     /// Lazily detaches every mount stacked on `target` (each with its submounts) until it is a plain directory.
@@ -74,7 +78,7 @@ package enum Mounts {
 extension Mounts {
     /// The flags the mount at `path` has now, as MS_* (ro excluded): what a bind remount must keep.
     package static func currentFlags(_ path: String) throws(SysError) -> UInt {
-        let flags = cshim_mount_flags(path)
+        let flags = path.withCString { cshim_mount_flags($0) }
         if flags == -1 { throw SysError("statvfs", path: path) }
         return UInt(flags) & ~readOnly
     }

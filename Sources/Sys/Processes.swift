@@ -93,7 +93,7 @@ package enum Processes {
     package static func setSID() throws(SysError) { try check("setsid") { setsid() } }
 
     package static func setHostname(_ name: String) throws(SysError) {
-        try check("sethostname", name) { cshim_sethostname(name, name.utf8.count) }
+        try check("sethostname", name) { name.withCString { cshim_sethostname($0, name.utf8.count) } }
     }
 
     package static func setDomainname(_ name: String) throws(SysError) {
@@ -123,27 +123,43 @@ package enum Processes {
     /// The start time of a process in clock ticks since boot (/proc/<pid>/stat field 22): with the pid it
     /// identifies one process for good, so a reused pid is not mistaken for the container (runc does the same).
     package static func startTime(of pid: pid_t) -> UInt64? {
-        guard let text = try? Files.readText("/proc/\(pid)/stat") else { return nil }
+        guard let text = try? Files.readText(procPath(pid, "stat")) else { return nil }
         return parseStat(text)?.startTime
     }
 
     /// Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'.
     package static func parseStat(_ text: String) -> (state: Character, startTime: UInt64)? {
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
+        // On UTF-8 bytes: the command name in parentheses may hold anything, and Character slicing is slow code.
+        let bytes = text.utf8
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = bytes[bytes.index(after: close)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-        guard fields.count > 19, let state = fields[0].first, let start = UInt64(fields[19]) else { return nil }
-        return (state, start)
+        guard fields.count > 19, let state = fields[0].first, state < 0x80, !fields[19].isEmpty else { return nil }
+        var start: UInt64 = 0
+        for digit in fields[19] {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            start = start &* 10 &+ UInt64(digit - UInt8(ascii: "0"))
+        }
+        return (Character(Unicode.Scalar(state)), start)
     }
 
+    /// The command line, argv[0] first.
+    package static var arguments: [String] {
+        guard let argv = cshim_argv() else { return [] }
+        return (0..<Int(cshim_argc())).compactMap { argv[$0].map { stringFromC($0) } }
+    }
+
+    /// /proc/<pid>/<file>, the pid formatted without the standard library's generic integer text.
+    package static func procPath(_ pid: pid_t, _ file: String) -> String { "/proc/" + DecimalText.of(pid) + "/" + file }
+
     /// One variable's value, without copying the whole environment.
-    package static func environmentValue(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+    package static func environmentValue(_ name: String) -> String? { name.withCString { getenv($0) }.map { stringFromC($0) } }
 
     package static func environment() -> [String] {
         var result: [String] = []
         guard var pointer = cshim_environ() else { return result }
         while let entry = pointer.pointee {
-            result.append(String(cString: entry))
+            result.append(stringFromC(entry))
             pointer += 1
         }
         return result
@@ -171,6 +187,6 @@ extension Processes {
 
 extension Processes {
     package static func joinNewSessionKeyring(named name: String) throws(SysError) {
-        try check("keyctl join session keyring", name) { cshim_join_session_keyring(name) }
+        try check("keyctl join session keyring", name) { name.withCString { cshim_join_session_keyring($0) } }
     }
 }

@@ -8,7 +8,7 @@ extension Files {
     /// symlinks onto the host.
     package static func statInRoot(_ root: FileDescriptor, _ path: String) -> Glibc.stat? {
         let resolve = CS_RESOLVE_IN_ROOT | CS_RESOLVE_NO_MAGICLINKS
-        let fd = cshim_openat2(root.raw, path, UInt64(O_PATH | O_CLOEXEC), 0, resolve)
+        let fd = path.withCString { cshim_openat2(root.raw, $0, UInt64(O_PATH | O_CLOEXEC), 0, resolve) }
         if fd < 0 { return nil }
         defer { Glibc.close(fd) }
         var st = Glibc.stat()

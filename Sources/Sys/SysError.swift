@@ -21,7 +21,7 @@ package struct SysError: Error, Sendable, CustomStringConvertible, Equatable {
 
     /// `EPERM (operation not permitted)`: the symbolic name for grepping, strerror's text for reading.
     package static func describe(errno: Int32) -> String {
-        let text = String(cString: strerror(errno)).lowercased()
+        let text = stringFromC(strerror(errno)).lowercased()
         if let name = errnoNames[errno] { return "\(name) (\(text))" }
         return "errno \(errno) (\(text))"
     }
@@ -50,11 +50,15 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
 }
 
 /// Runs a call that returns -1 on failure, retrying EINTR, and throws a SysError naming `op` and `path`.
-/// Public for the thin bridges to C libraries (libcap, libseccomp) so they fail the same way.
+/// Public for the thin bridges to C libraries (libcap, libseccomp) so they fail the same way. `op` is made
+/// only on failure: an interpolated pid or id would otherwise be formatted on every successful call.
 @inline(__always)
 @discardableResult
-package func check<T: BinaryInteger>(_ op: String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
+package func check<T: BinaryInteger>(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
     let result = retryingEINTR(body)
-    if result == -1 { throw SysError(op, path: path) }
+    if result == -1 {
+        let saved = errno
+        throw SysError(op(), path: path, errno: saved)
+    }
     return result
 }

@@ -43,13 +43,13 @@ struct ParsedArguments {
         while index < arguments.endIndex {
             let argument = arguments[index]
             if argument == "--" {
-                parsed.positional += arguments[(index + 1)...]
+                for rest in arguments[(index + 1)...] { parsed.positional.append(rest) }
                 return (parsed, [])
             }
-            guard argument.hasPrefix("-"), argument.count > 1 else {
+            guard argument.utf8.first == UInt8(ascii: "-"), argument.utf8.count > 1 else {
                 if stopAtPositional { return (parsed, arguments[index...]) }
                 // urfave/cli stops at the first positional; the rest are positional too (e.g. `kill id 9`).
-                parsed.positional += arguments[index...]
+                for rest in arguments[index...] { parsed.positional.append(rest) }
                 return (parsed, [])
             }
             // On UTF-8 bytes: slicing by Character makes the standard library check grapheme boundaries, code

@@ -33,7 +33,7 @@ extension String {
 }
 
 func main() -> Int32 {
-    let arguments = CommandLine.arguments.dropFirst()
+    let arguments = Processes.arguments.dropFirst()
     var log = Log.stderrOnly
     do {
         let (global, rest) = try ParsedArguments.parse(arguments, flags: globalFlags, stopAtPositional: true)

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 
 @testable import Sys
@@ -21,6 +22,57 @@ import Testing
         #expect("0123456789".allSatisfy { $0.isASCIIDigit })
         #expect(!"٣".first!.isASCIIDigit)  // an Arabic-Indic digit is a number, not an ASCII digit
         #expect(!"a".first!.isASCIIDigit)
+    }
+
+    @Test func decimalTextAgreesWithTheStandardLibrary() {
+        var samples: [Int64] = [0, 1, -1, 9, 10, 99, 100, -100, 1_000_000_007, Int64.max, Int64.min, Int64(Int32.min)]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for _ in 0..<2000 {  // a fixed pseudo-random walk over every magnitude
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            samples.append(Int64(bitPattern: state) >> (state % 63))
+        }
+        for value in samples {
+            #expect(DecimalText.of(value) == String(value))
+            #expect(DecimalText.of(value.magnitude) == String(value.magnitude))
+        }
+        #expect(DecimalText.of(UInt64.max) == "18446744073709551615")
+        #expect(DecimalText.of(Int32(-42)) == "-42" && DecimalText.of(UInt32.max) == "4294967295")
+    }
+
+    @Test func decimalParse() {
+        #expect(DecimalText.parse(Array("1000".utf8)[...]) == 1000)
+        #expect(DecimalText.parse(Array("0010".utf8)[...]) == 10)  // as strconv.Atoi reads a passwd uid
+        #expect(DecimalText.parse(Array("18446744073709551615".utf8)[...]) == UInt64.max)
+        #expect(DecimalText.parse(Array("18446744073709551616".utf8)[...]) == nil)
+        #expect(DecimalText.parse(Array("".utf8)[...]) == nil)
+        #expect(DecimalText.parse(Array("-1".utf8)[...]) == nil)
+        #expect(DecimalText.parse(Array("1a".utf8)[...]) == nil)
+    }
+
+    /// Prefixes, suffixes and path components compare bytes, as the kernel and Go's strings package do: a
+    /// combining accent after the prefix does not hide it.
+    @Test func byteComparisonsAndPaths() {
+        #expect("/proc/self".hasBytePrefix("/proc"))
+        #expect(!"/pro".hasBytePrefix("/proc"))
+        #expect("e\u{301}tat".hasBytePrefix("e"))
+        #expect(!"e\u{301}tat".hasPrefix("e"))  // the standard library's Character comparison differs
+        #expect("name=systemd"[...].hasBytePrefix("name="))
+        #expect("memory.max".hasByteSuffix(".max") && !"max".hasByteSuffix(".max") && "x".hasByteSuffix(""))
+        #expect(PathText.components("//a/./b//c/") == ["a", ".", "b", "c"])
+        #expect(PathText.components("/") == [] && PathText.joined([]) == "")
+        #expect(PathText.joined(["a", "b", "c"]) == "a/b/c")
+        #expect(PathText.isAbsolute("/x") && !PathText.isAbsolute("x") && !PathText.isAbsolute(""))
+    }
+
+    @Test func cStringsAreRepairedNotRefused() {
+        let bytes: [CChar] = [0x61, -0x3e, 0x62, 0]  // "a", a lone 0xC2, "b"
+        bytes.withUnsafeBufferPointer { #expect(stringFromC($0.baseAddress!) == "a\u{FFFD}b") }
+        "héllo".withCString { #expect(stringFromC($0) == "héllo") }
+    }
+
+    /// The command line is read from what the C library handed the constructors, not CommandLine.
+    @Test func argumentsAreTheCommandLine() {
+        #expect(Processes.arguments == CommandLine.arguments)
     }
 }
 

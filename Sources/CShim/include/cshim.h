@@ -88,6 +88,11 @@ ssize_t cshim_send_fd(int sock, int fd, const void *buf, size_t len);
 ssize_t cshim_recv_fd(int sock, int *fd, void *buf, size_t len);
 /* environ is a libc global Swift 6 flags as not concurrency-safe. */
 char **cshim_environ(void);
+
+/* argv as the C library hands it to constructors: read without CommandLine.arguments, whose one-time set-up
+   lives in a part of the binary the link order cannot arrange (docs/performance.md). */
+int cshim_argc(void);
+char **cshim_argv(void);
 int cshim_setresuid(uid_t u);
 int cshim_setresgid(gid_t g);
 int cshim_signalfd_all(void);

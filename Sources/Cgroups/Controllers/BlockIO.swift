@@ -34,7 +34,7 @@ enum BlockIO {
         for file in ["blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive", "blkio.throttle.io_service_bytes_recursive"] {
             guard let text = try? CgroupFiles.read(d, file) else { continue }
             let entries = parseBlkio(text)
-            if !entries.isEmpty || file.hasPrefix("blkio.throttle") { return entries }
+            if !entries.isEmpty || file.hasBytePrefix("blkio.throttle") { return entries }
         }
         return []
     }

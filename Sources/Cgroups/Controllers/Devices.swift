@@ -23,8 +23,8 @@ enum Devices {
                 try file.write("a")
                 continue
             }
-            let major = rule.major.map(String.init) ?? "*"
-            let minor = rule.minor.map(String.init) ?? "*"
+            let major = rule.major.map { DecimalText.of($0) } ?? "*"
+            let minor = rule.minor.map { DecimalText.of($0) } ?? "*"
             // Nothing to allow or deny when the access names none of r, w, m (runc writes no rule either).
             guard !rule.permissions.isEmpty else { continue }
             try file.write("\(type) \(major):\(minor) \(rule.permissions)")

@@ -30,7 +30,7 @@ enum Hugetlb {
 
     /// The page sizes that have a limit file in `d`.
     static func pageSizes(_ d: String, limitSuffix: String) throws -> [String] {
-        try Files.listDirectory(d).filter { $0.hasPrefix("hugetlb.") && $0.hasSuffix(limitSuffix) && !$0.containsText(".rsvd.") }
+        try Files.listDirectory(d).filter { $0.hasBytePrefix("hugetlb.") && $0.hasByteSuffix(limitSuffix) && !$0.containsText(".rsvd.") }
             .map { String($0.dropFirst("hugetlb.".count).dropLast(limitSuffix.count)) }
     }
 
