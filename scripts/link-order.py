@@ -144,6 +144,12 @@ def main():
                     "SECTIONS {\n  .text.hot.unnamed : {\n" + "".join(unnamed) + "  }\n} INSERT BEFORE .text;\n")
         print(f"link-order: {len(order)} functions from {len(steps)} commands: {sum(a in names for a in order)} named "
               f"-> {order_path}, {len(unnamed)} unnamed -> {script_path}")
+        # What no order can place: the standard library's one big .text section. Each 64 KiB window of it that
+        # a command enters is resident (docs/performance.md); a rise here is RSS coming back.
+        stdlib = [(start, end) for start, end, obj, section in sections if obj.endswith("(Swift.o)") and section == ".text"]
+        entered = [a for a in order if any(start <= a < end for start, end in stdlib)]
+        print(f"link-order: {len(entered)} of them in libswiftCore's unordered Swift.o .text, "
+              f"{len({a >> 16 for a in entered})} windows of 64 KiB")
     finally:
         subprocess.run([binary, "--root", os.path.join(tmp, "root"), "delete", "-f", "o3"], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
