@@ -150,19 +150,27 @@ package struct JSONReader {
 
     /// An integer of type T; a fraction, an exponent, another type or a value out of range are all
     /// reported as "expected integer in min...max" (Go refuses the same inputs).
-    package func integer<T: FixedWidthInteger>(_ type: T.Type) -> T? {
+    package func integer<T: FixedWidthInteger>(_ type: T.Type, reporting: Bool = true) -> T? {
         guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self) else {
-            report("expected integer in \(T.min)...\(T.max)")
+            if reporting { report("expected integer in \(T.min)...\(T.max)") }
             return nil
         }
         return value
     }
 
-    /// An integer within `range`, narrower than its type (e.g. oom_score_adj's -1000...1000).
-    package func integer<T: FixedWidthInteger>(in range: ClosedRange<T>) -> T? {
-        guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self),
-              range.contains(value)
-        else {
+    /// An integer within `range`, narrower than its type (e.g. oom_score_adj's -1000...1000). One overload per
+    /// type callers use rather than a generic one: called from another module, a generic runs unspecialized,
+    /// through the standard library's integer witnesses (docs/performance.md).
+    package func integer(in range: ClosedRange<Int>) -> Int? {
+        guard let value = integer(Int.self, reporting: false), range.contains(value) else {
+            report("expected integer in \(range.lowerBound)...\(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    package func integer(in range: ClosedRange<UInt32>) -> UInt32? {
+        guard let value = integer(UInt32.self, reporting: false), range.contains(value) else {
             report("expected integer in \(range.lowerBound)...\(range.upperBound)")
             return nil
         }

@@ -240,9 +240,10 @@ struct RootfsSetup {
     /// finalizeRootfs does (a bind remount: the mount is read-only, its superblock as asked otherwise).
     static func defersReadonly(_ mount: ContainerPlan.PlannedMount) -> Bool {
         guard !mount.options.isBind, mount.options.flags & Mounts.readOnly != 0 else { return false }
-        var destination = mount.destination
-        while destination.count > 1, destination.hasByteSuffix("/") { destination.removeLast() }
-        return mount.type == "tmpfs" || destination == "/dev"
+        // On bytes: Character count and removeLast run the grapheme-break code.
+        var destination = mount.destination.utf8[...]
+        while destination.count > 1, destination.last == UInt8(ascii: "/") { destination = destination.dropLast() }
+        return mount.type == "tmpfs" || destination.elementsEqual("/dev".utf8)
     }
 
     private func remountDeferredReadonly() throws {

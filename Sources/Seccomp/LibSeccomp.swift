@@ -32,19 +32,21 @@ final class FilterContext {
     /// Writes the filter's BPF program (a sock_filter array) to `fd`; 0 or a negative errno.
     func exportBPF(to fd: Int32) -> Int32 { seccomp_export_bpf(ctx, fd) }
 
-    static func resolveArchitecture(_ name: String) -> UInt32 { seccomp_arch_resolve_name(name) }
+    // Names go through withCString: the implicit conversion copies a short string (most syscall names) through
+    // ContiguousArray, standard-library code the link order cannot arrange (docs/performance.md).
+    static func resolveArchitecture(_ name: String) -> UInt32 { name.withCString { seccomp_arch_resolve_name($0) } }
 
-    static func resolveSyscall(_ name: String) -> Int32 { seccomp_syscall_resolve_name(name) }
+    static func resolveSyscall(_ name: String) -> Int32 { name.withCString { seccomp_syscall_resolve_name($0) } }
 
     /// The number of `name` on `architecture`; negative when it has no such call.
     static func syscallNumber(_ name: String, on architecture: UInt32) -> Int32 {
-        seccomp_syscall_resolve_name_arch(architecture, name)
+        name.withCString { seccomp_syscall_resolve_name_arch(architecture, $0) }
     }
 
     static var nativeArchitecture: UInt32 { seccomp_arch_native() }
 
     /// True when `name` is a real syscall (not one of libseccomp's negative pseudo numbers) on `architecture`.
     static func isSyscall(_ name: String, on architecture: UInt32) -> Bool {
-        seccomp_syscall_resolve_name_arch(architecture, name) >= 0
+        syscallNumber(name, on: architecture) >= 0
     }
 }

@@ -115,14 +115,14 @@ package struct SeccompProgram {
             }
         }
         for (i, rule) in config.syscalls.enumerated() {
-            let path = "\(root).syscalls[\(i)]"
+            let path = root + ".syscalls[" + DecimalText.of(i) + "]"
             if rule.action == .notify, let k = rule.names.firstIndex(of: "write") {
                 // The init tells its parent where the listener is with write(2) right after loading the filter;
                 // a notified write would wait for an agent that has no listener yet (runc refuses it too).
                 problems.append(SeccompError(path: "\(path).names[\(k)]",
                                              message: "SCMP_ACT_NOTIFY cannot be used for the write syscall"))
             }
-            guard let action = Self.action(rule.action, errnoRet: rule.errnoRet, errnoPath: "\(path).errnoRet", &problems) else { continue }
+            guard let action = Self.action(rule.action, errnoRet: rule.errnoRet, errnoPath: path + ".errnoRet", &problems) else { continue }
             // libseccomp refuses rules whose action is the default one (EACCES); they change nothing.
             if action == defaultAction { continue }
             if rule.action == .notify { usesNotify = true }
