@@ -130,8 +130,6 @@ package struct JSONReader {
     /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
     package func path(appendingKey key: String) -> String { JSONLocation.appending(key: key, to: path) }
 
-    package func path(appendingIndex index: Int) -> String { path + "[" + DecimalText.of(index) + "]" }
-
     package func string() -> String? {
         guard case .string(let s) = node.value else {
             report("expected string")
