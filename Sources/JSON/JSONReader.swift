@@ -157,18 +157,13 @@ package struct JSONReader {
     }
 
     /// An integer within `range`, narrower than its type (e.g. oom_score_adj's -1000...1000). One overload per
-    /// type callers use rather than a generic one: called from another module, a generic runs unspecialized,
-    /// through the standard library's integer witnesses (docs/performance.md).
-    package func integer(in range: ClosedRange<Int>) -> Int? {
-        guard let value = integer(Int.self, reporting: false), range.contains(value) else {
-            report("expected integer in \(range.lowerBound)...\(range.upperBound)")
-            return nil
-        }
-        return value
-    }
+    /// type callers use, each specializing `integer(_:within:)` here: a generic called from another module runs
+    /// unspecialized, through the standard library's integer witnesses (docs/performance.md).
+    package func integer(in range: ClosedRange<Int>) -> Int? { integer(Int.self, within: range) }
+    package func integer(in range: ClosedRange<UInt32>) -> UInt32? { integer(UInt32.self, within: range) }
 
-    package func integer(in range: ClosedRange<UInt32>) -> UInt32? {
-        guard let value = integer(UInt32.self, reporting: false), range.contains(value) else {
+    private func integer<T: FixedWidthInteger>(_ type: T.Type, within range: ClosedRange<T>) -> T? {
+        guard let value = integer(T.self, reporting: false), range.contains(value) else {
             report("expected integer in \(range.lowerBound)...\(range.upperBound)")
             return nil
         }

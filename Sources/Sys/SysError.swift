@@ -49,36 +49,31 @@ func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
     }
 }
 
-/// `check` for the two result types nearly every call has (int, ssize_t): concrete, because a generic called
-/// from another module runs unspecialized, through the standard library's integer witnesses.
-@inline(__always)
-@discardableResult
-package func check(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> Int32) throws(SysError) -> Int32 {
-    let result = retryingEINTR(body)
-    if result == -1 {
-        let saved = errno
-        throw SysError(op(), path: path, errno: saved)
-    }
-    return result
-}
-
-@inline(__always)
-@discardableResult
-package func check(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> Int) throws(SysError) -> Int {
-    let result = retryingEINTR(body)
-    if result == -1 {
-        let saved = errno
-        throw SysError(op(), path: path, errno: saved)
-    }
-    return result
-}
-
 /// Runs a call that returns -1 on failure, retrying EINTR, and throws a SysError naming `op` and `path`.
 /// Public for the thin bridges to C libraries (libcap, libseccomp) so they fail the same way. `op` is made
 /// only on failure: an interpolated pid or id would otherwise be formatted on every successful call.
 @inline(__always)
 @discardableResult
 package func check<T: BinaryInteger>(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> T) throws(SysError) -> T {
+    try checked(op, path, body)
+}
+
+// The two result types nearly every call has (int, ssize_t) get concrete overloads: a generic called from another
+// module runs unspecialized, through the standard library's integer witnesses. Each specializes `checked` here.
+@inline(__always)
+@discardableResult
+package func check(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> Int32) throws(SysError) -> Int32 {
+    try checked(op, path, body)
+}
+
+@inline(__always)
+@discardableResult
+package func check(_ op: @autoclosure () -> String, _ path: String? = nil, _ body: () -> Int) throws(SysError) -> Int {
+    try checked(op, path, body)
+}
+
+@inline(__always)
+func checked<T: BinaryInteger>(_ op: () -> String, _ path: String?, _ body: () -> T) throws(SysError) -> T {
     let result = retryingEINTR(body)
     if result == -1 {
         let saved = errno
