@@ -8,11 +8,13 @@ execve): wall time from the monotonic clock, CPU as user+sys from wait4's rusage
 own waited-for children, as `time` counts them), peak RSS as ru_maxrss.
 All runtimes get the same bundle: bundles/true (pid, ipc, uts, mount, network namespaces, read-only busybox
 rootfs, default cgroups), with root.path made absolute; the `seccomp` variant adds the default profile that
-`crabcan spec` writes.
+`crabcan spec` writes, the `docker` variant the profile Docker gives every container (taken from the config
+Docker wrote in Tests/Golden/foreign/docker-run.json; containerd's RuntimeDefault is the same list).
 
 Paths:
   run         `run` of /bin/true
   seccomp     the same with the default seccomp profile
+  docker      `run` and `exec` of /bin/true under Docker's default seccomp profile
   exec        `exec` of /bin/true into a running container (a `sleep` started with `run -d`)
   lifecycle   `create` + `start` + `delete -f` of /bin/true (three processes, summed)
   parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time
@@ -106,11 +108,15 @@ def make_bundles(crabcan, rootfs, tmp):
     os.makedirs(spec_dir)
     must([crabcan, "spec", "--bundle", spec_dir])
     profile = json.load(open(os.path.join(spec_dir, "config.json")))["linux"]["seccomp"]
+    docker = json.load(open(os.path.join(REPO, "Tests/Golden/foreign/docker-run.json")))["linux"]["seccomp"]
+    sleep = lambda c: c["process"].__setitem__("args", ["/bin/sleep", "100000"])
     bundles = {}
     for name, change in {
         "true": lambda c: None,
         "seccomp": lambda c: c["linux"].__setitem__("seccomp", profile),
-        "sleep": lambda c: c["process"].__setitem__("args", ["/bin/sleep", "100000"]),
+        "docker": lambda c: c["linux"].__setitem__("seccomp", docker),
+        "sleep": sleep,
+        "docker-sleep": lambda c: (sleep(c), c["linux"].__setitem__("seccomp", docker)),
     }.items():
         config = json.loads(json.dumps(base))
         change(config)
@@ -143,10 +149,10 @@ def path_run(runtimes, runs, bundle):
         spawn(rt.cmd("run", "--bundle", bundle, f"b-run-{i}")), f"{rt.name} run"))
 
 
-def path_exec(runtimes, runs, bundles):
+def path_exec(runtimes, runs, sleeper):
     for rt in runtimes:
         # stdio on /dev/null: the detached container keeps what it was given open.
-        subprocess.run(rt.cmd("run", "-d", "--bundle", bundles["sleep"], "b-exec"), stdin=subprocess.DEVNULL,
+        subprocess.run(rt.cmd("run", "-d", "--bundle", sleeper, "b-exec"), stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     try:
         return interleave(runtimes, runs, lambda rt, i: checked(
@@ -237,7 +243,7 @@ def main():
         sys.exit(2)
     crabcan = os.path.abspath(args[0])
     runs = int(os.environ.get("BENCH_RUNS", "30"))
-    paths = os.environ.get("BENCH_PATHS", "run,seccomp,exec,lifecycle,parallel,many").split(",")
+    paths = os.environ.get("BENCH_PATHS", "run,seccomp,docker,exec,lifecycle,parallel,many").split(",")
     rootfs = os.path.abspath(os.environ.get("BENCH_ROOTFS", os.path.join(REPO, "bundles/true/rootfs")))
     tmp = tempfile.mkdtemp(prefix="crabcan-bench.")
     global SPAWNRSS
@@ -274,8 +280,13 @@ def main():
         if "seccomp" in paths:
             report("run /bin/true, default seccomp profile", path_run(runtimes, runs, bundles["seccomp"]),
                    [("cpu vs crun", 1, "crun", half)], rows)
+        if "docker" in paths:
+            report("run /bin/true, Docker's seccomp profile", path_run(runtimes, runs, bundles["docker"]),
+                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
+            report("exec /bin/true, Docker's seccomp profile", path_exec(runtimes, runs, bundles["docker-sleep"]),
+                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
         if "exec" in paths:
-            report("exec /bin/true", path_exec(runtimes, runs, bundles),
+            report("exec /bin/true", path_exec(runtimes, runs, bundles["sleep"]),
                    [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
                     ("peak RSS vs crun", 2, "crun", 1.0)], rows)
         if "lifecycle" in paths:

@@ -1,6 +1,7 @@
 import Cgroups
 import JSON
 import OCISpec
+import Seccomp
 import Sys
 
 /// What checking a bundle found, and what `create` goes on with when nothing is wrong: the one problems
@@ -31,7 +32,7 @@ extension BundleReport {
     /// The checks `check` and `create` share: the document (syntax, types, required fields, enums), then the
     /// launch plan, the privileges, seccomp, the rootfs and the cgroups, each problem placed at its line:column.
     package static func make(bundle: String, file: String, id: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
-                             newKeyring: Bool = true, systemd: Bool = false) -> BundleReport {
+                             newKeyring: Bool = true, systemd: Bool = false, seccompCache: SeccompCache? = nil) -> BundleReport {
         var report = BundleReport(file: file)
         let bytes: [UInt8]
         do {
@@ -70,7 +71,7 @@ extension BundleReport {
         }
 
         let check = ContainerPlan.check(spec: spec, bundle: bundle, noPivot: noPivot, preserveFDs: preserveFDs,
-                                        sessionKeyring: newKeyring ? "_ses.\(id)" : nil)
+                                        sessionKeyring: newKeyring ? "_ses.\(id)" : nil, seccompCache: seccompCache)
         for problem in check.errors { semantic(problem, .error) }
         for problem in check.warnings { semantic(problem, .warning) }
 

@@ -133,7 +133,8 @@ package struct ContainerPlan: ProcessSettings {
     /// `crabcan check` and `create` say the same things about a config. Checks that depend on a part that is
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
     package static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
-                             sessionKeyring: String? = nil, lsm: @autoclosure () -> LSMHost = .detect()) -> Check {
+                             sessionKeyring: String? = nil, seccompCache: SeccompCache? = nil,
+                             lsm: @autoclosure () -> LSMHost = .detect()) -> Check {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
 
@@ -286,7 +287,8 @@ package struct ContainerPlan: ProcessSettings {
         var seccomp: SeccompProgram?
         if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
-            seccomp = SeccompProgram(profile, problems: &seccompProblems)
+            seccomp = seccompCache.map { $0.program(profile, problems: &seccompProblems) }
+                ?? SeccompProgram(profile, problems: &seccompProblems)
             result.errors += seccompProblems
             result.warnings += seccomp?.warnings ?? []
         }

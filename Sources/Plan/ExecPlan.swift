@@ -28,7 +28,8 @@ package struct ExecPlan: ProcessSettings {
     /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
     /// Planned as `create` plans the init: every check records its problems (the same collecting checks), and
     /// the first in the order they ran is thrown, with its path inside process.json.
-    package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0) throws {
+    package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0,
+                 seccompCache: SeccompCache? = nil) throws {
         var problems: [ConfigProblem] = []
         if process.args.isEmpty { problems.append(PlanError(".args", "at least one argument is required")) }
         if !process.cwd.hasBytePrefix("/") { problems.append(PlanError(".cwd", "must be an absolute path")) }
@@ -40,7 +41,7 @@ package struct ExecPlan: ProcessSettings {
         scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
                                        problems: &problems, warnings: &warnings)
         if let profile = spec.linux?.seccomp {
-            seccomp = SeccompProgram(profile, problems: &problems)
+            seccomp = seccompCache.map { $0.program(profile, problems: &problems) } ?? SeccompProgram(profile, problems: &problems)
             warnings += seccomp?.warnings ?? []
         }
         if let first = problems.first { throw first }

@@ -4,6 +4,7 @@ import JSON
 import Launcher
 import OCISpec
 import Plan
+import Seccomp
 import StateStore
 import Sys
 
@@ -46,10 +47,11 @@ extension Runtime {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
+        let seccompCache = SeccompCache(root: root)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
         let report = Runtime.planBundle(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
                                        preserveFDs: options.preserveFDs, newKeyring: !options.noNewKeyring,
-                                       systemd: systemdCgroup)
+                                       systemd: systemdCgroup, seccompCache: seccompCache)
         let errors = report.errors
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
@@ -149,6 +151,7 @@ extension Runtime {
                 Fault.point(.afterState)
                 try initProcess.commit()
                 trace.mark("commit")
+                seccompCache.keepCompiled()
                 if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
             } catch {
                 initProcess.abort()

@@ -3,6 +3,7 @@ import JSON
 import Launcher
 import OCISpec
 import Plan
+import Seccomp
 import StateStore
 import Sys
 
@@ -51,8 +52,10 @@ extension Runtime {
         try Runtime.checkTerminal(process.terminal, consoleSocket: options.consoleSocket, relay: !options.detach)
 
         let plan: ExecPlan
+        let seccompCache = SeccompCache(root: root)
         do {
-            plan = try ExecPlan(spec: spec, process: process, initPid: record.pid, preserveFDs: options.preserveFDs)
+            plan = try ExecPlan(spec: spec, process: process, initPid: record.pid, preserveFDs: options.preserveFDs,
+                                seccompCache: seccompCache)
         } catch let problem as ConfigProblem {
             throw RuntimeError("\(source): \(problem)")
         }
@@ -86,6 +89,7 @@ extension Runtime {
             if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, launched.pid) }
             try launched.commit()
             trace.mark("commit")
+            seccompCache.keepCompiled()
         } catch {
             launched.abort()
             throw error

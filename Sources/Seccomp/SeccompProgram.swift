@@ -14,7 +14,7 @@ package typealias SeccompError = ConfigProblem
 /// stub (EnosysStub) goes in front, and `load()` in the child is then a single seccomp(2) call.
 package struct SeccompProgram {
     /// The whole program as seccomp(2) takes it (sock_filter array).
-    private var encoded: [UInt8] = []
+    private(set) var encoded: [UInt8] = []
     /// SECCOMP_FILTER_FLAG_* for seccomp(2): the config's flags, and NEW_LISTENER for a notify profile.
     package private(set) var kernelFlags: UInt32 = 0
     /// How many instructions in front are EnosysStub's (0: none).
@@ -27,6 +27,15 @@ package struct SeccompProgram {
     package let usesNotify: Bool
 
     static let root = ".linux.seccomp"
+
+    /// A program SeccompCache kept: what an earlier compile of the same profile produced.
+    init(encoded: [UInt8], kernelFlags: UInt32, usesNotify: Bool, stubLength: Int, warnings: [SeccompError]) {
+        self.encoded = encoded
+        self.kernelFlags = kernelFlags
+        self.usesNotify = usesNotify
+        self.stubLength = stubLength
+        self.warnings = warnings
+    }
 
     /// Validates and builds the libseccomp filter context. Unknown syscall names for this arch are
     /// skipped and listed in `warnings` (runc's behaviour: profiles name syscalls of newer kernels and

@@ -141,9 +141,10 @@ package struct ContainerDirectory: Sendable {
 
     package func remove() throws { try Files.removeFlatDirectory(path) }
 
-    /// Ids of every container directory under `root`, sorted.
+    /// Ids of every container directory under `root`, sorted; names no id can have (the seccomp cache's
+    /// `@seccomp`) are not containers.
     package static func list(root: String) throws -> [String] {
         guard Files.isDirectory(root) else { return [] }
-        return try Files.listDirectory(root).filter { Files.isDirectory(root + "/" + $0) }.sorted()
+        return try Files.listSubdirectories(root).filter { (try? validate($0)) != nil }.sorted()
     }
 }

@@ -62,7 +62,7 @@ extension CrabcanCLI {
 
     /// The container state dirs under the default --root of ClientRuntime (buildah run passes none).
     static func runtimeStateDirs() -> Set<String> {
-        Set((try? FileManager.default.contentsOfDirectory(atPath: "/run/" + ClientRuntime.name)) ?? [])
+        Set(RuntimeRoot.containerEntries("/run/" + ClientRuntime.name))
     }
 
     @Test(.disabled(if: noBuildah != nil, Comment(rawValue: noBuildah ?? "")))

@@ -234,7 +234,7 @@ final class CRI {
             return dir[range.upperBound...].split(separator: "/").count > 1
         }.map { "cgroup \($0)" }
         left += Tools.mounts(under: dir).map { "mount \($0)" }
-        left += ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).map { "runtime state \(stateRoot)/\($0)" }
+        left += RuntimeRoot.containerEntries(stateRoot).map { "runtime state \(stateRoot)/\($0)" }
         return left
     }
 

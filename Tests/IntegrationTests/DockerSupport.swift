@@ -133,7 +133,7 @@ final class Docker {
         left += Tools.mounts(under: dir).map { "mount \($0)" }
         // The shim runs the runtime with --root <exec-root>/runtime-<name>/moby: one dir per container while it exists.
         let stateRoot = dir + "/exec/runtime-\(Docker.runtimeName)/moby"
-        left += ((try? FileManager.default.contentsOfDirectory(atPath: stateRoot)) ?? []).map { "runtime state \(stateRoot)/\($0)" }
+        left += RuntimeRoot.containerEntries(stateRoot).map { "runtime state \(stateRoot)/\($0)" }
         return left
     }
 

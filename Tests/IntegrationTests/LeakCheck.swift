@@ -43,7 +43,10 @@ struct HostSnapshot: Equatable {
     static func files(under root: String) -> Set<String> {
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         var found: Set<String> = []
-        while let path = walker.nextObject() as? String { found.insert(path) }
+        while let path = walker.nextObject() as? String {
+            if path.split(separator: "/").first.map(String.init) == RuntimeRoot.seccompCache { continue }  // kept on purpose
+            found.insert(path)
+        }
         return found
     }
 

@@ -228,6 +228,69 @@ extension CrabcanCLI {
         #expect(!box.stateDirExists(id))
     }
 
+    // MARK: Compiled filters kept by profile (issue 14)
+
+    /// Docker's default profile (from a config Docker wrote) costs libseccomp ~10 ms to compile, on every create
+    /// and exec. The filter compiled for the first container is kept under <root>/@seccomp and loaded as it is by
+    /// the next create and exec of the same profile: each still runs under it (unshare is refused), a damaged
+    /// entry is compiled again, another profile gets its own entry, `list` shows containers only, and a create
+    /// that fails writes no entry.
+    @Test func compiledFiltersAreKeptByProfile() throws {
+        let docker = try SeccompFixtures.json(Self.foreignDir + "/docker-run.json")
+        let profile = try #require((docker["linux"] as? [String: Any])?["seccomp"] as? [String: Any])
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let cacheDir = box.root + "/@seccomp"
+        func entries() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: cacheDir)) ?? []).sorted() }
+        func inode(_ name: String) -> UInt64? {
+            var info = stat()
+            return stat(cacheDir + "/" + name, &info) == 0 ? UInt64(info.st_ino) : nil
+        }
+        let script = "grep ^Seccomp: /proc/self/status; unshare -U true 2>&1; echo unshare=$?"
+        func expectFiltered(_ result: Result, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(result.status == 0, "\(what): \(result)", sourceLocation: sourceLocation)
+            #expect(result.stdout.contains("Seccomp:\t2"), "\(what): \(result)", sourceLocation: sourceLocation)
+            #expect(result.stdout.contains("Operation not permitted") && result.stdoutLines.last == "unshare=1",
+                    "\(what): \(result)", sourceLocation: sourceLocation)
+        }
+        // A create that fails (here in the init) keeps nothing, the compiled filter included.
+        let failing = try box.bundle(["/dev/shm/no-such-program"], name: "failing") {
+            SeccompFixtures.setSeccomp(&$0, profile, noNewPrivileges: true)
+        }
+        let failed = box.crabcan(["create", "--bundle", failing, box.id("sc-cache-0")])
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: box.root)) ?? []
+        #expect(failed.status == 1 && left.isEmpty, "\(failed); left in --root: \(left)")
+
+        let bundle = try box.bundle(["sh", "-c", script]) { SeccompFixtures.setSeccomp(&$0, profile, noNewPrivileges: true) }
+        expectFiltered(box.crabcan(["run", "--bundle", bundle, box.id("sc-cache-1")]), "first run (compiled)")
+        let stored = entries()
+        try #require(stored.count == 1, "\(stored)")
+        let firstInode = inode(stored[0])
+        expectFiltered(box.crabcan(["run", "--bundle", bundle, box.id("sc-cache-2")]), "second run (kept filter)")
+        #expect(entries() == stored && inode(stored[0]) == firstInode, "the entry was found, not written again")
+
+        let id = try sleeper(box, "sc-cache-exec") { SeccompFixtures.setSeccomp(&$0, profile, noNewPrivileges: true) }
+        expectFiltered(box.crabcan(["exec", id, "sh", "-c", script]), "exec (kept filter)")
+        #expect(entries() == stored && inode(stored[0]) == firstInode)
+        let listed = box.crabcan(["list", "--quiet"])
+        #expect(listed.status == 0 && listed.stdoutLines == [id], "\(listed)")
+
+        // Half an entry (a disk that filled up, a crash): compiled again, and the entry made whole.
+        let path = cacheDir + "/" + stored[0]
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
+        expectFiltered(box.crabcan(["exec", id, "sh", "-c", script]), "exec after a damaged entry")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == whole)
+
+        // Another profile: its own entry.
+        var other = profile
+        other["defaultErrnoRet"] = Int(EACCES)
+        let otherBundle = try box.bundle(["sh", "-c", script], name: "other") { SeccompFixtures.setSeccomp(&$0, other, noNewPrivileges: true) }
+        let result = box.crabcan(["run", "--bundle", otherBundle, box.id("sc-cache-3")])
+        #expect(result.status == 0 && result.stdout.contains("Permission denied"), "\(result)")
+        #expect(entries().count == 2)
+    }
+
     // MARK: Profiles written by others (issue 12): each runs busybox to the end, with and without no_new_privs.
 
     func runsBusybox(under profile: [String: Any], _ name: String) throws {

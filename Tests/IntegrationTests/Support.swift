@@ -190,6 +190,16 @@ enum Host {
 
 // MARK: - A test's own bundle, state root and container ids
 
+/// A runtime root as a leak check sees it: what is left there besides the compiled seccomp filters crabcan keeps
+/// on purpose for the next container (<root>/@seccomp, docs/seccomp.md).
+enum RuntimeRoot {
+    static let seccompCache = "@seccomp"
+
+    static func containerEntries(_ root: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0 != seccompCache }
+    }
+}
+
 /// One test's world: a temp dir holding a private copy of the busybox rootfs, bundles, and a `--root`.
 /// `cleanup()` force-deletes every id handed out and removes the temp dir; call it in a `defer`.
 final class Sandbox {
@@ -260,7 +270,7 @@ final class Sandbox {
     }
 
     func stateDirExists(_ id: String) -> Bool { FileManager.default.fileExists(atPath: root + "/" + id) }
-    func rootEntries() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] }
+    func rootEntries() -> [String] { RuntimeRoot.containerEntries(root) }
 
     func cleanup() {
         for id in ids where stateDirExists(id) { crabcan(["delete", "--force", id]) }

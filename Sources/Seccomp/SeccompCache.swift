@@ -1,0 +1,128 @@
+import Glibc
+import JSON
+import OCISpec
+import Sys
+
+/// Compiled seccomp filters kept by profile under `<root>/@seccomp/` (docs/seccomp.md).
+///
+/// libseccomp takes about 10 ms of CPU to compile Docker's default profile (357 names on three architectures),
+/// and crabcan would pay it again on every `create` and every `exec` of every container using it: Kubernetes
+/// probes exec into the same containers all day. An entry holds the profile it was compiled from, byte for byte
+/// with the libseccomp version and the kernel, and is used only when all of that is equal; the file name (a hash)
+/// only finds it. The directory is the runtime root's, as trusted as the containers' own state. What a command
+/// compiled is written only once it has succeeded (`keepCompiled`): a failed create leaves nothing in the root.
+package final class SeccompCache {
+    /// `@` is not allowed in a container id, so no container's directory can have this name (`list` skips it).
+    package static let directoryName = "@seccomp"
+    /// A bound on what a client that makes a new profile for each container can leave: at this many entries the
+    /// directory is emptied before the next one is written.
+    static let maximumEntries = 64
+    static let magic = Array("crabcan-seccomp 1\n".utf8)
+
+    package let directory: String
+    /// Entries compiled by this command, for `keepCompiled`.
+    private var compiled: [(path: String, entry: [UInt8])] = []
+
+    package init(root: String) { directory = root + "/" + Self.directoryName }
+
+    /// The program for `profile`: the cached one when an entry holds exactly this profile, else compiled (its
+    /// problems added to `problems`) and, compiled cleanly, kept for `keepCompiled`.
+    package func program(_ profile: OCISpec.Seccomp, problems: inout [SeccompError]) -> SeccompProgram? {
+        let key = Self.key(profile)
+        let path = directory + "/" + Self.fileName(key)
+        if let bytes = try? Files.readFile(path), let cached = Self.decode(bytes, key: key) { return cached }
+        let before = problems.count
+        let program = SeccompProgram(profile, problems: &problems)
+        if let program, problems.count == before { compiled.append((path, Self.encode(program, key: key))) }
+        return program
+    }
+
+    /// Writes what `program` compiled, for the next create or exec: called once the command has succeeded.
+    package func keepCompiled() {
+        for (path, entry) in compiled { store(entry, at: path) }
+        compiled = []
+    }
+
+    /// What the compiled program depends on: the profile (the listener's path and metadata are passed on at
+    /// run time, not compiled in), this libseccomp and the running kernel (libseccomp probes what it supports).
+    static func key(_ profile: OCISpec.Seccomp) -> [UInt8] {
+        var compiled = profile
+        compiled.listenerPath = nil
+        compiled.listenerMetadata = nil
+        let writer = JSONWriter()
+        compiled.encode(to: writer)
+        var key = writer.bytes
+        key += Array(("\n" + SeccompSupport.libseccompVersion + "\n" + Processes.kernelIdentity()).utf8)
+        return key
+    }
+
+    /// FNV-1a of the key, in hex: it only names the file; a match is decided by the whole key.
+    static func fileName(_ key: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let digits = Array("0123456789abcdef".utf8)
+        var name = [UInt8](repeating: 0, count: 16)
+        for i in 0..<16 { name[i] = digits[Int(truncatingIfNeeded: (hash >> UInt64(60 - 4 * i)) & 0xf)] }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    /// The magic line, then netstrings (`<length>:<bytes>,`): the key, the kernel flags, whether the profile
+    /// notifies, the stub length, the number of warnings, each warning's path and message, the program.
+    static func encode(_ program: SeccompProgram, key: [UInt8]) -> [UInt8] {
+        var out = magic
+        func field(_ bytes: [UInt8]) { out += Array(DecimalText.of(bytes.count).utf8) + [UInt8(ascii: ":")] + bytes + [UInt8(ascii: ",")] }
+        func field(_ number: Int) { field(Array(DecimalText.of(number).utf8)) }
+        field(key)
+        field(Int(program.kernelFlags))
+        field(program.usesNotify ? 1 : 0)
+        field(program.stubLength)
+        field(program.warnings.count)
+        for warning in program.warnings {
+            field(Array(warning.path.utf8))
+            field(Array(warning.message.utf8))
+        }
+        field(program.encoded)
+        return out
+    }
+
+    /// nil unless the entry is whole, well formed and for exactly `key`.
+    static func decode(_ bytes: [UInt8], key: [UInt8]) -> SeccompProgram? {
+        guard bytes.count > magic.count, bytes[..<magic.count].elementsEqual(magic) else { return nil }
+        var at = magic.count
+        func field() -> ArraySlice<UInt8>? {
+            guard let colon = bytes[at...].firstIndex(of: UInt8(ascii: ":")), colon - at <= 10,
+                  let parsed = DecimalText.parse(bytes[at..<colon]), let length = Int(exactly: parsed), length <= bytes.count - colon - 2,
+                  bytes[colon + 1 + length] == UInt8(ascii: ",") else { return nil }
+            at = colon + 2 + length
+            return bytes[(colon + 1)..<(colon + 1 + length)]
+        }
+        func number() -> Int? { field().flatMap { DecimalText.parse($0) }.flatMap { Int(exactly: $0) } }
+        guard let storedKey = field(), storedKey.elementsEqual(key),
+              let flags = number(), let notifies = number(), let stubLength = number(), let warningCount = number(),
+              warningCount <= 4096 else { return nil }
+        var warnings: [SeccompError] = []
+        for _ in 0..<warningCount {
+            guard let path = field(), let message = field() else { return nil }
+            warnings.append(SeccompError(path: String(decoding: path, as: UTF8.self), message: String(decoding: message, as: UTF8.self)))
+        }
+        // The kernel takes at most 4096 instructions of 8 bytes (BPF_MAXINSNS).
+        guard let program = field(), at == bytes.count, !program.isEmpty, program.count % 8 == 0, program.count <= 4096 * 8,
+              let kernelFlags = UInt32(exactly: flags), notifies <= 1 else { return nil }
+        return SeccompProgram(encoded: Array(program), kernelFlags: kernelFlags, usesNotify: notifies == 1,
+                              stubLength: stubLength, warnings: warnings)
+    }
+
+    /// Written whole under a name of this process, then renamed: a reader finds the old entry, the new one or
+    /// none. A failure only costs the next create a compile.
+    func store(_ entry: [UInt8], at path: String) {
+        if (try? Files.mkdir(directory, mode: 0o700)) == nil, !Files.isDirectory(directory) { return }
+        if let names = try? Files.listDirectory(directory), names.count >= Self.maximumEntries {
+            for name in names { try? Files.unlink(directory + "/" + name) }
+        }
+        let temporary = path + "." + DecimalText.of(Int(getpid())) + ".tmp"
+        guard let fd = try? Files.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
+        let written = (try? fd.write(entry)) != nil
+        fd.close()
+        if !written || (try? Files.rename(temporary, path)) == nil { try? Files.unlink(temporary) }
+    }
+}
