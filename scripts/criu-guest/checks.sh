@@ -229,5 +229,5 @@ else
 fi
 
 # Whatever a failed check left running would keep this script's output open.
-for id in $(ls /run/crabcan 2>/dev/null); do crabcan delete -f "$id"; done
+for id in $(crabcan list -q 2>/dev/null); do crabcan delete -f "$id"; done
 say DONE

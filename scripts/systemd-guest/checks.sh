@@ -104,6 +104,10 @@ started() { created "$@" && { rt start "$1" </dev/null >/dev/null && return 0; f
 
 # --- groups: each runs for the runtime in $RT ---------------------------------------------------------------
 
+# What a runtime root holds besides @seccomp, the compiled seccomp filters crabcan keeps for the next container
+# (docs/seccomp.md): containers' state dirs, which must be gone.
+state_entries() { ls "$1" 2>/dev/null | grep -vx '@seccomp' | tr '\n' ' '; }
+
 group_features() {
     # runc's `features` and crabcan's both list linux.cgroup.systemd.
     local f
@@ -379,7 +383,7 @@ group_user() {
     until_true 5 uunit_gone $u $d
     same user/unit-gone inactive "$(uprop $u ActiveState)"
     same user/cgroup-gone "" "$(ls -d $d 2>/dev/null)"
-    same user/state-gone "" "$(ls $UR/$RT 2>/dev/null | tr '\n' ' ')"
+    same user/state-gone "" "$(state_entries $UR/$RT)"
 }
 
 # Last: what every check above left (units, cgroups, state).
@@ -387,7 +391,7 @@ group_leftovers() {
     local root=/run/$RT
     same leftovers/units "" "$(systemctl list-units --all --plain --no-legend 'crabcan-*' "$RT-*" | grep -v '^guest-checks' | cut -d' ' -f1 | tr '\n' ' ')"
     same leftovers/cgroups "" "$(find $CG -name 'crabcan-*.scope' -o -name "$RT-*.scope" | tr '\n' ' ')"
-    same leftovers/state "" "$(ls $root 2>/dev/null | tr '\n' ' ')"
+    same leftovers/state "" "$(state_entries $root)"
 }
 
 groups=${CHECK_GROUPS:-features scope cgroupns kill slice default failed user}
