@@ -8,13 +8,16 @@ execve): wall time from the monotonic clock, CPU as user+sys from wait4's rusage
 own waited-for children, as `time` counts them), peak RSS as ru_maxrss.
 All runtimes get the same bundle: bundles/true (pid, ipc, uts, mount, network namespaces, read-only busybox
 rootfs, default cgroups), with root.path made absolute; the `seccomp` variant adds the default profile that
-`crabcan spec` writes, the `docker` variant the profile Docker gives every container (taken from the config
-Docker wrote in Tests/Golden/foreign/docker-run.json; containerd's RuntimeDefault is the same list).
+`crabcan spec` writes. The `docker` variant is the config Docker itself wrote for `docker run busybox`
+(Tests/Golden/foreign/docker-run.json): its ten mounts (with the cgroup tree and three bind-mounted files), masked
+and read-only paths, device rules, resources and the seccomp profile Docker gives every container (containerd's
+RuntimeDefault is the same list), on a copy of the busybox rootfs, without its fixed cgroupsPath so that each
+runtime names its own cgroups.
 
 Paths:
   run         `run` of /bin/true
   seccomp     the same with the default seccomp profile
-  docker      `run` and `exec` of /bin/true under Docker's default seccomp profile
+  docker      `run` and `exec` of /bin/true with the config Docker wrote
   exec        `exec` of /bin/true into a running container (a `sleep` started with `run -d`)
   lifecycle   `create` + `start` + `delete -f` of /bin/true (three processes, summed)
   parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time
@@ -108,18 +111,40 @@ def make_bundles(crabcan, rootfs, tmp):
     os.makedirs(spec_dir)
     must([crabcan, "spec", "--bundle", spec_dir])
     profile = json.load(open(os.path.join(spec_dir, "config.json")))["linux"]["seccomp"]
-    docker = json.load(open(os.path.join(REPO, "Tests/Golden/foreign/docker-run.json")))["linux"]["seccomp"]
     sleep = lambda c: c["process"].__setitem__("args", ["/bin/sleep", "100000"])
     bundles = {}
     for name, change in {
         "true": lambda c: None,
         "seccomp": lambda c: c["linux"].__setitem__("seccomp", profile),
-        "docker": lambda c: c["linux"].__setitem__("seccomp", docker),
         "sleep": sleep,
-        "docker-sleep": lambda c: (sleep(c), c["linux"].__setitem__("seccomp", docker)),
     }.items():
         config = json.loads(json.dumps(base))
         change(config)
+        path = os.path.join(tmp, "bundle-" + name)
+        os.makedirs(path)
+        json.dump(config, open(os.path.join(path, "config.json"), "w"))
+        bundles[name] = path
+    bundles.update(docker_bundles(tmp))
+    return bundles
+
+
+def docker_bundles(tmp):
+    """The config Docker wrote (scrubbed into Tests/Golden/foreign/), made runnable here: a copy of the busybox
+    rootfs (the bind mounts' targets are made in it), its placeholder files, no cgroupsPath, /bin/true."""
+    rootfs = os.path.join(tmp, "docker-rootfs")
+    must(["cp", "-a", os.path.join(REPO, "bundles/busybox/rootfs"), rootfs])
+    docker = json.load(open(os.path.join(REPO, "Tests/Golden/foreign/docker-run.json")))
+    docker["root"]["path"] = rootfs
+    docker["process"]["terminal"] = False
+    docker["linux"].pop("cgroupsPath", None)
+    for index, mount in enumerate(docker["mounts"]):
+        if mount.get("source") == "@FILE@":
+            mount["source"] = os.path.join(tmp, f"docker-file{index}")
+            open(mount["source"], "w").write("127.0.0.1 localhost\n")
+    bundles = {}
+    for name, args in (("docker", ["/bin/true"]), ("docker-sleep", ["/bin/sleep", "100000"])):
+        config = json.loads(json.dumps(docker))
+        config["process"]["args"] = args
         path = os.path.join(tmp, "bundle-" + name)
         os.makedirs(path)
         json.dump(config, open(os.path.join(path, "config.json"), "w"))
@@ -281,9 +306,9 @@ def main():
             report("run /bin/true, default seccomp profile", path_run(runtimes, runs, bundles["seccomp"]),
                    [("cpu vs crun", 1, "crun", half)], rows)
         if "docker" in paths:
-            report("run /bin/true, Docker's seccomp profile", path_run(runtimes, runs, bundles["docker"]),
+            report("run /bin/true, the config Docker wrote", path_run(runtimes, runs, bundles["docker"]),
                    [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
-            report("exec /bin/true, Docker's seccomp profile", path_exec(runtimes, runs, bundles["docker-sleep"]),
+            report("exec /bin/true, the config Docker wrote", path_exec(runtimes, runs, bundles["docker-sleep"]),
                    [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
         if "exec" in paths:
             report("exec /bin/true", path_exec(runtimes, runs, bundles["sleep"]),

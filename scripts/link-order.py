@@ -7,7 +7,8 @@ order, the ~2,000 functions a `run` enters are spread over most of .text. Laid o
 --symbol-ordering-file, with every function in its own section), they fill a few hundred KiB.
 
 How: runs the node's commands (create, start, state, list, exec, kill, delete, run, with and without the default
-seccomp profile, --version, spec) under scripts/bptrace.c, which puts a breakpoint on the first byte of every
+seccomp profile; run and exec with the config Docker wrote, whose seccomp filter is compiled by the first and
+found kept by the others; --version, spec) under scripts/bptrace.c, which puts a breakpoint on the first byte of every
 function of UNSTRIPPED (a release build with the same flags, not stripped; every function is where .eh_frame says
 one starts) in the runtime and each process it clones, and records each function the first time it is entered.
 Writes, in first-entered order (startup first):
@@ -29,6 +30,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from bench import docker_bundles  # noqa: E402  (the bench's runnable copy of the config Docker wrote)
 
 
 def fde_starts(binary):
@@ -91,6 +94,7 @@ def main():
             bundles[name] = os.path.join(tmp, "bundle-" + name)
             os.makedirs(bundles[name])
             json.dump(config, open(os.path.join(bundles[name], "config.json"), "w"))
+        bundles.update(docker_bundles(tmp))
 
         c = [binary, "--root", root]
         steps = [
@@ -101,6 +105,9 @@ def main():
             c + ["run", "-d", "--bundle", bundles["sleep"], "o3"], c + ["exec", "o3", "/bin/true"],
             c + ["list"], c + ["kill", "o3", "KILL"], c + ["delete", "-f", "o3"],
             c + ["run", "--bundle", bundles["seccomp"], "o4"],
+            c + ["run", "--bundle", bundles["docker"], "o5"],
+            c + ["run", "-d", "--bundle", bundles["docker-sleep"], "o6"], c + ["exec", "o6", "/bin/true"],
+            c + ["delete", "-f", "o6"],
             [binary, "spec", "--bundle", os.path.join(tmp, "spec2")],
         ]
         os.makedirs(os.path.join(tmp, "spec2"))
@@ -151,7 +158,8 @@ def main():
         print(f"link-order: {len(entered)} of them in libswiftCore's unordered Swift.o .text, "
               f"{len({a >> 16 for a in entered})} windows of 64 KiB")
     finally:
-        subprocess.run([binary, "--root", os.path.join(tmp, "root"), "delete", "-f", "o3"], capture_output=True)
+        for leftover in ("o3", "o6"):
+            subprocess.run([binary, "--root", os.path.join(tmp, "root"), "delete", "-f", leftover], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,5 +1,4 @@
 import Glibc
-import JSON
 import OCISpec
 import Sys
 
@@ -43,17 +42,47 @@ package final class SeccompCache {
         compiled = []
     }
 
-    /// What the compiled program depends on: the profile (the listener's path and metadata are passed on at
-    /// run time, not compiled in), this libseccomp and the running kernel (libseccomp probes what it supports).
+    /// What the compiled program depends on, every field as a netstring: the profile (not the listener's path
+    /// and metadata, which are passed on at run time), this libseccomp and the running kernel (libseccomp probes
+    /// what it supports). Written here field by field rather than as JSON: an exec that finds its entry then maps
+    /// none of the JSON encoder's pages (peak RSS).
     static func key(_ profile: OCISpec.Seccomp) -> [UInt8] {
-        var compiled = profile
-        compiled.listenerPath = nil
-        compiled.listenerMetadata = nil
-        let writer = JSONWriter()
-        compiled.encode(to: writer)
-        var key = writer.bytes
-        key += Array(("\n" + SeccompSupport.libseccompVersion + "\n" + Processes.kernelIdentity()).utf8)
+        var key: [UInt8] = []
+        key.reserveCapacity(16 * 1024)
+        func field(_ text: String) { Self.appendField(Array(text.utf8), to: &key) }
+        func field(_ number: UInt64?) { field(number.map { DecimalText.of($0) } ?? "-") }
+        func field(_ texts: [String]) {
+            field(UInt64(texts.count))
+            for text in texts { field(text) }
+        }
+        field(SeccompSupport.libseccompVersion)
+        field(Processes.kernelIdentity())
+        field(profile.defaultAction.rawValue)
+        field(profile.defaultErrnoRet.map(UInt64.init))
+        field(profile.architectures)
+        field(profile.flags)
+        field(UInt64(profile.syscalls.count))
+        for rule in profile.syscalls {
+            field(rule.names)
+            field(rule.action.rawValue)
+            field(rule.errnoRet.map(UInt64.init))
+            field(UInt64(rule.args.count))
+            for arg in rule.args {
+                field(UInt64(arg.index))
+                field(arg.value)
+                field(arg.valueTwo)
+                field(arg.op.rawValue)
+            }
+        }
         return key
+    }
+
+    /// `<length>:<bytes>,`
+    static func appendField(_ bytes: [UInt8], to out: inout [UInt8]) {
+        out += Array(DecimalText.of(bytes.count).utf8)
+        out.append(UInt8(ascii: ":"))
+        out += bytes
+        out.append(UInt8(ascii: ","))
     }
 
     /// FNV-1a of the key, in hex: it only names the file; a match is decided by the whole key.
@@ -70,7 +99,7 @@ package final class SeccompCache {
     /// notifies, the stub length, the number of warnings, each warning's path and message, the program.
     static func encode(_ program: SeccompProgram, key: [UInt8]) -> [UInt8] {
         var out = magic
-        func field(_ bytes: [UInt8]) { out += Array(DecimalText.of(bytes.count).utf8) + [UInt8(ascii: ":")] + bytes + [UInt8(ascii: ",")] }
+        func field(_ bytes: [UInt8]) { appendField(bytes, to: &out) }
         func field(_ number: Int) { field(Array(DecimalText.of(number).utf8)) }
         field(key)
         field(Int(program.kernelFlags))
