@@ -54,9 +54,9 @@ package struct Runtime {
         if let record, let text = try? Files.readText(Processes.procPath(record.pid, "stat")) {
             live = Processes.parseStat(text)
         }
-        let frozen = record.flatMap(Runtime.cgroups)?.isFrozen() ?? false
         let status = ContainerStatus.derive(recordedStartTime: record?.startTime, liveProcess: live,
-                                            execFifoExists: directory.execFifoExists, frozen: frozen,
+                                            execFifoExists: directory.execFifoExists,
+                                            frozen: record.flatMap(Runtime.cgroups)?.isFrozen() ?? false,
                                             createInProgress: createInProgress)
         return Snapshot(record: record, status: status, id: directory.id)
     }

@@ -91,11 +91,12 @@ package struct ContainerDirectory: Sendable {
 
     /// nil while state.json is not written yet (the container is `creating`).
     package func read() throws -> ContainerRecord? {
-        guard exists else { throw NotFound(id: id) }
         let bytes: [UInt8]
         do {
             bytes = try Files.readFile(statePath)
         } catch where error.errno == ENOENT {
+            // Only now is it worth a stat: no state.json in a directory that exists is a create under way.
+            guard exists else { throw NotFound(id: id) }
             return nil
         }
         return try ContainerRecord.decode(bytes)

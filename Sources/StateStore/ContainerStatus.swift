@@ -8,13 +8,16 @@ package enum ContainerStatus: String, Sendable {
     /// - the recorded init is gone, a zombie, or its pid now belongs to another process (start time differs): `stopped`;
     /// - exec.fifo still there: `created` (init is blocked before the user process);
     /// - cgroup frozen: `paused`; else `running`.
+    /// The exec fifo and the freezer are looked at only when they decide (`list` of many created or stopped
+    /// containers opens no cgroup file).
     package static func derive(recordedStartTime: UInt64?, liveProcess: (state: Character, startTime: UInt64)?,
-                              execFifoExists: Bool, frozen: Bool = false, createInProgress: Bool = true) -> ContainerStatus {
+                              execFifoExists: @autoclosure () -> Bool, frozen: @autoclosure () -> Bool = false,
+                              createInProgress: Bool = true) -> ContainerStatus {
         guard let recordedStartTime else { return createInProgress ? .creating : .stopped }
         guard let live = liveProcess, live.startTime == recordedStartTime, live.state != "Z", live.state != "X" else {
             return .stopped
         }
-        if execFifoExists { return .created }
-        return frozen ? .paused : .running
+        if execFifoExists() { return .created }
+        return frozen() ? .paused : .running
     }
 }

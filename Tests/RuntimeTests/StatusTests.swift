@@ -23,6 +23,20 @@ import Testing
         #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 99), execFifoExists: true) == .stopped)
     }
 
+    /// `list` of many containers: the exec fifo is looked at only for a live init, the freezer only for one that
+    /// has started (a cgroup file costs a kernfs path walk).
+    @Test func theFifoAndTheFreezerAreReadOnlyWhenTheyDecide() {
+        var looked: [String] = []
+        func fifo(_ exists: Bool) -> Bool { looked.append("fifo"); return exists }
+        func freezer() -> Bool { looked.append("freezer"); return false }
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: nil, execFifoExists: fifo(true), frozen: freezer()) == .stopped)
+        #expect(looked == [])
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 42), execFifoExists: fifo(true), frozen: freezer()) == .created)
+        #expect(looked == ["fifo"])
+        #expect(ContainerStatus.derive(recordedStartTime: 42, liveProcess: ("S", 42), execFifoExists: fifo(false), frozen: freezer()) == .running)
+        #expect(looked == ["fifo", "fifo", "freezer"])
+    }
+
     @Test func procStatParsesNamesWithSpacesAndParentheses() throws {
         let line = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10"
         let parsed = try #require(Processes.parseStat(line))
