@@ -10,6 +10,8 @@ struct CgroupMount {
     /// In its own cgroup namespace the container mounts each hierarchy afresh: the kernel roots it at the
     /// namespace's root, the container's cgroup. Without one it gets binds of its own cgroup directories.
     let inCgroupNamespace: Bool
+    /// The runtime's cgroup mounts (ContainerPlan.cgroupHost).
+    let knownHost: CgroupHost?
     /// The cgroups the init was placed in, read before it made its cgroup namespace (the init is single-threaded).
     nonisolated(unsafe) static var placedHost: CgroupHost?
 
@@ -17,7 +19,7 @@ struct CgroupMount {
         let target = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
         let flags = mount.options.flags & ~Mounts.bind
         // Read in the init after it joined its cgroups, so `ownPath` is the container's cgroup.
-        let host = try CgroupMount.placedHost ?? CgroupHost.detect()
+        let host = try CgroupMount.placedHost ?? CgroupHost.detect(mountsOf: knownHost)
         if host.version == .v2 {
             let fresh = Result { () throws(SysError) in
                 try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,

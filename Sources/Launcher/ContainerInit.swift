@@ -94,7 +94,7 @@ enum ContainerInit {
         if plan.createdNamespaces.contains(.cgroup) {
             // Our cgroup as the host names it, for a cgroup mount that must fall back to binding it: inside the
             // new namespace /proc/self/cgroup says only "/".
-            CgroupMount.placedHost = try? CgroupHost.detect()
+            CgroupMount.placedHost = try? CgroupHost.detect(mountsOf: plan.cgroupHost)
             try Namespaces.unshare(Namespaces.cgroup)
         }
     }

@@ -108,7 +108,8 @@ struct RootfsSetup {
     // MARK: mounts
 
     func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
-        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup)).perform(in: root) }
+        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup),
+                                                                                             knownHost: plan.cgroupHost).perform(in: root) }
         let copied = mount.options.isBind ? copiedSource : nil
         let sourceIsDirectory = mount.options.isBind ? copied.map(Files.isDirectory) ?? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, copied == nil, let source = mount.source, !Files.exists(source) {

@@ -75,8 +75,10 @@ extension BundleReport {
         for problem in check.errors { semantic(problem, .error) }
         for problem in check.warnings { semantic(problem, .warning) }
 
+        var detectedHost: CgroupHost?
         do {
             let host = try CgroupHost.detect()
+            detectedHost = host
             let cgroups: CgroupSet
             if systemd {
                 // A rootless caller's units live under its user manager's cgroup: create re-plans with it.
@@ -101,7 +103,10 @@ extension BundleReport {
             note.checkOnly = true
             semantic(note, .warning)
         }
-        if report.errors.isEmpty { report.plan = check.plan }
+        if report.errors.isEmpty {
+            report.plan = check.plan
+            report.plan?.cgroupHost = detectedHost
+        }
         report.sort()
         return report
     }

@@ -1,4 +1,5 @@
 import Capabilities
+import Cgroups
 import Glibc
 import JSON
 import OCISpec
@@ -55,6 +56,9 @@ package struct ContainerPlan: ProcessSettings {
     package var labels: SecurityLabels
     /// The libseccomp filter, built before clone and loaded by the init.
     package var seccomp: SeccompProgram?
+    /// The runtime's cgroup mounts, detected before clone: the init, which shares that mount table, reads only its
+    /// own /proc/self/cgroup again for a `cgroup` mount (CgroupHost.detect(mountsOf:)).
+    package var cgroupHost: CgroupHost?
     /// linux.netDevices, moved by `create` into the init's network namespace right after clone.
     package var netDevices: [NetDeviceMove] = []
     /// False when config.json has no `process`: `start` is then refused by the init (config.md).

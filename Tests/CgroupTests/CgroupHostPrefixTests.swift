@@ -87,3 +87,23 @@ import Testing
         #expect(fast.hierarchies == whole.hierarchies)
     }
 }
+
+/// The init of a container with a `cgroup` mount reads only /proc/self/cgroup again: the mount table it shares
+/// with the runtime that detected the host before clone is taken as it was.
+@Suite struct CgroupHostKnownMountsTests {
+    @Test func knownMountsGiveWhatAFullDetectGives() throws {
+        let full = try CgroupHost.detect()
+        #expect(try CgroupHost.detect(mountsOf: full) == full)
+        #expect(try CgroupHost.detect(mountsOf: nil) == full)
+    }
+
+    /// What the runtime saw before the init moved into its cgroups: the mounts stay, the own paths are read now.
+    @Test func ownPathsAreReadAgain() throws {
+        let full = try CgroupHost.detect()
+        var before = full
+        for index in before.hierarchies.indices { before.hierarchies[index].ownPath = "/somewhere/else" }
+        let again = try CgroupHost.detect(mountsOf: before)
+        #expect(again.hierarchies.map(\.ownPath) == full.hierarchies.map(\.ownPath))
+        #expect(again.hierarchies.map(\.mountPoint) == full.hierarchies.map(\.mountPoint))
+    }
+}
