@@ -7,12 +7,16 @@ extension Files {
     /// nil when it does not exist or cannot be reached; for `check`, which must not follow a rootfs's
     /// symlinks onto the host.
     package static func statInRoot(_ root: FileDescriptor, _ path: String) -> Glibc.stat? {
+        guard let fd = openInRoot(root, path) else { return nil }
+        return try? status(fd)
+    }
+
+    /// An O_PATH fd of `path` resolved as a process chrooted at `root` would (openat2 RESOLVE_IN_ROOT, Linux 5.6;
+    /// no magic links); nil when it is missing, cannot be reached or the kernel has no openat2.
+    package static func openInRoot(_ root: FileDescriptor, _ path: String) -> FileDescriptor? {
         let resolve = CS_RESOLVE_IN_ROOT | CS_RESOLVE_NO_MAGICLINKS
         let fd = path.withCString { cshim_openat2(root.raw, $0, UInt64(O_PATH | O_CLOEXEC), 0, resolve) }
-        if fd < 0 { return nil }
-        defer { Glibc.close(fd) }
-        var st = Glibc.stat()
-        return fstat(fd, &st) == 0 ? st : nil
+        return fd < 0 ? nil : FileDescriptor(fd)
     }
 
     /// stat following symlinks; nil when there is nothing there.
