@@ -1,4 +1,3 @@
-import Glibc
 import OCISpec
 import Sys
 
@@ -141,17 +140,13 @@ package final class SeccompCache {
                               stubLength: stubLength, warnings: warnings)
     }
 
-    /// Written whole under a name of this process, then renamed: a reader finds the old entry, the new one or
-    /// none. A failure only costs the next create a compile.
+    /// Written atomically (two commands storing one entry at once each rename a whole file of their own): a
+    /// reader finds the old entry, the new one or none. A failure only costs the next command a compile.
     func store(_ entry: [UInt8], at path: String) {
         if (try? Files.mkdir(directory, mode: 0o700)) == nil, !Files.isDirectory(directory) { return }
         if let names = try? Files.listDirectory(directory), names.count >= Self.maximumEntries {
             for name in names { try? Files.unlink(directory + "/" + name) }
         }
-        let temporary = path + "." + DecimalText.of(Int(getpid())) + ".tmp"
-        guard let fd = try? Files.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) else { return }
-        let written = (try? fd.write(entry)) != nil
-        fd.close()
-        if !written || (try? Files.rename(temporary, path)) == nil { try? Files.unlink(temporary) }
+        try? Files.writeFileAtomically(path, entry, mode: 0o600)
     }
 }

@@ -107,8 +107,10 @@ package enum Files {
     /// Temp file, then rename: a reader sees the old or the new content, never half (docs/design.md §3). No fsync
     /// (the starting design asked for one): runtime state lives on tmpfs (/run) and means nothing after a reboot, while
     /// an fsync on a disk-backed --root cost ≈1 ms of every create.
+    /// The temp file is named for this process, so two writers of one path (the seccomp cache's entries, written
+    /// without a lock) never write into each other's.
     package static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(SysError) {
-        let temporary = path + ".tmp"
+        let temporary = path + "." + DecimalText.of(Int32(getpid())) + ".tmp"
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
             try fd.write(bytes)
@@ -118,7 +120,10 @@ package enum Files {
             throw SysError("write", path: path, errno: error.errno)
         }
         fd.close()
-        try rename(temporary, path)
+        do { try rename(temporary, path) } catch {
+            Glibc.unlink(temporary)
+            throw error
+        }
     }
 
     /// Names in a directory, without `.` and `..`.
