@@ -94,6 +94,7 @@ extension Runtime {
             draft.cgroupVersion = cgroups.cgroups.version.rawValue
             draft.cgroupPaths = cgroups.cgroups.paths
             draft.systemdUnit = driver.unit
+            draft.ownsPidNamespace = plan.createdNamespaces.contains(.pid)
             draft.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit

@@ -105,7 +105,9 @@ extension Runtime {
         guard let initFD = try? Processes.pidfd(record.pid),
               Processes.startTime(of: record.pid) == record.startTime else { return }
         let cgroups = Runtime.cgroups(record)
-        try? cgroups?.signalAll(SIGKILL)
+        // As runc: an init that is pid 1 of its own namespace takes the rest with it; only a shared pid namespace
+        // needs every process of the cgroup killed (v1: frozen first, so none forks away meanwhile).
+        if !record.ownsPidNamespace { try? cgroups?.signalAll(SIGKILL) }
         let signalled = Result { () throws(SysError) in try Processes.signal(pidfd: initFD, SIGKILL) }
         // A paused container: kill, then thaw (runc), or its frozen init never dies.
         try cgroups?.thawAfterKill()

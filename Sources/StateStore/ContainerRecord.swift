@@ -19,6 +19,9 @@ package struct ContainerRecord: Sendable, Equatable {
     /// The cgroup driver: the systemd unit holding the cgroups (--systemd-cgroup), "" when crabcan made them
     /// (cgroupfs). Later commands use the driver create used, whatever flags they are given.
     package var systemdUnit = ""
+    /// The init made its own pid namespace (it is pid 1 there): SIGKILL to it takes every process of the container
+    /// with it (pid_namespaces(7)), so `delete` needs no cgroup-wide kill. False in records written before it.
+    package var ownsPidNamespace = false
     /// poststart and poststop, run by `start` and `delete` from here: the bundle may be gone by then.
     package var hooks = Hooks()
 
@@ -50,6 +53,10 @@ package struct ContainerRecord: Sendable, Equatable {
         writer.field("cgroupVersion", cgroupVersion)
         writer.field("cgroupPaths", cgroupPaths)
         if !systemdUnit.isEmpty { writer.field("systemdUnit", systemdUnit) }
+        if ownsPidNamespace {
+            writer.key("ownsPidNamespace")
+            writer.bool(true)
+        }
         if !hooks.poststart.isEmpty || !hooks.poststop.isEmpty {
             writer.key("hooks")
             writer.value(Hooks(poststart: hooks.poststart, poststop: hooks.poststop))
@@ -107,6 +114,7 @@ package struct ContainerRecord: Sendable, Equatable {
         let cgroupVersion = object.optional("cgroupVersion")?.string() ?? ""
         let cgroupPaths = object.optional("cgroupPaths")?.stringMap() ?? [:]
         let systemdUnit = object.optional("systemdUnit")?.string() ?? ""
+        let ownsPidNamespace = object.optional("ownsPidNamespace")?.bool() ?? false
         let hooks = object.optional("hooks", Hooks.self) ?? Hooks()
         if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
         var record = ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
@@ -114,6 +122,7 @@ package struct ContainerRecord: Sendable, Equatable {
         record.cgroupVersion = cgroupVersion
         record.cgroupPaths = cgroupPaths
         record.systemdUnit = systemdUnit
+        record.ownsPidNamespace = ownsPidNamespace
         record.hooks = hooks
         return record
     }

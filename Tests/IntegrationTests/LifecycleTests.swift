@@ -92,6 +92,36 @@ extension CrabcanCLI {
         #expect(Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty)
     }
 
+    /// `delete --force` leaves no process of the container behind, whether its init is pid 1 of its own pid
+    /// namespace (the kernel takes the rest with it, so delete kills only the init, as runc) or shares the host's
+    /// (then every process of its cgroup is killed, frozen first on cgroup v1). state.json says which it is.
+    @Test(arguments: [true, false]) func deleteForceLeavesNoProcess(ownPidNamespace: Bool) throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id(ownPidNamespace ? "del-pidns" : "del-hostpid")
+        let bundle = try box.bundle(["sh", "-c", "sleep 600 & sleep 600 & wait"]) { config in
+            guard !ownPidNamespace, var linux = config["linux"] as? [String: Any],
+                  let namespaces = linux["namespaces"] as? [[String: Any]] else { return }
+            linux["namespaces"] = namespaces.filter { $0["type"] as? String != "pid" }
+            config["linux"] = linux
+        }
+        let run = box.crabcan(["run", "--detach", "--bundle", bundle, id])
+        try #require(run.status == 0, "\(run)")
+        let exec = box.crabcan(["exec", "--detach", id, "sleep", "600"])
+        #expect(exec.status == 0, "\(exec)")
+        // The init, its two background sleeps and the exec'd one.
+        #expect(eventually { Host.processes(usingRootfs: box.rootfs, orMentioning: id).count == 4 },
+                "\(Host.processes(usingRootfs: box.rootfs, orMentioning: id))")
+        let recorded = try String(contentsOfFile: box.root + "/" + id + "/state.json", encoding: .utf8)
+        #expect(recorded.contains("\"ownsPidNamespace\":true") == ownPidNamespace, "\(recorded)")
+
+        let forced = box.crabcan(["delete", "--force", id])
+        #expect(forced.status == 0, "\(forced)")
+        #expect(!box.stateDirExists(id))
+        #expect(eventually { Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty },
+                "left behind: \(Host.processes(usingRootfs: box.rootfs, orMentioning: id))")
+    }
+
     /// runc's behaviour: a created (never started) container is killed by a plain delete.
     @Test func deleteKillsCreatedContainer() throws {
         let box = try Sandbox()

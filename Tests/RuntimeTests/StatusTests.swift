@@ -69,6 +69,16 @@ import Testing
                                      bundle: "/b", rootfs: "/b/rootfs", created: "2026-01-01T00:00:00.000000000Z",
                                      owner: "", annotations: ["k": "v \"quoted\""])
         #expect(try ContainerRecord.decode(record.encoded()) == record)
+        var owning = record
+        owning.ownsPidNamespace = true
+        #expect(try ContainerRecord.decode(owning.encoded()) == owning)
+    }
+
+    /// A state.json written before the field existed reads as a shared pid namespace: `delete` then kills every
+    /// process of the cgroup, the safe side.
+    @Test func aRecordWithoutThePidNamespaceFieldSharesTheHosts() throws {
+        let old = #"{"ociVersion":"1.0.2","id":"c1","pid":7,"startTime":9,"bundle":"/b","rootfs":"/b/r","created":"x","owner":""}"#
+        #expect(try ContainerRecord.decode(Array(old.utf8)).ownsPidNamespace == false)
     }
 
     @Test func corruptStateIsATypedError() {
