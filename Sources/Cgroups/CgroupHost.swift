@@ -22,17 +22,19 @@ package struct CgroupHost: Sendable, Equatable {
     package var hierarchies: [Hierarchy]
 
     /// Reads /proc/self/cgroup, then /proc/self/mountinfo only as far as it must: once every hierarchy is found
-    /// at its root, no later mount can change the result (cgroup mounts come early in the table).
+    /// at its root, no later mount can change the result (cgroup mounts come early in the table). The lines are
+    /// parsed as they arrive, each once.
     package static func detect() throws -> CgroupHost {
-        let selfCgroup = try Files.readText("/proc/self/cgroup")
-        // The settled result is kept, not parsed again from what was read.
-        var settled: CgroupHost?
-        let mountinfo = try Files.open("/proc/self/mountinfo", O_RDONLY).readAll { prefix in
-            let host = CgroupHost(mountinfo: String(decoding: prefix, as: UTF8.self), selfCgroup: selfCgroup)
-            if host.isSettled(selfCgroup) { settled = host }
-            return settled != nil
+        let own = lines(ofSelfCgroup: try Files.readText("/proc/self/cgroup"))
+        var mounts: [MountInfoEntry] = []
+        var host: CgroupHost?
+        try Files.open("/proc/self/mountinfo", O_RDONLY).readLines(chunk: 512) { lines in
+            mounts += MountInfo.parse(lines, fsTypes: cgroupFileSystems)
+            let sofar = CgroupHost(mounts: mounts, own: own)
+            host = sofar
+            return sofar.isSettled(own)
         }
-        return settled ?? CgroupHost(mountinfo: String(decoding: mountinfo, as: UTF8.self), selfCgroup: selfCgroup)
+        return host ?? CgroupHost(mounts: [], own: own)
     }
 
     /// This process's cgroups where the mounts are known already: `known` was detected by the runtime before it
@@ -52,8 +54,10 @@ package struct CgroupHost: Sendable, Equatable {
     /// cgroup2 mount; the version is v1 as soon as a v1 controller is mounted. With a controller named in
     /// /proc/self/cgroup, v1 is settled when every named hierarchy is found at its root; without one, v2 is
     /// settled by its first cgroup2 mount.
-    func isSettled(_ selfCgroup: String) -> Bool {
-        let named = Self.lines(ofSelfCgroup: selfCgroup).map(\.name).filter { !$0.isEmpty }
+    func isSettled(_ selfCgroup: String) -> Bool { isSettled(Self.lines(ofSelfCgroup: selfCgroup)) }
+
+    func isSettled(_ own: [(name: String, path: String)]) -> Bool {
+        let named = own.map(\.name).filter { !$0.isEmpty }
         let withController = named.contains { $0.utf8.split(separator: UInt8(ascii: ",")).contains { !$0.starts(with: "name=".utf8) } }
         if withController {
             return version == .v1 && hierarchies.count == named.count && hierarchies.allSatisfy { $0.mountRoot == "/" }
@@ -74,11 +78,16 @@ package struct CgroupHost: Sendable, Equatable {
     /// Parses the two texts. On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
     /// the v1 hierarchies win, as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
     package init(mountinfo: String, selfCgroup: String) {
-        let mounts = MountInfo.parse(mountinfo, fsTypes: ["cgroup", "cgroup2"])
+        self.init(mounts: MountInfo.parse(mountinfo, fsTypes: Self.cgroupFileSystems), own: Self.lines(ofSelfCgroup: selfCgroup))
+    }
 
+    static let cgroupFileSystems: Set<String> = ["cgroup", "cgroup2"]
+
+    /// From the cgroup mounts of the table (in its order) and /proc/self/cgroup's lines.
+    init(mounts: [MountInfoEntry], own: [(name: String, path: String)]) {
         var v1: [Hierarchy] = []
         var unified: Hierarchy?
-        for (name, ownPath) in Self.lines(ofSelfCgroup: selfCgroup) {
+        for (name, ownPath) in own {
             if name.isEmpty {
                 if let m = mounts.first(where: { $0.fsType == "cgroup2" }) {
                     unified = Hierarchy(name: "", controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath)

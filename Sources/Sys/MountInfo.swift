@@ -20,10 +20,15 @@ package enum MountInfo {
     /// hundreds of mounts and a reader wants few of them (splitting each line as a String showed as a quarter of
     /// `create`'s checks in profiles).
     package static func parse(_ text: String, fsTypes: Set<String>? = nil) -> [MountInfoEntry] {
+        parse(Array(text.utf8)[...], fsTypes: fsTypes)
+    }
+
+    /// The entries of the whole lines in `bytes` (a reader's chunk of them).
+    package static func parse(_ bytes: ArraySlice<UInt8>, fsTypes: Set<String>? = nil) -> [MountInfoEntry] {
         let separator = Array(" - ".utf8)
         let space = UInt8(ascii: " ")
         var entries: [MountInfoEntry] = []
-        for line in Array(text.utf8).split(separator: UInt8(ascii: "\n")) {
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let dash = ByteSearch.firstIndex(of: separator, in: line) else { continue }
             let right = line[(dash + separator.count)...].split(separator: space, omittingEmptySubsequences: false)
             guard right.count >= 3 else { continue }

@@ -110,3 +110,36 @@ import Testing
         #expect(entries.contains { $0.fsType == "proc" })
     }
 }
+
+/// FileDescriptor.readLines: whole lines however the reads cut them, the unterminated last one at the end, and a
+/// reader that stops early leaves the rest of the file unread (what keeps mountinfo's formatting cheap).
+@Suite struct ReadLinesTests {
+    static func file(_ text: String) throws -> FileDescriptor {
+        try Files.memoryFile("lines", Array(text.utf8))
+    }
+
+    @Test(arguments: [1, 3, 7, 512]) func linesArriveWholeWhateverTheChunk(_ chunk: Int) throws {
+        let text = "first line\nsecond, a little longer\n\nfourth\nno newline at the end"
+        var lines: [String] = []
+        try Self.file(text).readLines(chunk: chunk) { slice in
+            lines += slice.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
+            if slice.last == UInt8(ascii: "\n") { lines.removeLast() }  // the split's empty tail
+            return false
+        }
+        #expect(lines == ["first line", "second, a little longer", "", "fourth", "no newline at the end"])
+    }
+
+    @Test func stoppingEarlyReadsNoFurther() throws {
+        let text = String(repeating: "0123456789abcdef\n", count: 1000)  // 17,000 bytes
+        let fd = try Self.file(text)
+        var seen = 0
+        try fd.readLines(chunk: 512) { slice in
+            seen += slice.count
+            return seen >= 1000
+        }
+        let offset = lseek(fd.raw, 0, SEEK_CUR)
+        #expect(seen >= 1000 && seen % 17 == 0)
+        #expect(offset <= 1024 + 512, "read \(offset) bytes to hand \(seen)")
+    }
+}
