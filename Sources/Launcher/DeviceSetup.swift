@@ -37,8 +37,15 @@ struct DeviceSetup {
             try parents.make(parentOf: node.path)
             if let host = hostNodes[node.path] { try bind(host, node) } else { try create(node) }
         }
-        for link in DeviceSetup.links where Files.lstatMode(link.path) == nil {
-            try Files.symlink(target: link.target, at: link.path)
+        // Made first and looked at only when something is there already: /dev is nearly always a fresh tmpfs.
+        for link in DeviceSetup.links {
+            do {
+                try Files.symlink(target: link.target, at: link.path)
+            } catch {
+                // Whatever the image or a mount put there stays. (No `catch where` with an empty body: Swift
+                // 6.3.1 crashes compiling that with typed throws.)
+                if error.errno != EEXIST { throw error }
+            }
         }
     }
 
@@ -66,12 +73,15 @@ struct DeviceSetup {
     }
 
     private func create(_ node: Node) throws {
-        if let existing = Files.lstatMode(node.path) {
+        let mode = node.type | (node.mode & 0o7777)
+        do {
+            try Files.mknod(node.path, mode: mode, major: node.major, minor: node.minor)
+        } catch where error.errno == EEXIST {
             // A node bound in by a mount (or shipped in the image as the right type) is kept.
-            if existing & S_IFMT == node.type { return }
+            if let existing = Files.lstatMode(node.path), existing & S_IFMT == node.type { return }
             try Files.unlink(node.path)
+            try Files.mknod(node.path, mode: mode, major: node.major, minor: node.minor)
         }
-        try Files.mknod(node.path, mode: node.type | (node.mode & 0o7777), major: node.major, minor: node.minor)
         try Files.chown(node.path, uid: node.uid, gid: node.gid)
     }
 

@@ -38,6 +38,27 @@ extension CrabcanCLI {
                                        "character special file 666 0"], "\(result)")
     }
 
+    /// Without a /dev mount the image's own /dev is used: a node of the right type there is kept as it is, one of
+    /// the wrong type is replaced, and a link name already taken is left alone (nodes and links are made first
+    /// and looked at only when the name is taken).
+    @Test func nodesAndLinksTheImageShipsAreKeptOrReplaced() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let dev = box.rootfs + "/dev"
+        try FileManager.default.createDirectory(atPath: dev, withIntermediateDirectories: true)
+        for name in ["null", "zero", "fd"] { try? FileManager.default.removeItem(atPath: dev + "/" + name) }
+        #expect(FileManager.default.createFile(atPath: dev + "/null", contents: Data("not a device".utf8)))
+        #expect(mknod(dev + "/zero", S_IFCHR | 0o600, dev_t(1 << 8 | 5)) == 0)  // makedev(1, 5)
+        #expect(FileManager.default.createFile(atPath: dev + "/fd", contents: Data()))
+        let bundle = try box.bundle(["sh", "-c", "stat -c '%n %F %a' /dev/null /dev/zero /dev/fd /dev/full"]) { config in
+            config["mounts"] = (config["mounts"] as! [[String: Any]]).filter { $0["destination"] as? String != "/dev" }
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("imagedev")])
+        #expect(result.status == 0, "\(result)")
+        #expect(result.stdoutLines == ["/dev/null character special file 666", "/dev/zero character special file 600",
+                                       "/dev/fd regular empty file 644", "/dev/full character special file 666"], "\(result)")
+    }
+
     @Test func noPivotStillConfinesTheRoot() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
