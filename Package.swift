@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "PlanTests", dependencies: ["Plan", "OCISpec", "Sys", "Capabilities"]),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Plan", "OCISpec", "Sys"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON", "Sys"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities", "Seccomp"]),
         .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),
         .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),

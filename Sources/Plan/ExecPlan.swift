@@ -25,11 +25,12 @@ package struct ExecPlan: ProcessSettings {
     /// process.json's scheduler, I/O priority, CPU affinity (initial, final) and the container's memory policy.
     package var scheduling: ProcessScheduling
 
-    /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start.
+    /// `spec` is the container's config (its namespaces and seccomp profile); `process` the one to start;
+    /// `keptSeccomp` the program the init loaded, when create kept it in place of the profile.
     /// Planned as `create` plans the init: every check records its problems (the same collecting checks), and
     /// the first in the order they ran is thrown, with its path inside process.json.
     package init(spec: Spec, process: OCISpec.Process, initPid: pid_t, preserveFDs: Int32 = 0,
-                 seccompCache: SeccompCache? = nil) throws {
+                 keptSeccomp: SeccompProgram? = nil, seccompCache: SeccompCache? = nil) throws {
         var problems: [ConfigProblem] = []
         if process.args.isEmpty { problems.append(PlanError(".args", "at least one argument is required")) }
         if !process.cwd.hasBytePrefix("/") { problems.append(PlanError(".cwd", "must be an absolute path")) }
@@ -40,10 +41,12 @@ package struct ExecPlan: ProcessSettings {
         warnings += privileges.warnings + labels.warnings
         scheduling = ProcessScheduling(process: process, linux: spec.linux, prefix: "", isInit: false,
                                        problems: &problems, warnings: &warnings)
-        if let profile = spec.linux?.seccomp {
+        if let keptSeccomp {
+            seccomp = keptSeccomp
+        } else if let profile = spec.linux?.seccomp {
             seccomp = seccompCache.map { $0.program(profile, problems: &problems) } ?? SeccompProgram(profile, problems: &problems)
-            warnings += seccomp?.warnings ?? []
         }
+        warnings += seccomp?.warnings ?? []
         if let first = problems.first { throw first }
         // An array: at most eight types, and a Set's storage would be more code for each exec to map.
         let types = (spec.linux?.namespaces ?? []).map(\.type)

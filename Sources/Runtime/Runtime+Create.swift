@@ -86,7 +86,7 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
-            try directory.writeConfig(spec.encode(pretty: false))
+            let keptSeccomp = try Runtime.writeSnapshot(spec, seccomp: plan.seccomp, directory)
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
                 ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
@@ -95,6 +95,7 @@ extension Runtime {
             draft.cgroupPaths = cgroups.cgroups.paths
             draft.systemdUnit = driver.unit
             draft.ownsPidNamespace = plan.createdNamespaces.contains(.pid)
+            draft.keptSeccompProgram = keptSeccomp
             draft.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
@@ -168,6 +169,27 @@ extension Runtime {
             if let stage = failed.setupStage { log.debug("create \(id): the init failed at \(stage), errno \(failed.errno ?? 0)") }
             throw failed
         }
+    }
+
+    /// The config snapshot exec reads (docs/design.md §3), written before clone. A seccomp profile without notify
+    /// rules goes as the program compiled from it, the very one the init loads (seccomp.bpf), and is left out of
+    /// config.json: an exec then never parses, keys or looks up the profile, which with Docker's was a third of
+    /// its CPU. Returns whether it was kept so (state.json records it).
+    static func writeSnapshot(_ spec: Spec, seccomp: SeccompProgram?, _ directory: ContainerDirectory) throws -> Bool {
+        guard let seccomp, !seccomp.usesNotify else {
+            try directory.writeConfig(spec.encode(pretty: false))
+            return false
+        }
+        try directory.writeSeccompProgram(SeccompCache.containerCopy(of: seccomp))
+        try directory.writeConfig(snapshot(of: spec, keptSeccomp: true).encode(pretty: false))
+        return true
+    }
+
+    /// `spec` as config.json holds it: without the profile when its program is kept apart.
+    static func snapshot(of spec: Spec, keptSeccomp: Bool) -> Spec {
+        var snapshot = spec
+        if keptSeccomp { snapshot.linux?.seccomp = nil }
+        return snapshot
     }
 
     /// Protocol step 1c, in the runtime's namespaces: prestart then createRuntime. Every create-time hook gets

@@ -50,12 +50,20 @@ extension Runtime {
             ? try Runtime.loadSpec(file: directory.configPath) : try Runtime.loadSpec(bundle: record.bundle)
         let (process, source) = try Runtime.execProcess(options, base: spec.process)
         try Runtime.checkTerminal(process.terminal, consoleSocket: options.consoleSocket, relay: !options.detach)
+        // The init's own program, when create kept it instead of the profile: never no filter in its place.
+        var keptSeccomp: SeccompProgram?
+        if record.keptSeccompProgram {
+            guard let bytes = directory.readSeccompProgram(), let program = SeccompCache.program(fromContainerCopy: bytes) else {
+                throw RuntimeError("container \(id): its seccomp program \(directory.seccompProgramPath) is missing or damaged")
+            }
+            keptSeccomp = program
+        }
 
         let plan: ExecPlan
         let seccompCache = SeccompCache(root: root)
         do {
             plan = try ExecPlan(spec: spec, process: process, initPid: record.pid, preserveFDs: options.preserveFDs,
-                                seccompCache: seccompCache)
+                                keptSeccomp: keptSeccomp, seccompCache: seccompCache)
         } catch let problem as ConfigProblem {
             throw RuntimeError("\(source): \(problem)")
         }

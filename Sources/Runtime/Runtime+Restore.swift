@@ -76,13 +76,14 @@ extension Runtime {
         let criuRoot = directory.path + "/criu-root"
         var rootMounted = false
         do {
-            try directory.writeConfig(spec.encode(pretty: false))
+            let keptSeccomp = try Runtime.writeSnapshot(spec, seccomp: plan.seccomp, directory)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
                 created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)
             record.cgroupVersion = driver.manager.cgroups.version.rawValue
             record.cgroupPaths = driver.manager.cgroups.paths
             record.systemdUnit = driver.unit
+            record.keptSeccompProgram = keptSeccomp
             record.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             try directory.recordCgroups(version: record.cgroupVersion, paths: record.cgroupPaths, systemdUnit: driver.unit)
             try driver.prepare(resources)
@@ -180,7 +181,7 @@ extension Runtime {
                         record.pid = pid
                         record.startTime = startTime
                         try directory.write(record)
-                        try Runtime.recordTimeNamespace(spec, pid: pid, directory)
+                        try Runtime.recordTimeNamespace(spec, keptSeccomp: record.keptSeccompProgram, pid: pid, directory)
                         if let pidFile = options.pidFile { try Runtime.writePidFile(pidFile, pid) }
                     case "orphan-pts-master":
                         if let fd, let consoleSocket = options.consoleSocket { try Runtime.sendConsole(fd, to: consoleSocket) }
@@ -201,11 +202,11 @@ extension Runtime {
 
     /// criu (3.14+) restores into a new time namespace, so monotonic clocks go on from where they were: the config
     /// snapshot gets it, so `exec` joins it too (as runc adds it to its config).
-    static func recordTimeNamespace(_ spec: Spec, pid: pid_t, _ directory: ContainerDirectory) throws {
+    static func recordTimeNamespace(_ spec: Spec, keptSeccomp: Bool, pid: pid_t, _ directory: ContainerDirectory) throws {
         guard !(spec.linux?.namespaces.contains { $0.type == .time } ?? true),
               let theirs = try? Files.readLink("/proc/\(pid)/ns/time"),
               let ours = try? Files.readLink("/proc/self/ns/time"), theirs != ours else { return }
-        var withTime = spec
+        var withTime = snapshot(of: spec, keptSeccomp: keptSeccomp)
         withTime.linux?.namespaces.append(Namespace(type: .time))
         try directory.replaceConfig(withTime.encode(pretty: false))
     }

@@ -140,6 +140,13 @@ package final class SeccompCache {
                               stubLength: stubLength, warnings: warnings)
     }
 
+    /// A container's own copy of the program its init loaded (`<state>/seccomp.bpf`, docs/seccomp.md): the
+    /// entry format with an empty key, since it is found by container, not by profile.
+    package static func containerCopy(of program: SeccompProgram) -> [UInt8] { encode(program, key: []) }
+
+    /// The program a `containerCopy` holds; nil unless it is whole and well formed.
+    package static func program(fromContainerCopy bytes: [UInt8]) -> SeccompProgram? { decode(bytes, key: []) }
+
     /// Written atomically (two commands storing one entry at once each rename a whole file of their own): a
     /// reader finds the old entry, the new one or none. A failure only costs the next command a compile.
     func store(_ entry: [UInt8], at path: String) {

@@ -15,6 +15,9 @@ package struct ContainerDirectory: Sendable {
     /// The validated config create used (as runc and crun keep one): exec reads it, not the bundle, so a bundle
     /// changed or removed after create cannot change the namespaces or seccomp profile an exec gets.
     package var configPath: String { path + "/config.json" }
+    /// The seccomp program the init loaded, kept for exec when the profile is left out of config.json
+    /// (ContainerRecord.keptSeccompProgram).
+    package var seccompProgramPath: String { path + "/seccomp.bpf" }
 
     package struct InvalidID: Error, CustomStringConvertible {
         package var id: String
@@ -113,6 +116,13 @@ package struct ContainerDirectory: Sendable {
     package func replaceConfig(_ bytes: [UInt8]) throws {
         try Files.writeFileAtomically(configPath, bytes, mode: 0o600)
     }
+
+    /// Written with the config snapshot, before state.json, like it (`writeConfig`).
+    package func writeSeccompProgram(_ bytes: [UInt8]) throws {
+        try Files.writeFile(seccompProgramPath, bytes, mode: 0o600)
+    }
+
+    package func readSeccompProgram() -> [UInt8]? { try? Files.readFile(seccompProgramPath) }
 
     package var execFifoExists: Bool { Files.lstatMode(execFifoPath) != nil }
 

@@ -22,6 +22,9 @@ package struct ContainerRecord: Sendable, Equatable {
     /// The init made its own pid namespace (it is pid 1 there): SIGKILL to it takes every process of the container
     /// with it (pid_namespaces(7)), so `delete` needs no cgroup-wide kill. False in records written before it.
     package var ownsPidNamespace = false
+    /// The seccomp profile is kept compiled in seccomp.bpf and left out of config.json: `exec` loads that program,
+    /// and refuses to run without it (it never falls back to no filter).
+    package var keptSeccompProgram = false
     /// poststart and poststop, run by `start` and `delete` from here: the bundle may be gone by then.
     package var hooks = Hooks()
 
@@ -55,6 +58,10 @@ package struct ContainerRecord: Sendable, Equatable {
         if !systemdUnit.isEmpty { writer.field("systemdUnit", systemdUnit) }
         if ownsPidNamespace {
             writer.key("ownsPidNamespace")
+            writer.bool(true)
+        }
+        if keptSeccompProgram {
+            writer.key("keptSeccompProgram")
             writer.bool(true)
         }
         if !hooks.poststart.isEmpty || !hooks.poststop.isEmpty {
@@ -115,6 +122,7 @@ package struct ContainerRecord: Sendable, Equatable {
         let cgroupPaths = object.optional("cgroupPaths")?.stringMap() ?? [:]
         let systemdUnit = object.optional("systemdUnit")?.string() ?? ""
         let ownsPidNamespace = object.optional("ownsPidNamespace")?.bool() ?? false
+        let keptSeccompProgram = object.optional("keptSeccompProgram")?.bool() ?? false
         let hooks = object.optional("hooks", Hooks.self) ?? Hooks()
         if let problem = context.problems.first { throw Corrupt(detail: problem.description) }
         var record = ContainerRecord(ociVersion: ociVersion, id: id, pid: pid, startTime: startTime, bundle: bundle,
@@ -123,6 +131,7 @@ package struct ContainerRecord: Sendable, Equatable {
         record.cgroupPaths = cgroupPaths
         record.systemdUnit = systemdUnit
         record.ownsPidNamespace = ownsPidNamespace
+        record.keptSeccompProgram = keptSeccompProgram
         record.hooks = hooks
         return record
     }

@@ -270,16 +270,19 @@ extension CrabcanCLI {
         #expect(entries() == stored && inode(stored[0]) == firstInode, "the entry was found, not written again")
 
         let id = try sleeper(box, "sc-cache-exec") { SeccompFixtures.setSeccomp(&$0, profile, noNewPrivileges: true) }
-        expectFiltered(box.crabcan(["exec", id, "sh", "-c", script]), "exec (kept filter)")
+        expectFiltered(box.crabcan(["exec", id, "sh", "-c", script]), "exec (the init's own program)")
         #expect(entries() == stored && inode(stored[0]) == firstInode)
         let listed = box.crabcan(["list", "--quiet"])
         #expect(listed.status == 0 && listed.stdoutLines == [id], "\(listed)")
 
-        // Half an entry (a disk that filled up, a crash): compiled again, and the entry made whole.
+        // Half an entry (a disk that filled up, a crash): compiled again, and the entry made whole. An exec does
+        // not look at the cache at all: it loads the program its container's init loaded.
         let path = cacheDir + "/" + stored[0]
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
         try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
         expectFiltered(box.crabcan(["exec", id, "sh", "-c", script]), "exec after a damaged entry")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == whole.prefix(whole.count / 2))
+        expectFiltered(box.crabcan(["run", "--bundle", bundle, box.id("sc-cache-4")]), "run after a damaged entry")
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == whole)
 
         // Another profile: its own entry.
@@ -289,6 +292,36 @@ extension CrabcanCLI {
         let result = box.crabcan(["run", "--bundle", otherBundle, box.id("sc-cache-3")])
         #expect(result.status == 0 && result.stdout.contains("Permission denied"), "\(result)")
         #expect(entries().count == 2)
+    }
+
+    /// create keeps the container's seccomp program in its state dir (seccomp.bpf) and leaves the profile out of
+    /// config.json; exec loads that program, and refuses to run anything when it is gone or damaged rather than
+    /// run the process without a filter.
+    @Test func execLoadsTheInitsOwnProgramOrNothing() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = try sleeper(box, "sc-kept") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
+                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]]
+            config["linux"] = linux
+        }
+        let state = box.root + "/" + id
+        let snapshot = try SeccompFixtures.json(state + "/config.json")
+        #expect((snapshot["linux"] as? [String: Any])?["seccomp"] == nil, "\(snapshot)")
+        #expect(try String(contentsOfFile: state + "/state.json", encoding: .utf8).contains("\"keptSeccompProgram\":true"))
+        let filtered = box.crabcan(["exec", id, "sh", "-c", "mkdir /tmp/made; echo rc=$?"])
+        #expect(filtered.status == 0 && filtered.stdout.contains("rc=1"), "\(filtered)")
+
+        let program = try Data(contentsOf: URL(fileURLWithPath: state + "/seccomp.bpf"))
+        for (what, damage) in [("damaged", { try program.prefix(program.count / 2).write(to: URL(fileURLWithPath: state + "/seccomp.bpf")) }),
+                               ("missing", { try FileManager.default.removeItem(atPath: state + "/seccomp.bpf") })] {
+            try damage()
+            let refused = box.crabcan(["exec", id, "sh", "-c", "touch /tmp/ran-\(what)"])
+            #expect(refused.status != 0 && refused.stderrLines.count == 1 && refused.stderr.contains("seccomp.bpf"),
+                    "\(what): \(refused)")
+            #expect(!FileManager.default.fileExists(atPath: box.rootfs + "/tmp/ran-\(what)"), "\(what): the process ran")
+        }
     }
 
     // MARK: Profiles written by others (issue 12): each runs busybox to the end, with and without no_new_privs.

@@ -1,0 +1,84 @@
+import Glibc
+import OCISpec
+@testable import Runtime
+import Seccomp
+import StateStore
+import Sys
+import Testing
+
+/// What create leaves in the state dir for exec: the config snapshot, with a seccomp profile kept as the program
+/// the init loads (seccomp.bpf) and left out of config.json, unless the profile notifies (exec then needs its
+/// listener settings) (docs/seccomp.md).
+@Suite struct ConfigSnapshotTests {
+    /// A container directory of its own, removed after `body`.
+    func withDirectory(_ body: (ContainerDirectory) throws -> Void) throws {
+        var template = Array("/tmp/crabcan-snapshot.XXXXXX".utf8CString)
+        let root = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { stringFromC($0) })
+        let directory = try ContainerDirectory(root: root, id: "c1")
+        try Files.mkdir(directory.path, mode: 0o711)
+        defer {
+            try? directory.remove()
+            rmdir(root)
+        }
+        try body(directory)
+    }
+
+    static func spec(seccomp: String?) throws -> Spec {
+        let profile = seccomp.map { #","seccomp":\#($0)"# } ?? ""
+        let text = #"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}},"# +
+            #""linux":{"namespaces":[{"type":"mount"},{"type":"pid"}]\#(profile)}}"#
+        return try Spec.decode(Array(text.utf8))
+    }
+
+    static let denyUname = #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["uname"],"action":"SCMP_ACT_ERRNO"}]}"#
+
+    @Test func aProfileIsKeptAsTheProgramTheInitLoads() throws {
+        let spec = try Self.spec(seccomp: Self.denyUname)
+        let program = try SeccompProgram(try #require(spec.linux?.seccomp))
+        try withDirectory { directory in
+            let kept = try Runtime.writeSnapshot(spec, seccomp: program, directory)
+            #expect(kept)
+            let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
+            #expect(snapshot.linux?.seccomp == nil)
+            #expect(snapshot.linux?.namespaces == spec.linux?.namespaces && snapshot.process?.args == ["sh"])
+            let loaded = try #require(directory.readSeccompProgram().flatMap(SeccompCache.program(fromContainerCopy:)))
+            #expect(loaded.instructions == program.instructions && loaded.kernelFlags == program.kernelFlags)
+        }
+    }
+
+    @Test func aNotifyingProfileStaysInTheConfig() throws {
+        let notify = #"{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent.sock","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]}"#
+        let spec = try Self.spec(seccomp: notify)
+        let program = try SeccompProgram(try #require(spec.linux?.seccomp))
+        #expect(program.usesNotify)
+        try withDirectory { directory in
+            let kept = try Runtime.writeSnapshot(spec, seccomp: program, directory)
+            #expect(!kept)
+            let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
+            #expect(snapshot.linux?.seccomp?.listenerPath == "/run/agent.sock")
+            #expect(directory.readSeccompProgram() == nil)
+        }
+    }
+
+    @Test func withoutAProfileThereIsNoProgram() throws {
+        let spec = try Self.spec(seccomp: nil)
+        try withDirectory { directory in
+            let kept = try Runtime.writeSnapshot(spec, seccomp: nil, directory)
+            #expect(!kept)
+            let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
+            #expect(snapshot.linux?.namespaces.count == 2)
+            #expect(directory.readSeccompProgram() == nil)
+        }
+    }
+
+    /// A damaged copy is no program: exec refuses it rather than run without a filter.
+    @Test func aDamagedCopyIsNoProgram() throws {
+        let program = try SeccompProgram(try #require(try Self.spec(seccomp: Self.denyUname).linux?.seccomp))
+        let bytes = SeccompCache.containerCopy(of: program)
+        #expect(SeccompCache.program(fromContainerCopy: bytes) != nil)
+        for cut in [1, 8, bytes.count / 2, bytes.count - 1] {
+            #expect(SeccompCache.program(fromContainerCopy: Array(bytes.prefix(cut))) == nil, "\(cut) bytes")
+        }
+        #expect(SeccompCache.program(fromContainerCopy: []) == nil)
+    }
+}
