@@ -15,7 +15,8 @@ package final class SeccompCache {
     /// A bound on what a client that makes a new profile for each container can leave: at this many entries the
     /// directory is emptied before the next one is written.
     static let maximumEntries = 64
-    static let magic = Array("crabcan-seccomp 1\n".utf8)
+    /// Format 2: programs laid out as a binary tree (SeccompProgram.Layout); entries of format 1 are compiled again.
+    static let magic = Array("crabcan-seccomp 2\n".utf8)
 
     package let directory: String
     /// Entries compiled by this command, for `keepCompiled`.

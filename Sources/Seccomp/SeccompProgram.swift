@@ -48,9 +48,22 @@ package struct SeccompProgram {
         self = program
     }
 
+    /// How libseccomp lays the syscall checks out (SCMP_FLTATR_CTL_OPTIMIZE).
+    package enum Layout: UInt32 {
+        /// One comparison after another, in priority order (libseccomp's default).
+        case linear = 1
+        /// A binary tree sorted by syscall number. On attach the kernel runs the filter once for every syscall
+        /// number of every architecture to find those it may let through without running it again (the
+        /// seccomp action cache): on a linear program that walks most of it each time, which made loading
+        /// Docker's profile (974 instructions) cost 0.71 ms of CPU here, against 0.26 ms for its tree (1214
+        /// instructions). Syscalls the cache cannot answer (those checked by argument) are then found in a few
+        /// comparisons too. The same decisions either way (SeccompLayoutTests).
+        case binaryTree = 2
+    }
+
     /// Records every problem (for `check`) instead of stopping at the first; nil when not even the default
     /// action is usable. A program built with problems must not be loaded.
-    package init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError]) {
+    package init?(_ config: OCISpec.Seccomp, problems: inout [SeccompError], layout: Layout = .binaryTree) {
         let root = Self.root
         let earlierProblems = problems.count
         if config.defaultAction == .notify {
@@ -68,6 +81,8 @@ package struct SeccompProgram {
         // runc leaves no_new_privs to the runtime (process.noNewPrivileges); libseccomp would otherwise set
         // it on every load, silently overriding a spec that asks for it to stay off.
         Self.expect(context.setAttribute(SCMP_FLTATR_CTL_NNP, 0), path: root, "cannot clear the no_new_privs attribute", &problems)
+        // A libseccomp without it (before 2.5) lays the program out linearly: slower to load, the same filter.
+        _ = context.setAttribute(SCMP_FLTATR_CTL_OPTIMIZE, layout.rawValue)
 
         var architectures = [FilterContext.nativeArchitecture]
         for (i, name) in config.architectures.enumerated() {

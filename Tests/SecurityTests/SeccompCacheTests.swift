@@ -90,10 +90,12 @@ import Testing
         var program = try SeccompProgram(Self.denyUname)
         program = SeccompProgram(encoded: program.encoded + [0, 0, 0], kernelFlags: 0, usesNotify: false, stubLength: 0, warnings: [])
         #expect(SeccompCache.decode(SeccompCache.encode(program, key: key), key: key) == nil)
-        // Another version of this format.
-        var otherVersion = entry
-        otherVersion[SeccompCache.magic.count - 2] = UInt8(ascii: "2")
-        #expect(SeccompCache.decode(otherVersion, key: key) == nil)
+        // Another version of this format: the one before (programs laid out linearly) and one after.
+        for version in ["1", "3"] {
+            var otherVersion = entry
+            otherVersion[SeccompCache.magic.count - 2] = UInt8(ascii: Unicode.Scalar(version)!)
+            #expect(SeccompCache.decode(otherVersion, key: key) == nil, "format \(version)")
+        }
     }
 
     /// The listener's socket and metadata are handed over at run time, not compiled in: every container of a
