@@ -84,6 +84,7 @@ extension Runtime {
             record.cgroupPaths = driver.manager.cgroups.paths
             record.systemdUnit = driver.unit
             record.keptSeccompProgram = keptSeccomp
+            record.ownsPidNamespace = plan.createdNamespaces.contains(.pid)
             record.hooks = Hooks(poststart: plan.hooks.poststart, poststop: plan.hooks.poststop)
             try directory.recordCgroups(version: record.cgroupVersion, paths: record.cgroupPaths, systemdUnit: driver.unit)
             try driver.prepare(resources)
