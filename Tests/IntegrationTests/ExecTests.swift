@@ -121,15 +121,20 @@ extension CrabcanCLI {
         #expect(failed.stderrLines.count == 1 && failed.stderr.contains(".user.uid"), "\(failed)")
     }
 
-    @Test func execGetsTheContainersSeccompProfile() throws {
-        let box = try Sandbox()
-        defer { box.cleanup() }
-        let id = try sleeper(box, "exec-seccomp") { config in
+    /// A running container whose seccomp profile refuses mkdir with EPERM (errno 1).
+    func mkdirRefusingSleeper(_ box: Sandbox, _ name: String) throws -> String {
+        try sleeper(box, name) { config in
             var linux = config["linux"] as! [String: Any]
             linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
                                 "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]]
             config["linux"] = linux
         }
+    }
+
+    @Test func execGetsTheContainersSeccompProfile() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = try mkdirRefusingSleeper(box, "exec-seccomp")
         let result = box.crabcan(["exec", id, "sh", "-c", "mkdir /tmp/made; echo rc=$?"])
         #expect(result.stdout.contains("rc=1"), "\(result)")
         #expect(!FileManager.default.fileExists(atPath: box.rootfs + "/tmp/made"))

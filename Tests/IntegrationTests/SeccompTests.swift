@@ -300,12 +300,7 @@ extension CrabcanCLI {
     @Test func execLoadsTheInitsOwnProgramOrNothing() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
-        let id = try sleeper(box, "sc-kept") { config in
-            var linux = config["linux"] as! [String: Any]
-            linux["seccomp"] = ["defaultAction": "SCMP_ACT_ALLOW",
-                                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]]]
-            config["linux"] = linux
-        }
+        let id = try mkdirRefusingSleeper(box, "sc-kept")
         let state = box.root + "/" + id
         let snapshot = try SeccompFixtures.json(state + "/config.json")
         #expect((snapshot["linux"] as? [String: Any])?["seccomp"] == nil, "\(snapshot)")
