@@ -16,6 +16,8 @@ package protocol CgroupDriver: AnyObject {
     func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws
     /// What the init writes itself after the parent's go-ahead (SelfPlacement).
     func selfPlacement(initPlacesItself: Bool) -> SelfPlacement
+    /// Where the init can be cloned straight into (cgroup v2), when nothing else than its pid goes there at step 0.
+    var cloneTarget: String? { get }
     /// New limits for a live container (`update`).
     func update(_ resources: Resources) throws
     /// Removes whatever create made; the processes are dead or killed.
@@ -39,6 +41,7 @@ package final class CgroupfsDriver: CgroupDriver {
     }
 
     package func selfPlacement(initPlacesItself: Bool) -> SelfPlacement { manager.selfPlacement(initPlacesItself: initPlacesItself) }
+    package var cloneTarget: String? { manager.cloneTarget }
     package func update(_ resources: Resources) throws { try manager.apply(resources) }
     package func destroy() throws { try manager.destroy() }
 }

@@ -23,6 +23,8 @@ protocol CgroupTree: Sendable {
     func parentPlaces(initPlacesItself: Bool) -> Bool
     /// Where the init moves itself (v1: every directory, in a stable order; v2: none).
     var selfPlacedDirectories: [String] { get }
+    /// The one directory a child can be cloned straight into (v2: clone3 CLONE_INTO_CGROUP; v1: none).
+    var cloneTarget: String? { get }
     /// The directory whose cgroup.procs, with its descendants', hold every task of the container.
     var pidsRoot: String? { get }
     var canFreeze: Bool { get }

@@ -55,6 +55,7 @@ struct CgroupV1: CgroupTree {
     func parentPlaces(initPlacesItself: Bool) -> Bool { !initPlacesItself }
 
     var selfPlacedDirectories: [String] { directories.sorted() }
+    var cloneTarget: String? { nil }
 
     /// The pids hierarchy (then freezer, then any) holds exactly the container's tasks.
     var pidsRoot: String? { directory(for: "pids") ?? directory(for: "freezer") ?? directories.first }

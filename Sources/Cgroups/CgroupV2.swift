@@ -83,6 +83,7 @@ struct CgroupV2: CgroupTree {
     /// cgroup.threads cannot move a thread across domains: the parent writes cgroup.procs.
     func parentPlaces(initPlacesItself: Bool) -> Bool { true }
     var selfPlacedDirectories: [String] { [] }
+    var cloneTarget: String? { dir.isEmpty ? nil : dir }
 
     var pidsRoot: String? { dir.isEmpty ? nil : dir }
     var canFreeze: Bool { Files.exists(dir + "/cgroup.freeze") }

@@ -15,6 +15,11 @@ extension CgroupManager {
         if tree.parentPlaces(initPlacesItself: initPlacesItself) { try add(pid) }
     }
 
+    /// cgroup v2: where a child is better born than moved to. Writing cgroup.procs takes that rwsem for writing
+    /// (and after a quiet spell waits for an RCU grace period); clone3 with CLONE_INTO_CGROUP takes it only for
+    /// reading, and the child runs nothing outside the container's cgroup, not even its first instruction.
+    package var cloneTarget: String? { tree.cloneTarget }
+
     /// What the init writes itself after the parent's go-ahead (v1, unless the parent placed it).
     package func selfPlacement(initPlacesItself: Bool = true) -> SelfPlacement {
         initPlacesItself ? SelfPlacement(directories: tree.selfPlacedDirectories) : .none

@@ -64,6 +64,8 @@ package final class SystemdDriver: CgroupDriver {
 
     /// The parent placed the init (the unit's pid, and on v1 every other hierarchy).
     package func selfPlacement(initPlacesItself: Bool) -> SelfPlacement { .none }
+    /// None: the unit is started with the init's pid, after clone.
+    package var cloneTarget: String? { nil }
 
     package func update(_ resources: Resources) throws {
         if let problem = manager.problems(resources).first { throw problem }

@@ -47,13 +47,16 @@ package enum Launcher {
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(plan)))
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         let pid: pid_t
+        var bornInCgroup = false
         Fault.point(.beforeClone)
         if plan.joinedNamespaces.isEmpty {
-            pid = try Processes.clone(flags: plan.cloneFlags)
+            let cgroup = Self.openCloneTarget(steps)
+            (pid, bornInCgroup) = try Processes.clone(flags: plan.cloneFlags, into: cgroup)
             if pid == 0 {
                 parentEnd.close()
                 ContainerInit.run(plan, handles)
             }
+            cgroup?.close()
         } else {
             pid = try NamespaceJoins.spawnInit(plan, channel: channel, childEnd: childEnd) { ContainerInit.run(plan, handles) }
         }
@@ -61,7 +64,14 @@ package enum Launcher {
         childEnd.close()
         fifo.close()
         trace.mark("clone")
-        return try awaitReady(channel, pid: pid, steps: steps, trace: trace) { try plan.userNamespace?.writeMaps(pid: pid) }
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup) {
+            try plan.userNamespace?.writeMaps(pid: pid)
+        }
+    }
+
+    /// `steps.cloneInto` opened for clone3; nil (a plain clone, then the usual placement) when it cannot be.
+    private static func openCloneTarget(_ steps: ParentSteps) -> FileDescriptor? {
+        steps.cloneInto.flatMap { try? Files.open($0, O_PATH | O_DIRECTORY) }
     }
 
     /// `exec`: a child in the container's namespaces and cgroups, set up as `plan` says and stopped before
@@ -74,6 +84,7 @@ package enum Launcher {
         let channel = ParentChannel(parentEnd, joinsThroughHelper: plan.joinsUserNamespaceInHelper, warning: steps.warning)
         let child = ChildChannel(socket: childEnd, traced: steps.traced)
         let pid: pid_t
+        var bornInCgroup = false
         if plan.joinsUserNamespaceInHelper {
             // setns(pid) needs privilege over our own user namespace too, which an unprivileged caller of a rootless
             // container lacks: a helper joins the user namespace first, then the pid namespace for its child.
@@ -88,27 +99,29 @@ package enum Launcher {
                 restorePidNamespace = try Files.open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)
                 try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
             }
-            pid = try Processes.clone(flags: 0)
+            let cgroup = openCloneTarget(steps)
+            (pid, bornInCgroup) = try Processes.clone(flags: 0, into: cgroup)
             if pid == 0 {
                 parentEnd.close()
                 ExecInit.run(plan, channel: child, placement: steps.selfPlacement)
             }
+            cgroup?.close()
             if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }
         }
         childEnd.close()
         trace.mark("clone")
-        return try awaitReady(channel, pid: pid, steps: steps, trace: trace) {}
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup) {}
     }
 
     /// The parent's side of steps 0–1 for a cloned child: `mapIDs`, placement, then the child's messages until
     /// `ready`. On failure the child is killed and reaped.
     private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
-                                   mapIDs: () throws -> Void) throws -> LaunchedInit {
+                                   bornInCgroup: Bool, mapIDs: () throws -> Void) throws -> LaunchedInit {
         var trace = trace
         do {
             try mapIDs()
-            try steps.placeFromParent(pid)
-            trace.mark("place")
+            try steps.placeFromParent(pid, bornInCgroup)
+            trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
             let console = try channel.awaitReady(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)

@@ -4,8 +4,9 @@ import Sys
 
 /// What the parent does at the steps its child waits for (SyncProtocol.swift); all but placement have a default.
 package struct ParentSteps {
-    /// Step 0, in the parent right after clone (and after the id maps of a new user namespace).
-    package var placeFromParent: (pid_t) throws -> Void
+    /// Step 0, in the parent right after clone (and after the id maps of a new user namespace); the Bool says
+    /// the child was born in its cgroup (`cloneInto`), so there is no pid to write.
+    package var placeFromParent: (pid_t, Bool) throws -> Void
     /// Step 0, in the child once the parent says `placed`.
     package var selfPlacement: SelfPlacement
     /// Step 1c: prestart and createRuntime; returns the state document for the child's own hooks (1d).
@@ -17,8 +18,11 @@ package struct ParentSteps {
     package var warning: (String) -> Void = { _ in }
     /// Whether the child times its stages and sends them before `ready` (`--debug`).
     package var traced = false
+    /// The cgroup v2 directory to clone the child straight into (CgroupManager.cloneTarget), when its
+    /// placement is the parent's pid write alone.
+    package var cloneInto: String?
 
-    package init(placeFromParent: @escaping (pid_t) throws -> Void, selfPlacement: SelfPlacement) {
+    package init(placeFromParent: @escaping (pid_t, Bool) throws -> Void, selfPlacement: SelfPlacement) {
         self.placeFromParent = placeFromParent
         self.selfPlacement = selfPlacement
     }

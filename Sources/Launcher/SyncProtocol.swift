@@ -8,7 +8,7 @@ import Sys
 /// | tag | step | direction       | message          | when                                                                 |
 /// |-----|------|-----------------|------------------|----------------------------------------------------------------------|
 /// | 1   | −1   | helper → parent | `spawned`        | only when namespaces are joined by path: the joining helper cloned the init (its pid) |
-/// | 2   | 0    | parent → child  | `placed`         | id maps written (new user namespace); cgroups ready (v2, or in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
+/// | 2   | 0    | parent → child  | `placed`         | id maps written (new user namespace); cgroups ready (v2: child born in its cgroup by clone3, or added; in a user namespace: child added); the child becomes root of its user namespace, joins (v1), may unshare its cgroup namespace and make its time namespace |
 /// | 3   | 1a   | child → parent  | `listener`       | the number of the seccomp notify fd, when the profile uses SCMP_ACT_NOTIFY: the child loaded the filter and sent this with write(2) |
 /// | 4   | 1a'  | parent → child  | `listenerWanted` | pidfd_getfd was refused (an unprivileged parent has no ptrace access to the non-dumpable child): the child sends `listener` again with the fd (SCM_RIGHTS) |
 /// | 5   | 1a″  | parent → child  | `listenerTaken`  | the parent has a copy and handed it to the agent at listenerPath     |

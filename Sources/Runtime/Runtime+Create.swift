@@ -110,14 +110,17 @@ extension Runtime {
                     throw RuntimeError(report.locate(problem))
                 }
                 trace.mark("cgroups")
-                var steps = ParentSteps(placeFromParent: {
+                var steps = ParentSteps(placeFromParent: { pid, bornInCgroup in
                     do {
-                        try driver.placeFromParent($0, resources: resources, initPlacesItself: !plan.inUserNamespace)
+                        if !bornInCgroup {
+                            try driver.placeFromParent(pid, resources: resources, initPlacesItself: !plan.inUserNamespace)
+                        }
                     } catch let problem as ConfigProblem {
                         throw RuntimeError(report.locate(problem))
                     }
-                    try NetDeviceMove.moveAll(plan.netDevices, into: $0)
+                    try NetDeviceMove.moveAll(plan.netDevices, into: pid)
                 }, selfPlacement: driver.selfPlacement(initPlacesItself: !plan.inUserNamespace))
+                steps.cloneInto = driver.cloneTarget
                 steps.createHooks = { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) }
                 steps.seccompListener = { listener, pid in
                     guard let profile = spec.linux?.seccomp else { return }

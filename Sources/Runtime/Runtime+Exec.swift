@@ -78,7 +78,9 @@ extension Runtime {
         if !options.detach { signals = try Channels.blockAllSignals() }
         defer { if let signals { Channels.restoreSignalMask(signals.1) } }
         let cgroups = Runtime.cgroups(record)
-        var steps = ParentSteps(placeFromParent: { try cgroups?.placeFromParent($0) }, selfPlacement: cgroups?.selfPlacement() ?? .none)
+        var steps = ParentSteps(placeFromParent: { pid, bornInCgroup in if !bornInCgroup { try cgroups?.placeFromParent(pid) } },
+                                selfPlacement: cgroups?.selfPlacement() ?? .none)
+        steps.cloneInto = cgroups?.cloneTarget
         steps.seccompListener = { listener, pid in
             guard let profile = spec.linux?.seccomp else { return }
             try self.sendSeccompListener(listener, profile: profile, record: record, pid: pid, status: .running)

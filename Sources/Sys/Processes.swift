@@ -22,6 +22,18 @@ package enum Processes {
         pid_t(try check("clone") { cshim_clone(flags) })
     }
 
+    /// `clone(flags:)`, the child born in the cgroup v2 directory `cgroup` when the kernel can (Linux 5.7+, and
+    /// the caller may write that cgroup's cgroup.procs); `inCgroup` says which happened. When it cannot, nothing was
+    /// made by the first try and a plain clone follows: the caller then moves the child as before, and meets any
+    /// real refusal there.
+    package static func clone(flags: UInt, into cgroup: FileDescriptor?) throws(SysError) -> (pid: pid_t, inCgroup: Bool) {
+        if let cgroup {
+            let pid = cshim_clone_into_cgroup(flags, cgroup.raw)
+            if pid >= 0 { return (pid_t(pid), true) }
+        }
+        return (try clone(flags: flags), false)
+    }
+
     package static func fork() throws(SysError) -> pid_t { try check("fork") { Glibc.fork() } }
 
     /// execve: never returns on success. argv[0] is `path`'s name unless given.

@@ -32,6 +32,35 @@ struct RealCgroupV2Tests {
         #expect(!Files.exists(dir))
     }
 
+    /// clone3 CLONE_INTO_CGROUP (create's init, exec's process on cgroup v2): the child is born in the directory's
+    /// cgroup; a target the kernel refuses (a directory that is no cgroup) gets a plain clone, left where its
+    /// parent is, for the caller to move as before.
+    @Test func aChildIsBornInItsCgroupOrClonedAsBefore() throws {
+        let name = "crabcan-v2clone-\(getpid())"
+        let dir = "/sys/fs/cgroup/unified/" + name
+        let manager = CgroupManager(CgroupSet(version: .v2, paths: ["": dir]))
+        try Files.mkdir(dir)  // not manager.create(): that would enable controllers in the host's cgroup2 root
+        defer { try? manager.destroy() }
+        #expect(manager.cloneTarget == dir)
+        func unifiedLine(_ pid: String) throws -> String {
+            String(try Files.readText("/proc/\(pid)/cgroup").split(separator: "\n").first { $0.hasPrefix("0::") } ?? "")
+        }
+        func cloneAndLook(into target: String) throws -> (cgroup: String, inCgroup: Bool) {
+            let (pid, inCgroup) = try Processes.clone(flags: 0, into: try Files.open(target, O_PATH | O_DIRECTORY))
+            if pid == 0 { while true { pause() } }
+            defer {
+                _ = try? Processes.kill(pid, SIGKILL)
+                _ = try? Processes.wait(pid)
+            }
+            return (try unifiedLine(String(pid)), inCgroup)
+        }
+        let born = try cloneAndLook(into: dir)
+        #expect(born.inCgroup && born.cgroup == "0::/" + name, "\(born)")
+        let plain = try cloneAndLook(into: "/tmp")
+        let own = try unifiedLine("self")
+        #expect(!plain.inCgroup && plain.cgroup == own, "\(plain)")
+    }
+
     /// delete --force of a paused container: SIGKILL reaches the frozen task, then thawAfterKill leaves the
     /// cgroup thawed and empty (runc kills, then thaws, on v1 and v2 alike).
     @Test func killThenThawAFrozenCgroup() throws {

@@ -371,7 +371,18 @@ group_exec() {
     same exec/ps-count 2 "$count"
     same exec/host-cgroup-of-each "0::/crabcan/exe 0::/crabcan/exe" "$(echo $where)"
     same exec/ps-matches-cgroup.procs "$(echo $(sort -n $CG/crabcan/exe/cgroup.procs))" "$(echo $(for p in $pids; do echo $p; done | sort -n))"
+    # On v2 the exec'd process and the init are cloned straight into the container's cgroup (clone3
+    # CLONE_INTO_CGROUP): --debug's phase trace says so, and nothing wrote a pid to cgroup.procs.
+    local trace
+    crabcan --debug --log /tmp/born-exec.log exec exe true </dev/null >/dev/null 2>&1
+    same exec/born-in-its-cgroup 1 "$(grep -c 'place (born in its cgroup)' /tmp/born-exec.log)"
     gone exe
+    mkb born "$DENY" -- true || return
+    # (The init keeps create's stdio: a pipe here would never see its end.)
+    crabcan --debug --log /tmp/born-create.log create --bundle "$B/born" born </dev/null >/dev/null 2>&1
+    same create/born-in-its-cgroup 1 "$(grep -c 'place (born in its cgroup)' /tmp/born-create.log)"
+    same create/born-in-its-cgroup-procs "$(cat $CG/crabcan/born/cgroup.procs)" "$(crabcan state born | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
+    gone born
 }
 
 group_cgroupns() {

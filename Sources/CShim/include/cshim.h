@@ -20,6 +20,9 @@ extern const unsigned long CS_CLONE_NEWTIME;
 /* fork-like clone: a NULL stack makes the child continue on a copy of the caller's stack, like fork(2),
  * but with namespace flags that fork cannot take. The caller is single-threaded (docs/design.md §5). */
 long cshim_clone(unsigned long flags);
+/* The same, born in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP, Linux 5.7): no migration
+ * afterwards. -1 and errno when the kernel cannot (then nothing was made). */
+long cshim_clone_into_cgroup(unsigned long flags, int cgroup_fd);
 int cshim_setns(int fd, int nstype);
 int cshim_unshare(int flags);
 int cshim_pivot_root(const char *new_root, const char *put_old);
