@@ -54,8 +54,6 @@ package struct CgroupHost: Sendable, Equatable {
     /// cgroup2 mount; the version is v1 as soon as a v1 controller is mounted. With a controller named in
     /// /proc/self/cgroup, v1 is settled when every named hierarchy is found at its root; without one, v2 is
     /// settled by its first cgroup2 mount.
-    func isSettled(_ selfCgroup: String) -> Bool { isSettled(Self.lines(ofSelfCgroup: selfCgroup)) }
-
     func isSettled(_ own: [(name: String, path: String)]) -> Bool {
         let named = own.map(\.name).filter { !$0.isEmpty }
         let withController = named.contains { $0.utf8.split(separator: UInt8(ascii: ",")).contains { !$0.starts(with: "name=".utf8) } }

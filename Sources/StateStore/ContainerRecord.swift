@@ -56,14 +56,8 @@ package struct ContainerRecord: Sendable, Equatable {
         writer.field("cgroupVersion", cgroupVersion)
         writer.field("cgroupPaths", cgroupPaths)
         if !systemdUnit.isEmpty { writer.field("systemdUnit", systemdUnit) }
-        if ownsPidNamespace {
-            writer.key("ownsPidNamespace")
-            writer.bool(true)
-        }
-        if keptSeccompProgram {
-            writer.key("keptSeccompProgram")
-            writer.bool(true)
-        }
+        writer.field("ownsPidNamespace", ifTrue: ownsPidNamespace)
+        writer.field("keptSeccompProgram", ifTrue: keptSeccompProgram)
         if !hooks.poststart.isEmpty || !hooks.poststop.isEmpty {
             writer.key("hooks")
             writer.value(Hooks(poststart: hooks.poststart, poststop: hooks.poststop))

@@ -62,7 +62,7 @@ import Testing
         for count in 0...lines.count {
             let prefix = lines.prefix(count).joined(separator: "\n") + "\n"
             let partial = CgroupHost(mountinfo: prefix, selfCgroup: layout.selfCgroup)
-            if partial.isSettled(layout.selfCgroup) {
+            if partial.isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)) {
                 #expect(partial.version == whole.version, "\(name), \(count) lines")
                 #expect(partial.hierarchies == whole.hierarchies, "\(name), \(count) lines")
             }
@@ -74,9 +74,9 @@ import Testing
         let layout = Self.layouts[0]
         let lines = layout.mountinfo.split(separator: "\n")
         let upToUnified = lines.prefix(5).joined(separator: "\n") + "\n"
-        #expect(CgroupHost(mountinfo: upToUnified, selfCgroup: layout.selfCgroup).isSettled(layout.selfCgroup))
+        #expect(CgroupHost(mountinfo: upToUnified, selfCgroup: layout.selfCgroup).isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)))
         let beforeSystemd = lines.prefix(4).joined(separator: "\n") + "\n"
-        #expect(!CgroupHost(mountinfo: beforeSystemd, selfCgroup: layout.selfCgroup).isSettled(layout.selfCgroup))
+        #expect(!CgroupHost(mountinfo: beforeSystemd, selfCgroup: layout.selfCgroup).isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)))
     }
 
     @Test func detectsThisHostAsTheWholeTableDoes() throws {
