@@ -42,7 +42,7 @@ struct CgroupV2: CgroupTree {
         let missing = available.filter { !enabled.contains($0) }
         if missing.isEmpty { return }
         do {
-            try CgroupFiles.write(d, "cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "))
+            try CgroupFiles.write(d, "cgroup.subtree_control", missing.map { "+" + $0 }.joinedText(" "))
         } catch {
             for c in missing { try? CgroupFiles.write(d, "cgroup.subtree_control", "+" + c) }
         }

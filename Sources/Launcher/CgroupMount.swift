@@ -48,7 +48,7 @@ struct CgroupMount {
             if inCgroupNamespace {
                 try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
                                  flags: flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
-                                 data: hierarchy.controllers.joined(separator: ","),
+                                 data: hierarchy.controllers.joinedText(","),
                                  describe: "cgroup \(name) on \(mount.destination)/\(name)")
                 continue
             }

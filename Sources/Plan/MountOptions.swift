@@ -45,7 +45,7 @@ package struct MountOptions: Sendable, Equatable {
         }
     }
 
-    package var dataString: String? { data.isEmpty ? nil : data.joined(separator: ",") }
+    package var dataString: String? { data.isEmpty ? nil : data.joinedText(",") }
 
     static let flagOptions: [String: (set: Bool, value: UInt)] = [
         "ro": (true, Mounts.readOnly), "rw": (false, Mounts.readOnly),

@@ -39,7 +39,7 @@ package struct UserNamespacePlan: Sendable, Equatable {
 
     /// The text of /proc/<pid>/uid_map: one "inside outside count" line per range.
     package static func text(_ mappings: [IDMapping]) -> String {
-        mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        mappings.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joinedText()
     }
 
     /// newuidmap's arguments: the pid, then each range's three numbers.

@@ -64,6 +64,15 @@ import Testing
         #expect(PathText.isAbsolute("/x") && !PathText.isAbsolute("x") && !PathText.isAbsolute(""))
     }
 
+    @Test func joinedTextAgreesWithTheStandardLibrary() {
+        let lists: [[String]] = [[], [""], ["", ""], ["a"], ["a", "", "b"], ["rw", "size=65536k", "mode=755"], ["é", "日本", ""]]
+        for list in lists {
+            for separator in ["", ",", " ", "; ", "é"] {
+                #expect(list.joinedText(separator) == list.joined(separator: separator), "\(list) by \(separator)")
+            }
+        }
+    }
+
     @Test func cStringsAreRepairedNotRefused() {
         let bytes: [CChar] = [0x61, -0x3e, 0x62, 0]  // "a", a lone 0xC2, "b"
         bytes.withUnsafeBufferPointer { #expect(stringFromC($0.baseAddress!) == "a\u{FFFD}b") }

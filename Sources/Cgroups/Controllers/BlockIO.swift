@@ -83,7 +83,7 @@ enum BlockIO {
                 limits[dev, default: []].append("\(key)=\(t.rate == 0 ? "max" : String(t.rate))")
             }
         }
-        for dev in order { try CgroupFiles.write(d, "io.max", "\(dev) \(limits[dev]!.joined(separator: " "))") }
+        for dev in order { try CgroupFiles.write(d, "io.max", "\(dev) \(limits[dev]!.joinedText(" "))") }
     }
 
     /// io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"; rbytes and wbytes as v1's Read and Write.

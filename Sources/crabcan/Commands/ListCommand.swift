@@ -1,4 +1,5 @@
 import Runtime
+import Sys
 
 enum ListCommand: Command {
     static let name = "list"
@@ -24,7 +25,7 @@ enum ListCommand: Command {
             let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
                 let cells = row.enumerated().map { $0.offset == 5 ? $0.element : $0.element.padding(widths[$0.offset] + 3) }
-                Output.line(cells.joined())
+                Output.line(cells.joinedText())
             }
         case let other:
             throw UsageError(description: "invalid --format \"\(other)\": use table or json")
