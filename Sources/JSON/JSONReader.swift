@@ -201,9 +201,11 @@ package struct JSONReader {
         return JSONObjectReader(reader: self, members: members)
     }
 
+    @inlinable
     package func decode<T: JSONDecodable>(_ type: T.Type) -> T? { T(json: self) }
 
     /// The elements that decoded; each one that did not has reported its own problem.
+    @inlinable
     package func array<T: JSONDecodable>(of type: T.Type) -> [T]? {
         guard case .array(let items) = node.value else {
             report("expected \(T.jsonArrayDescription)")
@@ -220,6 +222,7 @@ package struct JSONReader {
     }
 
     /// The members that decoded, by key; each one that did not has reported its own problem.
+    @inlinable
     package func map<T: JSONDecodable>(of type: T.Type) -> [String: T]? {
         guard case .object(let members) = node.value else {
             report("expected object")
@@ -298,20 +301,28 @@ package struct JSONObjectReader {
         return nil
     }
 
+    // The generic readers are inlinable: called from OCISpec they are specialized there. Otherwise each call runs
+    // generic code (Optional.flatMap and Array<T> through value witnesses; docs/performance.md).
+    @inlinable
     package func optional<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
-        optional(key).flatMap { T(json: $0) }
+        guard let member = optional(key) else { return nil }
+        return T(json: member)
     }
 
+    @inlinable
     package func required<T: JSONDecodable>(_ key: String, _ type: T.Type) -> T? {
-        required(key).flatMap { T(json: $0) }
+        guard let member = required(key) else { return nil }
+        return T(json: member)
     }
 
     /// The array at `key`, empty when absent or null.
+    @inlinable
     package func array<T: JSONDecodable>(_ key: String, of type: T.Type) -> [T] {
         optional(key)?.array(of: T.self) ?? []
     }
 
     /// The object at `key` as a dictionary, empty when absent or null.
+    @inlinable
     package func map<T: JSONDecodable>(_ key: String, of type: T.Type) -> [String: T] {
         optional(key)?.map(of: T.self) ?? [:]
     }
