@@ -29,7 +29,10 @@ package struct CgroupHost: Sendable, Equatable {
         var mounts: [MountInfoEntry] = []
         var host: CgroupHost?
         try Files.open("/proc/self/mountinfo", O_RDONLY).readLines(chunk: 512) { lines in
-            mounts += MountInfo.parse(lines, fsTypes: cgroupFileSystems)
+            let found = MountInfo.parse(lines, fsTypes: cgroupFileSystems)
+            // No cgroup mount in these lines: the result so far, not settled, stays as it was.
+            if found.isEmpty { return false }
+            mounts += found
             let sofar = CgroupHost(mounts: mounts, own: own)
             host = sofar
             return sofar.isSettled(own)
@@ -92,7 +95,7 @@ package struct CgroupHost: Sendable, Equatable {
                 }
                 continue
             }
-            let controllers = name.split(separator: ",").map(String.init)
+            let controllers = name.commaSeparatedItems
             // The mount whose super options list all of this hierarchy's controllers; prefer one of the whole
             // hierarchy (root "/") over a bind mount of a sub-cgroup.
             let candidates = mounts.filter { m in m.fsType == "cgroup" && controllers.allSatisfy(m.superOptions.contains) }

@@ -14,7 +14,8 @@ package enum CgroupLayout: Sendable, Equatable {
         /// As /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd".
         package var name: String
         package var directory: String
-        package var controllers: [String] { name.split(separator: ",").map(String.init) }
+        package var controllers: [String] { name.commaSeparatedItems }
+        package func holds(_ controller: String) -> Bool { name.hasCommaSeparatedItem(controller) }
 
         package init(name: String, directory: String) {
             self.name = name

@@ -10,14 +10,14 @@ struct CgroupV1: CgroupTree {
     var directories: [String] { hierarchies.map(\.directory) }
 
     func directory(for controller: String) -> String? {
-        hierarchies.first { $0.controllers.contains(controller) }?.directory
+        hierarchies.first { $0.holds(controller) }?.directory
     }
 
     /// mkdir -p each directory; a cpuset gets cpus/mems copied down into its empty ancestors.
     func create() throws {
         for h in hierarchies {
             try Files.makeDirectories(h.directory)
-            if h.controllers.contains("cpuset") { try Cpuset.copyDown(to: h.directory) }
+            if h.holds("cpuset") { try Cpuset.copyDown(to: h.directory) }
         }
     }
 

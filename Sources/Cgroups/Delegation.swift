@@ -10,7 +10,7 @@ extension CgroupSet {
         guard uid != 0 else { return self }
         switch layout {
         case .v1(let hierarchies):
-            return CgroupSet(.v1(hierarchies.filter { !$0.controllers.contains("devices") && CgroupSet.delegated($0.directory) }))
+            return CgroupSet(.v1(hierarchies.filter { !$0.holds("devices") && CgroupSet.delegated($0.directory) }))
         case .v2(let directory):
             return CgroupSet(.v2(directory.flatMap { CgroupSet.delegated($0) ? $0 : nil }))
         }

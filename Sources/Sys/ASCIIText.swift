@@ -124,6 +124,27 @@ extension Array where Element == String {
     }
 }
 
+extension String {
+    /// The comma-separated items ("cpu,cpuacct", a mount's super options), split on UTF-8 bytes: String's own
+    /// split walks Characters through the grapheme-break code, which showed in every create's cgroup lookups.
+    package var commaSeparatedItems: [String] {
+        utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Whether `item` is one of the comma-separated items, with no array made.
+    package func hasCommaSeparatedItem(_ item: String) -> Bool {
+        guard !item.isEmpty else { return false }
+        let bytes = utf8
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            if bytes[start..<end].elementsEqual(item.utf8) { return true }
+            guard end != bytes.endIndex else { return false }
+            start = bytes.index(after: end)
+        }
+    }
+}
+
 // hasPrefix and hasSuffix byte for byte, as Go's strings.HasPrefix (runc) compares. On String and Substring
 // themselves, not StringProtocol: an extension of the protocol is generic, and called from another module it
 // runs unspecialized.

@@ -30,10 +30,13 @@ package enum MountInfo {
         var entries: [MountInfoEntry] = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let dash = ByteSearch.firstIndex(of: separator, in: line) else { continue }
-            let right = line[(dash + separator.count)...].split(separator: space, omittingEmptySubsequences: false)
+            let tail = line[(dash + separator.count)...]
+            // The type is compared as bytes first: a reader wants few of the lines, and most are dropped here.
+            let typeBytes = tail.prefix { $0 != space }
+            if let fsTypes, !fsTypes.contains(where: { $0.utf8.elementsEqual(typeBytes) }) { continue }
+            let right = tail.split(separator: space, omittingEmptySubsequences: false)
             guard right.count >= 3 else { continue }
             let fsType = String(decoding: right[0], as: UTF8.self)
-            if let fsTypes, !fsTypes.contains(fsType) { continue }
             let left = line[..<dash].split(separator: space)
             guard left.count >= 6 else { continue }
             entries.append(MountInfoEntry(

@@ -73,6 +73,14 @@ import Testing
         }
     }
 
+    @Test func commaSeparatedItemsAreWholeItems() {
+        #expect("cpu,cpuacct".commaSeparatedItems == ["cpu", "cpuacct"])
+        #expect("a,,b,".commaSeparatedItems == ["a", "b"] && "".commaSeparatedItems == [])
+        #expect("cpu,cpuacct".hasCommaSeparatedItem("cpuacct") && "cpu,cpuacct".hasCommaSeparatedItem("cpu"))
+        #expect(!"cpuacct".hasCommaSeparatedItem("cpu") && !"cpu,cpuacct".hasCommaSeparatedItem("acct"))
+        #expect("name=systemd".hasCommaSeparatedItem("name=systemd") && !"a,,b".hasCommaSeparatedItem(""))
+    }
+
     @Test func cStringsAreRepairedNotRefused() {
         let bytes: [CChar] = [0x61, -0x3e, 0x62, 0]  // "a", a lone 0xC2, "b"
         bytes.withUnsafeBufferPointer { #expect(stringFromC($0.baseAddress!) == "a\u{FFFD}b") }
