@@ -63,7 +63,7 @@ package struct CgroupManager: Sendable {
 
     func collectPids(_ dir: String, into result: inout [pid_t]) throws {
         let text = try CgroupFiles.read(dir, "cgroup.procs")
-        result += text.split(separator: "\n").compactMap { pid_t(trimmed(String($0))) }
+        result += text.pieces(separatedBy: UInt8(ascii: "\n")).compactMap { pid_t(trimmed($0)) }
         for name in try Files.listSubdirectories(dir) {
             try collectPids(dir + "/" + name, into: &result)
         }

@@ -99,7 +99,7 @@ package enum ConfigChecks {
     /// fd by fd), so this cannot escape, but such a destination never means what its author thought.
     static func climbsAboveRoot(_ path: String) -> Bool {
         var depth = 0
-        for component in path.split(separator: "/") {
+        for component in PathText.components(path) {
             if component == ".." {
                 if depth == 0 { return true }
                 depth -= 1

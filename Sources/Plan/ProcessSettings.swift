@@ -19,8 +19,8 @@ package enum ProgramSearch {
     /// The paths execvp would try for `name`, in order: the name itself (relative to cwd) when it has a
     /// slash, else each directory of PATH. `check` searches the rootfs with the same list.
     package static func candidates(_ name: String, searchPath: String, cwd: String) -> [String] {
-        if name.contains("/") { return [name.hasBytePrefix("/") ? name : cwd + "/" + name] }
-        return searchPath.split(separator: ":").map { "\($0)/\(name)" }
+        if name.utf8.contains(UInt8(ascii: "/")) { return [name.hasBytePrefix("/") ? name : cwd + "/" + name] }
+        return searchPath.pieces(separatedBy: UInt8(ascii: ":")).map { $0 + "/" + name }
     }
 
     /// The PATH the container's process sees: its own env, else the conventional default.

@@ -99,9 +99,7 @@ package func stringFromC(_ pointer: UnsafePointer<CChar>) -> String {
 /// and hasPrefix run its grapheme-break code, in the unarranged part of the binary (docs/performance.md).
 package enum PathText {
     /// The non-empty components between slashes.
-    package static func components(_ path: String) -> [String] {
-        path.utf8[...].split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
-    }
+    package static func components(_ path: String) -> [String] { path.pieces(separatedBy: UInt8(ascii: "/")) }
 
     /// The components joined by single slashes, with no leading one.
     package static func joined(_ components: [String]) -> String { components.joinedText("/") }
@@ -127,8 +125,12 @@ extension Array where Element == String {
 extension String {
     /// The comma-separated items ("cpu,cpuacct", a mount's super options), split on UTF-8 bytes: String's own
     /// split walks Characters through the grapheme-break code, which showed in every create's cgroup lookups.
-    package var commaSeparatedItems: [String] {
-        utf8.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }
+    package var commaSeparatedItems: [String] { pieces(separatedBy: UInt8(ascii: ",")) }
+
+    /// The non-empty pieces between `separator` bytes (as `split(separator:)` on Characters gives for ASCII text),
+    /// split on UTF-8: paths, PATH lists, a cgroup's pid list.
+    package func pieces(separatedBy separator: UInt8) -> [String] {
+        utf8.split(separator: separator).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Whether `item` is one of the comma-separated items, with no array made.
