@@ -53,8 +53,8 @@ func trimmed(_ text: String) -> String {
 func words(_ text: String) -> [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\n" }) }
 
 func parentDir(_ path: String) -> String? {
-    guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return nil }
-    return String(path[..<slash])
+    guard let parent = PathText.beforeLastSlash(path), !parent.isEmpty else { return nil }
+    return parent
 }
 
 extension Optional where Wrapped == Int64 {

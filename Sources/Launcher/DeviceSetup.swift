@@ -92,7 +92,7 @@ struct DeviceSetup {
         init(_ known: [String]) { self.known = known }
 
         mutating func make(parentOf path: String) throws {
-            let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            let parent = PathText.beforeLastSlash(path) ?? ""
             if parent.isEmpty || known.contains(parent) { return }
             if !Files.isDirectory(parent) { try Files.makeDirectories(parent) }
             known.append(parent)

@@ -191,10 +191,11 @@ struct RootfsSetup {
     }
 
     private func parentDirectory(_ path: String) -> String {
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.hasByteSuffix("/") { trimmed.removeLast() }
-        guard let slash = trimmed.lastIndex(of: "/") else { return "/" }
-        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
+        // On bytes: count and removeLast on a String walk Characters.
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "/" }
+        return slash == 0 ? "/" : String(decoding: bytes[..<slash], as: UTF8.self)
     }
 
     /// --no-pivot: move the rootfs over / and chroot, for ramdisk roots where pivot_root is refused.

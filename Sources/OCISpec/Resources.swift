@@ -207,7 +207,9 @@ package struct DeviceCgroupRule: Sendable, Equatable {
     /// The access the kernel gets: r, w and m in that order, unknown letters left out; absent or empty means all.
     package var permissions: String {
         guard let access, !access.isEmpty else { return "rwm" }
-        return String("rwm".filter { access.contains($0) })
+        // On bytes: filter and contains on a String walk Characters (for every device rule of every create).
+        let letters = access.utf8
+        return String(decoding: "rwm".utf8.filter { letters.contains($0) }, as: UTF8.self)
     }
 
     package init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {

@@ -104,6 +104,13 @@ package enum PathText {
     /// The components joined by single slashes, with no leading one.
     package static func joined(_ components: [String]) -> String { components.joinedText("/") }
 
+    /// The text before the last slash, nil when there is none ("" when that slash is the first byte). Found on
+    /// bytes: String's lastIndex(of:) steps back over Characters.
+    package static func beforeLastSlash(_ path: String) -> String? {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return String(path[..<slash])
+    }
+
     package static func isAbsolute(_ path: String) -> Bool { path.utf8.first == UInt8(ascii: "/") }
 }
 

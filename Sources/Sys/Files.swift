@@ -49,8 +49,8 @@ package enum Files {
         case EEXIST:
             guard isDirectory(path) else { throw SysError("mkdir", path: path, errno: ENOTDIR) }
         case ENOENT:
-            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { throw SysError("mkdir", path: path) }
-            try makeDirectories(String(path[..<slash]), mode: mode)
+            guard let parent = PathText.beforeLastSlash(path), !parent.isEmpty else { throw SysError("mkdir", path: path) }
+            try makeDirectories(parent, mode: mode)
             if path.withCString({ Glibc.mkdir($0, mode) }) == -1 && errno != EEXIST { throw SysError("mkdir", path: path) }
         default:
             throw SysError("mkdir", path: path)
@@ -69,7 +69,8 @@ package enum Files {
     }
 
     package static func symlink(target: String, at path: String) throws(SysError) {
-        try check("symlink", path) { Glibc.symlink(target, path) }
+        // withCString: the implicit String-to-pointer conversion copies each string into a ContiguousArray.
+        try check("symlink", path) { target.withCString { target in path.withCString { Glibc.symlink(target, $0) } } }
     }
 
     package static func readLink(_ path: String) throws(SysError) -> String {

@@ -61,6 +61,8 @@ import Testing
         #expect(PathText.components("//a/./b//c/") == ["a", ".", "b", "c"])
         #expect(PathText.components("/") == [] && PathText.joined([]) == "")
         #expect(PathText.joined(["a", "b", "c"]) == "a/b/c")
+        #expect(PathText.beforeLastSlash("/a/b") == "/a" && PathText.beforeLastSlash("/a") == "")
+        #expect(PathText.beforeLastSlash("a") == nil && PathText.beforeLastSlash("é/ü") == "é")
         #expect(PathText.isAbsolute("/x") && !PathText.isAbsolute("x") && !PathText.isAbsolute(""))
     }
 
