@@ -70,11 +70,10 @@ final class ParentChannel {
         return console
     }
 
-    /// Steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
+    /// Step 2: state is on disk. The child dropped its death-with-parent tie before `ready`, so nothing is
+    /// awaited: the packet stays queued for it after this end is closed.
     func commit() throws {
         try send(.committed)
-        _ = try receive()
-        guard sync.phase == .done else { throw ParentSync.ProtocolError.childExited(sync.phase) }
         socket.close()
     }
 
@@ -192,16 +191,16 @@ struct ChildChannel {
         Glibc.close(listener)
     }
 
-    /// Steps 1–3: ready (after the stage times, when traced); the parent commits; we stop dying with it and say so.
+    /// Steps 1–2: we stop dying with the parent, say ready (after the stage times, when traced), and wait for the
+    /// commit. A parent that dies before it commits closes its end, and `expect` fails on the end-of-file.
     func handshake() throws {
         if let recorder {
             recorder.close(stage)
             try Channels.send(socket, SyncMessage.trace(recorder.times).encoded())
         }
+        try Processes.dieWithParent(signal: 0)
         try Channels.send(socket, SyncMessage.ready.encoded())
         try expect(.committed)
-        try Processes.dieWithParent(signal: 0)
-        try Channels.send(socket, SyncMessage.detached.encoded())
         socket.close()
     }
 

@@ -16,20 +16,22 @@ import Sys
 /// | 7   | 1c   | child → parent  | `hooks`          | mounts done, before pivot_root, when the config has create-time hooks: run prestart and createRuntime |
 /// | 8   | 1d   | parent → child  | `hooksRan`       | they succeeded; payload: the `created` state JSON for createContainer and startContainer |
 /// | 9   | 1'   | child → parent  | `trace`          | with `--debug` only: how long each set-up stage took (PhaseTrace)    |
-/// | 10  | 1    | child → parent  | `ready`          | namespaces joined, rootfs mounted, pivot_root done, process resolved |
-/// | 11  | 2    | parent → child  | `committed`      | state.json is written: the container exists                          |
-/// | 12  | 3    | child → parent  | `detached`       | the child no longer dies with the parent (PR_SET_PDEATHSIG cleared)  |
-/// | 13  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
-/// | 14  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
+/// | 10  | 1    | child → parent  | `ready`          | namespaces joined, rootfs mounted, pivot_root done, process resolved; the child no longer dies with the parent (PR_SET_PDEATHSIG cleared just before) |
+/// | 11  | 2    | parent → child  | `committed`      | state.json is written: the container exists; the parent closes its end and goes on |
+/// | 12  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
+/// | 13  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
 ///
 /// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
 /// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.
 /// Why step 0: a cgroup namespace's root is the cgroup its creator is in at that moment, and no container
 /// code may run outside the container's cgroup. A new user namespace has no ids until the parent maps them,
 /// and the child cannot write host cgroup files from inside one, so the parent places it then.
-/// Why step 3: the child dies with a parent killed mid-create (no half-made container outlives it),
-/// but `create` exits normally once done, so the child must drop that tie first and say so.
-/// After step 3 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve.
+/// Why PR_SET_PDEATHSIG until `ready`: the child dies with a parent killed mid-create (no half-made container
+/// outlives it). `create` exits as soon as it has sent `committed`, so the child drops that tie before `ready`;
+/// from then on it waits only for `committed`, and a parent that dies first closes its end: the child reads
+/// end-of-file there and exits. (Until session 10 the child dropped the tie after `committed` and said so in a
+/// step 3, `detached`, which every create and exec waited for.)
+/// After step 2 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve.
 package enum SyncMessage: Sendable, Equatable {
     case spawned(pid_t)
     case placed
@@ -42,13 +44,12 @@ package enum SyncMessage: Sendable, Equatable {
     case trace([StageTime])
     case ready
     case committed
-    case detached
     case warning(String)
     case failed(ChildFailure)
 
     enum Tag: UInt8 {
         case spawned = 1, placed, listener, listenerWanted, listenerTaken, console, hooks, hooksRan, trace, ready,
-             committed, detached, warning, failed
+             committed, warning, failed
     }
 
     /// Bounds a failure's or warning's text: one packet, read into a fixed buffer.
@@ -69,7 +70,6 @@ package enum SyncMessage: Sendable, Equatable {
         case .trace: return .trace
         case .ready: return .ready
         case .committed: return .committed
-        case .detached: return .detached
         case .warning: return .warning
         case .failed: return .failed
         }
@@ -85,7 +85,7 @@ package enum SyncMessage: Sendable, Equatable {
         case .warning(let text): return tag + Array(text.utf8.prefix(Self.maximumText))
         case .failed(let failure):
             return tag + [failure.stage.rawValue] + Self.bytes(of: failure.errno) + Array(failure.message.utf8.prefix(Self.maximumText))
-        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .detached: return tag
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed: return tag
         }
     }
 
@@ -112,7 +112,7 @@ package enum SyncMessage: Sendable, Equatable {
             guard payload.count >= 5, let stage = SetupStage(rawValue: payload[payload.startIndex]) else { return nil }
             let errno = Self.int32(payload.dropFirst().prefix(4))
             self = .failed(ChildFailure(message: String(decoding: payload.dropFirst(5), as: UTF8.self), errno: errno, stage: stage))
-        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .detached:
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed:
             guard payload.isEmpty else { return nil }
             self = switch tag {
             case .placed: .placed
@@ -121,8 +121,7 @@ package enum SyncMessage: Sendable, Equatable {
             case .console: .console
             case .hooks: .hooks
             case .ready: .ready
-            case .committed: .committed
-            default: .detached
+            default: .committed
             }
         }
     }
@@ -221,7 +220,6 @@ package struct ParentSync: Sendable {
         case runningHooks
         /// `ready` came: the parent writes state.json, then sends `committed`.
         case committing
-        case awaitingDetached
         case done
     }
     package private(set) var phase: Phase
@@ -253,7 +251,6 @@ package struct ParentSync: Sendable {
         case (.awaitingReady, .console), (.awaitingReady, .trace): break
         case (.awaitingReady, .hooks): phase = .runningHooks
         case (.awaitingReady, .ready): phase = .committing
-        case (.awaitingDetached, .detached): phase = .done
         default: throw ProtocolError.unexpected(message, phase)
         }
     }
@@ -265,7 +262,7 @@ package struct ParentSync: Sendable {
         case (.takingListener, .listenerWanted): phase = .awaitingListener
         case (.takingListener, .listenerTaken): phase = .awaitingReady
         case (.runningHooks, .hooksRan): phase = .awaitingReady
-        case (.committing, .committed): phase = .awaitingDetached
+        case (.committing, .committed): phase = .done
         default: throw ProtocolError.outOfTurn(message, phase)
         }
     }

@@ -13,9 +13,10 @@ package enum Fault: String, Sendable, CaseIterable {
     /// The init, in its new mount namespace: the bundle's mounts are done, pivot_root is not. The init makes the
     /// kernel SIGKILL `create` (see `killSwitch`) and then dies with it (PR_SET_PDEATHSIG).
     case midMount = "mid-mount"
-    /// create: the init is set up and waits for `committed`; state.json is not written (the init dies with create).
+    /// create: the init is set up and waits for `committed`; state.json is not written (the init exits on the
+    /// end-of-file of create's closed socket).
     case beforeState = "before-state"
-    /// create: state.json is written, the init not yet told (it still dies with create): the container is stopped.
+    /// create: state.json is written, the init not yet told (it exits on the end-of-file): the container is stopped.
     case afterState = "after-state"
     /// start: exec.fifo is open and unlinked, the init's byte not yet read.
     case midStart = "mid-start"

@@ -18,7 +18,7 @@ extension CrabcanCLI {
 
         let create = box.crabcan(fault: step, ["create", "--bundle", bundle, id])
         #expect(diedAtFault(create), "\(step): create was not killed there: \(create)")
-        // The init dies with create (PR_SET_PDEATHSIG, or EOF on its socket before it set that).
+        // The init dies with create: PR_SET_PDEATHSIG until it says ready, then end-of-file on its socket.
         #expect(eventually(timeout: 5) { box.processes(id).isEmpty }, "\(step): processes left: \(box.processes(id))")
 
         // What is left is a container, and a stopped one: nothing of it runs and no create is under way.

@@ -6,7 +6,7 @@ import Testing
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1, stage: .rootfs)
         for message in [SyncMessage.spawned(4242), .placed, .listener(7), .listener(-1), .listenerWanted, .listenerTaken, .console, .hooks,
                         .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]), .trace([]),
-                        .trace([StageTime(stage: .isolating, nanoseconds: 0), StageTime(stage: .rootfs, nanoseconds: 1 << 40)]), .ready, .committed, .detached, .warning("no keyring"),
+                        .trace([StageTime(stage: .isolating, nanoseconds: 0), StageTime(stage: .rootfs, nanoseconds: 1 << 40)]), .ready, .committed, .warning("no keyring"),
                         .warning(""), .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
@@ -19,13 +19,13 @@ import Testing
         #expect(SyncMessage(decoding: [9, 99, 0, 0, 0, 0, 0, 0, 0, 0]) == nil)
         #expect(SyncMessage(decoding: [1, 1, 0]) == nil)
         // A failure names a stage that exists.
-        #expect(SyncMessage(decoding: [14, 99, 1, 0, 0, 0]) == nil)
+        #expect(SyncMessage(decoding: [13, 99, 1, 0, 0, 0]) == nil)
     }
 
     /// Each message has its own tag, in the order of the steps (docs/design.md), so no two are told apart by length.
     @Test func tagsAreUniqueAndInStepOrder() {
         let inStepOrder: [SyncMessage] = [.spawned(1), .placed, .listener(3), .listenerWanted, .listenerTaken, .console, .hooks,
-                                          .hooksRan([]), .trace([]), .ready, .committed, .detached, .warning("w"),
+                                          .hooksRan([]), .trace([]), .ready, .committed, .warning("w"),
                                           .failed(ChildFailure(message: "f", errno: 0))]
         let tags = inStepOrder.map { $0.encoded()[0] }
         #expect(tags == Array(1...UInt8(inStepOrder.count)))
@@ -56,8 +56,9 @@ import Testing
         try sync.receive(.ready)
         #expect(sync.phase == .committing)
         try sync.send(.committed)
-        try sync.receive(.detached)
         #expect(sync.phase == .done)
+        // Nothing comes after the commit: the parent has closed its end.
+        #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .done)) { try sync.receive(.ready) }
     }
 
     /// Steps 1a–1c may come before `ready`, never after it; the parent's answers only when asked.
@@ -66,7 +67,7 @@ import Testing
         #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .placing)) { try sync.receive(.ready) }
         #expect(throws: ParentSync.ProtocolError.outOfTurn(.committed, .placing)) { try sync.send(.committed) }
         try sync.send(.placed)
-        #expect(throws: ParentSync.ProtocolError.unexpected(.detached, .awaitingReady)) { try sync.receive(.detached) }
+        #expect(throws: ParentSync.ProtocolError.unexpected(.committed, .awaitingReady)) { try sync.receive(.committed) }
         #expect(throws: ParentSync.ProtocolError.outOfTurn(.hooksRan([]), .awaitingReady)) { try sync.send(.hooksRan([])) }
         #expect(throws: ParentSync.ProtocolError.outOfTurn(.listenerTaken, .awaitingReady)) { try sync.send(.listenerTaken) }
         try sync.receive(.ready)
