@@ -78,6 +78,10 @@ import Testing
     @Test func commaSeparatedItemsAreWholeItems() {
         #expect("cpu,cpuacct".commaSeparatedItems == ["cpu", "cpuacct"])
         #expect("a,,b,".commaSeparatedItems == ["a", "b"] && "".commaSeparatedItems == [])
+        // The same pieces as String's split on Characters gives for these texts, empty ones left out.
+        for (text, separator) in [("/usr/local/bin::/bin:", ":"), ("12\n345\n\n", "\n"), ("//a/é//b", "/")] {
+            #expect(text.pieces(separatedBy: UInt8(ascii: Unicode.Scalar(separator)!)) == text.split(separator: Character(separator)).map(String.init))
+        }
         #expect("cpu,cpuacct".hasCommaSeparatedItem("cpuacct") && "cpu,cpuacct".hasCommaSeparatedItem("cpu"))
         #expect(!"cpuacct".hasCommaSeparatedItem("cpu") && !"cpu,cpuacct".hasCommaSeparatedItem("acct"))
         #expect("name=systemd".hasCommaSeparatedItem("name=systemd") && !"a,,b".hasCommaSeparatedItem(""))
