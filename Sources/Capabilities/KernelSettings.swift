@@ -77,7 +77,7 @@ package struct KernelSettings: Sendable {
             throw SysError("check procfs", path: "/proc", errno: EXDEV)
         }
         for (key, value) in sysctl {
-            let relative = "sys/" + key.split(separator: ".").map(String.init).joinedText("/")
+            let relative = "sys/" + key.pieces(separatedBy: UInt8(ascii: ".")).joinedText("/")
             let file = try Files.openBeneathNoCrossing(proc, relative, O_WRONLY)
             guard try Files.fileSystemType(file) == Self.procSuperMagic else {
                 throw SysError("check procfs", path: "/proc/" + relative, errno: EXDEV)
