@@ -214,7 +214,9 @@ def path_parallel(runtimes, runs, bundle, count=100, width=20):
         created = batch(rt, [rt.cmd("create", "--bundle", bundle, c) for c in ids])
         deleted = batch(rt, [rt.cmd("delete", "-f", c) for c in ids])
         return created + deleted, 0.0, 0
-    return interleave(runtimes, max(1, runs // 10), one)
+    # At least 3 rounds, 5 with BENCH_RUNS=20: with 2, the median ratio moved from 0.51 to 0.60 between two
+    # benches of the same binary (docs/performance.md).
+    return interleave(runtimes, max(3, runs // 4), one)
 
 
 def path_many(runtimes, runs, bundle, many):
