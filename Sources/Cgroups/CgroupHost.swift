@@ -59,7 +59,7 @@ package struct CgroupHost: Sendable, Equatable {
     /// settled by its first cgroup2 mount.
     func isSettled(_ own: [(name: String, path: String)]) -> Bool {
         let named = own.map(\.name).filter { !$0.isEmpty }
-        let withController = named.contains { $0.utf8.split(separator: UInt8(ascii: ",")).contains { !$0.starts(with: "name=".utf8) } }
+        let withController = named.contains(where: Self.namesAController)
         if withController {
             return version == .v1 && hierarchies.count == named.count && hierarchies.allSatisfy { $0.mountRoot == "/" }
         }
@@ -84,6 +84,11 @@ package struct CgroupHost: Sendable, Equatable {
 
     static let cgroupFileSystems: Set<String> = ["cgroup", "cgroup2"]
 
+    /// Whether a /proc/self/cgroup hierarchy name lists a controller, not only a named hierarchy ("name=systemd").
+    static func namesAController(_ name: String) -> Bool {
+        name.commaSeparatedItems.contains { !$0.hasBytePrefix("name=") }
+    }
+
     /// From the cgroup mounts of the table (in its order) and /proc/self/cgroup's lines.
     init(mounts: [MountInfoEntry], own: [(name: String, path: String)]) {
         var v1: [Hierarchy] = []
@@ -102,7 +107,7 @@ package struct CgroupHost: Sendable, Equatable {
             guard let m = candidates.first(where: { $0.root == "/" }) ?? candidates.first else { continue }
             v1.append(Hierarchy(name: name, controllers: controllers, mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath))
         }
-        let hasV1Controllers = v1.contains { h in h.controllers.contains { !$0.hasBytePrefix("name=") } }
+        let hasV1Controllers = v1.contains { Self.namesAController($0.name) }
         if hasV1Controllers || unified == nil {
             version = .v1
             hierarchies = v1

@@ -194,8 +194,8 @@ struct RootfsSetup {
         // On bytes: count and removeLast on a String walk Characters.
         var bytes = Array(path.utf8)
         while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
-        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "/" }
-        return slash == 0 ? "/" : String(decoding: bytes[..<slash], as: UTF8.self)
+        guard let parent = PathText.beforeLastSlash(String(decoding: bytes, as: UTF8.self)), !parent.isEmpty else { return "/" }
+        return parent
     }
 
     /// --no-pivot: move the rootfs over / and chroot, for ramdisk roots where pivot_root is refused.
