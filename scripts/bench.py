@@ -200,20 +200,26 @@ def path_lifecycle(runtimes, runs, bundle):
 
 
 def path_parallel(runtimes, runs, bundle, count=100, width=20):
+    """100 creates then 100 deletes, each `width` at a time, started by spawnrss --batches: a Python launcher
+    spent ~0.5 ms of CPU per command on the same two cores. A floor runs its whole container (clone, cgroups,
+    mounts, exec, teardown) once per id, in the same batches."""
     def batch(rt, argvs):
-        start = time.perf_counter()
-        for k in range(0, len(argvs), width):
-            procs = [subprocess.Popen(a, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL) for a in argvs[k:k + width]]
-            if any(p.wait() != 0 for p in procs):
-                raise RuntimeError(f"{rt.name}: a parallel {argvs[0][3]} failed")
-        return time.perf_counter() - start
+        text = "\n".join("\t".join(a) for a in argvs) + "\n"
+        out = subprocess.run([SPAWNRSS, "--batches", str(width)], input=text, capture_output=True, text=True,
+                             check=True).stdout.split()
+        wall_ns, cpu_us, _, code = (int(x) for x in out)
+        if code != 0:
+            raise RuntimeError(f"{rt.name}: a parallel {argvs[0][3] if len(argvs[0]) > 3 else 'run'} failed: {code}")
+        return wall_ns / 1e9, cpu_us / 1e6
 
     def one(rt, i):
         ids = [f"b-par-{i}-{n}" for n in range(count)]
+        if isinstance(rt, Floor):
+            wall, cpu = batch(rt, [rt.cmd() for _ in ids])
+            return wall, cpu, 0
         created = batch(rt, [rt.cmd("create", "--bundle", bundle, c) for c in ids])
         deleted = batch(rt, [rt.cmd("delete", "-f", c) for c in ids])
-        return created + deleted, 0.0, 0
+        return created[0] + deleted[0], created[1] + deleted[1], 0
     # At least 3 rounds, 5 with BENCH_RUNS=20: with 2, the median ratio moved from 0.51 to 0.60 between two
     # benches of the same binary (docs/performance.md).
     return interleave(runtimes, max(3, runs // 4), one)
@@ -280,12 +286,22 @@ def main():
     must(["gcc", "-O2", "-static", "-o", SPAWNRSS, os.path.join(REPO, "scripts/spawnrss.c")])
     kernel_floor = os.path.join(tmp, "floor")
     must(["gcc", "-O2", "-static", "-o", kernel_floor, os.path.join(REPO, "scripts/floor.c")])
+    # The state roots go on a tmpfs, as /run is on any systemd host (runc's, crun's and crabcan's default roots
+    # are under /run). This machine's /tmp and /run are on an ext4 without a journal, where every new inode
+    # first skips the inodes deleted in the last 5-10 s: in the parallel path that was 2.5 ms per container
+    # for crabcan and 1.7 for crun (docs/performance.md). BENCH_ROOTS_ON_DISK=1 keeps them in /tmp.
+    roots = os.path.join(tmp, "roots")
+    os.makedirs(roots)
+    on_tmpfs = os.environ.get("BENCH_ROOTS_ON_DISK") != "1"
+    if on_tmpfs:
+        must(["mount", "-t", "tmpfs", "-o", "mode=0700", "crabcan-bench", roots])
+    print(f"state roots: {'a tmpfs' if on_tmpfs else 'the disk'} at {roots}")
     try:
-        runtimes = [Runtime("crabcan", crabcan, tmp)]
+        runtimes = [Runtime("crabcan", crabcan, roots)]
         for name in ("runc", "crun"):
             binary = shutil.which(name)
             if binary:
-                runtimes.append(Runtime(name, binary, tmp))
+                runtimes.append(Runtime(name, binary, roots))
             else:
                 print(f"bench: {name} not installed: left out", file=sys.stderr)
         bundles = make_bundles(crabcan, rootfs, tmp)
@@ -326,8 +342,8 @@ def main():
             report("create + start + delete -f", path_lifecycle(runtimes, runs, bundles["true"]),
                    [("cpu vs crun", 1, "crun", half), ("create peak RSS vs crun", 2, "crun", 1.0)], rows)
         if "parallel" in paths:
-            samples = path_parallel(runtimes, runs, bundles["true"])
-            report("100 creates and deletes, 20 at a time (wall of all)", samples,
+            samples = path_parallel(runtimes + [f for f in floors if f.name == "mounts"], runs, bundles["true"])
+            report("100 creates and deletes, 20 at a time (wall of all; cpu: the runtime's own processes)", samples,
                    [("total wall vs crun", 0, "crun", half)], rows)
         if "many" in paths:
             many = int(os.environ.get("BENCH_MANY", "200"))
@@ -345,6 +361,8 @@ def main():
             out = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()
             for cid in out:
                 subprocess.run(rt.cmd("delete", "-f", cid), capture_output=True)
+        if on_tmpfs:
+            subprocess.run(["umount", roots], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -69,6 +69,16 @@ package struct CgroupManager: Sendable {
         }
     }
 
+    /// rmdir of the directory `pids()` reads. It succeeds only when no task and no child cgroup is left, so
+    /// success answers "is anything left to kill?" in one call, where `pids()` reads cgroup.procs and lists the
+    /// tree. False when something is still there (or the directory cannot go for another reason).
+    package func removeIfEmpty() -> Bool {
+        guard let root = tree.pidsRoot else { return true }
+        let removed = Result { () throws(SysError) in try Files.rmdir(root) }
+        if case .failure(let error) = removed { return error.errno == ENOENT }
+        return true
+    }
+
     // MARK: freeze
 
     /// Freezes every task and waits until the kernel reports it done (FROZEN / "frozen 1"): a caller that goes

@@ -35,18 +35,21 @@ extension Runtime {
                 return
             }
         case .created:
-            try killAndWait(snap.record!)
+            try killAndWait(snap.record!, paused: false)
         case .running, .paused:
             guard force else {
                 throw RuntimeError("cannot delete container \(id) that is not stopped: \(snap.status.rawValue)")
             }
-            try killAndWait(snap.record!)
+            try killAndWait(snap.record!, paused: snap.status == .paused)
         }
         trace.mark("kill")
         Fault.point(.midDelete)
         // Processes the init left behind in the cgroup (possible without a pid namespace) go too, then the cgroup.
+        // An init that was pid 1 of its own namespace took every process with it: its cgroup is empty unless a
+        // process was put there from outside, which the rmdir finds (EBUSY) before anything is read.
         if let record = snap.record, let cgroups = Runtime.cgroups(record) {
-            try? cgroups.signalAll(SIGKILL)
+            let emptied = record.ownsPidNamespace && record.systemdUnit.isEmpty && cgroups.removeIfEmpty()
+            if !emptied { try? cgroups.signalAll(SIGKILL) }
             try destroyCgroups(record, cgroups)
         }
         trace.mark("cgroups")
@@ -101,7 +104,7 @@ extension Runtime {
     }
 
     /// SIGKILL, then wait until the process has exited (a zombie counts: its parent reaps it).
-    func killAndWait(_ record: ContainerRecord) throws {
+    func killAndWait(_ record: ContainerRecord, paused: Bool) throws {
         guard let initFD = try? Processes.pidfd(record.pid),
               Processes.startTime(of: record.pid) == record.startTime else { return }
         let cgroups = Runtime.cgroups(record)
@@ -110,11 +113,15 @@ extension Runtime {
         if !record.ownsPidNamespace { try? cgroups?.signalAll(SIGKILL) }
         let signalled = Result { () throws(SysError) in try Processes.signal(pidfd: initFD, SIGKILL) }
         // A paused container: kill, then thaw (runc), or its frozen init never dies.
-        try cgroups?.thawAfterKill()
+        if paused { try cgroups?.thawAfterKill() }
         if case .failure(let error) = signalled {
             if error.errno == ESRCH { return }  // cgroup.kill took it, and its parent has reaped it already: done
             throw error
         }
+        // Any other init dies within a few milliseconds. One that does not was frozen behind crabcan's back (a
+        // freezer it did not set): only then is the freezer read, and thawed.
+        if !paused, try !Channels.poll([initFD.raw], timeoutMilliseconds: 100).isEmpty { return }
+        if !paused { try cgroups?.thawAfterKill() }
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }

@@ -98,7 +98,7 @@ extension Runtime {
             try? Files.rmdir(criuRoot)
             return pid
         } catch {
-            if let record = try? directory.read(), record.pid > 0 { try? killAndWait(record) }
+            if let record = try? directory.read(), record.pid > 0 { try? killAndWait(record, paused: false) }
             try? driver.manager.signalAll(SIGKILL)
             try? driver.destroy()
             if rootMounted { try? Mounts.unmount(criuRoot, detach: true) }

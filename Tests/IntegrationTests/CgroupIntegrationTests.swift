@@ -97,6 +97,45 @@ extension CrabcanCLI {
     }
 
     /// With its own cgroup namespace the container sees its cgroup as "/", not the host's path to it.
+    /// delete takes an empty cgroup with one rmdir and reads nothing first. A process put into the cgroup from
+    /// outside escaped the init's pid namespace: the rmdir refuses, and the process is then found and killed.
+    @Test func deleteKillsAProcessPutIntoTheCgroupFromOutside() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("cgintruder")
+        #expect(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        let intruder = try Command("/bin/sleep", ["600"])
+        let procs = "/sys/fs/cgroup/pids/crabcan/\(id)/cgroup.procs"
+        try #require(FileManager.default.isWritableFile(atPath: procs))
+        try String(intruder.pid).write(toFile: procs, atomically: false, encoding: .utf8)
+        #expect(Self.read(procs).split(separator: "\n").contains(Substring(String(intruder.pid))), "\(Self.read(procs))")
+
+        let delete = box.crabcan(["delete", "--force", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(eventually { !intruder.isRunning }, "the process put into the cgroup survived delete")
+        #expect(Self.cgroupDirs(id).isEmpty, "cgroup dirs left: \(Self.cgroupDirs(id))")
+        #expect(!box.stateDirExists(id))
+    }
+
+    /// delete reads the freezer only when the killed init does not die: one frozen by someone else (crabcan's
+    /// own `pause` refuses a created container) is thawed, and dies.
+    @Test func deleteThawsAnInitFrozenBehindItsBack() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("cgfrozen")
+        #expect(box.crabcan(["create", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        let pid = try #require(box.pid(id))
+        let state = "/sys/fs/cgroup/freezer/crabcan/\(id)/freezer.state"
+        try "FROZEN".write(toFile: state, atomically: false, encoding: .utf8)
+        try #require(eventually { Self.read(state) == "FROZEN" }, "\(Self.read(state))")
+
+        let delete = box.crabcan(["delete", id])
+        #expect(delete.status == 0, "\(delete)")
+        #expect(eventually { !Host.isAlive(pid) }, "frozen init \(pid) survived delete")
+        #expect(Self.cgroupDirs(id).isEmpty, "cgroup dirs left: \(Self.cgroupDirs(id))")
+        #expect(!box.stateDirExists(id))
+    }
+
     @Test func cgroupNamespaceHidesTheHostPath() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
