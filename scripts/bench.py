@@ -12,7 +12,8 @@ rootfs, default cgroups), with root.path made absolute; the `seccomp` variant ad
 (Tests/Golden/foreign/docker-run.json): its ten mounts (with the cgroup tree and three bind-mounted files), masked
 and read-only paths, device rules, resources and the seccomp profile Docker gives every container (containerd's
 RuntimeDefault is the same list), on a copy of the busybox rootfs, without its fixed cgroupsPath so that each
-runtime names its own cgroups.
+runtime names its own cgroups. Each runtime's --root is on a tmpfs the bench mounts, as /run is on a systemd host
+(BENCH_ROOTS_ON_DISK=1 puts them in /tmp instead).
 
 Paths:
   run         `run` of /bin/true
@@ -20,7 +21,8 @@ Paths:
   docker      `run` and `exec` of /bin/true with the config Docker wrote
   exec        `exec` of /bin/true into a running container (a `sleep` started with `run -d`)
   lifecycle   `create` + `start` + `delete -f` of /bin/true (three processes, summed)
-  parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time
+  parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time (started by
+              spawnrss --batches; the `mounts` floor runs 100 containers in the same batches beside them)
   many        `state` and `list` with 1 and with BENCH_MANY (default 200) created containers under --root
 
 Prints medians and crabcan's ratios to each of the others, then each goal of issue 14 with met/not met.
