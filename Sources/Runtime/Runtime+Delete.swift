@@ -120,8 +120,10 @@ extension Runtime {
         }
         // Any other init dies within a few milliseconds. One that does not was frozen behind crabcan's back (a
         // freezer it did not set): only then is the freezer read, and thawed.
-        if !paused, try !Channels.poll([initFD.raw], timeoutMilliseconds: 100).isEmpty { return }
-        if !paused { try cgroups?.thawAfterKill() }
+        if !paused {
+            if try !Channels.poll([initFD.raw], timeoutMilliseconds: 100).isEmpty { return }
+            try cgroups?.thawAfterKill()
+        }
         if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }
