@@ -22,7 +22,8 @@ Paths:
   exec        `exec` of /bin/true into a running container (a `sleep` started with `run -d`)
   lifecycle   `create` + `start` + `delete -f` of /bin/true (three processes, summed)
   parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time (started by
-              spawnrss --batches; the `mounts` floor runs 100 containers in the same batches beside them)
+              spawnrss --batches, each round once the CPUs are idle again; the `mounts` floor runs 100
+              containers in the same batches beside them)
   many        `state` and `list` with 1 and with BENCH_MANY (default 200) created containers under --root
 
 Prints medians and crabcan's ratios to each of the others, then each goal of issue 14 with met/not met.
@@ -201,6 +202,23 @@ def path_lifecycle(runtimes, runs, bundle):
     return interleave(runtimes, runs, one)
 
 
+def settle(idle=0.9, window=0.1, limit=3.0):
+    """Waits (up to `limit` s) until the CPUs are `idle` idle over a `window`. The kernel tears down a deleted
+    container's network namespace and cgroups in its workqueues after `delete` returns (~0.5 ms of CPU each
+    here); without the wait, 100 containers' worth of one runtime's teardown lands in the next one's round
+    (crabcan/crun 0.54 and 0.54 without it, 0.49 and 0.50 with it, four benches alternating)."""
+    def busy_idle():
+        values = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+        return sum(values) - values[3] - values[4], values[3] + values[4]
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        b0, i0 = busy_idle()
+        time.sleep(window)
+        b1, i1 = busy_idle()
+        if (i1 - i0) >= idle * max(1, (b1 - b0) + (i1 - i0)):
+            return
+
+
 def path_parallel(runtimes, runs, bundle, count=100, width=20):
     """100 creates then 100 deletes, each `width` at a time, started by spawnrss --batches: a Python launcher
     spent ~0.5 ms of CPU per command on the same two cores. A floor runs its whole container (clone, cgroups,
@@ -215,6 +233,7 @@ def path_parallel(runtimes, runs, bundle, count=100, width=20):
         return wall_ns / 1e9, cpu_us / 1e6
 
     def one(rt, i):
+        settle()
         ids = [f"b-par-{i}-{n}" for n in range(count)]
         if isinstance(rt, Floor):
             wall, cpu = batch(rt, [rt.cmd() for _ in ids])
