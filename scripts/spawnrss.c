@@ -24,6 +24,16 @@ static pid_t start(char **argv) {
     return pid;
 }
 
+/* The exit status as a shell reports it: 128+N for a death by signal N. */
+static int exit_code(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+/* The one output line: wall time between a and b, the rusage's CPU and peak RSS, and the status. */
+static void report(struct timespec a, struct timespec b, const struct rusage *ru, int code) {
+    long long wall = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+    long long cpu = (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000LL + ru->ru_utime.tv_usec + ru->ru_stime.tv_usec;
+    printf("%lld %lld %ld %d\n", wall, cpu, ru->ru_maxrss, code);
+}
+
 static int batches(int width) {
     static char text[1 << 20];
     size_t length = fread(text, 1, sizeof text - 1, stdin);
@@ -50,16 +60,13 @@ static int batches(int width) {
         for (int i = k; i < end; i++) {
             int status;
             if (wait(&status) < 0) return 2;
-            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            if (code && !first) first = code;
+            if (exit_code(status) && !first) first = exit_code(status);
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
-    long long wall = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-    long long cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-    printf("%lld %lld %ld %d\n", wall, cpu, ru.ru_maxrss, first);
+    report(a, b, &ru, first);
     return 0;
 }
 
@@ -72,9 +79,6 @@ int main(int argc, char **argv) {
     int status; struct rusage ru;
     if (pid < 0 || wait4(pid, &status, 0, &ru) < 0) return 2;
     clock_gettime(CLOCK_MONOTONIC, &b);
-    long long wall = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
-    long long cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    printf("%lld %lld %ld %d\n", wall, cpu, ru.ru_maxrss, code);
+    report(a, b, &ru, exit_code(status));
     return 0;
 }
