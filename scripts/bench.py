@@ -13,7 +13,10 @@ rootfs, default cgroups), with root.path made absolute; the `seccomp` variant ad
 and read-only paths, device rules, resources and the seccomp profile Docker gives every container (containerd's
 RuntimeDefault is the same list), on a copy of the busybox rootfs, without its fixed cgroupsPath so that each
 runtime names its own cgroups. Each runtime's --root is on a tmpfs the bench mounts, as /run is on a systemd host
-(BENCH_ROOTS_ON_DISK=1 puts them in /tmp instead).
+(BENCH_ROOTS_ON_DISK=1 puts them in /tmp instead). BENCH_HOST_MOUNTS=N runs the whole bench in a mount namespace
+of its own, every mount private, with N more tmpfs mounts, as on a node whose pods hold many: every runtime's
+mount namespace starts as a copy of its caller's (docs/performance.md). Compare N with 0, not with the host's
+shared mounts.
 
 Paths:
   run         `run` of /bin/true
@@ -298,6 +301,12 @@ def main():
         print(__doc__ if not args else "bench: needs root", file=sys.stderr)
         sys.exit(2)
     crabcan = os.path.abspath(args[0])
+    host_mounts = int(os.environ.get("BENCH_HOST_MOUNTS", "-1"))
+    if host_mounts >= 0 and os.environ.get("BENCH_IN_PRIVATE_MOUNTS") != "1":
+        # Again in a mount namespace of its own, where the extra mounts vanish with the last process in it.
+        os.environ["BENCH_IN_PRIVATE_MOUNTS"] = "1"
+        unshare = shutil.which("unshare")
+        os.execv(unshare, [unshare, "-m", "--propagation", "private", sys.executable, os.path.abspath(__file__)] + args)
     runs = int(os.environ.get("BENCH_RUNS", "30"))
     paths = os.environ.get("BENCH_PATHS", "run,seccomp,docker,exec,lifecycle,parallel,many").split(",")
     rootfs = os.path.abspath(os.environ.get("BENCH_ROOTFS", os.path.join(REPO, "bundles/true/rootfs")))
@@ -317,7 +326,14 @@ def main():
     if on_tmpfs:
         must(["mount", "-t", "tmpfs", "-o", "mode=0700", "crabcan-bench", roots])
     print(f"state roots: {'a tmpfs' if on_tmpfs else 'the disk'} at {roots}")
+    extras = []
     try:
+        for n in range(host_mounts):
+            extras.append(os.path.join(tmp, "host-mounts", str(n)))
+            os.makedirs(extras[-1])
+            must(["mount", "-t", "tmpfs", "-o", "size=4k", "bench-host-mount", extras[-1]])
+        with open("/proc/self/mountinfo") as mountinfo:
+            print(f"host mounts: {sum(1 for _ in mountinfo)}")
         runtimes = [Runtime("crabcan", crabcan, roots)]
         for name in ("runc", "crun"):
             binary = shutil.which(name)
@@ -382,6 +398,8 @@ def main():
             out = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()
             for cid in out:
                 subprocess.run(rt.cmd("delete", "-f", cid), capture_output=True)
+        for extra in extras:
+            subprocess.run(["umount", extra], capture_output=True)
         if on_tmpfs:
             subprocess.run(["umount", roots], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
