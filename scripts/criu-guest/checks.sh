@@ -22,17 +22,20 @@ until_true() {
     while [ $tries -gt 0 ]; do "$@" && return 0; tries=$((tries - 1)); sleep 0.1; done
     return 1
 }
-count_of() { cat $DATA/$1/count 2>/dev/null || echo 0; }
+# The counter renames a new file over count, so a read never sees it empty (a `>` write truncates first: a reader
+# between the truncation and the write saw "" and `[ "" -gt N ]` failed the leave-running check once in CI).
+count_of() { local n; n=$(cat $DATA/$1/count 2>/dev/null); echo "${n:-0}"; }
 count_at_least() { [ "$(count_of $1)" -ge "$2" ] 2>/dev/null; }
 is_status() { [ "$(status $1)" = "$2" ]; }
 last_line() { tail -n 1 "$1" 2>/dev/null; }
 
-# counter NAME [NET]: a bundle whose process counts on stdout and into /data/count (a bind mount of $DATA/NAME);
+# counter NAME [NET]: a bundle whose process counts on stdout and into /data/count (a bind mount of $DATA/NAME,
+# written whole by a rename);
 # NET: host (the default here) or none (a network namespace of its own).
 counter() {
     mkdir -p $DATA/$1 $B/$1
     crabcan spec --bundle $B/$1 --rootfs /rootfs --hostname "$1" --net "${2:-host}" --bind $DATA/$1:/data -- \
-        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count; sleep 0.2; done'
+        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count.new; mv /data/count.new /data/count; sleep 0.2; done'
 }
 # start NAME ID OUT: run -d with stdio pipes (stdin a pipe with no writer, stdout and stderr into OUT via cat).
 # Waits for crabcan's exit (its status in /tmp/bg.rc), not for cat's.
@@ -206,7 +209,7 @@ cc delete -f cr-net
 if command -v console-recv > /dev/null; then
     mkdir -p $DATA/cr-tty $B/cr-tty
     crabcan spec --bundle $B/cr-tty --rootfs /rootfs --hostname cr-tty --net host --terminal --bind $DATA/cr-tty:/data -- \
-        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count; sleep 0.2; done'
+        sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count.new; mv /data/count.new /data/count; sleep 0.2; done'
     console-recv /tmp/tty1.sock /tmp/tty1.out &
     until_true 10 test -S /tmp/tty1.sock
     cc run -d --console-socket /tmp/tty1.sock --bundle $B/cr-tty cr-tty < /dev/null > /dev/null
