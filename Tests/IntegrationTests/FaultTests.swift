@@ -68,7 +68,8 @@ extension CrabcanCLI {
         let initPid = try #require(box.pid(id))
         let start = box.crabcan(fault: "mid-start", ["start", id])
         #expect(diedAtFault(start), "\(start)")
-        usleep(100_000)
+        // Settled: the init has exec'd its process or died (a fixed wait can end between its fifo write and execve).
+        #expect(eventually { !Host.isAlive(initPid) || Host.cmdline(initPid).first == "sleep" })
         let status = box.status(id)
         if Host.isAlive(initPid) {
             #expect(status == "running", "init \(initPid) alive: \(String(describing: status))")
