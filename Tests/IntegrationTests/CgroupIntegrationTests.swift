@@ -96,7 +96,6 @@ extension CrabcanCLI {
         #expect(Self.cgroupDirs(id).isEmpty)
     }
 
-    /// With its own cgroup namespace the container sees its cgroup as "/", not the host's path to it.
     /// delete takes an empty cgroup with one rmdir and reads nothing first. A process put into the cgroup from
     /// outside escaped the init's pid namespace: the rmdir refuses, and the process is then found and killed.
     @Test func deleteKillsAProcessPutIntoTheCgroupFromOutside() throws {
@@ -136,6 +135,7 @@ extension CrabcanCLI {
         #expect(!box.stateDirExists(id))
     }
 
+    /// With its own cgroup namespace the container sees its cgroup as "/", not the host's path to it.
     @Test func cgroupNamespaceHidesTheHostPath() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
