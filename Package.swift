@@ -58,7 +58,7 @@ let package = Package(
 
         .testTarget(name: "SysTests", dependencies: ["Sys"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON", "Sys"]),
-        .testTarget(name: "PlanTests", dependencies: ["Plan", "OCISpec", "Sys", "Capabilities"]),
+        .testTarget(name: "PlanTests", dependencies: ["Plan", "OCISpec", "Sys", "Capabilities", "Cgroups"]),
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Plan", "OCISpec", "Sys"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON", "Sys"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities", "Seccomp"]),

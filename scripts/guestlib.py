@@ -104,6 +104,66 @@ def fetch_kernel(cache):
     return kdir
 
 
+def fetch_newer_kernel(cache, suite):
+    """vmlinuz alone under cache/kernel-SUITE, from the kernel Debian's SUITE (trixie-backports) ships: a newer kernel
+    than Debian 12's, for what only a newer kernel has (open_tree's OPEN_TREE_NAMESPACE, Linux 7.0). apt reads that
+    suite's package list into a state of its own under the cache (the host's sources stay as they are), signed by
+    the same archive keyring; the image is in the linux-binary-VERSION package the linux-image one depends on.
+    Fetched again when the suite moves to a newer kernel. No modules: what needs one skips."""
+    kdir = os.path.join(cache, f"kernel-{suite}")
+    state = os.path.join(cache, f"apt-{suite}")
+    for sub in ("lists/partial", "cache/archives/partial", "etc/sources.list.d"):
+        os.makedirs(os.path.join(state, sub), exist_ok=True)
+    with open(os.path.join(state, "etc/sources.list"), "w") as f:
+        f.write(f"deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian {suite} main\n")
+    open(os.path.join(state, "status"), "a").close()
+    settings = {"Dir::Etc::sourcelist": "etc/sources.list", "Dir::Etc::sourceparts": "etc/sources.list.d",
+                "Dir::State": "", "Dir::State::Lists": "lists", "Dir::State::status": "status", "Dir::Cache": "cache"}
+    with open(os.path.join(state, "apt.conf"), "w") as f:
+        for key, sub in settings.items():
+            f.write(f'{key} "{os.path.join(state, sub)}";\n')
+        f.write('Acquire::Languages "none";\nAPT::Architecture "amd64";\n')
+    env = dict(os.environ, APT_CONFIG=os.path.join(state, "apt.conf"))
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        skip("no apt-get/dpkg-deb to fetch Debian's kernel")
+    updated = run(["apt-get", "update", "-qq"], env=env)
+    depends = lambda package: re.findall(r"Depends: (\S+)", run(["apt-cache", "depends", package], env=env).stdout)
+    images = [p for p in depends("linux-image-amd64") if p.startswith("linux-image-")]
+    if not images:
+        skip(f"{suite}: no linux-image-amd64 ({updated.stderr.strip().splitlines()[-1:] or 'empty package list'})")
+    binary = [p for p in depends(images[0]) if p.startswith("linux-binary-")] or images[:1]
+    version = images[0][len("linux-image-"):]
+    if os.path.exists(os.path.join(kdir, "vmlinuz")) and kernel_version(kdir) == version:
+        return kdir
+    download = os.path.join(cache, f"download-{suite}")
+    shutil.rmtree(download, ignore_errors=True)
+    os.makedirs(download)
+    log(f"fetching {binary[0]} from {suite} (apt-get download, not installed)")
+    got = run(["apt-get", "download", "-q", binary[0]], cwd=download, env=env)
+    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
+    if got.returncode != 0 or not debs:
+        skip(f"apt-get download {binary[0]} failed: {got.stderr.strip().splitlines()[-1:] or got.returncode}")
+    staging = kdir + ".new"
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    image = re.compile(r"^\./(boot/vmlinuz-.+|usr/lib/modules/[^/]+/vmlinuz)$")
+    tar_stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(download, debs[0])], stdout=subprocess.PIPE)
+    with tarfile.open(fileobj=tar_stream.stdout, mode="r|") as archive:
+        for member in archive:
+            if member.isfile() and image.match(member.name):
+                with archive.extractfile(member) as src, open(os.path.join(staging, "vmlinuz"), "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    tar_stream.wait()
+    if not os.path.exists(os.path.join(staging, "vmlinuz")):
+        sys.exit(f"{SUITE}: {debs[0]} holds no kernel image")
+    with open(os.path.join(staging, "version"), "w") as f:
+        f.write(version + "\n")
+    shutil.rmtree(kdir, ignore_errors=True)
+    os.rename(staging, kdir)
+    shutil.rmtree(download, ignore_errors=True)
+    return kdir
+
+
 def kernel_version(kdir):
     with open(os.path.join(kdir, "version")) as f:
         return f.read().strip()
@@ -166,7 +226,8 @@ class Cpio:
 
     def modules(self, kdir, names, prefix="modules"):
         for m in MODULES:
-            if os.path.basename(m)[:-3] in names:
+            # A newer kernel's directory (fetch_newer_kernel) holds none: the checks that need one skip.
+            if os.path.basename(m)[:-3] in names and os.path.exists(module_path(kdir, m)):
                 self.file(f"{prefix}/{os.path.basename(m)}", module_path(kdir, m), mode=0o644)
 
     def write(self, path):

@@ -320,6 +320,12 @@ int cshim_open_tree_clone(int fd) {
 int cshim_open_tree_clone_path(const char *path, int recursive) {
     return (int)syscall(SYS_open_tree, AT_FDCWD, path, CS_OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 }
+/* OPEN_TREE_NAMESPACE (Linux 7.0; 1 << 1 in <linux/mount.h>): a new mount namespace holding a copy of the tree at
+ * `path` alone, its submounts included. An older kernel refuses the unknown flag with EINVAL. */
+#define CS_OPEN_TREE_NAMESPACE (1 << 1)
+int cshim_open_tree_namespace(const char *path) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, CS_OPEN_TREE_NAMESPACE | AT_RECURSIVE | O_CLOEXEC);
+}
 int cshim_move_mount_to_fd(int from_fd, int to_fd) {
     return (int)syscall(SYS_move_mount, from_fd, "", to_fd, "", CS_MOVE_MOUNT_F_EMPTY_PATH | 0x00000040 /* T_EMPTY_PATH */);
 }

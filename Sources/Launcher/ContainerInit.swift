@@ -17,6 +17,9 @@ enum ContainerInit {
         /// In a user namespace: bind sources opened by the parent (by mount index), for those the container's
         /// root cannot reach (RootfsSetup.openBindSources).
         var bindSources: [Int: FileDescriptor] = [:]
+        /// The mount namespace the parent made of the rootfs alone (ContainerPlan.mayUseTreeNamespace), entered
+        /// instead of the copy of the host's that clone would have made; nil when clone made one.
+        var treeNamespace: FileDescriptor?
     }
 
     /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
@@ -39,7 +42,8 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [channel.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw))
+                                           except: [channel.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw)
+                                               + (handles.treeNamespace.map { [$0.raw] } ?? []))
             channel.stage = .placement
             try awaitPlacement(channel, handles.placement, plan)
             channel.stage = .session
@@ -50,7 +54,7 @@ enum ContainerInit {
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
             channel.stage = .rootfs
-            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources).prepare(beforePivot: { [channel] in
+            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources, treeNamespace: handles.treeNamespace).prepare(beforePivot: { [channel] in
                 if plan.hasInitHooks { startState = try runCreateHooks(plan, channel) }
             })
             if let terminal {

@@ -43,27 +43,36 @@ package enum Launcher {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
-        let handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
-                                            bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(plan)))
+        // nil on a kernel before 7.0 (EINVAL for the unknown flag) or where the kernel refuses: the init then
+        // gets a copy of our mount namespace from clone, as before.
+        let treeNamespace = plan.mayUseTreeNamespace ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
+        let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
+        var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
+                                            bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(
+                                                plan, forTreeNamespace: treeNamespace != nil)))
+        handles.treeNamespace = treeNamespace
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         let pid: pid_t
         var bornInCgroup = false
         Fault.point(.beforeClone)
         if plan.joinedNamespaces.isEmpty {
             let cgroup = Self.openCloneTarget(steps)
-            (pid, bornInCgroup) = try Processes.clone(flags: plan.cloneFlags, into: cgroup)
+            (pid, bornInCgroup) = try Processes.clone(flags: cloneFlags, into: cgroup)
             if pid == 0 {
                 parentEnd.close()
                 ContainerInit.run(plan, handles)
             }
             cgroup?.close()
         } else {
-            pid = try NamespaceJoins.spawnInit(plan, channel: channel, childEnd: childEnd) { ContainerInit.run(plan, handles) }
+            pid = try NamespaceJoins.spawnInit(plan, cloneFlags: cloneFlags, channel: channel, childEnd: childEnd) {
+                ContainerInit.run(plan, handles)
+            }
         }
         Fault.point(.afterClone)
         childEnd.close()
         fifo.close()
-        trace.mark("clone")
+        treeNamespace?.close()
+        trace.mark(treeNamespace == nil ? "clone" : "clone (tree namespace)")
         return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }

@@ -19,13 +19,13 @@ enum NamespaceJoins {
     }
 
     /// Returns the init's pid once the helper has cloned it; the init runs `initBody`.
-    static func spawnInit(_ plan: ContainerPlan, channel: ParentChannel, childEnd: FileDescriptor,
+    static func spawnInit(_ plan: ContainerPlan, cloneFlags: UInt, channel: ParentChannel, childEnd: FileDescriptor,
                           initBody: () -> Never) throws -> pid_t {
         // The init inherits the helper's dumpable setting (mm flags are copied by clone), so it is never dumpable in
         // the joined namespaces (CVE-2019-5736), unless an unprivileged parent still has to write its id maps.
         try spawnThroughHelper(channel: channel, childEnd: childEnd,
                                nonDumpable: !(plan.userNamespace?.childStaysDumpableUntilMapped ?? false),
-                               cloneFlags: plan.cloneFlags, join: {
+                               cloneFlags: cloneFlags, join: {
             for join in ordered(plan.joinedNamespaces) {
                 let fd = try Files.open(join.path, O_RDONLY)
                 try Namespaces.join(fd, type: ContainerPlan.cloneFlag(join.type), path: join.path)

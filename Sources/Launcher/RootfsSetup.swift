@@ -10,6 +10,9 @@ struct RootfsSetup {
     let plan: ContainerPlan
     /// Bind sources the parent copied (by mount index): see openBindSources.
     var bindSources: [Int: FileDescriptor] = [:]
+    /// The parent's open_tree(OPEN_TREE_NAMESPACE) of the rootfs, entered in place of the copy of the host's
+    /// mount namespace (ContainerPlan.mayUseTreeNamespace); nil when clone made the namespace.
+    var treeNamespace: FileDescriptor?
 
     /// In a user namespace the container's root is an unprivileged host uid: a bind source under a directory
     /// only the host's root may enter (mode 0700) is out of its reach. The parent takes a detached copy of each
@@ -17,8 +20,9 @@ struct RootfsSetup {
     /// runc hands its init fds of the sources opened by the privileged parent. (A plain fd of the source would
     /// not do: a bind from another mount namespace's mount is refused with EINVAL.) A source the parent cannot
     /// copy (an unprivileged caller) is left to the init, as before.
-    static func openBindSources(_ plan: ContainerPlan) -> [Int: FileDescriptor] {
-        guard plan.inUserNamespace else { return [:] }
+    /// A tree namespace holds none of the host's mounts either, so there every bind source is copied.
+    static func openBindSources(_ plan: ContainerPlan, forTreeNamespace: Bool = false) -> [Int: FileDescriptor] {
+        guard plan.inUserNamespace || forTreeNamespace else { return [:] }
         var opened: [Int: FileDescriptor] = [:]
         for (index, mount) in plan.mounts.enumerated() where mount.options.isBind {
             guard let source = mount.source, source.hasBytePrefix("/") else { continue }
@@ -37,6 +41,8 @@ struct RootfsSetup {
             // The runtime's own mount namespace: its / is left as it is; everything goes under hostRoot.
             try HostRoot.bind(rootfs: plan.rootfs, on: hostRoot)
             root = try Files.open(hostRoot, O_PATH | O_DIRECTORY)
+        } else if let treeNamespace {
+            root = try enterTreeNamespace(treeNamespace)
         } else {
             // runc's order: / takes rootfsPropagation when it is given (a shared one keeps rshared binds in the host's
             // peer groups, so mounts made inside reach the host), else everything we inherited becomes a slave:
@@ -61,7 +67,13 @@ struct RootfsSetup {
             try Files.chroot(".")
             try Files.chdir("/")
         } else {
-            if plan.noPivot { try moveRoot() } else { try pivotRoot(root) }
+            if treeNamespace != nil {
+                try enterTreeRoot(root)
+            } else if plan.noPivot {
+                try moveRoot()
+            } else {
+                try pivotRoot(root)
+            }
             // The new root is a bind of a private mount: a given propagation is applied to it again (runc skips
             // private, which it already is); without one it goes rprivate, cut from the host both ways.
             if let propagation = plan.rootfsPropagation {
@@ -179,6 +191,32 @@ struct RootfsSetup {
         // The old root must not propagate its unmount to the host.
         try mount(nil, ".", nil, Mounts.slave | Mounts.recursive, nil, "make old root rslave")
         try Mounts.unmount(".", detach: true)
+        try Files.chdir("/")
+    }
+
+    /// setns into the namespace of the rootfs alone, which also moves our root and cwd to it; then back to the
+    /// host's root by chroot, so that the mounts below are made as in a copied namespace: on fds resolved in the
+    /// rootfs, named through the host's /proc (a mount target reached that way is in our namespace, so the kernel
+    /// takes it). Returns the rootfs. Its mounts begin in the host mount's peer group: they become slaves first,
+    /// as a copy's do, so that nothing mounted here reaches the host.
+    private func enterTreeNamespace(_ namespace: FileDescriptor) throws -> FileDescriptor {
+        let hostRoot = try Files.open("/", O_PATH | O_DIRECTORY)
+        defer { hostRoot.close() }
+        try Namespaces.join(namespace, type: Namespaces.mount, path: "mount namespace of \(plan.rootfs)")
+        namespace.close()
+        let root = try Files.open("/", O_PATH | O_DIRECTORY)
+        try Files.fchdir(hostRoot)
+        try Files.chroot(".")
+        try mount(nil, root.procPath, nil, Mounts.slave | Mounts.recursive, nil, "make the rootfs rslave")
+        return root
+    }
+
+    /// The end of a tree namespace's set-up, in pivot_root's place: the rootfs is the namespace's root mount, and
+    /// chroot to it leaves nothing above it to reach (`..` of a namespace's root is itself), with no old root to
+    /// detach. (pivot_root is refused there: EINVAL.)
+    private func enterTreeRoot(_ root: FileDescriptor) throws {
+        try Files.fchdir(root.reopenedAsDirectory())
+        try Files.chroot(".")
         try Files.chdir("/")
     }
 

@@ -86,6 +86,31 @@ package struct ContainerPlan: ProcessSettings {
         !createdNamespaces.contains(.mount) && !joinedNamespaces.contains { $0.type == .mount }
     }
 
+    /// The init may take its mount namespace from open_tree(OPEN_TREE_NAMESPACE) (Linux 7.0) instead of clone: a
+    /// namespace holding only a copy of the rootfs, so the host's mounts are neither copied nor detached again
+    /// (docs/performance.md). Only where no one can tell the difference: the host's tree is not in that namespace,
+    /// so nothing may need a host path there (create-time hooks run against the rootfs's host path and may enter
+    /// the namespace; a v1 cgroup mount without a cgroup namespace binds host directories), every bind source is
+    /// copied before clone, so it must not lie in the rootfs (where earlier mounts of this config would show), and
+    /// a copy is private, so no bind may ask for other propagation. A user namespace could not enter it (setns
+    /// needs CAP_SYS_ADMIN over the host's user namespace); --no-pivot, a rootfsPropagation and HostRoot keep
+    /// their own ways.
+    package var mayUseTreeNamespace: Bool {
+        guard createdNamespaces.contains(.mount), !inUserNamespace, hostRoot == nil, !noPivot, rootfsPropagation == nil,
+              hooks.prestart.isEmpty, hooks.createRuntime.isEmpty, hooks.createContainer.isEmpty else { return false }
+        let rootfsPrefix = rootfs.hasByteSuffix("/") ? rootfs : rootfs + "/"
+        let cgroupsBindHostDirectories = cgroupHost?.version != .v2 && !createdNamespaces.contains(.cgroup)
+        return mounts.allSatisfy { mount in
+            if mount.type == "cgroup" && !mount.options.isBind { return !cgroupsBindHostDirectories }
+            guard mount.options.isBind else { return true }
+            // Under /sys may be the host's cgroup2 mount, where a cgroup mount falls back to binding a host directory.
+            guard let source = mount.source, source.hasBytePrefix("/"), source != rootfs, !source.hasBytePrefix(rootfsPrefix),
+                  source != "/sys", !source.hasBytePrefix("/sys/")
+            else { return false }
+            return mount.options.propagation.allSatisfy { $0 & (Mounts.shared | Mounts.slave | Mounts.unbindable) == 0 }
+        }
+    }
+
     /// A user namespace is made or joined: the init becomes its root, and what needs host privilege (device
     /// nodes, sysfs without its network namespace) is done the way runc does it there.
     package var inUserNamespace: Bool { userNamespace != nil || joinedNamespaces.contains { $0.type == .user } }

@@ -90,6 +90,12 @@ extension Mounts {
         FileDescriptor(try check("open_tree", path) { cshim_open_tree_clone_path(path, recursive ? 1 : 0) })
     }
 
+    /// A mount namespace of its own holding only a copy of the tree at `path` (open_tree OPEN_TREE_NAMESPACE,
+    /// Linux 7.0), to be entered with setns: no copy of the caller's mounts to make, make a slave and detach again.
+    package static func treeNamespace(of path: String) throws(SysError) -> FileDescriptor {
+        FileDescriptor(try check("open_tree(OPEN_TREE_NAMESPACE)", path) { cshim_open_tree_namespace(path) })
+    }
+
     /// move_mount of a detached copy onto the file or directory `target` is open on (resolved once, by the caller).
     package static func attach(_ detached: FileDescriptor, to target: FileDescriptor, describe: String) throws(SysError) {
         try check("move_mount", describe) { cshim_move_mount_to_fd(detached.raw, target.raw) }

@@ -385,6 +385,54 @@ group_exec() {
     gone born
 }
 
+# The container's mount namespace. On a kernel with open_tree(OPEN_TREE_NAMESPACE) (Linux 7.0) crabcan makes it
+# of the rootfs alone (`clone (tree namespace)` in --debug's trace) instead of copying the host's; on an older one
+# it copies, as before. Either way the container must see the same mounts, none of the host's, and nothing it
+# mounts may reach the host.
+group_treens() {
+    local major=$(uname -r | cut -d. -f1) want="clone" out hostmounts
+    [ "$major" -ge 7 ] && want="clone (tree namespace)"
+    mkdir -p /srv/share /srv/ro /tmp/host-only
+    echo shared > /srv/share/file; echo ro > /srv/ro/file; echo hostname-of-host > /srv/hostname
+    # A host mount the container must not see: copied by clone, detached by pivot_root; never in a tree namespace.
+    mount -t tmpfs host-only-marker /tmp/host-only
+    mkb tns "$DENY" -- sleep 1000 || return
+    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind", "rprivate"] },\n    { "destination": "/ro", "type": "bind", "source": "/srv/ro", "options": ["bind", "ro"] },\n    { "destination": "/etc/hostname", "type": "bind", "source": "/srv/hostname", "options": ["bind", "ro"] },|' "$B/tns/config.json"
+    hostmounts=$(wc -l < /proc/self/mountinfo)
+    crabcan --debug --log /tmp/tns.log create --bundle "$B/tns" tns </dev/null >/dev/null 2>&1
+    cc start tns </dev/null >/dev/null || { fail treens/start "$err"; gone tns; umount /tmp/host-only; return; }
+    same treens/how-made 1 "$(grep -c "took.*, $want [0-9]" /tmp/tns.log)"
+    out=$(cc exec tns cat /share/file /ro/file /etc/hostname </dev/null | tr '\n' ';')
+    same treens/binds-seen "shared;ro;hostname-of-host;" "$out"
+    out=$(cc exec tns sh -c 'touch /ro/x 2>&1 | sed "s/.*: //"; touch /share/y && echo written' </dev/null | tr '\n' ';')
+    same treens/ro-bind-and-rw-bind "Read-only file system;written;" "$out"
+    same treens/written-through-to-host yes "$([ -e /srv/share/y ] && echo yes)"
+    # (A bind's root field names its source's path in the file system: the mount point, field 5, is what counts.)
+    out=$(cc exec tns cat /proc/self/mountinfo </dev/null | awk '$5 ~ "^/(srv|run|tmp)" || /host-only-marker/' | wc -l)
+    same treens/no-host-mounts-inside 0 "$out"
+    same treens/root-is-the-rootfs "bin;dev;etc;proc;ro;share;sys;" "$(cc exec tns ls / </dev/null | grep -x -e bin -e dev -e etc -e proc -e ro -e share -e sys | tr '\n' ';')"
+    same treens/dotdot-stays-at-root "$(cc exec tns ls / </dev/null | tr '\n' ' ')" "$(cc exec tns ls /../.. </dev/null | tr '\n' ' ')"
+    # A mount made in the container (CAP_SYS_ADMIN for this exec) stays in it; one the host makes under a bind's
+    # source after create does not come in (the container's mounts are private, as after a copy's rprivate).
+    out=$(cc exec --cap CAP_SYS_ADMIN tns sh -c 'mount -t tmpfs inside-marker /share && echo mounted' </dev/null)
+    same treens/mount-inside mounted "$out"
+    same treens/inside-mount-not-on-host 0 "$(grep -c inside-marker /proc/self/mountinfo)"
+    same treens/host-file-not-hidden shared "$(cat /srv/share/file)"
+    mkdir -p /srv/ro/late && mount -t tmpfs late-marker /srv/ro/late
+    same treens/host-mount-not-inside 0 "$(cc exec tns grep -c late-marker /proc/self/mountinfo </dev/null)"
+    umount /srv/ro/late
+    same treens/host-mount-count "$hostmounts" "$(wc -l < /proc/self/mountinfo)"
+    gone tns
+    same treens/host-mount-count-after-delete "$hostmounts" "$(wc -l < /proc/self/mountinfo)"
+    # Where the namespace must be a copy (a createContainer hook runs against the rootfs's host path), it is one.
+    mkb tnh "$DENY" -- true || return
+    sed -i 's|^  "mounts": \[$|  "hooks": { "createContainer": [ { "path": "/bin/sh", "args": ["sh", "-c", "test -d /rootfs/bin"] } ] },\n&|' "$B/tnh/config.json"
+    crabcan --debug --log /tmp/tnh.log run --bundle "$B/tnh" tnh </dev/null >/dev/null 2>&1
+    local rc=$?
+    same treens/hook-keeps-the-copy "0 exit 0" "$(grep -c 'tree namespace' /tmp/tnh.log) exit $rc"
+    umount /tmp/host-only
+}
+
 group_cgroupns() {
     mkb cns "$DENY, \"pids\": {\"limit\": 42}" -- sh -c \
         'cat /proc/self/cgroup; cat /sys/fs/cgroup/pids.max; (echo 1 > /sys/fs/cgroup/pids.max) 2>&1 | sed "s/.*: //"; ls /sys/fs/cgroup/crabcan 2>&1 | sed "s/.*: //"' || return
@@ -464,7 +512,7 @@ group_leftovers() {
     same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx '@seccomp')"
 }
 
-all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns events rootless cycles"
+all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns treens events rootless cycles"
 groups=${*:-$all}
 say "INFO checks: $groups$([ -x /bin/runc ] && echo ' (runc 1.1.5 alongside)')"
 for group in $groups; do

@@ -43,6 +43,8 @@ def main():
     parser.add_argument("--checks", default=os.environ.get("CGROUP2_CHECKS", ""),
                         help="comma-separated check groups (default: all)")
     parser.add_argument("--timeout", type=int, default=int(os.environ.get("CGROUP2_TIMEOUT", "420")))
+    parser.add_argument("--kernel-suite", default="",
+                        help="boot the kernel of this Debian suite (trixie-backports) instead of Debian 12's own")
     args = parser.parse_args()
 
     if not shutil.which("qemu-system-x86_64"):
@@ -53,7 +55,7 @@ def main():
     cache = os.path.abspath(args.cache)
     os.makedirs(cache, exist_ok=True)
     started = time.monotonic()
-    kdir = guestlib.fetch_kernel(cache)
+    kdir = guestlib.fetch_newer_kernel(cache, args.kernel_suite) if args.kernel_suite else guestlib.fetch_kernel(cache)
     initramfs = os.path.join(cache, "cgroup2.cpio")
     with_runc = build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs))
     log(f"kernel {guestlib.kernel_version(kdir)}, initramfs {os.path.getsize(initramfs) >> 20} MiB"

@@ -123,6 +123,9 @@ int cshim_open_tree_clone(int fd);
 int cshim_move_mount_to(int from_fd, const char *to_path);
 /* open_tree(path, OPEN_TREE_CLONE [| AT_RECURSIVE]): a detached copy of a bind source (and its submounts). */
 int cshim_open_tree_clone_path(const char *path, int recursive);
+/* open_tree(path, OPEN_TREE_NAMESPACE | AT_RECURSIVE): an nsfs fd of a new mount namespace whose only tree is a
+ * copy of `path` (Linux 7.0; EINVAL before). */
+int cshim_open_tree_namespace(const char *path);
 /* move_mount onto the directory or file `to_fd` names (MOVE_MOUNT_T_EMPTY_PATH): no path to re-resolve. */
 int cshim_move_mount_to_fd(int from_fd, int to_fd);
 /* mount_setattr(AT_RECURSIVE): runc's recursive mount options (rro, rnosuid, ...) change a whole tree of mounts
