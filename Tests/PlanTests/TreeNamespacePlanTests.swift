@@ -38,6 +38,22 @@ import Testing
         #expect(try plan(bind("/tmp", ["rbind", "rprivate", "ro"])).mayUseTreeNamespace, "private is what a copy is")
     }
 
+    /// What Docker, podman and containerd wrote (Tests/Golden/foreign/): all of it takes the path on cgroup v2.
+    @Test(arguments: ["docker-run", "docker-readonly", "podman-run", "podman-readonly", "ctr-run", "ctr-tty"])
+    func clientsConfigsMayUseIt(_ name: String) throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+            + "/Golden/foreign/\(name).json"
+        // The scrubbed state files and directories become host ones that exist.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "@FILE@", with: "/etc/hostname").replacingOccurrences(of: "@DIR@", with: "/tmp")
+        let captured = try Spec.decode(Array(text.utf8))
+        #expect(try plan { spec in
+            spec.mounts = captured.mounts
+            spec.hooks = captured.hooks
+            spec.linux?.namespaces = captured.linux?.namespaces ?? []
+        }.mayUseTreeNamespace)
+    }
+
     @Test func aV1CgroupMountBindsHostDirectoriesUnlessInItsOwnCgroupNamespace() throws {
         #expect(try !plan(host: nil).mayUseTreeNamespace)
         #expect(try plan({ $0.linux?.namespaces.append(Namespace(type: .cgroup)) }, host: nil).mayUseTreeNamespace)

@@ -414,7 +414,7 @@ group_treens() {
     same treens/dotdot-stays-at-root "$(cc exec tns ls / </dev/null | tr '\n' ' ')" "$(cc exec tns ls /../.. </dev/null | tr '\n' ' ')"
     # A mount made in the container (CAP_SYS_ADMIN for this exec) stays in it; one the host makes under a bind's
     # source after create does not come in (the container's mounts are private, as after a copy's rprivate).
-    out=$(cc exec --cap CAP_SYS_ADMIN tns sh -c 'mount -t tmpfs inside-marker /share && echo mounted' </dev/null)
+    out=$(cc exec --cap CAP_SYS_ADMIN tns sh -c 'mount -t tmpfs inside-marker /share && mount -t tmpfs inside-marker /tmp && echo mounted' </dev/null)
     same treens/mount-inside mounted "$out"
     same treens/inside-mount-not-on-host 0 "$(grep -c inside-marker /proc/self/mountinfo)"
     same treens/host-file-not-hidden shared "$(cat /srv/share/file)"
@@ -431,6 +431,26 @@ group_treens() {
     local rc=$?
     same treens/hook-keeps-the-copy "0 exit 0" "$(grep -c 'tree namespace' /tmp/tnh.log) exit $rc"
     umount /tmp/host-only
+}
+
+# The configs Docker, podman and containerd wrote (run.py put them in /foreign), run to the end: the mount namespace
+# made as the kernel allows (see treens), the client's binds seen, a read-only root where asked, nothing left.
+group_foreign() {
+    local major=$(uname -r | cut -d. -f1) want="clone" d name rc ro host
+    [ "$major" -ge 7 ] && want="clone (tree namespace)"
+    mkdir -p /srv/foreign/dir && echo foreign-hostname > /srv/foreign/file
+    for d in /foreign/*; do
+        name=${d##*/}
+        crabcan --debug --log /tmp/foreign.log run --bundle "$d" "f-$name" </dev/null >/tmp/foreign.out 2>&1
+        rc=$?
+        ro=rw; grep -q '"readonly": true' "$d/config.json" && ro=ro
+        # containerd binds no /etc/hostname: the rootfs's own (empty) one shows.
+        host=""; grep -q '"destination": "/etc/hostname"' "$d/config.json" && host="foreign-hostname;"
+        same "foreign/$name/ran" "exit 7: $host$ro;" "exit $rc: $(tr '\n' ';' < /tmp/foreign.out)"
+        same "foreign/$name/how-made" 1 "$(grep -c "took.*, $want [0-9]" /tmp/foreign.log)"
+        same "foreign/$name/nothing-left" "" "$(ls -d /run/crabcan/f-$name $CG/crabcan/foreign-$name 2>/dev/null)"
+        rm -f /tmp/foreign.log
+    done
 }
 
 group_cgroupns() {
@@ -512,7 +532,7 @@ group_leftovers() {
     same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx '@seccomp')"
 }
 
-all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns treens events rootless cycles"
+all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns treens foreign events rootless cycles"
 groups=${*:-$all}
 say "INFO checks: $groups$([ -x /bin/runc ] && echo ' (runc 1.1.5 alongside)')"
 for group in $groups; do

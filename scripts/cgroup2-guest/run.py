@@ -9,6 +9,7 @@ kernel console goes to console.log. Exit status: 0 when every check passed (or t
 line says why), 1 when one failed, the guest timed out or never finished.
 """
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -22,9 +23,29 @@ from guestlib import log, skip  # noqa: E402
 guestlib.SUITE = "test-cgroup2"
 
 
+# The configs Docker, podman and containerd wrote (Tests/Golden/foreign/), made runnable in the guest: its rootfs,
+# the scrubbed state files and directories as /srv/foreign/{file,dir}, a cgroup under /crabcan (the leftovers
+# check sees it), a probe for the program, no terminal.
+FOREIGN = os.path.join(os.path.dirname(os.path.dirname(HERE)), "Tests", "Golden", "foreign")
+FOREIGN_PROBE = "cat /etc/hostname; touch /probe 2>/dev/null && echo rw || echo ro; exit 7"
+
+
+def foreign_configs(image):
+    for name in sorted(f[:-5] for f in os.listdir(FOREIGN) if f.endswith(".json")):
+        with open(os.path.join(FOREIGN, name + ".json")) as f:
+            text = f.read().replace('"@FILE@"', '"/srv/foreign/file"').replace('"@DIR@"', '"/srv/foreign/dir"')
+        config = json.loads(text)
+        config["root"]["path"] = "/rootfs"
+        config["linux"]["cgroupsPath"] = f"/crabcan/foreign-{name}"
+        config["process"]["args"] = ["sh", "-c", FOREIGN_PROBE]
+        config["process"]["terminal"] = False
+        image.file(f"foreign/{name}/config.json", data=json.dumps(config, indent=2).encode(), mode=0o644)
+
+
 def build_initramfs(path, kdir, binary, rootfs):
     image = guestlib.busybox_guest(HERE, binary, rootfs)
     image.modules(kdir, {"configfs", "null_blk", "bfq"})
+    foreign_configs(image)
     # runc (Debian's 1.1.5, dynamically linked) runs the same bundles for comparison when the host has it.
     runc = shutil.which("runc")
     if runc:
