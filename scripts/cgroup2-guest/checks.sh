@@ -396,11 +396,14 @@ group_treens() {
     echo shared > /srv/share/file; echo ro > /srv/ro/file; echo hostname-of-host > /srv/hostname
     # A host mount the container must not see: copied by clone, detached by pivot_root; never in a tree namespace.
     mount -t tmpfs host-only-marker /tmp/host-only
+    # A mount inside the rootfs, which the container gets too: a tree namespace's copy starts in the host's peer
+    # group, where an unmount inside would unmount the host's (seen in a probe): the container's must not.
+    mkdir -p /rootfs/sub && mount -t tmpfs sub-marker /rootfs/sub
     mkb tns "$DENY" -- sleep 1000 || return
     sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind", "rprivate"] },\n    { "destination": "/ro", "type": "bind", "source": "/srv/ro", "options": ["bind", "ro"] },\n    { "destination": "/etc/hostname", "type": "bind", "source": "/srv/hostname", "options": ["bind", "ro"] },|' "$B/tns/config.json"
     hostmounts=$(wc -l < /proc/self/mountinfo)
     crabcan --debug --log /tmp/tns.log create --bundle "$B/tns" tns </dev/null >/dev/null 2>&1
-    cc start tns </dev/null >/dev/null || { fail treens/start "$err"; gone tns; umount /tmp/host-only; return; }
+    cc start tns </dev/null >/dev/null || { fail treens/start "$err"; gone tns; umount /tmp/host-only /rootfs/sub; return; }
     same treens/how-made 1 "$(grep -c "took.*, $want [0-9]" /tmp/tns.log)"
     out=$(cc exec tns cat /share/file /ro/file /etc/hostname </dev/null | tr '\n' ';')
     same treens/binds-seen "shared;ro;hostname-of-host;" "$out"
@@ -418,6 +421,8 @@ group_treens() {
     same treens/mount-inside mounted "$out"
     same treens/inside-mount-not-on-host 0 "$(grep -c inside-marker /proc/self/mountinfo)"
     same treens/host-file-not-hidden shared "$(cat /srv/share/file)"
+    same treens/unmount-inside "unmounted" "$(cc exec --cap CAP_SYS_ADMIN tns sh -c 'umount /sub && echo unmounted' </dev/null)"
+    same treens/unmount-inside-not-on-host 1 "$(grep -c sub-marker /proc/self/mountinfo)"
     mkdir -p /srv/ro/late && mount -t tmpfs late-marker /srv/ro/late
     same treens/host-mount-not-inside 0 "$(cc exec tns grep -c late-marker /proc/self/mountinfo </dev/null)"
     umount /srv/ro/late
@@ -430,7 +435,7 @@ group_treens() {
     crabcan --debug --log /tmp/tnh.log run --bundle "$B/tnh" tnh </dev/null >/dev/null 2>&1
     local rc=$?
     same treens/hook-keeps-the-copy "0 exit 0" "$(grep -c 'tree namespace' /tmp/tnh.log) exit $rc"
-    umount /tmp/host-only
+    umount /tmp/host-only /rootfs/sub && rmdir /rootfs/sub
 }
 
 # The configs Docker, podman and containerd wrote (run.py put them in /foreign), run to the end: the mount namespace
