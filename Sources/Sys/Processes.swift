@@ -144,14 +144,23 @@ package enum Processes {
         // On UTF-8 bytes: the command name in parentheses may hold anything, and Character slicing is slow code.
         let bytes = text.utf8
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = bytes[bytes.index(after: close)...].split(separator: UInt8(ascii: " "))
-        // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-        guard fields.count > 19, let state = fields[0].first, state < 0x80, !fields[19].isEmpty else { return nil }
-        var start: UInt64 = 0
-        for digit in fields[19] {
-            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-            start = start &* 10 &+ UInt64(digit - UInt8(ascii: "0"))
+        // After ") ": field 3 (state), then fields 4... separated by single spaces; field 22 is starttime.
+        // One pass over the bytes, no array of fields (`list` parses one per container).
+        var field = 2, state: UInt8 = 0, start: UInt64 = 0, digits = 0
+        for byte in bytes[bytes.index(after: close)...] {
+            if byte == UInt8(ascii: " ") {
+                if field == 22 { break }
+                field += 1
+                continue
+            }
+            if field == 3 && state == 0 { state = byte }
+            if field == 22 {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+                start = start &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+            }
         }
+        guard state != 0, state < 0x80, digits > 0 else { return nil }
         return (Character(Unicode.Scalar(state)), start)
     }
 

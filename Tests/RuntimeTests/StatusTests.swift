@@ -43,6 +43,9 @@ import Testing
         #expect(parsed.state == "S")
         #expect(parsed.startTime == 987654)
         #expect(Processes.parseStat("garbage") == nil)
+        #expect(Processes.parseStat("1234 (short) S 1 1234 1234 0 -1") == nil, "no field 22")
+        #expect(Processes.parseStat("1234 (neg) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 -5 1000") == nil)
+        #expect(Processes.parseStat("1234 (last) R 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 77")?.startTime == 77)
     }
 
     @Test func liveProcessStartTimeIsStable() throws {
