@@ -400,11 +400,15 @@ group_treens() {
     # group, where an unmount inside would unmount the host's (seen in a probe): the container's must not.
     mkdir -p /rootfs/sub && mount -t tmpfs sub-marker /rootfs/sub
     mkb tns "$DENY" -- sleep 1000 || return
-    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind", "rprivate"] },\n    { "destination": "/ro", "type": "bind", "source": "/srv/ro", "options": ["bind", "ro"] },\n    { "destination": "/etc/hostname", "type": "bind", "source": "/srv/hostname", "options": ["bind", "ro"] },|' "$B/tns/config.json"
+    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind", "rprivate"] },\n    { "destination": "/share/nested", "type": "tmpfs", "source": "nested-marker" },\n    { "destination": "/ro", "type": "bind", "source": "/srv/ro", "options": ["bind", "ro"] },\n    { "destination": "/etc/hostname", "type": "bind", "source": "/srv/hostname", "options": ["bind", "ro"] },|' "$B/tns/config.json"
     hostmounts=$(wc -l < /proc/self/mountinfo)
     crabcan --debug --log /tmp/tns.log create --bundle "$B/tns" tns </dev/null >/dev/null 2>&1
     cc start tns </dev/null >/dev/null || { fail treens/start "$err"; gone tns; umount /tmp/host-only /rootfs/sub; return; }
     same treens/how-made 1 "$(grep -c "took.*, $want [0-9]" /tmp/tns.log)"
+    # A mount the config puts under a bind (made before the container's mounts go private) stays in the container:
+    # a copied bind source starts in its source's peer group.
+    same treens/nested-mount-not-on-host 0 "$(grep -c nested-marker /proc/self/mountinfo)"
+    same treens/nested-mount-inside 1 "$(cc exec tns grep -c nested-marker /proc/self/mountinfo </dev/null)"
     out=$(cc exec tns cat /share/file /ro/file /etc/hostname </dev/null | tr '\n' ';')
     same treens/binds-seen "shared;ro;hostname-of-host;" "$out"
     out=$(cc exec tns sh -c 'touch /ro/x 2>&1 | sed "s/.*: //"; touch /share/y && echo written' </dev/null | tr '\n' ';')
