@@ -139,14 +139,12 @@ struct RootfsSetup {
         let covered = copyUp ? try target.reopenedAsDirectory() : nil
         if let copied {
             try Mounts.attach(copied, to: target, describe: describe)
-            if treeNamespace != nil {
-                // A copy of a shared mount may stay in its source's peer group (a 7.2 probe saw `shared:1` after an
-                // attach): it becomes a slave, as a bind made in a copied namespace is, before anything is mounted
-                // under it.
-                let attached = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
-                try Mounts.mount(source: nil, target: attached.procPath, type: nil, flags: Mounts.slave | Mounts.recursive,
-                                 data: nil, describe: "make \(mount.destination) rslave")
-            }
+            // A copy of a shared mount stays in its source's peer group: a mount the config nests under it would
+            // reach the host and stay there (the cgroup2 guest saw it in a user namespace). It becomes a slave, as
+            // a bind made in a copied namespace is, before anything is mounted under it.
+            let attached = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
+            try Mounts.mount(source: nil, target: attached.procPath, type: nil, flags: Mounts.slave | Mounts.recursive,
+                             data: nil, describe: "make \(mount.destination) rslave")
         } else {
             try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
                              flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,

@@ -440,6 +440,13 @@ group_treens() {
     local rc=$?
     same treens/hook-keeps-the-copy "0 exit 0" "$(grep -c 'tree namespace' /tmp/tnh.log) exit $rc"
     umount /tmp/host-only /rootfs/sub && rmdir /rootfs/sub
+    # In a user namespace bind sources are copies too (the container's root may not reach them): a mount the config
+    # nests under one stays in the container there as well.
+    mkdir -p $B/tnu && crabcan spec --rootless --bundle $B/tnu --rootfs /rootfs -- sh -c 'grep -c userns-nested /proc/self/mountinfo'
+    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind"] },\n    { "destination": "/share/nested", "type": "tmpfs", "source": "userns-nested" },|' "$B/tnu/config.json"
+    out=$(cc run --bundle $B/tnu tnu </dev/null)
+    same treens/userns-nested-mount-inside "1 exit 0" "$out exit $?"
+    same treens/userns-nested-mount-not-on-host 0 "$(grep -c userns-nested /proc/self/mountinfo)"
 }
 
 # The configs Docker, podman and containerd wrote (run.py put them in /foreign), run to the end: the mount namespace
