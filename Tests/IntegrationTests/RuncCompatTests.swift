@@ -294,6 +294,36 @@ extension CrabcanCLI {
 }
 
 extension CrabcanCLI {
+    /// In a user namespace a bind source is a copy made by the parent (above). A copy of a shared mount stays in its
+    /// source's peer group, so a mount the config nests under the bind reached the host, and stayed there after
+    /// the container was gone (found by the cgroup2 guest, whose / is shared; nothing on this host is, so the
+    /// source here is a shared tmpfs of the test's own). It must stay in the container.
+    @Test func userNamespaceMountsNestedUnderABindStayInTheContainer() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        try Self.chownRootfs(box)
+        let shared = box.dir + "/shared"
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
+        try #require(Command.run("/bin/mount", ["-t", "tmpfs", "crabcan-it-shared", shared]).status == 0)
+        defer { Tools.unmountAll(under: shared) }
+        try #require(Command.run("/bin/mount", ["--make-shared", shared]).status == 0)
+        // (The mapped root may not make the mount point in a directory of the host's root.)
+        try FileManager.default.createDirectory(atPath: shared + "/src/nested", withIntermediateDirectories: true)
+        let marker = "crabcan-it-nested-" + box.id("m")
+        let bundle = try box.bundle(["sh", "-c", "grep -c \(marker) /proc/self/mountinfo"]) {
+            Self.withUserNamespace(&$0)
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/mnt/src", "type": "bind", "source": shared + "/src", "options": ["rbind"]])
+            mounts.append(["destination": "/mnt/src/nested", "type": "tmpfs", "source": marker, "options": ["size=12k"]])
+            $0["mounts"] = mounts
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("userns-nested")])
+        #expect(result.status == 0 && result.stdoutLines == ["1"], "\(result)")
+        #expect(!Tools.read("/proc/self/mountinfo").contains(marker), "the nested mount reached the host")
+    }
+}
+
+extension CrabcanCLI {
     /// A device rule's access `"rwa"` runs as runc runs it: r, w and m are kept, other letters ignored (the
     /// write open succeeds); `check` notes it.
     @Test func deviceAccessLettersBeyondRWMAreIgnoredAsRuncDoes() throws {
