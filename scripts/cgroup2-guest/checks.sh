@@ -433,6 +433,13 @@ group_treens() {
     same treens/host-mount-count "$hostmounts" "$(wc -l < /proc/self/mountinfo)"
     gone tns
     same treens/host-mount-count-after-delete "$hostmounts" "$(wc -l < /proc/self/mountinfo)"
+    # A mount the kernel refuses half-way through the set-up: create fails, and the host is as it was.
+    mkb tnf "$DENY" -- true || return
+    sed -i 's|^  "mounts": \[$|&\n    { "destination": "/share", "type": "bind", "source": "/srv/share", "options": ["rbind"] },\n    { "destination": "/bad", "type": "nosuchfs", "source": "none" },|' "$B/tnf/config.json"
+    cc create --bundle "$B/tnf" tnf </dev/null >/dev/null
+    same treens/refused-mount-fails "exit 1, names /bad" "exit $?, $(echo "$err" | grep -q '/bad' && echo names /bad)"
+    same treens/refused-mount-leaves-nothing "$hostmounts;;" \
+        "$(wc -l < /proc/self/mountinfo);$(ls -d /run/crabcan/tnf $CG/crabcan/tnf 2>/dev/null);$(pgrep -f 'crabcan.*tnf')"
     # Where the namespace must be a copy (a createContainer hook runs against the rootfs's host path), it is one.
     mkb tnh "$DENY" -- true || return
     sed -i 's|^  "mounts": \[$|  "hooks": { "createContainer": [ { "path": "/bin/sh", "args": ["sh", "-c", "test -d /rootfs/bin"] } ] },\n&|' "$B/tnh/config.json"
