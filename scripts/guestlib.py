@@ -69,38 +69,56 @@ def fetch_kernel(cache):
     package = kernel_package()
     if not package:
         skip("apt-cache knows no linux-image-amd64 (no Debian package lists)")
-    download = os.path.join(cache, "download")
-    shutil.rmtree(download, ignore_errors=True)
-    os.makedirs(download)
-    log(f"fetching {package} (apt-get download, not installed)")
-    got = run(["apt-get", "download", "-q", package], cwd=download)
-    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
-    if got.returncode != 0 or not debs:
-        skip(f"apt-get download {package} failed: {got.stderr.strip().splitlines()[-1:] or got.returncode}")
-    staging = kdir + ".new"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
+    deb = download_deb(os.path.join(cache, "download"), package)
     # Only the image, its config and the modules above: the whole package unpacks to ~400 MB.
-    tar_stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(download, debs[0])], stdout=subprocess.PIPE)
     wanted = {"vmlinuz": re.compile(r"^\./boot/vmlinuz-"), "config": re.compile(r"^\./boot/config-")}
     for m in MODULES:
         wanted[os.path.basename(m)] = re.compile(r"^\./lib/modules/[^/]+/" + re.escape(m) + "$")
+    staging = kdir + ".new"
+    found = extract(deb, staging, wanted)
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        sys.exit(f"{SUITE}: {os.path.basename(deb)} lacks {', '.join(missing)}")
+    with open(os.path.join(staging, "version"), "w") as f:
+        f.write(found["vmlinuz"].split("vmlinuz-", 1)[1] + "\n")
+    return replace(kdir, staging, deb)
+
+
+def download_deb(download, package, env=None, origin=""):
+    """`apt-get download PACKAGE` into a fresh directory `download`; the .deb's path (a skip when it cannot be had)."""
+    shutil.rmtree(download, ignore_errors=True)
+    os.makedirs(download)
+    log(f"fetching {package}{origin} (apt-get download, not installed)")
+    got = run(["apt-get", "download", "-q", package], cwd=download, env=env)
+    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
+    if got.returncode != 0 or not debs:
+        skip(f"apt-get download {package} failed: {got.stderr.strip().splitlines()[-1:] or got.returncode}")
+    return os.path.join(download, debs[0])
+
+
+def extract(deb, staging, wanted):
+    """Each file of the .deb whose path matches wanted[NAME] as staging/NAME, read as a stream (no unpacking of
+    the rest); returns {NAME: the path it had in the package}."""
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    found = {}
+    tar_stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE)
     with tarfile.open(fileobj=tar_stream.stdout, mode="r|") as archive:
         for member in archive:
             for name, pattern in wanted.items():
                 if member.isfile() and pattern.match(member.name):
                     with archive.extractfile(member) as src, open(os.path.join(staging, name), "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                    if name == "vmlinuz":
-                        with open(os.path.join(staging, "version"), "w") as f:
-                            f.write(member.name.split("vmlinuz-", 1)[1] + "\n")
+                    found[name] = member.name
     tar_stream.wait()
-    missing = [n for n in wanted if not os.path.exists(os.path.join(staging, n))]
-    if missing:
-        sys.exit(f"{SUITE}: {debs[0]} lacks {', '.join(missing)}")
+    return found
+
+
+def replace(kdir, staging, deb):
+    """staging becomes kdir; the download goes."""
     shutil.rmtree(kdir, ignore_errors=True)
     os.rename(staging, kdir)
-    shutil.rmtree(download, ignore_errors=True)
+    shutil.rmtree(os.path.dirname(deb), ignore_errors=True)
     return kdir
 
 
@@ -135,33 +153,14 @@ def fetch_newer_kernel(cache, suite):
     version = images[0][len("linux-image-"):]
     if os.path.exists(os.path.join(kdir, "vmlinuz")) and kernel_version(kdir) == version:
         return kdir
-    download = os.path.join(cache, f"download-{suite}")
-    shutil.rmtree(download, ignore_errors=True)
-    os.makedirs(download)
-    log(f"fetching {binary[0]} from {suite} (apt-get download, not installed)")
-    got = run(["apt-get", "download", "-q", binary[0]], cwd=download, env=env)
-    debs = [f for f in os.listdir(download) if f.endswith(".deb")]
-    if got.returncode != 0 or not debs:
-        skip(f"apt-get download {binary[0]} failed: {got.stderr.strip().splitlines()[-1:] or got.returncode}")
+    deb = download_deb(os.path.join(cache, f"download-{suite}"), binary[0], env=env, origin=f" from {suite}")
     staging = kdir + ".new"
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging)
     image = re.compile(r"^\./(boot/vmlinuz-.+|usr/lib/modules/[^/]+/vmlinuz)$")
-    tar_stream = subprocess.Popen(["dpkg-deb", "--fsys-tarfile", os.path.join(download, debs[0])], stdout=subprocess.PIPE)
-    with tarfile.open(fileobj=tar_stream.stdout, mode="r|") as archive:
-        for member in archive:
-            if member.isfile() and image.match(member.name):
-                with archive.extractfile(member) as src, open(os.path.join(staging, "vmlinuz"), "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    tar_stream.wait()
-    if not os.path.exists(os.path.join(staging, "vmlinuz")):
-        sys.exit(f"{SUITE}: {debs[0]} holds no kernel image")
+    if "vmlinuz" not in extract(deb, staging, {"vmlinuz": image}):
+        sys.exit(f"{SUITE}: {os.path.basename(deb)} holds no kernel image")
     with open(os.path.join(staging, "version"), "w") as f:
         f.write(version + "\n")
-    shutil.rmtree(kdir, ignore_errors=True)
-    os.rename(staging, kdir)
-    shutil.rmtree(download, ignore_errors=True)
-    return kdir
+    return replace(kdir, staging, deb)
 
 
 def kernel_version(kdir):
