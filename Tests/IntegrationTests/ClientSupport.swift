@@ -75,6 +75,14 @@ enum Tools {
         for point in mounts(under: dir) { _ = umount2(point, Int32(MNT_DETACH)) }
     }
 
+    /// A tmpfs of the test's own at `dir`, made shared: nothing on this host is, and propagation needs a peer group.
+    /// The caller unmounts it (`unmountAll(under:)`).
+    static func mountSharedTmpfs(_ dir: String, source: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try #require(Command.run("/bin/mount", ["-t", "tmpfs", source, dir]).status == 0)
+        try #require(Command.run("/bin/mount", ["--make-shared", dir]).status == 0)
+    }
+
     static func read(_ path: String) -> String {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -135,10 +135,8 @@ extension CrabcanCLI {
         case .volumeRshared:
             // dockerd wants the source on a shared mount (nothing on this host is): a tmpfs of our own, made shared.
             let shared = docker.dir + "/shared"
-            try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-            try #require(Command.run("/bin/mount", ["-t", "tmpfs", "crabcan-it-docker-shared", shared]).status == 0)
             defer { Tools.unmountAll(under: shared) }
-            try #require(Command.run("/bin/mount", ["--make-shared", shared]).status == 0)
+            try Tools.mountSharedTmpfs(shared, source: "crabcan-it-docker-shared")
             try FileManager.default.createDirectory(atPath: shared + "/vol", withIntermediateDirectories: true)
             // rootfsPropagation "shared" + an rshared bind: the tmpfs mounted inside appears on the host.
             let result = docker.run(["--cap-add", "SYS_ADMIN", "-v", "\(shared)/vol:/vol:rshared"],

@@ -303,10 +303,8 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         try Self.chownRootfs(box)
         let shared = box.dir + "/shared"
-        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        try #require(Command.run("/bin/mount", ["-t", "tmpfs", "crabcan-it-shared", shared]).status == 0)
         defer { Tools.unmountAll(under: shared) }
-        try #require(Command.run("/bin/mount", ["--make-shared", shared]).status == 0)
+        try Tools.mountSharedTmpfs(shared, source: "crabcan-it-shared")
         // (The mapped root may not make the mount point in a directory of the host's root.)
         try FileManager.default.createDirectory(atPath: shared + "/src/nested", withIntermediateDirectories: true)
         let marker = "crabcan-it-nested-" + box.id("m")
