@@ -92,9 +92,9 @@ package struct ContainerPlan: ProcessSettings {
     /// so nothing may need a host path there (create-time hooks run against the rootfs's host path and may enter
     /// the namespace; a v1 cgroup mount without a cgroup namespace binds host directories), every bind source is
     /// copied before clone, so it must not lie in the rootfs (where earlier mounts of this config would show), and
-    /// a copy is private, so no bind may ask for other propagation. A user namespace could not enter it (setns
-    /// needs CAP_SYS_ADMIN over the host's user namespace); --no-pivot, a rootfsPropagation and HostRoot keep
-    /// their own ways.
+    /// a copy's peer group is not its source's, so a bind asking for shared or slave propagation keeps the copy
+    /// of the namespace. A user namespace could not enter it (setns needs CAP_SYS_ADMIN over the host's user
+    /// namespace); --no-pivot, a rootfsPropagation and HostRoot keep their own ways.
     package var mayUseTreeNamespace: Bool {
         guard createdNamespaces.contains(.mount), !inUserNamespace, hostRoot == nil, !noPivot, rootfsPropagation == nil,
               hooks.prestart.isEmpty, hooks.createRuntime.isEmpty, hooks.createContainer.isEmpty else { return false }
