@@ -45,6 +45,14 @@ enum Bridge {
         return PreparedCapabilities(caps)
     }
 
+    /// Whether `cap` is in the calling thread's effective set now (capget).
+    static func isEffective(_ cap: Int32) -> Bool {
+        guard let caps = cap_get_proc() else { return false }
+        defer { cap_free(UnsafeMutableRawPointer(caps)) }
+        var value = CAP_CLEAR
+        return cap_get_flag(caps, cap_value_t(cap), CAP_EFFECTIVE, &value) == 0 && value == CAP_SET
+    }
+
     /// Effective raised to the whole permitted set; inheritable as given when not nil.
     static func raiseEffectiveToPermitted(inheritable: [Int32]?) throws(SysError) {
         let current = try currentCapabilities()

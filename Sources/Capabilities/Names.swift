@@ -40,3 +40,12 @@ enum Names {
         return count > 0 ? count - 1 : lastKnownCapability
     }
 }
+
+/// What the calling process holds now, for a choice between two ways of doing one thing.
+package enum OwnCapabilities {
+    /// `name` ("CAP_SYS_CHROOT") is in the effective set; false for a name crabcan does not know.
+    package static func has(_ name: String) -> Bool {
+        guard let cap = Names.capabilities[name] else { return false }
+        return Bridge.isEffective(cap)
+    }
+}

@@ -1,3 +1,4 @@
+import Capabilities
 import Glibc
 import OCISpec
 import Plan
@@ -44,8 +45,10 @@ package enum Launcher {
         let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
         // nil on a kernel before 7.0 (EINVAL for the unknown flag) or where the kernel refuses: the init then
-        // gets a copy of our mount namespace from clone, as before.
-        let treeNamespace = plan.mayUseTreeNamespace ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
+        // gets a copy of our mount namespace from clone, as before. Entering it (setns) and the chroots the init
+        // makes there need CAP_SYS_CHROOT, which the copy's pivot_root does not: a caller without it keeps the copy.
+        let treeNamespace = plan.mayUseTreeNamespace && OwnCapabilities.has("CAP_SYS_CHROOT")
+            ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
         let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
         var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(

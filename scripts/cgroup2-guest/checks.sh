@@ -440,6 +440,11 @@ group_treens() {
     same treens/refused-mount-fails "exit 1, names /bad" "exit $?, $(echo "$err" | grep -q '/bad' && echo names /bad)"
     same treens/refused-mount-leaves-nothing "$hostmounts;;" \
         "$(wc -l < /proc/self/mountinfo);$(ls -d /run/crabcan/tnf $CG/crabcan/tnf 2>/dev/null);$(pgrep -f 'crabcan.*tnf')"
+    # A caller without CAP_SYS_CHROOT (18), which setns into the tree namespace and its chroots need and the copy's
+    # pivot_root does not, keeps the copy, and runs.
+    mkb tnc "$DENY" -- echo ran || return
+    capdrop 18 /bin/crabcan --debug --log /tmp/tnc.log run --bundle "$B/tnc" tnc </dev/null >/tmp/tnc.out 2>&1
+    same treens/without-sys-chroot "exit 0: ran 1" "exit $?: $(tr '\n' ' ' < /tmp/tnc.out)$(grep -c 'took.*, clone [0-9]' /tmp/tnc.log)"
     # Where the namespace must be a copy (a createContainer hook runs against the rootfs's host path), it is one.
     mkb tnh "$DENY" -- true || return
     sed -i 's|^  "mounts": \[$|  "hooks": { "createContainer": [ { "path": "/bin/sh", "args": ["sh", "-c", "test -d /rootfs/bin"] } ] },\n&|' "$B/tnh/config.json"

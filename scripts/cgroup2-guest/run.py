@@ -46,6 +46,12 @@ def build_initramfs(path, kdir, binary, rootfs):
     image = guestlib.busybox_guest(HERE, binary, rootfs)
     image.modules(kdir, {"configfs", "null_blk", "bfq"})
     foreign_configs(image)
+    # capdrop: crabcan run by a caller without some capability (checks.sh, treens).
+    capdrop = os.path.join(os.path.dirname(path), "capdrop")
+    built = guestlib.run(["gcc", "-static", "-O2", "-o", capdrop, os.path.join(HERE, "capdrop.c")])
+    if built.returncode != 0:
+        sys.exit(f"test-cgroup2: gcc capdrop.c: {built.stderr.strip()}")
+    image.file("bin/capdrop", capdrop)
     # runc (Debian's 1.1.5, dynamically linked) runs the same bundles for comparison when the host has it.
     runc = shutil.which("runc")
     if runc:
