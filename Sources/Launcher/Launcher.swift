@@ -47,8 +47,12 @@ package enum Launcher {
         // nil on a kernel before 7.0 (EINVAL for the unknown flag) or where the kernel refuses: the init then
         // gets a copy of our mount namespace from clone, as before. Entering it (setns) and the chroots the init
         // makes there need CAP_SYS_CHROOT, which the copy's pivot_root does not: a caller without it keeps the copy.
-        let treeNamespace = plan.mayUseTreeNamespace && OwnCapabilities.has("CAP_SYS_CHROOT")
-            ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
+        // (Asked only once the kernel made one: older kernels pay the one refused call and nothing more.)
+        var treeNamespace = plan.mayUseTreeNamespace ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
+        if let made = treeNamespace, !OwnCapabilities.has("CAP_SYS_CHROOT") {
+            made.close()
+            treeNamespace = nil
+        }
         let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
         var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(

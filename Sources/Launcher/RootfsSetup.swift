@@ -139,12 +139,6 @@ struct RootfsSetup {
         let covered = copyUp ? try target.reopenedAsDirectory() : nil
         if let copied {
             try Mounts.attach(copied, to: target, describe: describe)
-            // A copy of a shared mount stays in its source's peer group: a mount the config nests under it would
-            // reach the host and stay there (the cgroup2 guest saw it in a user namespace). It becomes a slave, as
-            // a bind made in a copied namespace is, before anything is mounted under it.
-            let attached = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
-            try Mounts.mount(source: nil, target: attached.procPath, type: nil, flags: Mounts.slave | Mounts.recursive,
-                             data: nil, describe: "make \(mount.destination) rslave")
         } else {
             try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
                              flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,
@@ -154,10 +148,18 @@ struct RootfsSetup {
             let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
             try Files.copyTree(from: covered, to: filled)
         }
-        guard mount.options.needsRemount || !mount.options.propagation.isEmpty || mount.options.hasRecursiveAttributes
+        guard copied != nil || mount.options.needsRemount || !mount.options.propagation.isEmpty
+                || mount.options.hasRecursiveAttributes
         else { return }
         // The fd we mounted on still names the covered directory; the new mount is reached by opening again.
         let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
+        if copied != nil {
+            // A copy of a shared mount stays in its source's peer group: a mount the config nests under it would
+            // reach the host and stay there (the cgroup2 guest saw it in a user namespace). It becomes a slave, as
+            // a bind made in a copied namespace is, before anything is mounted under it.
+            try Mounts.mount(source: nil, target: mounted.procPath, type: nil, flags: Mounts.slave | Mounts.recursive,
+                             data: nil, describe: "make \(mount.destination) rslave")
+        }
         if mount.options.needsRemount {
             try remountBind(mounted.procPath, flags: mount.options.flags, describe: describe)
         }
