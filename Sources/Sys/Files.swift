@@ -226,6 +226,19 @@ extension Files {
     /// missing, for magic links, and for kernels without openat2.
     package static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
         if let existing = openInRoot(root, path) { return existing }
+        return try walkInRoot(root, path, making: directory ? .directory : .file)
+    }
+
+    /// What `walkInRoot` does about a component that is not there.
+    package enum MissingComponent {
+        /// Fails with ENOENT: a lookup.
+        case none
+        /// Makes the missing directories and the last component as a directory, or as an empty file.
+        case directory, file
+    }
+
+    /// The walk of `openOrCreateInRoot`, fd by fd with O_NOFOLLOW, symlinks read and walked again inside `root`.
+    package static func walkInRoot(_ root: FileDescriptor, _ path: String, making missing: MissingComponent) throws(SysError) -> FileDescriptor {
         var remaining = ArraySlice(path.split(separator: "/").map(String.init))
         var walked: [FileDescriptor] = [root]
         var symlinks = 0
@@ -240,8 +253,8 @@ extension Files {
             var opened: FileDescriptor
             do throws(SysError) {
                 opened = try openAt(parent, name, O_PATH | O_NOFOLLOW)
-            } catch where error.errno == ENOENT {
-                if remaining.isEmpty && !directory {
+            } catch where error.errno == ENOENT && missing != .none {
+                if remaining.isEmpty && missing == .file {
                     try createFile(in: parent, name)
                 } else {
                     try makeDirectory(in: parent, name)

@@ -95,13 +95,12 @@ extension CrabcanCLI {
     func childWarningsReachTheLog() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
-        let wrapper = box.dir + "/deny-keyctl"
-        let compiled = Command.run("/usr/bin/gcc", ["-O2", "-o", wrapper, Paths.repo + "/Tests/Programs/deny-keyctl.c", "-lseccomp"], timeout: 60)
-        try #require(compiled.status == 0, "\(compiled)")
+        let wrapper = box.dir + "/deny-syscalls"
+        try SeccompFixtures.compile("deny-syscalls", to: wrapper, isStatic: false, libraries: ["-lseccomp"])
         let log = box.dir + "/log.json"
         let id = box.id("keyless")
         let bundle = try box.bundle(["sh", "-c", "echo ran"])
-        let run = Command.run(wrapper, [Paths.binary, "--root", box.root, "--log", log, "--log-format", "json", "run", "--bundle", bundle, id],
+        let run = Command.run(wrapper, ["keyctl", Paths.binary, "--root", box.root, "--log", log, "--log-format", "json", "run", "--bundle", bundle, id],
                               timeout: 30)
         #expect(run.status == 0 && run.stdout == "ran\n" && run.stderr.isEmpty, "\(run)")
         let lines = try Self.logLines(log)

@@ -28,9 +28,10 @@ enum SeccompFixtures {
     static let haveGCC = FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc")
 
     /// Compiles Tests/Programs/NAME.c to `output` (static: it runs inside the busybox rootfs).
-    static func compile(_ name: String, to output: String, isStatic: Bool) throws {
+    static func compile(_ name: String, to output: String, isStatic: Bool, libraries: [String] = []) throws {
         let flags = isStatic ? ["-static"] : []
-        let result = Command.run("/usr/bin/gcc", flags + ["-O2", "-o", output, Paths.repo + "/Tests/Programs/\(name).c"], timeout: 60)
+        let result = Command.run("/usr/bin/gcc", flags + ["-O2", "-o", output, Paths.repo + "/Tests/Programs/\(name).c"] + libraries,
+                                 timeout: 60)
         guard result.status == 0 else { throw SetupError("gcc \(name).c: \(result)") }
     }
 

@@ -26,7 +26,8 @@ guestlib.SUITE = "test-cgroup2"
 # The configs Docker, podman and containerd wrote (Tests/Golden/foreign/), made runnable in the guest: its rootfs,
 # the scrubbed state files and directories as /srv/foreign/{file,dir}, a cgroup under /crabcan (the leftovers
 # check sees it), a probe for the program, no terminal.
-FOREIGN = os.path.join(os.path.dirname(os.path.dirname(HERE)), "Tests", "Golden", "foreign")
+REPO = os.path.dirname(os.path.dirname(HERE))
+FOREIGN = os.path.join(REPO, "Tests", "Golden", "foreign")
 FOREIGN_PROBE = "cat /etc/hostname; touch /probe 2>/dev/null && echo rw || echo ro; exit 7"
 
 
@@ -46,12 +47,15 @@ def build_initramfs(path, kdir, binary, rootfs):
     image = guestlib.busybox_guest(HERE, binary, rootfs)
     image.modules(kdir, {"configfs", "null_blk", "bfq"})
     foreign_configs(image)
-    # capdrop: crabcan run by a caller without some capability (checks.sh, treens).
-    capdrop = os.path.join(os.path.dirname(path), "capdrop")
-    built = guestlib.run(["gcc", "-static", "-O2", "-o", capdrop, os.path.join(HERE, "capdrop.c")])
-    if built.returncode != 0:
-        sys.exit(f"test-cgroup2: gcc capdrop.c: {built.stderr.strip()}")
-    image.file("bin/capdrop", capdrop)
+    # capdrop: crabcan run by a caller without some capability (checks.sh, treens); deny-syscalls: under a filter
+    # that answers ENOSYS to the calls an older kernel lacks (oldercalls).
+    for source, libraries in ((os.path.join(HERE, "capdrop.c"), []),
+                              (os.path.join(REPO, "Tests", "Programs", "deny-syscalls.c"), ["-lseccomp"])):
+        program = os.path.join(os.path.dirname(path), os.path.basename(source)[:-2])
+        built = guestlib.run(["gcc", "-static", "-O2", "-o", program, source, *libraries])
+        if built.returncode != 0:
+            sys.exit(f"test-cgroup2: gcc {os.path.basename(source)}: {built.stderr.strip()}")
+        image.file("bin/" + os.path.basename(program), program)
     # runc (Debian's 1.1.5, dynamically linked) runs the same bundles for comparison when the host has it.
     runc = shutil.which("runc")
     if runc:
