@@ -26,7 +26,7 @@ BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
 PREFIX ?= /usr/local
 
-.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench link-order install clean fuzz fuzz-build soak runc-compat-deps seccomp-profiles \
+.PHONY: all deps clients build rootfs run test unit-test integration-test check-static bench bench-guest link-order install clean fuzz fuzz-build soak runc-compat-deps seccomp-profiles \
 	test-cgroup2 guest-deps clients13
 
 all: build
@@ -134,6 +134,16 @@ bench: build rootfs
 	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
 	sh scripts/cgroup-v1-layout.sh
 	python3 scripts/bench.py $(CURDIR)/$(BIN)
+
+# The same paths on a pure cgroup v2 host with a newer kernel, which this machine is not: a qemu guest (TCG) on
+# Debian 12's 6.1 and on NEWER_KERNEL_SUITE's 7.x (where the init's mount namespace comes from open_tree),
+# crabcan beside the guest copies of runc and crun (scripts/bench-guest/run.py; ratios only: software emulation).
+bench-guest: build rootfs guest-deps
+	@missing=""; for p in $(BENCH_PACKAGES); do command -v $$p >/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi
+	python3 scripts/bench-guest/run.py --binary $(BIN) --rootfs bundles/busybox/rootfs --cache .build-guest
+	python3 scripts/bench-guest/run.py --binary $(BIN) --rootfs bundles/busybox/rootfs --cache .build-guest \
+		--kernel-suite $(NEWER_KERNEL_SUITE)
 
 # The function order of the release link (issue 14): an unstripped build with the same flags, run under a
 # breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run;

@@ -273,6 +273,51 @@ def med(samples, k):
     return statistics.median(s[k] for s in samples)
 
 
+# Each timed path's heading and its goals (issue 14): (label, sample field: 0 wall, 1 cpu, 2 peak RSS, the
+# runtime compared with, the greatest ratio that meets the goal). The guest bench (scripts/bench-guest) reports
+# with the same table.
+HALF = 0.5
+PATH_REPORTS = {
+    "run": ("run /bin/true",
+            [("cpu vs crun", 1, "crun", HALF), ("wall vs crun", 0, "crun", HALF), ("peak RSS vs crun", 2, "crun", 1.0),
+             ("cpu vs floor (unshare)", 1, "unshare", 2.0), ("wall vs floor (unshare)", 0, "unshare", 2.0)]),
+    "seccomp": ("run /bin/true, default seccomp profile", [("cpu vs crun", 1, "crun", HALF)]),
+    "docker": ("run /bin/true, the config Docker wrote",
+               [("cpu vs crun", 1, "crun", HALF), ("wall vs crun", 0, "crun", HALF)]),
+    "docker-exec": ("exec /bin/true, the config Docker wrote",
+                    [("cpu vs crun", 1, "crun", HALF), ("wall vs crun", 0, "crun", HALF)]),
+    "exec": ("exec /bin/true",
+             [("cpu vs crun", 1, "crun", HALF), ("wall vs crun", 0, "crun", HALF), ("peak RSS vs crun", 2, "crun", 1.0)]),
+    "lifecycle": ("create + start + delete -f",
+                  [("cpu vs crun", 1, "crun", HALF), ("create peak RSS vs crun", 2, "crun", 1.0)]),
+    "parallel": ("100 creates and deletes, 20 at a time (wall of all; cpu: the runtime's own processes)",
+                 [("total wall vs crun", 0, "crun", HALF)]),
+}
+
+
+def report_path(path, samples, rows):
+    title, goals = PATH_REPORTS[path]
+    report(title, samples, goals, rows)
+
+
+def run_budget(samples):
+    """What the 0.5x goal leaves a runtime beyond what the kernel charges for the config itself."""
+    if not all(k in samples for k in ("crun", "kernel", "mounts", "crabcan")):
+        return
+    goal, kernel, mounts = (med(samples[k], 1) for k in ("crun", "kernel", "mounts"))
+    goal /= 2
+    print(f"  0.5x crun's cpu is {goal * 1e3:.2f} ms; the kernel floor takes {kernel * 1e3:.2f} ms, "
+          f"{mounts * 1e3:.2f} ms with the config's mounts, leaving {(goal - mounts) * 1e3:.2f} ms for a "
+          f"runtime's own start-up, config, state and teardown (crabcan takes "
+          f"{(med(samples['crabcan'], 1) - mounts) * 1e3:.2f} ms, crun {(goal * 2 - mounts) * 1e3:.2f})")
+
+
+def print_goals(rows):
+    print("\n[goals of issue 14] crabcan's ratio beside its goal")
+    for label, ratio, limit in rows:
+        print(f"  {'met    ' if ratio <= limit else 'NOT met'}  {label:<52} {ratio:>5.2f}  (goal <= {limit})")
+
+
 def report(title, samples, goals, rows):
     names = list(samples)
     print(f"\n[{title}] {len(samples[names[0]])} interleaved runs each; medians")
@@ -348,40 +393,22 @@ def main():
                   Floor("mounts", [kernel_floor, "--mounts", rootfs, "/bin/true"])]
         warm_page_cache(runtimes + floors)
         rows = []
-        half = 0.5
         if "run" in paths:
             samples = path_run(runtimes + floors, runs, bundles["true"])
-            report("run /bin/true", samples,
-                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
-                    ("peak RSS vs crun", 2, "crun", 1.0), ("cpu vs floor (unshare)", 1, "unshare", 2.0),
-                    ("wall vs floor (unshare)", 0, "unshare", 2.0)], rows)
-            if "crun" in samples:
-                # What the 0.5x goal leaves a runtime beyond what the kernel charges for the config itself.
-                goal, kernel, mounts = (med(samples[k], 1) for k in ("crun", "kernel", "mounts"))
-                goal /= 2
-                print(f"  0.5x crun's cpu is {goal * 1e3:.2f} ms; the kernel floor takes {kernel * 1e3:.2f} ms, "
-                      f"{mounts * 1e3:.2f} ms with the config's mounts, leaving {(goal - mounts) * 1e3:.2f} ms for a "
-                      f"runtime's own start-up, config, state and teardown (crabcan takes "
-                      f"{(med(samples['crabcan'], 1) - mounts) * 1e3:.2f} ms, crun {(goal * 2 - mounts) * 1e3:.2f})")
+            report_path("run", samples, rows)
+            run_budget(samples)
         if "seccomp" in paths:
-            report("run /bin/true, default seccomp profile", path_run(runtimes, runs, bundles["seccomp"]),
-                   [("cpu vs crun", 1, "crun", half)], rows)
+            report_path("seccomp", path_run(runtimes, runs, bundles["seccomp"]), rows)
         if "docker" in paths:
-            report("run /bin/true, the config Docker wrote", path_run(runtimes, runs, bundles["docker"]),
-                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
-            report("exec /bin/true, the config Docker wrote", path_exec(runtimes, runs, bundles["docker-sleep"]),
-                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half)], rows)
+            report_path("docker", path_run(runtimes, runs, bundles["docker"]), rows)
+            report_path("docker-exec", path_exec(runtimes, runs, bundles["docker-sleep"]), rows)
         if "exec" in paths:
-            report("exec /bin/true", path_exec(runtimes, runs, bundles["sleep"]),
-                   [("cpu vs crun", 1, "crun", half), ("wall vs crun", 0, "crun", half),
-                    ("peak RSS vs crun", 2, "crun", 1.0)], rows)
+            report_path("exec", path_exec(runtimes, runs, bundles["sleep"]), rows)
         if "lifecycle" in paths:
-            report("create + start + delete -f", path_lifecycle(runtimes, runs, bundles["true"]),
-                   [("cpu vs crun", 1, "crun", half), ("create peak RSS vs crun", 2, "crun", 1.0)], rows)
+            report_path("lifecycle", path_lifecycle(runtimes, runs, bundles["true"]), rows)
         if "parallel" in paths:
             samples = path_parallel(runtimes + [f for f in floors if f.name == "mounts"], runs, bundles["true"])
-            report("100 creates and deletes, 20 at a time (wall of all; cpu: the runtime's own processes)", samples,
-                   [("total wall vs crun", 0, "crun", half)], rows)
+            report_path("parallel", samples, rows)
         if "many" in paths:
             many = int(os.environ.get("BENCH_MANY", "200"))
             print(f"\n[state and list with 1 and {many} containers] median wall ms (ratio {many}/1; flat is ~1)")
@@ -390,9 +417,7 @@ def main():
                       f"list {l1 * 1e3:.2f} -> {ln * 1e3:.2f} ({ln / l1:.2f})")
                 if name == "crabcan":
                     rows.append((f"state with {many} containers vs 1", sn / s1, 1.5))
-        print("\n[goals of issue 14] crabcan's ratio beside its goal")
-        for label, ratio, limit in rows:
-            print(f"  {'met    ' if ratio <= limit else 'NOT met'}  {label:<52} {ratio:>5.2f}  (goal <= {limit})")
+        print_goals(rows)
     finally:
         for rt in locals().get("runtimes", []):
             out = subprocess.run(rt.cmd("list", "-q"), capture_output=True, text=True).stdout.split()

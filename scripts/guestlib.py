@@ -236,9 +236,10 @@ class Cpio:
         os.rename(path + ".tmp", path)
 
 
-def busybox_guest(here, binary, rootfs):
-    """What both busybox guests (cgroup2-guest, criu-guest) start from: busybox, crabcan, the guest's init.sh and
-    checks.sh from `here`, the shared stage script guest-base.sh, and the containers' rootfs."""
+def busybox_guest(here, binary, rootfs, driver="checks.sh"):
+    """What the busybox guests (cgroup2-guest, criu-guest, bench-guest) start from: busybox, crabcan, the guest's
+    init.sh and its driver script (checks.sh) from `here`, the shared stage script guest-base.sh, and the
+    containers' rootfs."""
     image = Cpio()
     for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
         image.dir(d)
@@ -246,7 +247,7 @@ def busybox_guest(here, binary, rootfs):
     image.file("bin/crabcan", binary)
     image.file("init", os.path.join(here, "init.sh"))
     image.file("guest-base.sh", os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest-base.sh"), mode=0o644)
-    image.file("checks.sh", os.path.join(here, "checks.sh"))
+    image.file(driver, os.path.join(here, driver))
     image.tree("rootfs", rootfs)
     return image
 
@@ -266,9 +267,9 @@ def check_binary(binary, rootfs):
         sys.exit(f"{SUITE}: {binary} is not static (make build)")
 
 
-def boot(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qemu=(), memory=1024):
-    """Boots the guest; echoes and returns the lines of its second serial port (ttyS1, results.log in outdir) while
-    the kernel console goes to console.log. Returns (lines, why it was killed or None, seconds, qemu's output,
+def boot(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qemu=(), memory=1024, echo=lambda line: True):
+    """Boots the guest; echoes (those `echo` accepts) and returns the lines of its second serial port (ttyS1,
+    results.log in outdir) while the kernel console goes to console.log. Returns (lines, why it was killed or None, seconds, qemu's output,
     the console log's path)."""
     console = os.path.join(outdir, "console.log")
     results = os.path.join(outdir, "results.log")
@@ -296,7 +297,8 @@ def boot(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qemu=(), 
                 for raw in lines:
                     line = raw.decode(errors="replace").replace("\r", "")
                     seen.append(line)
-                    print(line, flush=True)
+                    if echo(line):
+                        print(line, flush=True)
         if finished:
             break
         now = time.monotonic()
