@@ -146,11 +146,13 @@ bench-guest: build rootfs guest-deps
 		--kernel-suite $(NEWER_KERNEL_SUITE)
 
 # The function order of the release link (issue 14): an unstripped build with the same flags, run under a
-# breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run;
+# breakpoint on every function (scripts/bptrace.c) for create, start, state, list, exec, kill, delete and run, here
+# and in a qemu guest that is a pure cgroup v2 host on NEWER_KERNEL_SUITE's kernel (scripts/order-guest);
 # writes the symbol order and the linker script for the unnamed helpers.
-link-order: deps $(STATIC_LIBS)/libyajl.a rootfs
+link-order: deps $(STATIC_LIBS)/libyajl.a rootfs guest-deps
 	swift build $(LINK_FLAGS) -Xlinker -Map=$(CURDIR)/.build-order/crabcan.map --product crabcan --scratch-path .build-order
-	python3 scripts/link-order.py .build-order/release/crabcan .build-order/crabcan.map $(LINK_ORDER) $(LINK_SCRIPT)
+	NEWER_KERNEL_SUITE=$(NEWER_KERNEL_SUITE) python3 scripts/link-order.py .build-order/release/crabcan \
+		.build-order/crabcan.map $(LINK_ORDER) $(LINK_SCRIPT)
 
 # Fuzzing (issue 8): libFuzzer targets for config.json, process.json, resources.json, state.json, hook output,
 # the JSON parser and D-Bus messages (the systemd driver's replies and signals), built with

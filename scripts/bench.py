@@ -136,6 +136,22 @@ def make_bundles(crabcan, rootfs, tmp):
     return bundles
 
 
+def make_guest_bundles(crabcan, tmp, guest_dir):
+    """make_bundles' bundles for a qemu guest (scripts/bench-guest, the link-order guest), made under tmp with
+    every host path in them rewritten to guest_dir, where the guest has them; the rootfs is the guest's /rootfs."""
+    made = os.path.join(tmp, "guest-bundles")
+    os.makedirs(made)
+    bundles = make_bundles(crabcan, "/rootfs", made)
+    for path in bundles.values():
+        config_path = os.path.join(path, "config.json")
+        with open(config_path) as f:
+            config = json.loads(f.read().replace(made, guest_dir))
+        with open(config_path, "w") as f:
+            json.dump(config, f)
+    shutil.rmtree(os.path.join(made, "spec"), ignore_errors=True)
+    return made
+
+
 def docker_bundles(tmp):
     """The config Docker wrote (scrubbed into Tests/Golden/foreign/), made runnable here: a copy of the busybox
     rootfs (the bind mounts' targets are made in it), its placeholder files, no cgroupsPath, /bin/true."""

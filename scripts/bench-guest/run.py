@@ -13,7 +13,6 @@ emulates every instruction, so user-space work weighs more against kernel work t
 Prints the same tables and goal lines as `make bench`. Exit status 0 when every path ran; 1 when one failed.
 """
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -39,27 +38,11 @@ def static_program(source, out):
     return out
 
 
-def guest_bundles(crabcan, tmp):
-    """bench.py's bundles made here, every host path in them under tmp rewritten to the guest's /b."""
-    made = os.path.join(tmp, "b")
-    os.makedirs(made)
-    bundles = bench.make_bundles(crabcan, "/rootfs", made)
-    for path in bundles.values():
-        config_path = os.path.join(path, "config.json")
-        with open(config_path) as f:
-            text = f.read().replace(made, GUEST_BUNDLES)
-        config = json.loads(text)
-        with open(config_path, "w") as f:
-            json.dump(config, f)
-    shutil.rmtree(os.path.join(made, "spec"), ignore_errors=True)
-    return made
-
-
 def build_initramfs(path, kdir, binary, rootfs, tmp, runtimes):
     image = guestlib.busybox_guest(HERE, binary, rootfs, driver="bench.sh")
     image.file("bin/spawnrss", static_program(os.path.join(SCRIPTS, "spawnrss.c"), os.path.join(tmp, "spawnrss")))
     image.file("bin/floor", static_program(os.path.join(SCRIPTS, "floor.c"), os.path.join(tmp, "floor")))
-    image.tree("b", guest_bundles(binary, tmp))
+    image.tree(GUEST_BUNDLES.lstrip("/"), bench.make_guest_bundles(binary, tmp, GUEST_BUNDLES))
     present, libraries = [], set()
     for name in runtimes:
         found = shutil.which(name)
