@@ -237,6 +237,10 @@ conformance-update: build rootfs
 # crabcan's create uses where it can: docs/performance.md), without modules (the io group skips there).
 GUEST_PACKAGES := qemu-system-x86 runc
 NEWER_KERNEL_SUITE ?= trixie-backports
+# And a third time, on an older kernel (Debian 11's 5.10: no cpu.max.burst, and a clone3 child born in a cgroup keeps
+# its parent's cpuset there), the groups whose expectations do not depend on the kernel's age, and olderkernel's.
+OLDER_KERNEL_SUITE ?= bullseye
+OLDER_KERNEL_CHECKS ?= olderkernel,cpuset,memory,pids,unified,oom,freeze,kill,update,cgroupns,treens,foreign,oldercalls,events
 
 guest-deps:
 	@missing=""; for p in $(GUEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -250,6 +254,8 @@ test-cgroup2: build rootfs guest-deps
 	python3 scripts/cgroup2-guest/run.py --binary $(BIN) --rootfs bundles/busybox/rootfs --cache .build-guest
 	python3 scripts/cgroup2-guest/run.py --binary $(BIN) --rootfs bundles/busybox/rootfs --cache .build-guest \
 		--kernel-suite $(NEWER_KERNEL_SUITE)
+	python3 scripts/cgroup2-guest/run.py --binary $(BIN) --rootfs bundles/busybox/rootfs --cache .build-guest \
+		--kernel-suite $(OLDER_KERNEL_SUITE) --checks $(OLDER_KERNEL_CHECKS)
 
 # The systemd cgroup driver for real (issue 16; docs/cgroup-v2.md "The systemd guest"): a minimal Debian 12 whose
 # PID 1 is systemd (debootstrap --variant=minbase into .build-guest/systemd/, an ext4 image of it made with

@@ -122,9 +122,9 @@ def replace(kdir, staging, deb):
     return kdir
 
 
-def fetch_newer_kernel(cache, suite):
-    """vmlinuz alone under cache/kernel-SUITE, from the kernel Debian's SUITE (trixie-backports) ships: a newer kernel
-    than Debian 12's, for what only a newer kernel has (open_tree's OPEN_TREE_NAMESPACE, Linux 7.0). apt reads that
+def fetch_suite_kernel(cache, suite):
+    """vmlinuz alone under cache/kernel-SUITE, from the kernel Debian's SUITE ships: trixie-backports' for what only a
+    newer kernel has (open_tree's OPEN_TREE_NAMESPACE, Linux 7.0), bullseye's for what an older one lacks. apt reads that
     suite's package list into a state of its own under the cache (the host's sources stay as they are), signed by
     the same archive keyring; the image is in the linux-binary-VERSION package the linux-image one depends on.
     Fetched again when the suite moves to a newer kernel. No modules: what needs one skips."""
@@ -225,7 +225,7 @@ class Cpio:
 
     def modules(self, kdir, names, prefix="modules"):
         for m in MODULES:
-            # A newer kernel's directory (fetch_newer_kernel) holds none: the checks that need one skip.
+            # A newer kernel's directory (fetch_suite_kernel) holds none: the checks that need one skip.
             if os.path.basename(m)[:-3] in names and os.path.exists(module_path(kdir, m)):
                 self.file(f"{prefix}/{os.path.basename(m)}", module_path(kdir, m), mode=0o644)
 

@@ -98,7 +98,7 @@ def guest_order(binary, starts, tmp):
     tracer = os.path.join(tmp, "bptrace-static")
     subprocess.run(["gcc", "-O2", "-static", "-o", tracer, os.path.join(REPO, "scripts/bptrace.c")], check=True)
     cache = os.path.join(REPO, ".build-guest")
-    kdir = guestlib.fetch_newer_kernel(cache, os.environ.get("NEWER_KERNEL_SUITE", "trixie-backports"))
+    kdir = guestlib.fetch_suite_kernel(cache, os.environ.get("NEWER_KERNEL_SUITE", "trixie-backports"))
     image = guestlib.busybox_guest(here, binary, os.path.join(REPO, "bundles/busybox/rootfs"), driver="trace.sh")
     image.file("bin/bptrace", tracer)
     image.file("functions", data="".join("%x\n" % a for a in starts).encode(), mode=0o644)

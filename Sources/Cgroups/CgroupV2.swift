@@ -83,7 +83,20 @@ struct CgroupV2: CgroupTree {
     /// cgroup.threads cannot move a thread across domains: the parent writes cgroup.procs.
     func parentPlaces(initPlacesItself: Bool) -> Bool { true }
     var selfPlacedDirectories: [String] { [] }
-    var cloneTarget: String? { dir.isEmpty ? nil : dir }
+    var cloneTarget: String? { dir.isEmpty || !Self.cpusetAppliesAtBirth ? nil : dir }
+
+    /// A child born in a cgroup (clone3 CLONE_INTO_CGROUP) gets that cgroup's cpuset, its cpus and mems, only since
+    /// Linux 6.3, backported to 6.1.25 and 6.2.12 (5.10 and 5.15 never got it): before, it kept its parent's,
+    /// outside the container's cpuset (seen on Debian 11's 5.10). There the parent moves it through cgroup.procs,
+    /// whose attach applies the cpuset, as before clone3.
+    static let cpusetAppliesAtBirth = cpusetAppliesAtBirth(on: KernelVersion.running)
+
+    static func cpusetAppliesAtBirth(on kernel: KernelVersion?) -> Bool {
+        guard let kernel else { return false }
+        if kernel.major == 6 && kernel.minor == 1 { return kernel.patch >= 25 }
+        if kernel.major == 6 && kernel.minor == 2 { return kernel.patch >= 12 }
+        return kernel >= KernelVersion(6, 3, 0)
+    }
 
     var pidsRoot: String? { dir.isEmpty ? nil : dir }
     var canFreeze: Bool { Files.exists(dir + "/cgroup.freeze") }

@@ -173,20 +173,14 @@ package enum Processes {
     /// /proc/<pid>/<file>, the pid formatted without the standard library's generic integer text.
     package static func procPath(_ pid: pid_t, _ file: String) -> String { "/proc/" + DecimalText.of(pid) + "/" + file }
 
-    /// One variable's value, without copying the whole environment.
     /// The running kernel as uname(2) names it: release, build and machine ("6.1.0-18-amd64 #1 SMP ... x86_64").
     package static func kernelIdentity() -> String {
         var names = utsname()
         guard Glibc.uname(&names) == 0 else { return "" }
-        func text<T>(_ field: inout T) -> String {
-            withUnsafeBytes(of: &field) { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
-        }
-        return text(&names.release) + " " + text(&names.version) + " " + text(&names.machine)
+        return utsField(&names.release) + " " + utsField(&names.version) + " " + utsField(&names.machine)
     }
 
+    /// One variable's value, without copying the whole environment.
     package static func environmentValue(_ name: String) -> String? { name.withCString { getenv($0) }.map { stringFromC($0) } }
 
     package static func environment() -> [String] {

@@ -95,7 +95,7 @@ def main():
     cache = os.path.abspath(args.cache)
     os.makedirs(cache, exist_ok=True)
     started = time.monotonic()
-    kdir = guestlib.fetch_newer_kernel(cache, args.kernel_suite) if args.kernel_suite else guestlib.fetch_kernel(cache)
+    kdir = guestlib.fetch_suite_kernel(cache, args.kernel_suite) if args.kernel_suite else guestlib.fetch_kernel(cache)
     with tempfile.TemporaryDirectory(prefix="crabcan-bench-guest.") as tmp:
         initramfs = os.path.join(cache, "bench.cpio")
         present = build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs), tmp,

@@ -86,7 +86,7 @@ def main():
     cache = os.path.abspath(args.cache)
     os.makedirs(cache, exist_ok=True)
     started = time.monotonic()
-    kdir = guestlib.fetch_newer_kernel(cache, args.kernel_suite) if args.kernel_suite else guestlib.fetch_kernel(cache)
+    kdir = guestlib.fetch_suite_kernel(cache, args.kernel_suite) if args.kernel_suite else guestlib.fetch_kernel(cache)
     initramfs = os.path.join(cache, "cgroup2.cpio")
     with_runc = build_initramfs(initramfs, kdir, os.path.abspath(args.binary), os.path.abspath(args.rootfs))
     log(f"kernel {guestlib.kernel_version(kdir)}, initramfs {os.path.getsize(initramfs) >> 20} MiB"

@@ -88,8 +88,19 @@ enum CPU {
             if period != 0 { text += " \(period)" }
             try CgroupFiles.write(d, "cpu.max", text)
         }
-        if let b = c.burst { try CgroupFiles.write(d, "cpu.max.burst", String(b)) }
-        if let idle = c.idle { try CgroupFiles.write(d, "cpu.idle", String(idle)) }
+        if let b = c.burst { try writeNewer(d, "cpu.max.burst", String(b), field: ".linux.resources.cpu.burst", since: "5.14") }
+        if let idle = c.idle { try writeNewer(d, "cpu.idle", String(idle), field: ".linux.resources.cpu.idle", since: "5.15") }
+    }
+
+    /// A control file younger than cgroup v2 itself: on a kernel without it (ENOENT) the refusal names the field
+    /// asking for it and the kernel that brought it, not only the file.
+    static func writeNewer(_ d: String, _ file: String, _ value: String, field: String, since: String) throws {
+        do throws(SysError) {
+            try CgroupFiles.write(d, file, value)
+        } catch {
+            if error.errno == ENOENT && !CgroupFiles.isFake(d) { throw ConfigProblem(field, "this kernel has no \(file) (Linux \(since))") }
+            throw error
+        }
     }
 
     /// cpu.stat exists without the cpu controller (usage only); throttling needs it.
