@@ -237,16 +237,21 @@ class Cpio:
 
 
 def busybox_guest(here, binary, rootfs, driver="checks.sh"):
-    """What the busybox guests (cgroup2-guest, criu-guest, bench-guest) start from: busybox, crabcan, the guest's
-    init.sh and its driver script (checks.sh) from `here`, the shared stage script guest-base.sh, and the
+    """What the busybox guests (cgroup2, criu, bench, order, conformance) start from: busybox, crabcan, the guest's
+    driver script (checks.sh) from `here`, its init.sh, or where it has none the shared guest-init.sh (which runs
+    the driver with the kernel command line's guest.args=), the shared stage script guest-base.sh, and the
     containers' rootfs."""
+    scripts = os.path.dirname(os.path.abspath(__file__))
     image = Cpio()
     for d in ["proc", "sys", "dev", "run", "tmp", "newroot", "etc"]:
         image.dir(d)
     image.file("bin/busybox", "/bin/busybox")
     image.file("bin/crabcan", binary)
-    image.file("init", os.path.join(here, "init.sh"))
-    image.file("guest-base.sh", os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest-base.sh"), mode=0o644)
+    own_init = os.path.join(here, "init.sh")
+    image.file("init", own_init if os.path.exists(own_init) else os.path.join(scripts, "guest-init.sh"))
+    image.file("guest-name", data=os.path.basename(here).encode(), mode=0o644)
+    image.file("guest-driver", data=driver.encode(), mode=0o644)
+    image.file("guest-base.sh", os.path.join(scripts, "guest-base.sh"), mode=0o644)
     image.file(driver, os.path.join(here, driver))
     image.tree("rootfs", rootfs)
     return image

@@ -1,12 +1,13 @@
 #!/bin/sh
-# bench.sh RUNS PATHS: `make bench`'s paths (scripts/bench.py) inside the bench guest, a pure cgroup v2 host. The
+# bench.sh RUNS PATH...: `make bench`'s paths (scripts/bench.py) inside the bench guest, a pure cgroup v2 host. The
 # runtimes present (crabcan, runc, crun) take turns run by run, the order rotated each round; every runtime
 # process is started and reaped by spawnrss (wall time, CPU of it and what it waited for, peak RSS). One line per
 # sample on fd 3: "B PATH ROUND RUNTIME WALL_NS CPU_US RSS_KIB"; run.py takes the medians and ratios. A process
 # that fails prints "FAIL PATH RUNTIME: exit N" and the path stops. Bundles are run.py's, in /b.
 export PATH=/bin
-RUNS=$1
-PATHS=$(echo "$2" | tr ',' ' ')
+RUNS=${1:-20}
+shift
+PATHS=${*:-run}
 B=/b
 WIDTH=20
 COUNT=100

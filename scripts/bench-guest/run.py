@@ -103,7 +103,7 @@ def main():
     log(f"kernel {guestlib.kernel_version(kdir)}, crabcan beside {', '.join(present) or 'nothing'}; "
         f"{args.runs} runs of {args.paths}; booting (TCG, 2 vCPUs)")
     cmdline = ["console=ttyS0", "quiet", "loglevel=4", "panic=-1", "oops=panic", "cgroup_no_v1=all",
-               "rdinit=/init", f"bench.runs={args.runs}", f"bench.paths={args.paths}"]
+               "rdinit=/init", f"guest.args={args.runs},{args.paths}"]
     lines, failed_reason, seconds, qemu_out, console = guestlib.boot(
         kdir, initramfs, cache, cmdline, args.timeout, quiet_limit=600, memory=2048,
         echo=lambda line: not line.startswith("B "))

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The checks of `make test-cgroup2`, run by init.sh in a guest that is a pure cgroup v2 host. Each check prints
+# The checks of `make test-cgroup2`, run by guest-init.sh in a guest that is a pure cgroup v2 host. Each check prints
 # one line to fd 3 (the guest's second serial port): "PASS <name>: <what it saw>", "FAIL <name>: <expected and
 # seen>", "SKIP <name>: <why>"; "DIFF" lines say where runc (when present) wrote something else. Arguments: the
 # check groups to run (default: all). Values are what runc writes on v2 (its fs2 driver and update command).

@@ -95,7 +95,7 @@ def main():
     cmdline = ["console=ttyS0", "quiet", "loglevel=4", "panic=-1", "oops=panic", "cgroup_no_v1=all",
                "hugepagesz=2M", "hugepages=4", "rdinit=/init"]
     if args.checks:
-        cmdline.append("crabcan.checks=" + args.checks)
+        cmdline.append("guest.args=" + args.checks)
     result = guestlib.boot(kdir, initramfs, cache, cmdline, args.timeout, quiet_limit=120)
     guestlib.finish(*result, started)
 
