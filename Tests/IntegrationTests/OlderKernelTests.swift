@@ -61,6 +61,25 @@ struct OlderKernelTests {
         #expect(!FileManager.default.fileExists(atPath: data + "/new"))
     }
 
+    /// The configs Docker, podman and containerd wrote (Tests/Golden/foreign/) under the same filter: Docker's set a
+    /// sysctl, whose /proc/sys open was openat2 alone (the cgroup2 guest's `oldercalls` group found it). Each runs
+    /// to its exit status with nothing on stderr and nothing left.
+    @Test(.enabled(if: SeccompFixtures.haveGCC && getuid() == 0, "needs gcc and root"), arguments: CrabcanCLI.foreignConfigs)
+    func foreignConfigRunsWithLinux54SystemCalls(name: String) throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let wrapper = try Self.wrapper(box)
+        let id = box.id("k54-foreign")
+        let (bundle, config) = try CrabcanCLI.foreignBundle(box, name, noNewPrivileges: true,
+                                                            args: ["sh", "-c", "touch /probe 2>/dev/null && echo rw || echo ro; exit 7"],
+                                                            cgroup: "crabcan-it-k54-" + id)
+        let readonly = (config["root"] as? [String: Any])?["readonly"] as? Bool ?? false
+        let run = Self.crabcan(box, wrapper, ["run", "--bundle", bundle, id])
+        #expect(run.status == 7 && run.stderr.isEmpty, "\(name): \(run)")
+        #expect(run.stdout.replacingOccurrences(of: "\r\n", with: "\n") == (readonly ? "ro\n" : "rw\n"), "\(name): \(run)")
+        box.expectGone(id, name)
+    }
+
     /// The walk that stands in for openat2 resolves args[0] inside the rootfs, as the init will: an absolute
     /// symlink to a host program that the rootfs lacks is refused, and a program reached through symlinks runs.
     @Test(.enabled(if: SeccompFixtures.haveGCC && getuid() == 0, "needs gcc and root"))
