@@ -232,7 +232,7 @@ extension Files {
     /// What `walkInRoot` does about a component that is not there.
     package enum MissingComponent {
         /// Fails with ENOENT: a lookup.
-        case none
+        case nothing
         /// Makes the missing directories and the last component as a directory, or as an empty file.
         case directory, file
     }
@@ -253,7 +253,7 @@ extension Files {
             var opened: FileDescriptor
             do throws(SysError) {
                 opened = try openAt(parent, name, O_PATH | O_NOFOLLOW)
-            } catch where error.errno == ENOENT && missing != .none {
+            } catch where error.errno == ENOENT && missing != .nothing {
                 if remaining.isEmpty && missing == .file {
                     try createFile(in: parent, name)
                 } else {

@@ -19,7 +19,7 @@ extension Files {
         if fd >= 0 { return FileDescriptor(fd) }
         // The walk gives the same answer in user space.
         guard openat2IsMissing(errno) else { return nil }
-        return try? walkInRoot(root, path, making: .none)
+        return try? walkInRoot(root, path, making: .nothing)
     }
 
     /// openat2 failed for want of openat2 itself: a kernel before 5.6 (ENOSYS), or a caller's seccomp filter that

@@ -30,18 +30,18 @@ import Testing
         }
     }
 
-    /// A lookup (`making: .none`) resolves as RESOLVE_IN_ROOT: absolute links and `..` from the tree's root, and
+    /// A lookup (`making: .nothing`) resolves as RESOLVE_IN_ROOT: absolute links and `..` from the tree's root, and
     /// a name the tree lacks is ENOENT even where the host has it, with nothing made.
     @Test func lookupResolvesInsideAndMakesNothing() throws {
         try withTree { root, fd in
-            let absolute = try inode(Files.walkInRoot(fd, "/absolute/dir/file", making: .none))
-            let relative = try inode(Files.walkInRoot(fd, "real/relative", making: .none))
-            let dotted = try inode(Files.walkInRoot(fd, "/../../real/dir/../dir", making: .none))
+            let absolute = try inode(Files.walkInRoot(fd, "/absolute/dir/file", making: .nothing))
+            let relative = try inode(Files.walkInRoot(fd, "real/relative", making: .nothing))
+            let dotted = try inode(Files.walkInRoot(fd, "/../../real/dir/../dir", making: .nothing))
             #expect(absolute == inode(root + "/real/dir/file"))
             #expect(relative == inode(root + "/real/dir/file"))
             #expect(dotted == inode(root + "/real/dir"))
             // The host has /usr/bin/env; through `up` it is the tree's own /usr/bin, which does not exist.
-            #expect(errno { () throws(SysError) in try Files.walkInRoot(fd, "up/env", making: .none) } == ENOENT)
+            #expect(errno { () throws(SysError) in try Files.walkInRoot(fd, "up/env", making: .nothing) } == ENOENT)
             #expect(!FileManager.default.fileExists(atPath: root + "/usr"))
         }
     }

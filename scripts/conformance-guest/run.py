@@ -19,6 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
+import conformance  # noqa: E402
 import guestlib  # noqa: E402
 from guestlib import log, skip  # noqa: E402
 
@@ -43,13 +44,12 @@ RACY = {"killsig": "the signal came before the container's trap was set; the ini
 
 
 def files_to_run(expected):
-    """The files listed PASS on this host that do not read cgroup v1 paths."""
-    names = []
-    for line in open(expected):
-        verdict, _, rest = line.partition(" ")
-        if verdict == "PASS" and not rest.startswith("linux_cgroups_") and rest.strip() not in LEFT_OUT:
-            names.append(rest.strip())
-    return names
+    """The files listed PASS on this host (read as scripts/conformance.py reads the list) that do not read cgroup v1
+    paths."""
+    with open(expected) as f:
+        listed = conformance.parse(f.readlines())
+    return sorted(name for name, (verdict, _) in listed.items()
+                  if verdict == "PASS" and not name.startswith("linux_cgroups_") and name not in LEFT_OUT)
 
 
 def main():
