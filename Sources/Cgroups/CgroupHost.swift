@@ -22,22 +22,15 @@ package struct CgroupHost: Sendable, Equatable {
     package var hierarchies: [Hierarchy]
 
     /// Reads /proc/self/cgroup, then /proc/self/mountinfo only as far as it must: once every hierarchy is found
-    /// at its root, no later mount can change the result (cgroup mounts come early in the table). The lines are
-    /// parsed as they arrive, each once.
+    /// at its root, no later mount can change the result (cgroup mounts come early in the table). Each line is
+    /// parsed once, as it arrives, and each cgroup mount offered once to the hierarchies still open.
     package static func detect() throws -> CgroupHost {
-        let own = lines(ofSelfCgroup: try Files.readText("/proc/self/cgroup"))
-        var mounts: [MountInfoEntry] = []
-        var host: CgroupHost?
+        var matcher = MountMatcher(own: lines(ofSelfCgroup: try Files.readText("/proc/self/cgroup")))
         try Files.open("/proc/self/mountinfo", O_RDONLY).readLines(chunk: 512) { lines in
-            let found = MountInfo.parse(lines, fsTypes: cgroupFileSystems)
-            // No cgroup mount in these lines: the result so far, not settled, stays as it was.
-            if found.isEmpty { return false }
-            mounts += found
-            let sofar = CgroupHost(mounts: mounts, own: own)
-            host = sofar
-            return sofar.isSettled(own)
+            for mount in MountInfo.parse(lines, fsTypes: cgroupFileSystems) { matcher.add(mount) }
+            return matcher.isSettled
         }
-        return host ?? CgroupHost(mounts: [], own: own)
+        return matcher.host
     }
 
     /// This process's cgroups where the mounts are known already: `known` was detected by the runtime before it
@@ -52,32 +45,23 @@ package struct CgroupHost: Sendable, Equatable {
         return host
     }
 
-    /// Whether this result, parsed from the start of a mount table, is the one the whole table gives. A v1
-    /// hierarchy takes the first mount at its root (a later one cannot win over it) and the unified one the first
-    /// cgroup2 mount; the version is v1 as soon as a v1 controller is mounted. With a controller named in
-    /// /proc/self/cgroup, v1 is settled when every named hierarchy is found at its root; without one, v2 is
-    /// settled by its first cgroup2 mount.
-    func isSettled(_ own: [(name: String, path: String)]) -> Bool {
-        let named = own.map(\.name).filter { !$0.isEmpty }
-        let withController = named.contains(where: Self.namesAController)
-        if withController {
-            return version == .v1 && hierarchies.count == named.count && hierarchies.allSatisfy { $0.mountRoot == "/" }
-        }
-        return version == .v2
-    }
-
     /// /proc/self/cgroup's "<hierarchy id>:<controllers>:<path>" lines (the path may itself hold ':').
     static func lines(ofSelfCgroup text: String) -> [(name: String, path: String)] {
         // On UTF-8 bytes: Character slicing would run the grapheme-break code on every create.
         text.utf8[...].split(separator: UInt8(ascii: "\n")).compactMap { line in
-            let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3 else { return nil }
-            return (String(decoding: parts[1], as: UTF8.self), String(decoding: parts[2], as: UTF8.self))
+            guard let first = line.firstIndex(of: UInt8(ascii: ":")),
+                  let second = line[line.index(after: first)...].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            return (String(decoding: line[line.index(after: first)..<second], as: UTF8.self),
+                    String(decoding: line[line.index(after: second)...], as: UTF8.self))
         }
     }
 
-    /// Parses the two texts. On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified)
-    /// the v1 hierarchies win, as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
+    init(version: CgroupVersion, hierarchies: [Hierarchy]) {
+        self.version = version
+        self.hierarchies = hierarchies
+    }
+
+    /// Parses the two texts (the whole table: see `MountMatcher` for which mount each hierarchy takes).
     package init(mountinfo: String, selfCgroup: String) {
         self.init(mounts: MountInfo.parse(mountinfo, fsTypes: Self.cgroupFileSystems), own: Self.lines(ofSelfCgroup: selfCgroup))
     }
@@ -91,29 +75,80 @@ package struct CgroupHost: Sendable, Equatable {
 
     /// From the cgroup mounts of the table (in its order) and /proc/self/cgroup's lines.
     init(mounts: [MountInfoEntry], own: [(name: String, path: String)]) {
-        var v1: [Hierarchy] = []
-        var unified: Hierarchy?
-        for (name, ownPath) in own {
-            if name.isEmpty {
-                if let m = mounts.first(where: { $0.fsType == "cgroup2" }) {
-                    unified = Hierarchy(name: "", controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath)
-                }
-                continue
-            }
-            let controllers = name.commaSeparatedItems
-            // The mount whose super options list all of this hierarchy's controllers; prefer one of the whole
-            // hierarchy (root "/") over a bind mount of a sub-cgroup.
-            let candidates = mounts.filter { m in m.fsType == "cgroup" && controllers.allSatisfy(m.superOptions.contains) }
-            guard let m = candidates.first(where: { $0.root == "/" }) ?? candidates.first else { continue }
-            v1.append(Hierarchy(name: name, controllers: controllers, mountPoint: m.mountPoint, mountRoot: m.root, ownPath: ownPath))
+        var matcher = MountMatcher(own: own)
+        for mount in mounts { matcher.add(mount) }
+        self = matcher.host
+    }
+
+    /// The rule that picks each hierarchy's mount, fed one mount at a time in the table's order, so that a reader
+    /// can stop early. A v1 hierarchy takes the first `cgroup` mount whose super options list all of its
+    /// controllers, and a later one only if that one is at the hierarchy's root ("/", a bind of a sub-cgroup
+    /// loses to the whole hierarchy); the unified hierarchy takes the first `cgroup2` mount.
+    struct MountMatcher {
+        private let own: [(name: String, path: String)]
+        private let controllers: [[String]]
+        private var chosen: [MountInfoEntry?]
+        /// Per line, whether its mount is chosen and whether that one is at the root: kept apart so that the
+        /// checks of each new mount copy no entry.
+        private var found: [Bool]
+        private var foundAtRoot: [Bool]
+        private var unified: MountInfoEntry?
+        /// Whether some line of /proc/self/cgroup names a v1 controller (not only "name=systemd"): then the host is
+        /// v1, and settled once each named hierarchy has its mount at the root. Otherwise the first cgroup2 mount
+        /// settles it.
+        private let namesAV1Controller: Bool
+
+        init(own: [(name: String, path: String)]) {
+            self.own = own
+            controllers = own.map { $0.name.commaSeparatedItems }
+            chosen = Array(repeating: nil, count: own.count)
+            found = Array(repeating: false, count: own.count)
+            foundAtRoot = found
+            namesAV1Controller = own.contains { !$0.name.isEmpty && CgroupHost.namesAController($0.name) }
         }
-        let hasV1Controllers = v1.contains { Self.namesAController($0.name) }
-        if hasV1Controllers || unified == nil {
-            version = .v1
-            hierarchies = v1
-        } else {
-            version = .v2
-            hierarchies = [unified!]
+
+        mutating func add(_ mount: MountInfoEntry) {
+            if mount.fsType == "cgroup2" {
+                if unified == nil { unified = mount }
+                return
+            }
+            guard mount.fsType == "cgroup" else { return }
+            let atRoot = mount.root == "/"
+            for index in own.indices where !foundAtRoot[index] && !own[index].name.isEmpty && (atRoot || !found[index]) {
+                if controllers[index].allSatisfy(mount.superOptions.contains) {
+                    chosen[index] = mount
+                    found[index] = true
+                    foundAtRoot[index] = atRoot
+                }
+            }
+        }
+
+        var isSettled: Bool {
+            if namesAV1Controller {
+                return own.indices.allSatisfy { own[$0].name.isEmpty || foundAtRoot[$0] }
+            }
+            return unified != nil
+        }
+
+        /// On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) the v1 hierarchies win,
+        /// as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
+        var host: CgroupHost {
+            var v1: [Hierarchy] = []
+            var unifiedHierarchy: Hierarchy?
+            for (index, line) in own.enumerated() {
+                if line.name.isEmpty {
+                    if let m = unified {
+                        unifiedHierarchy = Hierarchy(name: "", controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, ownPath: line.path)
+                    }
+                } else if let m = chosen[index] {
+                    v1.append(Hierarchy(name: line.name, controllers: controllers[index], mountPoint: m.mountPoint,
+                                        mountRoot: m.root, ownPath: line.path))
+                }
+            }
+            if let unifiedHierarchy, !v1.contains(where: { CgroupHost.namesAController($0.name) }) {
+                return CgroupHost(version: .v2, hierarchies: [unifiedHierarchy])
+            }
+            return CgroupHost(version: .v1, hierarchies: v1)
         }
     }
 

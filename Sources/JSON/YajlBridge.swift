@@ -11,8 +11,22 @@ final class YajlParser {
         var start: Int
         var items: [JSONNode] = []
         var keys: [String] = []
-        var keyIndex: [String: Int] = [:]
+        /// Where each key is, made only once an object has more keys than a scan of `keys` handles cheaply: a
+        /// config's objects hold a few keys each, and hashing every key cost more than the scan.
+        var keyIndex: [String: Int]?
         var pendingKey: String = ""
+
+        static let keysScanned = 16
+
+        /// The index of `key` among the items so far.
+        mutating func index(of key: String) -> Int? {
+            if let keyIndex { return keyIndex[key] }
+            if keys.count < Self.keysScanned { return keys.firstIndex(of: key) }
+            var index: [String: Int] = [:]
+            for (position, name) in keys.enumerated() where index[name] == nil { index[name] = position }
+            keyIndex = index
+            return index[key]
+        }
     }
 
     private let input: [UInt8]
@@ -177,10 +191,12 @@ final class YajlParser {
             return
         }
         let key = stack[top].pendingKey
-        if let existing = stack[top].keyIndex[key] {
+        // A repeated key replaces the earlier value, as the last one wins in every JSON reader we follow.
+        if let existing = stack[top].index(of: key) {
             stack[top].items[existing] = node
         } else {
-            stack[top].keyIndex[key] = stack[top].items.count
+            let position = stack[top].items.count
+            stack[top].keyIndex?[key] = position
             stack[top].keys.append(key)
             stack[top].items.append(node)
         }

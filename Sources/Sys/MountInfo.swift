@@ -23,31 +23,64 @@ package enum MountInfo {
         parse(Array(text.utf8)[...], fsTypes: fsTypes)
     }
 
-    /// The entries of the whole lines in `bytes` (a reader's chunk of them).
+    /// The entries of the whole lines in `bytes` (a reader's chunk of them). Fields are taken in place, one line
+    /// at a time, and Strings are made only for a line whose type is wanted: most are dropped at the type.
     package static func parse(_ bytes: ArraySlice<UInt8>, fsTypes: Set<String>? = nil) -> [MountInfoEntry] {
-        let separator = Array(" - ".utf8)
-        let space = UInt8(ascii: " ")
         var entries: [MountInfoEntry] = []
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let dash = ByteSearch.firstIndex(of: separator, in: line) else { continue }
-            let tail = line[(dash + separator.count)...]
-            // The type is compared as bytes first: a reader wants few of the lines, and most are dropped here.
-            let typeBytes = tail.prefix { $0 != space }
-            if let fsTypes, !fsTypes.contains(where: { $0.utf8.elementsEqual(typeBytes) }) { continue }
-            let right = tail.split(separator: space, omittingEmptySubsequences: false)
-            guard right.count >= 3 else { continue }
-            let fsType = String(decoding: right[0], as: UTF8.self)
-            let left = line[..<dash].split(separator: space)
-            guard left.count >= 6 else { continue }
-            entries.append(MountInfoEntry(
-                root: unescape(String(decoding: left[3], as: UTF8.self)),
-                mountPoint: unescape(String(decoding: left[4], as: UTF8.self)),
-                optionalFields: left[6...].map { String(decoding: $0, as: UTF8.self) },
-                fsType: fsType,
-                source: unescape(String(decoding: right[1], as: UTF8.self)),
-                superOptions: right[2].split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }))
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if let entry = entry(bytes[start..<end], fsTypes: fsTypes) { entries.append(entry) }
+            start = end + 1
         }
         return entries
+    }
+
+    private static let separator = Array(" - ".utf8)
+
+    /// One line's entry; nil when it is malformed or of a type not wanted.
+    private static func entry(_ line: ArraySlice<UInt8>, fsTypes: Set<String>?) -> MountInfoEntry? {
+        guard let dash = ByteSearch.firstIndex(of: separator, in: line) else { return nil }
+        // After the separator every field counts, an empty source included.
+        var right = Fields(line[(dash + separator.count)...], omittingEmpty: false)
+        guard let typeBytes = right.next() else { return nil }
+        if let fsTypes, !fsTypes.contains(where: { $0.utf8.elementsEqual(typeBytes) }) { return nil }
+        guard let source = right.next(), let superOptions = right.next() else { return nil }
+        var left = Fields(line[..<dash], omittingEmpty: true)
+        // The id, the parent's id and maj:min come before the root; the mount options after the mount point.
+        guard left.next() != nil, left.next() != nil, left.next() != nil,
+              let root = left.next(), let mountPoint = left.next(), left.next() != nil else { return nil }
+        var optionalFields: [String] = []
+        while let field = left.next() { optionalFields.append(String(decoding: field, as: UTF8.self)) }
+        return MountInfoEntry(
+            root: unescape(String(decoding: root, as: UTF8.self)),
+            mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)),
+            optionalFields: optionalFields,
+            fsType: String(decoding: typeBytes, as: UTF8.self),
+            source: unescape(String(decoding: source, as: UTF8.self)),
+            superOptions: superOptions.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
+    }
+
+    /// The space-separated fields of a line, in place.
+    private struct Fields {
+        var rest: ArraySlice<UInt8>
+        let omittingEmpty: Bool
+        var done = false
+
+        init(_ text: ArraySlice<UInt8>, omittingEmpty: Bool) {
+            rest = text
+            self.omittingEmpty = omittingEmpty
+        }
+
+        mutating func next() -> ArraySlice<UInt8>? {
+            while !done {
+                let space = rest.firstIndex(of: UInt8(ascii: " "))
+                let field = rest[..<(space ?? rest.endIndex)]
+                if let space { rest = rest[(space + 1)...] } else { done = true }
+                if !(omittingEmpty && field.isEmpty) { return field }
+            }
+            return nil
+        }
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.

@@ -55,14 +55,22 @@ import Testing
             """, "5:pids:/\n4:memory:/a\n"),
     ]
 
+    /// The matcher `detect` feeds, fed the cgroup mounts of `mountinfo` as detect's reads would.
+    static func matcher(_ mountinfo: String, _ selfCgroup: String) -> CgroupHost.MountMatcher {
+        var matcher = CgroupHost.MountMatcher(own: CgroupHost.lines(ofSelfCgroup: selfCgroup))
+        for mount in MountInfo.parse(mountinfo, fsTypes: CgroupHost.cgroupFileSystems) { matcher.add(mount) }
+        return matcher
+    }
+
     @Test(arguments: layouts.map(\.name)) func everySettledPrefixGivesTheWholeResult(_ name: String) {
         let layout = Self.layouts.first { $0.name == name }!
         let whole = CgroupHost(mountinfo: layout.mountinfo, selfCgroup: layout.selfCgroup)
         let lines = layout.mountinfo.split(separator: "\n", omittingEmptySubsequences: false)
         for count in 0...lines.count {
             let prefix = lines.prefix(count).joined(separator: "\n") + "\n"
-            let partial = CgroupHost(mountinfo: prefix, selfCgroup: layout.selfCgroup)
-            if partial.isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)) {
+            let matcher = Self.matcher(prefix, layout.selfCgroup)
+            if matcher.isSettled {
+                let partial = matcher.host
                 #expect(partial.version == whole.version, "\(name), \(count) lines")
                 #expect(partial.hierarchies == whole.hierarchies, "\(name), \(count) lines")
             }
@@ -74,9 +82,9 @@ import Testing
         let layout = Self.layouts[0]
         let lines = layout.mountinfo.split(separator: "\n")
         let upToUnified = lines.prefix(5).joined(separator: "\n") + "\n"
-        #expect(CgroupHost(mountinfo: upToUnified, selfCgroup: layout.selfCgroup).isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)))
+        #expect(Self.matcher(upToUnified, layout.selfCgroup).isSettled)
         let beforeSystemd = lines.prefix(4).joined(separator: "\n") + "\n"
-        #expect(!CgroupHost(mountinfo: beforeSystemd, selfCgroup: layout.selfCgroup).isSettled(CgroupHost.lines(ofSelfCgroup: layout.selfCgroup)))
+        #expect(!Self.matcher(beforeSystemd, layout.selfCgroup).isSettled)
     }
 
     @Test func detectsThisHostAsTheWholeTableDoes() throws {

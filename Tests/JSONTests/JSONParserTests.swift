@@ -81,6 +81,22 @@ private func compact(_ node: JSONNode) -> String {
         #expect(doc.root["a"]?.value == .number("3"))
     }
 
+    /// Past the keys a scan handles, the parser indexes them: a repeat on either side of that point, and one of
+    /// a key seen before the index was made, still replaces the earlier value in place.
+    @Test func duplicateKeysKeepTheLastValueInLargeObjects() throws {
+        let names = (0..<40).map { "k\($0)" }
+        let members = names.map { "\"\($0)\": 0" } + ["\"k3\": 1", "\"k30\": 2", "\"k39\": 3", "\"new\": 4", "\"k3\": 5"]
+        let doc = try parse("{" + members.joined(separator: ", ") + "}")
+        guard case .object(let parsed) = doc.root.value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(parsed.map(\.key) == names + ["new"])
+        #expect(doc.root["k3"]?.value == .number("5") && doc.root["k30"]?.value == .number("2"))
+        #expect(doc.root["k39"]?.value == .number("3") && doc.root["new"]?.value == .number("4"))
+        #expect(doc.root["k0"]?.value == .number("0"))
+    }
+
     @Test func topLevelScalars() throws {
         // A number at the very end is only finished by yajl_complete_parse.
         #expect(try parse("42").root.value == .number("42"))
