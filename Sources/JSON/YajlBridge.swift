@@ -9,23 +9,46 @@ final class YajlParser {
     private struct Frame {
         var isObject: Bool
         var start: Int
+        /// An array's elements, or an object's members in their first order.
         var items: [JSONNode] = []
-        var keys: [String] = []
-        /// Where each key is, made only once an object has more keys than a scan of `keys` handles cheaply: a
+        var members: [(key: String, value: JSONNode)] = []
+        /// Where each key is, made only once an object has more keys than a scan of `members` handles cheaply: a
         /// config's objects hold a few keys each, and hashing every key cost more than the scan.
         var keyIndex: [String: Int]?
         var pendingKey: String = ""
 
         static let keysScanned = 16
 
-        /// The index of `key` among the items so far.
+        init(isObject: Bool, start: Int) {
+            self.isObject = isObject
+            self.start = start
+            // Most of a config's objects and arrays hold a few values: room for them at once, not grown 1, 2, 4, 8.
+            if isObject { members.reserveCapacity(8) } else { items.reserveCapacity(4) }
+        }
+
+        /// The index of `key` among the members so far.
         mutating func index(of key: String) -> Int? {
             if let keyIndex { return keyIndex[key] }
-            if keys.count < Self.keysScanned { return keys.firstIndex(of: key) }
+            if members.count < Self.keysScanned { return members.firstIndex { $0.key == key } }
             var index: [String: Int] = [:]
-            for (position, name) in keys.enumerated() where index[name] == nil { index[name] = position }
+            for (position, member) in members.enumerated() where index[member.key] == nil { index[member.key] = position }
             keyIndex = index
             return index[key]
+        }
+
+        /// Adds a finished value: an array's next element, or the member under the pending key, where a repeated
+        /// key replaces the earlier value (the last one wins, as in every JSON reader we follow).
+        mutating func add(_ node: JSONNode) {
+            guard isObject else {
+                items.append(node)
+                return
+            }
+            if let existing = index(of: pendingKey) {
+                members[existing].value = node
+            } else {
+                keyIndex?[pendingKey] = members.count
+                members.append((key: pendingKey, value: node))
+            }
         }
     }
 
@@ -170,12 +193,7 @@ final class YajlParser {
     private func close() -> Int32 {
         lastEnd = consumed
         guard let frame = stack.popLast() else { return 0 }
-        let value: JSONValue
-        if frame.isObject {
-            value = .object(Array(zip(frame.keys, frame.items).map { (key: $0, value: $1) }))
-        } else {
-            value = .array(frame.items)
-        }
+        let value: JSONValue = frame.isObject ? .object(frame.members) : .array(frame.items)
         insert(JSONNode(value: value, offset: frame.start))
         return 1
     }
@@ -185,21 +203,8 @@ final class YajlParser {
             root = node
             return
         }
-        let top = stack.count - 1
-        guard stack[top].isObject else {
-            stack[top].items.append(node)
-            return
-        }
-        let key = stack[top].pendingKey
-        // A repeated key replaces the earlier value, as the last one wins in every JSON reader we follow.
-        if let existing = stack[top].index(of: key) {
-            stack[top].items[existing] = node
-        } else {
-            let position = stack[top].items.count
-            stack[top].keyIndex?[key] = position
-            stack[top].keys.append(key)
-            stack[top].items.append(node)
-        }
+        // One access to the frame for the whole change: each `stack[top]` of a class's property is checked apart.
+        stack[stack.count - 1].add(node)
     }
 }
 
