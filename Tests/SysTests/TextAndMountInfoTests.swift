@@ -108,11 +108,13 @@ import Testing
         41 22 0:31 / /proc rw,nosuid - proc proc rw
         garbage line without the separator
         42 22 0:32 / /short - x
+        43 22 0:33 / /empty-source rw - tmpfs  rw,size=1k
         """
 
     @Test func fieldsOptionalFieldsAndEscapes() {
         let entries = MountInfo.parse(Self.text)
-        #expect(entries.map(\.mountPoint) == ["/", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/mnt/with space\\slash", "/proc"])
+        #expect(entries.map(\.mountPoint) == ["/", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/mnt/with space\\slash", "/proc",
+                                              "/empty-source"])
         #expect(entries[0].optionalFields == ["shared:1"])
         #expect(entries[1].optionalFields == ["shared:9", "master:2"])
         #expect(entries[2].optionalFields.isEmpty)
@@ -120,6 +122,8 @@ import Testing
         #expect(entries[2].superOptions == ["rw", "cpu", "cpuacct"])
         #expect(entries[3].source == "my tmp")
         #expect(entries[3].fsType == "tmpfs")
+        // After the separator every field counts: an empty source is a field, and the super options follow it.
+        #expect(entries[5].source == "" && entries[5].superOptions == ["rw", "size=1k"])
     }
 
     @Test func keepsOnlyTheAskedTypes() {
