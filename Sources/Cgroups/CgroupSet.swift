@@ -96,7 +96,7 @@ package struct CgroupSet: Sendable, Equatable {
     }
 
     static func join(_ a: String, _ b: String) -> String {
-        let tail = PathText.joined(PathText.components(b))
+        let tail = PathText.relativeNormalized(b)
         if tail.isEmpty { return a }
         return a.utf8.last == UInt8(ascii: "/") ? a + tail : a + "/" + tail
     }

@@ -2,6 +2,7 @@ import Sys
 
 /// A value that can be read from a JSONReader. On a mismatch it reports problems through the reader
 /// (so that a caller can list every problem at once) and returns nil.
+@usableFromInline
 package protocol JSONDecodable {
     init?(json: JSONReader)
     /// What `expected ...` says when an array of these is something else, e.g. "array of strings".
@@ -9,7 +10,7 @@ package protocol JSONDecodable {
 }
 
 extension JSONDecodable {
-    package static var jsonArrayDescription: String { "array" }
+    @usableFromInline package static var jsonArrayDescription: String { "array" }
 }
 
 /// Collects the problems found while decoding one document.
@@ -86,8 +87,13 @@ final class JSONLocation {
     }
 }
 
-/// A node, where it is in the document and the shared problem list.
+/// A node, where it is in the document and the shared problem list. The generic readers below are inlinable;
+/// @usableFromInline on the types they touch is what lets another module specialize them: without it, on a
+/// `package` type, `@inlinable` was accepted and silently meant nothing (every Spec field was decoded through
+/// the unspecialized generic, its Optional<T> metadata made at run time).
+@usableFromInline
 package struct JSONReader {
+    @usableFromInline
     package let node: JSONNode
     let location: JSONLocation
     package let context: JSONDecodingContext
@@ -107,10 +113,12 @@ package struct JSONReader {
     package var path: String { location.text }
 
     /// A reader on `node`, this one's member `key` or element `index`.
+    @usableFromInline
     func child(_ node: JSONNode, key: String) -> JSONReader {
         JSONReader(node: node, location: JSONLocation(parent: location, step: .key(key)), context: context)
     }
 
+    @usableFromInline
     func child(_ node: JSONNode, index: Int) -> JSONReader {
         JSONReader(node: node, location: JSONLocation(parent: location, step: .index(index)), context: context)
     }
@@ -123,6 +131,7 @@ package struct JSONReader {
     }
 
     /// Records a problem at this node's path and position.
+    @usableFromInline
     package func report(_ message: String) {
         context.report(path: path, message: message, offset: node.offset)
     }
@@ -266,6 +275,7 @@ package struct JSONReader {
 }
 
 /// The members of a JSON object, looked up by key. Go treats `null` like an absent member, and so do we.
+@usableFromInline
 package struct JSONObjectReader {
     package let reader: JSONReader
     package let members: [(key: String, value: JSONNode)]
@@ -288,6 +298,7 @@ package struct JSONObjectReader {
     package func contains(_ key: String) -> Bool { optional(key) != nil }
 
     /// The member, or nil when it is absent or null.
+    @usableFromInline
     package func optional(_ key: String) -> JSONReader? {
         guard let node = members.first(where: { $0.key == key })?.value else { return nil }
         if case .null = node.value { return nil }
@@ -295,6 +306,7 @@ package struct JSONObjectReader {
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.
+    @usableFromInline
     package func required(_ key: String) -> JSONReader? {
         if let member = optional(key) { return member }
         reader.context.report(path: reader.path(appendingKey: key), message: "required field is missing", offset: reader.node.offset)
@@ -329,78 +341,78 @@ package struct JSONObjectReader {
 }
 
 extension String: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.string() else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of strings" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of strings" }
 }
 
 extension Bool: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.bool() else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of booleans" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of booleans" }
 }
 
 extension Double: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.double() else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of numbers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of numbers" }
 }
 
 extension JSONNode: JSONDecodable {
     /// Any value, kept as parsed (for fields that are passed through untouched).
-    package init?(json: JSONReader) { self = json.node }
+    @usableFromInline package init?(json: JSONReader) { self = json.node }
 }
 
 extension Int: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(Int.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension Int64: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(Int64.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension Int32: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(Int32.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt64: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(UInt64.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt32: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(UInt32.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }
 
 extension UInt16: JSONDecodable {
-    package init?(json: JSONReader) {
+    @usableFromInline package init?(json: JSONReader) {
         guard let value = json.integer(UInt16.self) else { return nil }
         self = value
     }
-    package static var jsonArrayDescription: String { "array of integers" }
+    @usableFromInline package static var jsonArrayDescription: String { "array of integers" }
 }

@@ -34,6 +34,7 @@ package struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A parsed JSON value. Numbers keep their source text so that 64-bit integers survive exactly.
+@usableFromInline
 package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -43,6 +44,7 @@ package enum JSONValue: Sendable, Equatable {
     /// Members in document order; a repeated key keeps its first place and its last value (as Go does).
     case object([(key: String, value: JSONNode)])
 
+    @usableFromInline
     package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -70,7 +72,9 @@ package enum JSONValue: Sendable, Equatable {
 }
 
 /// A value and the byte offset in the source where it starts.
+@usableFromInline
 package struct JSONNode: Sendable, Equatable {
+    @usableFromInline
     package var value: JSONValue
     package var offset: Int
 
@@ -80,6 +84,7 @@ package struct JSONNode: Sendable, Equatable {
     }
 
     /// Equality of values only; offsets are where they came from, not what they are.
+    @usableFromInline
     package static func == (lhs: JSONNode, rhs: JSONNode) -> Bool { lhs.value == rhs.value }
 
     /// The member `key` of an object (nil when absent or not an object).

@@ -12,6 +12,8 @@ package struct BundleReport {
     /// In document order (line, then column); within one place, in the order the checks ran.
     package var diagnostics: [ConfigDiagnostic] = []
     package var document: JSONDocument?
+    /// config.json as read: the state dir's snapshot of it when nothing is left out (Runtime.writeSnapshot).
+    package var bytes: [UInt8] = []
     package var spec: Spec?
     package var plan: ContainerPlan?
     package var cgroups: CgroupSet?
@@ -50,6 +52,7 @@ extension BundleReport {
             return report
         }
         report.document = document
+        report.bytes = bytes
         let decoded = Spec.decodeCollecting(document)
         let schemaPaths = decoded.problems.map(\.path)
         for problem in decoded.problems {

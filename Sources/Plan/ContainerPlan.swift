@@ -278,7 +278,7 @@ package struct ContainerPlan: ProcessSettings {
         }
         var rootfsPropagation: UInt?
         if let propagation = linux?.rootfsPropagation, !propagation.isEmpty {
-            if let flags = MountOptions.propagationOptions[propagation] {
+            if let flags = MountOptions.propagation(propagation) {
                 rootfsPropagation = flags
             } else {
                 error(".linux.rootfsPropagation", "unknown propagation \(jsonQuote(propagation))")

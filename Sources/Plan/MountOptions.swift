@@ -23,23 +23,21 @@ package struct MountOptions: Sendable, Equatable {
     package init(_ options: [String], type: String?) {
         if type == "bind" { isBind = true; flags |= Mounts.bind }
         for option in options {
-            if let (set, value) = MountOptions.flagOptions[option] {
+            switch MountOptions.meaning(of: option) {
+            case .flag(let set, let value):
                 if set { flags |= value } else { flags &= ~value }
-            } else if let value = MountOptions.propagationOptions[option] {
+            case .propagation(let value):
                 propagation.append(value)
-            } else if let (set, value) = MountOptions.recursiveOptions[option] {
+            case .recursive(let set, let value):
                 if set { recursiveSet |= value; recursiveClear &= ~value } else { recursiveClear |= value; recursiveSet &= ~value }
                 // mount_setattr(2): an atime mode is set only with the whole atime field in attr_clr.
                 if value & Mounts.attrAtimeMask == value { recursiveClear |= Mounts.attrAtimeMask }
-            } else if option == "bind" {
+            case .bind(let recursive):
                 isBind = true
-                flags |= Mounts.bind
-            } else if option == "tmpcopyup" {
+                flags |= Mounts.bind | (recursive ? Mounts.recursive : 0)
+            case .copyUp:
                 copyUp = true
-            } else if option == "rbind" {
-                isBind = true
-                flags |= Mounts.bind | Mounts.recursive
-            } else {
+            case nil:
                 data.append(option)
             }
         }
@@ -47,39 +45,84 @@ package struct MountOptions: Sendable, Equatable {
 
     package var dataString: String? { data.isEmpty ? nil : data.joinedText(",") }
 
-    static let flagOptions: [String: (set: Bool, value: UInt)] = [
-        "ro": (true, Mounts.readOnly), "rw": (false, Mounts.readOnly),
-        "nosuid": (true, Mounts.noSUID), "suid": (false, Mounts.noSUID),
-        "nodev": (true, Mounts.noDev), "dev": (false, Mounts.noDev),
-        "noexec": (true, Mounts.noExec), "exec": (false, Mounts.noExec),
-        "sync": (true, Mounts.synchronous), "async": (false, Mounts.synchronous),
-        "dirsync": (true, Mounts.dirSync), "mand": (true, Mounts.mandatoryLock), "nomand": (false, Mounts.mandatoryLock),
-        "noatime": (true, Mounts.noAtime), "atime": (false, Mounts.noAtime),
-        "nodiratime": (true, Mounts.noDirAtime), "diratime": (false, Mounts.noDirAtime),
-        "relatime": (true, Mounts.relatime), "norelatime": (false, Mounts.relatime),
-        "strictatime": (true, Mounts.strictAtime), "nostrictatime": (false, Mounts.strictAtime),
-        "lazytime": (true, Mounts.lazyTime), "nolazytime": (false, Mounts.lazyTime),
-        "nosymfollow": (true, Mounts.noSymFollow), "symfollow": (false, Mounts.noSymFollow),
-        "remount": (true, Mounts.remount), "defaults": (false, 0),
-    ]
+    /// What one option asks of mount(2).
+    enum Meaning: Equatable {
+        case flag(set: Bool, value: UInt)
+        case propagation(UInt)
+        /// runc's `r` + a flag option, applied to the whole tree (Linux 5.12; nosymfollow 5.14).
+        case recursive(set: Bool, value: UInt64)
+        case bind(recursive: Bool)
+        case copyUp
+    }
 
-    /// runc's table (specconv): `r` + a flag option, applied to the whole tree (Linux 5.12; nosymfollow 5.14).
-    static let recursiveOptions: [String: (set: Bool, value: UInt64)] = [
-        "rro": (true, Mounts.attrReadOnly), "rrw": (false, Mounts.attrReadOnly),
-        "rnosuid": (true, Mounts.attrNoSUID), "rsuid": (false, Mounts.attrNoSUID),
-        "rnodev": (true, Mounts.attrNoDev), "rdev": (false, Mounts.attrNoDev),
-        "rnoexec": (true, Mounts.attrNoExec), "rexec": (false, Mounts.attrNoExec),
-        "rnodiratime": (true, Mounts.attrNoDirAtime), "rdiratime": (false, Mounts.attrNoDirAtime),
-        "rrelatime": (true, Mounts.attrRelatime), "rnorelatime": (false, Mounts.attrRelatime),
-        "rnoatime": (true, Mounts.attrNoAtime), "ratime": (false, Mounts.attrNoAtime),
-        "rstrictatime": (true, Mounts.attrStrictAtime), "rnostrictatime": (false, Mounts.attrStrictAtime),
-        "rnosymfollow": (true, Mounts.attrNoSymFollow), "rsymfollow": (false, Mounts.attrNoSymFollow),
-    ]
+    /// runc's tables (specconv) as one switch: a config names a few options per mount, and a dictionary of them
+    /// was built and hashed (SipHash) in every process that read one, ~50 K instructions of a `create`.
+    static func meaning(of option: String) -> Meaning? {
+        switch option {
+        case "ro": .flag(set: true, value: Mounts.readOnly)
+        case "rw": .flag(set: false, value: Mounts.readOnly)
+        case "nosuid": .flag(set: true, value: Mounts.noSUID)
+        case "suid": .flag(set: false, value: Mounts.noSUID)
+        case "nodev": .flag(set: true, value: Mounts.noDev)
+        case "dev": .flag(set: false, value: Mounts.noDev)
+        case "noexec": .flag(set: true, value: Mounts.noExec)
+        case "exec": .flag(set: false, value: Mounts.noExec)
+        case "sync": .flag(set: true, value: Mounts.synchronous)
+        case "async": .flag(set: false, value: Mounts.synchronous)
+        case "dirsync": .flag(set: true, value: Mounts.dirSync)
+        case "mand": .flag(set: true, value: Mounts.mandatoryLock)
+        case "nomand": .flag(set: false, value: Mounts.mandatoryLock)
+        case "noatime": .flag(set: true, value: Mounts.noAtime)
+        case "atime": .flag(set: false, value: Mounts.noAtime)
+        case "nodiratime": .flag(set: true, value: Mounts.noDirAtime)
+        case "diratime": .flag(set: false, value: Mounts.noDirAtime)
+        case "relatime": .flag(set: true, value: Mounts.relatime)
+        case "norelatime": .flag(set: false, value: Mounts.relatime)
+        case "strictatime": .flag(set: true, value: Mounts.strictAtime)
+        case "nostrictatime": .flag(set: false, value: Mounts.strictAtime)
+        case "lazytime": .flag(set: true, value: Mounts.lazyTime)
+        case "nolazytime": .flag(set: false, value: Mounts.lazyTime)
+        case "nosymfollow": .flag(set: true, value: Mounts.noSymFollow)
+        case "symfollow": .flag(set: false, value: Mounts.noSymFollow)
+        case "remount": .flag(set: true, value: Mounts.remount)
+        case "defaults": .flag(set: false, value: 0)
+        case "bind": .bind(recursive: false)
+        case "rbind": .bind(recursive: true)
+        case "tmpcopyup": .copyUp
+        case "rro": .recursive(set: true, value: Mounts.attrReadOnly)
+        case "rrw": .recursive(set: false, value: Mounts.attrReadOnly)
+        case "rnosuid": .recursive(set: true, value: Mounts.attrNoSUID)
+        case "rsuid": .recursive(set: false, value: Mounts.attrNoSUID)
+        case "rnodev": .recursive(set: true, value: Mounts.attrNoDev)
+        case "rdev": .recursive(set: false, value: Mounts.attrNoDev)
+        case "rnoexec": .recursive(set: true, value: Mounts.attrNoExec)
+        case "rexec": .recursive(set: false, value: Mounts.attrNoExec)
+        case "rnodiratime": .recursive(set: true, value: Mounts.attrNoDirAtime)
+        case "rdiratime": .recursive(set: false, value: Mounts.attrNoDirAtime)
+        case "rrelatime": .recursive(set: true, value: Mounts.attrRelatime)
+        case "rnorelatime": .recursive(set: false, value: Mounts.attrRelatime)
+        case "rnoatime": .recursive(set: true, value: Mounts.attrNoAtime)
+        case "ratime": .recursive(set: false, value: Mounts.attrNoAtime)
+        case "rstrictatime": .recursive(set: true, value: Mounts.attrStrictAtime)
+        case "rnostrictatime": .recursive(set: false, value: Mounts.attrStrictAtime)
+        case "rnosymfollow": .recursive(set: true, value: Mounts.attrNoSymFollow)
+        case "rsymfollow": .recursive(set: false, value: Mounts.attrNoSymFollow)
+        default: propagation(option).map { .propagation($0) }
+        }
+    }
 
-    package static let propagationOptions: [String: UInt] = [
-        "private": Mounts.private, "rprivate": Mounts.private | Mounts.recursive,
-        "shared": Mounts.shared, "rshared": Mounts.shared | Mounts.recursive,
-        "slave": Mounts.slave, "rslave": Mounts.slave | Mounts.recursive,
-        "unbindable": Mounts.unbindable, "runbindable": Mounts.unbindable | Mounts.recursive,
-    ]
+    /// The flags of a propagation option (`rprivate`, `shared`, ...), as a mount option or `rootfsPropagation`.
+    package static func propagation(_ option: String) -> UInt? {
+        switch option {
+        case "private": Mounts.private
+        case "rprivate": Mounts.private | Mounts.recursive
+        case "shared": Mounts.shared
+        case "rshared": Mounts.shared | Mounts.recursive
+        case "slave": Mounts.slave
+        case "rslave": Mounts.slave | Mounts.recursive
+        case "unbindable": Mounts.unbindable
+        case "runbindable": Mounts.unbindable | Mounts.recursive
+        default: nil
+        }
+    }
 }

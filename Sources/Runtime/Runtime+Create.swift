@@ -86,7 +86,7 @@ extension Runtime {
             // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
             try Files.mkfifo(directory.execFifoPath, mode: 0o622)
             try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
-            let keptSeccomp = try Runtime.writeSnapshot(spec, seccomp: plan.seccomp, directory)
+            let keptSeccomp = try Runtime.writeSnapshot(spec, config: report.bytes, seccomp: plan.seccomp, directory)
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
                 ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
@@ -178,9 +178,11 @@ extension Runtime {
     /// rules goes as the program compiled from it, the very one the init loads (seccomp.bpf), and is left out of
     /// config.json: an exec then never parses, keys or looks up the profile, which with Docker's was a third of
     /// its CPU. Returns whether it was kept so (state.json records it).
-    static func writeSnapshot(_ spec: Spec, seccomp: SeccompProgram?, _ directory: ContainerDirectory) throws -> Bool {
+    /// Otherwise the snapshot is `config`, the bytes `spec` was decoded from: they decode to the same spec, and
+    /// encoding it again was a twentieth of the parent's instructions in a `create`.
+    static func writeSnapshot(_ spec: Spec, config: [UInt8], seccomp: SeccompProgram?, _ directory: ContainerDirectory) throws -> Bool {
         guard let seccomp, !seccomp.usesNotify else {
-            try directory.writeConfig(spec.encode(pretty: false))
+            try directory.writeConfig(config)
             return false
         }
         try directory.writeSeccompProgram(SeccompCache.containerCopy(of: seccomp))

@@ -104,6 +104,31 @@ package enum PathText {
     /// The components joined by single slashes, with no leading one.
     package static func joined(_ components: [String]) -> String { components.joinedText("/") }
 
+    /// `joined(components(path))` without the array: the non-empty components joined by single slashes, with no
+    /// leading or trailing one. A path already in that form is returned as it is.
+    package static func relativeNormalized(_ path: String) -> String {
+        let slash = UInt8(ascii: "/")
+        var previous = slash
+        var isNormal = true
+        for byte in path.utf8 {
+            if byte == slash && previous == slash { isNormal = false; break }
+            previous = byte
+        }
+        if isNormal && previous != slash || path.isEmpty { return path }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(path.utf8.count)
+        var pendingSlash = false
+        for byte in path.utf8 {
+            if byte == slash {
+                pendingSlash = !bytes.isEmpty
+            } else {
+                if pendingSlash { bytes.append(slash); pendingSlash = false }
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The text before the last slash, nil when there is none ("" when that slash is the first byte). Found on
     /// bytes: String's lastIndex(of:) steps back over Characters.
     package static func beforeLastSlash(_ path: String) -> String? {

@@ -23,11 +23,16 @@ import Testing
         try body(directory)
     }
 
-    static func spec(seccomp: String?) throws -> Spec {
+    /// A bundle's config.json, as create read it.
+    static func config(seccomp: String?) -> [UInt8] {
         let profile = seccomp.map { #","seccomp":\#($0)"# } ?? ""
         let text = #"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}},"# +
             #""linux":{"namespaces":[{"type":"mount"},{"type":"pid"}]\#(profile)}}"#
-        return try Spec.decode(Array(text.utf8))
+        return Array(text.utf8)
+    }
+
+    static func spec(seccomp: String?) throws -> Spec {
+        try Spec.decode(config(seccomp: seccomp))
     }
 
     static let denyUname = #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["uname"],"action":"SCMP_ACT_ERRNO"}]}"#
@@ -36,7 +41,7 @@ import Testing
         let spec = try Self.spec(seccomp: Self.denyUname)
         let program = try SeccompProgram(try #require(spec.linux?.seccomp))
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: Self.denyUname), seccomp: program, directory)
             #expect(kept)
             let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
             #expect(snapshot.linux?.seccomp == nil)
@@ -52,7 +57,7 @@ import Testing
         let program = try SeccompProgram(try #require(spec.linux?.seccomp))
         #expect(program.usesNotify)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: notify), seccomp: program, directory)
             #expect(!kept)
             let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
             #expect(snapshot.linux?.seccomp?.listenerPath == "/run/agent.sock")
@@ -63,8 +68,10 @@ import Testing
     @Test func withoutAProfileThereIsNoProgram() throws {
         let spec = try Self.spec(seccomp: nil)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, seccomp: nil, directory)
+            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: nil), seccomp: nil, directory)
             #expect(!kept)
+            // The bundle's own bytes: nothing is left out, so nothing is encoded again.
+            #expect(try Files.readFile(directory.configPath) == Self.config(seccomp: nil))
             let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
             #expect(snapshot.linux?.namespaces.count == 2)
             #expect(directory.readSeccompProgram() == nil)

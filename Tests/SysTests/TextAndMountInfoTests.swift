@@ -66,6 +66,12 @@ import Testing
         #expect(PathText.isAbsolute("/x") && !PathText.isAbsolute("x") && !PathText.isAbsolute(""))
     }
 
+    @Test func relativeNormalizedIsTheComponentsJoined() {
+        for path in ["", "/", "//", "a", "/a", "a/", "a//b", "/a/b/c", "crabcan/c1", "//a/./b//c/", "é/日本//", "/user.slice/x.scope"] {
+            #expect(PathText.relativeNormalized(path) == PathText.joined(PathText.components(path)), "\(path)")
+        }
+    }
+
     @Test func joinedTextAgreesWithTheStandardLibrary() {
         let lists: [[String]] = [[], [""], ["", ""], ["a"], ["a", "", "b"], ["rw", "size=65536k", "mode=755"], ["é", "日本", ""]]
         for list in lists {
