@@ -39,11 +39,17 @@ extension Runtime {
         }
     }
 
+    /// What `create` made: the init, and the record it wrote to state.json (so that `run` need not read it back).
+    package struct Created {
+        package var initProcess: LaunchedInit
+        package var record: ContainerRecord
+    }
+
     /// `create`: the container exists, its init blocked before the user process, state on disk.
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
     /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     @discardableResult
-    package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> LaunchedInit {
+    package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> Created {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
@@ -158,12 +164,12 @@ extension Runtime {
                 trace.mark("commit")
                 seccompCache.keepCompiled()
                 if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
+                return Created(initProcess: initProcess, record: record)
             } catch {
                 initProcess.abort()
                 try? driver.destroy()
                 throw error
             }
-            return initProcess
         } catch {
             // The init is dead: the mounts it made in the runtime's namespace (if it had none of its own) go now.
             try? HostRoot.remove(stateDirectory: directory.path)

@@ -11,11 +11,13 @@ extension Runtime {
         // Signals are taken from a signalfd from here on, so none is lost (or kills us) while we set up.
         let (signals, previousMask) = try Channels.blockAllSignals()
         defer { Channels.restoreSignalMask(previousMask) }
-        let initProcess = try create(id, options, relayTerminal: !detach)
+        let created = try create(id, options, relayTerminal: !detach)
+        let initProcess = created.initProcess
         let directory = try self.directory(id)
         do {
             try releaseInit(directory, pid: initProcess.pid)
-            if let record = try directory.read() { runPoststartHooks(record) }
+            // The record create wrote: its hooks are the config's, and reading state.json back parsed it again.
+            runPoststartHooks(created.record)
         } catch {
             if !keep { try? delete(id, force: true) }
             throw RuntimeError("run \(id): \(error)", cause: error)

@@ -87,6 +87,34 @@ extension CrabcanCLI {
         }
     }
 
+    /// `run` gives poststart the record create wrote (it no longer reads state.json back): the same running
+    /// state a `start` would, then poststop once the process is gone, all in the runtime's namespace.
+    @Test func runRunsPoststartThenPoststopWithTheirStates() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let (bundle, log) = try hookBundle(box, ["true"]) { script in
+            ["poststart": [Self.hook(script, "poststart", box.dir + "/hooklog")],
+             "poststop": [Self.hook(script, "poststop", box.dir + "/hooklog")]]
+        }
+        let id = box.id("runhooks")
+        let run = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(run.status == 0, "\(run)")
+        #expect(!box.stateDirExists(id))
+        let order = try String(contentsOfFile: log + "/order", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(order.map { String($0.split(separator: " ")[0]) } == ["poststart", "poststop"], "\(order)")
+        let hostNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        #expect(order.allSatisfy { $0.contains("ns=\(hostNS)") }, "\(order)")
+        for (kind, status) in ["poststart": "running", "poststop": "stopped"] {
+            let path = log + "/\(kind).json"
+            let check = Command.run("/usr/bin/python3", [Paths.validator, "state", path])
+            #expect(check.status == 0, "\(kind) state is not a valid state document: \(check)")
+            let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            #expect(state["id"] as? String == id && state["status"] as? String == status && state["bundle"] as? String == bundle,
+                    "\(kind): \(state)")
+            if kind == "poststart" { #expect((state["pid"] as? Int ?? 0) > 0, "\(state)") }
+        }
+    }
+
     @Test(arguments: ["prestart", "createRuntime", "createContainer"])
     func failingCreateHookFailsCreateAndLeavesNothing(kind: String) throws {
         let box = try Sandbox()
