@@ -6,8 +6,10 @@ import Sys
 
 extension Runtime {
     /// `delete`: refuses a running container unless `force`; a created one is killed first, as runc does.
-    /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone.
-    package func delete(_ id: String, force: Bool) throws {
+    /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone. `reaped` is for the caller
+    /// that started the container and has reaped its init (`run`): the record it wrote says all there is, so
+    /// state.json is not read back (state.json is written once, by create).
+    package func delete(_ id: String, force: Bool, reaped: ContainerRecord? = nil) throws {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock: FileDescriptor
@@ -20,7 +22,7 @@ extension Runtime {
         defer { lock.close() }
         let snap: Snapshot
         do {
-            snap = try snapshot(directory, locked: true)
+            snap = try reaped.map { Snapshot(record: $0, status: .stopped, id: id) } ?? snapshot(directory, locked: true)
         } catch let corrupt as ContainerRecord.Corrupt {
             // No init to name: with --force the container's cgroup (cgroups.json) says which processes are its.
             guard force else { throw RuntimeError("container \(id): \(corrupt) (delete --force removes it)") }

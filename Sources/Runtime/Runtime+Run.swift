@@ -25,7 +25,7 @@ extension Runtime {
         if detach { return 0 }
         let relayed = options.consoleSocket == nil ? initProcess.console : nil
         let status = try Supervision(pid: initProcess.pid, signals: signals, terminal: relayed).untilExit()
-        if !keep { try delete(id, force: true) }
+        if !keep { try delete(id, force: true, reaped: created.record) }
         return status.shellCode
     }
 }

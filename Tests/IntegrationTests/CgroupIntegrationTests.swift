@@ -96,6 +96,27 @@ extension CrabcanCLI {
         #expect(Self.cgroupDirs(id).isEmpty)
     }
 
+    /// A foreground `run` deletes with the record it wrote (no state.json read back): an init that exits and
+    /// leaves children behind in a pid namespace it shares with the host has them killed with its cgroup, and one
+    /// with its own namespace took them with it. Either way nothing is left: process, cgroup or state dir.
+    @Test(arguments: [true, false]) func runLeavesNothingOfAnInitThatLeftChildren(ownPidNamespace: Bool) throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id(ownPidNamespace ? "runkids-pidns" : "runkids-hostpid")
+        let bundle = try box.bundle(["sh", "-c", "sleep 600 & sleep 600 & exit 3"]) { config in
+            guard !ownPidNamespace, var linux = config["linux"] as? [String: Any],
+                  let namespaces = linux["namespaces"] as? [[String: Any]] else { return }
+            linux["namespaces"] = namespaces.filter { $0["type"] as? String != "pid" }
+            config["linux"] = linux
+        }
+        let run = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(run.status == 3, "\(run)")
+        #expect(!box.stateDirExists(id))
+        #expect(Self.cgroupDirs(id).isEmpty, "\(Self.cgroupDirs(id))")
+        #expect(eventually { Host.processes(usingRootfs: box.rootfs, orMentioning: id).isEmpty },
+                "left behind: \(Host.processes(usingRootfs: box.rootfs, orMentioning: id))")
+    }
+
     /// delete takes an empty cgroup with one rmdir and reads nothing first. A process put into the cgroup from
     /// outside escaped the init's pid namespace: the rmdir refuses, and the process is then found and killed.
     @Test func deleteKillsAProcessPutIntoTheCgroupFromOutside() throws {
