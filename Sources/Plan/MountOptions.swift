@@ -46,7 +46,7 @@ package struct MountOptions: Sendable, Equatable {
     package var dataString: String? { data.isEmpty ? nil : data.joinedText(",") }
 
     /// What one option asks of mount(2).
-    enum Meaning: Equatable {
+    enum Meaning {
         case flag(set: Bool, value: UInt)
         case propagation(UInt)
         /// runc's `r` + a flag option, applied to the whole tree (Linux 5.12; nosymfollow 5.14).

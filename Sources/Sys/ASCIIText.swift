@@ -108,13 +108,14 @@ package enum PathText {
     /// leading or trailing one. A path already in that form is returned as it is.
     package static func relativeNormalized(_ path: String) -> String {
         let slash = UInt8(ascii: "/")
+        // Normal: no slash at either end and none doubled (a leading one counts as following a slash).
         var previous = slash
         var isNormal = true
         for byte in path.utf8 {
             if byte == slash && previous == slash { isNormal = false; break }
             previous = byte
         }
-        if isNormal && previous != slash || path.isEmpty { return path }
+        if path.isEmpty || (isNormal && previous != slash) { return path }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(path.utf8.count)
         var pendingSlash = false

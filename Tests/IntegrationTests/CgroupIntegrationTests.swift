@@ -14,6 +14,13 @@ extension CrabcanCLI {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The config without a namespace of `type`: its processes share the runtime's.
+    static func withoutNamespace(_ config: inout [String: Any], _ type: String) {
+        var linux = config["linux"] as! [String: Any]
+        linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != type }
+        config["linux"] = linux
+    }
+
     static func withResources(_ config: inout [String: Any], _ resources: [String: Any]) {
         var linux = config["linux"] as! [String: Any]
         linux["resources"] = resources
@@ -104,10 +111,7 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let id = box.id(ownPidNamespace ? "runkids-pidns" : "runkids-hostpid")
         let bundle = try box.bundle(["sh", "-c", "sleep 600 & sleep 600 & exit 3"]) { config in
-            guard !ownPidNamespace, var linux = config["linux"] as? [String: Any],
-                  let namespaces = linux["namespaces"] as? [[String: Any]] else { return }
-            linux["namespaces"] = namespaces.filter { $0["type"] as? String != "pid" }
-            config["linux"] = linux
+            if !ownPidNamespace { Self.withoutNamespace(&config, "pid") }
         }
         let run = box.crabcan(["run", "--bundle", bundle, id])
         #expect(run.status == 3, "\(run)")

@@ -100,10 +100,7 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let id = box.id(ownPidNamespace ? "del-pidns" : "del-hostpid")
         let bundle = try box.bundle(["sh", "-c", "sleep 600 & sleep 600 & wait"]) { config in
-            guard !ownPidNamespace, var linux = config["linux"] as? [String: Any],
-                  let namespaces = linux["namespaces"] as? [[String: Any]] else { return }
-            linux["namespaces"] = namespaces.filter { $0["type"] as? String != "pid" }
-            config["linux"] = linux
+            if !ownPidNamespace { Self.withoutNamespace(&config, "pid") }
         }
         let run = box.crabcan(["run", "--detach", "--bundle", bundle, id])
         try #require(run.status == 0, "\(run)")

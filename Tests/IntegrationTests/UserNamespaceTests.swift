@@ -57,9 +57,7 @@ extension CrabcanCLI {
         try Self.chownRootfs(box)
         let bundle = try box.bundle(["sh", "-c", "ls /sys/class/net; grep ' /sys ' /proc/self/mountinfo"]) {
             Self.withUserNamespace(&$0)
-            var linux = $0["linux"] as! [String: Any]
-            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]).filter { $0["type"] as? String != "network" }
-            $0["linux"] = linux
+            Self.withoutNamespace(&$0, "network")
         }
         let result = box.crabcan(["run", "--bundle", bundle, box.id("userns-sys")])
         #expect(result.status == 0, "\(result)")
