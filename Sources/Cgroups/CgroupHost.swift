@@ -10,12 +10,13 @@ package struct CgroupHost: Sendable, Equatable {
     package struct Hierarchy: Sendable, Equatable {
         /// The controller list as /proc/self/cgroup names it: "memory", "cpu,cpuacct", "name=systemd"; v2: "".
         package var name: String
-        package var controllers: [String]
         package var mountPoint: String
         /// The hierarchy directory mounted at `mountPoint` (not "/" when a parent cgroup was bind-mounted).
         package var mountRoot: String
         /// The caller's cgroup in this hierarchy, relative to the hierarchy root.
         package var ownPath: String
+
+        package var controllers: [String] { name.commaSeparatedItems }
     }
 
     package var version: CgroupVersion
@@ -25,9 +26,9 @@ package struct CgroupHost: Sendable, Equatable {
     /// at its root, no later mount can change the result (cgroup mounts come early in the table). Each line is
     /// parsed once, as it arrives, and each cgroup mount offered once to the hierarchies still open.
     package static func detect() throws -> CgroupHost {
-        var matcher = MountMatcher(own: lines(ofSelfCgroup: try Files.readText("/proc/self/cgroup")))
+        var matcher = MountMatcher(own: lines(ofSelfCgroup: try Files.readFile("/proc/self/cgroup")))
         try Files.open("/proc/self/mountinfo", O_RDONLY).readLines(chunk: 512) { lines in
-            for mount in MountInfo.parse(lines, fsTypes: cgroupFileSystems) { matcher.add(mount) }
+            MountInfo.forEachLine(in: lines, ofType: isCgroupFileSystem) { matcher.add($0) }
             return matcher.isSettled
         }
         return matcher.host
@@ -38,7 +39,7 @@ package struct CgroupHost: Sendable, Equatable {
     /// ~70 µs of kernel formatting and a parse, and grows with the host's mounts). Without `known`, `detect()`.
     package static func detect(mountsOf known: CgroupHost?) throws -> CgroupHost {
         guard var host = known else { return try detect() }
-        let own = lines(ofSelfCgroup: try Files.readText("/proc/self/cgroup"))
+        let own = lines(ofSelfCgroup: try Files.readFile("/proc/self/cgroup"))
         for index in host.hierarchies.indices {
             if let line = own.first(where: { $0.name == host.hierarchies[index].name }) { host.hierarchies[index].ownPath = line.path }
         }
@@ -46,14 +47,23 @@ package struct CgroupHost: Sendable, Equatable {
     }
 
     /// /proc/self/cgroup's "<hierarchy id>:<controllers>:<path>" lines (the path may itself hold ':').
-    static func lines(ofSelfCgroup text: String) -> [(name: String, path: String)] {
-        // On UTF-8 bytes: Character slicing would run the grapheme-break code on every create.
-        text.utf8[...].split(separator: UInt8(ascii: "\n")).compactMap { line in
-            guard let first = line.firstIndex(of: UInt8(ascii: ":")),
-                  let second = line[line.index(after: first)...].firstIndex(of: UInt8(ascii: ":")) else { return nil }
-            return (String(decoding: line[line.index(after: first)..<second], as: UTF8.self),
-                    String(decoding: line[line.index(after: second)...], as: UTF8.self))
+    static func lines(ofSelfCgroup text: String) -> [(name: String, path: String)] { lines(ofSelfCgroup: Array(text.utf8)) }
+
+    /// On bytes: Character slicing would run the grapheme-break code on every create, and String's UTF-8 view
+    /// checks its representation at every step.
+    static func lines(ofSelfCgroup bytes: [UInt8]) -> [(name: String, path: String)] {
+        var lines: [(name: String, path: String)] = []
+        lines.reserveCapacity(bytes.count { $0 == UInt8(ascii: "\n") } + 1)
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            defer { start = end + 1 }
+            guard let first = bytes[start..<end].firstIndex(of: UInt8(ascii: ":")),
+                  let second = bytes[(first + 1)..<end].firstIndex(of: UInt8(ascii: ":")) else { continue }
+            lines.append((String(decoding: bytes[(first + 1)..<second], as: UTF8.self),
+                          String(decoding: bytes[(second + 1)..<end], as: UTF8.self)))
         }
+        return lines
     }
 
     init(version: CgroupVersion, hierarchies: [Hierarchy]) {
@@ -63,21 +73,24 @@ package struct CgroupHost: Sendable, Equatable {
 
     /// Parses the two texts (the whole table: see `MountMatcher` for which mount each hierarchy takes).
     package init(mountinfo: String, selfCgroup: String) {
-        self.init(mounts: MountInfo.parse(mountinfo, fsTypes: Self.cgroupFileSystems), own: Self.lines(ofSelfCgroup: selfCgroup))
+        var matcher = MountMatcher(own: Self.lines(ofSelfCgroup: selfCgroup))
+        MountInfo.forEachLine(in: Array(mountinfo.utf8)[...], ofType: Self.isCgroupFileSystem) { matcher.add($0) }
+        self = matcher.host
     }
 
-    static let cgroupFileSystems: Set<String> = ["cgroup", "cgroup2"]
+    static func isCgroupFileSystem(_ type: ArraySlice<UInt8>) -> Bool {
+        type.elementsEqual(MountMatcher.cgroup1) || type.elementsEqual(MountMatcher.cgroup2)
+    }
 
     /// Whether a /proc/self/cgroup hierarchy name lists a controller, not only a named hierarchy ("name=systemd").
     static func namesAController(_ name: String) -> Bool {
-        name.commaSeparatedItems.contains { !$0.hasBytePrefix("name=") }
-    }
-
-    /// From the cgroup mounts of the table (in its order) and /proc/self/cgroup's lines.
-    init(mounts: [MountInfoEntry], own: [(name: String, path: String)]) {
-        var matcher = MountMatcher(own: own)
-        for mount in mounts { matcher.add(mount) }
-        self = matcher.host
+        var rest = name.utf8[...]
+        while !rest.isEmpty {
+            let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+            if !rest[..<comma].isEmpty && !rest[..<comma].starts(with: "name=".utf8) { return true }
+            rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
+        }
+        return false
     }
 
     /// The rule that picks each hierarchy's mount, fed one mount at a time in the table's order, so that a reader
@@ -86,38 +99,41 @@ package struct CgroupHost: Sendable, Equatable {
     /// loses to the whole hierarchy); the unified hierarchy takes the first `cgroup2` mount.
     struct MountMatcher {
         private let own: [(name: String, path: String)]
-        private let controllers: [[String]]
-        private var chosen: [MountInfoEntry?]
-        /// Per line, whether its mount is chosen and whether that one is at the root: kept apart so that the
-        /// checks of each new mount copy no entry.
-        private var found: [Bool]
+        /// The lines' hierarchy names as bytes, compared with each mount's super options.
+        private let names: [ArraySlice<UInt8>]
+        /// Per line of /proc/self/cgroup, the chosen mount's point and root ("" while none), and whether that one
+        /// is at the root. The table's fields are unescaped only for the mount chosen.
+        private var chosenPoint: [String]
+        private var chosenRoot: [String]
         private var foundAtRoot: [Bool]
-        private var unified: MountInfoEntry?
+        private var unified: (point: String, root: String)?
         /// Whether some line of /proc/self/cgroup names a v1 controller (not only "name=systemd"): then the host is
         /// v1, and settled once each named hierarchy has its mount at the root. Otherwise the first cgroup2 mount
         /// settles it.
         private let namesAV1Controller: Bool
+        static let cgroup1 = Array("cgroup".utf8), cgroup2 = Array("cgroup2".utf8)
 
         init(own: [(name: String, path: String)]) {
             self.own = own
-            controllers = own.map { $0.name.commaSeparatedItems }
-            chosen = Array(repeating: nil, count: own.count)
-            found = Array(repeating: false, count: own.count)
-            foundAtRoot = found
+            names = own.map { Array($0.name.utf8)[...] }
+            chosenPoint = Array(repeating: "", count: own.count)
+            chosenRoot = chosenPoint
+            foundAtRoot = Array(repeating: false, count: own.count)
             namesAV1Controller = own.contains { !$0.name.isEmpty && CgroupHost.namesAController($0.name) }
         }
 
-        mutating func add(_ mount: MountInfoEntry) {
-            if mount.fsType == "cgroup2" {
-                if unified == nil { unified = mount }
+        /// One line of the table, of type cgroup or cgroup2, in the table's order.
+        mutating func add(_ mount: MountInfoLine) {
+            if mount.fsType.elementsEqual(Self.cgroup2) {
+                if unified == nil { unified = (MountInfo.unescape(mount.mountPoint), MountInfo.unescape(mount.root)) }
                 return
             }
-            guard mount.fsType == "cgroup" else { return }
-            let atRoot = mount.root == "/"
-            for index in own.indices where !foundAtRoot[index] && !own[index].name.isEmpty && (atRoot || !found[index]) {
-                if controllers[index].allSatisfy(mount.superOptions.contains) {
-                    chosen[index] = mount
-                    found[index] = true
+            guard mount.fsType.elementsEqual(Self.cgroup1) else { return }
+            let atRoot = mount.isWholeFilesystem
+            for index in own.indices where !foundAtRoot[index] && !names[index].isEmpty && (atRoot || chosenPoint[index].isEmpty) {
+                if mount.hasSuperOptions(allOf: names[index]) {
+                    chosenPoint[index] = MountInfo.unescape(mount.mountPoint)
+                    chosenRoot[index] = MountInfo.unescape(mount.root)
                     foundAtRoot[index] = atRoot
                 }
             }
@@ -134,15 +150,16 @@ package struct CgroupHost: Sendable, Equatable {
         /// as runc's fs driver does: the cgroup2 mount there holds no controllers we set.
         var host: CgroupHost {
             var v1: [Hierarchy] = []
+            v1.reserveCapacity(own.count)
             var unifiedHierarchy: Hierarchy?
             for (index, line) in own.enumerated() {
                 if line.name.isEmpty {
-                    if let m = unified {
-                        unifiedHierarchy = Hierarchy(name: "", controllers: [], mountPoint: m.mountPoint, mountRoot: m.root, ownPath: line.path)
+                    if let unified {
+                        unifiedHierarchy = Hierarchy(name: "", mountPoint: unified.point, mountRoot: unified.root, ownPath: line.path)
                     }
-                } else if let m = chosen[index] {
-                    v1.append(Hierarchy(name: line.name, controllers: controllers[index], mountPoint: m.mountPoint,
-                                        mountRoot: m.root, ownPath: line.path))
+                } else if !chosenPoint[index].isEmpty {
+                    v1.append(Hierarchy(name: line.name, mountPoint: chosenPoint[index], mountRoot: chosenRoot[index],
+                                        ownPath: line.path))
                 }
             }
             if let unifiedHierarchy, !v1.contains(where: { CgroupHost.namesAController($0.name) }) {
@@ -154,6 +171,6 @@ package struct CgroupHost: Sendable, Equatable {
 
     /// The v1 hierarchy that holds `controller`, if mounted.
     func hierarchy(for controller: String) -> Hierarchy? {
-        hierarchies.first { $0.controllers.contains(controller) }
+        hierarchies.first { $0.name.hasCommaSeparatedItem(controller) }
     }
 }

@@ -11,6 +11,104 @@ package struct MountInfoEntry: Sendable, Equatable {
     package var superOptions: [String]
 }
 
+/// One line of the table, its fields located by index in place (still escaped, as the table has them): a String
+/// is made only for what a reader asks for.
+package struct MountInfoLine {
+    private let text: ArraySlice<UInt8>
+    private let rootRange, pointRange, optionalRange, typeRange, sourceRange, optionsRange: Range<Int>
+
+    package var fsType: ArraySlice<UInt8> { text[typeRange] }
+    /// The directory of the filesystem mounted here, escaped: "/" unless a subtree was bound.
+    package var root: ArraySlice<UInt8> { text[rootRange] }
+    package var mountPoint: ArraySlice<UInt8> { text[pointRange] }
+    /// "rw,memory": the comma-separated super options.
+    package var superOptions: ArraySlice<UInt8> { text[optionsRange] }
+
+    /// nil when the line is malformed or `wanted` does not take its type.
+    init?(_ line: ArraySlice<UInt8>, ofType wanted: (ArraySlice<UInt8>) -> Bool) {
+        text = line
+        guard let dash = Self.separator(in: line) else { return nil }
+        // After the separator every field counts, an empty source included.
+        var at = dash + 3
+        guard let type = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false), wanted(line[type]),
+              let source = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false),
+              let options = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false) else { return nil }
+        // The id, the parent's id and maj:min come before the root; the mount options after the mount point.
+        at = line.startIndex
+        guard Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
+              Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
+              Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
+              let root = Self.field(line, from: &at, before: dash, omittingEmpty: true),
+              let point = Self.field(line, from: &at, before: dash, omittingEmpty: true),
+              Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil else { return nil }
+        (rootRange, pointRange, optionalRange) = (root, point, min(at, dash)..<dash)
+        (typeRange, sourceRange, optionsRange) = (type, source, options)
+    }
+
+    /// Where " - " first starts.
+    private static func separator(in line: ArraySlice<UInt8>) -> Int? {
+        var index = line.startIndex
+        while index + 2 < line.endIndex {
+            if line[index] == UInt8(ascii: " ") && line[index + 1] == UInt8(ascii: "-") && line[index + 2] == UInt8(ascii: " ") {
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The next space-separated field before `end`, from `at` (moved past it and its space).
+    private static func field(_ line: ArraySlice<UInt8>, from at: inout Int, before end: Int, omittingEmpty: Bool) -> Range<Int>? {
+        while at <= end {
+            var stop = at
+            while stop < end && line[stop] != UInt8(ascii: " ") { stop += 1 }
+            let field = at..<stop
+            // Past the end once the last field is taken: no empty field follows it.
+            at = stop == end ? end + 1 : stop + 1
+            if !(omittingEmpty && field.isEmpty) { return field }
+        }
+        return nil
+    }
+
+    /// Whether the root is "/" (the whole filesystem is mounted here).
+    package var isWholeFilesystem: Bool { rootRange.count == 1 && text[rootRange.lowerBound] == UInt8(ascii: "/") }
+
+    /// Whether every comma-separated item of `list` ("cpu,cpuacct") is one of the super options ("rw,cpu,cpuacct").
+    package func hasSuperOptions(allOf list: ArraySlice<UInt8>) -> Bool {
+        var itemStart = list.startIndex
+        while itemStart < list.endIndex {
+            var itemEnd = itemStart
+            while itemEnd < list.endIndex && list[itemEnd] != UInt8(ascii: ",") { itemEnd += 1 }
+            if itemEnd > itemStart && !hasSuperOption(list[itemStart..<itemEnd]) { return false }
+            itemStart = itemEnd + 1
+        }
+        return true
+    }
+
+    private func hasSuperOption(_ item: ArraySlice<UInt8>) -> Bool {
+        var start = optionsRange.lowerBound
+        while start <= optionsRange.upperBound {
+            var end = start
+            while end < optionsRange.upperBound && text[end] != UInt8(ascii: ",") { end += 1 }
+            if end - start == item.count && text[start..<end].elementsEqual(item) { return true }
+            start = end + 1
+        }
+        return false
+    }
+
+    package var entry: MountInfoEntry {
+        var optional: [String] = []
+        var at = optionalRange.lowerBound
+        while let field = Self.field(text, from: &at, before: optionalRange.upperBound, omittingEmpty: true) {
+            optional.append(String(decoding: text[field], as: UTF8.self))
+        }
+        return MountInfoEntry(
+            root: MountInfo.unescape(root), mountPoint: MountInfo.unescape(mountPoint), optionalFields: optional,
+            fsType: String(decoding: fsType, as: UTF8.self), source: MountInfo.unescape(text[sourceRange]),
+            superOptions: superOptions.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
+    }
+}
+
 package enum MountInfo {
     package static func read() throws(SysError) -> [MountInfoEntry] {
         parse(try Files.readText("/proc/self/mountinfo"))
@@ -23,71 +121,39 @@ package enum MountInfo {
         parse(Array(text.utf8)[...], fsTypes: fsTypes)
     }
 
-    /// The entries of the whole lines in `bytes` (a reader's chunk of them). Fields are taken in place, one line
-    /// at a time, and Strings are made only for a line whose type is wanted: most are dropped at the type.
+    /// The entries of the whole lines in `bytes` (a reader's chunk of them), of the types in `fsTypes` if given.
     package static func parse(_ bytes: ArraySlice<UInt8>, fsTypes: Set<String>? = nil) -> [MountInfoEntry] {
         var entries: [MountInfoEntry] = []
-        var start = bytes.startIndex
-        while start < bytes.endIndex {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
-            if let entry = entry(bytes[start..<end], fsTypes: fsTypes) { entries.append(entry) }
-            start = end + 1
+        forEachLine(in: bytes, ofType: { type in fsTypes.map { $0.contains { $0.utf8.elementsEqual(type) } } ?? true }) {
+            entries.append($0.entry)
         }
         return entries
     }
 
-    private static let separator = Array(" - ".utf8)
-
-    /// One line's entry; nil when it is malformed or of a type not wanted.
-    private static func entry(_ line: ArraySlice<UInt8>, fsTypes: Set<String>?) -> MountInfoEntry? {
-        guard let dash = ByteSearch.firstIndex(of: separator, in: line) else { return nil }
-        // After the separator every field counts, an empty source included.
-        var right = Fields(line[(dash + separator.count)...], omittingEmpty: false)
-        guard let typeBytes = right.next() else { return nil }
-        if let fsTypes, !fsTypes.contains(where: { $0.utf8.elementsEqual(typeBytes) }) { return nil }
-        guard let source = right.next(), let superOptions = right.next() else { return nil }
-        var left = Fields(line[..<dash], omittingEmpty: true)
-        // The id, the parent's id and maj:min come before the root; the mount options after the mount point.
-        guard left.next() != nil, left.next() != nil, left.next() != nil,
-              let root = left.next(), let mountPoint = left.next(), left.next() != nil else { return nil }
-        var optionalFields: [String] = []
-        while let field = left.next() { optionalFields.append(String(decoding: field, as: UTF8.self)) }
-        return MountInfoEntry(
-            root: unescape(String(decoding: root, as: UTF8.self)),
-            mountPoint: unescape(String(decoding: mountPoint, as: UTF8.self)),
-            optionalFields: optionalFields,
-            fsType: String(decoding: typeBytes, as: UTF8.self),
-            source: unescape(String(decoding: source, as: UTF8.self)),
-            superOptions: superOptions.split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) })
-    }
-
-    /// The space-separated fields of a line, in place.
-    private struct Fields {
-        var rest: ArraySlice<UInt8>
-        let omittingEmpty: Bool
-        var done = false
-
-        init(_ text: ArraySlice<UInt8>, omittingEmpty: Bool) {
-            rest = text
-            self.omittingEmpty = omittingEmpty
-        }
-
-        mutating func next() -> ArraySlice<UInt8>? {
-            while !done {
-                let space = rest.firstIndex(of: UInt8(ascii: " "))
-                let field = rest[..<(space ?? rest.endIndex)]
-                if let space { rest = rest[(space + 1)...] } else { done = true }
-                if !(omittingEmpty && field.isEmpty) { return field }
-            }
-            return nil
+    /// Calls `body` with each well-formed line of `bytes` whose type `wanted` takes, its fields found in place: the
+    /// type is looked at before the rest of the line, and nothing is copied. For a reader that keeps few of many
+    /// lines: detecting the cgroup mounts on every create made a String of every field of every cgroup line.
+    package static func forEachLine(in bytes: ArraySlice<UInt8>, ofType wanted: (ArraySlice<UInt8>) -> Bool,
+                                    _ body: (MountInfoLine) -> Void) {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if let line = MountInfoLine(bytes[start..<end], ofType: wanted) { body(line) }
+            start = end + 1
         }
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.
     package static func unescape(_ text: String) -> String {
         guard text.utf8.contains(UInt8(ascii: "\\")) else { return text }
+        return unescape(Array(text.utf8)[...])
+    }
+
+    /// A field of the table as its text, unescaped.
+    package static func unescape(_ field: ArraySlice<UInt8>) -> String {
+        guard field.contains(UInt8(ascii: "\\")) else { return String(decoding: field, as: UTF8.self) }
         var out: [UInt8] = []
-        let bytes = Array(text.utf8)
+        let bytes = Array(field)
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "\\"), i + 3 < bytes.count,

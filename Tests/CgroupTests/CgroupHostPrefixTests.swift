@@ -58,7 +58,7 @@ import Testing
     /// The matcher `detect` feeds, fed the cgroup mounts of `mountinfo` as detect's reads would.
     static func matcher(_ mountinfo: String, _ selfCgroup: String) -> CgroupHost.MountMatcher {
         var matcher = CgroupHost.MountMatcher(own: CgroupHost.lines(ofSelfCgroup: selfCgroup))
-        for mount in MountInfo.parse(mountinfo, fsTypes: CgroupHost.cgroupFileSystems) { matcher.add(mount) }
+        MountInfo.forEachLine(in: Array(mountinfo.utf8)[...], ofType: CgroupHost.isCgroupFileSystem) { matcher.add($0) }
         return matcher
     }
 

@@ -132,6 +132,27 @@ import Testing
         #expect(entries[5].source == "" && entries[5].superOptions == ["rw", "size=1k"])
     }
 
+    /// What cgroup detection asks of each line without making its entry: the type first, whole super options
+    /// (cpu is not cpuacct's prefix, nor cpuset's), and whether the whole filesystem is mounted.
+    @Test func linesAnswerWithoutEntries() {
+        var seen: [(type: String, whole: Bool, cpu: Bool, cpuAndAcct: Bool, memory: Bool)] = []
+        MountInfo.forEachLine(in: Array(Self.text.utf8)[...], ofType: { $0.first == UInt8(ascii: "c") }) { line in
+            seen.append((String(decoding: line.fsType, as: UTF8.self), line.isWholeFilesystem,
+                         line.hasSuperOptions(allOf: Array("cpu".utf8)[...]), line.hasSuperOptions(allOf: Array("cpu,cpuacct".utf8)[...]),
+                         line.hasSuperOptions(allOf: Array("memory".utf8)[...])))
+        }
+        #expect(seen.map(\.type) == ["cgroup", "cgroup"])
+        #expect(seen.map(\.whole) == [true, false])
+        #expect(seen.map(\.cpu) == [false, true])
+        #expect(seen.map(\.cpuAndAcct) == [false, true])
+        #expect(seen.map(\.memory) == [true, false])
+        var cpuset = false
+        MountInfo.forEachLine(in: Array("1 2 0:3 / /c rw - cgroup cgroup rw,cpuset\n".utf8)[...], ofType: { _ in true }) {
+            cpuset = $0.hasSuperOptions(allOf: Array("cpu".utf8)[...])
+        }
+        #expect(!cpuset)
+    }
+
     @Test func keepsOnlyTheAskedTypes() {
         let cgroups = MountInfo.parse(Self.text, fsTypes: ["cgroup", "cgroup2"])
         #expect(cgroups.map(\.mountPoint) == ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu"])
