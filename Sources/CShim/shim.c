@@ -223,6 +223,18 @@ __attribute__((constructor)) static void cshim_save_arguments(int argc, char **a
 int cshim_argc(void) { return saved_argc; }
 char **cshim_argv(void) { return saved_argv; }
 
+/* The two calls the standard library's CommandLine makes into its runtime for argv. Defined here, the runtime's
+   own (CommandLine.cpp) is never linked in, nor its static constructor, which in every process opens, reads and
+   sscanf-parses /proc/self/maps to find argv on the stack (docs/performance.md, session 18). */
+char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
+    *outArgLen = saved_argc;
+    return saved_argv;
+}
+void _swift_stdlib_overrideUnsafeArgvArgc(char **argv, int argc) {
+    saved_argv = argv;
+    saved_argc = argc;
+}
+
 /* setres[ug]id need _GNU_SOURCE. */
 int cshim_setresuid(uid_t u) { return setresuid(u, u, u); }
 int cshim_setresgid(gid_t g) { return setresgid(g, g, g); }

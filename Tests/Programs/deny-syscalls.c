@@ -1,6 +1,7 @@
 /* Runs a command with the named system calls answering ENOSYS, as a kernel that predates them does, or a caller's
  * seccomp filter that predates them (runc and crun answer ENOSYS to calls newer than any their profile names).
- * Usage: deny-syscalls NAME[,NAME...] PROGRAM [ARG...] */
+ * With --kill, the first of those calls kills the process instead (for a test that nothing makes one).
+ * Usage: deny-syscalls [--kill] NAME[,NAME...] PROGRAM [ARG...] */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -8,8 +9,14 @@
 #include <unistd.h>
 
 int main(int argc, char **argv) {
+    uint32_t action = SCMP_ACT_ERRNO(ENOSYS);
+    if (argc > 1 && strcmp(argv[1], "--kill") == 0) {
+        action = SCMP_ACT_KILL_PROCESS;
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: deny-syscalls NAME[,NAME...] PROGRAM [ARG...]\n");
+        fprintf(stderr, "usage: deny-syscalls [--kill] NAME[,NAME...] PROGRAM [ARG...]\n");
         return 2;
     }
     scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
@@ -19,7 +26,7 @@ int main(int argc, char **argv) {
     }
     for (char *name = strtok(argv[1], ","); name; name = strtok(NULL, ",")) {
         int number = seccomp_syscall_resolve_name(name);
-        if (number == __NR_SCMP_ERROR || seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOSYS), number, 0) != 0) {
+        if (number == __NR_SCMP_ERROR || seccomp_rule_add(filter, action, number, 0) != 0) {
             fprintf(stderr, "deny-syscalls: cannot deny %s\n", name);
             return 2;
         }
