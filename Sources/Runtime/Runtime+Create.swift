@@ -219,12 +219,10 @@ extension Runtime {
     /// 3..<3+N go to the container before the --preserve-fds ones, and its process is told LISTEN_FDS=N,
     /// LISTEN_PID=1 (it is pid 1 of its namespace).
     static func socketActivationFDs() -> Int32 {
-        var count: Int32 = 0, pid: Int32 = 0
-        for entry in Processes.environment() {
-            if entry.hasBytePrefix("LISTEN_FDS=") { count = Int32(entry.dropFirst(11)) ?? 0 }
-            if entry.hasBytePrefix("LISTEN_PID=") { pid = Int32(entry.dropFirst(11)) ?? 0 }
-        }
-        return pid == getpid() && count > 0 ? count : 0
+        // Two lookups, not a copy of the whole environment as Strings.
+        guard let count = Processes.environmentValue("LISTEN_FDS").flatMap({ Int32($0) }), count > 0,
+              Processes.environmentValue("LISTEN_PID").flatMap({ Int32($0) }) == getpid() else { return 0 }
+        return count
     }
 
     /// runc's rules: a terminal needs somewhere to go, and a console socket needs a terminal to carry.

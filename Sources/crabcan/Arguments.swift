@@ -16,15 +16,17 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 struct ParsedArguments {
-    var values: [String: [String]] = [:]
+    /// Each flag given, in order (a repeatable one once per use). A list, not a dictionary: a command line holds
+    /// a few flags, and every process would otherwise pay for hashing them and for a dictionary type's set-up.
+    var given: [(name: String, value: String)] = []
     var positional: [String] = []
 
-    func has(_ name: String) -> Bool { values[name] != nil }
-    func value(_ name: String) -> String? { values[name]?.last }
-    func all(_ name: String) -> [String] { values[name] ?? [] }
+    func has(_ name: String) -> Bool { given.contains { $0.name == name } }
+    func value(_ name: String) -> String? { given.last { $0.name == name }?.value }
+    func all(_ name: String) -> [String] { given.filter { $0.name == name }.map(\.value) }
 
     func bool(_ name: String) -> Bool {
-        guard let value = values[name]?.last else { return false }
+        guard let value = value(name) else { return false }
         return value != "false"
     }
 
@@ -61,7 +63,7 @@ struct ParsedArguments {
                 inlineValue = String(decoding: body[body.index(after: equals)...], as: UTF8.self)
                 name = String(decoding: body[..<equals], as: UTF8.self)
             }
-            guard let flag = flags.first(where: { $0.name == name || ($0.short.map(String.init) == name) }) else {
+            guard let flag = flags.first(where: { $0.name == name || ($0.short.map { String($0) == name } ?? false) }) else {
                 throw UsageError(description: "flag provided but not defined: -\(name)")
             }
             if flag.takesValue {
@@ -70,9 +72,9 @@ struct ParsedArguments {
                     guard index < arguments.endIndex else { throw UsageError(description: "flag needs an argument: -\(name)") }
                     inlineValue = arguments[index]
                 }
-                parsed.values[flag.name, default: []].append(inlineValue!)
+                parsed.given.append((flag.name, inlineValue!))
             } else {
-                parsed.values[flag.name, default: []].append(inlineValue ?? "true")
+                parsed.given.append((flag.name, inlineValue ?? "true"))
             }
             index += 1
         }
