@@ -10,8 +10,11 @@ How: runs the node's commands (create, start, state, list, exec, kill, delete, r
 seccomp profile; run and exec with the config Docker wrote, whose seccomp filter is compiled by the first and
 found kept by the others; --version, spec) under scripts/bptrace.c, which puts a breakpoint on the first byte of every
 function of UNSTRIPPED (a release build with the same flags, not stripped; every function is where .eh_frame says
-one starts) in the runtime and each process it clones, and records each function the first time it is entered.
-Writes, in first-entered order (startup first):
+one starts) in the runtime and each process it clones, and records each function the first time it is entered,
+and whether a cloned process (the container's init, exec's child) entered it. Those come first, in their own
+first-entered order, then the rest in theirs (startup first): fork copies no page table of the binary's text, so a
+child maps again every 64 KiB window it enters, and with its functions together it enters a few instead of most of
+the runtime's (docs/performance.md, session 18). Writes:
   ORDER   the symbol names of the functions that have one (lld's --symbol-ordering-file);
   SCRIPT  a linker script that places the rest, the compiler's unnamed helpers (`.text..L__unnamed_N` sections
           of crabcan's own objects, found in the link MAP), in an output section of their own before .text.
@@ -88,7 +91,7 @@ def commands(binary, root, bundles, spec_dir):
 
 def guest_order(binary, starts, tmp):
     """The functions entered by the same commands in the order guest (a pure cgroup v2 host on a 7.x kernel), in
-    first-entered order; [] when it cannot run (a line says why)."""
+    first-entered order, as (address, entered by a cloned process); [] when it cannot run (a line says why)."""
     if os.environ.get("LINK_ORDER_GUEST", "1") == "0" or not shutil.which("qemu-system-x86_64"):
         print("link-order: the cgroup v2 guest skipped (LINK_ORDER_GUEST=0 or no qemu-system-x86_64)")
         return []
@@ -114,9 +117,9 @@ def guest_order(binary, starts, tmp):
     problems = [l for l in lines if l.startswith("FAIL")]
     if failed or problems or "DONE" not in lines:
         raise RuntimeError(f"link-order guest: {failed or '; '.join(problems) or 'no DONE line'}")
-    order = [int(l.split()[2], 16) for l in lines if l.startswith("H ")]
-    print(f"link-order: the guest ({guestlib.kernel_version(kdir)}, cgroup v2) entered {len(set(order))} functions "
-          f"in {seconds:.0f} s")
+    order = [(int(l.split()[2], 16), l.split()[3:] == ["c"]) for l in lines if l.startswith("H ")]
+    print(f"link-order: the guest ({guestlib.kernel_version(kdir)}, cgroup v2) entered {len({a for a, _ in order})} "
+          f"functions in {seconds:.0f} s")
     return order
 
 
@@ -156,7 +159,7 @@ def main():
 
         steps = commands(binary, root, bundles, os.path.join(tmp, "spec2"))
         os.makedirs(os.path.join(tmp, "spec2"))
-        order, seen, tracers = [], set(), []
+        tracers = []
         for i, step in enumerate(steps):
             hits = os.path.join(tmp, f"hits{i}")
             tracers.append(subprocess.Popen([tracer, os.path.join(tmp, "functions"), hits, "--", *step],
@@ -169,18 +172,17 @@ def main():
         for t, step in zip(tracers, steps):
             if t.wait() != 0:
                 raise RuntimeError(f"{' '.join(step)}: exit {t.returncode} under bptrace")
-        for i in range(len(steps)):
-            for line in open(os.path.join(tmp, f"hits{i}")):
-                address = int(line.split()[0], 16)
-                if address not in seen:
-                    seen.add(address)
-                    order.append(address)
-        host_entered = len(order)
-        for address in guest_order(binary, starts, tmp):
+        host = [(int(line.split()[0], 16), line.split()[2:] == ["c"])
+                for i in range(len(steps)) for line in open(os.path.join(tmp, f"hits{i}"))]
+        guest = guest_order(binary, starts, tmp)
+        # What the cloned processes entered (here, then in the guest), then the rest (here, then in the guest).
+        order, seen = [], set()
+        for address, _ in [e for e in host if e[1]] + [e for e in guest if e[1]] + host + guest:
             if address not in seen:
                 seen.add(address)
                 order.append(address)
-        print(f"link-order: {len(order) - host_entered} functions entered in the guest only, placed after the host's")
+        print(f"link-order: {len({a for a, cloned in host + guest if cloned})} functions entered by cloned processes, "
+              f"placed first; {len({a for a, _ in guest} - {a for a, _ in host})} entered in the guest only")
         unnamed, placed = [], set()
         with open(order_path, "w") as f:
             for address in order:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # trace.sh: link-order.py's commands (/steps: one a line, arguments separated by tabs) each run under bptrace, as
 # link-order.py runs them on the host, on to the next once the command has returned (its init may still be
-# followed). Then every function entered, in first-entered order per command: "H STEP ADDRESS" on fd 3.
+# followed). Then every function entered, in first-entered order per command: "H STEP ADDRESS [c]" on fd 3 (c: by
+# a cloned process).
 export PATH=/bin
 mkdir -p /run/order /tmp/order /tmp/spec2  # /tmp/spec2: where the last command writes a spec
 n=0
@@ -17,7 +18,7 @@ done < /steps
 i=0
 while [ $i -lt $n ]; do
     eval "wait \$pid$i" || echo "FAIL step $i: exit $? under bptrace: $(tail -n1 /tmp/order/err$i)" >&3
-    while read -r address caller; do echo "H $i $address"; done < /tmp/order/hits$i >&3
+    while read -r address caller who; do echo "H $i $address $who"; done < /tmp/order/hits$i >&3
     i=$((i + 1))
 done
 echo DONE >&3
