@@ -166,17 +166,22 @@ extension String {
         utf8.split(separator: separator).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Whether `item` is one of the comma-separated items, with no array made.
+    /// Whether `item` is one of the comma-separated items ("cpu" of "cpu,cpuacct"). A cgroup's lookups ask it of
+    /// every hierarchy's name: most are one controller, answered by the equality or the lengths, and the rest are
+    /// scanned as byte arrays (a String's UTF-8 view checks its representation at every step).
     package func hasCommaSeparatedItem(_ item: String) -> Bool {
         guard !item.isEmpty else { return false }
-        let bytes = utf8
-        var start = bytes.startIndex
-        while true {
-            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
-            if bytes[start..<end].elementsEqual(item.utf8) { return true }
-            guard end != bytes.endIndex else { return false }
-            start = bytes.index(after: end)
+        if self == item { return !item.utf8.contains(UInt8(ascii: ",")) }
+        guard utf8.count > item.utf8.count else { return false }
+        let bytes = Array(utf8), wanted = Array(item.utf8)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            if end - start == wanted.count && bytes[start..<end].elementsEqual(wanted) { return true }
+            start = end + 1
         }
+        return false
     }
 }
 
