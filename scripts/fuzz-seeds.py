@@ -133,6 +133,14 @@ def main():
     seeds["state"].append(json.dumps(record, separators=(",", ":")).encode())
     seeds["state"].append(json.dumps(dict(record, cgroupVersion="v2", cgroupPaths={"": "/sys/fs/cgroup/crabcan/c1"})).encode())
     seeds["state"].append(b"12 (sh) S 1 12 12 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456 1 1 18446744073709551615")
+    # A mount table and a /proc/self/cgroup (hybrid v1, a bound sub-cgroup, escapes), and this host's own.
+    seeds["state"].append(b"22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+                          b"30 22 0:26 / /sys/fs/cgroup/memory rw,nosuid shared:9 master:2 - cgroup cgroup rw,memory\n"
+                          b"31 22 0:27 /docker/abc /sys/fs/cgroup/cpu\\040x rw - cgroup cgroup rw,cpu,cpuacct\n"
+                          b"32 22 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n43 22 0:33 / /e rw - tmpfs  rw\n"
+                          b"5:memory:/a\n4:cpu,cpuacct:/b:c\n1:name=systemd:/\n0::/x\n")
+    for own in ("/proc/self/mountinfo", "/proc/self/cgroup"):
+        seeds["state"].append(open(own, "rb").read())
     seeds["json"] += seeds["state"] + seeds["resources"] + seeds["process"]
     # What a failing hook prints: nothing, one line, several, a partial UTF-8 sequence at the 4 KiB cut.
     seeds["dbus"] += dbus_seeds()

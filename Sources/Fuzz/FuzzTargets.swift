@@ -253,8 +253,12 @@ enum FuzzResources {
 
 enum FuzzState {
     static func run(_ bytes: [UInt8]) {
-        // The same text as /proc/<pid>/stat, which status derivation parses.
-        _ = Processes.parseStat(String(decoding: bytes, as: UTF8.self))
+        // The same text as /proc/<pid>/stat, which status derivation parses, and as the mount table and
+        // /proc/self/cgroup, which cgroup detection reads by index into each line.
+        let text = String(decoding: bytes, as: UTF8.self)
+        _ = Processes.parseStat(text)
+        _ = MountInfo.parse(bytes[...])
+        _ = CgroupHost(mountinfo: text, selfCgroup: text)
         let record: ContainerRecord
         do {
             record = try ContainerRecord.decode(bytes)
