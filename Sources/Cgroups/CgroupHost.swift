@@ -84,13 +84,7 @@ package struct CgroupHost: Sendable, Equatable {
 
     /// Whether a /proc/self/cgroup hierarchy name lists a controller, not only a named hierarchy ("name=systemd").
     static func namesAController(_ name: String) -> Bool {
-        var rest = name.utf8[...]
-        while !rest.isEmpty {
-            let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-            if !rest[..<comma].isEmpty && !rest[..<comma].starts(with: "name=".utf8) { return true }
-            rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
-        }
-        return false
+        Array(name.utf8)[...].containsCommaSeparatedItem { !$0.isEmpty && !$0.starts(with: "name=".utf8) }
     }
 
     /// The rule that picks each hierarchy's mount, fed one mount at a time in the table's order, so that a reader

@@ -168,17 +168,25 @@ extension String {
 
     /// Whether `item` is one of the comma-separated items ("cpu" of "cpu,cpuacct"). A cgroup's lookups ask it of
     /// every hierarchy's name: most are one controller, answered by the equality or the lengths, and the rest are
-    /// scanned as byte arrays (a String's UTF-8 view checks its representation at every step).
+    /// scanned as bytes (a String's UTF-8 view checks its representation at every step).
     package func hasCommaSeparatedItem(_ item: String) -> Bool {
         guard !item.isEmpty else { return false }
         if self == item { return !item.utf8.contains(UInt8(ascii: ",")) }
         guard utf8.count > item.utf8.count else { return false }
-        let bytes = Array(utf8), wanted = Array(item.utf8)
-        var start = 0
-        while start < bytes.count {
+        let wanted = Array(item.utf8)
+        return Array(utf8)[...].containsCommaSeparatedItem { $0.elementsEqual(wanted) }
+    }
+}
+
+extension ArraySlice<UInt8> {
+    /// Whether some comma-separated item (an empty one too) passes `test`, each looked at in place: the one scan
+    /// behind a hierarchy's controllers, a mount's super options and the names of /proc/self/cgroup.
+    package func containsCommaSeparatedItem(where test: (ArraySlice<UInt8>) -> Bool) -> Bool {
+        var start = startIndex
+        while start <= endIndex {
             var end = start
-            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-            if end - start == wanted.count && bytes[start..<end].elementsEqual(wanted) { return true }
+            while end < endIndex && self[end] != UInt8(ascii: ",") { end += 1 }
+            if test(self[start..<end]) { return true }
             start = end + 1
         }
         return false

@@ -75,25 +75,9 @@ package struct MountInfoLine {
 
     /// Whether every comma-separated item of `list` ("cpu,cpuacct") is one of the super options ("rw,cpu,cpuacct").
     package func hasSuperOptions(allOf list: ArraySlice<UInt8>) -> Bool {
-        var itemStart = list.startIndex
-        while itemStart < list.endIndex {
-            var itemEnd = itemStart
-            while itemEnd < list.endIndex && list[itemEnd] != UInt8(ascii: ",") { itemEnd += 1 }
-            if itemEnd > itemStart && !hasSuperOption(list[itemStart..<itemEnd]) { return false }
-            itemStart = itemEnd + 1
+        !list.containsCommaSeparatedItem { item in
+            !item.isEmpty && !superOptions.containsCommaSeparatedItem { $0.elementsEqual(item) }
         }
-        return true
-    }
-
-    private func hasSuperOption(_ item: ArraySlice<UInt8>) -> Bool {
-        var start = optionsRange.lowerBound
-        while start <= optionsRange.upperBound {
-            var end = start
-            while end < optionsRange.upperBound && text[end] != UInt8(ascii: ",") { end += 1 }
-            if end - start == item.count && text[start..<end].elementsEqual(item) { return true }
-            start = end + 1
-        }
-        return false
     }
 
     package var entry: MountInfoEntry {
