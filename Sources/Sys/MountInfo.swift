@@ -27,9 +27,9 @@ package struct MountInfoLine {
     /// nil when the line is malformed or `wanted` does not take its type.
     init?(_ line: ArraySlice<UInt8>, ofType wanted: (ArraySlice<UInt8>) -> Bool) {
         text = line
-        guard let dash = Self.separator(in: line) else { return nil }
+        guard let dash = ByteSearch.firstIndex(of: Self.separator, in: line) else { return nil }
         // After the separator every field counts, an empty source included.
-        var at = dash + 3
+        var at = dash + Self.separator.count
         guard let type = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false), wanted(line[type]),
               let source = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false),
               let options = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false) else { return nil }
@@ -45,17 +45,7 @@ package struct MountInfoLine {
         (typeRange, sourceRange, optionsRange) = (type, source, options)
     }
 
-    /// Where " - " first starts.
-    private static func separator(in line: ArraySlice<UInt8>) -> Int? {
-        var index = line.startIndex
-        while index + 2 < line.endIndex {
-            if line[index] == UInt8(ascii: " ") && line[index + 1] == UInt8(ascii: "-") && line[index + 2] == UInt8(ascii: " ") {
-                return index
-            }
-            index += 1
-        }
-        return nil
-    }
+    private static let separator = Array(" - ".utf8)
 
     /// The next space-separated field before `end`, from `at` (moved past it and its space).
     private static func field(_ line: ArraySlice<UInt8>, from at: inout Int, before end: Int, omittingEmpty: Bool) -> Range<Int>? {
