@@ -235,6 +235,19 @@ void _swift_stdlib_overrideUnsafeArgvArgc(char **argv, int argc) {
     saved_argc = argc;
 }
 
+/* The two symbols by which the runtime's crash backtracer (Backtrace.cpp) is linked in: swiftrt.o names the
+   first only to pull that object in, and Errors.cpp reads the second's `enabled` (offset 4) on a fatal error.
+   Defined here, the backtracer and its crash handler are never linked, nor its static constructor, which in
+   every process read SWIFT_* variables, readlink'ed /proc/self/exe twice and stat'ed eight paths beside the
+   binary for a `swift-backtrace` helper; a static crabcan ships without one, so the handler was never
+   installed (docs/performance.md, session 19). All zero is the runtime's "off": a fatal error still prints its
+   message and the stack trace Errors.cpp unwinds itself. */
+_Bool _swift_backtrace_isThunkFunction(const char *mangledName) {
+    (void)mangledName;
+    return 0;
+}
+__attribute__((aligned(16))) unsigned char _swift_backtraceSettings[256];
+
 /* setres[ug]id need _GNU_SOURCE. */
 int cshim_setresuid(uid_t u) { return setresuid(u, u, u); }
 int cshim_setresgid(gid_t g) { return setresgid(g, g, g); }
