@@ -16,8 +16,8 @@ struct CgroupV1: CgroupTree {
     /// mkdir -p each directory; a cpuset gets cpus/mems copied down into its empty ancestors.
     func create() throws {
         for h in hierarchies {
-            try Files.makeDirectories(h.directory)
-            if h.holds("cpuset") { try Cpuset.copyDown(to: h.directory) }
+            let made = try Files.makeDirectories(h.directory)
+            if h.holds("cpuset") { try Cpuset.copyDown(to: h.directory, madeNow: made) }
         }
     }
 

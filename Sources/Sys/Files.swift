@@ -42,16 +42,20 @@ package enum Files {
     }
 
     /// mkdir -p: existing directories are fine. Tries the leaf first and climbs only on ENOENT, so the
-    /// common case (parent exists) is one syscall, not one per component.
-    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) {
-        if path.withCString({ Glibc.mkdir($0, mode) }) == 0 { return }
+    /// common case (parent exists) is one syscall, not one per component. True when this call made the leaf.
+    @discardableResult
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SysError) -> Bool {
+        if path.withCString({ Glibc.mkdir($0, mode) }) == 0 { return true }
         switch errno {
         case EEXIST:
             guard isDirectory(path) else { throw SysError("mkdir", path: path, errno: ENOTDIR) }
+            return false
         case ENOENT:
             guard let parent = PathText.beforeLastSlash(path), !parent.isEmpty else { throw SysError("mkdir", path: path) }
             try makeDirectories(parent, mode: mode)
-            if path.withCString({ Glibc.mkdir($0, mode) }) == -1 && errno != EEXIST { throw SysError("mkdir", path: path) }
+            if path.withCString({ Glibc.mkdir($0, mode) }) == 0 { return true }
+            if errno != EEXIST { throw SysError("mkdir", path: path) }
+            return false
         default:
             throw SysError("mkdir", path: path)
         }
@@ -226,7 +230,29 @@ extension Files {
     /// missing, for magic links, and for kernels without openat2.
     package static func openOrCreateInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) throws(SysError) -> FileDescriptor {
         if let existing = openInRoot(root, path) { return existing }
+        if let made = makeLastInRoot(root, path, directory: directory) { return made }
         return try walkInRoot(root, path, making: directory ? .directory : .file)
+    }
+
+    /// The usual miss is the last component alone (/dev/pts, /dev/shm, /dev/mqueue on the container's fresh
+    /// /dev): its parent, resolved by the kernel inside `root`, takes it (mkdirat, or O_CREAT|O_NOFOLLOW), and it
+    /// is opened O_NOFOLLOW. nil, and the walk decides, when the parent cannot be resolved, the name is not a
+    /// plain one, making it failed, or what is there is a symlink (planted, or made meanwhile by a writer of a
+    /// shared rootfs). Four calls where the walk from `root` takes one more per component of the parent.
+    private static func makeLastInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) -> FileDescriptor? {
+        var path = path
+        while path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") { path.removeLast() }
+        guard let parentPath = PathText.beforeLastSlash(path) else { return nil }
+        let name = String(path.utf8.dropFirst(parentPath.utf8.count + 1))!
+        guard !name.isEmpty, name != ".", name != "..",
+              let parent = openInRoot(root, parentPath.isEmpty ? "/" : parentPath) else { return nil }
+        do throws(SysError) {
+            if directory { try makeDirectory(in: parent, name) } else { try createFile(in: parent, name) }
+            let made = try openAt(parent, name, O_PATH | O_NOFOLLOW)
+            return try status(made).st_mode & S_IFMT == S_IFLNK ? nil : made
+        } catch {
+            return nil
+        }
     }
 
     /// What `walkInRoot` does about a component that is not there.

@@ -18,6 +18,7 @@ import Testing
         symlink("/real", root + "/absolute")          // absolute: from the rootfs's own root
         symlink("../../../../../etc", root + "/up")   // climbs: stops at the rootfs's root
         symlink("/missing/target", root + "/dangling")
+        symlink("/outside-file", root + "/real/dir/out")  // a file target's last component, dangling
         try body(root, try Files.open(root, O_PATH | O_DIRECTORY))
     }
 
@@ -42,6 +43,22 @@ import Testing
             let target = try inode(Files.openOrCreateInRoot(fd, "dangling", directory: true))
             #expect(target == inode(root + "/missing/target"))
             #expect(Files.isDirectory(root + "/missing/target"))
+        }
+    }
+
+    /// A missing last component is made in its parent as the kernel resolves that parent inside the rootfs; a
+    /// symlink in its place is left to the walk, which makes its target inside.
+    @Test func aMissingLastComponentIsMadeInItsResolvedParent() throws {
+        try withRootfs { root, fd in
+            let dir = try inode(Files.openOrCreateInRoot(fd, "/absolute/dir/new/", directory: true))
+            #expect(dir == inode(root + "/real/dir/new") && Files.isDirectory(root + "/real/dir/new"))
+            let file = try inode(Files.openOrCreateInRoot(fd, "/absolute/dir/newfile", directory: false))
+            #expect(file == inode(root + "/real/dir/newfile") && !Files.isDirectory(root + "/real/dir/newfile"))
+            let throughLink = try inode(Files.openOrCreateInRoot(fd, "/real/dir/out", directory: false))
+            #expect(throughLink == inode(root + "/outside-file"))
+            #expect(inode("/outside-file") == nil)
+            let linkedDir = try inode(Files.openOrCreateInRoot(fd, "/dangling", directory: true))
+            #expect(linkedDir == inode(root + "/missing/target"))
         }
     }
 }

@@ -17,7 +17,9 @@ enum Cpuset {
 
     /// v1: walks up from `leaf` while cpuset.cpus / cpuset.mems are empty, then copies the first non-empty
     /// ancestor's values down level by level (a cpuset without them refuses tasks: ENOSPC; runc's ensureParent).
-    static func copyDown(to leaf: String) throws {
+    /// A leaf this create has just made is not read: it is empty, or (cgroup.clone_children) holds its parent's
+    /// values already, which writing them again leaves as they are.
+    static func copyDown(to leaf: String, madeNow: Bool) throws {
         // Each directory's two values, read once. A file that cannot be read counts as empty: above the
         // hierarchy root the walk finds nothing and copies nothing.
         func values(_ dir: String) -> Values {
@@ -25,7 +27,7 @@ enum Cpuset {
             return Values(dir: dir, cpus: value("cpuset.cpus"), mems: value("cpuset.mems"))
         }
         var chain: [Values] = []
-        var source = values(leaf)
+        var source = madeNow ? Values(dir: leaf, cpus: "", mems: "") : values(leaf)
         while source.cpus.isEmpty || source.mems.isEmpty {
             chain.append(source)
             guard let parent = parentDir(source.dir) else { return }
