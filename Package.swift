@@ -11,10 +11,15 @@ import PackageDescription
 // modules are left out of every crabcan module: nothing uses them, and linked in they cost start-up pages
 // (docs/performance.md). Substring search is Sys's `containsText`. Generic type metadata is fetched through
 // accessor functions rather than by mangled name: the runtime's demangler was ~10% of an `exec`'s samples.
+// Copies and destroys of large structs and their Optionals are lowered field by field (the frontend's older
+// TypeInfo lowering, not type-layout lowering): type-layout lowering sent `Optional<Linux>`'s destroy, and 18 more
+// like it, through that Optional's value witnesses, whose metadata every process then made at run time
+// (`check`: 1.18 M -> 1.10 M instructions, a smaller binary; docs/performance.md, session 19).
 let lean: [SwiftSetting] = [.unsafeFlags([
     "-Xfrontend", "-disable-implicit-string-processing-module-import",
     "-Xfrontend", "-disable-implicit-concurrency-module-import",
     "-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
+    "-Xfrontend", "-disable-type-layout",
 ])]
 
 let package = Package(
