@@ -10,9 +10,10 @@ extension Runtime {
     /// `--root` when not given. Root: /run/crabcan. Anyone else cannot write there: $XDG_RUNTIME_DIR/crabcan
     /// (runc's rule), else /run/user/<uid>/crabcan when that directory is the caller's, else /tmp/crabcan-<uid>,
     /// which must be the caller's own if it exists (another user could have made it to watch or feed us).
-    package static func stateRoot(uid: UInt32, environment: [String]) throws -> String {
+    /// `runtimeDirectory` is $XDG_RUNTIME_DIR, asked for only when the caller is not root.
+    package static func stateRoot(uid: UInt32, runtimeDirectory: () -> String?) throws -> String {
         guard uid != 0 else { return defaultRoot }
-        if let xdg = environment.first(where: { $0.hasBytePrefix("XDG_RUNTIME_DIR=") })?.dropFirst(16), xdg.hasBytePrefix("/") {
+        if let xdg = runtimeDirectory(), xdg.hasBytePrefix("/") {
             return xdg + "/crabcan"
         }
         let session = "/run/user/\(uid)"

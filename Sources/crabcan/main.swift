@@ -73,7 +73,7 @@ func main() -> Int32 {
             return 0
         }
         let root = try global.value("root")
-            ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID), environment: Processes.environment())
+            ?? Runtime.stateRoot(uid: UInt32(Processes.effectiveUID)) { Processes.environmentValue("XDG_RUNTIME_DIR") }
         var runtime = Runtime(root: root, log: log)
         runtime.systemdCgroup = global.bool("systemd-cgroup")
         runtime.criu = global.value("criu") ?? "criu"

@@ -4,10 +4,10 @@ import Testing
 
 @Suite struct RootlessTests {
     @Test func stateRootFollowsRuncForOrdinaryUsers() throws {
-        #expect(try Runtime.stateRoot(uid: 0, environment: ["XDG_RUNTIME_DIR=/run/user/0"]) == "/run/crabcan")
-        #expect(try Runtime.stateRoot(uid: 1000, environment: ["XDG_RUNTIME_DIR=/run/user/1000"]) == "/run/user/1000/crabcan")
+        #expect(try Runtime.stateRoot(uid: 0) { Issue.record("root asked for XDG_RUNTIME_DIR"); return "/run/user/0" } == "/run/crabcan")
+        #expect(try Runtime.stateRoot(uid: 1000) { "/run/user/1000" } == "/run/user/1000/crabcan")
         // Unset (or relative): the user's session directory when it exists and is theirs, else a private /tmp one.
-        let fallback = try Runtime.stateRoot(uid: 4_000_000_123, environment: ["XDG_RUNTIME_DIR=relative"])
+        let fallback = try Runtime.stateRoot(uid: 4_000_000_123) { "relative" }
         #expect(fallback == "/tmp/crabcan-4000000123")
     }
 
