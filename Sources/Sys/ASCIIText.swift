@@ -161,9 +161,18 @@ extension String {
     package var commaSeparatedItems: [String] { pieces(separatedBy: UInt8(ascii: ",")) }
 
     /// The non-empty pieces between `separator` bytes (as `split(separator:)` on Characters gives for ASCII text),
-    /// split on UTF-8: paths, PATH lists, a cgroup's pid list.
+    /// split on UTF-8: paths, PATH lists, a cgroup's pid list. Scanned on a byte array: the UTF-8 view's own split
+    /// built an array of `Substring.UTF8View` first, whose storage class every process instantiated at run time.
     package func pieces(separatedBy separator: UInt8) -> [String] {
-        utf8.split(separator: separator).map { String(decoding: $0, as: UTF8.self) }
+        let bytes = Array(utf8)
+        var pieces: [String] = []
+        var start = 0
+        for index in bytes.indices where bytes[index] == separator {
+            if index > start { pieces.append(String(decoding: bytes[start..<index], as: UTF8.self)) }
+            start = index + 1
+        }
+        if bytes.count > start { pieces.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return pieces
     }
 
     /// Whether `item` is one of the comma-separated items ("cpu" of "cpu,cpuacct"). A cgroup's lookups ask it of
