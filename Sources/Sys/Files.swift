@@ -209,10 +209,11 @@ extension Files {
         if mkdirat(dir.raw, name, mode) == -1 && errno != EEXIST { throw SysError("mkdir", path: name) }
     }
 
-    /// An empty regular file, as a bind-mount target for a file source.
+    /// An empty regular file, as a bind-mount target for a file source; EEXIST is fine (the caller opens what is
+    /// there O_NOFOLLOW and checks its type). Made with mknodat, not opened: what a racing writer of a shared rootfs
+    /// put there first is never opened for writing (a FIFO would block the init, a device could act on the open).
     package static func createFile(in dir: FileDescriptor, _ name: String, mode: mode_t = 0o644) throws(SysError) {
-        let fd = try check("create", name) { openat(dir.raw, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode) }
-        Glibc.close(fd)
+        if mknodat(dir.raw, name, S_IFREG | mode, 0) == -1 && errno != EEXIST { throw SysError("create", path: name) }
     }
 
     package static func isDirectory(_ fd: FileDescriptor) -> Bool {

@@ -46,6 +46,19 @@ import Testing
         }
     }
 
+    /// A file target is made without opening what may already be there: a FIFO planted (or raced in) at the name
+    /// is left as it is, and the call returns (opened for writing, it blocked until a reader came).
+    @Test func makingAFileTargetOpensNothingThatIsThere() throws {
+        try withRootfs { root, fd in
+            #expect(mkfifo(root + "/real/dir/fifo", 0o644) == 0)
+            let dir = try Files.openAt(fd, "real/dir", O_PATH | O_DIRECTORY)
+            try Files.createFile(in: dir, "fifo")
+            #expect(Files.lstatMode(root + "/real/dir/fifo").map { $0 & S_IFMT } == S_IFIFO)
+            try Files.createFile(in: dir, "made")
+            #expect(Files.lstatMode(root + "/real/dir/made").map { $0 & S_IFMT } == S_IFREG)
+        }
+    }
+
     /// A missing last component is made in its parent as the kernel resolves that parent inside the rootfs; a
     /// symlink in its place is left to the walk, which makes its target inside.
     @Test func aMissingLastComponentIsMadeInItsResolvedParent() throws {
