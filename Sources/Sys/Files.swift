@@ -236,7 +236,7 @@ extension Files {
     }
 
     /// The usual miss is the last component alone (/dev/pts, /dev/shm, /dev/mqueue on the container's fresh
-    /// /dev): its parent, resolved by the kernel inside `root`, takes it (mkdirat, or O_CREAT|O_NOFOLLOW), and it
+    /// /dev): its parent, resolved by the kernel inside `root`, takes it (mkdirat, or mknodat for a file), and it
     /// is opened O_NOFOLLOW. nil, and the walk decides, when the parent cannot be resolved, the name is not a
     /// plain one, making it failed, or what is there is a symlink (planted, or made meanwhile by a writer of a
     /// shared rootfs). Four calls where the walk from `root` takes one more per component of the parent.
@@ -244,7 +244,7 @@ extension Files {
         var path = path
         while path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") { path.removeLast() }
         guard let parentPath = PathText.beforeLastSlash(path) else { return nil }
-        let name = String(path.utf8.dropFirst(parentPath.utf8.count + 1))!
+        let name = String(decoding: path.utf8.dropFirst(parentPath.utf8.count + 1), as: UTF8.self)
         guard !name.isEmpty, name != ".", name != "..",
               let parent = openInRoot(root, parentPath.isEmpty ? "/" : parentPath) else { return nil }
         do throws(SysError) {
