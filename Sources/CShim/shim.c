@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/ioctl.h>
 #include <linux/openat2.h>
+#include <linux/stat.h>   /* struct statx with stx_mnt_id */
+#include <sys/stat.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <linux/netlink.h>
@@ -73,6 +75,17 @@ int cshim_pidfd_send_signal(int pidfd, int sig) {
 
 int cshim_close_range_cloexec(unsigned int first) {
     return (int)syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+}
+
+int cshim_mount_id(const char *path, int unique, uint64_t *id) {
+    /* The kernel's struct (linux/stat.h): glibc 2.36's names stx_mnt_id only as padding. */
+    struct statx buffer;
+    unsigned int mask = unique ? 0x4000U /* STATX_MNT_ID_UNIQUE */ : 0x1000U /* STATX_MNT_ID */;
+    memset(&buffer, 0, sizeof buffer);
+    if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &buffer) != 0) return -1;
+    if (!(buffer.stx_mask & mask)) { errno = EOPNOTSUPP; return -1; }
+    *id = buffer.stx_mnt_id;
+    return 0;
 }
 
 int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {

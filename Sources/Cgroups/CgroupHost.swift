@@ -24,14 +24,20 @@ package struct CgroupHost: Sendable, Equatable {
 
     /// Reads /proc/self/cgroup, then /proc/self/mountinfo only as far as it must: once every hierarchy is found
     /// at its root, no later mount can change the result (cgroup mounts come early in the table). Each line is
-    /// parsed once, as it arrives, and each cgroup mount offered once to the hierarchies still open.
-    package static func detect() throws -> CgroupHost {
-        var matcher = MountMatcher(own: lines(ofSelfCgroup: try Files.readFile("/proc/self/cgroup")))
+    /// parsed once, as it arrives, and each cgroup mount offered once to the hierarchies still open. With a
+    /// `cache` whose mounts are all still in place the table is not read; a settled answer read from it is
+    /// handed to the cache to keep.
+    package static func detect(cache: CgroupHostCache? = nil) throws -> CgroupHost {
+        let own = lines(ofSelfCgroup: try Files.readFile("/proc/self/cgroup"))
+        if let cached = cache?.load(own: own) { return cached }
+        var matcher = MountMatcher(own: own)
         try Files.open("/proc/self/mountinfo", O_RDONLY).readLines(chunk: 512) { lines in
             MountInfo.forEachLine(in: lines, ofType: isCgroupFileSystem) { matcher.add($0) }
             return matcher.isSettled
         }
-        return matcher.host
+        let host = matcher.host
+        if let cache, matcher.isSettled { cache.take(host, tableIDs: matcher.tableIDs(of: host), own: own) }
+        return host
     }
 
     /// This process's cgroups where the mounts are known already: `known` was detected by the runtime before it
@@ -99,8 +105,10 @@ package struct CgroupHost: Sendable, Equatable {
         /// is at the root. The table's fields are unescaped only for the mount chosen.
         private var chosenPoint: [String]
         private var chosenRoot: [String]
+        /// The chosen mount's id in the table (0 when the line had none), for CgroupHostCache.
+        private var chosenID: [UInt64]
         private var foundAtRoot: [Bool]
-        private var unified: (point: String, root: String)?
+        private var unified: (point: String, root: String, id: UInt64)?
         /// Whether some line of /proc/self/cgroup names a v1 controller (not only "name=systemd"): then the host is
         /// v1, and settled once each named hierarchy has its mount at the root. Otherwise the first cgroup2 mount
         /// settles it.
@@ -112,6 +120,7 @@ package struct CgroupHost: Sendable, Equatable {
             names = own.map { Array($0.name.utf8)[...] }
             chosenPoint = Array(repeating: "", count: own.count)
             chosenRoot = chosenPoint
+            chosenID = Array(repeating: 0, count: own.count)
             foundAtRoot = Array(repeating: false, count: own.count)
             namesAV1Controller = own.contains { !$0.name.isEmpty && CgroupHost.namesAController($0.name) }
         }
@@ -119,7 +128,7 @@ package struct CgroupHost: Sendable, Equatable {
         /// One line of the table, of type cgroup or cgroup2, in the table's order.
         mutating func add(_ mount: MountInfoLine) {
             if mount.fsType.elementsEqual(Self.cgroup2) {
-                if unified == nil { unified = (MountInfo.unescape(mount.mountPoint), MountInfo.unescape(mount.root)) }
+                if unified == nil { unified = (MountInfo.unescape(mount.mountPoint), MountInfo.unescape(mount.root), mount.mountID ?? 0) }
                 return
             }
             guard mount.fsType.elementsEqual(Self.cgroup1) else { return }
@@ -128,6 +137,7 @@ package struct CgroupHost: Sendable, Equatable {
                 if mount.hasSuperOptions(allOf: names[index]) {
                     chosenPoint[index] = MountInfo.unescape(mount.mountPoint)
                     chosenRoot[index] = MountInfo.unescape(mount.root)
+                    chosenID[index] = mount.mountID ?? 0
                     foundAtRoot[index] = atRoot
                 }
             }
@@ -138,6 +148,14 @@ package struct CgroupHost: Sendable, Equatable {
                 return own.indices.allSatisfy { own[$0].name.isEmpty || foundAtRoot[$0] }
             }
             return unified != nil
+        }
+
+        /// The table's id of each of `host`'s mounts, in its order.
+        func tableIDs(of host: CgroupHost) -> [UInt64] {
+            host.hierarchies.map { hierarchy in
+                if hierarchy.name.isEmpty { return unified?.id ?? 0 }
+                return own.firstIndex { $0.name == hierarchy.name }.map { chosenID[$0] } ?? 0
+            }
         }
 
         /// On a hybrid host (v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified) the v1 hierarchies win,

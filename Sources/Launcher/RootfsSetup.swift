@@ -321,10 +321,10 @@ struct RootfsSetup {
     /// A masked file gets /dev/null bound over it, a masked directory an empty read-only tmpfs.
     /// /dev/null is opened and checked to be the real 1:3 character device before it is bound, so a
     /// container that replaced it cannot have a host file mounted instead (runc GHSA of November 2025).
+    /// The path is looked up once: its O_PATH fd says what it is (fstat of a symlink's own fd is its lstat).
     private func mask(_ path: String, with sources: inout MaskSources) throws {
-        guard let mode = Files.lstatMode(path) else { return }
-        if mode & S_IFMT == S_IFDIR {
-            let target = try Files.open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY)
+        guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
+        if try Files.status(target).st_mode & S_IFMT == S_IFDIR {
             if let empty = sources.emptyDirectory {
                 try mount(empty.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
             } else {
@@ -341,13 +341,12 @@ struct RootfsSetup {
             }
             sources.null = null
         }
-        let target = try Files.open(path, O_PATH | O_NOFOLLOW)
         try mount(sources.null!.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
     }
 
+    /// A path that cannot be looked up is left alone, as one that is not there.
     private func makeReadonly(_ path: String) throws {
-        guard Files.lstatMode(path) != nil else { return }
-        let target = try Files.open(path, O_PATH | O_NOFOLLOW)
+        guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
         try mount(target.procPath, target.procPath, nil, Mounts.bind | Mounts.recursive, nil, "bind \(path)")
         let mounted = try Files.open(path, O_PATH | O_NOFOLLOW)
         try remountBind(mounted.procPath, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,

@@ -34,7 +34,8 @@ extension BundleReport {
     /// The checks `check` and `create` share: the document (syntax, types, required fields, enums), then the
     /// launch plan, the privileges, seccomp, the rootfs and the cgroups, each problem placed at its line:column.
     package static func make(bundle: String, file: String, id: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
-                             newKeyring: Bool = true, systemd: Bool = false, seccompCache: SeccompCache? = nil) -> BundleReport {
+                             newKeyring: Bool = true, systemd: Bool = false, seccompCache: SeccompCache? = nil,
+                             cgroupHostCache: CgroupHostCache? = nil) -> BundleReport {
         var report = BundleReport(file: file)
         let bytes: [UInt8]
         do {
@@ -80,7 +81,7 @@ extension BundleReport {
 
         var detectedHost: CgroupHost?
         do {
-            let host = try CgroupHost.detect()
+            let host = try CgroupHost.detect(cache: cgroupHostCache)
             detectedHost = host
             let cgroups: CgroupSet
             if systemd {

@@ -74,9 +74,11 @@ extension Runtime {
     /// each idmapped mount (its filesystem may refuse). Made and let go, so that `create` refuses it here, before
     /// anything exists, at its line:column, and `check` says the same.
     static func planBundle(bundle: String, file: String, id: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
-                           newKeyring: Bool = true, systemd: Bool = false, seccompCache: SeccompCache? = nil) -> BundleReport {
+                           newKeyring: Bool = true, systemd: Bool = false, seccompCache: SeccompCache? = nil,
+                           cgroupHostCache: CgroupHostCache? = nil) -> BundleReport {
         var report = BundleReport.make(bundle: bundle, file: file, id: id, noPivot: noPivot, preserveFDs: preserveFDs,
-                                       newKeyring: newKeyring, systemd: systemd, seccompCache: seccompCache)
+                                       newKeyring: newKeyring, systemd: systemd, seccompCache: seccompCache,
+                                       cgroupHostCache: cgroupHostCache)
         guard let plan = report.plan, let document = report.document else { return report }
         let refused = IdmappedMounts.probe(plan)
         guard !refused.isEmpty else { return report }

@@ -54,10 +54,11 @@ extension Runtime {
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
         let seccompCache = SeccompCache(root: root)
+        let cgroupHostCache = CgroupHostCache(root: root)
         // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
         let report = Runtime.planBundle(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
                                        preserveFDs: options.preserveFDs, newKeyring: !options.noNewKeyring,
-                                       systemd: systemdCgroup, seccompCache: seccompCache)
+                                       systemd: systemdCgroup, seccompCache: seccompCache, cgroupHostCache: cgroupHostCache)
         let errors = report.errors
         if let first = errors.first {
             let more = errors.count > 1 ? " (and \(errors.count - 1) more: crabcan check --bundle \(options.bundle))" : ""
@@ -163,6 +164,7 @@ extension Runtime {
                 try initProcess.commit()
                 trace.mark("commit")
                 seccompCache.keepCompiled()
+                cgroupHostCache.keep()
                 if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
                 return Created(initProcess: initProcess, record: record)
             } catch {

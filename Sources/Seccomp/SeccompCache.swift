@@ -49,7 +49,7 @@ package final class SeccompCache {
     static func key(_ profile: OCISpec.Seccomp) -> [UInt8] {
         var key: [UInt8] = []
         key.reserveCapacity(16 * 1024)
-        func field(_ text: String) { Self.appendField(Array(text.utf8), to: &key) }
+        func field(_ text: String) { Netstrings.append(text, to: &key) }
         func field(_ number: UInt64?) { field(number.map { DecimalText.of($0) } ?? "-") }
         func field(_ texts: [String]) {
             field(UInt64(texts.count))
@@ -77,14 +77,6 @@ package final class SeccompCache {
         return key
     }
 
-    /// `<length>:<bytes>,`
-    static func appendField(_ bytes: [UInt8], to out: inout [UInt8]) {
-        out += Array(DecimalText.of(bytes.count).utf8)
-        out.append(UInt8(ascii: ":"))
-        out += bytes
-        out.append(UInt8(ascii: ","))
-    }
-
     /// FNV-1a of the key, in hex: it only names the file; a match is decided by the whole key.
     static func fileName(_ key: [UInt8]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -99,7 +91,7 @@ package final class SeccompCache {
     /// notifies, the stub length, the number of warnings, each warning's path and message, the program.
     static func encode(_ program: SeccompProgram, key: [UInt8]) -> [UInt8] {
         var out = magic
-        func field(_ bytes: [UInt8]) { appendField(bytes, to: &out) }
+        func field(_ bytes: [UInt8]) { Netstrings.append(bytes, to: &out) }
         func field(_ number: Int) { field(Array(DecimalText.of(number).utf8)) }
         field(key)
         field(Int(program.kernelFlags))
@@ -117,15 +109,9 @@ package final class SeccompCache {
     /// nil unless the entry is whole, well formed and for exactly `key`.
     static func decode(_ bytes: [UInt8], key: [UInt8]) -> SeccompProgram? {
         guard bytes.count > magic.count, bytes[..<magic.count].elementsEqual(magic) else { return nil }
-        var at = magic.count
-        func field() -> ArraySlice<UInt8>? {
-            guard let colon = bytes[at...].firstIndex(of: UInt8(ascii: ":")), colon - at <= 10,
-                  let parsed = DecimalText.parse(bytes[at..<colon]), let length = Int(exactly: parsed), length <= bytes.count - colon - 2,
-                  bytes[colon + 1 + length] == UInt8(ascii: ",") else { return nil }
-            at = colon + 2 + length
-            return bytes[(colon + 1)..<(colon + 1 + length)]
-        }
-        func number() -> Int? { field().flatMap { DecimalText.parse($0) }.flatMap { Int(exactly: $0) } }
+        var reader = Netstrings.Reader(bytes, from: magic.count)
+        func field() -> ArraySlice<UInt8>? { reader.field() }
+        func number() -> Int? { reader.number().flatMap { Int(exactly: $0) } }
         guard let storedKey = field(), storedKey.elementsEqual(key),
               let flags = number(), let notifies = number(), let stubLength = number(), let warningCount = number(),
               warningCount <= 4096 else { return nil }
@@ -135,7 +121,7 @@ package final class SeccompCache {
             warnings.append(SeccompError(path: String(decoding: path, as: UTF8.self), message: String(decoding: message, as: UTF8.self)))
         }
         // The kernel takes at most 4096 instructions of 8 bytes (BPF_MAXINSNS).
-        guard let program = field(), at == bytes.count, !program.isEmpty, program.count % 8 == 0, program.count <= 4096 * 8,
+        guard let program = field(), reader.isAtEnd, !program.isEmpty, program.count % 8 == 0, program.count <= 4096 * 8,
               let kernelFlags = UInt32(exactly: flags), notifies <= 1 else { return nil }
         return SeccompProgram(encoded: Array(program), kernelFlags: kernelFlags, usesNotify: notifies == 1,
                               stubLength: stubLength, warnings: warnings)

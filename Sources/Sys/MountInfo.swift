@@ -1,3 +1,5 @@
+import CShim
+
 /// /proc/self/mountinfo, parsed once per reader (proc(5)):
 /// "<id> <parent> <maj:min> <root> <mount point> <options> [optional fields...] - <fstype> <source> <superopts>".
 package struct MountInfoEntry: Sendable, Equatable {
@@ -15,9 +17,11 @@ package struct MountInfoEntry: Sendable, Equatable {
 /// is made only for what a reader asks for.
 package struct MountInfoLine {
     private let text: ArraySlice<UInt8>
-    private let rootRange, pointRange, optionalRange, typeRange, sourceRange, optionsRange: Range<Int>
+    private let idRange, rootRange, pointRange, optionalRange, typeRange, sourceRange, optionsRange: Range<Int>
 
     package var fsType: ArraySlice<UInt8> { text[typeRange] }
+    /// The first field: the mount's id in this table (a later mount may reuse it once this one is gone).
+    package var mountID: UInt64? { DecimalText.parse(text[idRange]) }
     /// The directory of the filesystem mounted here, escaped: "/" unless a subtree was bound.
     package var root: ArraySlice<UInt8> { text[rootRange] }
     package var mountPoint: ArraySlice<UInt8> { text[pointRange] }
@@ -35,13 +39,13 @@ package struct MountInfoLine {
               let options = Self.field(line, from: &at, before: line.endIndex, omittingEmpty: false) else { return nil }
         // The id, the parent's id and maj:min come before the root; the mount options after the mount point.
         at = line.startIndex
-        guard Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
+        guard let id = Self.field(line, from: &at, before: dash, omittingEmpty: true),
               Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
               Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil,
               let root = Self.field(line, from: &at, before: dash, omittingEmpty: true),
               let point = Self.field(line, from: &at, before: dash, omittingEmpty: true),
               Self.field(line, from: &at, before: dash, omittingEmpty: true) != nil else { return nil }
-        (rootRange, pointRange, optionalRange) = (root, point, min(at, dash)..<dash)
+        (idRange, rootRange, pointRange, optionalRange) = (id, root, point, min(at, dash)..<dash)
         (typeRange, sourceRange, optionsRange) = (type, source, options)
     }
 
@@ -84,6 +88,13 @@ package struct MountInfoLine {
 }
 
 package enum MountInfo {
+    /// The id of the mount `path` is on, its last component not followed: `unique` asks for the id no later mount
+    /// reuses (Linux 6.8), else the table's first field. nil when the path or the kernel cannot say.
+    package static func mountID(of path: String, unique: Bool) -> UInt64? {
+        var id: UInt64 = 0
+        return path.withCString { cshim_mount_id($0, unique ? 1 : 0, &id) } == 0 ? id : nil
+    }
+
     package static func read() throws(SysError) -> [MountInfoEntry] {
         parse(try Files.readText("/proc/self/mountinfo"))
     }

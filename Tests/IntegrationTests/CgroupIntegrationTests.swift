@@ -46,6 +46,32 @@ extension CrabcanCLI {
         #expect(Self.cgroupDirs(id).isEmpty, "cgroup dirs left: \(Self.cgroupDirs(id))")
     }
 
+    /// create keeps the cgroup mounts it detected (<root>/@cgroup-host) only once it has succeeded; the next
+    /// create, which takes them from there instead of /proc/self/mountinfo, places its init just as the first.
+    @Test func theDetectedMountsAreKeptOnceACreateSucceededAndPlaceTheNext() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let kept = box.root + "/" + RuntimeRoot.cgroupHostCache
+        let failing = try box.bundle(["/no-such-program"], name: "failing")
+        #expect(box.crabcan(["create", "--bundle", failing, box.id("hc-failed")]).status == 1)
+        #expect(!FileManager.default.fileExists(atPath: kept), "a failed create kept what it detected")
+        let bundle = try box.bundle(["sleep", "100"])
+        var placements: [String] = []
+        for round in 0..<2 {
+            let id = box.id("hc-\(round)")
+            #expect(box.crabcan(["create", "--bundle", bundle, id]).status == 0)
+            #expect(FileManager.default.fileExists(atPath: kept), "round \(round)")
+            let pid = try #require(box.pid(id))
+            let cgroup = Self.read("/proc/\(pid)/cgroup")
+            #expect(Self.cgroupDirs(id).count == Self.hierarchies.count, "round \(round): \(Self.cgroupDirs(id))")
+            placements.append(cgroup.replacingOccurrences(of: id, with: "ID"))
+            #expect(cgroup.contains(":memory:/crabcan/\(id)") && cgroup.contains(":pids:/crabcan/\(id)"), "\(cgroup)")
+        }
+        #expect(placements[0] == placements[1])
+        let list = box.crabcan(["list", "-q"])
+        #expect(list.status == 0 && !list.stdout.contains("@"), "\(list)")
+    }
+
     @Test func memoryHogIsOOMKilledAndForkLoopStopsAtPidsLimit() throws {
         let box = try Sandbox()
         defer { box.cleanup() }

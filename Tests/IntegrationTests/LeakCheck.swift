@@ -44,7 +44,7 @@ struct HostSnapshot: Equatable {
         guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
         var found: Set<String> = []
         while let path = walker.nextObject() as? String {
-            if path.split(separator: "/").first.map(String.init) == RuntimeRoot.seccompCache { continue }  // kept on purpose
+            if let first = path.split(separator: "/").first, RuntimeRoot.isKeptOnPurpose(String(first)) { continue }
             found.insert(path)
         }
         return found

@@ -190,13 +190,17 @@ enum Host {
 
 // MARK: - A test's own bundle, state root and container ids
 
-/// A runtime root as a leak check sees it: what is left there besides the compiled seccomp filters crabcan keeps
-/// on purpose for the next container (<root>/@seccomp, docs/seccomp.md).
+/// A runtime root as a leak check sees it: what is left there besides what crabcan keeps on purpose for the next
+/// container, under names no container id can have: the compiled seccomp filters (<root>/@seccomp,
+/// docs/seccomp.md) and the detected cgroup mounts (<root>/@cgroup-host, docs/performance.md).
 enum RuntimeRoot {
     static let seccompCache = "@seccomp"
+    static let cgroupHostCache = "@cgroup-host"
+
+    static func isKeptOnPurpose(_ name: String) -> Bool { name == seccompCache || name == cgroupHostCache }
 
     static func containerEntries(_ root: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { $0 != seccompCache }
+        ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !isKeptOnPurpose($0) }
     }
 }
 

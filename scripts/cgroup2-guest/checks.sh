@@ -584,8 +584,9 @@ SCRIPT
 # Last: whatever the checks above left.
 group_leftovers() {
     same leftovers/cgroups "" "$(find $CG/crabcan -mindepth 1 -maxdepth 1 -type d 2>/dev/null)"
-    # @seccomp: the compiled seccomp filters crabcan keeps for the next container (docs/seccomp.md).
-    same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx '@seccomp')"
+    # @seccomp and @cgroup-host: the compiled seccomp filters and the detected cgroup mounts crabcan keeps for the
+    # next container (docs/seccomp.md, docs/performance.md).
+    same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host')"
 }
 
 all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns treens foreign oldercalls events rootless cycles"

@@ -104,9 +104,10 @@ started() { created "$@" && { rt start "$1" </dev/null >/dev/null && return 0; f
 
 # --- groups: each runs for the runtime in $RT ---------------------------------------------------------------
 
-# What a runtime root holds besides @seccomp, the compiled seccomp filters crabcan keeps for the next container
-# (docs/seccomp.md): containers' state dirs, which must be gone.
-state_entries() { ls "$1" 2>/dev/null | grep -vx '@seccomp' | tr '\n' ' '; }
+# What a runtime root holds besides @seccomp and @cgroup-host, the compiled seccomp filters and the detected cgroup
+# mounts crabcan keeps for the next container (docs/seccomp.md, docs/performance.md): containers' state dirs,
+# which must be gone.
+state_entries() { ls "$1" 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host' | tr '\n' ' '; }
 
 group_features() {
     # runc's `features` and crabcan's both list linux.cgroup.systemd.

@@ -1,0 +1,84 @@
+import Glibc
+import Sys
+
+/// `CgroupHost.detect`'s answer kept under the runtime root (`<root>/@cgroup-host`), for as long as the mounts it
+/// names are the ones at their paths (docs/performance.md, session 20).
+///
+/// Reading /proc/self/mountinfo is the kernel formatting every mount up to the cgroup ones, and parsing it was 9% of
+/// a `check`'s instructions. A mount's unique id (statx STATX_MNT_ID_UNIQUE, Linux 6.8) is never given to another
+/// mount in the same boot, so a statx of each cached mount point that finds the same id finds the same mount: the
+/// same superblock, hierarchy and root. A mount made since comes after these in the table and cannot change an
+/// answer that was settled (each hierarchy found at its root, or the first cgroup2 mount), and only a settled
+/// answer is kept. What else the answer depends on is the key: the boot (ids start again at each), the cgroup
+/// namespace (the table's roots are shown relative to it) and the hierarchies /proc/self/cgroup names. On an older
+/// kernel, or when anything differs, the table is read as before. The file is as trusted as the root's
+/// containers, and like the seccomp cache it is written only once a create has succeeded (`keep`).
+package final class CgroupHostCache {
+    /// `@` is not allowed in a container id, and `list` looks only at directories.
+    package static let fileName = "@cgroup-host"
+    static let magic = Array("crabcan-cgroup-host 1\n".utf8)
+
+    package let path: String
+    private var detected: [UInt8]?
+
+    package init(root: String) { path = root + "/" + Self.fileName }
+
+    /// The host for this process when the file holds one for this key whose mounts are all still in place; the
+    /// process's own cgroups (`own`) are never cached.
+    func load(own: [(name: String, path: String)]) -> CgroupHost? {
+        guard let key = Self.key(own: own), let bytes = try? Files.readFile(path),
+              bytes.count > Self.magic.count, bytes[..<Self.magic.count].elementsEqual(Self.magic) else { return nil }
+        var reader = Netstrings.Reader(bytes, from: Self.magic.count)
+        guard let storedKey = reader.field(), storedKey.elementsEqual(key), let versionName = reader.text(),
+              let version = CgroupVersion(rawValue: versionName), let count = reader.number(), count <= 64 else { return nil }
+        var hierarchies: [CgroupHost.Hierarchy] = []
+        for _ in 0..<count {
+            guard let name = reader.text(), let mountPoint = reader.text(), let mountRoot = reader.text(),
+                  let mountID = reader.number(), MountInfo.mountID(of: mountPoint, unique: true) == mountID,
+                  let line = own.first(where: { $0.name == name }) else { return nil }
+            hierarchies.append(CgroupHost.Hierarchy(name: name, mountPoint: mountPoint, mountRoot: mountRoot, ownPath: line.path))
+        }
+        guard reader.isAtEnd else { return nil }
+        return CgroupHost(version: version, hierarchies: hierarchies)
+    }
+
+    /// Takes `host`, read from the table, for `keep`. `tableIDs` are its mounts' ids in that table: each mount
+    /// point must still show that id before its unique id is asked for, so that a mount changed since the read
+    /// is not kept under the table's answer.
+    func take(_ host: CgroupHost, tableIDs: [UInt64], own: [(name: String, path: String)]) {
+        guard tableIDs.count == host.hierarchies.count, let key = Self.key(own: own) else { return }
+        var out = Self.magic
+        Netstrings.append(key, to: &out)
+        Netstrings.append(host.version.rawValue, to: &out)
+        Netstrings.append(UInt64(host.hierarchies.count), to: &out)
+        for (hierarchy, tableID) in zip(host.hierarchies, tableIDs) {
+            guard MountInfo.mountID(of: hierarchy.mountPoint, unique: false) == tableID,
+                  let unique = MountInfo.mountID(of: hierarchy.mountPoint, unique: true) else { return }
+            Netstrings.append(hierarchy.name, to: &out)
+            Netstrings.append(hierarchy.mountPoint, to: &out)
+            Netstrings.append(hierarchy.mountRoot, to: &out)
+            Netstrings.append(unique, to: &out)
+        }
+        detected = out
+    }
+
+    /// Writes what this command read from the table, once it has succeeded: atomically, so that a reader finds
+    /// a whole file or the one before. A failure only costs the next command the read.
+    package func keep() {
+        guard let detected else { return }
+        try? Files.writeFileAtomically(path, detected, mode: 0o600)
+        self.detected = nil
+    }
+
+    /// This boot, this cgroup namespace and /proc/self/cgroup's hierarchy names, in order; nil when one cannot be had.
+    static func key(own: [(name: String, path: String)]) -> [UInt8]? {
+        guard let boot = try? Files.readFile("/proc/sys/kernel/random/boot_id"),
+              let namespace = try? Files.status("/proc/self/ns/cgroup") else { return nil }
+        var key: [UInt8] = []
+        Netstrings.append(boot, to: &key)
+        Netstrings.append(UInt64(namespace.st_ino), to: &key)
+        Netstrings.append(UInt64(own.count), to: &key)
+        for line in own { Netstrings.append(line.name, to: &key) }
+        return key
+    }
+}
