@@ -37,7 +37,7 @@ enum ExecInit {
             // As the init: root of the container's user namespace (our host ids are unmapped there) until switchUser.
             if plan.namespaces.contains(where: { $0.type == .user }) { try UserNamespaceEntry.becomeRoot() }
             if let root = plan.root {
-                try Files.fchdir(root.reopenedAsDirectory())
+                try root.enterAsWorkingDirectory()
                 try Files.chroot(".")
                 root.close()
             }

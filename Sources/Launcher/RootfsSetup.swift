@@ -63,7 +63,7 @@ struct RootfsSetup {
         Fault.point(.midMount)
         try beforePivot()
         if plan.hostRoot != nil {
-            try Files.fchdir(root.reopenedAsDirectory())
+            try root.enterAsWorkingDirectory()
             try Files.chroot(".")
             try Files.chdir("/")
         } else {
@@ -192,10 +192,10 @@ struct RootfsSetup {
 
     /// pivot_root(".", ".") and a lazy unmount of the old root, the way runc avoids needing a put_old directory.
     private func pivotRoot(_ root: FileDescriptor) throws {
-        let oldRoot = try Files.open("/", O_DIRECTORY | O_RDONLY)
-        try Files.fchdir(root.reopenedAsDirectory())
+        let oldRoot = try Files.open("/", O_PATH | O_DIRECTORY)
+        try root.enterAsWorkingDirectory()
         try Mounts.pivotRoot(".", ".")
-        try Files.fchdir(oldRoot)
+        try oldRoot.enterAsWorkingDirectory()
         // The old root must not propagate its unmount to the host.
         try mount(nil, ".", nil, Mounts.slave | Mounts.recursive, nil, "make old root rslave")
         try Mounts.unmount(".", detach: true)
@@ -223,7 +223,7 @@ struct RootfsSetup {
     /// chroot to it leaves nothing above it to reach (`..` of a namespace's root is itself), with no old root to
     /// detach. (pivot_root is refused there: EINVAL.)
     private func enterTreeRoot(_ root: FileDescriptor) throws {
-        try Files.fchdir(root.reopenedAsDirectory())
+        try root.enterAsWorkingDirectory()
         try Files.chroot(".")
         try Files.chdir("/")
     }
@@ -404,7 +404,18 @@ extension RootfsSetup {
 }
 
 extension FileDescriptor {
-    /// fchdir needs a real (non-O_PATH) directory fd on older kernels; reopen through /proc.
+    /// A real (non-O_PATH) directory fd for this one, reopened through /proc: for reading what is there.
     func reopenedAsDirectory() throws -> FileDescriptor { try Files.open(procPath, O_RDONLY | O_DIRECTORY) }
+
+    /// fchdir here. The kernel takes an O_PATH fd since Linux 3.5; one before it refuses (EBADF), and gets the
+    /// directory reopened through /proc.
+    func enterAsWorkingDirectory() throws {
+        do {
+            try Files.fchdir(self)
+        } catch {
+            guard error.errno == EBADF else { throw error }
+            try Files.fchdir(reopenedAsDirectory())
+        }
+    }
 }
 
