@@ -92,4 +92,7 @@ package final class PreparedCapabilities {
     package func apply() throws(SysError) {
         try Sys.check("cap_set_proc") { cap_set_proc(caps) }
     }
+
+    /// The libcap sets, for cap_set_proc called from C (cshim_shared_init_finish); valid while this lives.
+    package var handle: UnsafeMutableRawPointer { UnsafeMutableRawPointer(caps) }
 }

@@ -67,6 +67,16 @@ enum ContainerInit {
                 ? try Executables.resolve(plan.process.args[0], searchPath: plan.searchPath, cwd: plan.process.cwd) : ""
             try plan.kernel.applyPersonality()
             try plan.scheduling?.apply()
+            if channel.sharesParentMemory {
+                // Everything ProcessStart.exec would do after `start` is made now, in Swift; from `ready` on the
+                // parent runs again, and this process only runs the C end.
+                channel.stage = .privileges
+                let capabilities = try ProcessStart.switchUser(plan, channel)
+                channel.stage = .handshake
+                try Processes.dieWithParent(signal: 0)
+                let prepared = try ProcessStart.prepareExec(plan, executable)
+                channel.finishSharing(prepared, fifo: handles.execFifo, seccomp: plan.seccomp, capabilities: capabilities)
+            }
             finalCapabilities = try ProcessStart.switchUserAndCommit(plan, &channel)
         } catch {
             channel.fail(error)

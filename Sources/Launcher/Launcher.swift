@@ -1,4 +1,5 @@
 import Capabilities
+import CShim
 import Glibc
 import OCISpec
 import Plan
@@ -35,6 +36,23 @@ package final class LaunchedInit {
     package func abort() { Launcher.killAndReap(pid) }
 }
 
+/// What a child sharing our address space starts from (cshim_shared_init's context): retained for good, since it
+/// reads these until its execve, and freeing them would be our code running under it.
+final class SharedInitBody {
+    let plan: ContainerPlan
+    let handles: ContainerInit.Handles
+
+    init(plan: ContainerPlan, handles: ContainerInit.Handles) {
+        self.plan = plan
+        self.handles = handles
+    }
+
+    static func enter(_ context: UnsafeMutableRawPointer) {
+        let body = Unmanaged<SharedInitBody>.fromOpaque(context).takeUnretainedValue()
+        ContainerInit.run(body.plan, body.handles)
+    }
+}
+
 package enum Launcher {
     /// Clones the container's init into its new namespaces and waits until it is set up and blocked
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
@@ -59,6 +77,10 @@ package enum Launcher {
                                                 plan, forTreeNamespace: treeNamespace != nil)))
         handles.treeNamespace = treeNamespace
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
+        if Self.canShareAddressSpace(plan, handles, steps) {
+            handles.channel = ChildChannel(socket: childEnd, traced: steps.traced, sharesParentMemory: true)
+            return try spawnSharing(plan, handles, channel: channel, cloneFlags: cloneFlags, steps: steps, trace: trace)
+        }
         let pid: pid_t
         var bornInCgroup = false
         Fault.point(.beforeClone)
@@ -84,6 +106,55 @@ package enum Launcher {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
+
+    /// Whether the init can run in our address space until its execve (`spawnSharing`): its set-up then exchanges
+    /// nothing with us between `placed` and `ready` (no id maps, create-time hooks, console or notify listener),
+    /// nothing but the C end runs after `start` (no startContainer hooks, a process to run), no namespace is
+    /// joined through a helper, and we opened nothing else for it (bind sources, a tree namespace). The kernel
+    /// lets only a process whose memory is its own enter a time namespace (setns: EUSERS). A cgroup v2 child born
+    /// in its cgroup keeps clone3 (CLONE_INTO_CGROUP with a stack of its own needs its own entry code).
+    static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, _ steps: ParentSteps) -> Bool {
+        plan.joinedNamespaces.isEmpty && plan.userNamespace == nil && !plan.hasInitHooks && plan.runsProcess
+            && !plan.createdNamespaces.contains(.time)
+            && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.bindSources.isEmpty
+            && handles.treeNamespace == nil && steps.cloneInto == nil
+    }
+
+    /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
+    /// (docs/design.md §2, "One side runs at a time"). The rule that makes sharing safe: we and the child never run
+    /// our code at the same time. The child waits in the kernel until `placed`; we wait in the kernel
+    /// (cshim_hand_over) until it sends `ready` from its C end, or its failure from C. What it reads stays alive
+    /// and unchanged: its plan and handles are retained for good, and our copies of its fds are closed by number.
+    private static func spawnSharing(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, channel: ParentChannel,
+                                     cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace) throws -> LaunchedInit {
+        var trace = trace
+        let body = Unmanaged.passRetained(SharedInitBody(plan: plan, handles: handles)).toOpaque()
+        let start = UnsafeMutablePointer<cshim_shared_init>.allocate(capacity: 1)
+        start.initialize(to: cshim_shared_init(sock: handles.channel.socket.raw, parent_sock: channel.socket.raw,
+                                               placed_tag: SyncMessage.Tag.placed.rawValue,
+                                               entry: { SharedInitBody.enter($0!) }, context: body))
+        Fault.point(.beforeClone)
+        let raw = cshim_clone_shared(cloneFlags, start, sharedInitStack)
+        guard raw > 0 else { throw SysError("clone") }
+        let pid = pid_t(raw)
+        Fault.point(.afterClone)
+        Glibc.close(handles.channel.socket.raw)
+        Glibc.close(handles.execFifo.raw)
+        trace.mark("clone (shared memory)")
+        do {
+            try steps.placeFromParent(pid, false)
+            trace.mark("place")
+            try channel.awaitReadySharing()
+            trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
+            return LaunchedInit(pid: pid, channel: channel, console: nil, trace: trace)
+        } catch {
+            killAndReap(pid)
+            throw error
+        }
+    }
+
+    /// The shared init's stack: Swift frames are large (create's reserves 28 KiB); only touched pages cost.
+    static let sharedInitStack = 8 << 20
 
     /// `steps.cloneInto` opened for clone3; nil (a plain clone, then the usual placement) when it cannot be.
     private static func openCloneTarget(_ steps: ParentSteps) -> FileDescriptor? {

@@ -62,17 +62,9 @@ enum ProcessStart {
     /// signals reset, the environment completed, execve's arguments made; then the seccomp filter, so that
     /// with no_new_privs only execve follows it, and without only the capset(2) that drops what loading needed.
     static func exec(_ settings: any ProcessSettings, _ executable: String, _ finalCapabilities: PreparedCapabilities?) -> Never {
-        let process = settings.process
         let prepared: PreparedExec
         do {
-            // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
-            try Processes.closeOnExecFrom(3 + settings.preserveFDs)
-            Channels.resetSignals()
-            var environment = process.env
-            if !environment.contains(where: { $0.hasBytePrefix("HOME=") }) {
-                environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
-            }
-            prepared = PreparedExec(path: executable, arguments: process.args, environment: environment)
+            prepared = try prepareExec(settings, executable)
             if let seccomp = settings.seccomp, !seccomp.usesNotify {
                 _ = try seccomp.load()
                 try finalCapabilities?.apply()
@@ -84,6 +76,19 @@ enum ProcessStart {
         let error = prepared.exec()
         report("\(error)")
         Processes.exit(127)
+    }
+
+    /// Host fds marked close-on-exec, signals reset, the environment completed, execve's arguments made.
+    static func prepareExec(_ settings: any ProcessSettings, _ executable: String) throws -> PreparedExec {
+        let process = settings.process
+        // Only stdio and --preserve-fds reach the container (CVE-2024-21626).
+        try Processes.closeOnExecFrom(3 + settings.preserveFDs)
+        Channels.resetSignals()
+        var environment = process.env
+        if !environment.contains(where: { $0.hasBytePrefix("HOME=") }) {
+            environment.append("HOME=" + Executables.homeDirectory(uid: process.user.uid))
+        }
+        return PreparedExec(path: executable, arguments: process.args, environment: environment)
     }
 
     /// After the parent has let go, stderr is the only way left to say what went wrong.

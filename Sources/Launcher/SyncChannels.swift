@@ -1,5 +1,8 @@
+import Capabilities
+import CShim
 import Cgroups
 import Glibc
+import Seccomp
 import Sys
 
 /// What the parent does at the steps its child waits for (SyncProtocol.swift); all but placement have a default.
@@ -70,6 +73,29 @@ final class ParentChannel {
         return console
     }
 
+    /// Steps 0–1 with a child in our address space (Launcher.spawnSharing): `placed` goes and every reply comes
+    /// through cshim_hand_over, so we run only while the child waits in the kernel for `placed`, or runs its C end
+    /// (it queues everything it sends until `ready`, and its failure report is C too).
+    func awaitReadySharing() throws {
+        try sync.send(.placed)
+        var outgoing = SyncMessage.placed.encoded()
+        // Both buffers exist before the child runs: nothing of ours is allocated or freed while it does.
+        var reply = [UInt8](repeating: 0, count: SyncMessage.maximumPacket)
+        while sync.phase != .committing {
+            let got = outgoing.withUnsafeBufferPointer { packet in
+                reply.withUnsafeMutableBufferPointer { cshim_hand_over(socket.raw, packet.baseAddress, packet.count, $0.baseAddress, $0.count) }
+            }
+            outgoing = []
+            let message = got > 0 ? SyncMessage(decoding: Array(reply[..<got])) : nil
+            try sync.receive(message)
+            switch message {
+            case .warning(let text)?: warning(text)
+            case .trace(let times)?: childTrace = times
+            default: break
+            }
+        }
+    }
+
     /// Step 2: state is on disk. The child dropped its death-with-parent tie before `ready`, so nothing is
     /// awaited: the packet stays queued for it after this end is closed.
     func commit() throws {
@@ -121,11 +147,27 @@ struct ChildChannel {
     }
     /// nil unless traced: an untraced child copies no array and instantiates no generic metadata for this.
     private let recorder: StageRecorder?
+    /// Set when this child shares the parent's address space (Launcher.spawnSharing): what it would send before
+    /// `ready` waits here, for the C end to send (the parent must not run while we do).
+    private let queued: QueuedPackets?
 
-    init(socket: FileDescriptor, stage: SetupStage = .isolating, traced: Bool = false) {
+    init(socket: FileDescriptor, stage: SetupStage = .isolating, traced: Bool = false, sharesParentMemory: Bool = false) {
         self.socket = socket
         self.recorder = traced ? StageRecorder() : nil
+        self.queued = sharesParentMemory ? QueuedPackets() : nil
         self.stage = stage
+    }
+
+    var sharesParentMemory: Bool { queued != nil }
+
+    /// Packets for cshim_shared_init_finish: each a 4-byte native length, then its bytes.
+    final class QueuedPackets {
+        private(set) var bytes: [UInt8] = []
+
+        func append(_ packet: [UInt8]) {
+            withUnsafeBytes(of: UInt32(packet.count)) { bytes += $0 }
+            bytes += packet
+        }
     }
 
     /// The child's first act when traced: its first stage starts now, not when the parent made this value.
@@ -154,8 +196,12 @@ struct ChildChannel {
     /// Step −1, in the joining helper.
     func reportSpawned(_ pid: pid_t) throws { try Channels.send(socket, SyncMessage.spawned(pid).encoded()) }
 
-    /// Step 0: the parent has mapped our ids and placed us (or left placement to us).
-    func awaitPlaced() throws { try expect(.placed) }
+    /// Step 0: the parent has mapped our ids and placed us (or left placement to us). A child sharing the
+    /// parent's memory took `placed` before it ran any of this (cshim_clone_shared).
+    func awaitPlaced() throws {
+        if sharesParentMemory { return }
+        try expect(.placed)
+    }
 
     /// Step 1b: the pty master goes to the parent.
     func sendConsole(_ master: FileDescriptor) throws {
@@ -205,14 +251,55 @@ struct ChildChannel {
     }
 
     /// Something skipped that set-up goes on without: it reaches the parent's log, not the container's stderr.
-    func warn(_ text: String) { _ = try? Channels.send(socket, SyncMessage.warning(text).encoded()) }
+    func warn(_ text: String) {
+        if let queued { return queued.append(SyncMessage.warning(text).encoded()) }
+        _ = try? Channels.send(socket, SyncMessage.warning(text).encoded())
+    }
 
     /// The end of a failed set-up: the parent gets the error, its errno and our stage.
     func fail(_ error: any Error) -> Never {
         let errno = (error as? SysError)?.errno ?? (error as? ChildFailure)?.errno ?? 0
         let failure = ChildFailure(message: String(describing: error), errno: errno, stage: stage)
-        _ = try? Channels.send(socket, SyncMessage.failed(failure).encoded())
+        let packet = SyncMessage.failed(failure).encoded()
+        // Sharing memory, the send and the exit are one C step: the parent runs as soon as the packet is there.
+        if sharesParentMemory { packet.withUnsafeBufferPointer { cshim_shared_init_fail(socket.raw, $0.baseAddress, $0.count) } }
+        _ = try? Channels.send(socket, packet)
         Processes.exit(1)
+    }
+
+    /// Steps 1–2 and the end, sharing the parent's memory: the warnings and stage times queued, `ready`, then in C
+    /// only (the parent runs again from `ready` on) `committed`, exec.fifo, the filter, the final capability sets
+    /// and execve (cshim_shared_init_finish), each already prepared here.
+    func finishSharing(_ exec: PreparedExec, fifo: FileDescriptor, seccomp: SeccompProgram?,
+                       capabilities: PreparedCapabilities?) -> Never {
+        guard let queued else { fatalError("finishSharing: this child does not share the parent's memory") }
+        if let recorder {
+            recorder.close(stage)
+            queued.append(SyncMessage.trace(recorder.times).encoded())
+        }
+        queued.append(SyncMessage.ready.encoded())
+        let packets = queued.bytes
+        let filter = seccomp?.encodedProgram ?? []
+        let flags = seccomp?.kernelFlags ?? 0
+        let fifoPath = fifo.procPath
+        let described = "exec \(exec.pathName)"
+        packets.withUnsafeBufferPointer { packets in
+            filter.withUnsafeBytes { program in
+                fifoPath.withCString { fifoPath in
+                    described.withCString { described in
+                        exec.withCArguments { path, arguments, environment in
+                            var finish = cshim_shared_finish(
+                                sock: socket.raw, packets: packets.baseAddress, packets_length: packets.count,
+                                committed_tag: SyncMessage.Tag.committed.rawValue, fifo: fifoPath,
+                                filter: program.baseAddress, filter_count: UInt16(filter.count / SeccompFilter.instructionSize),
+                                filter_flags: flags, capabilities: capabilities?.handle, path: path, argv: arguments,
+                                envp: environment, exec_description: described)
+                            cshim_shared_init_finish(&finish)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     private func expect(_ tag: SyncMessage.Tag) throws {

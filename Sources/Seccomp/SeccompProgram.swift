@@ -17,6 +17,8 @@ package struct SeccompProgram {
     private(set) var encoded: [UInt8] = []
     /// SECCOMP_FILTER_FLAG_* for seccomp(2): the config's flags, and NEW_LISTENER for a notify profile.
     package private(set) var kernelFlags: UInt32 = 0
+    /// The instructions as the kernel takes them, for a loader in C (cshim_shared_init_finish).
+    package var encodedProgram: [UInt8] { encoded }
     /// How many instructions in front are EnosysStub's (0: none).
     private(set) var stubLength = 0
     /// The instructions `load()` installs, for tests and --debug.

@@ -3,6 +3,26 @@ import Testing
 
 /// create / start / state / kill / delete across separate invocations, and what the host has left afterwards.
 extension CrabcanCLI {
+    /// What runs after `start` (from C when the init shares the runtime's memory: docs/design.md §2): a program
+    /// gone since create is reported on the container's stderr as `crabcan: exec PATH: ERRNO (text)`, and the
+    /// container stops with 127.
+    @Test func aProgramRemovedAfterCreateIsReportedAtStart() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let program = box.rootfs + "/bin/vanishing"
+        try FileManager.default.copyItem(atPath: box.rootfs + "/bin/busybox", toPath: program)
+        let bundle = try box.bundle(["/bin/vanishing"])
+        let id = box.id("vanishing")
+        let create = try box.start(["create", "--bundle", bundle, id])
+        try #require(create.wait().status == 0)
+        try FileManager.default.removeItem(atPath: program)
+        #expect(box.crabcan(["start", id]).status == 0)
+        #expect(eventually { (box.state(id)?["status"] as? String) == "stopped" })
+        let stderr = (try? String(contentsOfFile: create.errPath, encoding: .utf8)) ?? ""
+        #expect(stderr == "crabcan: exec /bin/vanishing: ENOENT (no such file or directory)\n", "\(stderr)")
+        #expect(box.crabcan(["delete", id]).status == 0)
+    }
+
     @Test func lifecycleAcrossInvocations() throws {
         let box = try Sandbox()
         defer { box.cleanup() }

@@ -150,6 +150,41 @@ int cshim_sigkill_on_input(int fd);
 /* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): the runtime's own BPF (libseccomp's plus the ENOSYS stub).
  * Returns the listener fd with SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0; -1 and errno on failure. */
 int cshim_seccomp_set_filter(const void *insns, unsigned short count, unsigned int flags);
+/* The container's init in the runtime's address space (shared_init.c; docs/design.md §2, "One side runs at a
+ * time"). The child closes `parent_sock`, dies with its parent, and waits for the one-byte `placed_tag` packet
+ * on `sock` before it calls entry(context), on a stack of its own. */
+struct cshim_shared_init {
+    int sock;
+    int parent_sock; /* the runtime's end, closed in the child first */
+    unsigned char placed_tag;
+    void (*entry)(void *context);
+    void *context;
+};
+/* clone(CLONE_VM | flags) running `start`; the child's pid, or -1 and errno. */
+long cshim_clone_shared(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size);
+/* The runtime's side of a hand-over: send `packet` (none when length is 0), then wait in the kernel for the next
+ * packet into `reply`. Its length, or -1 (0: end of file). */
+long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity);
+/* The init's failure report, then exit(1): nothing runs in between. */
+void cshim_shared_init_fail(int sock, const unsigned char *packet, long length) __attribute__((noreturn));
+/* What the init does from `ready` on, all of it prepared before. */
+struct cshim_shared_finish {
+    int sock;
+    /* Queued packets, each a 4-byte native length then its bytes; `ready` last. */
+    const unsigned char *packets;
+    long packets_length;
+    unsigned char committed_tag;
+    const char *fifo;
+    const void *filter;
+    unsigned short filter_count;
+    unsigned int filter_flags;
+    void *capabilities; /* a cap_t applied after the filter, or NULL */
+    const char *path;
+    char *const *argv;
+    char *const *envp;
+    const char *exec_description; /* "exec <path>", for a failed execve */
+};
+void cshim_shared_init_finish(const struct cshim_shared_finish *finish) __attribute__((noreturn));
 /* pidfd_open + pidfd_getfd: a copy of fd `fd` of process `pid` (runc takes the seccomp listener this way). */
 int cshim_pidfd_getfd(int pid, int fd);
 #endif
