@@ -11,11 +11,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/capability.h>
@@ -89,6 +91,53 @@ long cshim_clone_shared(unsigned long flags, const struct cshim_shared_init *sta
         int saved = errno;
         munmap(stack, stack_size);
         errno = saved;
+    }
+    return pid;
+}
+
+/* clone3 with a stack: the child comes back from the system call on that stack, with no C frame to return to,
+ * so it calls fn(arg) from here (the kernel keeps r12 and r13 across the call) and exits with what it returns. */
+static long clone3_calling(struct clone_args *args, size_t size, int (*fn)(void *), void *arg) {
+    register long rax __asm__("rax") = SYS_clone3;
+    register void *rdi __asm__("rdi") = args;
+    register size_t rsi __asm__("rsi") = size;
+    register void *r12 __asm__("r12") = (void *)fn;
+    register void *r13 __asm__("r13") = arg;
+    __asm__ volatile("syscall\n\t"
+                     "testq %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xorl %%ebp, %%ebp\n\t"
+                     "andq $-16, %%rsp\n\t"
+                     "movq %%r13, %%rdi\n\t"
+                     "callq *%%r12\n\t"
+                     "movl %%eax, %%edi\n\t"
+                     "movl $231, %%eax\n\t" /* exit_group */
+                     "syscall\n\t"
+                     "hlt\n\t"
+                     "1:\n\t"
+                     : "+r"(rax)
+                     : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+                     : "rcx", "r11", "memory");
+    return rax;
+}
+
+long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size,
+                                    int cgroup_fd) {
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+                       -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_VM | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = stack_size;
+    args.cgroup = (uint64_t)cgroup_fd;
+    long pid = clone3_calling(&args, sizeof args, shared_init_start, (void *)start);
+    if (pid < 0) {
+        munmap(stack, stack_size);
+        errno = (int)-pid;
+        return -1;
     }
     return pid;
 }

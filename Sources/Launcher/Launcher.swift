@@ -77,7 +77,7 @@ package enum Launcher {
                                                 plan, forTreeNamespace: treeNamespace != nil)))
         handles.treeNamespace = treeNamespace
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
-        if Self.canShareAddressSpace(plan, handles, steps) {
+        if Self.canShareAddressSpace(plan, handles) {
             handles.channel = ChildChannel(socket: childEnd, traced: steps.traced, sharesParentMemory: true)
             return try spawnSharing(plan, handles, channel: channel, cloneFlags: cloneFlags, steps: steps, trace: trace)
         }
@@ -111,13 +111,12 @@ package enum Launcher {
     /// nothing with us between `placed` and `ready` (no id maps, create-time hooks, console or notify listener),
     /// nothing but the C end runs after `start` (no startContainer hooks, a process to run), no namespace is
     /// joined through a helper, and we opened nothing else for it (bind sources, a tree namespace). The kernel
-    /// lets only a process whose memory is its own enter a time namespace (setns: EUSERS). A cgroup v2 child born
-    /// in its cgroup keeps clone3 (CLONE_INTO_CGROUP with a stack of its own needs its own entry code).
-    static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, _ steps: ParentSteps) -> Bool {
+    /// lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
+    static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.userNamespace == nil && !plan.hasInitHooks && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
             && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.bindSources.isEmpty
-            && handles.treeNamespace == nil && steps.cloneInto == nil
+            && handles.treeNamespace == nil
     }
 
     /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
@@ -134,7 +133,15 @@ package enum Launcher {
                                                placed_tag: SyncMessage.Tag.placed.rawValue,
                                                entry: { SharedInitBody.enter($0!) }, context: body))
         Fault.point(.beforeClone)
-        let raw = cshim_clone_shared(cloneFlags, start, sharedInitStack)
+        // On cgroup v2, born in its cgroup where the kernel can (as Processes.clone(flags:into:)); else placed.
+        var bornInCgroup = false
+        var raw: Int = -1
+        if let cgroup = openCloneTarget(steps) {
+            raw = cshim_clone_shared_into_cgroup(cloneFlags, start, sharedInitStack, cgroup.raw)
+            bornInCgroup = raw > 0
+            cgroup.close()
+        }
+        if raw <= 0 { raw = cshim_clone_shared(cloneFlags, start, sharedInitStack) }
         guard raw > 0 else { throw SysError("clone") }
         let pid = pid_t(raw)
         Fault.point(.afterClone)
@@ -142,8 +149,8 @@ package enum Launcher {
         Glibc.close(handles.execFifo.raw)
         trace.mark("clone (shared memory)")
         do {
-            try steps.placeFromParent(pid, false)
-            trace.mark("place")
+            try steps.placeFromParent(pid, bornInCgroup)
+            trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
             try channel.awaitReadySharing()
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: nil, trace: trace)

@@ -162,6 +162,10 @@ struct cshim_shared_init {
 };
 /* clone(CLONE_VM | flags) running `start`; the child's pid, or -1 and errno. */
 long cshim_clone_shared(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size);
+/* The same, born in the cgroup v2 directory `cgroup_fd` (clone3 CLONE_INTO_CGROUP, Linux 5.7); -1 and errno when
+ * the kernel refuses (then nothing was made). */
+long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size,
+                                    int cgroup_fd);
 /* The runtime's side of a hand-over: send `packet` (none when length is 0), then wait in the kernel for the next
  * packet into `reply`. Its length, or -1 (0: end of file). */
 long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity);
