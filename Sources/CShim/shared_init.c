@@ -80,12 +80,16 @@ static int shared_init_start(void *argument) {
     raw_exit(1);
 }
 
+/* The init's own stack, in our address space; it stays mapped after the init's execve (a few touched pages until
+ * the runtime exits). NULL and errno on failure. */
+static void *map_stack(size_t size) {
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    return stack == MAP_FAILED ? NULL : stack;
+}
+
 long cshim_clone_shared(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size) {
-    /* The init's own stack, in our address space; it stays mapped after the init's execve (a few touched pages
-     * until the runtime exits). */
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                       -1, 0);
-    if (stack == MAP_FAILED) return -1;
+    void *stack = map_stack(stack_size);
+    if (!stack) return -1;
     long pid = clone(shared_init_start, (char *)stack + stack_size, (int)(flags | CLONE_VM | SIGCHLD), (void *)start);
     if (pid < 0) {
         int saved = errno;
@@ -123,9 +127,8 @@ static long clone3_calling(struct clone_args *args, size_t size, int (*fn)(void 
 
 long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size,
                                     int cgroup_fd) {
-    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                       -1, 0);
-    if (stack == MAP_FAILED) return -1;
+    void *stack = map_stack(stack_size);
+    if (!stack) return -1;
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = flags | CLONE_VM | CLONE_INTO_CGROUP;
