@@ -145,8 +145,8 @@ package enum Launcher {
         guard raw > 0 else { throw SysError("clone") }
         let pid = pid_t(raw)
         Fault.point(.afterClone)
-        Glibc.close(handles.channel.socket.raw)
-        Glibc.close(handles.execFifo.raw)
+        handles.channel.socket.closeOurCopy()
+        handles.execFifo.closeOurCopy()
         trace.mark("clone (shared memory)")
         do {
             try steps.placeFromParent(pid, bornInCgroup)

@@ -21,6 +21,10 @@ package final class FileDescriptor: @unchecked Sendable {
         raw = -1
     }
 
+    /// Closes this process's descriptor and leaves the object as it is: a child sharing our memory reads `raw` for
+    /// its own copy (Launcher.spawnSharing). Such an object is kept alive for good, so its deinit never runs here.
+    package func closeOurCopy() { Glibc.close(raw) }
+
     package func setCloseOnExec(_ on: Bool) throws(SysError) {
         try check("fcntl F_SETFD") { cshim_fcntl_int(raw, F_SETFD, on ? FD_CLOEXEC : 0) }
     }
