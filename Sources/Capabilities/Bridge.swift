@@ -94,5 +94,5 @@ package final class PreparedCapabilities {
     }
 
     /// The libcap sets, for cap_set_proc called from C (cshim_shared_init_finish); valid while this lives.
-    package var handle: UnsafeMutableRawPointer { UnsafeMutableRawPointer(caps) }
+    package var handle: SharedAddressSpace.CHandle { SharedAddressSpace.CHandle(UnsafeMutableRawPointer(caps)) }
 }

@@ -1,5 +1,4 @@
 import Capabilities
-import CShim
 import Glibc
 import OCISpec
 import Plan
@@ -34,23 +33,6 @@ package final class LaunchedInit {
 
     /// Kills and reaps the half-made container: a failed create leaves no process behind.
     package func abort() { Launcher.killAndReap(pid) }
-}
-
-/// What a child sharing our address space starts from (cshim_shared_init's context): retained for good, since it
-/// reads these until its execve, and freeing them would be our code running under it.
-final class SharedInitBody {
-    let plan: ContainerPlan
-    let handles: ContainerInit.Handles
-
-    init(plan: ContainerPlan, handles: ContainerInit.Handles) {
-        self.plan = plan
-        self.handles = handles
-    }
-
-    static func enter(_ context: UnsafeMutableRawPointer) {
-        let body = Unmanaged<SharedInitBody>.fromOpaque(context).takeUnretainedValue()
-        ContainerInit.run(body.plan, body.handles)
-    }
 }
 
 package enum Launcher {
@@ -122,28 +104,21 @@ package enum Launcher {
     /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
     /// (docs/design.md §2, "One side runs at a time"). The rule that makes sharing safe: we and the child never run
     /// our code at the same time. The child waits in the kernel until `placed`; we wait in the kernel
-    /// (cshim_hand_over) until it sends `ready` from its C end, or its failure from C. What it reads stays alive
-    /// and unchanged: its plan and handles are retained for good, and our copies of its fds are closed by number.
+    /// (SharedAddressSpace.handOver) until it sends `ready` from its C end, or its failure from C. What it reads
+    /// stays alive and unchanged: its plan and handles are kept for good (the clone's body holds them), and our
+    /// copies of its fds are closed by number.
     private static func spawnSharing(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, channel: ParentChannel,
                                      cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace) throws -> LaunchedInit {
         var trace = trace
-        let body = Unmanaged.passRetained(SharedInitBody(plan: plan, handles: handles)).toOpaque()
-        let start = UnsafeMutablePointer<cshim_shared_init>.allocate(capacity: 1)
-        start.initialize(to: cshim_shared_init(sock: handles.channel.socket.raw, parent_sock: channel.socket.raw,
-                                               placed_tag: SyncMessage.Tag.placed.rawValue,
-                                               entry: { SharedInitBody.enter($0!) }, context: body))
         Fault.point(.beforeClone)
         // On cgroup v2, born in its cgroup where the kernel can (as Processes.clone(flags:into:)); else placed.
-        var bornInCgroup = false
-        var raw: Int = -1
-        if let cgroup = openCloneTarget(steps) {
-            raw = cshim_clone_shared_into_cgroup(cloneFlags, start, sharedInitStack, cgroup.raw)
-            bornInCgroup = raw > 0
-            cgroup.close()
-        }
-        if raw <= 0 { raw = cshim_clone_shared(cloneFlags, start, sharedInitStack) }
-        guard raw > 0 else { throw SysError("clone") }
-        let pid = pid_t(raw)
+        let cgroup = openCloneTarget(steps)
+        let (pid, bornInCgroup) = try SharedAddressSpace.clone(
+            flags: cloneFlags, childSocket: handles.channel.socket, parentSocket: channel.socket,
+            placedTag: SyncMessage.Tag.placed.rawValue, into: cgroup, stackSize: sharedInitStack) {
+                ContainerInit.run(plan, handles)
+            }
+        cgroup?.close()
         Fault.point(.afterClone)
         handles.channel.socket.closeOurCopy()
         handles.execFifo.closeOurCopy()

@@ -1,5 +1,4 @@
 import Capabilities
-import CShim
 import Cgroups
 import Glibc
 import Seccomp
@@ -74,7 +73,7 @@ final class ParentChannel {
     }
 
     /// Steps 0–1 with a child in our address space (Launcher.spawnSharing): `placed` goes and every reply comes
-    /// through cshim_hand_over, so we run only while the child waits in the kernel for `placed`, or runs its C end
+    /// through SharedAddressSpace.handOver, so we run only while the child waits in the kernel for `placed`, or runs its C end
     /// (it queues everything it sends until `ready`, and its failure report is C too).
     func awaitReadySharing() throws {
         try sync.send(.placed)
@@ -82,9 +81,7 @@ final class ParentChannel {
         // Both buffers exist before the child runs: nothing of ours is allocated or freed while it does.
         var reply = [UInt8](repeating: 0, count: SyncMessage.maximumPacket)
         while sync.phase != .committing {
-            let got = outgoing.withUnsafeBufferPointer { packet in
-                reply.withUnsafeMutableBufferPointer { cshim_hand_over(socket.raw, packet.baseAddress, packet.count, $0.baseAddress, $0.count) }
-            }
+            let got = SharedAddressSpace.handOver(socket, sending: outgoing, reply: &reply)
             outgoing = []
             let message = got > 0 ? SyncMessage(decoding: Array(reply[..<got])) : nil
             try sync.receive(message)
@@ -160,12 +157,17 @@ struct ChildChannel {
 
     var sharesParentMemory: Bool { queued != nil }
 
-    /// Packets for cshim_shared_init_finish: each a 4-byte native length, then its bytes.
+    /// Packets for SharedAddressSpace.finish: each a 4-byte length (little-endian, the native order on x86-64), then
+    /// its bytes.
     final class QueuedPackets {
         private(set) var bytes: [UInt8] = []
 
         func append(_ packet: [UInt8]) {
-            withUnsafeBytes(of: UInt32(packet.count)) { bytes += $0 }
+            var length = UInt32(packet.count)
+            for _ in 0..<4 {
+                bytes.append(UInt8(truncatingIfNeeded: length))
+                length >>= 8
+            }
             bytes += packet
         }
     }
@@ -197,7 +199,7 @@ struct ChildChannel {
     func reportSpawned(_ pid: pid_t) throws { try Channels.send(socket, SyncMessage.spawned(pid).encoded()) }
 
     /// Step 0: the parent has mapped our ids and placed us (or left placement to us). A child sharing the
-    /// parent's memory took `placed` before it ran any of this (cshim_clone_shared).
+    /// parent's memory took `placed` before it ran any of this (SharedAddressSpace.clone).
     func awaitPlaced() throws {
         if sharesParentMemory { return }
         try expect(.placed)
@@ -262,14 +264,14 @@ struct ChildChannel {
         let failure = ChildFailure(message: String(describing: error), errno: errno, stage: stage)
         let packet = SyncMessage.failed(failure).encoded()
         // Sharing memory, the send and the exit are one C step: the parent runs as soon as the packet is there.
-        if sharesParentMemory { packet.withUnsafeBufferPointer { cshim_shared_init_fail(socket.raw, $0.baseAddress, $0.count) } }
+        if sharesParentMemory { SharedAddressSpace.sendAndExit(socket, packet) }
         _ = try? Channels.send(socket, packet)
         Processes.exit(1)
     }
 
     /// Steps 1–2 and the end, sharing the parent's memory: the warnings and stage times queued, `ready`, then in C
     /// only (the parent runs again from `ready` on) `committed`, exec.fifo, the filter, the final capability sets
-    /// and execve (cshim_shared_init_finish), each already prepared here.
+    /// and execve (SharedAddressSpace.finish), each already prepared here.
     func finishSharing(_ exec: PreparedExec, fifo: FileDescriptor, seccomp: SeccompProgram?,
                        capabilities: PreparedCapabilities?) -> Never {
         guard let queued else { fatalError("finishSharing: this child does not share the parent's memory") }
@@ -278,28 +280,9 @@ struct ChildChannel {
             queued.append(SyncMessage.trace(recorder.times).encoded())
         }
         queued.append(SyncMessage.ready.encoded())
-        let packets = queued.bytes
-        let filter = seccomp?.encodedProgram ?? []
-        let flags = seccomp?.kernelFlags ?? 0
-        let fifoPath = fifo.procPath
-        let described = "exec \(exec.pathName)"
-        packets.withUnsafeBufferPointer { packets in
-            filter.withUnsafeBytes { program in
-                fifoPath.withCString { fifoPath in
-                    described.withCString { described in
-                        exec.withCArguments { path, arguments, environment in
-                            var finish = cshim_shared_finish(
-                                sock: socket.raw, packets: packets.baseAddress, packets_length: packets.count,
-                                committed_tag: SyncMessage.Tag.committed.rawValue, fifo: fifoPath,
-                                filter: program.baseAddress, filter_count: UInt16(filter.count / SeccompFilter.instructionSize),
-                                filter_flags: flags, capabilities: capabilities?.handle, path: path, argv: arguments,
-                                envp: environment, exec_description: described)
-                            cshim_shared_init_finish(&finish)
-                        }
-                    }
-                }
-            }
-        }
+        SharedAddressSpace.finish(socket, packets: queued.bytes, committedTag: SyncMessage.Tag.committed.rawValue,
+                                  fifo: fifo.procPath, filter: seccomp?.encodedProgram ?? [], filterFlags: seccomp?.kernelFlags ?? 0,
+                                  capabilities: capabilities?.handle, exec: exec)
     }
 
     private func expect(_ tag: SyncMessage.Tag) throws {

@@ -28,7 +28,7 @@ package enum SeccompFilter {
     package static let flagWaitKillableRecv: UInt32 = 1 << 5
 
     /// struct sock_filter is 8 bytes in native byte order: u16 code, u8 jt, u8 jf, u32 k.
-    package static let instructionSize = 8
+    static let instructionSize = 8
 
     /// The program as a sock_filter array (what libseccomp's seccomp_export_bpf writes); nil when the size is off.
     package static func decode(_ bytes: [UInt8]) -> [BPFInstruction]? {
@@ -90,8 +90,8 @@ package final class PreparedExec {
         for pointer in arguments + environment { free(pointer) }
     }
 
-    /// The C strings execve takes, for an end that calls it from C (cshim_shared_init_finish).
-    package func withCArguments(_ body: (UnsafePointer<CChar>, UnsafePointer<UnsafeMutablePointer<CChar>?>,
+    /// The C strings execve takes, for an end that calls it from C (SharedAddressSpace.finish).
+    func withCArguments(_ body: (UnsafePointer<CChar>, UnsafePointer<UnsafeMutablePointer<CChar>?>,
                                          UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Never) -> Never {
         arguments.withUnsafeBufferPointer { arguments in
             environment.withUnsafeBufferPointer { environment in

@@ -1,0 +1,77 @@
+import CShim
+import Glibc
+
+/// A child in our own address space until its execve (clone CLONE_VM; CShim's shared_init.c; docs/design.md §2,
+/// "One side runs at a time"): the calls that hand control from one side to the other, each made inside a raw
+/// system call, so that the two never run at the same time.
+package enum SharedAddressSpace {
+    /// A C handle the child's C end uses after `ready` (libcap's prepared sets), made by the module that owns it.
+    package struct CHandle {
+        let pointer: UnsafeMutableRawPointer
+        package init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
+    }
+
+    /// What the child runs, kept for good: it reads this until its execve, and freeing it would be our code
+    /// running under it.
+    private final class Start {
+        let body: () -> Never
+        init(_ body: @escaping () -> Never) { self.body = body }
+    }
+
+    /// Clones a child that closes its copy of `parentSocket`, dies with us, waits in the kernel for the one-byte
+    /// packet `placedTag` on `childSocket`, then runs `body` on a stack of its own. With `cgroup` (a cgroup v2
+    /// directory) it is born there when the kernel can (clone3 CLONE_INTO_CGROUP); `inCgroup` says which happened.
+    package static func clone(flags: UInt, childSocket: FileDescriptor, parentSocket: FileDescriptor, placedTag: UInt8,
+                              into cgroup: FileDescriptor?, stackSize: Int,
+                              body: @escaping () -> Never) throws(SysError) -> (pid: pid_t, inCgroup: Bool) {
+        let context = Unmanaged.passRetained(Start(body)).toOpaque()
+        let start = UnsafeMutablePointer<cshim_shared_init>.allocate(capacity: 1)
+        start.initialize(to: cshim_shared_init(sock: childSocket.raw, parent_sock: parentSocket.raw, placed_tag: placedTag,
+                                               entry: { Unmanaged<Start>.fromOpaque($0!).takeUnretainedValue().body() },
+                                               context: context))
+        if let cgroup {
+            let pid = cshim_clone_shared_into_cgroup(flags, start, stackSize, cgroup.raw)
+            if pid > 0 { return (pid_t(pid), true) }
+        }
+        return (pid_t(try check("clone") { cshim_clone_shared(flags, start, stackSize) }), false)
+    }
+
+    /// The parent's side: sends `packet` (none when empty), then waits in the kernel for the child's next packet
+    /// into `reply`. Its length; 0 at end of file or on failure. Both buffers exist before the child runs.
+    package static func handOver(_ socket: FileDescriptor, sending packet: [UInt8], reply: inout [UInt8]) -> Int {
+        let got = packet.withUnsafeBufferPointer { packet in
+            reply.withUnsafeMutableBufferPointer { cshim_hand_over(socket.raw, packet.baseAddress, packet.count, $0.baseAddress, $0.count) }
+        }
+        return max(got, 0)
+    }
+
+    /// The child's failure report and its exit, with nothing between them: the parent runs once the packet is there.
+    package static func sendAndExit(_ socket: FileDescriptor, _ packet: [UInt8]) -> Never {
+        packet.withUnsafeBufferPointer { cshim_shared_init_fail(socket.raw, $0.baseAddress, $0.count) }
+    }
+
+    /// The child's C end (cshim_shared_init_finish): `packets` (each a 4-byte native length, then its bytes;
+    /// `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing, the seccomp
+    /// `filter` loaded, `capabilities` set, and `exec`.
+    package static func finish(_ socket: FileDescriptor, packets: [UInt8], committedTag: UInt8, fifo: String,
+                               filter: [UInt8], filterFlags: UInt32, capabilities: CHandle?, exec: PreparedExec) -> Never {
+        let described = "exec \(exec.pathName)"
+        return packets.withUnsafeBufferPointer { packets in
+            filter.withUnsafeBytes { program in
+                fifo.withCString { fifo in
+                    described.withCString { described in
+                        exec.withCArguments { path, arguments, environment in
+                            var finish = cshim_shared_finish(
+                                sock: socket.raw, packets: packets.baseAddress, packets_length: packets.count,
+                                committed_tag: committedTag, fifo: fifo, filter: program.baseAddress,
+                                filter_count: UInt16(filter.count / SeccompFilter.instructionSize), filter_flags: filterFlags,
+                                capabilities: capabilities?.pointer, path: path, argv: arguments, envp: environment,
+                                exec_description: described)
+                            cshim_shared_init_finish(&finish)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
