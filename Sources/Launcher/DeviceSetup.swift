@@ -28,14 +28,21 @@ struct DeviceSetup {
 
     /// `hostNodes`: in a user namespace, the host's nodes to bind (openHostNodes), since mknod is refused there.
     func populate(hostNodes: [String: FileDescriptor] = [:]) throws {
-        guard Files.isDirectory("/dev") else { return }
+        guard let dev = try? Files.status("/dev"), dev.st_mode & S_IFMT == S_IFDIR else { return }
         // Modes exactly as the config gives them: the umask is cleared once for every node.
         let previous = Files.umask(0)
         defer { _ = Files.umask(previous) }
         var parents = KnownDirectories(["/dev"])
+        let madeOwner = DeviceSetup.ownerOfNewNodes(in: dev)
         for node in try wantedNodes() {
             try parents.make(parentOf: node.path)
-            if let host = hostNodes[node.path] { try bind(host, node) } else { try create(node) }
+            if let host = hostNodes[node.path] {
+                try bind(host, node)
+            } else {
+                // A node mknod gives the owner it wants already needs no chown (the defaults, as root: six path walks).
+                let owned = PathText.beforeLastSlash(node.path) == "/dev" && (node.uid, node.gid) == madeOwner
+                try create(node, chown: !owned)
+            }
         }
         // Made first and looked at only when something is there already: /dev is nearly always a fresh tmpfs.
         for link in DeviceSetup.links {
@@ -72,7 +79,13 @@ struct DeviceSetup {
                     uid: device.uid ?? 0, gid: device.gid ?? 0)
     }
 
-    private func create(_ node: Node) throws {
+    /// Who owns what mknod makes directly in `dev`: the fsuid (crabcan never sets it apart from the euid), and the
+    /// directory's group where it is set-group-ID, else the fsgid.
+    static func ownerOfNewNodes(in dev: Glibc.stat) -> (uid_t, gid_t) {
+        (Processes.effectiveUID, dev.st_mode & S_ISGID != 0 ? dev.st_gid : Processes.effectiveGID)
+    }
+
+    private func create(_ node: Node, chown: Bool) throws {
         let mode = node.type | (node.mode & 0o7777)
         do {
             try Files.mknod(node.path, mode: mode, major: node.major, minor: node.minor)
@@ -82,7 +95,7 @@ struct DeviceSetup {
             try Files.unlink(node.path)
             try Files.mknod(node.path, mode: mode, major: node.major, minor: node.minor)
         }
-        try Files.chown(node.path, uid: node.uid, gid: node.gid)
+        if chown { try Files.chown(node.path, uid: node.uid, gid: node.gid) }
     }
 
     /// The directories nodes go into, made (mkdir -p) the first time one is needed: nearly always only /dev,
