@@ -77,12 +77,12 @@ int cshim_close_range_cloexec(unsigned int first) {
     return (int)syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
 }
 
-int cshim_mount_id(const char *path, int unique, uint64_t *id) {
+int cshim_mount_id(int dirfd, const char *path, int unique, uint64_t *id) {
     /* The kernel's struct (linux/stat.h): glibc 2.36's names stx_mnt_id only as padding. */
     struct statx buffer;
     unsigned int mask = unique ? 0x4000U /* STATX_MNT_ID_UNIQUE */ : 0x1000U /* STATX_MNT_ID */;
     memset(&buffer, 0, sizeof buffer);
-    if (syscall(SYS_statx, AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &buffer) != 0) return -1;
+    if (syscall(SYS_statx, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, mask, &buffer) != 0) return -1;
     if (!(buffer.stx_mask & mask)) { errno = EOPNOTSUPP; return -1; }
     *id = buffer.stx_mnt_id;
     return 0;
@@ -283,9 +283,8 @@ const int CS_O_PATH = O_PATH;
  * repeat the locked ones or the kernel refuses it with EPERM. */
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
-long cshim_mount_flags(const char *path) {
-    struct statvfs st;
-    if (statvfs(path, &st) != 0) return -1;
+static long mount_flags_of(const struct statvfs *stp) {
+    const struct statvfs st = *stp;
     unsigned long f = 0;
     if (st.f_flag & ST_RDONLY) f |= MS_RDONLY;
     if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
@@ -295,6 +294,15 @@ long cshim_mount_flags(const char *path) {
     if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
     if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
     return (long)f;
+}
+long cshim_mount_flags(const char *path) {
+    struct statvfs st;
+    return statvfs(path, &st) == 0 ? mount_flags_of(&st) : -1;
+}
+/* The same for the mount an fd (O_PATH too) is on: no path to walk. */
+long cshim_mount_flags_fd(int fd) {
+    struct statvfs st;
+    return fstatvfs(fd, &st) == 0 ? mount_flags_of(&st) : -1;
 }
 long cshim_fs_type(const char *path) {
     struct statfs st;

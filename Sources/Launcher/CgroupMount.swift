@@ -22,7 +22,7 @@ struct CgroupMount {
         let host = try CgroupMount.placedHost ?? CgroupHost.detect(mountsOf: knownHost)
         if host.version == .v2 {
             let fresh = Result { () throws(SysError) in
-                try Mounts.mount(source: "cgroup2", target: target.procPath, type: "cgroup2", flags: flags, data: nil,
+                try Mounts.mount(source: "cgroup2", on: target, type: "cgroup2", flags: flags, data: nil,
                                  describe: "cgroup2 on \(mount.destination)")
             }
             guard case .failure(let error) = fresh else { return }
@@ -31,37 +31,37 @@ struct CgroupMount {
             // target is the host's cgroup2 mount itself (a rootless config's rbind of /sys brings it along, and
             // the kernel refuses the same file system on its own root).
             guard error.errno == EPERM || error.errno == EBUSY, let unified = host.hierarchies.first else { throw error }
-            try Mounts.mount(source: CgroupMount.ownDirectory(unified), target: target.procPath, type: nil,
+            try Mounts.mount(source: CgroupMount.ownDirectory(unified), on: target, type: nil,
                              flags: Mounts.bind | Mounts.recursive, data: nil, describe: "bind cgroup2 on \(mount.destination)")
             let bound = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-            let locked = (try? Mounts.currentFlags(bound.procPath)) ?? 0
-            try Mounts.mount(source: nil, target: bound.procPath, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
+            let locked = (try? Mounts.currentFlags(bound)) ?? 0
+            try Mounts.mount(source: nil, on: bound, type: nil, flags: Mounts.remount | Mounts.bind | flags | locked,
                              data: nil, describe: "remount cgroup2 on \(mount.destination)")
             return
         }
-        try Mounts.mount(source: "tmpfs", target: target.procPath, type: "tmpfs", flags: flags & ~Mounts.readOnly,
+        try Mounts.mount(source: "tmpfs", on: target, type: "tmpfs", flags: flags & ~Mounts.readOnly,
                          data: "mode=755", describe: "tmpfs on \(mount.destination)")
         for hierarchy in host.hierarchies {
             let name = hierarchy.mountPoint.split(separator: "/").last.map(String.init) ?? ""
             guard !name.isEmpty else { continue }
             let directory = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
             if inCgroupNamespace {
-                try Mounts.mount(source: "cgroup", target: directory.procPath, type: "cgroup",
+                try Mounts.mount(source: "cgroup", on: directory, type: "cgroup",
                                  flags: flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
                                  data: hierarchy.controllers.joinedText(","),
                                  describe: "cgroup \(name) on \(mount.destination)/\(name)")
                 continue
             }
-            try Mounts.mount(source: CgroupMount.ownDirectory(hierarchy), target: directory.procPath, type: nil,
+            try Mounts.mount(source: CgroupMount.ownDirectory(hierarchy), on: directory, type: nil,
                              flags: Mounts.bind, data: nil, describe: "bind cgroup \(name) on \(mount.destination)/\(name)")
             let bound = try Files.openOrCreateInRoot(root, mount.destination + "/" + name, directory: true)
-            try Mounts.mount(source: nil, target: bound.procPath, type: nil,
+            try Mounts.mount(source: nil, on: bound, type: nil,
                              flags: Mounts.remount | Mounts.bind | flags | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
                              data: nil, describe: "remount cgroup \(name)")
         }
         if flags & Mounts.readOnly != 0 {
             let tmpfs = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-            try Mounts.mount(source: nil, target: tmpfs.procPath, type: nil, flags: Mounts.remount | flags, data: "mode=755",
+            try Mounts.mount(source: nil, on: tmpfs, type: nil, flags: Mounts.remount | flags, data: "mode=755",
                              describe: "remount tmpfs on \(mount.destination) read-only")
         }
     }

@@ -54,9 +54,9 @@ enum ContainerInit {
             if let hostname = plan.hostname { try Processes.setHostname(hostname) }
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
             channel.stage = .rootfs
-            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources, treeNamespace: handles.treeNamespace).prepare(beforePivot: { [channel] in
-                if plan.hasInitHooks { startState = try runCreateHooks(plan, channel) }
-            })
+            let hooks: (() throws -> Void)? = plan.hasInitHooks ? { [channel] in startState = try runCreateHooks(plan, channel) } : nil
+            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources, treeNamespace: handles.treeNamespace)
+                .prepare(beforePivot: hooks)
             if let terminal {
                 try channel.sendConsole(terminal.master)
                 try Terminals.attach(terminal.slave)

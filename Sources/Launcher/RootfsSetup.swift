@@ -34,7 +34,7 @@ struct RootfsSetup {
     /// Returns the container's terminal when `process.terminal`: made here, because /dev/console is bound
     /// to it before the root may go read-only.
     /// `beforePivot` runs once every mount is made, still in the host's root (the create-time hooks).
-    func prepare(beforePivot: () throws -> Void = {}) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
+    func prepare(beforePivot: (() throws -> Void)? = nil) throws -> (master: FileDescriptor, slave: FileDescriptor)? {
         let hostDevices = try DeviceSetup(plan: plan).openHostNodes()
         let root: FileDescriptor
         if let hostRoot = plan.hostRoot {
@@ -56,12 +56,18 @@ struct RootfsSetup {
                              data: nil, describe: "bind rootfs \(plan.rootfs)")
             root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
         }
+        // Mounts are made on "." of their targets (Mounts.mount(on:)); the hooks get the directory we came with.
+        let hooksDirectory = beforePivot == nil ? nil : try Files.open(".", O_PATH | O_DIRECTORY)
         for (index, mount) in plan.mounts.enumerated() {
             try perform(mount, in: root, copiedSource: bindSources[index])
         }
         for copy in bindSources.values { copy.close() }
         Fault.point(.midMount)
-        try beforePivot()
+        if let beforePivot, let hooksDirectory {
+            try hooksDirectory.enterAsWorkingDirectory()
+            hooksDirectory.close()
+            try beforePivot()
+        }
         if plan.hostRoot != nil {
             try root.enterAsWorkingDirectory()
             try Files.chroot(".")
@@ -114,7 +120,8 @@ struct RootfsSetup {
         guard type == S_IFREG || type == S_IFCHR else {
             throw SysError("bind console: /dev/console is neither a file nor a device", errno: EPERM)
         }
-        try mount(slave.procPath, target.procPath, nil, Mounts.bind, nil, "bind console on /dev/console")
+        try Mounts.mount(source: slave.procPath, on: target, type: nil, flags: Mounts.bind, data: nil,
+                         describe: "bind console on /dev/console")
     }
 
     // MARK: mounts
@@ -140,7 +147,7 @@ struct RootfsSetup {
         if let copied {
             try Mounts.attach(copied, to: target, describe: describe)
         } else {
-            try Mounts.mount(source: mount.source, target: target.procPath, type: mount.type,
+            try Mounts.mount(source: mount.source, on: target, type: mount.type,
                              flags: RootfsSetup.defersReadonly(mount) ? flags & ~Mounts.readOnly : flags, data: data,
                              describe: describe)
         }
@@ -157,14 +164,14 @@ struct RootfsSetup {
             // A copy of a shared mount stays in its source's peer group: a mount the config nests under it would
             // reach the host and stay there (the cgroup2 guest saw it in a user namespace). It becomes a slave, as
             // a bind made in a copied namespace is, before anything is mounted under it.
-            try Mounts.mount(source: nil, target: mounted.procPath, type: nil, flags: Mounts.slave | Mounts.recursive,
+            try Mounts.mount(source: nil, on: mounted, type: nil, flags: Mounts.slave | Mounts.recursive,
                              data: nil, describe: "make \(mount.destination) rslave")
         }
         if mount.options.needsRemount {
-            try remountBind(mounted.procPath, flags: mount.options.flags, describe: describe)
+            try remountBind(mounted, flags: mount.options.flags, describe: describe)
         }
         for propagation in mount.options.propagation {
-            try Mounts.mount(source: nil, target: mounted.procPath, type: nil, flags: propagation, data: nil,
+            try Mounts.mount(source: nil, on: mounted, type: nil, flags: propagation, data: nil,
                              describe: "set propagation of \(mount.destination)")
         }
         // rro and the like reach the submounts an rbind brought along, which a remount leaves writable (runc).
@@ -176,11 +183,14 @@ struct RootfsSetup {
 
     /// A bind mount takes ro/nosuid/... only on a remount; locked flags of the source (nodev, nosuid of a
     /// mount we may not loosen) are kept, or the kernel refuses with EPERM.
-    private func remountBind(_ target: String, flags: UInt, describe: String) throws {
+    private func remountBind(_ target: FileDescriptor, flags: UInt, describe: String) throws {
         let locked = (try? Mounts.currentFlags(target)) ?? 0
-        try Mounts.mount(source: nil, target: target, type: nil,
-                         flags: Mounts.remount | Mounts.bind | (flags & ~(Mounts.bind | Mounts.recursive)) | locked,
+        try Mounts.mount(source: nil, on: target, type: nil, flags: RootfsSetup.bindRemountFlags(flags, locked: locked),
                          data: nil, describe: "remount \(describe)")
+    }
+
+    private static func bindRemountFlags(_ flags: UInt, locked: UInt) -> UInt {
+        Mounts.remount | Mounts.bind | (flags & ~(Mounts.bind | Mounts.recursive)) | locked
     }
 
     private func mount(_ source: String?, _ target: String, _ type: String?, _ flags: UInt, _ data: String?,
@@ -215,7 +225,8 @@ struct RootfsSetup {
         let root = try Files.open("/", O_PATH | O_DIRECTORY)
         try Files.fchdir(hostRoot)
         try Files.chroot(".")
-        try mount(nil, root.procPath, nil, Mounts.slave | Mounts.recursive, nil, "make the rootfs rslave")
+        try Mounts.mount(source: nil, on: root, type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
+                         describe: "make the rootfs rslave")
         return root
     }
 
@@ -300,12 +311,13 @@ struct RootfsSetup {
         let root = try Files.open("/", O_PATH | O_DIRECTORY)
         for mount in deferred {
             let mounted = try Files.openOrCreateInRoot(root, mount.destination, directory: true)
-            try remountBind(mounted.procPath, flags: mount.options.flags, describe: "\(mount.type ?? "mount") on \(mount.destination) read-only")
+            try remountBind(mounted, flags: mount.options.flags, describe: "\(mount.type ?? "mount") on \(mount.destination) read-only")
         }
     }
 
     private func remountRootReadonly() throws {
-        try remountBind("/", flags: Mounts.readOnly, describe: "root readonly")
+        let locked = (try? Mounts.currentFlags("/")) ?? 0
+        try mount(nil, "/", nil, RootfsSetup.bindRemountFlags(Mounts.readOnly, locked: locked), nil, "remount root readonly")
     }
 
     // MARK: masked and read-only paths (already inside the new root)
@@ -326,9 +338,9 @@ struct RootfsSetup {
         guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
         if try Files.status(target).st_mode & S_IFMT == S_IFDIR {
             if let empty = sources.emptyDirectory {
-                try mount(empty.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
+                try Mounts.bind(empty, onto: target, describe: "mask \(path)")
             } else {
-                try mount("tmpfs", target.procPath, "tmpfs", Mounts.readOnly, nil, "mask \(path)")
+                try Mounts.mount(source: "tmpfs", on: target, type: "tmpfs", flags: Mounts.readOnly, data: nil, describe: "mask \(path)")
                 sources.emptyDirectory = try Files.open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY)
             }
             return
@@ -341,15 +353,15 @@ struct RootfsSetup {
             }
             sources.null = null
         }
-        try mount(sources.null!.procPath, target.procPath, nil, Mounts.bind, nil, "mask \(path)")
+        try Mounts.bind(sources.null!, onto: target, describe: "mask \(path)")
     }
 
     /// A path that cannot be looked up is left alone, as one that is not there.
     private func makeReadonly(_ path: String) throws {
         guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
-        try mount(target.procPath, target.procPath, nil, Mounts.bind | Mounts.recursive, nil, "bind \(path)")
+        try Mounts.bindOntoItself(target, recursive: true, describe: "bind \(path)")
         let mounted = try Files.open(path, O_PATH | O_NOFOLLOW)
-        try remountBind(mounted.procPath, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
+        try remountBind(mounted, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
                         describe: "readonly \(path)")
     }
 

@@ -32,7 +32,7 @@ int cshim_close_range_cloexec(unsigned int first);
 /* The id of the mount `path` is on (statx, not following a last symlink): with `unique`, the 64-bit id that is
  * never reused (STATX_MNT_ID_UNIQUE, Linux 6.8), else the table's own (STATX_MNT_ID, 5.8). -1 and errno
  * (EOPNOTSUPP when the kernel did not fill it in). */
-int cshim_mount_id(const char *path, int unique, uint64_t *id);
+int cshim_mount_id(int dirfd, const char *path, int unique, uint64_t *id);
 /* openat2 with RESOLVE_IN_ROOT: the kernel resolves symlinks and ".." inside dirfd (CVE-2021-30465). */
 int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 extern const uint64_t CS_RESOLVE_IN_ROOT;
@@ -106,6 +106,7 @@ int cshim_signalfd_all(void);
 int cshim_read_signal(int fd);
 extern const int CS_O_PATH;
 long cshim_mount_flags(const char *path);
+long cshim_mount_flags_fd(int fd);
 long cshim_fs_type(const char *path);
 int cshim_close_range(unsigned int first, unsigned int last);
 long cshim_join_session_keyring(const char *name);
