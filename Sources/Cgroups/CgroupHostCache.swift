@@ -16,7 +16,7 @@ import Sys
 package final class CgroupHostCache {
     /// `@` is not allowed in a container id, and `list` looks only at directories.
     package static let fileName = "@cgroup-host"
-    static let magic = Array("crabcan-cgroup-host 1\n".utf8)
+    static let magic = Array("crabcan-cgroup-host 2\n".utf8)
 
     package let path: String
     private var detected: [UInt8]?
@@ -32,9 +32,10 @@ package final class CgroupHostCache {
         guard let storedKey = reader.field(), storedKey.elementsEqual(key), let versionName = reader.text(),
               let version = CgroupVersion(rawValue: versionName), let count = reader.number(), count <= 64 else { return nil }
         var hierarchies: [CgroupHost.Hierarchy] = []
+        var ids = MountInfo.MountIDReader()
         for _ in 0..<count {
             guard let name = reader.text(), let mountPoint = reader.text(), let mountRoot = reader.text(),
-                  let mountID = reader.number(), MountInfo.mountID(of: mountPoint, unique: true) == mountID,
+                  let mountID = reader.number(), ids.uniqueID(of: mountPoint) == mountID,
                   let line = own.first(where: { $0.name == name }) else { return nil }
             hierarchies.append(CgroupHost.Hierarchy(name: name, mountPoint: mountPoint, mountRoot: mountRoot, ownPath: line.path))
         }
@@ -71,12 +72,14 @@ package final class CgroupHostCache {
     }
 
     /// This boot, this cgroup namespace and /proc/self/cgroup's hierarchy names, in order; nil when one cannot be had.
+    /// The namespace is named by its link's text, "cgroup:[inode]": reading it is half a stat through it, which
+    /// makes the namespace's nsfs inode each time.
     static func key(own: [(name: String, path: String)]) -> [UInt8]? {
         guard let boot = try? Files.readFile("/proc/sys/kernel/random/boot_id"),
-              let namespace = try? Files.status("/proc/self/ns/cgroup") else { return nil }
+              let namespace = try? Files.readLink("/proc/self/ns/cgroup") else { return nil }
         var key: [UInt8] = []
         Netstrings.append(boot, to: &key)
-        Netstrings.append(UInt64(namespace.st_ino), to: &key)
+        Netstrings.append(namespace, to: &key)
         Netstrings.append(UInt64(own.count), to: &key)
         for line in own { Netstrings.append(line.name, to: &key) }
         return key

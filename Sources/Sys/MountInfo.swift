@@ -1,4 +1,5 @@
 import CShim
+import Glibc
 
 /// /proc/self/mountinfo, parsed once per reader (proc(5)):
 /// "<id> <parent> <maj:min> <root> <mount point> <options> [optional fields...] - <fstype> <source> <superopts>".
@@ -89,10 +90,30 @@ package struct MountInfoLine {
 
 package enum MountInfo {
     /// The id of the mount `path` is on, its last component not followed: `unique` asks for the id no later mount
-    /// reuses (Linux 6.8), else the table's first field. nil when the path or the kernel cannot say.
-    package static func mountID(of path: String, unique: Bool) -> UInt64? {
+    /// reuses (Linux 6.8), else the table's first field. nil when the path or the kernel cannot say. A relative
+    /// `path` is looked up in `directory` (one walk to a shared parent instead of one per path).
+    package static func mountID(of path: String, unique: Bool, in directory: FileDescriptor? = nil) -> UInt64? {
         var id: UInt64 = 0
-        return path.withCString { cshim_mount_id($0, unique ? 1 : 0, &id) } == 0 ? id : nil
+        return path.withCString { cshim_mount_id(directory?.raw ?? AT_FDCWD, $0, unique ? 1 : 0, &id) } == 0 ? id : nil
+    }
+
+    /// Ids of mount points that mostly share a parent directory (the cgroup hierarchies under /sys/fs/cgroup):
+    /// each parent is opened once and each point looked up in it by its last name.
+    package struct MountIDReader {
+        private var parent: (path: Substring, fd: FileDescriptor)?
+
+        package init() {}
+
+        package mutating func uniqueID(of path: String) -> UInt64? {
+            guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex,
+                  path.utf8.index(after: slash) != path.utf8.endIndex else { return MountInfo.mountID(of: path, unique: true) }
+            let directory = path[..<slash]
+            if parent?.path != directory {
+                guard let fd = try? Files.open(String(directory), O_PATH | O_DIRECTORY) else { return nil }
+                parent = (directory, fd)
+            }
+            return MountInfo.mountID(of: String(path[path.utf8.index(after: slash)...]), unique: true, in: parent?.fd)
+        }
     }
 
     package static func read() throws(SysError) -> [MountInfoEntry] {

@@ -163,6 +163,20 @@ import Testing
         #expect(entries.contains { $0.mountPoint == "/" })
         #expect(entries.contains { $0.fsType == "proc" })
     }
+
+    /// Mount points looked up in their shared parent (one open of it) give the ids an absolute lookup gives: every
+    /// mount point of this process's table, the mounts under /sys/fs/cgroup in a row, and paths with no parent.
+    @Test func idsLookedUpInASharedParentAreTheAbsoluteOnes() throws {
+        guard MountInfo.mountID(of: "/", unique: true) != nil else { return }  // before Linux 6.8: nothing to compare
+        var reader = MountInfo.MountIDReader()
+        let points = try MountInfo.read().map(\.mountPoint).filter { Files.isDirectory($0) } + ["/", "relative-name"]
+        for point in points {
+            #expect(reader.uniqueID(of: point) == MountInfo.mountID(of: point, unique: true), "\(point)")
+        }
+        let mountedOver = try MountInfo.read().filter { $0.mountPoint.hasPrefix("/sys/fs/cgroup/") }.map(\.mountPoint)
+        let ids = mountedOver.map { reader.uniqueID(of: $0) }
+        #expect(Set(ids.compactMap { $0 }).count == mountedOver.count, "one mount each: \(mountedOver) \(ids)")
+    }
 }
 
 /// FileDescriptor.readLines: whole lines however the reads cut them, the unterminated last one at the end, and a
