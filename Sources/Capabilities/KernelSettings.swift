@@ -13,14 +13,14 @@ package struct KernelSettings: Sendable {
 
     static let procSuperMagic = 0x9fa0
 
-    package init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>) throws(PrivilegeError) {
+    package init(linux: OCISpec.Linux?, newNamespaces: OCISpec.NamespaceSet) throws(PrivilegeError) {
         var problems: [PrivilegeError] = []
         self.init(linux: linux, newNamespaces: newNamespaces, problems: &problems)
         if let first = problems.first { throw first }
     }
 
     /// Records every problem (for `check`) instead of stopping at the first.
-    package init(linux: OCISpec.Linux?, newNamespaces: Set<OCISpec.NamespaceType>, problems: inout [PrivilegeError]) {
+    package init(linux: OCISpec.Linux?, newNamespaces: OCISpec.NamespaceSet, problems: inout [PrivilegeError]) {
         guard let linux else { return }
         for key in linux.sysctl.keys.sorted() {
             let path = ".linux.sysctl[\(jsonQuote(key))]"

@@ -25,11 +25,22 @@ enum Executables {
     /// HOME from the container's /etc/passwd, as runc sets it when the config has none.
     static func homeDirectory(uid: UInt32) -> String {
         guard let passwd = try? Files.readFile("/etc/passwd") else { return "/" }
-        // On bytes: /etc/passwd is bytes, and Character slicing is slow code this process would map just for it.
-        for line in passwd.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-            if fields.count >= 6, DecimalText.parse(fields[2]) == UInt64(uid) { return String(decoding: fields[5], as: UTF8.self) }
+        return homeDirectory(uid: uid, in: passwd) ?? "/"
+    }
+
+    /// The sixth field (name:password:uid:gid:gecos:home:shell) of the first line whose third is `uid`. One pass over
+    /// the bytes, with no arrays of lines or fields (each a generic storage class to make, and mallocs).
+    static func homeDirectory(uid: UInt32, in passwd: [UInt8]) -> String? {
+        var field = 0, fieldStart = 0, uidMatches = false
+        // The end of the bytes ends the last line as a newline would.
+        for index in 0...passwd.count {
+            let endsLine = index == passwd.count || passwd[index] == UInt8(ascii: "\n")
+            guard endsLine || passwd[index] == UInt8(ascii: ":") else { continue }
+            if field == 2 { uidMatches = DecimalText.parse(passwd[fieldStart..<index]) == UInt64(uid) }
+            if field == 5 && uidMatches { return String(decoding: passwd[fieldStart..<index], as: UTF8.self) }
+            (field, fieldStart) = (endsLine ? 0 : field + 1, index + 1)
+            if endsLine { uidMatches = false }
         }
-        return "/"
+        return nil
     }
 }

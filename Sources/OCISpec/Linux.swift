@@ -111,6 +111,67 @@ package enum NamespaceType: String, Sendable, Equatable, Hashable, CaseIterable 
     case pid, network, mount, ipc, uts, user, cgroup, time
 }
 
+/// Namespace types as bits: what a config creates, what a check has seen. (A NamespaceSet makes its generic
+/// storage class and hashes in every process that plans a container.)
+package struct NamespaceSet: Sendable, Equatable, Sequence, ExpressibleByArrayLiteral {
+    private var bits: UInt8 = 0
+
+    package init() {}
+    package init(arrayLiteral types: NamespaceType...) { self.init(types) }
+    package init(_ types: some Sequence<NamespaceType>) { for type in types { insert(type) } }
+
+    package var isEmpty: Bool { bits == 0 }
+    package var count: Int { bits.nonzeroBitCount }
+    package func contains(_ type: NamespaceType) -> Bool { bits & Self.bit(type) != 0 }
+
+    /// Set's answer: whether `type` was not there before.
+    @discardableResult
+    package mutating func insert(_ type: NamespaceType) -> (inserted: Bool, memberAfterInsert: NamespaceType) {
+        let inserted = !contains(type)
+        bits |= Self.bit(type)
+        return (inserted, type)
+    }
+
+    /// In declaration order.
+    package func makeIterator() -> Iterator { Iterator(bits: bits) }
+
+    package struct Iterator: IteratorProtocol {
+        var bits: UInt8
+        package mutating func next() -> NamespaceType? {
+            guard bits != 0 else { return nil }
+            let index = bits.trailingZeroBitCount
+            bits &= bits - 1
+            return NamespaceSet.type(at: index)
+        }
+    }
+
+    private static func bit(_ type: NamespaceType) -> UInt8 {
+        switch type {
+        case .pid: 1 << 0
+        case .network: 1 << 1
+        case .mount: 1 << 2
+        case .ipc: 1 << 3
+        case .uts: 1 << 4
+        case .user: 1 << 5
+        case .cgroup: 1 << 6
+        case .time: 1 << 7
+        }
+    }
+
+    private static func type(at index: Int) -> NamespaceType {
+        switch index {
+        case 0: .pid
+        case 1: .network
+        case 2: .mount
+        case 3: .ipc
+        case 4: .uts
+        case 5: .user
+        case 6: .cgroup
+        default: .time
+        }
+    }
+}
+
 package struct Namespace: Sendable, Equatable {
     package var type: NamespaceType
     /// Join this namespace instead of creating one.
@@ -169,7 +230,7 @@ extension Linux: JSONDecodable {
         guard let o = json.object() else { return nil }
         var namespaces: [Namespace] = []
         if let items = o.optional("namespaces")?.array() {
-            var seen: Set<NamespaceType> = []
+            var seen: NamespaceSet = []
             for item in items {
                 guard let namespace = Namespace(json: item) else { continue }
                 if seen.insert(namespace.type).inserted {

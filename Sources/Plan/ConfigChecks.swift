@@ -62,7 +62,7 @@ package enum ConfigChecks {
 
     /// A new user namespace needs both maps (an unmapped process is nobody and cannot set up anything);
     /// maps without any user namespace would be ignored; the process's ids must be mapped or setuid fails.
-    static func userNamespace(linux: OCISpec.Linux?, process: OCISpec.Process?, created: Set<NamespaceType>,
+    static func userNamespace(linux: OCISpec.Linux?, process: OCISpec.Process?, created: NamespaceSet,
                               joined: [ContainerPlan.NamespaceJoin]) -> [PlanError] {
         guard let linux else { return [] }
         let uidProblems = mappings(linux.uidMappings, path: ".linux.uidMappings", kind: "uid")

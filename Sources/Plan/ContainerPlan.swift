@@ -34,7 +34,7 @@ package struct ContainerPlan: ProcessSettings {
     package var rootfs: String
     package var rootReadonly: Bool
     package var newNamespaces: UInt = 0
-    package var createdNamespaces: Set<NamespaceType> = []
+    package var createdNamespaces: NamespaceSet = []
     package var joinedNamespaces: [NamespaceJoin] = []
     /// `linux.rootfsPropagation` as mount flags; nil when not given.
     package var rootfsPropagation: UInt?
@@ -188,7 +188,7 @@ package struct ContainerPlan: ProcessSettings {
 
         let linux = spec.linux
         var newNamespaces: UInt = 0
-        var created: Set<NamespaceType> = []
+        var created: NamespaceSet = []
         var joined: [NamespaceJoin] = []
         for (index, namespace) in (linux?.namespaces ?? []).enumerated() {
             let path = ".linux.namespaces[" + DecimalText.of(index) + "]"

@@ -25,7 +25,7 @@ extension MountIDMap {
     /// The idmapping of `.mounts[index]`, or nil for an ordinary mount. `idmap`/`ridmap` leave `options` (they are
     /// never mount(2) data); every refusal is recorded with its JSON path.
     package static func plan(_ mount: Mount, index: Int, options: inout MountOptions, linux: OCISpec.Linux?,
-                     created: Set<NamespaceType>, joined: [ContainerPlan.NamespaceJoin],
+                     created: NamespaceSet, joined: [ContainerPlan.NamespaceJoin],
                      errors: inout [PlanError], warnings: inout [PlanError]) -> MountIDMap? {
         let path = ".mounts[" + DecimalText.of(index) + "]"
         let recursive = options.data.contains("ridmap")

@@ -125,7 +125,7 @@ extension Substring {
 extension ContainerPlan {
     /// The user namespace part of the plan, for a config ConfigChecks.userNamespace found nothing wrong with: who
     /// writes the maps (which can still fail: newuidmap missing).
-    package static func planUserNamespace(_ spec: Spec, created: Set<NamespaceType>) throws(PlanError) -> UserNamespacePlan? {
+    package static func planUserNamespace(_ spec: Spec, created: NamespaceSet) throws(PlanError) -> UserNamespacePlan? {
         guard created.contains(.user) else { return nil }
         return try UserNamespacePlan(uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [],
                                      callerUID: UInt32(Processes.effectiveUID), callerGID: UInt32(Processes.effectiveGID),
@@ -150,7 +150,7 @@ extension ContainerPlan {
 
 extension ContainerPlan {
     /// `linux.timeOffsets` as /proc/self/timens_offsets wants it; only with a new time namespace.
-    static func planTimeNamespace(_ linux: Linux?, created: Set<NamespaceType>) throws(PlanError) -> String {
+    static func planTimeNamespace(_ linux: Linux?, created: NamespaceSet) throws(PlanError) -> String {
         let offsets = linux?.timeOffsets ?? [:]
         if created.contains(.time) {
             guard Namespaces.haveTimeNamespaces else {

@@ -48,7 +48,7 @@ extension Runtime {
     }
 
     /// ContainerPlan refuses none now; kept so a namespace type crabcan cannot make stays out of the document.
-    static let unsupportedNamespaces: Set<NamespaceType> = []
+    static let unsupportedNamespaces: NamespaceSet = []
 
     /// Every generic mount option name the spec lists (features.md example); the ones MountOptions turns into
     /// mount flags, propagation or a bind (rather than passing them to the filesystem as data) are listed.

@@ -74,35 +74,57 @@ extension Processes {
 /// may run, not even the allocations converting them would make.
 package final class PreparedExec {
     private let path: UnsafeMutablePointer<CChar>
-    private var arguments: [UnsafeMutablePointer<CChar>?]
-    private var environment: [UnsafeMutablePointer<CChar>?]
+    private let arguments: CStringVector
+    private let environment: CStringVector
     package let pathName: String
 
     package init(path: String, arguments: [String], environment: [String]) {
         pathName = path
         self.path = strdup(path)!
-        self.arguments = arguments.map { strdup($0) } + [nil]
-        self.environment = environment.map { strdup($0) } + [nil]
+        self.arguments = CStringVector(arguments)
+        self.environment = CStringVector(environment)
     }
 
     deinit {
         free(path)
-        for pointer in arguments + environment { free(pointer) }
+        arguments.free()
+        environment.free()
     }
 
     /// The C strings execve takes, for an end that calls it from C (SharedAddressSpace.finish).
     func withCArguments(_ body: (UnsafePointer<CChar>, UnsafePointer<UnsafeMutablePointer<CChar>?>,
                                          UnsafePointer<UnsafeMutablePointer<CChar>?>) -> Never) -> Never {
-        arguments.withUnsafeBufferPointer { arguments in
-            environment.withUnsafeBufferPointer { environment in
-                body(path, arguments.baseAddress!, environment.baseAddress!)
-            }
-        }
+        body(path, arguments.pointers, environment.pointers)
     }
 
     /// Never returns on success.
     package func exec() -> SysError {
-        execve(path, &arguments, &environment)
+        execve(path, arguments.pointers, environment.pointers)
         return SysError("exec", path: pathName)
     }
+}
+
+/// argv or envp as execve takes them, in one allocation: the NULL-terminated pointers, then the strings they point
+/// to. (An array of optional pointers and a strdup per string cost a generic class instantiation and a malloc each.)
+struct CStringVector {
+    let pointers: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+
+    init(_ strings: [String]) {
+        let vectorBytes = (strings.count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride
+        var total = vectorBytes
+        for string in strings { total += string.utf8.count + 1 }
+        let block = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: MemoryLayout<UnsafeMutablePointer<CChar>?>.alignment)
+        pointers = block.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: strings.count + 1)
+        var offset = vectorBytes
+        for (index, string) in strings.enumerated() {
+            let count = string.utf8.count
+            let text = (block + offset).bindMemory(to: CChar.self, capacity: count + 1)
+            string.withCString { text.update(from: $0, count: count + 1) }
+            pointers[index] = text
+            offset += count + 1
+        }
+        pointers[strings.count] = nil
+    }
+
+    func free() { UnsafeMutableRawPointer(pointers).deallocate() }
 }

@@ -95,7 +95,7 @@ import Testing
                        "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]}}
             """)
         // Through the one collector, as check and create see it; the plan is not made while it has problems.
-        let created: Set<NamespaceType> = [.user, .mount]
+        let created: NamespaceSet = [.user, .mount]
         #expect(ConfigChecks.userNamespace(linux: withUser.linux, process: withUser.process, created: created, joined: []).map(\.description)
                 == [".process.user.uid: 70000 is not mapped by .linux.uidMappings"])
         #expect(ContainerPlan.check(spec: withUser, bundle: "/").errors.map(\.description).contains(".process.user.uid: 70000 is not mapped by .linux.uidMappings"))

@@ -29,7 +29,7 @@ import OCISpec
 
     @Test func userNamespacesNeedMappingsThatCoverTheProcess() {
         func problems(_ linux: Linux, user: User = User()) -> [String] {
-            let created = Set(linux.namespaces.filter { $0.path == nil }.map(\.type))
+            let created = NamespaceSet(linux.namespaces.filter { $0.path == nil }.map(\.type))
             return ConfigChecks.userNamespace(linux: linux, process: OCISpec.Process(user: user, args: ["sh"]),
                                               created: created, joined: []).map(\.description)
         }

@@ -56,14 +56,14 @@ import Testing
     }
 
     @Test func sysctlNeedsItsNamespace() throws {
-        func settings(_ key: String, _ namespaces: Set<NamespaceType>) throws(PrivilegeError) -> KernelSettings {
+        func settings(_ key: String, _ namespaces: NamespaceSet) throws(PrivilegeError) -> KernelSettings {
             try KernelSettings(linux: Linux(sysctl: [key: "1"]), newNamespaces: namespaces)
         }
         #expect(throws: PrivilegeError(path: ".linux.sysctl[\"net.ipv4.ip_forward\"]", message: "needs a new network namespace")) {
             try settings("net.ipv4.ip_forward", [.ipc, .uts, .mount])
         }
         #expect(throws: PrivilegeError(path: ".linux.sysctl[\"vm.swappiness\"]", message: "not a namespaced sysctl; it would change the host")) {
-            try settings("vm.swappiness", Set(NamespaceType.allCases))
+            try settings("vm.swappiness", NamespaceSet(NamespaceType.allCases))
         }
         #expect(throws: PrivilegeError.self) { try settings("kernel.shmmax", [.network]) }
         #expect(throws: PrivilegeError.self) { try settings("net..x", [.network]) }
