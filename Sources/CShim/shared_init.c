@@ -156,16 +156,30 @@ void cshim_shared_init_fail(int sock, const unsigned char *packet, long length) 
     raw_exit(1);
 }
 
-void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
-    /* The packets Swift queued (warnings, stage times, then `ready`): once the runtime has `ready` it runs again. */
-    const unsigned char *at = finish->packets, *end = finish->packets + finish->packets_length;
+/* The packets Swift queued, each a 4-byte native length then its bytes. The runtime runs again as soon as the
+ * first is there: from then on this reads only the queue, which nothing of the runtime's touches. */
+static int send_queued(int sock, const unsigned char *packets, long packets_length) {
+    const unsigned char *at = packets, *end = packets + packets_length;
     while (at + 4 <= end) {
         unsigned int length;
         memcpy(&length, at, 4);
         at += 4;
-        if (raw_syscall(SYS_sendto, finish->sock, (long)at, length, MSG_NOSIGNAL, 0, 0) != (long)length) raw_exit(1);
+        if (raw_syscall(SYS_sendto, sock, (long)at, length, MSG_NOSIGNAL, 0, 0) != (long)length) return -1;
         at += length;
     }
+    return 0;
+}
+
+long cshim_shared_init_exchange(int sock, const unsigned char *packets, long packets_length, unsigned char *reply,
+                                long capacity) {
+    if (send_queued(sock, packets, packets_length) != 0) return -1;
+    long got = raw_syscall(SYS_recvfrom, sock, (long)reply, capacity, 0, 0, 0);
+    return got < 0 ? -1 : got;
+}
+
+void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
+    /* The packets Swift queued (warnings, stage times, then `ready`): once the runtime has `ready` it runs again. */
+    if (send_queued(finish->sock, finish->packets, finish->packets_length) != 0) raw_exit(1);
     unsigned char packet[16];
     /* `committed`; end-of-file if the runtime died first (we no longer die with it). */
     if (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||

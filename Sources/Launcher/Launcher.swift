@@ -90,12 +90,13 @@ package enum Launcher {
     }
 
     /// Whether the init can run in our address space until its execve (`spawnSharing`): its set-up then exchanges
-    /// nothing with us between `placed` and `ready` (no id maps, create-time hooks, console or notify listener),
-    /// nothing but the C end runs after `start` (no startContainer hooks, a process to run), no namespace is
+    /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
+    /// run prestart and createRuntime; no id maps, console or notify listener), nothing but the C end runs after
+    /// `start` (no startContainer hooks, a process to run), no namespace is
     /// joined through a helper, and we opened nothing else for it (bind sources, a tree namespace). The kernel
     /// lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
     static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
-        plan.joinedNamespaces.isEmpty && plan.userNamespace == nil && !plan.hasInitHooks && plan.runsProcess
+        plan.joinedNamespaces.isEmpty && plan.userNamespace == nil && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
             && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.bindSources.isEmpty
             && handles.treeNamespace == nil
@@ -126,7 +127,7 @@ package enum Launcher {
         do {
             try steps.placeFromParent(pid, bornInCgroup)
             trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
-            try channel.awaitReadySharing()
+            try channel.awaitReadySharing(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: nil, trace: trace)
         } catch {

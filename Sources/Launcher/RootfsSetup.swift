@@ -56,18 +56,14 @@ struct RootfsSetup {
                              data: nil, describe: "bind rootfs \(plan.rootfs)")
             root = try Files.open(plan.rootfs, O_PATH | O_DIRECTORY)
         }
-        // Mounts are made on "." of their targets (Mounts.mount(on:)); the hooks get the directory we came with.
-        let hooksDirectory = beforePivot == nil ? nil : try Files.open(".", O_PATH | O_DIRECTORY)
+        // Mounts are made on "." of their targets (Mounts.mount(on:)): the working directory is left at the last.
+        // (createContainer hooks run in the rootfs: HookRunner enters it.)
         for (index, mount) in plan.mounts.enumerated() {
             try perform(mount, in: root, copiedSource: bindSources[index])
         }
         for copy in bindSources.values { copy.close() }
         Fault.point(.midMount)
-        if let beforePivot, let hooksDirectory {
-            try hooksDirectory.enterAsWorkingDirectory()
-            hooksDirectory.close()
-            try beforePivot()
-        }
+        try beforePivot?()
         if plan.hostRoot != nil {
             try root.enterAsWorkingDirectory()
             try Files.chroot(".")

@@ -75,7 +75,9 @@ final class ParentChannel {
     /// Steps 0–1 with a child in our address space (Launcher.spawnSharing): `placed` goes and every reply comes
     /// through SharedAddressSpace.handOver, so we run only while the child waits in the kernel for `placed`, or runs its C end
     /// (it queues everything it sends until `ready`, and its failure report is C too).
-    func awaitReadySharing() throws {
+    /// `hooks` is a hand-over too: the child waits in C while we run prestart and createRuntime, and `hooksRan` goes
+    /// with our next wait.
+    func awaitReadySharing(_ steps: ParentSteps, pid: pid_t) throws {
         try sync.send(.placed)
         var outgoing = SyncMessage.placed.encoded()
         // Both buffers exist before the child runs: nothing of ours is allocated or freed while it does.
@@ -88,6 +90,10 @@ final class ParentChannel {
             switch message {
             case .warning(let text)?: warning(text)
             case .trace(let times)?: childTrace = times
+            case .hooks?:
+                let ran = SyncMessage.hooksRan(try steps.createHooks(pid))
+                try sync.send(ran)
+                outgoing = ran.encoded()
             default: break
             }
         }
@@ -162,6 +168,9 @@ struct ChildChannel {
     final class QueuedPackets {
         private(set) var bytes: [UInt8] = []
 
+        /// Sent: the queue starts again (the parent is waiting in the kernel while we run).
+        func clear() { bytes.removeAll(keepingCapacity: true) }
+
         func append(_ packet: [UInt8]) {
             var length = UInt32(packet.count)
             for _ in 0..<4 {
@@ -211,13 +220,25 @@ struct ChildChannel {
         master.close()
     }
 
-    /// Steps 1c–1d: the parent runs prestart and createRuntime; returns the state document it gave them.
+    /// Steps 1c–1d: the parent runs prestart and createRuntime; returns the state document it gave them. Sharing
+    /// its memory, this is a hand-over: what we queued and `hooks` go from C, and we wait there while it runs them.
     func runParentHooks() throws -> [UInt8] {
-        try Channels.send(socket, SyncMessage.hooks.encoded())
-        let reply = SyncMessage(decoding: try Channels.receive(socket, capacity: 1 << 18))
+        let reply: SyncMessage?
+        if let queued {
+            queued.append(SyncMessage.hooks.encoded())
+            let packet = SharedAddressSpace.exchange(socket, packets: queued.bytes, replyCapacity: Self.stateCapacity)
+            queued.clear()
+            reply = packet.flatMap { SyncMessage(decoding: $0) }
+        } else {
+            try Channels.send(socket, SyncMessage.hooks.encoded())
+            reply = SyncMessage(decoding: try Channels.receive(socket, capacity: Self.stateCapacity))
+        }
         guard case .hooksRan(let state)? = reply else { throw UnexpectedMessage(expected: .hooksRan, got: reply) }
         return state
     }
+
+    /// The largest `hooksRan` read: its state document.
+    static let stateCapacity = 1 << 18
 
     /// Step 1a. Once the filter is in, every call it notifies waits for the agent, which gets the listener from
     /// our parent; until then only one write(2) runs (a notified write is refused when the profile is built):

@@ -45,6 +45,21 @@ package enum SharedAddressSpace {
         return max(got, 0)
     }
 
+    /// The child's side of a hand-over in the middle of its set-up: `packets` (queued as for `finish`; the parent
+    /// runs from the first on), then a wait in the kernel for the parent's reply, read into a buffer of
+    /// `replyCapacity` bytes made before anything is sent (only the pages the reply fills are touched). nil at end of
+    /// file or on failure.
+    package static func exchange(_ socket: FileDescriptor, packets: [UInt8], replyCapacity: Int) -> [UInt8]? {
+        var got = -1
+        let reply = [UInt8](unsafeUninitializedCapacity: replyCapacity) { buffer, count in
+            got = packets.withUnsafeBufferPointer {
+                cshim_shared_init_exchange(socket.raw, $0.baseAddress, $0.count, buffer.baseAddress, buffer.count)
+            }
+            count = max(got, 0)
+        }
+        return got > 0 ? reply : nil
+    }
+
     /// The child's failure report and its exit, with nothing between them: the parent runs once the packet is there.
     package static func sendAndExit(_ socket: FileDescriptor, _ packet: [UInt8]) -> Never {
         packet.withUnsafeBufferPointer { cshim_shared_init_fail(socket.raw, $0.baseAddress, $0.count) }

@@ -87,6 +87,38 @@ extension CrabcanCLI {
         }
     }
 
+    /// Without startContainer hooks the init shares the runtime's memory (the `--debug` trace says "clone (shared
+    /// memory)"): it waits in the kernel while the runtime runs prestart and createRuntime, then runs createContainer
+    /// itself. The hooks still run in order, each in its namespace, with the init's pid in their state.
+    @Test func createTimeHooksRunWhileTheInitSharesTheRuntimesMemory() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let (bundle, log) = try hookBundle(box, ["true"]) { script in
+            let logDir = box.dir + "/hooklog"
+            return ["prestart": [Self.hook(script, "prestart", logDir)], "createRuntime": [Self.hook(script, "createRuntime", logDir)],
+                    "createContainer": [Self.hook(script, "createContainer", logDir)], "poststop": [Self.hook(script, "poststop", logDir)]]
+        }
+        let id = box.id("sharedhooks")
+        let create = box.crabcan(["--debug", "create", "--bundle", bundle, id])
+        #expect(create.status == 0 && create.stderr.contains("clone (shared memory)"), "\(create)")
+        let initPID = try #require(box.pid(id))
+        let containerNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPID)/ns/mnt")
+        let hostNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        #expect(box.crabcan(["start", id]).status == 0)
+        #expect(box.waitForStatus(id, "stopped"))
+        #expect(box.crabcan(["delete", id]).status == 0)
+        let order = try String(contentsOfFile: log + "/order", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(order.map { String($0.split(separator: " ")[0]) } == ["prestart", "createRuntime", "createContainer", "poststop"], "\(order)")
+        for line in order {
+            let namespace = line.hasPrefix("createContainer ") ? containerNS : hostNS
+            #expect(line.contains("ns=\(namespace)"), "\(line)")
+        }
+        for kind in ["prestart", "createRuntime", "createContainer"] {
+            let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: log + "/\(kind).json"))) as? [String: Any])
+            #expect(state["status"] as? String == "created" && state["pid"] as? Int == Int(initPID), "\(kind): \(state)")
+        }
+    }
+
     /// `run` gives poststart the record create wrote (it no longer reads state.json back): the same running
     /// state a `start` would, then poststop once the process is gone, all in the runtime's namespace.
     @Test func runRunsPoststartThenPoststopWithTheirStates() throws {

@@ -170,6 +170,10 @@ long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shar
 /* The runtime's side of a hand-over: send `packet` (none when length is 0), then wait in the kernel for the next
  * packet into `reply`. Its length, or -1 (0: end of file). */
 long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity);
+/* The init's side of a mid-set-up hand-over (the runtime runs its hooks): the queued packets (as in
+ * cshim_shared_finish), then a wait in the kernel for the runtime's reply into `reply`. Its length, or -1. */
+long cshim_shared_init_exchange(int sock, const unsigned char *packets, long packets_length, unsigned char *reply,
+                                long capacity);
 /* The init's failure report, then exit(1): nothing runs in between. */
 void cshim_shared_init_fail(int sock, const unsigned char *packet, long length) __attribute__((noreturn));
 /* What the init does from `ready` on, all of it prepared before. */
