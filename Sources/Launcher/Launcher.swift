@@ -91,15 +91,14 @@ package enum Launcher {
 
     /// Whether the init can run in our address space until its execve (`spawnSharing`): its set-up then exchanges
     /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
-    /// run prestart and createRuntime; no id maps, console or notify listener), nothing but the C end runs after
-    /// `start` (no startContainer hooks, a process to run), no namespace is
-    /// joined through a helper, and we opened nothing else for it (bind sources, a tree namespace). The kernel
-    /// lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
+    /// run prestart and createRuntime; no console or notify listener; a user namespace's id maps are written
+    /// before `placed`), nothing but the C end runs after `start` (no startContainer hooks, a process to run), no
+    /// namespace is joined through a helper, and no tree namespace was opened for it. The kernel lets only a
+    /// process whose memory is its own enter a time namespace (setns: EUSERS).
     static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
-        plan.joinedNamespaces.isEmpty && plan.userNamespace == nil && plan.hooks.startContainer.isEmpty && plan.runsProcess
+        plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
-            && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.bindSources.isEmpty
-            && handles.treeNamespace == nil
+            && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.treeNamespace == nil
     }
 
     /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
@@ -123,8 +122,11 @@ package enum Launcher {
         Fault.point(.afterClone)
         handles.channel.socket.closeOurCopy()
         handles.execFifo.closeOurCopy()
+        for source in handles.bindSources.values { source.closeOurCopy() }
         trace.mark("clone (shared memory)")
         do {
+            // The id maps of a new user namespace, while the child still waits for `placed` (as awaitReady's mapIDs).
+            try plan.userNamespace?.writeMaps(pid: pid)
             try steps.placeFromParent(pid, bornInCgroup)
             trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
             try channel.awaitReadySharing(steps, pid: pid)

@@ -36,8 +36,10 @@ extension CrabcanCLI {
         let script = "id; cat /proc/self/uid_map /proc/self/gid_map; touch /made-inside; echo ok > /dev/null && echo null-ok; "
             + "stat -c '%t,%T' /dev/null; touch /for-1000; chown 1000:1000 /for-1000"
         let bundle = try box.bundle(["sh", "-c", script]) { Self.withUserNamespace(&$0) }
-        let result = box.crabcan(["run", "--bundle", bundle, box.id("userns")])
+        let result = box.crabcan(["--debug", "run", "--bundle", bundle, box.id("userns")])
         #expect(result.status == 0, "\(result)")
+        // The init shares crabcan's memory: the id maps are written while it waits in the kernel for `placed`.
+        #expect(result.stderr.contains("clone (shared memory)"), "\(result)")
         let lines = result.stdoutLines
         #expect(lines.first?.hasPrefix("uid=0(root) gid=0(root)") == true, "\(result)")
         let maps = lines.dropFirst().prefix(2).map { $0.split(separator: " ").map(String.init) }
