@@ -145,10 +145,21 @@ long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shar
     return pid;
 }
 
-long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity) {
+long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity,
+                     int *received_fd) {
+    *received_fd = -1;
     if (length > 0 && raw_syscall(SYS_sendto, sock, (long)packet, length, MSG_NOSIGNAL, 0, 0) != length) return -1;
-    long got = raw_syscall(SYS_recvfrom, sock, (long)reply, capacity, 0, 0, 0);
-    return got < 0 ? -1 : got;
+    /* recvmsg: a packet may carry an fd (the console's pty master, SCM_RIGHTS). */
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = reply, .iov_len = (size_t)capacity};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    long got = raw_syscall(SYS_recvmsg, sock, (long)&message, MSG_CMSG_CLOEXEC, 0, 0, 0);
+    if (got < 0) return -1;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    if (header && header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS)
+        memcpy(received_fd, CMSG_DATA(header), sizeof(int));
+    return got;
 }
 
 void cshim_shared_init_fail(int sock, const unsigned char *packet, long length) {
@@ -156,15 +167,38 @@ void cshim_shared_init_fail(int sock, const unsigned char *packet, long length) 
     raw_exit(1);
 }
 
-/* The packets Swift queued, each a 4-byte native length then its bytes. The runtime runs again as soon as the
- * first is there: from then on this reads only the queue, which nothing of the runtime's touches. */
+/* One packet with `fd` attached (SCM_RIGHTS). */
+static long raw_send_with_fd(int sock, const unsigned char *packet, unsigned int length, int fd) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = (void *)packet, .iov_len = length};
+    struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    return raw_syscall(SYS_sendmsg, sock, (long)&message, MSG_NOSIGNAL, 0, 0, 0);
+}
+
+/* The packets Swift queued, each a 4-byte native length then its bytes; a length with CSHIM_QUEUED_WITH_FD set is
+ * followed by a 4-byte fd that goes with the packet. The runtime runs again as soon as the first is there: from
+ * then on this reads only the queue, which nothing of the runtime's touches. */
 static int send_queued(int sock, const unsigned char *packets, long packets_length) {
     const unsigned char *at = packets, *end = packets + packets_length;
     while (at + 4 <= end) {
         unsigned int length;
         memcpy(&length, at, 4);
         at += 4;
-        if (raw_syscall(SYS_sendto, sock, (long)at, length, MSG_NOSIGNAL, 0, 0) != (long)length) return -1;
+        int fd = -1;
+        if (length & CSHIM_QUEUED_WITH_FD) {
+            length &= ~CSHIM_QUEUED_WITH_FD;
+            memcpy(&fd, at, 4);
+            at += 4;
+        }
+        long sent = fd >= 0 ? raw_send_with_fd(sock, at, length, fd)
+                            : raw_syscall(SYS_sendto, sock, (long)at, length, MSG_NOSIGNAL, 0, 0);
+        if (sent != (long)length) return -1;
         at += length;
     }
     return 0;

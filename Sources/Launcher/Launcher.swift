@@ -91,14 +91,14 @@ package enum Launcher {
 
     /// Whether the init can run in our address space until its execve (`spawnSharing`): its set-up then exchanges
     /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
-    /// run prestart and createRuntime; no console or notify listener; a user namespace's id maps are written
-    /// before `placed`), nothing but the C end runs after `start` (no startContainer hooks, a process to run), no
+    /// run prestart and createRuntime; the console's pty master goes with the queued packets; no notify listener;
+    /// a user namespace's id maps are written before `placed`), nothing but the C end runs after `start` (no startContainer hooks, a process to run), no
     /// namespace is joined through a helper, and no tree namespace was opened for it. The kernel lets only a
     /// process whose memory is its own enter a time namespace (setns: EUSERS).
     static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
-            && !plan.process.terminal && !(plan.seccomp?.usesNotify ?? false) && handles.treeNamespace == nil
+            && !(plan.seccomp?.usesNotify ?? false) && handles.treeNamespace == nil
     }
 
     /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
@@ -129,9 +129,9 @@ package enum Launcher {
             try plan.userNamespace?.writeMaps(pid: pid)
             try steps.placeFromParent(pid, bornInCgroup)
             trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
-            try channel.awaitReadySharing(steps, pid: pid)
+            let console = try channel.awaitReadySharing(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
-            return LaunchedInit(pid: pid, channel: channel, console: nil, trace: trace)
+            return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)
         } catch {
             killAndReap(pid)
             throw error

@@ -77,17 +77,25 @@ final class ParentChannel {
     /// (it queues everything it sends until `ready`, and its failure report is C too).
     /// `hooks` is a hand-over too: the child waits in C while we run prestart and createRuntime, and `hooksRan` goes
     /// with our next wait.
-    func awaitReadySharing(_ steps: ParentSteps, pid: pid_t) throws {
+    /// Returns the console's pty master, if one came.
+    func awaitReadySharing(_ steps: ParentSteps, pid: pid_t) throws -> FileDescriptor? {
         try sync.send(.placed)
         var outgoing = SyncMessage.placed.encoded()
         // Both buffers exist before the child runs: nothing of ours is allocated or freed while it does.
         var reply = [UInt8](repeating: 0, count: SyncMessage.maximumPacket)
+        var console: FileDescriptor?
         while sync.phase != .committing {
-            let got = SharedAddressSpace.handOver(socket, sending: outgoing, reply: &reply)
+            let (got, descriptor) = SharedAddressSpace.handOver(socket, sending: outgoing, reply: &reply)
             outgoing = []
             let message = got > 0 ? SyncMessage(decoding: Array(reply[..<got])) : nil
-            try sync.receive(message)
+            do {
+                try sync.receive(message)
+            } catch {
+                descriptor?.close()
+                throw error
+            }
             switch message {
+            case .console?: console = descriptor
             case .warning(let text)?: warning(text)
             case .trace(let times)?: childTrace = times
             case .hooks?:
@@ -96,7 +104,9 @@ final class ParentChannel {
                 outgoing = ran.encoded()
             default: break
             }
+            if message != .console { descriptor?.close() }
         }
+        return console
     }
 
     /// Step 2: state is on disk. The child dropped its death-with-parent tie before `ready`, so nothing is
@@ -171,13 +181,19 @@ struct ChildChannel {
         /// Sent: the queue starts again (the parent is waiting in the kernel while we run).
         func clear() { bytes.removeAll(keepingCapacity: true) }
 
-        func append(_ packet: [UInt8]) {
-            var length = UInt32(packet.count)
-            for _ in 0..<4 {
-                bytes.append(UInt8(truncatingIfNeeded: length))
-                length >>= 8
-            }
+        /// `descriptor` goes with the packet (SCM_RIGHTS); it must stay open until the C end has sent it.
+        func append(_ packet: [UInt8], descriptor: Int32? = nil) {
+            appendWord(SharedAddressSpace.queuedLength(packet.count, carriesDescriptor: descriptor != nil))
+            if let descriptor { appendWord(UInt32(bitPattern: descriptor)) }
             bytes += packet
+        }
+
+        private func appendWord(_ word: UInt32) {
+            var word = word
+            for _ in 0..<4 {
+                bytes.append(UInt8(truncatingIfNeeded: word))
+                word >>= 8
+            }
         }
     }
 
@@ -214,8 +230,10 @@ struct ChildChannel {
         try expect(.placed)
     }
 
-    /// Step 1b: the pty master goes to the parent.
+    /// Step 1b: the pty master goes to the parent. Sharing its memory, it is queued with the packet and stays open
+    /// until the C end has sent it (close-on-exec: the container's process never has it).
     func sendConsole(_ master: FileDescriptor) throws {
+        if let queued { return queued.append(SyncMessage.console.encoded(), descriptor: master.release()) }
         try Channels.sendDescriptor(socket, master.raw, payload: SyncMessage.console.encoded())
         master.close()
     }

@@ -37,12 +37,23 @@ package enum SharedAddressSpace {
     }
 
     /// The parent's side: sends `packet` (none when empty), then waits in the kernel for the child's next packet
-    /// into `reply`. Its length; 0 at end of file or on failure. Both buffers exist before the child runs.
-    package static func handOver(_ socket: FileDescriptor, sending packet: [UInt8], reply: inout [UInt8]) -> Int {
+    /// into `reply`. Its length (0 at end of file or on failure) and the fd it carried, if any. Both buffers exist
+    /// before the child runs.
+    package static func handOver(_ socket: FileDescriptor, sending packet: [UInt8],
+                                 reply: inout [UInt8]) -> (length: Int, descriptor: FileDescriptor?) {
+        var received: Int32 = -1
         let got = packet.withUnsafeBufferPointer { packet in
-            reply.withUnsafeMutableBufferPointer { cshim_hand_over(socket.raw, packet.baseAddress, packet.count, $0.baseAddress, $0.count) }
+            reply.withUnsafeMutableBufferPointer {
+                cshim_hand_over(socket.raw, packet.baseAddress, packet.count, $0.baseAddress, $0.count, &received)
+            }
         }
-        return max(got, 0)
+        return (max(got, 0), received >= 0 ? FileDescriptor(received) : nil)
+    }
+
+    /// A queued packet's length word, for `finish` and `exchange`: with `carriesDescriptor`, a 4-byte fd follows it
+    /// and goes with the packet.
+    package static func queuedLength(_ count: Int, carriesDescriptor: Bool) -> UInt32 {
+        UInt32(count) | (carriesDescriptor ? UInt32(CSHIM_QUEUED_WITH_FD) : 0)
     }
 
     /// The child's side of a hand-over in the middle of its set-up: `packets` (queued as for `finish`; the parent
@@ -65,8 +76,8 @@ package enum SharedAddressSpace {
         packet.withUnsafeBufferPointer { cshim_shared_init_fail(socket.raw, $0.baseAddress, $0.count) }
     }
 
-    /// The child's C end (cshim_shared_init_finish): `packets` (each a 4-byte native length, then its bytes;
-    /// `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing, the seccomp
+    /// The child's C end (cshim_shared_init_finish): `packets` (each a 4-byte native length, `queuedLength`, then
+    /// its bytes; `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing, the seccomp
     /// `filter` loaded, `capabilities` set, and `exec`.
     package static func finish(_ socket: FileDescriptor, packets: [UInt8], committedTag: UInt8, fifo: String,
                                filter: [UInt8], filterFlags: UInt32, capabilities: CHandle?, exec: PreparedExec) -> Never {

@@ -168,8 +168,11 @@ long cshim_clone_shared(unsigned long flags, const struct cshim_shared_init *sta
 long cshim_clone_shared_into_cgroup(unsigned long flags, const struct cshim_shared_init *start, size_t stack_size,
                                     int cgroup_fd);
 /* The runtime's side of a hand-over: send `packet` (none when length is 0), then wait in the kernel for the next
- * packet into `reply`. Its length, or -1 (0: end of file). */
-long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity);
+ * packet into `reply`, and the fd it carried into `received_fd` (-1 if none). Its length, or -1 (0: end of file). */
+long cshim_hand_over(int sock, const unsigned char *packet, long length, unsigned char *reply, long capacity,
+                     int *received_fd);
+/* In a queued packet's length word: a 4-byte fd follows, sent with the packet (SCM_RIGHTS). */
+#define CSHIM_QUEUED_WITH_FD 0x80000000U
 /* The init's side of a mid-set-up hand-over (the runtime runs its hooks): the queued packets (as in
  * cshim_shared_finish), then a wait in the kernel for the runtime's reply into `reply`. Its length, or -1. */
 long cshim_shared_init_exchange(int sock, const unsigned char *packets, long packets_length, unsigned char *reply,
