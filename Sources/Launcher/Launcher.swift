@@ -124,17 +124,9 @@ package enum Launcher {
         handles.execFifo.closeOurCopy()
         for source in handles.bindSources.values { source.closeOurCopy() }
         trace.mark("clone (shared memory)")
-        do {
-            // The id maps of a new user namespace, while the child still waits for `placed` (as awaitReady's mapIDs).
+        // The id maps of a new user namespace are written while the child still waits in the kernel for `placed`.
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true) {
             try plan.userNamespace?.writeMaps(pid: pid)
-            try steps.placeFromParent(pid, bornInCgroup)
-            trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
-            let console = try channel.awaitReadySharing(steps, pid: pid)
-            trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
-            return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)
-        } catch {
-            killAndReap(pid)
-            throw error
         }
     }
 
@@ -186,15 +178,16 @@ package enum Launcher {
     }
 
     /// The parent's side of steps 0–1 for a cloned child: `mapIDs`, placement, then the child's messages until
-    /// `ready`. On failure the child is killed and reaped.
+    /// `ready` (through hand-overs when it `sharesMemory`). On failure the child is killed and reaped.
     private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
-                                   bornInCgroup: Bool, mapIDs: () throws -> Void) throws -> LaunchedInit {
+                                   bornInCgroup: Bool, sharesMemory: Bool = false,
+                                   mapIDs: () throws -> Void) throws -> LaunchedInit {
         var trace = trace
         do {
             try mapIDs()
             try steps.placeFromParent(pid, bornInCgroup)
             trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
-            let console = try channel.awaitReady(steps, pid: pid)
+            let console = sharesMemory ? try channel.awaitReadySharing(steps, pid: pid) : try channel.awaitReady(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)
         } catch {

@@ -36,6 +36,20 @@ extension CrabcanCLI {
         return hook
     }
 
+    /// create (with `global` flags first), start, wait until stopped, delete: create's result, the init's pid and
+    /// the mount namespaces a hook may show (the container's, read while the init waits for start, and ours).
+    func createStartAndDelete(_ box: Sandbox, _ bundle: String, _ id: String, global: [String] = [])
+        throws -> (create: Result, initPID: Int32, containerNS: String, hostNS: String) {
+        let create = box.crabcan(global + ["create", "--bundle", bundle, id])
+        let initPID = try #require(box.pid(id), "\(create)")
+        let containerNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPID)/ns/mnt")
+        let hostNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
+        #expect(box.crabcan(["start", id]).status == 0)
+        #expect(box.waitForStatus(id, "stopped"))
+        #expect(box.crabcan(["delete", id]).status == 0)
+        return (create, initPID, containerNS, hostNS)
+    }
+
     @Test func hooksRunInOrderWhereTheSpecSaysWithTheState() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
@@ -52,14 +66,8 @@ extension CrabcanCLI {
             ]
         }
         let id = box.id("hooks")
-        let create = box.crabcan(["create", "--bundle", bundle, id])
+        let (create, initPID, containerNS, hostNS) = try createStartAndDelete(box, bundle, id)
         #expect(create.status == 0, "\(create)")
-        let initPID = try #require(box.pid(id))
-        let containerNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPID)/ns/mnt")
-        let hostNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
-        #expect(box.crabcan(["start", id]).status == 0)
-        #expect(box.waitForStatus(id, "stopped"))
-        #expect(box.crabcan(["delete", id]).status == 0)
 
         let order = try String(contentsOfFile: log + "/order", encoding: .utf8).split(separator: "\n").map(String.init)
         let kinds = order.map { String($0.split(separator: " ")[0]) }
@@ -99,14 +107,8 @@ extension CrabcanCLI {
                     "createContainer": [Self.hook(script, "createContainer", logDir)], "poststop": [Self.hook(script, "poststop", logDir)]]
         }
         let id = box.id("sharedhooks")
-        let create = box.crabcan(["--debug", "create", "--bundle", bundle, id])
+        let (create, initPID, containerNS, hostNS) = try createStartAndDelete(box, bundle, id, global: ["--debug"])
         #expect(create.status == 0 && create.stderr.contains("clone (shared memory)"), "\(create)")
-        let initPID = try #require(box.pid(id))
-        let containerNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(initPID)/ns/mnt")
-        let hostNS = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
-        #expect(box.crabcan(["start", id]).status == 0)
-        #expect(box.waitForStatus(id, "stopped"))
-        #expect(box.crabcan(["delete", id]).status == 0)
         let order = try String(contentsOfFile: log + "/order", encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(order.map { String($0.split(separator: " ")[0]) } == ["prestart", "createRuntime", "createContainer", "poststop"], "\(order)")
         for line in order {
