@@ -91,10 +91,10 @@ package enum Launcher {
 
     /// Whether the init can run in our address space until its execve (`spawnSharing`): its set-up then exchanges
     /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
-    /// run prestart and createRuntime; the console's pty master goes with the queued packets; no notify listener;
-    /// a user namespace's id maps are written before `placed`), nothing but the C end runs after `start` (no startContainer hooks, a process to run), no
-    /// namespace is joined through a helper, and no tree namespace was opened for it. The kernel lets only a
-    /// process whose memory is its own enter a time namespace (setns: EUSERS).
+    /// run prestart and createRuntime; the console's pty master goes with the queued packets; a user namespace's id
+    /// maps are written before `placed`; no notify listener), nothing but the C end runs after `start` (no
+    /// startContainer hooks, a process to run), no namespace is joined, and no tree namespace was opened for it.
+    /// The kernel lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
     static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)

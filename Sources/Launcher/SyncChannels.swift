@@ -76,8 +76,7 @@ final class ParentChannel {
     /// through SharedAddressSpace.handOver, so we run only while the child waits in the kernel for `placed`, or runs its C end
     /// (it queues everything it sends until `ready`, and its failure report is C too).
     /// `hooks` is a hand-over too: the child waits in C while we run prestart and createRuntime, and `hooksRan` goes
-    /// with our next wait.
-    /// Returns the console's pty master, if one came.
+    /// with our next wait. Returns the console's pty master, if one came (with its packet, SCM_RIGHTS).
     func awaitReadySharing(_ steps: ParentSteps, pid: pid_t) throws -> FileDescriptor? {
         try sync.send(.placed)
         var outgoing = SyncMessage.placed.encoded()

@@ -111,8 +111,8 @@ package enum NamespaceType: String, Sendable, Equatable, Hashable, CaseIterable 
     case pid, network, mount, ipc, uts, user, cgroup, time
 }
 
-/// Namespace types as bits: what a config creates, what a check has seen. (A NamespaceSet makes its generic
-/// storage class and hashes in every process that plans a container.)
+/// Namespace types as bits: what a config creates, what a check has seen. (A Set of them made its generic storage
+/// class and hashed in every process that plans a container.)
 package struct NamespaceSet: Sendable, Equatable, Sequence, ExpressibleByArrayLiteral {
     private var bits: UInt8 = 0
 
