@@ -29,21 +29,21 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-const unsigned long CS_CLONE_NEWNS = CLONE_NEWNS;
+_Static_assert(CS_CLONE_NEWNS == CLONE_NEWNS, "CS_CLONE_NEWNS");
 
-const unsigned long CS_CLONE_NEWUTS = CLONE_NEWUTS;
+_Static_assert(CS_CLONE_NEWUTS == CLONE_NEWUTS, "CS_CLONE_NEWUTS");
 
-const unsigned long CS_CLONE_NEWIPC = CLONE_NEWIPC;
+_Static_assert(CS_CLONE_NEWIPC == CLONE_NEWIPC, "CS_CLONE_NEWIPC");
 
-const unsigned long CS_CLONE_NEWUSER = CLONE_NEWUSER;
+_Static_assert(CS_CLONE_NEWUSER == CLONE_NEWUSER, "CS_CLONE_NEWUSER");
 
-const unsigned long CS_CLONE_NEWPID = CLONE_NEWPID;
+_Static_assert(CS_CLONE_NEWPID == CLONE_NEWPID, "CS_CLONE_NEWPID");
 
-const unsigned long CS_CLONE_NEWNET = CLONE_NEWNET;
+_Static_assert(CS_CLONE_NEWNET == CLONE_NEWNET, "CS_CLONE_NEWNET");
 
-const unsigned long CS_CLONE_NEWCGROUP = CLONE_NEWCGROUP;
+_Static_assert(CS_CLONE_NEWCGROUP == CLONE_NEWCGROUP, "CS_CLONE_NEWCGROUP");
 
-const unsigned long CS_CLONE_NEWTIME = CLONE_NEWTIME;
+_Static_assert(CS_CLONE_NEWTIME == CLONE_NEWTIME, "CS_CLONE_NEWTIME");
 
 long cshim_clone(unsigned long flags) {
     return syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
@@ -95,27 +95,27 @@ int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
-const uint64_t CS_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
+_Static_assert(CS_RESOLVE_IN_ROOT == RESOLVE_IN_ROOT, "CS_RESOLVE_IN_ROOT");
 
-const uint64_t CS_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+_Static_assert(CS_RESOLVE_NO_MAGICLINKS == RESOLVE_NO_MAGICLINKS, "CS_RESOLVE_NO_MAGICLINKS");
 
-const uint64_t CS_RESOLVE_NO_SYMLINKS = RESOLVE_NO_SYMLINKS;
+_Static_assert(CS_RESOLVE_NO_SYMLINKS == RESOLVE_NO_SYMLINKS, "CS_RESOLVE_NO_SYMLINKS");
 
-const uint64_t CS_RESOLVE_BENEATH = RESOLVE_BENEATH;
+_Static_assert(CS_RESOLVE_BENEATH == RESOLVE_BENEATH, "CS_RESOLVE_BENEATH");
 
 int cshim_prctl(int option, unsigned long a2, unsigned long a3) { return prctl(option, a2, a3, 0, 0); }
 
-const int CS_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+_Static_assert(CS_PR_SET_PDEATHSIG == PR_SET_PDEATHSIG, "CS_PR_SET_PDEATHSIG");
 
-const int CS_PR_SET_NO_NEW_PRIVS = PR_SET_NO_NEW_PRIVS;
+_Static_assert(CS_PR_SET_NO_NEW_PRIVS == PR_SET_NO_NEW_PRIVS, "CS_PR_SET_NO_NEW_PRIVS");
 
-const int CS_PR_SET_DUMPABLE = PR_SET_DUMPABLE;
+_Static_assert(CS_PR_SET_DUMPABLE == PR_SET_DUMPABLE, "CS_PR_SET_DUMPABLE");
 
-const int CS_PR_SET_KEEPCAPS = PR_SET_KEEPCAPS;
+_Static_assert(CS_PR_SET_KEEPCAPS == PR_SET_KEEPCAPS, "CS_PR_SET_KEEPCAPS");
 
-const int CS_PR_SET_CHILD_SUBREAPER = PR_SET_CHILD_SUBREAPER;
+_Static_assert(CS_PR_SET_CHILD_SUBREAPER == PR_SET_CHILD_SUBREAPER, "CS_PR_SET_CHILD_SUBREAPER");
 
-const int CS_PR_SET_NAME = PR_SET_NAME;
+_Static_assert(CS_PR_SET_NAME == PR_SET_NAME, "CS_PR_SET_NAME");
 
 int cshim_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
 
@@ -143,57 +143,57 @@ int cshim_sethostname(const char *name, size_t len) { return sethostname(name, l
 
 int cshim_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
 
-const int CS_SOCK_SEQPACKET = SOCK_SEQPACKET;
+_Static_assert(CS_SOCK_SEQPACKET == SOCK_SEQPACKET, "CS_SOCK_SEQPACKET");
 
-const int CS_SOCK_STREAM = SOCK_STREAM;
+_Static_assert(CS_SOCK_STREAM == SOCK_STREAM, "CS_SOCK_STREAM");
 
-const int CS_SOCK_CLOEXEC = SOCK_CLOEXEC;
+_Static_assert(CS_SOCK_CLOEXEC == SOCK_CLOEXEC, "CS_SOCK_CLOEXEC");
 
-const unsigned long CS_MS_RDONLY = MS_RDONLY;
+_Static_assert(CS_MS_RDONLY == MS_RDONLY, "CS_MS_RDONLY");
 
-const unsigned long CS_MS_NOSUID = MS_NOSUID;
+_Static_assert(CS_MS_NOSUID == MS_NOSUID, "CS_MS_NOSUID");
 
-const unsigned long CS_MS_NODEV = MS_NODEV;
+_Static_assert(CS_MS_NODEV == MS_NODEV, "CS_MS_NODEV");
 
-const unsigned long CS_MS_NOEXEC = MS_NOEXEC;
+_Static_assert(CS_MS_NOEXEC == MS_NOEXEC, "CS_MS_NOEXEC");
 
-const unsigned long CS_MS_SYNCHRONOUS = MS_SYNCHRONOUS;
+_Static_assert(CS_MS_SYNCHRONOUS == MS_SYNCHRONOUS, "CS_MS_SYNCHRONOUS");
 
-const unsigned long CS_MS_REMOUNT = MS_REMOUNT;
+_Static_assert(CS_MS_REMOUNT == MS_REMOUNT, "CS_MS_REMOUNT");
 
-const unsigned long CS_MS_MANDLOCK = MS_MANDLOCK;
+_Static_assert(CS_MS_MANDLOCK == MS_MANDLOCK, "CS_MS_MANDLOCK");
 
-const unsigned long CS_MS_DIRSYNC = MS_DIRSYNC;
+_Static_assert(CS_MS_DIRSYNC == MS_DIRSYNC, "CS_MS_DIRSYNC");
 
-const unsigned long CS_MS_NOSYMFOLLOW = 256;
+_Static_assert(CS_MS_NOSYMFOLLOW == 256, "CS_MS_NOSYMFOLLOW");
 
-const unsigned long CS_MS_NOATIME = MS_NOATIME;
+_Static_assert(CS_MS_NOATIME == MS_NOATIME, "CS_MS_NOATIME");
 
-const unsigned long CS_MS_NODIRATIME = MS_NODIRATIME;
+_Static_assert(CS_MS_NODIRATIME == MS_NODIRATIME, "CS_MS_NODIRATIME");
 
-const unsigned long CS_MS_BIND = MS_BIND;
+_Static_assert(CS_MS_BIND == MS_BIND, "CS_MS_BIND");
 
-const unsigned long CS_MS_MOVE = MS_MOVE;
+_Static_assert(CS_MS_MOVE == MS_MOVE, "CS_MS_MOVE");
 
-const unsigned long CS_MS_REC = MS_REC;
+_Static_assert(CS_MS_REC == MS_REC, "CS_MS_REC");
 
-const unsigned long CS_MS_SILENT = MS_SILENT;
+_Static_assert(CS_MS_SILENT == MS_SILENT, "CS_MS_SILENT");
 
-const unsigned long CS_MS_UNBINDABLE = MS_UNBINDABLE;
+_Static_assert(CS_MS_UNBINDABLE == MS_UNBINDABLE, "CS_MS_UNBINDABLE");
 
-const unsigned long CS_MS_PRIVATE = MS_PRIVATE;
+_Static_assert(CS_MS_PRIVATE == MS_PRIVATE, "CS_MS_PRIVATE");
 
-const unsigned long CS_MS_SLAVE = MS_SLAVE;
+_Static_assert(CS_MS_SLAVE == MS_SLAVE, "CS_MS_SLAVE");
 
-const unsigned long CS_MS_SHARED = MS_SHARED;
+_Static_assert(CS_MS_SHARED == MS_SHARED, "CS_MS_SHARED");
 
-const unsigned long CS_MS_RELATIME = MS_RELATIME;
+_Static_assert(CS_MS_RELATIME == MS_RELATIME, "CS_MS_RELATIME");
 
-const unsigned long CS_MS_STRICTATIME = MS_STRICTATIME;
+_Static_assert(CS_MS_STRICTATIME == MS_STRICTATIME, "CS_MS_STRICTATIME");
 
-const unsigned long CS_MS_LAZYTIME = MS_LAZYTIME;
+_Static_assert(CS_MS_LAZYTIME == MS_LAZYTIME, "CS_MS_LAZYTIME");
 
-const int CS_MNT_DETACH = MNT_DETACH;
+_Static_assert(CS_MNT_DETACH == MNT_DETACH, "CS_MNT_DETACH");
 
 ssize_t cshim_send_fd(int sock, int fd, const void *buf, size_t len) {
     char control[CMSG_SPACE(sizeof(int))];
@@ -277,7 +277,7 @@ int cshim_read_signal(int fd) {
     ssize_t n = read(fd, &info, sizeof info);
     return n == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
 }
-const int CS_O_PATH = O_PATH;
+_Static_assert(CS_O_PATH == O_PATH, "CS_O_PATH");
 
 /* The MS_* flags a mount has now (statvfs reports ST_*, which need _GNU_SOURCE): a bind remount must
  * repeat the locked ones or the kernel refuses it with EPERM. */
@@ -322,7 +322,7 @@ long cshim_fd_fs_type(int fd) {
     if (fstatfs(fd, &st) != 0) return -1;
     return (long)st.f_type;
 }
-const uint64_t CS_RESOLVE_NO_XDEV = RESOLVE_NO_XDEV;
+_Static_assert(CS_RESOLVE_NO_XDEV == RESOLVE_NO_XDEV, "CS_RESOLVE_NO_XDEV");
 #include <sys/personality.h>
 int cshim_personality(unsigned long persona) { return personality(persona); }
 
@@ -356,7 +356,7 @@ int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd) {
 
 /* fchmodat2 (Linux 6.6, number 452 on every architecture): glibc 2.36 has no wrapper; the seccomp tests call it. */
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags) { return (int)syscall(452, dirfd, path, mode, flags); }
-const unsigned long CS_CLONE_PARENT = CLONE_PARENT;
+_Static_assert(CS_CLONE_PARENT == CLONE_PARENT, "CS_CLONE_PARENT");
 
 #define CS_OPEN_TREE_CLONE 1
 #define CS_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
@@ -383,16 +383,16 @@ int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr) 
     struct mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
-const uint64_t CS_MOUNT_ATTR_RDONLY = MOUNT_ATTR_RDONLY;
-const uint64_t CS_MOUNT_ATTR_NOSUID = MOUNT_ATTR_NOSUID;
-const uint64_t CS_MOUNT_ATTR_NODEV = MOUNT_ATTR_NODEV;
-const uint64_t CS_MOUNT_ATTR_NOEXEC = MOUNT_ATTR_NOEXEC;
-const uint64_t CS_MOUNT_ATTR__ATIME = MOUNT_ATTR__ATIME;
-const uint64_t CS_MOUNT_ATTR_RELATIME = MOUNT_ATTR_RELATIME;
-const uint64_t CS_MOUNT_ATTR_NOATIME = MOUNT_ATTR_NOATIME;
-const uint64_t CS_MOUNT_ATTR_STRICTATIME = MOUNT_ATTR_STRICTATIME;
-const uint64_t CS_MOUNT_ATTR_NODIRATIME = MOUNT_ATTR_NODIRATIME;
-const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW = MOUNT_ATTR_NOSYMFOLLOW;
+_Static_assert(CS_MOUNT_ATTR_RDONLY == MOUNT_ATTR_RDONLY, "CS_MOUNT_ATTR_RDONLY");
+_Static_assert(CS_MOUNT_ATTR_NOSUID == MOUNT_ATTR_NOSUID, "CS_MOUNT_ATTR_NOSUID");
+_Static_assert(CS_MOUNT_ATTR_NODEV == MOUNT_ATTR_NODEV, "CS_MOUNT_ATTR_NODEV");
+_Static_assert(CS_MOUNT_ATTR_NOEXEC == MOUNT_ATTR_NOEXEC, "CS_MOUNT_ATTR_NOEXEC");
+_Static_assert(CS_MOUNT_ATTR__ATIME == MOUNT_ATTR__ATIME, "CS_MOUNT_ATTR__ATIME");
+_Static_assert(CS_MOUNT_ATTR_RELATIME == MOUNT_ATTR_RELATIME, "CS_MOUNT_ATTR_RELATIME");
+_Static_assert(CS_MOUNT_ATTR_NOATIME == MOUNT_ATTR_NOATIME, "CS_MOUNT_ATTR_NOATIME");
+_Static_assert(CS_MOUNT_ATTR_STRICTATIME == MOUNT_ATTR_STRICTATIME, "CS_MOUNT_ATTR_STRICTATIME");
+_Static_assert(CS_MOUNT_ATTR_NODIRATIME == MOUNT_ATTR_NODIRATIME, "CS_MOUNT_ATTR_NODIRATIME");
+_Static_assert(CS_MOUNT_ATTR_NOSYMFOLLOW == MOUNT_ATTR_NOSYMFOLLOW, "CS_MOUNT_ATTR_NOSYMFOLLOW");
 
 /* Fault injection (tests only): whoever writes to `fd` next makes the kernel SIGKILL this process (O_ASYNC with
  * F_SETSIG), which works across pid namespaces where kill(2) cannot name us. */

@@ -44,7 +44,7 @@ package struct CgroupManager: Sendable {
     package func problems(_ r: Resources) -> [ConfigProblem] { Validation.problems(r, tree) }
 
     /// Which controllers `r` uses, and the field that uses each.
-    func controllersUsed(by r: Resources) -> [(controller: String, field: String)] { tree.controllers(usedBy: r) }
+    func controllersUsed(by r: Resources) -> [(name: String, path: String)] { tree.controllers(usedBy: r) }
 
     // MARK: processes
 

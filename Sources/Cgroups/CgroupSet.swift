@@ -49,8 +49,12 @@ package struct CgroupSet: Sendable, Equatable {
     package var paths: [String: String] {
         get {
             switch layout {
-            case .v1(let hierarchies): Dictionary(hierarchies.map { ($0.name, $0.directory) }, uniquingKeysWith: { first, _ in first })
-            case .v2(let directory): directory.map { ["": $0] } ?? [:]
+            case .v1(let hierarchies):
+                // A loop, not Dictionary(pairs): the array of pairs is a type made at run time for it alone.
+                var paths: [String: String] = [:]
+                for h in hierarchies where paths[h.name] == nil { paths[h.name] = h.directory }
+                return paths
+            case .v2(let directory): return directory.map { ["": $0] } ?? [:]
             }
         }
         set { self = CgroupSet(version: version, paths: newValue) }

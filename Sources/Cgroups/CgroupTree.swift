@@ -12,9 +12,9 @@ protocol CgroupTree: Sendable {
     /// Makes the directories and readies them for limits.
     func create() throws
     /// The controllers `r` uses as this version names them, with the field that uses each.
-    func controllers(usedBy r: Resources) -> [(controller: String, field: String)]
+    func controllers(usedBy r: Resources) -> [(name: String, path: String)]
     /// What this version cannot do of `r` (checked before anything is written).
-    func problems(_ r: Resources, used: [(controller: String, field: String)]) -> [ConfigProblem]
+    func problems(_ r: Resources, used: [(name: String, path: String)]) -> [ConfigProblem]
     /// The memory fields this version cannot convert.
     func memoryProblems(_ m: Resources.Memory) -> [ConfigProblem]
     /// Writes every field of an already validated `r`.

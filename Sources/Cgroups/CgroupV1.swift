@@ -21,12 +21,12 @@ struct CgroupV1: CgroupTree {
         }
     }
 
-    func controllers(usedBy r: Resources) -> [(controller: String, field: String)] {
+    func controllers(usedBy r: Resources) -> [(name: String, path: String)] {
         Validation.controllersUsed(by: r, blockIO: "blkio", devices: true)
     }
 
-    func problems(_ r: Resources, used: [(controller: String, field: String)]) -> [ConfigProblem] {
-        Unified.problemsV1(r.unified) + used.filter { directory(for: $0.controller) == nil }.map { controller, field in
+    func problems(_ r: Resources, used: [(name: String, path: String)]) -> [ConfigProblem] {
+        Unified.problemsV1(r.unified) + used.filter { directory(for: $0.name) == nil }.map { controller, field in
             ConfigProblem(field, "the \(controller) cgroup controller is not mounted on this host")
         }
     }

@@ -49,11 +49,11 @@ struct CgroupV2: CgroupTree {
     }
 
     /// blkio is v2's io; device rules become an eBPF program, which needs no controller.
-    func controllers(usedBy r: Resources) -> [(controller: String, field: String)] {
+    func controllers(usedBy r: Resources) -> [(name: String, path: String)] {
         Validation.controllersUsed(by: r, blockIO: "io", devices: false)
     }
 
-    func problems(_ r: Resources, used: [(controller: String, field: String)]) -> [ConfigProblem] {
+    func problems(_ r: Resources, used: [(name: String, path: String)]) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         if let n = r.network { problems += Network.problemsV2(n) }
         if let c = r.cpu { problems += CPU.problemsV2(c) }

@@ -3,10 +3,11 @@ import OCISpec
 /// `linux.resources` against the container's cgroups: every problem found before anything is written.
 enum Validation {
     /// Which controllers `r` uses (`blockIO` as the version names it; `devices` when rules need a hierarchy),
-    /// with the field that uses each, for errors and for skipping what is missing.
-    static func controllersUsed(by r: Resources, blockIO: String, devices: Bool) -> [(controller: String, field: String)] {
+    /// with the JSON path of the field that uses each, for errors and for skipping what is missing. Labelled as
+    /// /proc/self/cgroup's lines are (`CgroupHost.lines`), so a `run` makes one pair type at run time, not two.
+    static func controllersUsed(by r: Resources, blockIO: String, devices: Bool) -> [(name: String, path: String)] {
         let base = ".linux.resources"
-        var used: [(controller: String, field: String)] = []
+        var used: [(name: String, path: String)] = []
         if let m = r.memory,
            m.limit != nil || m.reservation != nil || m.swap != nil || m.kernel != nil || m.kernelTCP != nil
             || m.swappiness != nil || m.disableOOMKiller == true || m.useHierarchy != nil {

@@ -195,11 +195,20 @@ package struct JSONReader {
     }
 
     package func array() -> [JSONReader]? {
+        var readers: [JSONReader] = []
+        return forEachElement { readers.append($0) } ? readers : nil
+    }
+
+    /// Each element's reader, in order; false (with the problem reported) when the node is not an array. The
+    /// decoders walk elements with it: an array of readers is a type every process would make at run time.
+    @discardableResult
+    package func forEachElement(_ body: (JSONReader) -> Void) -> Bool {
         guard case .array(let items) = node.value else {
             report("expected array")
-            return nil
+            return false
         }
-        return items.enumerated().map { child($1, index: $0) }
+        for (index, item) in items.enumerated() { body(child(item, index: index)) }
+        return true
     }
 
     package func object() -> JSONObjectReader? {

@@ -20,7 +20,9 @@ extension JSONReader {
             report("expected array of strings")
             return nil
         }
-        return array()?.compactMap { $0.checkedString(valid, message) }
+        var strings: [String] = []
+        forEachElement { if let text = $0.checkedString(valid, message) { strings.append(text) } }
+        return strings
     }
 
     /// runtime-spec requires absolute paths for cwd, hooks, devices, namespaces and masked/readonly paths.

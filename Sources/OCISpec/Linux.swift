@@ -229,10 +229,10 @@ extension Linux: JSONDecodable {
     package init?(json: JSONReader) {
         guard let o = json.object() else { return nil }
         var namespaces: [Namespace] = []
-        if let items = o.optional("namespaces")?.array() {
+        if let items = o.optional("namespaces") {
             var seen: NamespaceSet = []
-            for item in items {
-                guard let namespace = Namespace(json: item) else { continue }
+            items.forEachElement { item in
+                guard let namespace = Namespace(json: item) else { return }
                 if seen.insert(namespace.type).inserted {
                     namespaces.append(namespace)
                 } else {

@@ -174,10 +174,10 @@ extension Process: JSONDecodable {
         let cwd = o.required("cwd")?.absolutePath()
         let capabilities = o.optional("capabilities", Capabilities.self)
         var rlimits: [Rlimit] = []
-        if let items = o.optional("rlimits")?.array() {
+        if let items = o.optional("rlimits") {
             var seen: Set<String> = []
-            for item in items {
-                guard let rlimit = Rlimit(json: item) else { continue }
+            items.forEachElement { item in
+                guard let rlimit = Rlimit(json: item) else { return }
                 // config.md: duplicated types MUST be an error.
                 if seen.insert(rlimit.type).inserted {
                     rlimits.append(rlimit)

@@ -145,6 +145,8 @@ extension BundleReport {
 
     /// Document order; stable, so that problems at one place keep the order the checks found them in.
     package mutating func sort() {
+        // Nothing to order in a clean config, and the enumerated pairs' array is a type made at run time.
+        guard diagnostics.count > 1 else { return }
         diagnostics = diagnostics.enumerated().sorted { a, b in
             let pa = a.element.position.map { ($0.line, $0.column) } ?? (0, 0)
             let pb = b.element.position.map { ($0.line, $0.column) } ?? (0, 0)

@@ -70,9 +70,10 @@ package enum ConfigChecks {
         var problems = uidProblems + gidProblems
         // Mappings are for a new user namespace: a joined one has its own.
         guard created.contains(.user) else {
-            for (maps, path) in [(linux.uidMappings, ".linux.uidMappings"), (linux.gidMappings, ".linux.gidMappings")] where !maps.isEmpty {
-                problems.append(PlanError(path, "needs a new user namespace in .linux.namespaces"))
-            }
+            // Two ifs, not a loop over (mappings, path) pairs: that array's type was made at run time by every
+            // `run`, user namespace or not (docs/performance.md, session 22).
+            if !linux.uidMappings.isEmpty { problems.append(PlanError(".linux.uidMappings", "needs a new user namespace in .linux.namespaces")) }
+            if !linux.gidMappings.isEmpty { problems.append(PlanError(".linux.gidMappings", "needs a new user namespace in .linux.namespaces")) }
             return problems
         }
         if linux.uidMappings.isEmpty { problems.append(PlanError(".linux.uidMappings", "a new user namespace needs uid mappings")) }
@@ -112,15 +113,24 @@ package enum ConfigChecks {
 
     /// `/a/./b/../c` → `/a/c`, lexically (no symlinks followed); `..` stops at `/`.
     package static func clean(_ path: String) -> String {
-        // On UTF-8 bytes: a path is bytes, and Character slicing runs the grapheme-break code.
-        var parts: [Substring.UTF8View] = []
-        for component in path.utf8[...].split(separator: UInt8(ascii: "/")) where !component.elementsEqual(".".utf8) {
-            if component.elementsEqual("..".utf8) { _ = parts.popLast() } else { parts.append(component) }
-        }
+        // On UTF-8 bytes, in one pass: a path is bytes, and Character slicing runs the grapheme-break code. No
+        // list of components: each array type is made at run time once per process (docs/performance.md).
+        let input = Array(path.utf8)
         var bytes: [UInt8] = []
-        for part in parts {
-            bytes.append(UInt8(ascii: "/"))
-            bytes.append(contentsOf: part)
+        bytes.reserveCapacity(input.count + 1)
+        var start = 0
+        while start < input.count {
+            var end = start
+            while end < input.count && input[end] != UInt8(ascii: "/") { end += 1 }
+            let length = end - start
+            if length == 2 && input[start] == UInt8(ascii: ".") && input[start + 1] == UInt8(ascii: ".") {
+                // `..` drops the last component; at the root it stays there.
+                if let slash = bytes.lastIndex(of: UInt8(ascii: "/")) { bytes.removeSubrange(slash...) }
+            } else if length > 0 && !(length == 1 && input[start] == UInt8(ascii: ".")) {
+                bytes.append(UInt8(ascii: "/"))
+                bytes.append(contentsOf: input[start..<end])
+            }
+            start = end + 1
         }
         return bytes.isEmpty ? "/" : String(decoding: bytes, as: UTF8.self)
     }

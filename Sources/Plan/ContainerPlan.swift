@@ -300,7 +300,8 @@ package struct ContainerPlan: ProcessSettings {
         // config-linux.md: each device of the runtime's namespace moves into the container's, renamed there.
         var netDevices: [NetDeviceMove] = []
         let hasNetworkNamespace = created.contains(.network) || joined.contains { $0.type == .network }
-        for (name, device) in (linux?.netDevices ?? [:]).sorted(by: { $0.key < $1.key }) {
+        // Sorted only when there are any: the sort's array of (key, value) pairs is a type made at run time.
+        for (name, device) in (linux?.netDevices ?? [:]).isEmpty ? [] : linux!.netDevices.sorted(by: { $0.key < $1.key }) {
             let path = ".linux.netDevices[\(jsonQuote(name))]"
             let newName = device.name.flatMap { $0.isEmpty ? nil : $0 } ?? name
             if !hasNetworkNamespace {

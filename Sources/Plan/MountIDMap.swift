@@ -20,7 +20,8 @@ package struct MountIDMap: Sendable, Equatable {
 }
 
 extension MountIDMap {
-    package static let optionNames: Set<String> = ["idmap", "ridmap"]
+    /// A list, not a Set: a Set<String> is a type `run` would make at run time for it alone.
+    package static let optionNames = ["idmap", "ridmap"]
 
     /// The idmapping of `.mounts[index]`, or nil for an ordinary mount. `idmap`/`ridmap` leave `options` (they are
     /// never mount(2) data); every refusal is recorded with its JSON path.

@@ -5,9 +5,16 @@ import Glibc
 package enum Channels {
     /// A SOCK_SEQPACKET pair keeps message boundaries, so each sync message arrives whole (docs/design.md §2).
     package static func seqpacketPair() throws(SysError) -> (FileDescriptor, FileDescriptor) {
-        var fds: [Int32] = [-1, -1]
-        try check("socketpair") { socketpair(AF_UNIX, CS_SOCK_SEQPACKET | CS_SOCK_CLOEXEC, 0, &fds) }
-        return (FileDescriptor(fds[0]), FileDescriptor(fds[1]))
+        try descriptorPair("socketpair") { socketpair(AF_UNIX, CS_SOCK_SEQPACKET | CS_SOCK_CLOEXEC, 0, $0) }
+    }
+
+    /// The two descriptors a call fills into an int[2] (socketpair, pipe2), held in a tuple: an [Int32] is a type
+    /// every process would make at run time for them (docs/performance.md, session 22).
+    static func descriptorPair(_ op: String, _ fill: (UnsafeMutablePointer<Int32>) -> Int32) throws(SysError)
+        -> (FileDescriptor, FileDescriptor) {
+        var fds: (Int32, Int32) = (-1, -1)
+        try check(op) { withUnsafeMutablePointer(to: &fds) { $0.withMemoryRebound(to: Int32.self, capacity: 2, fill) } }
+        return (FileDescriptor(fds.0), FileDescriptor(fds.1))
     }
 
     package static func send(_ socket: FileDescriptor, _ bytes: [UInt8]) throws(SysError) {
@@ -28,10 +35,13 @@ package enum Channels {
 
     /// Waits until one of `fds` is readable (or hung up); returns the indexes that are. -1 timeout waits forever.
     package static func poll(_ fds: [Int32], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
-        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let n = try check("poll") { Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds) }
-        if n == 0 { return [] }
-        return entries.indices.filter { entries[$0].revents != 0 }
+        // On the stack: an array of pollfd is a type made at run time, once per process (docs/performance.md).
+        try withUnsafeTemporaryAllocation(of: pollfd.self, capacity: fds.count) { (entries) throws(SysError) -> [Int] in
+            for (i, fd) in fds.enumerated() { entries.initializeElement(at: i, to: pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let n = try check("poll") { Glibc.poll(entries.baseAddress, nfds_t(fds.count), timeoutMilliseconds) }
+            if n == 0 { return [] }
+            return fds.indices.filter { entries[$0].revents != 0 }
+        }
     }
 
     /// Blocks every signal and returns a signalfd that receives them: `run` forwards signals from a poll

@@ -4,9 +4,7 @@ import Glibc
 extension Channels {
     /// A close-on-exec pipe: (read end, write end).
     package static func pipe() throws(SysError) -> (FileDescriptor, FileDescriptor) {
-        var fds: [Int32] = [-1, -1]
-        try check("pipe2") { cshim_pipe_cloexec(&fds) }
-        return (FileDescriptor(fds[0]), FileDescriptor(fds[1]))
+        try descriptorPair("pipe2") { cshim_pipe_cloexec($0) }
     }
 }
 

@@ -170,6 +170,21 @@ let rich = Resources(
     rdma: ["mlx4_0": .init(hcaHandles: 3)])
 
 @Suite struct FakeApplyTests {
+    /// v1 cpuset: each empty value comes from the nearest ancestor that has it, level by level (runc's
+    /// ensureParent); a value a level has already is kept and is what the levels below it get.
+    @Test func v1CpusetValuesComeFromTheNearestAncestorThatHasThem() throws {
+        let fake = try FakeRoot()
+        let host = try fake.v1Host()
+        try fake.write("/cpuset/crabcan/cpuset.cpus", "1\n")
+        try fake.write("/cpuset/crabcan/cpuset.mems", "\n")
+        let set = try CgroupSet.plan(cgroupsPath: "/crabcan/c1", id: "c1", host: host)
+        try CgroupManager(set).create()
+        #expect(fake.read("/cpuset/crabcan/cpuset.cpus") == "1\n")
+        #expect(fake.read("/cpuset/crabcan/cpuset.mems") == "0")
+        #expect(fake.read("/cpuset/crabcan/c1/cpuset.cpus") == "1")
+        #expect(fake.read("/cpuset/crabcan/c1/cpuset.mems") == "0")
+    }
+
     @Test func v1WritesEveryField() throws {
         let fake = try FakeRoot()
         let set = try CgroupSet.plan(cgroupsPath: "/crabcan/c1", id: "c1", host: try fake.v1Host())

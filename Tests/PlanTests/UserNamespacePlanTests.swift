@@ -7,6 +7,14 @@ import Testing
 /// Issue 5: user namespace mappings (checked with their JSON path before clone, written as the kernel and
 /// newuidmap take them), time offsets, and what changes for an unprivileged caller. No root needed.
 @Suite struct UserNamespacePlanTests {
+    /// The lexical cleaning a program path gets before it is looked up in the rootfs (filepath.Clean's, rooted).
+    @Test func programPathsAreCleanedLexically() {
+        let cases = ["/bin/true": "/bin/true", "bin//true": "/bin/true", "/./bin/./true/": "/bin/true",
+                     "/usr/../bin/true": "/bin/true", "/../../x": "/x", "..": "/", "": "/", "/": "/", "a/b/..": "/a",
+                     "/a/..b/.c": "/a/..b/.c", "/é/ü": "/é/ü"]
+        for (path, clean) in cases { #expect(ConfigChecks.clean(path) == clean, "\(path)") }
+    }
+
     func map(_ c: UInt32, _ h: UInt32, _ s: UInt32) -> IDMapping { IDMapping(containerID: c, hostID: h, size: s) }
 
     func problem(_ body: () throws -> Void) -> String? {

@@ -1,7 +1,10 @@
 /* The C calls Swift cannot import as they are: variadic functions (syscall, prctl, fcntl, ioctl),
  * function-like macros (W*, makedev, CMSG_*), and names hidden behind _GNU_SOURCE.
  * Only plain prototypes here: defining _GNU_SOURCE in a module header makes clang's glibc structs differ
- * from SwiftGlibc's ("has different definitions in different modules"), so shim.c alone sees it. */
+ * from SwiftGlibc's ("has different definitions in different modules"), so shim.c alone sees it.
+ * Constants are literals (static const), checked against the system's headers by shim.c's _Static_asserts:
+ * Swift folds them where they are used, where an extern const made every Swift global that held one a lazy
+ * initialiser run once per process (docs/performance.md, session 22). */
 #ifndef CRABCAN_CSHIM_H
 #define CRABCAN_CSHIM_H
 #include <stdint.h>
@@ -9,14 +12,14 @@
 #include <sys/types.h>
 
 /* Namespaces (CLONE_NEW* need _GNU_SOURCE). */
-extern const unsigned long CS_CLONE_NEWNS;
-extern const unsigned long CS_CLONE_NEWUTS;
-extern const unsigned long CS_CLONE_NEWIPC;
-extern const unsigned long CS_CLONE_NEWUSER;
-extern const unsigned long CS_CLONE_NEWPID;
-extern const unsigned long CS_CLONE_NEWNET;
-extern const unsigned long CS_CLONE_NEWCGROUP;
-extern const unsigned long CS_CLONE_NEWTIME;
+static const unsigned long CS_CLONE_NEWNS = 0x20000UL;
+static const unsigned long CS_CLONE_NEWUTS = 0x4000000UL;
+static const unsigned long CS_CLONE_NEWIPC = 0x8000000UL;
+static const unsigned long CS_CLONE_NEWUSER = 0x10000000UL;
+static const unsigned long CS_CLONE_NEWPID = 0x20000000UL;
+static const unsigned long CS_CLONE_NEWNET = 0x40000000UL;
+static const unsigned long CS_CLONE_NEWCGROUP = 0x2000000UL;
+static const unsigned long CS_CLONE_NEWTIME = 0x80UL;
 /* fork-like clone: a NULL stack makes the child continue on a copy of the caller's stack, like fork(2),
  * but with namespace flags that fork cannot take. The caller is single-threaded (docs/design.md §5). */
 long cshim_clone(unsigned long flags);
@@ -35,18 +38,18 @@ int cshim_close_range_cloexec(unsigned int first);
 int cshim_mount_id(int dirfd, const char *path, int unique, uint64_t *id);
 /* openat2 with RESOLVE_IN_ROOT: the kernel resolves symlinks and ".." inside dirfd (CVE-2021-30465). */
 int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
-extern const uint64_t CS_RESOLVE_IN_ROOT;
-extern const uint64_t CS_RESOLVE_NO_MAGICLINKS;
-extern const uint64_t CS_RESOLVE_NO_SYMLINKS;
-extern const uint64_t CS_RESOLVE_BENEATH;
+static const uint64_t CS_RESOLVE_IN_ROOT = 0x10ULL;
+static const uint64_t CS_RESOLVE_NO_MAGICLINKS = 2ULL;
+static const uint64_t CS_RESOLVE_NO_SYMLINKS = 4ULL;
+static const uint64_t CS_RESOLVE_BENEATH = 8ULL;
 /* prctl is variadic. */
 int cshim_prctl(int option, unsigned long a2, unsigned long a3);
-extern const int CS_PR_SET_PDEATHSIG;
-extern const int CS_PR_SET_NO_NEW_PRIVS;
-extern const int CS_PR_SET_DUMPABLE;
-extern const int CS_PR_SET_KEEPCAPS;
-extern const int CS_PR_SET_CHILD_SUBREAPER;
-extern const int CS_PR_SET_NAME;
+static const int CS_PR_SET_PDEATHSIG = 1;
+static const int CS_PR_SET_NO_NEW_PRIVS = 0x26;
+static const int CS_PR_SET_DUMPABLE = 4;
+static const int CS_PR_SET_KEEPCAPS = 8;
+static const int CS_PR_SET_CHILD_SUBREAPER = 0x24;
+static const int CS_PR_SET_NAME = 15;
 /* fcntl and ioctl are variadic. */
 int cshim_fcntl_int(int fd, int cmd, int arg);
 int cshim_ioctl_ptr(int fd, unsigned long req, void *arg);
@@ -63,33 +66,33 @@ int cshim_setgroups(size_t n, const gid_t *gids);
 int cshim_sethostname(const char *name, size_t len);
 int cshim_setdomainname(const char *name, size_t len);
 /* Socket type constants are an enum Swift imports awkwardly. */
-extern const int CS_SOCK_SEQPACKET;
-extern const int CS_SOCK_STREAM;
-extern const int CS_SOCK_CLOEXEC;
+static const int CS_SOCK_SEQPACKET = 5;
+static const int CS_SOCK_STREAM = 1;
+static const int CS_SOCK_CLOEXEC = 0x80000;
 /* Mount flags: glibc declares them as an enum plus macros; these give Swift one plain type. */
-extern const unsigned long CS_MS_RDONLY;
-extern const unsigned long CS_MS_NOSUID;
-extern const unsigned long CS_MS_NODEV;
-extern const unsigned long CS_MS_NOEXEC;
-extern const unsigned long CS_MS_SYNCHRONOUS;
-extern const unsigned long CS_MS_REMOUNT;
-extern const unsigned long CS_MS_MANDLOCK;
-extern const unsigned long CS_MS_DIRSYNC;
-extern const unsigned long CS_MS_NOSYMFOLLOW;
-extern const unsigned long CS_MS_NOATIME;
-extern const unsigned long CS_MS_NODIRATIME;
-extern const unsigned long CS_MS_BIND;
-extern const unsigned long CS_MS_MOVE;
-extern const unsigned long CS_MS_REC;
-extern const unsigned long CS_MS_SILENT;
-extern const unsigned long CS_MS_UNBINDABLE;
-extern const unsigned long CS_MS_PRIVATE;
-extern const unsigned long CS_MS_SLAVE;
-extern const unsigned long CS_MS_SHARED;
-extern const unsigned long CS_MS_RELATIME;
-extern const unsigned long CS_MS_STRICTATIME;
-extern const unsigned long CS_MS_LAZYTIME;
-extern const int CS_MNT_DETACH;
+static const unsigned long CS_MS_RDONLY = 1UL;
+static const unsigned long CS_MS_NOSUID = 2UL;
+static const unsigned long CS_MS_NODEV = 4UL;
+static const unsigned long CS_MS_NOEXEC = 8UL;
+static const unsigned long CS_MS_SYNCHRONOUS = 0x10UL;
+static const unsigned long CS_MS_REMOUNT = 0x20UL;
+static const unsigned long CS_MS_MANDLOCK = 0x40UL;
+static const unsigned long CS_MS_DIRSYNC = 0x80UL;
+static const unsigned long CS_MS_NOSYMFOLLOW = 0x100UL;
+static const unsigned long CS_MS_NOATIME = 0x400UL;
+static const unsigned long CS_MS_NODIRATIME = 0x800UL;
+static const unsigned long CS_MS_BIND = 0x1000UL;
+static const unsigned long CS_MS_MOVE = 0x2000UL;
+static const unsigned long CS_MS_REC = 0x4000UL;
+static const unsigned long CS_MS_SILENT = 0x8000UL;
+static const unsigned long CS_MS_UNBINDABLE = 0x20000UL;
+static const unsigned long CS_MS_PRIVATE = 0x40000UL;
+static const unsigned long CS_MS_SLAVE = 0x80000UL;
+static const unsigned long CS_MS_SHARED = 0x100000UL;
+static const unsigned long CS_MS_RELATIME = 0x200000UL;
+static const unsigned long CS_MS_STRICTATIME = 0x1000000UL;
+static const unsigned long CS_MS_LAZYTIME = 0x2000000UL;
+static const int CS_MNT_DETACH = 2;
 /* SCM_RIGHTS: send or receive one fd with a small payload (CMSG_* are macros). */
 ssize_t cshim_send_fd(int sock, int fd, const void *buf, size_t len);
 ssize_t cshim_recv_fd(int sock, int *fd, void *buf, size_t len);
@@ -104,14 +107,14 @@ int cshim_setresuid(uid_t u);
 int cshim_setresgid(gid_t g);
 int cshim_signalfd_all(void);
 int cshim_read_signal(int fd);
-extern const int CS_O_PATH;
+static const int CS_O_PATH = 0x200000;
 long cshim_mount_flags(const char *path);
 long cshim_mount_flags_fd(int fd);
 long cshim_fs_type(const char *path);
 int cshim_close_range(unsigned int first, unsigned int last);
 long cshim_join_session_keyring(const char *name);
 long cshim_fd_fs_type(int fd);
-extern const uint64_t CS_RESOLVE_NO_XDEV;
+static const uint64_t CS_RESOLVE_NO_XDEV = 1ULL;
 int cshim_personality(unsigned long persona);
 /* Hooks: the state goes to a hook's stdin from a memfd (no SIGPIPE, no blocking); pipe2 needs _GNU_SOURCE. */
 int cshim_memfd_create(const char *name);
@@ -121,7 +124,7 @@ int cshim_bpf_load_device_program(const void *insns, unsigned int count, char *l
 int cshim_bpf_attach_device_program(int cgroup_fd, int program_fd);
 int cshim_fchmodat2(int dirfd, const char *path, unsigned int mode, int flags);
 /* CLONE_PARENT: the container init cloned by a namespace-joining helper is still the child of `create`. */
-extern const unsigned long CS_CLONE_PARENT;
+static const unsigned long CS_CLONE_PARENT = 0x8000UL;
 /* open_tree(OPEN_TREE_CLONE) and move_mount: a detached copy of a mount, attached later, even after pivot_root
  * (a plain bind from a mount of the old root then fails with EINVAL). */
 int cshim_open_tree_clone(int fd);
@@ -136,16 +139,16 @@ int cshim_move_mount_to_fd(int from_fd, int to_fd);
 /* mount_setattr(AT_RECURSIVE): runc's recursive mount options (rro, rnosuid, ...) change a whole tree of mounts
  * at once, which a MS_REMOUNT of each mount cannot do atomically. */
 int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr);
-extern const uint64_t CS_MOUNT_ATTR_RDONLY;
-extern const uint64_t CS_MOUNT_ATTR_NOSUID;
-extern const uint64_t CS_MOUNT_ATTR_NODEV;
-extern const uint64_t CS_MOUNT_ATTR_NOEXEC;
-extern const uint64_t CS_MOUNT_ATTR__ATIME;
-extern const uint64_t CS_MOUNT_ATTR_RELATIME;
-extern const uint64_t CS_MOUNT_ATTR_NOATIME;
-extern const uint64_t CS_MOUNT_ATTR_STRICTATIME;
-extern const uint64_t CS_MOUNT_ATTR_NODIRATIME;
-extern const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW;
+static const uint64_t CS_MOUNT_ATTR_RDONLY = 1ULL;
+static const uint64_t CS_MOUNT_ATTR_NOSUID = 2ULL;
+static const uint64_t CS_MOUNT_ATTR_NODEV = 4ULL;
+static const uint64_t CS_MOUNT_ATTR_NOEXEC = 8ULL;
+static const uint64_t CS_MOUNT_ATTR__ATIME = 0x70ULL;
+static const uint64_t CS_MOUNT_ATTR_RELATIME = 0ULL;
+static const uint64_t CS_MOUNT_ATTR_NOATIME = 0x10ULL;
+static const uint64_t CS_MOUNT_ATTR_STRICTATIME = 0x20ULL;
+static const uint64_t CS_MOUNT_ATTR_NODIRATIME = 0x80ULL;
+static const uint64_t CS_MOUNT_ATTR_NOSYMFOLLOW = 0x200000ULL;
 /* Fault injection: the next write to fd SIGKILLs the caller (F_SETOWN, F_SETSIG, O_ASYNC). */
 int cshim_sigkill_on_input(int fd);
 /* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): the runtime's own BPF (libseccomp's plus the ENOSYS stub).

@@ -20,24 +20,20 @@ enum Cpuset {
     /// A leaf this create has just made is not read: it is empty, or (cgroup.clone_children) holds its parent's
     /// values already, which writing them again leaves as they are.
     static func copyDown(to leaf: String, madeNow: Bool) throws {
-        // Each directory's two values, read once. A file that cannot be read counts as empty: above the
-        // hierarchy root the walk finds nothing and copies nothing.
-        func values(_ dir: String) -> Values {
-            func value(_ file: String) -> String { trimmed((try? CgroupFiles.read(dir, file)) ?? "") }
-            return Values(dir: dir, cpus: value("cpuset.cpus"), mems: value("cpuset.mems"))
-        }
-        var chain: [Values] = []
-        var source = madeNow ? Values(dir: leaf, cpus: "", mems: "") : values(leaf)
-        while source.cpus.isEmpty || source.mems.isEmpty {
-            chain.append(source)
-            guard let parent = parentDir(source.dir) else { return }
-            source = values(parent)
-        }
-        for target in chain.reversed() {
-            if target.cpus.isEmpty { try CgroupFiles.write(target.dir, "cpuset.cpus", source.cpus) }
-            if target.mems.isEmpty { try CgroupFiles.write(target.dir, "cpuset.mems", source.mems) }
-            source = Values(dir: target.dir, cpus: target.cpus.isEmpty ? source.cpus : target.cpus,
-                            mems: target.mems.isEmpty ? source.mems : target.mems)
-        }
+        _ = try filled(leaf, known: madeNow ? Values(dir: leaf, cpus: "", mems: "") : nil)
+    }
+
+    /// `dir`'s two values once the empty ones are copied from its nearest ancestor that has them (written top
+    /// down), or nil when no ancestor below the hierarchy root has them (nothing is written). Recursion, a level
+    /// per directory, instead of a list of levels: no array type is made at run time for it.
+    private static func filled(_ dir: String, known: Values? = nil) throws -> Values? {
+        // A file that cannot be read counts as empty: above the hierarchy root the walk finds nothing.
+        func value(_ file: String) -> String { trimmed((try? CgroupFiles.read(dir, file)) ?? "") }
+        let own = known ?? Values(dir: dir, cpus: value("cpuset.cpus"), mems: value("cpuset.mems"))
+        if !own.cpus.isEmpty && !own.mems.isEmpty { return own }
+        guard let parent = parentDir(dir), let source = try filled(parent) else { return nil }
+        if own.cpus.isEmpty { try CgroupFiles.write(dir, "cpuset.cpus", source.cpus) }
+        if own.mems.isEmpty { try CgroupFiles.write(dir, "cpuset.mems", source.mems) }
+        return Values(dir: dir, cpus: own.cpus.isEmpty ? source.cpus : own.cpus, mems: own.mems.isEmpty ? source.mems : own.mems)
     }
 }
