@@ -43,7 +43,9 @@ extension CrabcanCLI {
         #expect(mount("/")?[3] == box.rootfs, "the root mount must be the bundle's rootfs")
         if let sys = mount("/sys") { #expect(sys[5].split(separator: ",").contains("ro"), "/sys: \(sys)") }
         if let procSys = mount("/proc/sys") {
-            #expect(procSys[5].split(separator: ",").contains("ro"), "/proc/sys: \(procSys)")
+            // A read-only path is also nosuid, nodev and noexec (runc's readonlyPath): the bind's remount sets all four.
+            let options = procSys[5].split(separator: ",")
+            for option in ["ro", "nosuid", "nodev", "noexec"] { #expect(options.contains(Substring(option)), "/proc/sys: \(procSys)") }
         } else {
             Issue.record("/proc/sys is not a (read-only) mount:\n\(result.stdout)")
         }

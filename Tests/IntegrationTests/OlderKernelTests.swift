@@ -53,6 +53,10 @@ struct OlderKernelTests {
         let exec = Self.crabcan(box, wrapper, ["exec", id, "sh", "-c", "cat /data/file /proc/sys/net/ipv4/ip_unprivileged_port_start; "
                                                 + "echo pid1=$(cat /proc/1/comm)"])
         #expect(exec.status == 0 && exec.stdout == "seen\n0\npid1=sleep\n", "\(exec)")
+        // The read-only paths keep their four flags without the newer mount calls too.
+        let readonly = Self.crabcan(box, wrapper, ["exec", id, "awk", "$5 == \"/proc/sys\" { print $6 }", "/proc/self/mountinfo"])
+        let options = readonly.stdout.split(separator: "\n").last.map { $0.split(separator: ",") } ?? []
+        #expect(["ro", "nosuid", "nodev", "noexec"].allSatisfy { options.contains(Substring($0)) }, "\(readonly)")
         let kill = Self.crabcan(box, wrapper, ["kill", id, "KILL"])
         #expect(kill.status == 0, "\(kill)")
         #expect(box.waitForStatus(id, "stopped"))
