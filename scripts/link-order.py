@@ -87,7 +87,7 @@ def data_order(binary, map_path, entered):
     """The data sections the entered functions name, each by its first symbol, smallest first: lld's
     --symbol-ordering-file places data sections by their symbols as it does functions. Which data a command
     touches is what its code names with RIP-relative operands (swift_once tokens, metadata caches, lazy metadata
-    variables, glibc's state); ordered, a `run` faulted on 20 of .data, .rodata and .bss's pages, not 45 of them
+    variables, glibc's state); ordered, a `run` faulted 32 times on .data, .rodata and .bss, not 47
     (docs/performance.md, session 22). Smallest first, so the many small sections share pages and the standard
     library's one big .bss, .data and .rodata come after them."""
     sections = data_sections(map_path)
