@@ -218,12 +218,18 @@ void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
     /* `committed`; end-of-file if the runtime died first (we no longer die with it). */
     if (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||
         packet[0] != finish->committed_tag) raw_exit(1);
-    raw_syscall(SYS_close, finish->sock, 0, 0, 0, 0, 0);
-    /* Blocks until `start` opens exec.fifo for reading. */
-    long fifo = raw_syscall(SYS_openat, AT_FDCWD, (long)finish->fifo, O_WRONLY | O_CLOEXEC, 0, 0, 0);
-    if (fifo < 0) report_and_exit("exec.fifo: open", fifo, 1);
-    raw_syscall(SYS_write, fifo, (long)"0", 1, 0, 0, 0);
-    raw_syscall(SYS_close, fifo, 0, 0, 0, 0, 0);
+    if (finish->fifo) {
+        raw_syscall(SYS_close, finish->sock, 0, 0, 0, 0, 0);
+        /* Blocks until `start` opens exec.fifo for reading. */
+        long fifo = raw_syscall(SYS_openat, AT_FDCWD, (long)finish->fifo, O_WRONLY | O_CLOEXEC, 0, 0, 0);
+        if (fifo < 0) report_and_exit("exec.fifo: open", fifo, 1);
+        raw_syscall(SYS_write, fifo, (long)"0", 1, 0, 0, 0);
+        raw_syscall(SYS_close, fifo, 0, 0, 0, 0, 0);
+    } else if (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||
+               packet[0] != finish->start_tag) {
+        /* `run`'s `start`; end-of-file if the runtime died first. The socket stays open until execve. */
+        raw_exit(1);
+    }
     if (finish->filter_count > 0) {
         struct sock_fprog program = {finish->filter_count, (struct sock_filter *)finish->filter};
         long loaded = raw_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, finish->filter_flags, (long)&program, 0, 0, 0);

@@ -10,8 +10,9 @@ import Sys
 enum ContainerInit {
     struct Handles {
         var channel: ChildChannel
-        /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root.
-        var execFifo: FileDescriptor
+        /// O_PATH fd of <state>/exec.fifo, reopened through /proc/self/fd after pivot_root; nil for `run`'s init
+        /// that shares the parent's memory (released through its socket, protocol step 3).
+        var execFifo: FileDescriptor?
         /// Moves this process into the container's cgroups (cgroup v1: cheapest from the process itself).
         var placement: SelfPlacement
         /// In a user namespace: bind sources opened by the parent (by mount index), for those the container's
@@ -42,7 +43,7 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [channel.socket.raw, handles.execFifo.raw] + handles.bindSources.values.map(\.raw)
+                                           except: [channel.socket.raw, handles.execFifo?.raw ?? -1] + handles.bindSources.values.map(\.raw)
                                                + (handles.treeNamespace.map { [$0.raw] } ?? []))
             channel.stage = .placement
             try awaitPlacement(channel, handles.placement, plan)
@@ -81,7 +82,8 @@ enum ContainerInit {
         } catch {
             channel.fail(error)
         }
-        waitForStart(handles.execFifo, plan.hooks.startContainer, state: startState, runsProcess: plan.runsProcess)
+        // An init on this path (its own memory) always has the fifo: only one sharing ours is released otherwise.
+        waitForStart(handles.execFifo!, plan.hooks.startContainer, state: startState, runsProcess: plan.runsProcess)
         ProcessStart.exec(plan, executable, finalCapabilities)
     }
 

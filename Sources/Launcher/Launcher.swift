@@ -12,23 +12,32 @@ package final class LaunchedInit {
     package let console: FileDescriptor?
     /// clone, placement and the init's set-up (its own stages inside), when traced.
     package let trace: PhaseTrace
+    /// `run`'s init that shares our memory: made with no exec.fifo, started by `start()` through its socket.
+    package let startsThroughSocket: Bool
     let channel: ParentChannel
 
-    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace) {
+    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace, startsThroughSocket: Bool = false) {
         self.pid = pid
         self.console = console
         self.channel = channel
         self.trace = trace
+        self.startsThroughSocket = startsThroughSocket
     }
 
     /// Protocol steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
     package func commit() throws {
         do {
-            try channel.commit()
+            try channel.commit(keepOpen: startsThroughSocket)
         } catch {
             abort()
             throw error
         }
+    }
+
+    /// `run`: the committed init goes on to its process (protocol step 3); returns once it has exec'd or died.
+    package func start() throws {
+        precondition(startsThroughSocket, "start(): this init waits on exec.fifo")
+        try channel.start()
     }
 
     /// Kills and reaps the half-made container: a failed create leaves no process behind.
@@ -40,9 +49,11 @@ package enum Launcher {
     /// before `start` (protocol step 1). On failure the child is killed and reaped before this throws.
     /// The init gets into its cgroups before it does anything (protocol step 0, `steps`). Namespaces joined by
     /// path are entered before clone (NamespaceJoins).
-    package static func spawn(_ plan: ContainerPlan, execFifo: String, steps: ParentSteps) throws -> LaunchedInit {
+    /// `execFifo` is made here, where `start` will open it; `startsAtOnce` (`run`) makes none for an init that
+    /// shares our memory: LaunchedInit.start releases it through its socket (protocol step 3).
+    package static func spawn(_ plan: ContainerPlan, execFifo: String, startsAtOnce: Bool = false,
+                              steps: ParentSteps) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
-        let fifo = try Files.open(execFifo, O_PATH)
         var trace = PhaseTrace(enabled: steps.traced)
         // nil on a kernel before 7.0 (EINVAL for the unknown flag) or where the kernel refuses: the init then
         // gets a copy of our mount namespace from clone, as before. Entering it (setns) and the chroots the init
@@ -54,12 +65,14 @@ package enum Launcher {
             treeNamespace = nil
         }
         let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
+        let sharesMemory = Self.canShareAddressSpace(plan, treeNamespace: treeNamespace)
+        let fifo = sharesMemory && startsAtOnce ? nil : try makeExecFifo(execFifo)
         var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(
                                                 plan, forTreeNamespace: treeNamespace != nil)))
         handles.treeNamespace = treeNamespace
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
-        if Self.canShareAddressSpace(plan, handles) {
+        if sharesMemory {
             handles.channel = ChildChannel(socket: childEnd, traced: steps.traced, sharesParentMemory: true)
             return try spawnSharing(plan, handles, channel: channel, cloneFlags: cloneFlags, steps: steps, trace: trace)
         }
@@ -81,7 +94,7 @@ package enum Launcher {
         }
         Fault.point(.afterClone)
         childEnd.close()
-        fifo.close()
+        fifo?.close()
         treeNamespace?.close()
         trace.mark(treeNamespace == nil ? "clone" : "clone (tree namespace)")
         return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup) {
@@ -95,10 +108,18 @@ package enum Launcher {
     /// maps are written before `placed`; no notify listener), nothing but the C end runs after `start` (no
     /// startContainer hooks, a process to run), no namespace is joined, and no tree namespace was opened for it.
     /// The kernel lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
-    static func canShareAddressSpace(_ plan: ContainerPlan, _ handles: ContainerInit.Handles) -> Bool {
+    static func canShareAddressSpace(_ plan: ContainerPlan, treeNamespace: FileDescriptor?) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
-            && !(plan.seccomp?.usesNotify ?? false) && handles.treeNamespace == nil
+            && !(plan.seccomp?.usesNotify ?? false) && treeNamespace == nil
+    }
+
+    /// exec.fifo, 0622 like runc's (the init opens it through /proc/self/fd after switching to the container's
+    /// user), and our O_PATH fd of it for the init.
+    private static func makeExecFifo(_ path: String) throws -> FileDescriptor {
+        try Files.mkfifo(path, mode: 0o622)
+        try Files.chmod(path, 0o622)  // mkfifo's mode is cut by the umask
+        return try Files.open(path, O_PATH)
     }
 
     /// The init cloned with CLONE_VM: no page tables copied, and no copy-on-write faults on either side after it
@@ -121,11 +142,12 @@ package enum Launcher {
         cgroup?.close()
         Fault.point(.afterClone)
         handles.channel.socket.closeOurCopy()
-        handles.execFifo.closeOurCopy()
+        handles.execFifo?.closeOurCopy()
         for source in handles.bindSources.values { source.closeOurCopy() }
         trace.mark("clone (shared memory)")
         // The id maps of a new user namespace are written while the child still waits in the kernel for `placed`.
-        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true) {
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true,
+                              startsThroughSocket: handles.execFifo == nil) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
@@ -180,7 +202,7 @@ package enum Launcher {
     /// The parent's side of steps 0–1 for a cloned child: `mapIDs`, placement, then the child's messages until
     /// `ready` (through hand-overs when it `sharesMemory`). On failure the child is killed and reaped.
     private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
-                                   bornInCgroup: Bool, sharesMemory: Bool = false,
+                                   bornInCgroup: Bool, sharesMemory: Bool = false, startsThroughSocket: Bool = false,
                                    mapIDs: () throws -> Void) throws -> LaunchedInit {
         var trace = trace
         do {
@@ -189,7 +211,8 @@ package enum Launcher {
             trace.mark(bornInCgroup ? "place (born in its cgroup)" : "place")
             let console = sharesMemory ? try channel.awaitReadySharing(steps, pid: pid) : try channel.awaitReady(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
-            return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace)
+            return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace,
+                                startsThroughSocket: startsThroughSocket)
         } catch {
             killAndReap(pid)
             throw error

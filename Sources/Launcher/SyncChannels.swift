@@ -109,9 +109,19 @@ final class ParentChannel {
     }
 
     /// Step 2: state is on disk. The child dropped its death-with-parent tie before `ready`, so nothing is
-    /// awaited: the packet stays queued for it after this end is closed.
-    func commit() throws {
+    /// awaited: the packet stays queued for it after this end is closed. `keepOpen`: for `start` (step 3).
+    func commit(keepOpen: Bool = false) throws {
         try send(.committed)
+        if !keepOpen { socket.close() }
+    }
+
+    /// Step 3, `run` with an init that shares our memory: `start`, then the end-of-file the child's execve
+    /// makes of its end (close-on-exec), or its exit: past it, the process runs or has failed to, and the wait on
+    /// it says which (as with exec.fifo, whose byte came before the filter and execve).
+    func start() throws {
+        try send(.start)
+        Fault.point(.midStart)
+        while try !Channels.receive(socket, capacity: SyncMessage.maximumPacket).isEmpty {}
         socket.close()
     }
 
@@ -310,7 +320,7 @@ struct ChildChannel {
     /// Steps 1–2 and the end, sharing the parent's memory: the warnings and stage times queued, `ready`, then in C
     /// only (the parent runs again from `ready` on) `committed`, exec.fifo, the filter, the final capability sets
     /// and execve (SharedAddressSpace.finish), each already prepared here.
-    func finishSharing(_ exec: PreparedExec, fifo: FileDescriptor, seccomp: SeccompProgram?,
+    func finishSharing(_ exec: PreparedExec, fifo: FileDescriptor?, seccomp: SeccompProgram?,
                        capabilities: PreparedCapabilities?) -> Never {
         guard let queued else { fatalError("finishSharing: this child does not share the parent's memory") }
         if let recorder {
@@ -319,7 +329,7 @@ struct ChildChannel {
         }
         queued.append(SyncMessage.ready.encoded())
         SharedAddressSpace.finish(socket, packets: queued.bytes, committedTag: SyncMessage.Tag.committed.rawValue,
-                                  fifo: fifo.procPath, filter: seccomp?.encodedProgram ?? [], filterFlags: seccomp?.kernelFlags ?? 0,
+                                  fifo: fifo?.procPath, startTag: SyncMessage.Tag.start.rawValue, filter: seccomp?.encodedProgram ?? [], filterFlags: seccomp?.kernelFlags ?? 0,
                                   capabilities: capabilities?.handle, exec: exec)
     }
 

@@ -20,6 +20,7 @@ import Sys
 /// | 11  | 2    | parent → child  | `committed`      | state.json is written: the container exists; the parent closes its end and goes on |
 /// | 12  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
 /// | 13  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
+/// | 14  | 3    | parent → child  | `start`          | `run`, the init sharing the parent's memory: no exec.fifo; the parent kept its end after `committed` and releases the init here; execve closes the child's end (close-on-exec), and the end-of-file says the process runs |
 ///
 /// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
 /// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.
@@ -31,7 +32,9 @@ import Sys
 /// from then on it waits only for `committed`, and a parent that dies first closes its end: the child reads
 /// end-of-file there and exits. (Until session 10 the child dropped the tie after `committed` and said so in a
 /// step 3, `detached`, which every create and exec waited for.)
-/// After step 2 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve.
+/// After step 2 the init blocks opening exec.fifo until `start`; an exec'd process goes on to execve. `run`
+/// starts what it has just created: with the init in its address space (the C end waits in the kernel either
+/// way) it sends step 3 on the socket it kept, instead of making the fifo, opening it and reading it.
 package enum SyncMessage: Sendable, Equatable {
     case spawned(pid_t)
     case placed
@@ -44,12 +47,13 @@ package enum SyncMessage: Sendable, Equatable {
     case trace([StageTime])
     case ready
     case committed
+    case start
     case warning(String)
     case failed(ChildFailure)
 
     enum Tag: UInt8 {
         case spawned = 1, placed, listener, listenerWanted, listenerTaken, console, hooks, hooksRan, trace, ready,
-             committed, warning, failed
+             committed, warning, failed, start
     }
 
     /// Bounds a failure's or warning's text: one packet, read into a fixed buffer.
@@ -70,6 +74,7 @@ package enum SyncMessage: Sendable, Equatable {
         case .trace: return .trace
         case .ready: return .ready
         case .committed: return .committed
+        case .start: return .start
         case .warning: return .warning
         case .failed: return .failed
         }
@@ -85,7 +90,7 @@ package enum SyncMessage: Sendable, Equatable {
         case .warning(let text): return tag + Array(text.utf8.prefix(Self.maximumText))
         case .failed(let failure):
             return tag + [failure.stage.rawValue] + Self.bytes(of: failure.errno) + Array(failure.message.utf8.prefix(Self.maximumText))
-        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed: return tag
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .start: return tag
         }
     }
 
@@ -112,7 +117,7 @@ package enum SyncMessage: Sendable, Equatable {
             guard payload.count >= 5, let stage = SetupStage(rawValue: payload[payload.startIndex]) else { return nil }
             let errno = Self.int32(payload.dropFirst().prefix(4))
             self = .failed(ChildFailure(message: String(decoding: payload.dropFirst(5), as: UTF8.self), errno: errno, stage: stage))
-        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed:
+        case .placed, .listenerWanted, .listenerTaken, .console, .hooks, .ready, .committed, .start:
             guard payload.isEmpty else { return nil }
             self = switch tag {
             case .placed: .placed
@@ -121,6 +126,7 @@ package enum SyncMessage: Sendable, Equatable {
             case .console: .console
             case .hooks: .hooks
             case .ready: .ready
+            case .start: .start
             default: .committed
             }
         }
@@ -221,6 +227,8 @@ package struct ParentSync: Sendable {
         /// `ready` came: the parent writes state.json, then sends `committed`.
         case committing
         case done
+        /// `run`'s `start` went (step 3): the child is on its way to execve.
+        case started
     }
     package private(set) var phase: Phase
 
@@ -245,7 +253,7 @@ package struct ParentSync: Sendable {
         guard let message else { throw ProtocolError.childExited(phase) }
         switch (phase, message) {
         case (_, .failed(let failure)): throw failure
-        case (_, .warning) where phase != .done: break
+        case (_, .warning) where phase != .done && phase != .started: break
         case (.awaitingSpawned, .spawned): phase = .placing
         case (.awaitingReady, .listener), (.awaitingListener, .listener): phase = .takingListener
         case (.awaitingReady, .console), (.awaitingReady, .trace): break
@@ -263,6 +271,7 @@ package struct ParentSync: Sendable {
         case (.takingListener, .listenerTaken): phase = .awaitingReady
         case (.runningHooks, .hooksRan): phase = .awaitingReady
         case (.committing, .committed): phase = .done
+        case (.done, .start): phase = .started
         default: throw ProtocolError.outOfTurn(message, phase)
         }
     }

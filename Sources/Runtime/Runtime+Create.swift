@@ -48,8 +48,11 @@ extension Runtime {
     /// `create`: the container exists, its init blocked before the user process, state on disk.
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
     /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
+    /// `startsAtOnce` (`run`): an init that shares our memory gets no exec.fifo and is started by
+    /// `Created.initProcess.start()` (LaunchedInit.startsThroughSocket); `state` says `running` from state.json on.
     @discardableResult
-    package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false) throws -> Created {
+    package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false,
+                        startsAtOnce: Bool = false) throws -> Created {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let bundle = try Files.realPath(options.bundle)
@@ -90,9 +93,6 @@ extension Runtime {
                 try Files.mkdir(hostRoot, mode: 0o700)
                 plan.hostRoot = hostRoot
             }
-            // 0622 like runc: the init reopens it through /proc/self/fd after switching to the container's user.
-            try Files.mkfifo(directory.execFifoPath, mode: 0o622)
-            try Files.chmod(directory.execFifoPath, 0o622)  // mkfifo's mode is cut by the umask
             let keptSeccomp = try Runtime.writeSnapshot(spec, config: report.bytes, seccomp: plan.seccomp, directory)
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
@@ -137,7 +137,7 @@ extension Runtime {
                 }
                 steps.warning = { [log] in log.warning($0) }
                 steps.traced = trace.enabled
-                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath, steps: steps)
+                initProcess = try Launcher.spawn(plan, execFifo: directory.execFifoPath, startsAtOnce: startsAtOnce, steps: steps)
                 trace.append(initProcess.trace)
             } catch {
                 try? driver.destroy()

@@ -11,11 +11,15 @@ extension Runtime {
         // Signals are taken from a signalfd from here on, so none is lost (or kills us) while we set up.
         let (signals, previousMask) = try Channels.blockAllSignals()
         defer { Channels.restoreSignalMask(previousMask) }
-        let created = try create(id, options, relayTerminal: !detach)
+        let created = try create(id, options, relayTerminal: !detach, startsAtOnce: true)
         let initProcess = created.initProcess
         let directory = try self.directory(id)
         do {
-            try releaseInit(directory, pid: initProcess.pid)
+            if initProcess.startsThroughSocket {
+                try initProcess.start()
+            } else {
+                try releaseInit(directory, pid: initProcess.pid)
+            }
             // The record create wrote: its hooks are the config's, and reading state.json back parsed it again.
             runPoststartHooks(created.record)
         } catch {

@@ -18,7 +18,8 @@ package enum Fault: String, Sendable, CaseIterable {
     case beforeState = "before-state"
     /// create: state.json is written, the init not yet told (it exits on the end-of-file): the container is stopped.
     case afterState = "after-state"
-    /// start: exec.fifo is open and unlinked, the init's byte not yet read.
+    /// start: exec.fifo is open and unlinked, the init's byte not yet read. run (an init sharing its memory):
+    /// `start` is sent on the socket, execve's end-of-file not yet read.
     case midStart = "mid-start"
     /// delete: the init is killed; its cgroups and state dir are still there.
     case midDelete = "mid-delete"

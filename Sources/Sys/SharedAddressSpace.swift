@@ -77,19 +77,25 @@ package enum SharedAddressSpace {
     }
 
     /// The child's C end (cshim_shared_init_finish): `packets` (each a 4-byte native length, `queuedLength`, then
-    /// its bytes; `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing, the seccomp
-    /// `filter` loaded, `capabilities` set, and `exec`.
-    package static func finish(_ socket: FileDescriptor, packets: [UInt8], committedTag: UInt8, fifo: String,
-                               filter: [UInt8], filterFlags: UInt32, capabilities: CHandle?, exec: PreparedExec) -> Never {
+    /// its bytes; `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing (or,
+    /// with no fifo, `startTag` received on the socket, which execve then closes), the seccomp `filter` loaded,
+    /// `capabilities` set, and `exec`.
+    package static func finish(_ socket: FileDescriptor, packets: [UInt8], committedTag: UInt8, fifo: String?,
+                               startTag: UInt8, filter: [UInt8], filterFlags: UInt32, capabilities: CHandle?,
+                               exec: PreparedExec) -> Never {
         let described = "exec \(exec.pathName)"
+        func withFifo(_ body: (UnsafePointer<CChar>?) -> Never) -> Never {
+            guard let fifo else { return body(nil) }
+            return fifo.withCString { body($0) }
+        }
         return packets.withUnsafeBufferPointer { packets in
             filter.withUnsafeBytes { program in
-                fifo.withCString { fifo in
+                withFifo { fifo in
                     described.withCString { described in
                         exec.withCArguments { path, arguments, environment in
                             var finish = cshim_shared_finish(
                                 sock: socket.raw, packets: packets.baseAddress, packets_length: packets.count,
-                                committed_tag: committedTag, fifo: fifo, filter: program.baseAddress,
+                                committed_tag: committedTag, fifo: fifo, start_tag: startTag, filter: program.baseAddress,
                                 filter_count: UInt16(filter.count / SeccompFilter.instructionSize), filter_flags: filterFlags,
                                 capabilities: capabilities?.pointer, path: path, argv: arguments, envp: environment,
                                 exec_description: described)

@@ -81,6 +81,23 @@ extension CrabcanCLI {
         box.expectGone(id, "mid-start")
     }
 
+    /// run killed once it has sent `start` to an init that shares its memory (no exec.fifo is made for one: it is
+    /// released through its socket, protocol step 3): the init was told, and runs its process; `state` says so.
+    @Test func runKilledMidStartLeavesTheProcessItStarted() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("runmidstart")
+        let bundle = try box.bundle(["sleep", "30"])
+        let run = box.crabcan(fault: "mid-start", ["run", "--bundle", bundle, id])
+        #expect(diedAtFault(run), "\(run)")
+        let initPid = try #require(box.pid(id))
+        #expect(eventually { Host.cmdline(initPid).first == "sleep" }, "\(Host.cmdline(initPid))")
+        #expect(box.status(id) == "running")
+        #expect(!FileManager.default.fileExists(atPath: box.root + "/" + id + "/exec.fifo"), "run made an exec.fifo")
+        #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        box.expectGone(id, "run mid-start")
+    }
+
     /// delete killed after it killed the init: the container is stopped, and the next delete finishes the job.
     @Test func deleteKilledMidwayLeavesAStoppedContainer() throws {
         let box = try Sandbox()

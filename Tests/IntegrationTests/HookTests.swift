@@ -121,6 +121,32 @@ extension CrabcanCLI {
         }
     }
 
+    /// `run` makes no exec.fifo for an init that shares its memory: it releases the init through its socket
+    /// (protocol step 3). A createRuntime hook, which runs in our namespace while the init waits, looks for the
+    /// fifo in the state dir: `create` has made it by then, `run` never does, and both containers run.
+    @Test func runReleasesASharedInitWithoutExecFifo() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let seen = box.dir + "/fifo-seen"
+        let bundle = try box.bundle(["true"]) { config in
+            let look = "test -p \(box.root)/$1/exec.fifo && echo fifo >> \(seen) || echo none >> \(seen)"
+            config["hooks"] = ["createRuntime": [["path": "/bin/sh", "args": ["sh", "-c", look, "sh", "ID"]]]]
+        }
+        let text = try String(contentsOfFile: bundle + "/config.json", encoding: .utf8)
+        for (command, id) in [("run", box.id("runnofifo")), ("create", box.id("createfifo"))] {
+            try text.replacingOccurrences(of: "\"ID\"", with: "\"\(id)\"").write(toFile: bundle + "/config.json", atomically: true, encoding: .utf8)
+            let result = box.crabcan(["--debug", command, "--bundle", bundle, id])
+            #expect(result.status == 0 && result.stderr.contains("clone (shared memory)"), "\(result)")
+            if command == "create" {
+                #expect(box.crabcan(["start", id]).status == 0)
+                #expect(box.waitForStatus(id, "stopped"))
+                #expect(box.crabcan(["delete", id]).status == 0)
+            }
+            box.expectGone(id, command)
+        }
+        #expect(try String(contentsOfFile: seen, encoding: .utf8) == "none\nfifo\n")
+    }
+
     /// `run` gives poststart the record create wrote (it no longer reads state.json back): the same running
     /// state a `start` would, then poststop once the process is gone, all in the runtime's namespace.
     @Test func runRunsPoststartThenPoststopWithTheirStates() throws {

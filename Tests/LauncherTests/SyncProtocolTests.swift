@@ -6,7 +6,7 @@ import Testing
         let failure = ChildFailure(message: "mount proc on /proc: EPERM (operation not permitted)", errno: 1, stage: .rootfs)
         for message in [SyncMessage.spawned(4242), .placed, .listener(7), .listener(-1), .listenerWanted, .listenerTaken, .console, .hooks,
                         .hooksRan(Array("{}\u{0}{}".utf8)), .hooksRan([]), .trace([]),
-                        .trace([StageTime(stage: .isolating, nanoseconds: 0), StageTime(stage: .rootfs, nanoseconds: 1 << 40)]), .ready, .committed, .warning("no keyring"),
+                        .trace([StageTime(stage: .isolating, nanoseconds: 0), StageTime(stage: .rootfs, nanoseconds: 1 << 40)]), .ready, .committed, .start, .warning("no keyring"),
                         .warning(""), .failed(failure)] {
             #expect(SyncMessage(decoding: message.encoded()) == message)
         }
@@ -26,7 +26,7 @@ import Testing
     @Test func tagsAreUniqueAndInStepOrder() {
         let inStepOrder: [SyncMessage] = [.spawned(1), .placed, .listener(3), .listenerWanted, .listenerTaken, .console, .hooks,
                                           .hooksRan([]), .trace([]), .ready, .committed, .warning("w"),
-                                          .failed(ChildFailure(message: "f", errno: 0))]
+                                          .failed(ChildFailure(message: "f", errno: 0)), .start]
         let tags = inStepOrder.map { $0.encoded()[0] }
         #expect(tags == Array(1...UInt8(inStepOrder.count)))
     }
@@ -59,6 +59,11 @@ import Testing
         #expect(sync.phase == .done)
         // Nothing comes after the commit: the parent has closed its end.
         #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .done)) { try sync.receive(.ready) }
+        // `run`'s init that shares our memory: `start` on the end we kept (step 3), once, and nothing after it.
+        try sync.send(.start)
+        #expect(sync.phase == .started)
+        #expect(throws: ParentSync.ProtocolError.outOfTurn(.start, .started)) { try sync.send(.start) }
+        #expect(throws: ParentSync.ProtocolError.unexpected(.warning("late"), .started)) { try sync.receive(.warning("late")) }
     }
 
     /// Steps 1a–1c may come before `ready`, never after it; the parent's answers only when asked.
@@ -66,6 +71,7 @@ import Testing
         var sync = ParentSync()
         #expect(throws: ParentSync.ProtocolError.unexpected(.ready, .placing)) { try sync.receive(.ready) }
         #expect(throws: ParentSync.ProtocolError.outOfTurn(.committed, .placing)) { try sync.send(.committed) }
+        #expect(throws: ParentSync.ProtocolError.outOfTurn(.start, .placing)) { try sync.send(.start) }
         try sync.send(.placed)
         #expect(throws: ParentSync.ProtocolError.unexpected(.committed, .awaitingReady)) { try sync.receive(.committed) }
         #expect(throws: ParentSync.ProtocolError.outOfTurn(.hooksRan([]), .awaitingReady)) { try sync.send(.hooksRan([])) }

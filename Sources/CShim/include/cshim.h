@@ -189,7 +189,10 @@ struct cshim_shared_finish {
     const unsigned char *packets;
     long packets_length;
     unsigned char committed_tag;
+    /* /proc/self/fd/N of exec.fifo, whose opening by `start` releases the child; NULL for `run`, which releases
+     * it with `start_tag` on `sock` instead and sees execve close the socket (close-on-exec). */
     const char *fifo;
+    unsigned char start_tag;
     const void *filter;
     unsigned short filter_count;
     unsigned int filter_flags;
