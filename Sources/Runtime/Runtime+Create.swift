@@ -107,8 +107,8 @@ extension Runtime {
             // Limits are in place before the init joins, and it joins before it runs anything (protocol step 0).
             let initProcess: LaunchedInit
             do {
-                try directory.recordCgroups(version: cgroups.cgroups.version.rawValue, paths: cgroups.cgroups.paths,
-                                            systemdUnit: driver.unit)
+                // The draft's own fields: CgroupSet.paths builds a dictionary each time it is read.
+                try directory.recordCgroups(version: draft.cgroupVersion, paths: draft.cgroupPaths, systemdUnit: draft.systemdUnit)
                 trace.mark("state dir")
                 do {
                     try driver.prepare(resources)
