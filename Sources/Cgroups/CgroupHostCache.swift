@@ -18,6 +18,12 @@ package final class CgroupHostCache {
     package static let fileName = "@cgroup-host"
     static let magic = Array("crabcan-cgroup-host 2\n".utf8)
 
+    /// The key's boot for a file that cannot outlive one; a boot id has 36 characters, so it never reads as one.
+    static let thisBoot = Array("in memory".utf8)
+
+    /// tmpfs and ramfs: gone at the next boot.
+    static func isInMemory(_ fileSystemType: Int) -> Bool { fileSystemType == 0x0102_1994 || fileSystemType == 0x8584_58f6 }
+
     package let path: String
     private var detected: [UInt8]?
 
@@ -26,7 +32,9 @@ package final class CgroupHostCache {
     /// The host for this process when the file holds one for this key whose mounts are all still in place; the
     /// process's own cgroups (`own`) are never cached.
     func load(own: [(name: String, path: String)]) -> CgroupHost? {
-        guard let key = Self.key(own: own), let bytes = try? Files.readFile(path),
+        guard let file = try? Files.open(path, O_RDONLY),
+              let key = Self.key(own: own, inMemory: Self.isInMemory((try? Files.fileSystemType(file)) ?? 0)),
+              let bytes = try? file.readAll(),
               bytes.count > Self.magic.count, bytes[..<Self.magic.count].elementsEqual(Self.magic) else { return nil }
         var reader = Netstrings.Reader(bytes, from: Self.magic.count)
         guard let storedKey = reader.field(), storedKey.elementsEqual(key), let versionName = reader.text(),
@@ -47,7 +55,9 @@ package final class CgroupHostCache {
     /// point must still show that id before its unique id is asked for, so that a mount changed since the read
     /// is not kept under the table's answer.
     func take(_ host: CgroupHost, tableIDs: [UInt64], own: [(name: String, path: String)]) {
-        guard tableIDs.count == host.hierarchies.count, let key = Self.key(own: own) else { return }
+        let directory = String(decoding: path.utf8.dropLast(Self.fileName.utf8.count + 1), as: UTF8.self)
+        guard tableIDs.count == host.hierarchies.count,
+              let key = Self.key(own: own, inMemory: Self.isInMemory(Files.fileSystemType(at: directory))) else { return }
         var out = Self.magic
         Netstrings.append(key, to: &out)
         Netstrings.append(host.version.rawValue, to: &out)
@@ -73,10 +83,11 @@ package final class CgroupHostCache {
 
     /// This boot, this cgroup namespace and /proc/self/cgroup's hierarchy names, in order; nil when one cannot be had.
     /// The namespace is named by its link's text, "cgroup:[inode]": reading it is half a stat through it, which
-    /// makes the namespace's nsfs inode each time.
-    static func key(own: [(name: String, path: String)]) -> [UInt8]? {
-        guard let boot = try? Files.readFile("/proc/sys/kernel/random/boot_id"),
-              let namespace = try? Files.readLink("/proc/self/ns/cgroup") else { return nil }
+    /// makes the namespace's nsfs inode each time. A file in memory (`inMemory`: the usual /run) was written in
+    /// this boot, so its key names none and the boot id is not read (an open, two reads and a close per command).
+    static func key(own: [(name: String, path: String)], inMemory: Bool) -> [UInt8]? {
+        let boot = inMemory ? Self.thisBoot : try? Files.readFile("/proc/sys/kernel/random/boot_id")
+        guard let boot, let namespace = try? Files.readLink("/proc/self/ns/cgroup") else { return nil }
         var key: [UInt8] = []
         Netstrings.append(boot, to: &key)
         Netstrings.append(namespace, to: &key)

@@ -131,6 +131,13 @@ package struct CgroupManager: Sendable {
         for d in tree.directories { try removeTree(d) }
     }
 
+    /// `destroy` once `removeIfEmpty` has succeeded: its directory is gone, and an rmdir of it again would only
+    /// walk the path to ENOENT.
+    package func destroyAfterRemovingPidsRoot() throws {
+        let removed = tree.pidsRoot
+        for d in tree.directories where d != removed { try removeTree(d) }
+    }
+
     func removeTree(_ dir: String) throws {
         // The usual case is an empty cgroup: one rmdir. Walking it first (a stat per control file, a dozen
         // hierarchies on v1) was 15% of `run`'s CPU in profiles; only a refusal makes the walk worth it.

@@ -51,8 +51,12 @@ extension Runtime {
         // process was put there from outside, which the rmdir finds (EBUSY) before anything is read.
         if let record = snap.record, let cgroups = Runtime.cgroups(record) {
             let emptied = record.ownsPidNamespace && record.systemdUnit.isEmpty && cgroups.removeIfEmpty()
-            if !emptied { try? cgroups.signalAll(SIGKILL) }
-            try destroyCgroups(record, cgroups)
+            if emptied {
+                try cgroups.destroyAfterRemovingPidsRoot()  // cgroupfs only: no systemd unit to stop
+            } else {
+                try? cgroups.signalAll(SIGKILL)
+                try destroyCgroups(record, cgroups)
+            }
         }
         trace.mark("cgroups")
         try HostRoot.remove(stateDirectory: directory.path)

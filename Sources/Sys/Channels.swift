@@ -80,7 +80,7 @@ package enum Clock {
     /// Current time as RFC 3339 with nanoseconds, UTC, as runc writes `created`.
     package static func rfc3339Now() -> String {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        _ = cshim_realtime_syscall(&now)
         return rfc3339(seconds: Int64(now.tv_sec), nanoseconds: Int(now.tv_nsec))
     }
 

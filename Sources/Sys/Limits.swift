@@ -18,6 +18,9 @@ extension Files {
         Int(try check("fstatfs") { cshim_fd_fs_type(fd.raw) })
     }
 
+    /// The file-system magic of what `path` names; 0 when it cannot be had.
+    package static func fileSystemType(at path: String) -> Int { max(0, cshim_fs_type(path)) }
+
     /// openat2 strictly below `dir`: no symlinks, no `..` out, no crossing into another mount. For writes
     /// into procfs that a container could otherwise redirect with a planted symlink or bind mount.
     package static func openBeneathNoCrossing(_ dir: FileDescriptor, _ path: String, _ flags: Int32) throws(SysError) -> FileDescriptor {

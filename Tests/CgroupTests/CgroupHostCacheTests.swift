@@ -122,4 +122,28 @@ import Sys
         #expect(CgroupHostCache(root: root).load(own: own + [(name: "name=other", path: "/")]) == nil)
         #expect(CgroupHostCache(root: root).load(own: own) != nil)
     }
+    /// A root in memory (tmpfs, as /run) cannot hold a file from another boot: its key names none, so a command
+    /// reads no boot id; the same bytes moved to a disk, where the key needs the boot, are not used there.
+    @Test(.enabled(if: CgroupHostCacheTests.rootWithUniqueMountIDs)) func aRootInMemoryKeysNoBootAndItsFileHoldsNowhereElse() throws {
+        let disk = try Self.makeRoot()
+        defer { Self.removeRoot(disk) }
+        let memory = disk + "/memory"
+        try Files.mkdir(memory)
+        try Mounts.mount(source: "tmpfs", target: memory, type: "tmpfs", flags: 0, data: "size=64k", describe: "test tmpfs")
+        defer { try? Mounts.unmount(memory, detach: true) }
+        let own = try Self.ownLines()
+        let host = CgroupHost(version: .v2, hierarchies: [
+            CgroupHost.Hierarchy(name: own[0].name, mountPoint: "/", mountRoot: "/", ownPath: "/")])
+        let cache = CgroupHostCache(root: memory)
+        cache.take(host, tableIDs: [try #require(MountInfo.mountID(of: "/", unique: false))], own: own)
+        cache.keep()
+        let whole = try Files.readFile(cache.path)
+        let boot = try Files.readFile("/proc/sys/kernel/random/boot_id")
+        #expect(!whole.indices.contains { whole[$0...].starts(with: boot) })
+        #expect(whole.indices.contains { whole[$0...].starts(with: CgroupHostCache.thisBoot) })
+        #expect(CgroupHostCache(root: memory).load(own: own)?.hierarchies.map(\.mountPoint) == ["/"])
+
+        try Files.writeFileAtomically(CgroupHostCache(root: disk).path, whole, mode: 0o600)
+        #expect(CgroupHostCache(root: disk).load(own: own) == nil)
+    }
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* Namespaces (CLONE_NEW* need _GNU_SOURCE). */
 static const unsigned long CS_CLONE_NEWNS = 0x20000UL;
@@ -114,6 +115,7 @@ long cshim_fs_type(const char *path);
 int cshim_close_range(unsigned int first, unsigned int last);
 long cshim_join_session_keyring(const char *name);
 long cshim_fd_fs_type(int fd);
+int cshim_realtime_syscall(struct timespec *now);
 static const uint64_t CS_RESOLVE_NO_XDEV = 1ULL;
 int cshim_personality(unsigned long persona);
 /* Hooks: the state goes to a hook's stdin from a memfd (no SIGPIPE, no blocking); pipe2 needs _GNU_SOURCE. */
