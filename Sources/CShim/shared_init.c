@@ -215,9 +215,12 @@ void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
     /* The packets Swift queued (warnings, stage times, then `ready`): once the runtime has `ready` it runs again. */
     if (send_queued(finish->sock, finish->packets, finish->packets_length) != 0) raw_exit(1);
     unsigned char packet[16];
-    /* `committed`; end-of-file if the runtime died first (we no longer die with it). */
-    if (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||
-        packet[0] != finish->committed_tag) raw_exit(1);
+    /* `committed`; end-of-file if the runtime died first (we no longer die with it). `run` sends `start` in the
+     * same packet. */
+    long got = raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0);
+    if (got < 1 || packet[0] != finish->committed_tag) raw_exit(1);
+    int started = got == 2 && !finish->fifo && packet[1] == finish->start_tag;
+    if (got > 1 && !started) raw_exit(1);
     if (finish->fifo) {
         raw_syscall(SYS_close, finish->sock, 0, 0, 0, 0, 0);
         /* Blocks until `start` opens exec.fifo for reading. */
@@ -225,8 +228,8 @@ void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
         if (fifo < 0) report_and_exit("exec.fifo: open", fifo, 1);
         raw_syscall(SYS_write, fifo, (long)"0", 1, 0, 0, 0);
         raw_syscall(SYS_close, fifo, 0, 0, 0, 0, 0);
-    } else if (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||
-               packet[0] != finish->start_tag) {
+    } else if (!started && (raw_syscall(SYS_recvfrom, finish->sock, (long)packet, sizeof packet, 0, 0, 0) != 1 ||
+                            packet[0] != finish->start_tag)) {
         /* `run`'s `start`; end-of-file if the runtime died first. The socket stays open until execve. */
         raw_exit(1);
     }

@@ -27,17 +27,18 @@ package final class LaunchedInit {
     /// Protocol steps 2–3: state is on disk; the child drops its death-with-parent tie and says so.
     package func commit() throws {
         do {
-            try channel.commit(keepOpen: startsThroughSocket)
+            try channel.commit(startsNext: startsThroughSocket)
         } catch {
             abort()
             throw error
         }
     }
 
-    /// `run`: the committed init goes on to its process (protocol step 3); returns once it has exec'd or died.
-    package func start() throws {
+    /// `run`: the committed init goes on to its process (protocol step 3). With `awaitingExec`, returns once it
+    /// has exec'd or died (for poststart hooks, and `run -d`); without, at once: its exit tells either way.
+    package func start(awaitingExec: Bool) throws {
         precondition(startsThroughSocket, "start(): this init waits on exec.fifo")
-        try channel.start()
+        try channel.start(awaitingExec: awaitingExec)
     }
 
     /// Kills and reaps the half-made container: a failed create leaves no process behind.

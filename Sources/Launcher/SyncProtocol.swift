@@ -20,7 +20,7 @@ import Sys
 /// | 11  | 2    | parent → child  | `committed`      | state.json is written: the container exists; the parent closes its end and goes on |
 /// | 12  | any  | child → parent  | `warning`        | something the child skipped and went on without; the parent logs it |
 /// | 13  | any  | child → parent  | `failed`         | a set-up step failed: stage, errno, text; the child then exits       |
-/// | 14  | 3    | parent → child  | `start`          | `run`, the init sharing the parent's memory: no exec.fifo; the parent kept its end after `committed` and releases the init here; execve closes the child's end (close-on-exec), and the end-of-file says the process runs |
+/// | 14  | 3    | parent → child  | `start`          | `run`, the init sharing the parent's memory: no exec.fifo; `committed` waits to go with it, the two tags in one packet (one wake-up of the child); execve closes the child's end (close-on-exec), and the end-of-file says the process runs, awaited only for poststart hooks and `run -d` (otherwise the process's exit tells) |
 ///
 /// Why step −1: namespaces joined by path must be entered before the new ones are made, so these belong to
 /// the joined user namespace (runc's order); a helper joins them, then clones the init with CLONE_PARENT.

@@ -49,7 +49,7 @@ extension Runtime {
     /// On any failure nothing is left: no state dir, no process (the mount namespace dies with the process).
     /// With `relayTerminal` (`run` in the foreground) a terminal's master stays in the returned LaunchedInit.
     /// `startsAtOnce` (`run`): an init that shares our memory gets no exec.fifo and is started by
-    /// `Created.initProcess.start()` (LaunchedInit.startsThroughSocket); `state` says `running` from state.json on.
+    /// `Created.initProcess.start(awaitingExec:)` (LaunchedInit.startsThroughSocket); `state` says `running` from state.json on.
     @discardableResult
     package func create(_ id: String, _ options: CreateOptions, relayTerminal: Bool = false,
                         startsAtOnce: Bool = false) throws -> Created {

@@ -16,7 +16,8 @@ extension Runtime {
         let directory = try self.directory(id)
         do {
             if initProcess.startsThroughSocket {
-                try initProcess.start()
+                // In the foreground with no poststart hook, nothing needs the execve first: the exit tells.
+                try initProcess.start(awaitingExec: detach || !created.record.hooks.poststart.isEmpty)
             } else {
                 try releaseInit(directory, pid: initProcess.pid)
             }

@@ -23,6 +23,24 @@ extension CrabcanCLI {
         #expect(box.crabcan(["delete", id]).status == 0)
     }
 
+    /// `run` in the foreground releases its init with `committed` and `start` in one packet and, with no poststart
+    /// hook, does not wait for the execve: a program the kernel refuses then (ENOEXEC, found only by execve) is
+    /// still reported by the init, `run` exits with its 127, and nothing is left.
+    @Test func runOfAProgramTheKernelCannotExecExits127() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let program = box.rootfs + "/bin/not-a-program"
+        try Data("neither ELF nor #!\n".utf8).write(to: URL(fileURLWithPath: program))
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program)
+        defer { try? FileManager.default.removeItem(atPath: program) }
+        let bundle = try box.bundle(["/bin/not-a-program"])
+        let id = box.id("noexec")
+        let run = box.crabcan(["run", "--bundle", bundle, id])
+        #expect(run.status == 127, "\(run)")
+        #expect(run.stderr.contains("crabcan: exec /bin/not-a-program: ENOEXEC (exec format error)"), "\(run)")
+        box.expectGone(id, "run")
+    }
+
     @Test func lifecycleAcrossInvocations() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
