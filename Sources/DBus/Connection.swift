@@ -43,7 +43,7 @@ package final class DBusConnection {
         let left = deadline - Clock.monotonicMilliseconds()
         guard left > 0 else { throw DBusError("timed out waiting for \(path)") }
         do {
-            if try Channels.poll([socket.raw], timeoutMilliseconds: Int32(min(left, Int64(Int32.max)))).isEmpty {
+            if try Channels.poll([Int(socket.raw)], timeoutMilliseconds: Int32(min(left, Int64(Int32.max)))).isEmpty {
                 throw DBusError("timed out waiting for \(path)")
             }
             let chunk = try Channels.receive(socket, capacity: 65536)

@@ -43,8 +43,9 @@ enum ContainerInit {
             // Nothing of the parent's but stdio, --preserve-fds and our two handles stays open (CVE-2024-21626);
             // among what goes is the parent's flock on the state dir, which `start` must be able to take.
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [channel.socket.raw, handles.execFifo?.raw ?? -1] + handles.bindSources.values.map(\.raw)
-                                               + (handles.treeNamespace.map { [$0.raw] } ?? []))
+                                           except: [Int(channel.socket.raw), Int(handles.execFifo?.raw ?? -1)]
+                                               + handles.bindSources.values.map { Int($0.raw) }
+                                               + (handles.treeNamespace.map { [Int($0.raw)] } ?? []))
             channel.stage = .placement
             try awaitPlacement(channel, handles.placement, plan)
             channel.stage = .session

@@ -19,7 +19,8 @@ enum ExecInit {
             // namespace no container process can open our /proc/<pid>/exe, the host binary (CVE-2019-5736).
             try Processes.setDumpable(false)
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
-                                           except: [channel.socket.raw] + plan.namespaces.map(\.fd.raw) + (plan.root.map { [$0.raw] } ?? []))
+                                           except: [Int(channel.socket.raw)] + plan.namespaces.map { Int($0.fd.raw) }
+                                               + (plan.root.map { [Int($0.raw)] } ?? []))
             channel.stage = .placement
             try channel.awaitPlaced()
             try plan.scheduling.applyInitialAffinity()

@@ -71,7 +71,7 @@ package enum HookRunner {
             var outputOpen = true
             while status == nil {
                 let wait = deadline.map { Int32(clamping: max(0, $0 - Clock.monotonicMilliseconds())) } ?? -1
-                let ready = try Channels.poll(outputOpen ? [process.raw, output.raw] : [process.raw], timeoutMilliseconds: wait)
+                let ready = try Channels.poll(outputOpen ? [Int(process.raw), Int(output.raw)] : [Int(process.raw)], timeoutMilliseconds: wait)
                 if ready.isEmpty {
                     _ = try? Processes.signal(pidfd: process, SIGKILL)
                     _ = try? Processes.wait(pid)

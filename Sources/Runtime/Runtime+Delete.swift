@@ -127,10 +127,10 @@ extension Runtime {
         // Any other init dies within a few milliseconds. One that does not was frozen behind crabcan's back (a
         // freezer it did not set): only then is the freezer read, and thawed.
         if !paused {
-            if try !Channels.poll([initFD.raw], timeoutMilliseconds: 100).isEmpty { return }
+            if try !Channels.poll([Int(initFD.raw)], timeoutMilliseconds: 100).isEmpty { return }
             try cgroups?.thawAfterKill()
         }
-        if try Channels.poll([initFD.raw], timeoutMilliseconds: 10_000).isEmpty {
+        if try Channels.poll([Int(initFD.raw)], timeoutMilliseconds: 10_000).isEmpty {
             throw RuntimeError("container init \(record.pid) did not die after SIGKILL")
         }
     }

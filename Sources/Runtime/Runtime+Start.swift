@@ -49,7 +49,7 @@ extension Runtime {
         try Files.unlink(directory.execFifoPath)
         Fault.point(.midStart)
         while true {
-            let ready = try Channels.poll([fifo.raw, initFD.raw])
+            let ready = try Channels.poll([Int(fifo.raw), Int(initFD.raw)])
             if ready.contains(0) {
                 // "0", or "!" and why the init will not run the process (a startContainer hook failed).
                 let said = try fifo.read(count: 4096)

@@ -16,7 +16,7 @@ struct Supervision {
         try relay?.begin()
         defer { relay?.end() }
         while true {
-            let fds = [signals.raw, processFD.raw] + (relay?.pollable ?? [])
+            let fds = [Int(signals.raw), Int(processFD.raw)] + (relay?.pollable ?? [])
             let ready = try Channels.poll(fds)
             if ready.contains(1), let status = try Processes.wait(pid).status {
                 relay?.drain()
@@ -55,15 +55,15 @@ struct TerminalRelay {
         if let savedTerminal { Terminals.restore(0, savedTerminal) }
     }
 
-    var pollable: [Int32] { (masterOpen ? [master.raw] : []) + (stdinOpen ? [0] : []) }
+    var pollable: [Int] { (masterOpen ? [Int(master.raw)] : []) + (stdinOpen ? [0] : []) }
 
     func copyWindowSize() {
         guard let size = Terminals.windowSize(0) ?? Terminals.windowSize(1) else { return }
         try? Terminals.setWindowSize(master, rows: size.rows, columns: size.columns)
     }
 
-    mutating func pump(ready: Set<Int32>) {
-        if ready.contains(master.raw) { masterOpen = copyOut() }
+    mutating func pump(ready: Set<Int>) {
+        if ready.contains(Int(master.raw)) { masterOpen = copyOut() }
         if ready.contains(0) {
             let input = (try? StandardStreams.readIn(count: 65536)) ?? []
             if input.isEmpty {

@@ -150,7 +150,15 @@ package struct ContainerDirectory: Sendable {
         return ContainerRecord.decodeSystemdUnit(bytes)
     }
 
-    package func remove() throws { try Files.removeFlatDirectory(path) }
+    package func remove() throws {
+        // The files a state dir holds, by name: listing it was an open, a stat, two getdents and a close per delete.
+        // Anything else (a torn write's temporary) leaves it not empty, and only then is it listed.
+        for file in [statePath, configPath, cgroupsPath, execFifoPath, seccompProgramPath] {
+            if file.withCString({ Glibc.unlink($0) }) == -1 && errno != ENOENT { throw SysError("unlink", path: file) }
+        }
+        if path.withCString({ Glibc.rmdir($0) }) == 0 || errno == ENOENT { return }
+        try Files.removeFlatDirectory(path)
+    }
 
     /// Ids of every container directory under `root`, sorted; names no id can have (the seccomp cache's
     /// `@seccomp`) are not containers.

@@ -34,10 +34,11 @@ package enum Channels {
     }
 
     /// Waits until one of `fds` is readable (or hung up); returns the indexes that are. -1 timeout waits forever.
-    package static func poll(_ fds: [Int32], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
-        // On the stack: an array of pollfd is a type made at run time, once per process (docs/performance.md).
+    package static func poll(_ fds: [Int], timeoutMilliseconds: Int32 = -1) throws(SysError) -> [Int] {
+        // On the stack: an array of pollfd is a type made at run time, once per process (docs/performance.md);
+        // the fds as [Int], whose array type the standard library has made already ([Int32] would be another).
         try withUnsafeTemporaryAllocation(of: pollfd.self, capacity: fds.count) { (entries) throws(SysError) -> [Int] in
-            for (i, fd) in fds.enumerated() { entries.initializeElement(at: i, to: pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for (i, fd) in fds.enumerated() { entries.initializeElement(at: i, to: pollfd(fd: Int32(fd), events: Int16(POLLIN), revents: 0)) }
             let n = try check("poll") { Glibc.poll(entries.baseAddress, nfds_t(fds.count), timeoutMilliseconds) }
             if n == 0 { return [] }
             return fds.indices.filter { entries[$0].revents != 0 }

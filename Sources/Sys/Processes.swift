@@ -196,10 +196,11 @@ package enum Processes {
 
 extension Processes {
     /// Closes every fd from `first` up except `keep`: the container's init drops what it inherited from
-    /// `create` (locks, log files, the caller's fds) before doing anything else.
-    package static func closeDescriptors(from first: Int32, except keep: [Int32]) throws(SysError) {
+    /// `create` (locks, log files, the caller's fds) before doing anything else. `keep` is [Int]: the standard
+    /// library has its array type made already, where an [Int32] is one more type made at run time.
+    package static func closeDescriptors(from first: Int32, except keep: [Int]) throws(SysError) {
         var start = UInt32(first)
-        for fd in keep.filter({ $0 >= first }).sorted().map(UInt32.init) {
+        for fd in keep.filter({ $0 >= Int(first) }).sorted().map(UInt32.init) {
             if fd > start, cshim_close_range(start, fd - 1) == -1 { return try closeEach(from: first, except: keep) }
             start = max(start, fd + 1)
         }
@@ -207,9 +208,9 @@ extension Processes {
     }
 
     /// closeDescriptors without close_range (ENOSYS before Linux 5.9, EPERM under a caller's seccomp filter).
-    private static func closeEach(from first: Int32, except keep: [Int32]) throws(SysError) {
+    private static func closeEach(from first: Int32, except keep: [Int]) throws(SysError) {
         guard errno == ENOSYS || errno == EPERM else { throw SysError("close_range") }
-        for fd in try openDescriptors() where fd >= first && !keep.contains(fd) { Glibc.close(fd) }
+        for fd in try openDescriptors() where fd >= first && !keep.contains(Int(fd)) { Glibc.close(fd) }
     }
 }
 

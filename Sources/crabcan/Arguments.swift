@@ -16,14 +16,21 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 struct ParsedArguments {
-    /// Each flag given, in order (a repeatable one once per use). A list, not a dictionary: a command line holds
-    /// a few flags, and every process would otherwise pay for hashing them and for a dictionary type's set-up.
-    var given: [(name: String, value: String)] = []
+    /// Each flag given, in order (a repeatable one once per use), as two lists of one index. Lists, not a
+    /// dictionary: a command line holds a few flags, and every process would otherwise pay for hashing them and
+    /// for a dictionary type's set-up; two lists of String, not one of pairs, which is a type made at run time.
+    private(set) var givenNames: [String] = []
+    private(set) var givenValues: [String] = []
     var positional: [String] = []
 
-    func has(_ name: String) -> Bool { given.contains { $0.name == name } }
-    func value(_ name: String) -> String? { given.last { $0.name == name }?.value }
-    func all(_ name: String) -> [String] { given.filter { $0.name == name }.map(\.value) }
+    func has(_ name: String) -> Bool { givenNames.contains(name) }
+    func value(_ name: String) -> String? { givenNames.lastIndex(of: name).map { givenValues[$0] } }
+    func all(_ name: String) -> [String] { givenNames.indices.filter { givenNames[$0] == name }.map { givenValues[$0] } }
+
+    mutating func give(_ name: String, _ value: String) {
+        givenNames.append(name)
+        givenValues.append(value)
+    }
 
     func bool(_ name: String) -> Bool {
         guard let value = value(name) else { return false }
@@ -72,9 +79,9 @@ struct ParsedArguments {
                     guard index < arguments.endIndex else { throw UsageError(description: "flag needs an argument: -\(name)") }
                     inlineValue = arguments[index]
                 }
-                parsed.given.append((flag.name, inlineValue!))
+                parsed.give(flag.name, inlineValue!)
             } else {
-                parsed.given.append((flag.name, inlineValue ?? "true"))
+                parsed.give(flag.name, inlineValue ?? "true")
             }
             index += 1
         }

@@ -66,6 +66,24 @@ import Sys
         again.close()
     }
 
+    /// remove() takes the files a state dir holds by name, and whatever else is there too (a torn write's
+    /// temporary): nothing is left either way, and a directory already gone is no error.
+    @Test func removeLeavesNothingWhateverTheDirectoryHolds() throws {
+        let root = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for extra in [[], ["state.json.123.tmp"]] {
+            let directory = try ContainerDirectory(root: root, id: "c\(extra.count)")
+            try directory.create().close()
+            for name in ["state.json", "config.json", "cgroups.json"] + extra {
+                try Files.writeFile(directory.path + "/" + name, Array("{}".utf8))
+            }
+            try Files.mkfifo(directory.execFifoPath)
+            try directory.remove()
+            #expect(!FileManager.default.fileExists(atPath: directory.path), "\(extra)")
+            try directory.remove()
+        }
+    }
+
     /// A lock taken on a directory that was removed (and made again) meanwhile is not this container's lock.
     @Test func lockOnARemovedDirectoryIsNotFound() throws {
         let root = try Self.scratch()

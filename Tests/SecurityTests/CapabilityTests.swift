@@ -236,7 +236,7 @@ import Testing
         }
         writer.close()
         let status = try reapForkedChild(pid)
-        _ = try Channels.poll([reader.raw], timeoutMilliseconds: 1000)
+        _ = try Channels.poll([Int(reader.raw)], timeoutMilliseconds: 1000)
         let output = try reader.read(count: 65536)
         #expect(status == .exited(0), "\(String(decoding: output, as: UTF8.self))")
         return output

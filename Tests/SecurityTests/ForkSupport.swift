@@ -7,7 +7,7 @@ import Testing
 /// fails, instead of the whole CI run hanging.
 func reapForkedChild(_ pid: pid_t, seconds: Int32 = 20) throws -> Sys.ExitStatus? {
     let child = try Processes.pidfd(pid)
-    if try Channels.poll([child.raw], timeoutMilliseconds: seconds * 1000).isEmpty {
+    if try Channels.poll([Int(child.raw)], timeoutMilliseconds: seconds * 1000).isEmpty {
         _ = try? Processes.kill(pid, SIGKILL)
         _ = try? Processes.wait(pid)
         Issue.record("forked child \(pid) hung for \(seconds) s and was killed")

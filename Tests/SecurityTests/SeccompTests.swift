@@ -351,7 +351,7 @@ private func expectError(_ profile: Profile, _ text: String, sourceLocation: Sou
         let gone = open("/dev/null", O_RDONLY), kept = open("/dev/null", O_RDONLY)
         defer { close(gone); close(kept) }
         let status = try inChild(Self.refusingCloseRange(errnoRet)) {
-            do { try Processes.closeDescriptors(from: 3, except: [kept]) } catch { return 20 }
+            do { try Processes.closeDescriptors(from: 3, except: [Int(kept)]) } catch { return 20 }
             if cshim_fcntl_int(kept, F_GETFD, 0) == -1 { return 11 }
             return cshim_fcntl_int(gone, F_GETFD, 0) == -1 && errno == EBADF ? 0 : 10
         }
