@@ -364,7 +364,7 @@ struct RootfsSetup {
     /// cwd is created if missing (runc does) and entered; it is resolved inside the new root.
     private func enterWorkingDirectory() throws {
         let cwd = plan.process.cwd
-        try Files.makeDirectories(cwd)
+        if cwd != "/" { try Files.makeDirectories(cwd) }  // the root is there: no mkdir to EEXIST and stat
         try Files.chdir(cwd)
     }
 }

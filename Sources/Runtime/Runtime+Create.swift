@@ -58,7 +58,32 @@ extension Runtime {
         let bundle = try Files.realPath(options.bundle)
         let seccompCache = SeccompCache(root: root)
         let cgroupHostCache = CgroupHostCache(root: root)
-        // The checks of `crabcan check`, so an error here names the same JSON path and line:column.
+        let checked = try checkForCreate(id, bundle: bundle, options, relayTerminal: relayTerminal, seccompCache: seccompCache,
+                                         cgroupHostCache: cgroupHostCache)
+        trace.mark("check")
+        return try launch(checked, id, bundle: bundle, directory, options, startsAtOnce: startsAtOnce, seccompCache: seccompCache,
+                          cgroupHostCache: cgroupHostCache, trace: trace)
+    }
+
+    /// What create goes on with once the config has passed: in one object, so that the checks' deep frames
+    /// (BundleReport.make, ContainerPlan.check and the decoders below them) are gone from the stack before the
+    /// launch's are pushed, and no frame holds copies of the report, the spec and the plan (each ~1-2 KiB).
+    final class CheckedBundle {
+        let report: BundleReport
+        let spec: Spec
+        var plan: ContainerPlan
+        let cgroupSet: CgroupSet
+
+        init(report: BundleReport, spec: Spec, plan: ContainerPlan, cgroupSet: CgroupSet) {
+            (self.report, self.spec, self.plan, self.cgroupSet) = (report, spec, plan, cgroupSet)
+        }
+    }
+
+    /// The checks of `crabcan check`, so an error here names the same JSON path and line:column; then the
+    /// terminal options. Kept out of line: its frame and its callees' are popped before `launch`'s.
+    @inline(never)
+    private func checkForCreate(_ id: String, bundle: String, _ options: CreateOptions, relayTerminal: Bool,
+                                seccompCache: SeccompCache, cgroupHostCache: CgroupHostCache) throws -> CheckedBundle {
         let report = Runtime.planBundle(bundle: bundle, file: bundle + "/config.json", id: id, noPivot: options.noPivot,
                                        preserveFDs: options.preserveFDs, newKeyring: !options.noNewKeyring,
                                        systemd: systemdCgroup, seccompCache: seccompCache, cgroupHostCache: cgroupHostCache)
@@ -68,10 +93,20 @@ extension Runtime {
             throw RuntimeError(Runtime.locate(first, in: report.file) + more)
         }
         for warning in report.warnings where !warning.checkOnly { log.warning(Runtime.locate(warning, in: report.file)) }
-        guard let spec = report.spec, var plan = report.plan, let cgroupSet = report.cgroups else {
+        guard let spec = report.spec, let plan = report.plan, let cgroupSet = report.cgroups else {
             throw RuntimeError("\(report.file): invalid config")
         }
         try Runtime.checkTerminal(plan.process.terminal, consoleSocket: options.consoleSocket, relay: relayTerminal)
+        return CheckedBundle(report: report, spec: spec, plan: plan, cgroupSet: cgroupSet)
+    }
+
+    /// The rest of create, from a config that passed its checks: state dir, cgroups, the init, state.json.
+    @inline(never)
+    private func launch(_ checked: CheckedBundle, _ id: String, bundle: String, _ directory: ContainerDirectory, _ options: CreateOptions,
+                        startsAtOnce: Bool, seccompCache: SeccompCache, cgroupHostCache: CgroupHostCache,
+                        trace: PhaseTrace) throws -> Created {
+        var trace = trace
+        var plan = checked.plan
         let pidfdSocket = try PidfdSocket.connect(options.pidfdSocket)
         let listenFDs = Runtime.socketActivationFDs()
         if listenFDs > 0 {
@@ -81,8 +116,7 @@ extension Runtime {
         log.debug("create \(id): bundle \(bundle), new namespaces \(plan.createdNamespaces.map(\.rawValue).sorted()), "
                   + "joined \(plan.joinedNamespaces.map(\.path))")
         // Root gets every hierarchy; an ordinary user only those it may write (the rest skipped with a warning).
-        trace.mark("check")
-        let (driver, resources) = try cgroupDriverForCreate(cgroupSet, report.systemdUnit, spec.linux)
+        let (driver, resources) = try cgroupDriverForCreate(checked.cgroupSet, checked.report.systemdUnit, checked.spec.linux)
         let cgroups = driver.manager
         let lock = try directory.create()
         // Held until create returns: ARC may free an object after its last use, so the close is explicit.
@@ -93,11 +127,11 @@ extension Runtime {
                 try Files.mkdir(hostRoot, mode: 0o700)
                 plan.hostRoot = hostRoot
             }
-            let keptSeccomp = try Runtime.writeSnapshot(spec, config: report.bytes, seccomp: plan.seccomp, directory)
+            let keptSeccomp = try Runtime.writeSnapshot(checked.spec, config: checked.report.bytes, seccomp: plan.seccomp, directory)
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
-                ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
-                created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)
+                ociVersion: checked.spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
+                created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: checked.spec.annotations)
             draft.cgroupVersion = cgroups.cgroups.version.rawValue
             draft.cgroupPaths = cgroups.cgroups.paths
             draft.systemdUnit = driver.unit
@@ -114,7 +148,7 @@ extension Runtime {
                     try driver.prepare(resources)
                 } catch let problem as ConfigProblem {
                     // Found only now that the cgroup exists (what its parent delegates): placed like the rest.
-                    throw RuntimeError(report.locate(problem))
+                    throw RuntimeError(checked.report.locate(problem))
                 }
                 trace.mark("cgroups")
                 var steps = ParentSteps(placeFromParent: { pid, bornInCgroup in
@@ -123,14 +157,14 @@ extension Runtime {
                             try driver.placeFromParent(pid, resources: resources, initPlacesItself: !plan.inUserNamespace)
                         }
                     } catch let problem as ConfigProblem {
-                        throw RuntimeError(report.locate(problem))
+                        throw RuntimeError(checked.report.locate(problem))
                     }
                     try NetDeviceMove.moveAll(plan.netDevices, into: pid)
                 }, selfPlacement: driver.selfPlacement(initPlacesItself: !plan.inUserNamespace))
                 steps.cloneInto = driver.cloneTarget
                 steps.createHooks = { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) }
                 steps.seccompListener = { listener, pid in
-                    guard let profile = spec.linux?.seccomp else { return }
+                    guard let profile = checked.spec.linux?.seccomp else { return }
                     var record = draft
                     record.pid = pid
                     try self.sendSeccompListener(listener, profile: profile, record: record)
