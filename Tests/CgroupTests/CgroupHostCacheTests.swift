@@ -22,6 +22,16 @@ import Sys
         return root
     }
 
+    /// A cache under `root` kept for one hierarchy mounted at "/" (named as our first line), and the file's bytes.
+    static func keepRootHierarchy(in root: String, own: [(name: String, path: String)]) throws -> (CgroupHostCache, [UInt8]) {
+        let host = CgroupHost(version: .v2, hierarchies: [
+            CgroupHost.Hierarchy(name: own[0].name, mountPoint: "/", mountRoot: "/", ownPath: "/")])
+        let cache = CgroupHostCache(root: root)
+        cache.take(host, tableIDs: [try #require(MountInfo.mountID(of: "/", unique: false))], own: own)
+        cache.keep()
+        return (cache, try Files.readFile(cache.path))
+    }
+
     static func removeRoot(_ root: String) {
         try? FileManager.default.removeItem(atPath: root)
     }
@@ -99,12 +109,7 @@ import Sys
         let root = try Self.makeRoot()
         defer { Self.removeRoot(root) }
         let own = try Self.ownLines()
-        let host = CgroupHost(version: .v2, hierarchies: [
-            CgroupHost.Hierarchy(name: own[0].name, mountPoint: "/", mountRoot: "/", ownPath: "/")])
-        let cache = CgroupHostCache(root: root)
-        cache.take(host, tableIDs: [try #require(MountInfo.mountID(of: "/", unique: false))], own: own)
-        cache.keep()
-        let whole = try Files.readFile(cache.path)
+        let (cache, whole) = try Self.keepRootHierarchy(in: root, own: own)
         #expect(CgroupHostCache(root: root).load(own: own) != nil)
 
         // The boot id is the key's first field: the same file written in another boot.
@@ -132,12 +137,7 @@ import Sys
         try Mounts.mount(source: "tmpfs", target: memory, type: "tmpfs", flags: 0, data: "size=64k", describe: "test tmpfs")
         defer { try? Mounts.unmount(memory, detach: true) }
         let own = try Self.ownLines()
-        let host = CgroupHost(version: .v2, hierarchies: [
-            CgroupHost.Hierarchy(name: own[0].name, mountPoint: "/", mountRoot: "/", ownPath: "/")])
-        let cache = CgroupHostCache(root: memory)
-        cache.take(host, tableIDs: [try #require(MountInfo.mountID(of: "/", unique: false))], own: own)
-        cache.keep()
-        let whole = try Files.readFile(cache.path)
+        let (_, whole) = try Self.keepRootHierarchy(in: memory, own: own)
         let boot = try Files.readFile("/proc/sys/kernel/random/boot_id")
         #expect(!whole.indices.contains { whole[$0...].starts(with: boot) })
         #expect(whole.indices.contains { whole[$0...].starts(with: CgroupHostCache.thisBoot) })
