@@ -32,6 +32,13 @@ import Sys
         return (cache, try Files.readFile(cache.path))
     }
 
+    /// A new directory with a small tmpfs on it; the caller unmounts it.
+    static func tmpfs(at path: String) throws -> String {
+        try Files.mkdir(path)
+        try Mounts.mount(source: "tmpfs", target: path, type: "tmpfs", flags: 0, data: "size=64k", describe: "test tmpfs")
+        return path
+    }
+
     static func removeRoot(_ root: String) {
         try? FileManager.default.removeItem(atPath: root)
     }
@@ -54,9 +61,7 @@ import Sys
     @Test(.enabled(if: CgroupHostCacheTests.rootWithUniqueMountIDs)) func anEntryHoldsOnlyWhileItsMountIsAtItsPath() throws {
         let root = try Self.makeRoot()
         defer { Self.removeRoot(root) }
-        let point = root + "/point"
-        try Files.mkdir(point)
-        try Mounts.mount(source: "tmpfs", target: point, type: "tmpfs", flags: 0, data: "size=4k", describe: "test tmpfs")
+        let point = try Self.tmpfs(at: root + "/point")
         var mounted = 1
         defer { for _ in 0..<mounted { try? Mounts.unmount(point, detach: true) } }
         let own = try Self.ownLines()
@@ -132,9 +137,7 @@ import Sys
     @Test(.enabled(if: CgroupHostCacheTests.rootWithUniqueMountIDs)) func aRootInMemoryKeysNoBootAndItsFileHoldsNowhereElse() throws {
         let disk = try Self.makeRoot()
         defer { Self.removeRoot(disk) }
-        let memory = disk + "/memory"
-        try Files.mkdir(memory)
-        try Mounts.mount(source: "tmpfs", target: memory, type: "tmpfs", flags: 0, data: "size=64k", describe: "test tmpfs")
+        let memory = try Self.tmpfs(at: disk + "/memory")
         defer { try? Mounts.unmount(memory, detach: true) }
         let own = try Self.ownLines()
         let (_, whole) = try Self.keepRootHierarchy(in: memory, own: own)
