@@ -33,8 +33,9 @@ enum ContainerInit {
         channel.startClock()
         do {
             // If the parent died before this prctl, sending `ready` fails (EPIPE) and we exit there.
-            // (getppid cannot tell: in a new pid namespace it is always 0.)
-            try Processes.dieWithParent()
+            // (getppid cannot tell: in a new pid namespace it is always 0.) A child sharing our memory made this
+            // call in C before it waited for `placed` (shared_init.c).
+            if !channel.sharesParentMemory { try Processes.dieWithParent() }
             // Until execve this process is crabcan: no other process, even one with our uid and capabilities
             // in a shared pid namespace, may open /proc/<pid>/exe (the host binary) or our fds (CVE-2019-5736).
             // execve makes the container's program dumpable again. (A child whose id maps an unprivileged parent

@@ -57,9 +57,16 @@ package struct ContainerDirectory: Sendable {
 
     /// Makes <root>/<id>/ exclusively: mkdir is atomic, so of two racing creates of one id exactly one wins.
     package func create() throws -> FileDescriptor {
-        try Files.makeDirectories(root, mode: 0o700)
+        // The root is there but the first time: its mkdir (EEXIST) and stat come only when this one finds no parent.
         do {
             try Files.mkdir(path, mode: 0o711)
+        } catch where error.errno == ENOENT {
+            try Files.makeDirectories(root, mode: 0o700)
+            do {
+                try Files.mkdir(path, mode: 0o711)
+            } catch where error.errno == EEXIST {
+                throw Exists(id: id)
+            }
         } catch where error.errno == EEXIST {
             throw Exists(id: id)
         }
