@@ -25,9 +25,14 @@ package final class CgroupHostCache {
     static func isInMemory(_ fileSystemType: Int) -> Bool { fileSystemType == 0x0102_1994 || fileSystemType == 0x8584_58f6 }
 
     package let path: String
+    /// The runtime root the file is in: its file system says whether the key needs the boot.
+    let root: String
     private var detected: [UInt8]?
 
-    package init(root: String) { path = root + "/" + Self.fileName }
+    package init(root: String) {
+        self.root = root
+        path = root + "/" + Self.fileName
+    }
 
     /// The host for this process when the file holds one for this key whose mounts are all still in place; the
     /// process's own cgroups (`own`) are never cached.
@@ -55,9 +60,8 @@ package final class CgroupHostCache {
     /// point must still show that id before its unique id is asked for, so that a mount changed since the read
     /// is not kept under the table's answer.
     func take(_ host: CgroupHost, tableIDs: [UInt64], own: [(name: String, path: String)]) {
-        let directory = String(decoding: path.utf8.dropLast(Self.fileName.utf8.count + 1), as: UTF8.self)
         guard tableIDs.count == host.hierarchies.count,
-              let key = Self.key(own: own, inMemory: Self.isInMemory(Files.fileSystemType(at: directory))) else { return }
+              let key = Self.key(own: own, inMemory: Self.isInMemory(Files.fileSystemType(at: root))) else { return }
         var out = Self.magic
         Netstrings.append(key, to: &out)
         Netstrings.append(host.version.rawValue, to: &out)

@@ -74,7 +74,7 @@ extension Runtime {
     final class CheckedBundle {
         let report: BundleReport
         let spec: Spec
-        var plan: ContainerPlan
+        let plan: ContainerPlan
         let cgroupSet: CgroupSet
 
         init(report: BundleReport, spec: Spec, plan: ContainerPlan, cgroupSet: CgroupSet) {

@@ -6,18 +6,25 @@ package struct ContainerDirectory: Sendable {
     package let root: String
     package let id: String
 
+    /// The names of the files a state dir holds.
+    enum FileName {
+        static let state = "state.json", execFifo = "exec.fifo", cgroups = "cgroups.json", config = "config.json"
+        static let seccompProgram = "seccomp.bpf"
+        static let all = [state, execFifo, cgroups, config, seccompProgram]
+    }
+
     package var path: String { root + "/" + id }
-    package var statePath: String { path + "/state.json" }
-    package var execFifoPath: String { path + "/exec.fifo" }
+    package var statePath: String { path + "/" + FileName.state }
+    package var execFifoPath: String { path + "/" + FileName.execFifo }
     /// Where create is about to make the container's cgroups, written before it makes them: state.json records
     /// them too, but a create that dies before state.json must not leave `delete` without a way to find them.
-    package var cgroupsPath: String { path + "/cgroups.json" }
+    package var cgroupsPath: String { path + "/" + FileName.cgroups }
     /// The validated config create used (as runc and crun keep one): exec reads it, not the bundle, so a bundle
     /// changed or removed after create cannot change the namespaces or seccomp profile an exec gets.
-    package var configPath: String { path + "/config.json" }
+    package var configPath: String { path + "/" + FileName.config }
     /// The seccomp program the init loaded, kept for exec when the profile is left out of config.json
     /// (ContainerRecord.keptSeccompProgram).
-    package var seccompProgramPath: String { path + "/seccomp.bpf" }
+    package var seccompProgramPath: String { path + "/" + FileName.seccompProgram }
 
     package struct InvalidID: Error, CustomStringConvertible {
         package var id: String
@@ -157,14 +164,9 @@ package struct ContainerDirectory: Sendable {
         return ContainerRecord.decodeSystemdUnit(bytes)
     }
 
+    /// The files a state dir holds go by name; anything else (a torn write's temporary) is found by a listing.
     package func remove() throws {
-        // The files a state dir holds, by name: listing it was an open, a stat, two getdents and a close per delete.
-        // Anything else (a torn write's temporary) leaves it not empty, and only then is it listed.
-        for file in [statePath, configPath, cgroupsPath, execFifoPath, seccompProgramPath] {
-            if file.withCString({ Glibc.unlink($0) }) == -1 && errno != ENOENT { throw SysError("unlink", path: file) }
-        }
-        if path.withCString({ Glibc.rmdir($0) }) == 0 || errno == ENOENT { return }
-        try Files.removeFlatDirectory(path)
+        try Files.removeFlatDirectory(path, expected: FileName.all)
     }
 
     /// Ids of every container directory under `root`, sorted; names no id can have (the seccomp cache's

@@ -158,13 +158,18 @@ package enum Files {
     }
 
     /// Removes a directory and the plain files in it (state dirs are one level deep).
-    package static func removeFlatDirectory(_ path: String) throws(SysError) {
+    /// Removes a directory of files. `expected` names what it usually holds: those go by name, and the directory
+    /// is listed only when something else is left (a listing is an open, a stat, two getdents and a close).
+    package static func removeFlatDirectory(_ path: String, expected: [String] = []) throws(SysError) {
+        for name in expected { try unlinkIfPresent(path + "/" + name) }
+        if !expected.isEmpty && path.withCString({ Glibc.rmdir($0) }) == 0 { return }
         guard isDirectory(path) else { return }
-        for name in try listDirectory(path) {
-            let file = path + "/" + name
-            if file.withCString({ Glibc.unlink($0) }) == -1 && errno != ENOENT { throw SysError("unlink", path: file) }
-        }
+        for name in try listDirectory(path) { try unlinkIfPresent(path + "/" + name) }
         if path.withCString({ Glibc.rmdir($0) }) == -1 && errno != ENOENT { throw SysError("rmdir", path: path) }
+    }
+
+    private static func unlinkIfPresent(_ file: String) throws(SysError) {
+        if file.withCString({ Glibc.unlink($0) }) == -1 && errno != ENOENT { throw SysError("unlink", path: file) }
     }
 
     package static func realPath(_ path: String) throws(SysError) -> String {
