@@ -32,8 +32,8 @@ package final class CgroupfsDriver: CgroupDriver {
     package init(_ manager: CgroupManager) { self.manager = manager }
 
     package func prepare(_ resources: Resources) throws {
-        try manager.create()
-        try manager.apply(resources)
+        let madeNow = try manager.create()
+        try manager.apply(resources, madeNow: madeNow)
     }
 
     package func placeFromParent(_ pid: pid_t, resources: Resources, initPlacesItself: Bool) throws {

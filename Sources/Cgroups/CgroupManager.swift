@@ -22,18 +22,20 @@ package struct CgroupManager: Sendable {
     // MARK: create
 
     /// Makes the directories (v1: mkdir -p each, cpuset values copied down; v2: controllers enabled on the way).
-    package func create() throws {
+    /// True when it made all of them just now (for `apply`'s `madeNow`).
+    @discardableResult
+    package func create() throws -> Bool {
         // An ordinary user without a delegated cgroup has an empty set (Delegation.swift): nothing to make.
-        guard !tree.directories.isEmpty else { return }
-        try tree.create()
+        guard !tree.directories.isEmpty else { return false }
+        return try tree.create()
     }
 
     /// Writes every configured field of `linux.resources`. Everything that can be checked without the kernel is
     /// checked first (ConfigProblem with the JSON path), so a bad config writes nothing.
-    package func apply(_ resources: Resources?) throws {
+    package func apply(_ resources: Resources?, madeNow: Bool = false) throws {
         guard let r = resources, !tree.directories.isEmpty else { return }
         try validate(r)
-        try tree.apply(r)
+        try tree.apply(r, madeNow: madeNow)
     }
 
     func validate(_ r: Resources) throws {

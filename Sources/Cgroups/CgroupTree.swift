@@ -9,16 +9,17 @@ protocol CgroupTree: Sendable {
     var directories: [String] { get }
     /// The directory holding `controller`'s files (v1 names: "blkio", "cpuacct"); nil when there is none.
     func directory(for controller: String) -> String?
-    /// Makes the directories and readies them for limits.
-    func create() throws
+    /// Makes the directories and readies them for limits. True when it made every one of them just now: each then
+    /// holds only what its parent gave it.
+    func create() throws -> Bool
     /// The controllers `r` uses as this version names them, with the field that uses each.
     func controllers(usedBy r: Resources) -> [(name: String, path: String)]
     /// What this version cannot do of `r` (checked before anything is written).
     func problems(_ r: Resources, used: [(name: String, path: String)]) -> [ConfigProblem]
     /// The memory fields this version cannot convert.
     func memoryProblems(_ m: Resources.Memory) -> [ConfigProblem]
-    /// Writes every field of an already validated `r`.
-    func apply(_ r: Resources) throws
+    /// Writes every field of an already validated `r`; `madeNow`: into directories `create` has just made.
+    func apply(_ r: Resources, madeNow: Bool) throws
     /// Whether the parent writes the init's pid, or the init moves itself (see Placement.swift).
     func parentPlaces(initPlacesItself: Bool) -> Bool
     /// Where the init moves itself (v1: every directory, in a stable order; v2: none).

@@ -14,11 +14,14 @@ struct CgroupV1: CgroupTree {
     }
 
     /// mkdir -p each directory; a cpuset gets cpus/mems copied down into its empty ancestors.
-    func create() throws {
+    func create() throws -> Bool {
+        var madeAll = true
         for h in hierarchies {
             let made = try Files.makeDirectories(h.directory)
             if h.holds("cpuset") { try Cpuset.copyDown(to: h.directory, madeNow: made) }
+            madeAll = madeAll && made
         }
+        return madeAll
     }
 
     func controllers(usedBy r: Resources) -> [(name: String, path: String)] {
@@ -35,10 +38,10 @@ struct CgroupV1: CgroupTree {
 
     /// runc's order: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net_cls, net_prio, rdma; each only where
     /// its hierarchy is mounted.
-    func apply(_ r: Resources) throws {
+    func apply(_ r: Resources, madeNow: Bool) throws {
         func dir(_ controller: String) -> String? { directory(for: controller) }
         if let c = r.cpu, let d = dir("cpuset") { try Cpuset.apply(c, d) }
-        if !r.devices.isEmpty, let d = dir("devices") { try Devices.applyV1(r.devices, d) }
+        if !r.devices.isEmpty, let d = dir("devices") { try Devices.applyV1(r.devices, d, madeNow: madeNow) }
         if let m = r.memory, let d = dir("memory") { try Memory.applyV1(m, d) }
         if let c = r.cpu, let d = dir("cpu") { try CPU.applyV1(c, d) }
         if let p = r.pids, let d = dir("pids") { try Pids.apply(p, d) }

@@ -17,7 +17,8 @@ struct CgroupV2: CgroupTree {
     /// Makes the directories from the top of the cgroup2 mount (the highest one holding cgroup.controllers) down
     /// to the leaf, enabling the parent's controllers in each ancestor's cgroup.subtree_control so the leaf gets
     /// memory.max, cpu.max... (runc's fs2 CreateCgroupPath).
-    func create() throws {
+    func create() throws -> Bool {
+        let madeNow = !Files.isDirectory(dir)
         var chain: [String] = [dir]
         var current = dir
         while let parent = parentDir(current) {
@@ -30,6 +31,7 @@ struct CgroupV2: CgroupTree {
             if d == dir { break }
             try enableControllers(in: d)
         }
+        return madeNow
     }
 
     /// Writes "+c" for every available controller to `d`/cgroup.subtree_control: all at once, then one by one
@@ -68,7 +70,7 @@ struct CgroupV2: CgroupTree {
     func memoryProblems(_ m: Resources.Memory) -> [ConfigProblem] { Memory.problemsV2(m, dir) }
 
     /// runc's order, as v1's: cpuset, devices, memory, cpu, pids, io, hugetlb, rdma, then unified.
-    func apply(_ r: Resources) throws {
+    func apply(_ r: Resources, madeNow: Bool) throws {
         if let c = r.cpu { try Cpuset.apply(c, dir) }
         try Devices.applyV2(r.devices, dir)
         if let m = r.memory { try Memory.applyV2(m, dir) }

@@ -48,9 +48,14 @@ package final class SeccompCache {
     /// none of the JSON encoder's pages (peak RSS).
     static func key(_ profile: OCISpec.Seccomp) -> [UInt8] {
         var key: [UInt8] = []
-        key.reserveCapacity(16 * 1024)
+        // Room for it all at once: the names are most of it, each with a few bytes of framing.
+        key.reserveCapacity(profile.syscalls.reduce(256) { room, rule in
+            rule.names.reduce(room + 64 + 48 * rule.args.count) { $0 + $1.utf8.count + 6 }
+        })
         func field(_ text: String) { Netstrings.append(text, to: &key) }
-        func field(_ number: UInt64?) { field(number.map { DecimalText.of($0) } ?? "-") }
+        func field(_ number: UInt64?) {
+            if let number { Netstrings.append(number, to: &key) } else { field("-") }
+        }
         func field(_ texts: [String]) {
             field(UInt64(texts.count))
             for text in texts { field(text) }

@@ -29,6 +29,35 @@ func processState(_ pid: pid_t) -> String? {
         return host.version == .v1
     }
 
+    /// Allow rules on a cgroup that allows every device and was made by this create change nothing, and are not
+    /// written (one read of devices.list instead); on a cgroup that restricts its devices, or one made earlier, they
+    /// are written as before.
+    @Test(.enabled(if: RealCgroupV1Tests.runnable)) func allowRulesOnAFreshAllowAllCgroup() throws {
+        let host = try CgroupHost.detect()
+        let set = try CgroupSet.plan(cgroupsPath: "/crabcan-cgtest-devices-\(getpid())", id: "unused", host: host)
+        let manager = CgroupManager(set)
+        defer {
+            try? manager.destroy()
+            for dir in set.paths.values where Files.exists(dir) { rmdir(dir) }
+        }
+        let list = set.paths["devices"]! + "/devices.list"
+        let madeNow = try manager.create()
+        #expect(madeNow)
+        let allowOnly = [DeviceCgroupRule(allow: true, type: "c", access: "m"),
+                         DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm")]
+        try manager.apply(Resources(devices: allowOnly), madeNow: madeNow)
+        #expect(try Files.readText(list) == "a *:* rwm\n")
+        #expect(try manager.create() == false, "made already")
+        try manager.apply(Resources(devices: [DeviceCgroupRule(allow: false, access: "rwm"),
+                                              DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 3, access: "rwm")]))
+        #expect(try Files.readText(list) == "c 1:3 rwm\n")
+        // Restricted: allow rules add to the list, whether or not the cgroup was just made.
+        try manager.apply(Resources(devices: [DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 5, access: "rwm")]))
+        try manager.apply(Resources(devices: [DeviceCgroupRule(allow: true, type: "c", major: 1, minor: 7, access: "r")]),
+                          madeNow: true)
+        #expect(try Files.readText(list) == "c 1:3 rwm\nc 1:5 rwm\nc 1:7 r\n")
+    }
+
     @Test(.enabled(if: RealCgroupV1Tests.runnable)) func lifecycle() throws {
         let host = try CgroupHost.detect()
         let name = "/crabcan-cgtest-\(getpid())"

@@ -49,6 +49,23 @@ import Testing
         #expect(DecimalText.parse(Array("1a".utf8)[...]) == nil)
     }
 
+    /// Netstrings are written digit by digit into the output: the same bytes as the decimal text, and what the
+    /// reader gives back, for lengths and numbers across every digit count, text with multi-byte scalars and none.
+    @Test func netstringsRoundTrip() {
+        var out: [UInt8] = []
+        let numbers: [UInt64] = [0, 9, 10, 99, 100, 1_000_000, UInt64(Int64.max), UInt64.max]
+        for number in numbers { Netstrings.append(number, to: &out) }
+        let texts = ["", "é", "seccomp ☃", String(repeating: "x", count: 1234)]
+        for text in texts { Netstrings.append(text, to: &out) }
+        Netstrings.append([0, 44, 58], to: &out)
+        #expect(out.starts(with: Array("1:0,1:9,2:10,2:99,3:100,7:1000000,".utf8)))
+        var reader = Netstrings.Reader(out)
+        for number in numbers { #expect(reader.number() == number) }
+        for text in texts { #expect(reader.text() == text) }
+        #expect(reader.field().map(Array.init) == [0, 44, 58])
+        #expect(reader.isAtEnd)
+    }
+
     /// Prefixes, suffixes and path components compare bytes, as the kernel and Go's strings package do: a
     /// combining accent after the prefix does not hide it.
     @Test func byteComparisonsAndPaths() {

@@ -3,7 +3,14 @@ import Sys
 
 /// devices: v1's devices.allow/devices.deny files, v2's eBPF program (DeviceProgram.swift) on the cgroup.
 enum Devices {
-    static func applyV1(_ rules: [DeviceCgroupRule], _ d: String) throws {
+    /// `madeNow`: `d` was made by this create, so it holds its parent's list and nothing of its own.
+    static func applyV1(_ rules: [DeviceCgroupRule], _ d: String, madeNow: Bool) throws {
+        // Allowing by default (devices.list `a *:* rwm`), an allow rule only takes back a deny exception, and a cgroup
+        // just made holds only its parent's, which the kernel will not take back (EPERM): each allow rule would
+        // change nothing or be refused. runc's emulator, which sees the same list, writes nothing for them; one
+        // read stands for the eleven writes of a config without a deny-all, each a parse and a walk of the list.
+        if madeNow, !rules.contains(where: { !$0.allow }),
+           (try? CgroupFiles.read(d, "devices.list")) == allowsEverything { return }
         // One rule per write, in order, through one open file each for allow and deny.
         var allow: CgroupFiles.Writer?
         var deny: CgroupFiles.Writer?
@@ -30,6 +37,9 @@ enum Devices {
             try file.write("\(type) \(major):\(minor) \(rule.permissions)")
         }
     }
+
+    /// devices.list of a cgroup whose devices are not restricted (the kernel's DEVCG_DEFAULT_ALLOW, no exception).
+    static let allowsEverything = "a *:* rwm\n"
 
     /// A fake hierarchy (unit tests) cannot take a program.
     static func applyV2(_ rules: [DeviceCgroupRule], _ d: String) throws {
