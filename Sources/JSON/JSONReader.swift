@@ -211,6 +211,22 @@ package struct JSONReader {
         return true
     }
 
+    /// `forEachElement` for arrays of strings: an element that is a string `accept` takes needs no reader (each one
+    /// a location object made and freed), and `body` gets the others, to report them. A seccomp profile's names
+    /// were hundreds of such objects.
+    @discardableResult
+    package func forEachElement(acceptingStrings accept: (String) -> Bool, otherwise body: (JSONReader) -> Void) -> Bool {
+        guard case .array(let items) = node.value else {
+            report("expected array")
+            return false
+        }
+        for (index, item) in items.enumerated() {
+            if case .string(let text) = item.value, accept(text) { continue }
+            body(child(item, index: index))
+        }
+        return true
+    }
+
     package func object() -> JSONObjectReader? {
         guard case .object(let members) = node.value else {
             report("expected object")
@@ -254,7 +270,20 @@ package struct JSONReader {
         return result
     }
 
-    package func stringArray() -> [String]? { array(of: String.self) }
+    /// `array(of: String.self)`, with no reader made for an element that is a string.
+    package func stringArray() -> [String]? {
+        guard case .array(let items) = node.value else {
+            report("expected \(String.jsonArrayDescription)")
+            return nil
+        }
+        var strings: [String] = []
+        strings.reserveCapacity(items.count)
+        forEachElement(acceptingStrings: { text in
+            strings.append(text)
+            return true
+        }, otherwise: { _ = $0.string() })
+        return strings
+    }
     package func stringMap() -> [String: String]? { map(of: String.self) }
 
     static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {

@@ -21,7 +21,11 @@ extension JSONReader {
             return nil
         }
         var strings: [String] = []
-        forEachElement { if let text = $0.checkedString(valid, message) { strings.append(text) } }
+        forEachElement(acceptingStrings: { text in
+            guard valid(text) else { return false }
+            strings.append(text)
+            return true
+        }, otherwise: { if let text = $0.checkedString(valid, message) { strings.append(text) } })
         return strings
     }
 

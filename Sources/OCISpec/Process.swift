@@ -164,7 +164,7 @@ extension Process: JSONDecodable {
         let consoleSize = o.optional("consoleSize", ConsoleSize.self)
         let user = o.required("user", User.self)
         let argsReader = o.required("args")
-        let args = argsReader?.array(of: String.self)
+        let args = argsReader?.stringArray()
         if let argsReader, case .array(let items) = argsReader.value, items.isEmpty {
             argsReader.report("must not be empty")
         }

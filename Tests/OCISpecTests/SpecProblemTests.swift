@@ -88,6 +88,11 @@ let problemCases: [ProblemCase] = [
                 #".linux.namespaces[2].type: duplicate namespace type "pid""#),
     ProblemCase(#""linux": {"namespaces": [{"type": "network", "path": "netns/x"}]}"#,
                 #".linux.namespaces[0].path: expected an absolute path, got "netns/x""#),
+    // Strings that pass are taken without a reader of their own; the others keep their index in the path.
+    ProblemCase(#""linux": {"maskedPaths": ["/a", 3, "b", "/c", null], "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", "", 7], "action": "SCMP_ACT_ERRNO"}]}}"#,
+                ".linux.seccomp.syscalls[0].names[1]: must not be empty", ".linux.seccomp.syscalls[0].names[2]: expected string",
+                ".linux.maskedPaths[1]: expected string", #".linux.maskedPaths[2]: expected an absolute path, got "b""#,
+                ".linux.maskedPaths[4]: expected string"),
     ProblemCase(#""linux": {"maskedPaths": ["/ok", "proc/kcore"], "readonlyPaths": [""]}"#,
                 #".linux.maskedPaths[1]: expected an absolute path, got "proc/kcore""#,
                 #".linux.readonlyPaths[0]: expected an absolute path, got """#),
