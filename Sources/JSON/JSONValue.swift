@@ -120,6 +120,48 @@ package struct JSONDocument: Sendable {
         JSONDocument.position(ofOffset: offset, in: bytes)
     }
 
+    /// The text of the object or array that starts at `offset`, up to its closing bracket: the document parsed, so
+    /// the brackets outside strings match. nil when no object or array starts there.
+    package func containerText(at offset: Int) -> ArraySlice<UInt8>? {
+        guard offset >= 0, offset < bytes.count, bytes[offset] == UInt8(ascii: "{") || bytes[offset] == UInt8(ascii: "[")
+        else { return nil }
+        var depth = 0
+        var inString = false
+        var i = offset
+        while i < bytes.count {
+            let byte = bytes[i]
+            if inString {
+                if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                depth += 1
+            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
+                depth -= 1
+                if depth == 0 { return bytes[offset...i] }
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// This document without the object member at `path` (keys from the root), the text and the other offsets as
+    /// they were; the same document when there is no such member.
+    package func removingMember(_ path: [String]) -> JSONDocument {
+        JSONDocument(root: Self.removing(path[...], from: root), bytes: bytes)
+    }
+
+    private static func removing(_ path: ArraySlice<String>, from node: JSONNode) -> JSONNode {
+        guard let key = path.first, case .object(var members) = node.value,
+              let index = members.firstIndex(where: { $0.key == key }) else { return node }
+        if path.count == 1 {
+            members.remove(at: index)
+        } else {
+            members[index].value = removing(path.dropFirst(), from: members[index].value)
+        }
+        return JSONNode(value: .object(members), offset: node.offset)
+    }
+
     static func position(ofOffset offset: Int, in bytes: [UInt8]) -> JSONPosition {
         let end = min(max(offset, 0), bytes.count)
         var line = 1

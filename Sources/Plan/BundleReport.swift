@@ -54,7 +54,11 @@ extension BundleReport {
         }
         report.document = document
         report.bytes = bytes
-        let decoded = Spec.decodeCollecting(document)
+        // A seccomp profile whose program is kept under its text is not decoded (SeccompCache.kept); one that
+        // notifies is, for the listener's fields.
+        let seccompJSON = seccompCache == nil ? nil : document.root["linux"]?["seccomp"].flatMap { document.containerText(at: $0.offset) }
+        let keptSeccomp = seccompJSON.flatMap { seccompCache?.kept(json: $0) }.flatMap { $0.usesNotify ? nil : $0 }
+        let decoded = Spec.decodeCollecting(keptSeccomp == nil ? document : document.removingMember(["linux", "seccomp"]))
         let schemaPaths = decoded.problems.map(\.path)
         for problem in decoded.problems {
             report.add(ConfigDiagnostic(severity: .error, kind: .schema, path: problem.path, message: problem.message,
@@ -75,7 +79,8 @@ extension BundleReport {
         }
 
         let check = ContainerPlan.check(spec: spec, bundle: bundle, noPivot: noPivot, preserveFDs: preserveFDs,
-                                        sessionKeyring: newKeyring ? "_ses.\(id)" : nil, seccompCache: seccompCache)
+                                        sessionKeyring: newKeyring ? "_ses.\(id)" : nil, seccompCache: seccompCache,
+                                        seccompJSON: seccompJSON, keptSeccomp: keptSeccomp)
         for problem in check.errors { semantic(problem, .error) }
         for problem in check.warnings { semantic(problem, .warning) }
 

@@ -163,6 +163,7 @@ package struct ContainerPlan: ProcessSettings {
     /// itself wrong are skipped (no rootfs: no lookup of the program in it).
     package static func check(spec: Spec, bundle: String, noPivot: Bool = false, preserveFDs: Int32 = 0,
                              sessionKeyring: String? = nil, seccompCache: SeccompCache? = nil,
+                             seccompJSON: ArraySlice<UInt8>? = nil, keptSeccomp: SeccompProgram? = nil,
                              lsm: @autoclosure () -> LSMHost = .detect()) -> Check {
         var result = Check()
         func error(_ path: String, _ message: String) { result.errors.append(PlanError(path, message)) }
@@ -314,10 +315,12 @@ package struct ContainerPlan: ProcessSettings {
                 error(path, "no network device \(jsonQuote(name)) in the runtime's network namespace")
             }
         }
-        var seccomp: SeccompProgram?
+        // `keptSeccomp`: found by the profile's text, which was then left undecoded (`spec` has no profile).
+        var seccomp = keptSeccomp
+        result.warnings += keptSeccomp?.warnings ?? []
         if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
-            seccomp = seccompCache.map { $0.program(profile, problems: &seccompProblems) }
+            seccomp = seccompCache.map { $0.program(profile, json: seccompJSON, problems: &seccompProblems) }
                 ?? SeccompProgram(profile, problems: &seccompProblems)
             result.errors += seccompProblems
             result.warnings += seccomp?.warnings ?? []

@@ -25,15 +25,37 @@ package final class SeccompCache {
     package init(root: String) { directory = root + "/" + Self.directoryName }
 
     /// The program for `profile`: the cached one when an entry holds exactly this profile, else compiled (its
-    /// problems added to `problems`) and, compiled cleanly, kept for `keepCompiled`.
-    package func program(_ profile: OCISpec.Seccomp, problems: inout [SeccompError]) -> SeccompProgram? {
-        let key = Self.key(profile)
+    /// problems added to `problems`) and, compiled cleanly, kept for `keepCompiled`. With `json`, the profile's
+    /// text in config.json, the entry is the one `kept(json:)` finds.
+    package func program(_ profile: OCISpec.Seccomp, json: ArraySlice<UInt8>? = nil, problems: inout [SeccompError]) -> SeccompProgram? {
+        let key = json.map { Self.key(json: $0) } ?? Self.key(profile)
         let path = directory + "/" + Self.fileName(key)
         if let bytes = try? Files.readFile(path), let cached = Self.decode(bytes, key: key) { return cached }
         let before = problems.count
         let program = SeccompProgram(profile, problems: &problems)
         if let program, problems.count == before { compiled.append((path, Self.encode(program, key: key))) }
         return program
+    }
+
+    /// The program kept for the profile whose text in config.json is `json`, found with nothing decoded: a create
+    /// then reads none of the profile (decoding Docker's 357 names, and keying them, was ~5% of its `run`). An
+    /// entry is written only for a profile that decoded and compiled without a problem, so the same text decodes
+    /// and compiles to it again; another spelling of the same profile is another entry. nil when none is kept.
+    package func kept(json: ArraySlice<UInt8>) -> SeccompProgram? {
+        let key = Self.key(json: json)
+        guard let bytes = try? Files.readFile(directory + "/" + Self.fileName(key)) else { return nil }
+        return Self.decode(bytes, key: key)
+    }
+
+    /// A profile's key by its text: "json" first, which no field-by-field key starts with (a libseccomp version).
+    static func key(json: ArraySlice<UInt8>) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(json.count + 256)
+        Netstrings.append("json", to: &key)
+        Netstrings.append(SeccompSupport.libseccompVersion, to: &key)
+        Netstrings.append(Processes.kernelIdentity(), to: &key)
+        Netstrings.append(json, to: &key)
+        return key
     }
 
     /// Writes what `program` compiled, for the next create or exec: called once the command has succeeded.

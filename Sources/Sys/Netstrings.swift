@@ -9,6 +9,12 @@ package enum Netstrings {
         out.append(UInt8(ascii: ","))
     }
 
+    package static func append(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        appendLength(bytes.count, to: &out)
+        out += bytes
+        out.append(UInt8(ascii: ","))
+    }
+
     package static func append(_ text: String, to out: inout [UInt8]) {
         appendLength(text.utf8.count, to: &out)
         out.append(contentsOf: text.utf8)

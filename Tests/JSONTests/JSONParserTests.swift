@@ -241,4 +241,24 @@ private func compact(_ node: JSONNode) -> String {
         }
         #expect(parsed > 0)
     }
+
+    /// The text of an object or array ends at its own closing bracket, whatever brackets, quotes and escapes its
+    /// strings hold; a member left out of the tree leaves every other offset where it was.
+    @Test func containerTextAndAMemberLeftOut() throws {
+        let text = #"{"a": 1, "linux": {"seccomp": {"s": "}]\\\"{[", "n": [[1], {"x": "]"}]}, "b": [2]}, "c": "{"}"#
+        let document = try JSONDocument.parse(text)
+        let seccomp = try #require(document.root["linux"]?["seccomp"])
+        let found = try #require(document.containerText(at: seccomp.offset))
+        #expect(String(decoding: found, as: UTF8.self) == #"{"s": "}]\\\"{[", "n": [[1], {"x": "]"}]}"#)
+        let b = try #require(document.root["linux"]?["b"])
+        #expect(document.containerText(at: b.offset).map { String(decoding: $0, as: UTF8.self) } == "[2]")
+        #expect(document.containerText(at: try #require(document.root["a"]).offset) == nil, "not an object or array")
+        #expect(document.containerText(at: text.utf8.count) == nil)
+
+        let without = document.removingMember(["linux", "seccomp"])
+        #expect(without.root["linux"]?["seccomp"] == nil)
+        #expect(without.root["linux"]?["b"]?.offset == b.offset && without.root["c"] == document.root["c"])
+        #expect(document.root["linux"]?["seccomp"] != nil, "the document itself is unchanged")
+        #expect(document.removingMember(["linux", "none"]).root == document.root)
+    }
 }
