@@ -39,7 +39,9 @@ package final class JSONDecodingContext {
 /// Where a node sits in its document, as a chain of steps from the root. Spelled out (`path`) only when a
 /// problem is reported: decoding a config looks up hundreds of members, and building each one's path string
 /// eagerly was work, integer formatting and key quoting that an accepted config never used.
+@usableFromInline
 final class JSONLocation {
+    @usableFromInline
     enum Step {
         case start(String)
         case key(String)
@@ -49,15 +51,17 @@ final class JSONLocation {
     let parent: JSONLocation?
     let step: Step
 
+    @usableFromInline
     init(parent: JSONLocation?, step: Step) {
         self.parent = parent
         self.step = step
     }
 
-    /// jq's spelling: `.key`, or `["key"]` when the key is not a plain identifier; `[index]`.
-    var text: String {
-        var steps: [Step] = []
-        var location: JSONLocation? = self
+    /// jq's spelling of `step` after `parent`'s path: `.key`, or `["key"]` when the key is not a plain identifier;
+    /// `[index]`.
+    static func text(of step: Step, after parent: JSONLocation?) -> String {
+        var steps: [Step] = [step]
+        var location = parent
         while let current = location {
             steps.append(current.step)
             location = current.parent
@@ -95,32 +99,43 @@ final class JSONLocation {
 package struct JSONReader {
     @usableFromInline
     package let node: JSONNode
-    let location: JSONLocation
+    /// Where the node is: its parent's location and its own step from there. A reader's own location is an object
+    /// only once it has children (`here`), made once for all of them: most nodes are leaves, and an object for
+    /// every member and element read was most of a decode's allocations.
+    @usableFromInline
+    let parent: JSONLocation?
+    @usableFromInline
+    let step: JSONLocation.Step
     package let context: JSONDecodingContext
 
     /// A reader whose path starts as `path`.
     package init(node: JSONNode, path: String, context: JSONDecodingContext) {
-        self.init(node: node, location: JSONLocation(parent: nil, step: .start(path)), context: context)
+        self.init(node: node, parent: nil, step: .start(path), context: context)
     }
 
-    init(node: JSONNode, location: JSONLocation, context: JSONDecodingContext) {
+    init(node: JSONNode, parent: JSONLocation?, step: JSONLocation.Step, context: JSONDecodingContext) {
         self.node = node
-        self.location = location
+        self.parent = parent
+        self.step = step
         self.context = context
     }
 
     /// The node's jq-style path (`.linux.namespaces[0]`), made when asked.
-    package var path: String { location.text }
+    package var path: String { JSONLocation.text(of: step, after: parent) }
 
-    /// A reader on `node`, this one's member `key` or element `index`.
+    /// This node's location, the parent of its children's.
     @usableFromInline
-    func child(_ node: JSONNode, key: String) -> JSONReader {
-        JSONReader(node: node, location: JSONLocation(parent: location, step: .key(key)), context: context)
+    var here: JSONLocation { JSONLocation(parent: parent, step: step) }
+
+    /// A reader on `node`, this one's member `key` or element `index`; `here` when the caller has made it already.
+    @usableFromInline
+    func child(_ node: JSONNode, key: String, here: JSONLocation? = nil) -> JSONReader {
+        JSONReader(node: node, parent: here ?? self.here, step: .key(key), context: context)
     }
 
     @usableFromInline
-    func child(_ node: JSONNode, index: Int) -> JSONReader {
-        JSONReader(node: node, location: JSONLocation(parent: location, step: .index(index)), context: context)
+    func child(_ node: JSONNode, index: Int, here: JSONLocation? = nil) -> JSONReader {
+        JSONReader(node: node, parent: here ?? self.here, step: .index(index), context: context)
     }
 
     package var value: JSONValue { node.value }
@@ -207,7 +222,8 @@ package struct JSONReader {
             report("expected array")
             return false
         }
-        for (index, item) in items.enumerated() { body(child(item, index: index)) }
+        let here = self.here
+        for (index, item) in items.enumerated() { body(child(item, index: index, here: here)) }
         return true
     }
 
@@ -220,9 +236,12 @@ package struct JSONReader {
             report("expected array")
             return false
         }
+        var here: JSONLocation?
         for (index, item) in items.enumerated() {
             if case .string(let text) = item.value, accept(text) { continue }
-            body(child(item, index: index))
+            let location = here ?? self.here
+            here = location
+            body(child(item, index: index, here: location))
         }
         return true
     }
@@ -247,8 +266,9 @@ package struct JSONReader {
         }
         var result: [T] = []
         result.reserveCapacity(items.count)
+        let here = self.here
         for (i, item) in items.enumerated() {
-            if let value = T(json: child(item, index: i)) {
+            if let value = T(json: child(item, index: i, here: here)) {
                 result.append(value)
             }
         }
@@ -263,8 +283,9 @@ package struct JSONReader {
             return nil
         }
         var result: [String: T] = [:]
+        let here = self.here
         for member in members {
-            let reader = child(member.value, key: member.key)
+            let reader = child(member.value, key: member.key, here: here)
             if let value = T(json: reader) { result[member.key] = value }
         }
         return result
@@ -317,10 +338,14 @@ package struct JSONReader {
 package struct JSONObjectReader {
     package let reader: JSONReader
     package let members: [(key: String, value: JSONNode)]
+    /// The object's location, made once for every member read.
+    @usableFromInline
+    let here: JSONLocation
 
     package init(reader: JSONReader, members: [(key: String, value: JSONNode)]) {
         self.reader = reader
         self.members = members
+        here = reader.here
     }
 
     package var path: String { reader.path }
@@ -329,7 +354,7 @@ package struct JSONObjectReader {
 
     /// Readers for every member, including null ones, in document order.
     package var entries: [(key: String, reader: JSONReader)] {
-        members.map { (key: $0.key, reader: reader.child($0.value, key: $0.key)) }
+        members.map { (key: $0.key, reader: reader.child($0.value, key: $0.key, here: here)) }
     }
 
     /// True when `key` is present and not null.
@@ -340,7 +365,7 @@ package struct JSONObjectReader {
     package func optional(_ key: String) -> JSONReader? {
         guard let node = members.first(where: { $0.key == key })?.value else { return nil }
         if case .null = node.value { return nil }
-        return reader.child(node, key: key)
+        return reader.child(node, key: key, here: here)
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.
