@@ -104,10 +104,10 @@ package final class SeccompCache {
         return key
     }
 
-    /// FNV-1a of the key, in hex: it only names the file; a match is decided by the whole key.
+    /// A hash of the key (word by word: a profile's text is kilobytes), in hex: it only names the file; a match is
+    /// decided by the whole key.
     static func fileName(_ key: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let hash = Bytes.hash(key)
         let digits = Array("0123456789abcdef".utf8)
         var name = [UInt8](repeating: 0, count: 16)
         for i in 0..<16 { name[i] = digits[Int(truncatingIfNeeded: (hash >> UInt64(60 - 4 * i)) & 0xf)] }
@@ -139,7 +139,7 @@ package final class SeccompCache {
         var reader = Netstrings.Reader(bytes, from: magic.count)
         func field() -> ArraySlice<UInt8>? { reader.field() }
         func number() -> Int? { reader.number().flatMap { Int(exactly: $0) } }
-        guard let storedKey = field(), storedKey.elementsEqual(key),
+        guard let storedKey = field(), Bytes.equal(storedKey, key),
               let flags = number(), let notifies = number(), let stubLength = number(), let warningCount = number(),
               warningCount <= 4096 else { return nil }
         var warnings: [SeccompError] = []

@@ -42,22 +42,35 @@ package final class FileDescriptor: @unchecked Sendable {
         return buffer
     }
 
-    /// Reads to the end. One buffer read into in place, doubled when full: most files here (configs, /proc,
-    /// cgroup files) fit the first page, and a 64 KiB buffer zeroed for each read showed in profiles of `create`.
+    /// Reads to the end, into one buffer that is never zeroed: a page first (most files here, configs, /proc and
+    /// cgroup files, fit it), then twice the room with what was read copied over. Growing by appending zeros made
+    /// a temporary array and zeroed memory the read then overwrote: ~4 µs of a 13 KB seccomp entry.
     package func readAll() throws(SysError) -> [UInt8] {
-        var all = [UInt8](repeating: 0, count: 4096)
-        var used = 0
+        var capacity = 4096
+        var read: [UInt8] = []
         while true {
-            if used == all.count { all += [UInt8](repeating: 0, count: all.count) }
-            let room = all.count - used
-            let n = try check("read") {
-                all.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress! + used, room) }
+            var failure: Int32 = 0
+            var ended = false
+            let bigger = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = read.withUnsafeBufferPointer { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer($0)); return $0.count }
+                while count < buffer.count {
+                    let n = retryingEINTR { Glibc.read(raw, buffer.baseAddress! + count, buffer.count - count) }
+                    if n < 0 {
+                        failure = errno
+                        return
+                    }
+                    if n == 0 {
+                        ended = true
+                        return
+                    }
+                    count += n
+                }
             }
-            if n == 0 { break }
-            used += n
+            if failure != 0 { throw SysError("read", errno: failure) }
+            if ended { return bigger }
+            read = bigger
+            capacity *= 2
         }
-        all.removeSubrange(used...)
-        return all
     }
 
     /// Hands the file's lines to `consume` as reads complete them (the last without its newline, at the end),

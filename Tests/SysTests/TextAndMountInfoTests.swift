@@ -66,6 +66,22 @@ import Testing
         #expect(reader.isAtEnd)
     }
 
+    /// Keys compared whole, word by word; hashed so that a change anywhere, in a tail shorter than a word, or in the
+    /// length alone (zero bytes) names another file.
+    @Test func bytesEqualAndHash() {
+        let key = Array("crabcan-seccomp key with a tail".utf8)
+        #expect(Bytes.equal(key[...], key) && Bytes.equal([][...], []))
+        #expect(!Bytes.equal(key.dropLast(), key) && !Bytes.equal(Array(key.dropFirst() + [0])[...], key))
+        var hashes: Set<UInt64> = [Bytes.hash(key), Bytes.hash([]), Bytes.hash([0]), Bytes.hash([0, 0]), Bytes.hash(Array(repeating: 0, count: 8))]
+        for index in key.indices {
+            var changed = key
+            changed[index] ^= 1
+            hashes.insert(Bytes.hash(changed))
+        }
+        #expect(hashes.count == 5 + key.count)
+        #expect(Bytes.hash(key) == Bytes.hash(Array(key)), "the same bytes, the same name")
+    }
+
     /// Prefixes, suffixes and path components compare bytes, as the kernel and Go's strings package do: a
     /// combining accent after the prefix does not hide it.
     @Test func byteComparisonsAndPaths() {
