@@ -46,16 +46,22 @@ extension StringProtocol {
 /// witnesses), which lives in the part of the binary the link order cannot arrange: a 64 KiB window of pages
 /// for each command that touches it (docs/performance.md). For the paths every container takes.
 package enum DecimalText {
+    /// Written straight into the string, which holds up to 15 bytes inline: no array is allocated for the digits.
     package static func of(_ value: UInt64) -> String {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(20)
+        var count = 1
         var rest = value
-        repeat {
-            digits.append(UInt8(truncatingIfNeeded: rest % 10) &+ UInt8(ascii: "0"))
+        while rest >= 10 {
             rest /= 10
-        } while rest > 0
-        digits.reverse()
-        return String(decoding: digits, as: UTF8.self)
+            count += 1
+        }
+        return String(unsafeUninitializedCapacity: count) { digits in
+            var rest = value
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                digits[index] = UInt8(truncatingIfNeeded: rest % 10) &+ UInt8(ascii: "0")
+                rest /= 10
+            }
+            return count
+        }
     }
 
     package static func of(_ value: Int64) -> String { value < 0 ? "-" + of(value.magnitude) : of(UInt64(value)) }
@@ -178,12 +184,25 @@ extension String {
     /// Whether `item` is one of the comma-separated items ("cpu" of "cpu,cpuacct"). A cgroup's lookups ask it of
     /// every hierarchy's name: most are one controller, answered by the equality or the lengths, and the rest are
     /// scanned as bytes (a String's UTF-8 view checks its representation at every step).
+    /// Looked at in place (a hierarchy's name is asked for each controller): no array of either string is made.
     package func hasCommaSeparatedItem(_ item: String) -> Bool {
         guard !item.isEmpty else { return false }
         if self == item { return !item.utf8.contains(UInt8(ascii: ",")) }
         guard utf8.count > item.utf8.count else { return false }
-        let wanted = Array(item.utf8)
-        return Array(utf8)[...].containsCommaSeparatedItem { $0.elementsEqual(wanted) }
+        var list = self
+        var item = item
+        return list.withUTF8 { list in
+            item.withUTF8 { item in
+                var start = 0
+                while start <= list.count {
+                    var end = start
+                    while end < list.count && list[end] != UInt8(ascii: ",") { end += 1 }
+                    if end - start == item.count && memcmp(list.baseAddress! + start, item.baseAddress!, item.count) == 0 { return true }
+                    start = end + 1
+                }
+                return false
+            }
+        }
     }
 }
 

@@ -61,10 +61,10 @@ package enum CgroupFiles {
             func failure(_ errno: Int32) -> SysError { SysError("write \(file) = \(quoted(text)) in", path: dir, errno: errno) }
             if fd == -1 { throw failure(openErrno) }
             if fake && (Glibc.ftruncate(fd, 0) == -1 || Glibc.lseek(fd, 0, SEEK_SET) == -1) { throw failure(errno) }
-            let bytes = Array(text.utf8)
-            let n = retryingEINTR { bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, bytes.count) } }
+            var text = text
+            let (n, count) = text.withUTF8 { bytes in (retryingEINTR { Glibc.write(fd, bytes.baseAddress, bytes.count) }, bytes.count) }
             if n == -1 { throw failure(errno) }
-            if n != bytes.count { throw failure(EIO) }
+            if n != count { throw failure(EIO) }
         }
     }
 

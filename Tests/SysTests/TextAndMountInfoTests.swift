@@ -124,6 +124,9 @@ import Testing
         #expect("cpu,cpuacct".hasCommaSeparatedItem("cpuacct") && "cpu,cpuacct".hasCommaSeparatedItem("cpu"))
         #expect(!"cpuacct".hasCommaSeparatedItem("cpu") && !"cpu,cpuacct".hasCommaSeparatedItem("acct"))
         #expect("name=systemd".hasCommaSeparatedItem("name=systemd") && !"a,,b".hasCommaSeparatedItem(""))
+        #expect("net_cls,net_prio".hasCommaSeparatedItem("net_prio") && "net_cls,net_prio".hasCommaSeparatedItem("net_cls"))
+        #expect(!"net_cls,net_prio".hasCommaSeparatedItem("net") && !"net_cls,net_prio".hasCommaSeparatedItem("net_cls,"))
+        #expect("a,bc,".hasCommaSeparatedItem("bc") && !"a,bc,".hasCommaSeparatedItem("c") && !"xa,b".hasCommaSeparatedItem("a"))
     }
 
     @Test func cStringsAreRepairedNotRefused() {
