@@ -99,16 +99,29 @@ package enum ConfigChecks {
     /// True when `..` components take the path above `/`. The mount code would stop them at the root (it walks
     /// fd by fd), so this cannot escape, but such a destination never means what its author thought.
     static func climbsAboveRoot(_ path: String) -> Bool {
+        // Component by component as the bytes go by: no list of them is made.
         var depth = 0
-        for component in PathText.components(path) {
-            if component == ".." {
+        var length = 0
+        var dots = 0
+        func endOfComponent() -> Bool {
+            defer { (length, dots) = (0, 0) }
+            if length == 2 && dots == 2 {
                 if depth == 0 { return true }
                 depth -= 1
-            } else if component != "." {
+            } else if length > 0 && !(length == 1 && dots == 1) {
                 depth += 1
             }
+            return false
         }
-        return false
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if endOfComponent() { return true }
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return endOfComponent()
     }
 
     /// `/a/./b/../c` → `/a/c`, lexically (no symlinks followed); `..` stops at `/`.
