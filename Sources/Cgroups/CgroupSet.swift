@@ -88,9 +88,17 @@ package struct CgroupSet: Sendable, Equatable {
 
         // Sized once: growing it rehashed every key at each doubling (a tenth of `check`'s cgroup work).
         var paths = [String: String](minimumCapacity: host.hierarchies.count)
+        let absolute = PathText.isAbsolute(requested)
+        let rooted = "/" + cleaned
         for h in host.hierarchies {
+            // The usual case, an absolute path under a hierarchy mounted whole: `cleaned` as it is below the mount
+            // point (it is joined components already). Made for each hierarchy, it was five strings and arrays.
+            if absolute && h.mountRoot == "/" {
+                paths[h.name] = join(h.mountPoint, cleaned)
+                continue
+            }
             // Path inside the hierarchy, then made relative to what is mounted at the mount point.
-            let inHierarchy = PathText.isAbsolute(requested) ? "/" + cleaned : join(h.ownPath, cleaned)
+            let inHierarchy = absolute ? rooted : join(h.ownPath, cleaned)
             var belowMount = inHierarchy
             if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasBytePrefix(h.mountRoot + "/")) {
                 belowMount = String(decoding: inHierarchy.utf8.dropFirst(h.mountRoot.utf8.count), as: UTF8.self)
@@ -103,6 +111,10 @@ package struct CgroupSet: Sendable, Equatable {
     static func join(_ a: String, _ b: String) -> String {
         let tail = PathText.relativeNormalized(b)
         if tail.isEmpty { return a }
-        return a.utf8.last == UInt8(ascii: "/") ? a + tail : a + "/" + tail
+        var joined = a
+        joined.reserveCapacity(a.utf8.count + 1 + tail.utf8.count)
+        if a.utf8.last != UInt8(ascii: "/") { joined += "/" }
+        joined += tail
+        return joined
     }
 }

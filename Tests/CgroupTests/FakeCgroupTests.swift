@@ -99,6 +99,15 @@ final class FakeRoot {
         let host = try fake.v1Host()
         let abs = try CgroupSet.plan(cgroupsPath: "/a/b", id: "c1", host: host)
         #expect(abs.paths["memory"] == fake.root + "/memory/a/b")
+        // Cleaned the same way under every hierarchy: "." and doubled or trailing slashes go.
+        let untidy = try CgroupSet.plan(cgroupsPath: "//a/./b//", id: "c1", host: host)
+        #expect(untidy == abs)
+        // A hierarchy whose mount shows only part of it (a container's view): the path below what is mounted.
+        let nested = CgroupHost(version: .v1, hierarchies: [
+            CgroupHost.Hierarchy(name: "memory", mountPoint: "/sys/fs/cgroup/memory", mountRoot: "/kubepods/p1", ownPath: "/kubepods/p1/c"),
+            CgroupHost.Hierarchy(name: "pids", mountPoint: "/sys/fs/cgroup/pids/", mountRoot: "/", ownPath: "/")])
+        let inNested = try CgroupSet.plan(cgroupsPath: "/kubepods/p1/x", id: "c1", host: nested)
+        #expect(inNested.paths == ["memory": "/sys/fs/cgroup/memory/x", "pids": "/sys/fs/cgroup/pids/kubepods/p1/x"])
         // Relative: below the caller's own cgroup in each hierarchy (runc).
         let rel = try CgroupSet.plan(cgroupsPath: "a/b", id: "c1", host: host)
         #expect(rel.paths["memory"] == fake.root + "/memory/agent/a1/a/b")
