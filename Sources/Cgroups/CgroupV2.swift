@@ -18,7 +18,7 @@ struct CgroupV2: CgroupTree {
     /// to the leaf, enabling the parent's controllers in each ancestor's cgroup.subtree_control so the leaf gets
     /// memory.max, cpu.max... (runc's fs2 CreateCgroupPath).
     func create() throws -> Bool {
-        let madeNow = !Files.isDirectory(dir)
+        var madeNow = false
         var chain: [String] = [dir]
         var current = dir
         while let parent = parentDir(current) {
@@ -27,7 +27,10 @@ struct CgroupV2: CgroupTree {
             current = parent
         }
         for d in chain.reversed() {
-            if !Files.isDirectory(d) { try Files.mkdir(d) }
+            if !Files.isDirectory(d) {
+                try Files.mkdir(d)
+                madeNow = d == dir
+            }
             if d == dir { break }
             try enableControllers(in: d)
         }

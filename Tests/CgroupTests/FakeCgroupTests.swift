@@ -198,7 +198,7 @@ let rich = Resources(
         let fake = try FakeRoot()
         let set = try CgroupSet.plan(cgroupsPath: "/crabcan/c1", id: "c1", host: try fake.v1Host())
         let manager = CgroupManager(set)
-        try manager.create()
+        #expect(try manager.create(), "made now")
         for dir in set.paths.values { #expect(Files.isDirectory(dir)) }
         // cpuset: empty cpus/mems were copied down from the root through /crabcan.
         #expect(fake.read("/cpuset/crabcan/cpuset.cpus") == "0-1")
@@ -277,7 +277,8 @@ let rich = Resources(
         let fake = try FakeRoot()
         let set = try CgroupSet.plan(cgroupsPath: nil, id: "c1", host: try fake.v2Host())
         let manager = CgroupManager(set)
-        try manager.create()
+        #expect(try manager.create(), "made now")
+        #expect(try manager.create() == false, "there already")
         #expect(fake.read("/unified/cgroup.subtree_control") == "+cpuset +cpu +io +memory +hugetlb +pids +rdma")
         // A real kernel fills these in; the fake leaf needs them for controller checks.
         try fake.write("/unified/crabcan/c1/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n")
