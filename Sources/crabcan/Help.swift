@@ -28,7 +28,13 @@ enum Help {
             COMMANDS:
 
             """
-        let rows = commands.map { ($0.name, $0.summary) } + [("help, h", "Shows a list of commands or help for one command")]
+        var rows: [(String, String)] = []
+        var position = 0
+        while let command = crabcan.command(at: position) {
+            rows.append((command.name, command.summary))
+            position += 1
+        }
+        rows.append(("help, h", "Shows a list of commands or help for one command"))
         text += table(rows)
         text += "\nGLOBAL OPTIONS:\n" + table(globalFlags.map { (column($0), $0.help) })
         return text

@@ -20,13 +20,41 @@ let globalFlags = [
     FlagSpec(name: "version", short: "v", takesValue: false, help: "print the version"),
 ]
 
-/// In runc's help order (alphabetical, `features` last); crabcan's own `check` where the alphabet puts it.
-let commands: [any Command.Type] = [
-    CheckCommand.self, CheckpointCommand.self, CreateCommand.self, DeleteCommand.self, EventsCommand.self,
-    ExecCommand.self, KillCommand.self, ListCommand.self, PauseCommand.self, PsCommand.self, RestoreCommand.self,
-    ResumeCommand.self, RunCommand.self, SpecCommand.self, StartCommand.self, StateCommand.self, UpdateCommand.self,
-    FeaturesCommand.self,
-]
+/// The commands in runc's help order (alphabetical, `features` last; crabcan's own `check` where the alphabet puts
+/// it), by position: a switch, where an array of `any Command.Type` was three types the runtime made at every start
+/// (the existential, its metatype and the array's storage class).
+func command(at position: Int) -> (any Command.Type)? {
+    switch position {
+    case 0: CheckCommand.self
+    case 1: CheckpointCommand.self
+    case 2: CreateCommand.self
+    case 3: DeleteCommand.self
+    case 4: EventsCommand.self
+    case 5: ExecCommand.self
+    case 6: KillCommand.self
+    case 7: ListCommand.self
+    case 8: PauseCommand.self
+    case 9: PsCommand.self
+    case 10: RestoreCommand.self
+    case 11: ResumeCommand.self
+    case 12: RunCommand.self
+    case 13: SpecCommand.self
+    case 14: StartCommand.self
+    case 15: StateCommand.self
+    case 16: UpdateCommand.self
+    case 17: FeaturesCommand.self
+    default: nil
+    }
+}
+
+func command(named name: String) -> (any Command.Type)? {
+    var position = 0
+    while let command = command(at: position) {
+        if command.name == name { return command }
+        position += 1
+    }
+    return nil
+}
 
 extension String {
     func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(1, width - count)) }
@@ -58,13 +86,13 @@ func main() -> Int32 {
                 Output.write(Array(Help.main().utf8))
                 return 0
             }
-            guard let command = commands.first(where: { $0.name == topic }) else {
+            guard let command = command(named: topic) else {
                 throw UsageError(description: "No help topic for '\(topic)'")
             }
             Output.write(Array(Help.command(command).utf8))
             return 0
         }
-        guard let command = commands.first(where: { $0.name == name }) else {
+        guard let command = command(named: name) else {
             throw UsageError(description: "unknown command \"\(name)\"")
         }
         let (parsed, _) = try ParsedArguments.parse(rest.dropFirst(), flags: command.flags + [Help.flag])
