@@ -101,15 +101,18 @@ package struct JSONDocument: Sendable {
 
     package var root: JSONNode
     package let bytes: [UInt8]
+    /// Some object of the text names a key twice (the last value is the one in the tree).
+    package let hasDuplicateKeys: Bool
 
-    package init(root: JSONNode, bytes: [UInt8] = []) {
+    package init(root: JSONNode, bytes: [UInt8] = [], hasDuplicateKeys: Bool = false) {
         self.root = root
         self.bytes = bytes
+        self.hasDuplicateKeys = hasDuplicateKeys
     }
 
     package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONDocument {
-        let root = try YajlParser.parse(bytes, maxDepth: maxDepth)
-        return JSONDocument(root: root, bytes: bytes)
+        let (root, duplicates) = try YajlParser.parse(bytes, maxDepth: maxDepth)
+        return JSONDocument(root: root, bytes: bytes, hasDuplicateKeys: duplicates)
     }
 
     package static func parse(_ text: String) throws(JSONError) -> JSONDocument {
@@ -148,7 +151,45 @@ package struct JSONDocument: Sendable {
     /// This document without the object member at `path` (keys from the root), the text and the other offsets as
     /// they were; the same document when there is no such member.
     package func removingMember(_ path: [String]) -> JSONDocument {
-        JSONDocument(root: Self.removing(path[...], from: root), bytes: bytes)
+        JSONDocument(root: Self.removing(path[...], from: root), bytes: bytes, hasDuplicateKeys: hasDuplicateKeys)
+    }
+
+    /// The text without the object or array member at `path`, its key and one comma next to it cut out, the rest
+    /// byte for byte: what `removingMember` leaves, written without encoding the tree again. nil when it cannot
+    /// be cut that way: no such member, a key spelled with escapes, or a text naming some key twice (a cut of the
+    /// last one would leave the earlier in place).
+    package func textWithoutMember(_ path: [String]) -> [UInt8]? {
+        guard !hasDuplicateKeys, let key = path.last, !key.isEmpty else { return nil }
+        var node: JSONNode? = root
+        for step in path { node = node?[step] }
+        guard let value = node, let valueText = containerText(at: value.offset) else { return nil }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        // Back from the value: `"key"`, `:` and the blanks around them, as the key is written plain.
+        var at = value.offset - 1
+        while at >= 0 && isSpace(bytes[at]) { at -= 1 }
+        guard at >= 0, bytes[at] == UInt8(ascii: ":") else { return nil }
+        at -= 1
+        while at >= 0 && isSpace(bytes[at]) { at -= 1 }
+        let quoted = [UInt8(ascii: "\"")] + Array(key.utf8) + [UInt8(ascii: "\"")]
+        let keyStart = at - quoted.count + 1
+        guard keyStart > 0, bytes[keyStart...at].elementsEqual(quoted) else { return nil }
+        var before = keyStart - 1
+        while before >= 0 && isSpace(bytes[before]) { before -= 1 }
+        guard before >= 0 else { return nil }
+        var cut = keyStart...valueText.endIndex - 1
+        if bytes[before] == UInt8(ascii: ",") {
+            cut = before...cut.upperBound
+        } else if bytes[before] == UInt8(ascii: "{") {
+            // The first member: the comma after it goes instead, if there is one.
+            var after = cut.upperBound + 1
+            while after < bytes.count && isSpace(bytes[after]) { after += 1 }
+            if after < bytes.count && bytes[after] == UInt8(ascii: ",") { cut = cut.lowerBound...after }
+        } else {
+            return nil
+        }
+        var text = Array(bytes[..<cut.lowerBound])
+        text += bytes[(cut.upperBound + 1)...]
+        return text
     }
 
     private static func removing(_ path: ArraySlice<String>, from node: JSONNode) -> JSONNode {

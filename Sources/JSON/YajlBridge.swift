@@ -37,18 +37,20 @@ final class YajlParser {
         }
 
         /// Adds a finished value: an array's next element, or the member under the pending key, where a repeated
-        /// key replaces the earlier value (the last one wins, as in every JSON reader we follow).
-        mutating func add(_ node: JSONNode) {
+        /// key replaces the earlier value (the last one wins, as in every JSON reader we follow). True when it did.
+        mutating func add(_ node: JSONNode) -> Bool {
             guard isObject else {
                 items.append(node)
-                return
+                return false
             }
             if let existing = index(of: pendingKey) {
                 members[existing].value = node
+                return true
             } else {
                 keyIndex?[pendingKey] = members.count
                 members.append((key: pendingKey, value: node))
             }
+            return false
         }
     }
 
@@ -62,19 +64,21 @@ final class YajlParser {
     private var stack: [Frame] = []
     private var root: JSONNode?
     private var cancelReason: JSONError?
+    private var sawDuplicateKey = false
 
     private init(input: [UInt8], maxDepth: Int) {
         self.input = input
         self.maxDepth = maxDepth
     }
 
-    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONError) -> JSONNode {
+    /// The tree, and whether some object named a key twice.
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONError) -> (root: JSONNode, duplicateKeys: Bool) {
         let builder = YajlParser(input: bytes, maxDepth: maxDepth)
         if let error = builder.run() { throw error }
         guard let root = builder.root else {
             throw JSONError(message: "parse error: premature EOF", position: JSONDocument.position(ofOffset: bytes.count, in: bytes))
         }
-        return root
+        return (root, builder.sawDuplicateKey)
     }
 
     private func run() -> JSONError? {
@@ -204,7 +208,7 @@ final class YajlParser {
             return
         }
         // One access to the frame for the whole change: each `stack[top]` of a class's property is checked apart.
-        stack[stack.count - 1].add(node)
+        if stack[stack.count - 1].add(node) { sawDuplicateKey = true }
     }
 }
 

@@ -261,4 +261,26 @@ private func compact(_ node: JSONNode) -> String {
         #expect(document.root["linux"]?["seccomp"] != nil, "the document itself is unchanged")
         #expect(document.removingMember(["linux", "none"]).root == document.root)
     }
+
+    /// The text without a member is the text with that member, its key and one comma cut out, and nothing else
+    /// changed; it parses to the tree `removingMember` leaves. Where that cut is not sure (a key written with
+    /// escapes, a text naming some key twice, no such member) there is none.
+    @Test func textWithoutAMember() throws {
+        func cut(_ text: String, _ path: [String] = ["linux", "seccomp"]) throws -> String? {
+            let document = try JSONDocument.parse(text)
+            guard let bytes = document.textWithoutMember(path) else { return nil }
+            let cut = try JSONDocument.parse(bytes)
+            #expect(cut.root == document.removingMember(path).root, "\(text)")
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        #expect(try cut(#"{"linux": {"a": 1, "seccomp": {"x": [1]}, "b": 2}}"#) == #"{"linux": {"a": 1, "b": 2}}"#)
+        #expect(try cut(#"{"linux": {"seccomp": {"x": "}"}, "b": 2}}"#) == #"{"linux": { "b": 2}}"#)
+        #expect(try cut("{\"linux\": {\"a\": 1, \"seccomp\" :\n {}\n}}") == "{\"linux\": {\"a\": 1\n}}")
+        #expect(try cut(#"{"linux":{"seccomp":{}}}"#) == #"{"linux":{}}"#)
+        #expect(try cut(#"{"linux": {"a": {"seccomp": {}}, "seccomp": []}}"#) == #"{"linux": {"a": {"seccomp": {}}}}"#)
+        #expect(try cut(#"{"linux": {"\u0073eccomp": {}}}"#) == nil, "a key written with an escape")
+        #expect(try cut(#"{"linux": {"seccomp": {}, "seccomp": {}}}"#) == nil, "a key named twice")
+        #expect(try cut(#"{"a": 1, "a": 2, "linux": {"seccomp": {}}}"#) == nil, "a key named twice elsewhere")
+        #expect(try cut(#"{"linux": {"a": 1}}"#) == nil && cut(#"{"linux": {"seccomp": 5}}"#) == nil)
+    }
 }

@@ -1,4 +1,6 @@
+import Foundation
 import Glibc
+import JSON
 import OCISpec
 @testable import Runtime
 import Seccomp
@@ -48,6 +50,30 @@ import Testing
             #expect(snapshot.linux?.namespaces == spec.linux?.namespaces && snapshot.process?.args == ["sh"])
             let loaded = try #require(directory.readSeccompProgram().flatMap(SeccompCache.program(fromContainerCopy:)))
             #expect(loaded.instructions == program.instructions && loaded.kernelFlags == program.kernelFlags)
+        }
+    }
+
+    /// With the document create parsed, the snapshot is the bundle's bytes with the profile cut out, byte for byte;
+    /// a text that names a key twice is encoded again instead (a cut of the last would leave the earlier).
+    @Test func theProfileIsCutOutOfTheBytesRead() throws {
+        let config = Self.config(seccomp: Self.denyUname)
+        let spec = try Spec.decode(config)
+        let program = try SeccompProgram(try #require(spec.linux?.seccomp))
+        let parsed = try JSONDocument.parse(config)
+        try withDirectory { directory in
+            let kept = try Runtime.writeSnapshot(spec, config: config, document: parsed, seccomp: program, directory)
+            let written = try Files.readFile(directory.configPath)
+            #expect(kept && written == Self.config(seccomp: nil))
+        }
+        let twice = Array(String(decoding: config, as: UTF8.self).replacingOccurrences(of: #""root":"#, with: #""root":{},"root":"#).utf8)
+        let document = try JSONDocument.parse(twice)
+        #expect(document.hasDuplicateKeys)
+        try withDirectory { directory in
+            let kept = try Runtime.writeSnapshot(spec, config: twice, document: document, seccomp: program, directory)
+            let written = try Files.readFile(directory.configPath)
+            #expect(kept && written == Runtime.snapshot(of: spec, keptSeccomp: true).encode(pretty: false))
+            let decoded = try Spec.decode(written)
+            #expect(decoded.linux?.seccomp == nil)
         }
     }
 
