@@ -67,9 +67,9 @@ let package = Package(
         .testTarget(name: "LauncherTests", dependencies: ["Launcher", "Plan", "OCISpec", "Sys"]),
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON", "Sys"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Plan", "Launcher", "StateStore", "Sys", "OCISpec", "JSON", "Capabilities", "Seccomp"]),
-        .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "OCISpec", "DBus"]),
+        .testTarget(name: "CgroupTests", dependencies: ["Cgroups", "Sys", "JSON", "OCISpec", "DBus"]),
         .testTarget(name: "DBusTests", dependencies: ["DBus"]),
-        .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys"]),
+        .testTarget(name: "SecurityTests", dependencies: ["Seccomp", "Capabilities", "OCISpec", "Sys", "CShim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "IntegrationTests", dependencies: []),
     ]
