@@ -89,7 +89,6 @@ package struct CgroupSet: Sendable, Equatable {
         // Sized once: growing it rehashed every key at each doubling (a tenth of `check`'s cgroup work).
         var paths = [String: String](minimumCapacity: host.hierarchies.count)
         let absolute = PathText.isAbsolute(requested)
-        let rooted = "/" + cleaned
         for h in host.hierarchies {
             // The usual case, an absolute path under a hierarchy mounted whole: `cleaned` as it is below the mount
             // point (it is joined components already). Made for each hierarchy, it was five strings and arrays.
@@ -98,7 +97,7 @@ package struct CgroupSet: Sendable, Equatable {
                 continue
             }
             // Path inside the hierarchy, then made relative to what is mounted at the mount point.
-            let inHierarchy = absolute ? rooted : join(h.ownPath, cleaned)
+            let inHierarchy = absolute ? "/" + cleaned : join(h.ownPath, cleaned)
             var belowMount = inHierarchy
             if h.mountRoot != "/" && (inHierarchy == h.mountRoot || inHierarchy.hasBytePrefix(h.mountRoot + "/")) {
                 belowMount = String(decoding: inHierarchy.utf8.dropFirst(h.mountRoot.utf8.count), as: UTF8.self)

@@ -159,13 +159,19 @@ package struct JSONDocument: Sendable {
     /// be cut that way: no such member, a key spelled with escapes, or a text naming some key twice (a cut of the
     /// last one would leave the earlier in place).
     package func textWithoutMember(_ path: [String]) -> [UInt8]? {
-        guard !hasDuplicateKeys, let key = path.last, !key.isEmpty else { return nil }
+        guard let key = path.last else { return nil }
         var node: JSONNode? = root
         for step in path { node = node?[step] }
         guard let value = node, let valueText = containerText(at: value.offset) else { return nil }
+        return textWithout(member: key, valueText: valueText)
+    }
+
+    /// `textWithoutMember` for a member whose value's text (`containerText`) the caller has already.
+    package func textWithout(member key: String, valueText: ArraySlice<UInt8>) -> [UInt8]? {
+        guard !hasDuplicateKeys, !key.isEmpty, !valueText.isEmpty else { return nil }
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
         // Back from the value: `"key"`, `:` and the blanks around them, as the key is written plain.
-        var at = value.offset - 1
+        var at = valueText.startIndex - 1
         while at >= 0 && isSpace(bytes[at]) { at -= 1 }
         guard at >= 0, bytes[at] == UInt8(ascii: ":") else { return nil }
         at -= 1

@@ -14,6 +14,9 @@ package struct BundleReport {
     package var document: JSONDocument?
     /// config.json as read: the state dir's snapshot of it when nothing is left out (Runtime.writeSnapshot).
     package var bytes: [UInt8] = []
+    /// The text of `linux.seccomp` in `bytes`, when a seccomp cache was given: the profile's key there, and what
+    /// the snapshot cuts out.
+    package var seccompText: ArraySlice<UInt8>?
     package var spec: Spec?
     package var plan: ContainerPlan?
     package var cgroups: CgroupSet?
@@ -57,8 +60,10 @@ extension BundleReport {
         // A seccomp profile whose program is kept under its text is not decoded (SeccompCache.kept); one that
         // notifies is, for the listener's fields.
         let seccompJSON = seccompCache == nil ? nil : document.root["linux"]?["seccomp"].flatMap { document.containerText(at: $0.offset) }
-        let keptSeccomp = seccompJSON.flatMap { seccompCache?.kept(json: $0) }.flatMap { $0.usesNotify ? nil : $0 }
-        let decoded = Spec.decodeCollecting(keptSeccomp == nil ? document : document.removingMember(["linux", "seccomp"]))
+        report.seccompText = seccompJSON
+        let keptSeccomp = seccompJSON.flatMap { seccompCache?.kept(json: $0) }
+        let leftUndecoded = keptSeccomp.map { !$0.usesNotify } ?? false
+        let decoded = Spec.decodeCollecting(leftUndecoded ? document.removingMember(["linux", "seccomp"]) : document)
         let schemaPaths = decoded.problems.map(\.path)
         for problem in decoded.problems {
             report.add(ConfigDiagnostic(severity: .error, kind: .schema, path: problem.path, message: problem.message,

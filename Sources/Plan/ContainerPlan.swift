@@ -315,10 +315,12 @@ package struct ContainerPlan: ProcessSettings {
                 error(path, "no network device \(jsonQuote(name)) in the runtime's network namespace")
             }
         }
-        // `keptSeccomp`: found by the profile's text, which was then left undecoded (`spec` has no profile).
-        var seccomp = keptSeccomp
-        result.warnings += keptSeccomp?.warnings ?? []
-        if let profile = linux?.seccomp {
+        // `keptSeccomp`: found by the profile's text (left undecoded, unless it notifies: the listener needs it).
+        var seccomp: SeccompProgram?
+        if let keptSeccomp {
+            seccomp = keptSeccomp
+            result.warnings += keptSeccomp.warnings
+        } else if let profile = linux?.seccomp {
             var seccompProblems: [PlanError] = []
             seccomp = seccompCache.map { $0.program(profile, json: seccompJSON, problems: &seccompProblems) }
                 ?? SeccompProgram(profile, problems: &seccompProblems)

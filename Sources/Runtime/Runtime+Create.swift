@@ -130,8 +130,7 @@ extension Runtime {
                 try Files.mkdir(hostRoot, mode: 0o700)
                 plan.hostRoot = hostRoot
             }
-            let keptSeccomp = try Runtime.writeSnapshot(checked.spec, config: checked.report.bytes, document: checked.report.document,
-                                                        seccomp: plan.seccomp, directory)
+            let keptSeccomp = try Runtime.writeSnapshot(checked.spec, checked.report, seccomp: plan.seccomp, directory)
             // What state.json will say, known before clone so the create-time hooks get the same state document.
             var draft = ContainerRecord(
                 ociVersion: checked.spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
@@ -226,16 +225,16 @@ extension Runtime {
     /// its CPU. Returns whether it was kept so (state.json records it).
     /// Otherwise the snapshot is `config`, the bytes `spec` was decoded from: they decode to the same spec, and
     /// encoding it again was a twentieth of the parent's instructions in a `create`. Without the profile it is those
-    /// bytes with the profile cut out (`document`'s text) where that can be done, else the spec encoded again.
-    static func writeSnapshot(_ spec: Spec, config: [UInt8], document: JSONDocument? = nil, seccomp: SeccompProgram?,
+    /// bytes with the profile's text (`report.seccompText`) cut out where that can be done, else the spec encoded again.
+    static func writeSnapshot(_ spec: Spec, _ report: BundleReport, seccomp: SeccompProgram?,
                               _ directory: ContainerDirectory) throws -> Bool {
         guard let seccomp, !seccomp.usesNotify else {
-            try directory.writeConfig(config)
+            try directory.writeConfig(report.bytes)
             return false
         }
         try directory.writeSeccompProgram(SeccompCache.containerCopy(of: seccomp))
-        let withoutProfile = document?.textWithoutMember(["linux", "seccomp"]) ?? snapshot(of: spec, keptSeccomp: true).encode(pretty: false)
-        try directory.writeConfig(withoutProfile)
+        let cut = report.seccompText.flatMap { report.document?.textWithout(member: "seccomp", valueText: $0) }
+        try directory.writeConfig(cut ?? snapshot(of: spec, keptSeccomp: true).encode(pretty: false))
         return true
     }
 

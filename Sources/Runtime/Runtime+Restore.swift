@@ -76,8 +76,7 @@ extension Runtime {
         let criuRoot = directory.path + "/criu-root"
         var rootMounted = false
         do {
-            let keptSeccomp = try Runtime.writeSnapshot(spec, config: report.bytes, document: report.document, seccomp: plan.seccomp,
-                                                        directory)
+            let keptSeccomp = try Runtime.writeSnapshot(spec, report, seccomp: plan.seccomp, directory)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
                 created: Clock.rfc3339Now(), owner: Runtime.ownerName(), annotations: spec.annotations)

@@ -30,7 +30,7 @@ package final class SeccompCache {
     package func program(_ profile: OCISpec.Seccomp, json: ArraySlice<UInt8>? = nil, problems: inout [SeccompError]) -> SeccompProgram? {
         let key = json.map { Self.key(json: $0) } ?? Self.key(profile)
         let path = directory + "/" + Self.fileName(key)
-        if let bytes = try? Files.readFile(path), let cached = Self.decode(bytes, key: key) { return cached }
+        if let cached = entry(at: path, key: key) { return cached }
         let before = problems.count
         let program = SeccompProgram(profile, problems: &problems)
         if let program, problems.count == before { compiled.append((path, Self.encode(program, key: key))) }
@@ -43,7 +43,12 @@ package final class SeccompCache {
     /// and compiles to it again; another spelling of the same profile is another entry. nil when none is kept.
     package func kept(json: ArraySlice<UInt8>) -> SeccompProgram? {
         let key = Self.key(json: json)
-        guard let bytes = try? Files.readFile(directory + "/" + Self.fileName(key)) else { return nil }
+        return entry(at: directory + "/" + Self.fileName(key), key: key)
+    }
+
+    /// The program an entry file holds for exactly `key`.
+    private func entry(at path: String, key: [UInt8]) -> SeccompProgram? {
+        guard let bytes = try? Files.readFile(path) else { return nil }
         return Self.decode(bytes, key: key)
     }
 

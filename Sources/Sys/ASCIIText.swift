@@ -190,26 +190,15 @@ extension String {
         if self == item { return !item.utf8.contains(UInt8(ascii: ",")) }
         guard utf8.count > item.utf8.count else { return false }
         var list = self
-        var item = item
-        return list.withUTF8 { list in
-            item.withUTF8 { item in
-                var start = 0
-                while start <= list.count {
-                    var end = start
-                    while end < list.count && list[end] != UInt8(ascii: ",") { end += 1 }
-                    if end - start == item.count && memcmp(list.baseAddress! + start, item.baseAddress!, item.count) == 0 { return true }
-                    start = end + 1
-                }
-                return false
-            }
-        }
+        return list.withUTF8 { list in list.containsCommaSeparatedItem { $0.elementsEqual(item.utf8) } }
     }
 }
 
-extension ArraySlice<UInt8> {
+extension RandomAccessCollection where Element == UInt8, Index == Int {
     /// Whether some comma-separated item (an empty one too) passes `test`, each looked at in place: the one scan
     /// behind a hierarchy's controllers, a mount's super options and the names of /proc/self/cgroup.
-    package func containsCommaSeparatedItem(where test: (ArraySlice<UInt8>) -> Bool) -> Bool {
+    @inlinable
+    package func containsCommaSeparatedItem(where test: (SubSequence) -> Bool) -> Bool {
         var start = startIndex
         while start <= endIndex {
             var end = start

@@ -1,13 +1,9 @@
 /// `<length>:<bytes>,` fields, one after another: the runtime's own cache files (compiled seccomp programs, the
 /// detected cgroup mounts), where any byte may occur in a field and a reader must tell a whole file from a torn one.
 package enum Netstrings {
-    // Written straight into `out`: a key of a few hundred fields (a seccomp profile's names) made two arrays for
+    // Appended to `out` in place: a key of a few hundred fields (a seccomp profile's names) made two arrays for
     // each, a third of the key's time.
-    package static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
-        appendLength(bytes.count, to: &out)
-        out += bytes
-        out.append(UInt8(ascii: ","))
-    }
+    package static func append(_ bytes: [UInt8], to out: inout [UInt8]) { append(bytes[...], to: &out) }
 
     package static func append(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
         appendLength(bytes.count, to: &out)
@@ -21,32 +17,12 @@ package enum Netstrings {
         out.append(UInt8(ascii: ","))
     }
 
-    package static func append(_ number: UInt64, to out: inout [UInt8]) {
-        var digits = 1
-        var rest = number
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        appendLength(digits, to: &out)
-        appendDecimal(number, to: &out)
-        out.append(UInt8(ascii: ","))
-    }
+    package static func append(_ number: UInt64, to out: inout [UInt8]) { append(DecimalText.of(number), to: &out) }
 
-    /// `<length>:`.
+    /// `<length>:`, the digits as `DecimalText` writes them (inline in the string: no array).
     static func appendLength(_ length: Int, to out: inout [UInt8]) {
-        appendDecimal(UInt64(length), to: &out)
+        out.append(contentsOf: DecimalText.of(length).utf8)
         out.append(UInt8(ascii: ":"))
-    }
-
-    /// `number`'s decimal digits, most significant first.
-    static func appendDecimal(_ number: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while divisor <= number / 10 { divisor *= 10 }
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: number / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
     }
 
     /// Fields read in order from `bytes`; every read is nil once one is malformed or runs past the end.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import JSON
 import OCISpec
+@testable import Plan
 @testable import Runtime
 import Seccomp
 import StateStore
@@ -33,6 +34,17 @@ import Testing
         return Array(text.utf8)
     }
 
+    /// What create checked: `config`, and with `document` (its parse) the profile's text found as create finds it.
+    static func report(_ config: [UInt8], document: JSONDocument? = nil) -> BundleReport {
+        var report = BundleReport(file: "config.json")
+        report.bytes = config
+        report.document = document
+        report.seccompText = document.flatMap { document in
+            document.root["linux"]?["seccomp"].flatMap { document.containerText(at: $0.offset) }
+        }
+        return report
+    }
+
     static func spec(seccomp: String?) throws -> Spec {
         try Spec.decode(config(seccomp: seccomp))
     }
@@ -43,7 +55,7 @@ import Testing
         let spec = try Self.spec(seccomp: Self.denyUname)
         let program = try SeccompProgram(try #require(spec.linux?.seccomp))
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: Self.denyUname), seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, Self.report(Self.config(seccomp: Self.denyUname)), seccomp: program, directory)
             #expect(kept)
             let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
             #expect(snapshot.linux?.seccomp == nil)
@@ -61,7 +73,7 @@ import Testing
         let program = try SeccompProgram(try #require(spec.linux?.seccomp))
         let parsed = try JSONDocument.parse(config)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, config: config, document: parsed, seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, Self.report(config, document: parsed), seccomp: program, directory)
             let written = try Files.readFile(directory.configPath)
             #expect(kept && written == Self.config(seccomp: nil))
         }
@@ -69,7 +81,7 @@ import Testing
         let document = try JSONDocument.parse(twice)
         #expect(document.hasDuplicateKeys)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, config: twice, document: document, seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, Self.report(twice, document: document), seccomp: program, directory)
             let written = try Files.readFile(directory.configPath)
             #expect(kept && written == Runtime.snapshot(of: spec, keptSeccomp: true).encode(pretty: false))
             let decoded = try Spec.decode(written)
@@ -83,7 +95,7 @@ import Testing
         let program = try SeccompProgram(try #require(spec.linux?.seccomp))
         #expect(program.usesNotify)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: notify), seccomp: program, directory)
+            let kept = try Runtime.writeSnapshot(spec, Self.report(Self.config(seccomp: notify)), seccomp: program, directory)
             #expect(!kept)
             let snapshot = try Spec.decode(try Files.readFile(directory.configPath))
             #expect(snapshot.linux?.seccomp?.listenerPath == "/run/agent.sock")
@@ -94,7 +106,7 @@ import Testing
     @Test func withoutAProfileThereIsNoProgram() throws {
         let spec = try Self.spec(seccomp: nil)
         try withDirectory { directory in
-            let kept = try Runtime.writeSnapshot(spec, config: Self.config(seccomp: nil), seccomp: nil, directory)
+            let kept = try Runtime.writeSnapshot(spec, Self.report(Self.config(seccomp: nil)), seccomp: nil, directory)
             #expect(!kept)
             // The bundle's own bytes: nothing is left out, so nothing is encoded again.
             #expect(try Files.readFile(directory.configPath) == Self.config(seccomp: nil))
