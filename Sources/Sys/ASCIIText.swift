@@ -190,7 +190,8 @@ extension String {
         if self == item { return !item.utf8.contains(UInt8(ascii: ",")) }
         guard utf8.count > item.utf8.count else { return false }
         var list = self
-        return list.withUTF8 { list in list.containsCommaSeparatedItem { $0.elementsEqual(item.utf8) } }
+        var item = item
+        return list.withUTF8 { list in item.withUTF8 { item in list.containsCommaSeparatedItem { $0.elementsEqual(item) } } }
     }
 }
 
