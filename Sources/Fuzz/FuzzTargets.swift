@@ -319,8 +319,7 @@ enum FuzzJSON {
                 require((try? JSONDocument.parse(quoted))?.root.value == .string(text), "json: jsonQuote does not round trip")
             }
             if case .object(let members) = node.value {
-                let reader = JSONReader(node: node, path: "", context: context)
-                for member in members { _ = reader.path(appendingKey: member.key) }
+                for member in members { _ = context.root.path(appendingKey: member.key) }
             }
         }
     }

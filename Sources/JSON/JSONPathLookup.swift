@@ -5,26 +5,35 @@ extension JSONDocument {
     /// The node at `path`, or the deepest node on the way when the rest is absent (a missing member is
     /// reported where its object is, as the decoder does). `exact` is false in that case.
     package func locate(_ path: String) -> (node: JSONNode, exact: Bool) {
-        var node = root
-        guard let steps = JSONDocument.steps(of: path) else { return (node, false) }
-        for step in steps {
-            switch (step, node.value) {
-            case (.key(let key), .object(let members)):
-                guard let member = members.first(where: { $0.key == key }) else { return (node, false) }
-                node = member.value
-            case (.index(let index), .array(let items)):
-                guard index >= 0 && index < items.count else { return (node, false) }
-                node = items[index]
-            default:
-                return (node, false)
-            }
-        }
-        return (node, true)
+        let found = entry(at: path)
+        return (tape.node(at: found.index), found.exact)
     }
 
     /// The line:column of the value at `path` (or of its deepest existing ancestor).
     package func position(ofPath path: String) -> JSONPosition {
-        position(ofOffset: locate(path).node.offset)
+        position(ofOffset: Int(tape.entries[entry(at: path).index].offset))
+    }
+
+    /// `locate` on the tape: the entry of the value at `path` or of its deepest existing ancestor.
+    private func entry(at path: String) -> (index: Int, exact: Bool) {
+        var index = 0
+        guard let steps = JSONDocument.steps(of: path) else { return (index, false) }
+        for step in steps {
+            let entry = tape.entries[index]
+            switch step {
+            case .key(let key) where entry.kind == .object:
+                guard let value = tape.member(key, of: index) else { return (index, false) }
+                index = value
+            case .index(let position) where entry.kind == .array:
+                guard position >= 0 && position < Int(entry.first) else { return (index, false) }
+                var element = index + 1
+                for _ in 0..<position { element = tape.next(after: element) }
+                index = element
+            default:
+                return (index, false)
+            }
+        }
+        return (index, true)
     }
 
     enum Step: Equatable {

@@ -14,16 +14,21 @@ extension JSONDecodable {
 }
 
 /// Collects the problems found while decoding one document.
+@usableFromInline
 package final class JSONDecodingContext {
     package let document: JSONDocument
+    /// The document's tape, which every reader reads.
+    @usableFromInline
+    let tape: JSONTape
     package private(set) var problems: [JSONError] = []
 
     package init(document: JSONDocument) {
         self.document = document
+        tape = document.tape
     }
 
     /// A reader on the document's root value, with the empty path.
-    package var root: JSONReader { JSONReader(node: document.root, path: "", context: self) }
+    package var root: JSONReader { JSONReader(index: 0, parent: nil, step: .start(""), context: self) }
 
     package func report(path: String, message: String, offset: Int?) {
         let position = offset.map { document.position(ofOffset: $0) }
@@ -97,8 +102,9 @@ final class JSONLocation {
 /// the unspecialized generic, its Optional<T> metadata made at run time).
 @usableFromInline
 package struct JSONReader {
+    /// The value's entry in the context's tape.
     @usableFromInline
-    package let node: JSONNode
+    let index: Int
     /// Where the node is: its parent's location and its own step from there. A reader's own location is an object
     /// only once it has children (`here`), made once for all of them: most nodes are leaves, and an object for
     /// every member and element read was most of a decode's allocations.
@@ -106,19 +112,19 @@ package struct JSONReader {
     let parent: JSONLocation?
     @usableFromInline
     let step: JSONLocation.Step
+    @usableFromInline
     package let context: JSONDecodingContext
 
-    /// A reader whose path starts as `path`.
-    package init(node: JSONNode, path: String, context: JSONDecodingContext) {
-        self.init(node: node, parent: nil, step: .start(path), context: context)
-    }
-
-    init(node: JSONNode, parent: JSONLocation?, step: JSONLocation.Step, context: JSONDecodingContext) {
-        self.node = node
+    @usableFromInline
+    init(index: Int, parent: JSONLocation?, step: JSONLocation.Step, context: JSONDecodingContext) {
+        self.index = index
         self.parent = parent
         self.step = step
         self.context = context
     }
+
+    @usableFromInline
+    var entry: JSONTape.Entry { context.tape.entries[index] }
 
     /// The node's jq-style path (`.linux.namespaces[0]`), made when asked.
     package var path: String { JSONLocation.text(of: step, after: parent) }
@@ -127,53 +133,61 @@ package struct JSONReader {
     @usableFromInline
     var here: JSONLocation { JSONLocation(parent: parent, step: step) }
 
-    /// A reader on `node`, this one's member `key` or element `index`; `here` when the caller has made it already.
+    /// A reader on the value at `index`, this one's member `key` or element `position`; `here` when the caller has
+    /// made it already.
     @usableFromInline
-    func child(_ node: JSONNode, key: String, here: JSONLocation? = nil) -> JSONReader {
-        JSONReader(node: node, parent: here ?? self.here, step: .key(key), context: context)
+    func child(_ index: Int, key: String, here: JSONLocation? = nil) -> JSONReader {
+        JSONReader(index: index, parent: here ?? self.here, step: .key(key), context: context)
     }
 
     @usableFromInline
-    func child(_ node: JSONNode, index: Int, here: JSONLocation? = nil) -> JSONReader {
-        JSONReader(node: node, parent: here ?? self.here, step: .index(index), context: context)
+    func child(_ index: Int, position: Int, here: JSONLocation? = nil) -> JSONReader {
+        JSONReader(index: index, parent: here ?? self.here, step: .index(position), context: context)
     }
 
+    /// The value as a tree (made on each call), for a value passed through as it is.
+    package var node: JSONNode { context.tape.node(at: index) }
     package var value: JSONValue { node.value }
 
-    package var isNull: Bool {
-        if case .null = node.value { return true }
-        return false
-    }
+    /// Where the value starts in the text.
+    package var offset: Int { Int(entry.offset) }
+
+    package var isNull: Bool { entry.kind == .null }
+    package var isArray: Bool { entry.kind == .array }
+    /// An array's count of elements; nil for any other value.
+    package var elementCount: Int? { entry.kind == .array ? Int(entry.first) : nil }
 
     /// Records a problem at this node's path and position.
     @usableFromInline
     package func report(_ message: String) {
-        context.report(path: path, message: message, offset: node.offset)
+        context.report(path: path, message: message, offset: offset)
     }
 
     /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
     package func path(appendingKey key: String) -> String { JSONLocation.appending(key: key, to: path) }
 
     package func string() -> String? {
-        guard case .string(let s) = node.value else {
+        guard entry.kind == .string else {
             report("expected string")
             return nil
         }
-        return s
+        return context.tape.text(at: index)
     }
 
     package func bool() -> Bool? {
-        guard case .bool(let b) = node.value else {
+        switch entry.kind {
+        case .true: return true
+        case .false: return false
+        default:
             report("expected boolean")
             return nil
         }
-        return b
     }
 
     /// An integer of type T; a fraction, an exponent, another type or a value out of range are all
     /// reported as "expected integer in min...max" (Go refuses the same inputs).
     package func integer<T: FixedWidthInteger>(_ type: T.Type, reporting: Bool = true) -> T? {
-        guard case .number(let text) = node.value, let value = JSONReader.parseInteger(text, as: T.self) else {
+        guard entry.kind == .number, let value = JSONReader.parseInteger(numberText, as: T.self) else {
             if reporting { report("expected integer in \(T.min)...\(T.max)") }
             return nil
         }
@@ -202,7 +216,7 @@ package struct JSONReader {
     package func int() -> Int? { integer(Int.self) }
 
     package func double() -> Double? {
-        guard case .number(let text) = node.value, let value = Double(text), value.isFinite else {
+        guard entry.kind == .number, let value = Double(context.tape.text(at: index)), value.isFinite else {
             report("expected number")
             return nil
         }
@@ -218,12 +232,12 @@ package struct JSONReader {
     /// decoders walk elements with it: an array of readers is a type every process would make at run time.
     @discardableResult
     package func forEachElement(_ body: (JSONReader) -> Void) -> Bool {
-        guard case .array(let items) = node.value else {
+        guard entry.kind == .array else {
             report("expected array")
             return false
         }
         let here = self.here
-        for (index, item) in items.enumerated() { body(child(item, index: index, here: here)) }
+        context.tape.forEachElement(of: index) { position, element in body(child(element, position: position, here: here)) }
         return true
     }
 
@@ -232,26 +246,27 @@ package struct JSONReader {
     /// were hundreds of such objects.
     @discardableResult
     package func forEachElement(acceptingStrings accept: (String) -> Bool, otherwise body: (JSONReader) -> Void) -> Bool {
-        guard case .array(let items) = node.value else {
+        guard entry.kind == .array else {
             report("expected array")
             return false
         }
+        let tape = context.tape
         var here: JSONLocation?
-        for (index, item) in items.enumerated() {
-            if case .string(let text) = item.value, accept(text) { continue }
+        tape.forEachElement(of: index) { position, element in
+            if tape.entries[element].kind == .string, accept(tape.text(at: element)) { return }
             let location = here ?? self.here
             here = location
-            body(child(item, index: index, here: location))
+            body(child(element, position: position, here: location))
         }
         return true
     }
 
     package func object() -> JSONObjectReader? {
-        guard case .object(let members) = node.value else {
+        guard entry.kind == .object else {
             report("expected object")
             return nil
         }
-        return JSONObjectReader(reader: self, members: members)
+        return JSONObjectReader(reader: self)
     }
 
     @inlinable
@@ -260,15 +275,16 @@ package struct JSONReader {
     /// The elements that decoded; each one that did not has reported its own problem.
     @inlinable
     package func array<T: JSONDecodable>(of type: T.Type) -> [T]? {
-        guard case .array(let items) = node.value else {
+        let entry = self.entry
+        guard entry.kind == .array else {
             report("expected \(T.jsonArrayDescription)")
             return nil
         }
         var result: [T] = []
-        result.reserveCapacity(items.count)
+        result.reserveCapacity(Int(entry.first))
         let here = self.here
-        for (i, item) in items.enumerated() {
-            if let value = T(json: child(item, index: i, here: here)) {
+        context.tape.forEachElement(of: index) { position, element in
+            if let value = T(json: child(element, position: position, here: here)) {
                 result.append(value)
             }
         }
@@ -278,27 +294,28 @@ package struct JSONReader {
     /// The members that decoded, by key; each one that did not has reported its own problem.
     @inlinable
     package func map<T: JSONDecodable>(of type: T.Type) -> [String: T]? {
-        guard case .object(let members) = node.value else {
+        guard entry.kind == .object else {
             report("expected object")
             return nil
         }
         var result: [String: T] = [:]
         let here = self.here
-        for member in members {
-            let reader = child(member.value, key: member.key, here: here)
-            if let value = T(json: reader) { result[member.key] = value }
+        let tape = context.tape
+        tape.forEachMember(of: index) { key, value in
+            let name = tape.text(at: key)
+            if let decoded = T(json: child(value, key: name, here: here)) { result[name] = decoded }
         }
         return result
     }
 
     /// `array(of: String.self)`, with no reader made for an element that is a string.
     package func stringArray() -> [String]? {
-        guard case .array(let items) = node.value else {
+        guard let count = elementCount else {
             report("expected \(String.jsonArrayDescription)")
             return nil
         }
         var strings: [String] = []
-        strings.reserveCapacity(items.count)
+        strings.reserveCapacity(count)
         forEachElement(acceptingStrings: { text in
             strings.append(text)
             return true
@@ -307,11 +324,22 @@ package struct JSONReader {
     }
     package func stringMap() -> [String: String]? { map(of: String.self) }
 
+    /// The number's text where it lies, not made into a String.
+    private var numberText: ArraySlice<UInt8> {
+        let entry = self.entry, tape = context.tape
+        let range = Int(entry.first)..<Int(entry.first + entry.second)
+        return entry.inDecoded ? tape.decoded[range] : tape.bytes[range]
+    }
+
     static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
+        parseInteger(Array(text.utf8)[...], as: T.self)
+    }
+
+    static func parseInteger<T: FixedWidthInteger>(_ text: ArraySlice<UInt8>, as type: T.Type) -> T? {
         var negative = false
         var magnitude: UInt64 = 0
         var digits = 0
-        for (i, c) in text.utf8.enumerated() {
+        for (i, c) in zip(0..., text) {
             if i == 0 && c == 0x2D {
                 negative = true
                 continue
@@ -337,24 +365,35 @@ package struct JSONReader {
 @usableFromInline
 package struct JSONObjectReader {
     package let reader: JSONReader
-    package let members: [(key: String, value: JSONNode)]
     /// The object's location, made once for every member read.
     @usableFromInline
     let here: JSONLocation
 
-    package init(reader: JSONReader, members: [(key: String, value: JSONNode)]) {
+    package init(reader: JSONReader) {
         self.reader = reader
-        self.members = members
         here = reader.here
     }
 
     package var path: String { reader.path }
     package var context: JSONDecodingContext { reader.context }
-    package var keys: [String] { members.map(\.key) }
+
+    /// The keys, each once, in document order.
+    package var keys: [String] {
+        var keys: [String] = []
+        let tape = context.tape
+        tape.forEachMember(of: reader.index) { key, _ in keys.append(tape.text(at: key)) }
+        return keys
+    }
 
     /// Readers for every member, including null ones, in document order.
     package var entries: [(key: String, reader: JSONReader)] {
-        members.map { (key: $0.key, reader: reader.child($0.value, key: $0.key, here: here)) }
+        var entries: [(key: String, reader: JSONReader)] = []
+        let tape = context.tape
+        tape.forEachMember(of: reader.index) { key, value in
+            let name = tape.text(at: key)
+            entries.append((key: name, reader: reader.child(value, key: name, here: here)))
+        }
+        return entries
     }
 
     /// True when `key` is present and not null.
@@ -363,16 +402,16 @@ package struct JSONObjectReader {
     /// The member, or nil when it is absent or null.
     @usableFromInline
     package func optional(_ key: String) -> JSONReader? {
-        guard let node = members.first(where: { $0.key == key })?.value else { return nil }
-        if case .null = node.value { return nil }
-        return reader.child(node, key: key, here: here)
+        let tape = context.tape
+        guard let value = tape.member(key, of: reader.index), tape.entries[value].kind != .null else { return nil }
+        return reader.child(value, key: key, here: here)
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.
     @usableFromInline
     package func required(_ key: String) -> JSONReader? {
         if let member = optional(key) { return member }
-        reader.context.report(path: reader.path(appendingKey: key), message: "required field is missing", offset: reader.node.offset)
+        reader.context.report(path: reader.path(appendingKey: key), message: "required field is missing", offset: reader.offset)
         return nil
     }
 

@@ -94,25 +94,28 @@ package struct JSONNode: Sendable, Equatable {
     }
 }
 
-/// A parsed JSON text together with its source bytes (kept to turn offsets into line:column).
+/// A parsed JSON text: its source bytes and the tape over them (JSONTape).
 package struct JSONDocument: Sendable {
     /// Nesting deeper than this is refused: no real config comes close, and it bounds recursion over the tree.
     package static let maxDepth = 256
 
-    package var root: JSONNode
-    package let bytes: [UInt8]
-    /// Some object of the text names a key twice (the last value is the one in the tree).
-    package let hasDuplicateKeys: Bool
+    @usableFromInline
+    let tape: JSONTape
 
-    package init(root: JSONNode, bytes: [UInt8] = [], hasDuplicateKeys: Bool = false) {
-        self.root = root
-        self.bytes = bytes
-        self.hasDuplicateKeys = hasDuplicateKeys
+    init(tape: JSONTape) {
+        self.tape = tape
     }
 
+    /// The source text.
+    package var bytes: [UInt8] { tape.bytes }
+    /// Some object of the text names a key twice (the last value is the one read).
+    package var hasDuplicateKeys: Bool { tape.hasDuplicateKeys }
+
+    /// The whole document as a tree of values (made on each call: the decoders read the tape).
+    package var root: JSONNode { tape.node(at: 0) }
+
     package static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONDocument {
-        let (root, duplicates) = try YajlParser.parse(bytes, maxDepth: maxDepth)
-        return JSONDocument(root: root, bytes: bytes, hasDuplicateKeys: duplicates)
+        JSONDocument(tape: try YajlParser.parse(bytes, maxDepth: maxDepth))
     }
 
     package static func parse(_ text: String) throws(JSONError) -> JSONDocument {
@@ -121,6 +124,16 @@ package struct JSONDocument: Sendable {
 
     package func position(ofOffset offset: Int) -> JSONPosition {
         JSONDocument.position(ofOffset: offset, in: bytes)
+    }
+
+    /// Where the value of the member at `path` (keys from the root) starts in the text; nil when there is none.
+    package func offset(ofMember path: [String]) -> Int? {
+        var index = 0
+        for key in path {
+            guard tape.entries[index].kind == .object, let value = tape.member(key, of: index) else { return nil }
+            index = value
+        }
+        return Int(tape.entries[index].offset)
     }
 
     /// The text of the object or array that starts at `offset`, up to its closing bracket: the document parsed, so
@@ -151,7 +164,7 @@ package struct JSONDocument: Sendable {
     /// This document without the object member at `path` (keys from the root), the text and the other offsets as
     /// they were; the same document when there is no such member.
     package func removingMember(_ path: [String]) -> JSONDocument {
-        JSONDocument(root: Self.removing(path[...], from: root), bytes: bytes, hasDuplicateKeys: hasDuplicateKeys)
+        tape.removing(path).map(JSONDocument.init(tape:)) ?? self
     }
 
     /// The text without the object or array member at `path`, its key and one comma next to it cut out, the rest
@@ -159,10 +172,9 @@ package struct JSONDocument: Sendable {
     /// be cut that way: no such member, a key spelled with escapes, or a text naming some key twice (a cut of the
     /// last one would leave the earlier in place).
     package func textWithoutMember(_ path: [String]) -> [UInt8]? {
-        guard let key = path.last else { return nil }
-        var node: JSONNode? = root
-        for step in path { node = node?[step] }
-        guard let value = node, let valueText = containerText(at: value.offset) else { return nil }
+        guard let key = path.last, let offset = offset(ofMember: path), let valueText = containerText(at: offset) else {
+            return nil
+        }
         return textWithout(member: key, valueText: valueText)
     }
 
@@ -196,17 +208,6 @@ package struct JSONDocument: Sendable {
         var text = Array(bytes[..<cut.lowerBound])
         text += bytes[(cut.upperBound + 1)...]
         return text
-    }
-
-    private static func removing(_ path: ArraySlice<String>, from node: JSONNode) -> JSONNode {
-        guard let key = path.first, case .object(var members) = node.value,
-              let index = members.firstIndex(where: { $0.key == key }) else { return node }
-        if path.count == 1 {
-            members.remove(at: index)
-        } else {
-            members[index].value = removing(path.dropFirst(), from: members[index].value)
-        }
-        return JSONNode(value: .object(members), offset: node.offset)
     }
 
     static func position(ofOffset offset: Int, in bytes: [UInt8]) -> JSONPosition {

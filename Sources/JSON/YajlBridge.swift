@@ -4,104 +4,66 @@ import Sys
 
 // MARK: - Parser
 
-/// Builds a JSONNode tree from yajl's callback parser.
+/// Builds a JSONTape from yajl's callback parser: an entry per value and key, text left where it is in the input.
 final class YajlParser {
-    private struct Frame {
-        var isObject: Bool
-        var start: Int
-        /// An array's elements, or an object's members in their first order.
-        var items: [JSONNode] = []
-        var members: [(key: String, value: JSONNode)] = []
-        /// Where each key is, made only once an object has more keys than a scan of `members` handles cheaply: a
-        /// config's objects hold a few keys each, and hashing every key cost more than the scan.
-        var keyIndex: [String: Int]?
-        var pendingKey: String = ""
-
-        static let keysScanned = 16
-
-        init(isObject: Bool, start: Int) {
-            self.isObject = isObject
-            self.start = start
-            // Most of a config's objects and arrays hold a few values: room for them at once, not grown 1, 2, 4, 8.
-            if isObject { members.reserveCapacity(8) } else { items.reserveCapacity(4) }
-        }
-
-        /// The index of `key` among the members so far.
-        mutating func index(of key: String) -> Int? {
-            if let keyIndex { return keyIndex[key] }
-            if members.count < Self.keysScanned { return members.firstIndex { $0.key == key } }
-            var index: [String: Int] = [:]
-            for (position, member) in members.enumerated() where index[member.key] == nil { index[member.key] = position }
-            keyIndex = index
-            return index[key]
-        }
-
-        /// Adds a finished value: an array's next element, or the member under the pending key, where a repeated
-        /// key replaces the earlier value (the last one wins, as in every JSON reader we follow). True when it did.
-        mutating func add(_ node: JSONNode) -> Bool {
-            guard isObject else {
-                items.append(node)
-                return false
-            }
-            if let existing = index(of: pendingKey) {
-                members[existing].value = node
-                return true
-            } else {
-                keyIndex?[pendingKey] = members.count
-                members.append((key: pendingKey, value: node))
-            }
-            return false
-        }
-    }
+    private typealias Entry = JSONTape.Entry
 
     private let input: [UInt8]
     private let maxDepth: Int
     private var handle: yajl_handle?
+    /// Where `input` is while yajl_parse runs: a string or number whose bytes yajl hands over from there is
+    /// kept as a range of the input; one from anywhere else (unescaped, or lexed at the end from yajl's own
+    /// buffer) is copied to `decoded`.
+    private var inputStart: UnsafePointer<UInt8>?
     /// yajl_complete_parse feeds yajl a private one-byte buffer, so its offsets are not ours.
     private var finishing = false
     /// End offset of the last token that produced a callback; the next value starts after whitespace, ',' or ':'.
     private var lastEnd = 0
-    private var stack: [Frame] = []
-    private var root: JSONNode?
+    private var entries: [Entry] = []
+    private var decoded: [UInt8] = []
+    /// The entries of the containers still open, innermost last, and how many elements or members each has so far.
+    private var open: [Int] = []
+    private var counts: [Int] = []
+    /// The keys of an open object with more members than a scan of them handles cheaply, by its entry.
+    private var manyKeys: [Int: Set<String>] = [:]
     private var cancelReason: JSONError?
     private var sawDuplicateKey = false
+
+    /// Objects up to this many members are searched for a repeated key by a scan of their keys.
+    private static let keysScanned = 16
 
     private init(input: [UInt8], maxDepth: Int) {
         self.input = input
         self.maxDepth = maxDepth
+        // A config holds about a value per 8 bytes: room for them at once, not grown 1, 2, 4, 8.
+        entries.reserveCapacity(input.count / 8 + 4)
     }
 
-    /// The tree, and whether some object named a key twice.
-    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONError) -> (root: JSONNode, duplicateKeys: Bool) {
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONError) -> JSONTape {
+        // Offsets are kept in 32 bits.
+        guard bytes.count < Int(UInt32.max) else { throw JSONError(message: "document too large") }
         let builder = YajlParser(input: bytes, maxDepth: maxDepth)
         if let error = builder.run() { throw error }
-        guard let root = builder.root else {
+        guard !builder.entries.isEmpty else {
             throw JSONError(message: "parse error: premature EOF", position: JSONDocument.position(ofOffset: bytes.count, in: bytes))
         }
-        return (root, builder.sawDuplicateKey)
+        return JSONTape(entries: builder.entries, bytes: bytes, decoded: builder.decoded, hasDuplicateKeys: builder.sawDuplicateKey)
     }
 
     private func run() -> JSONError? {
         var callbacks = yajl_callbacks(
             yajl_null: { ctx in YajlParser.from(ctx).scalar(.null) },
-            yajl_boolean: { ctx, value in YajlParser.from(ctx).scalar(.bool(value != 0)) },
+            yajl_boolean: { ctx, value in YajlParser.from(ctx).scalar(value != 0 ? .true : .false) },
             yajl_integer: nil,
             yajl_double: nil,
             yajl_number: { ctx, text, length in
-                let raw = UnsafeRawBufferPointer(start: text, count: length)
-                return YajlParser.from(ctx).scalar(.number(String(decoding: raw, as: UTF8.self)))
+                YajlParser.from(ctx).text(.number, UnsafeRawPointer(text)?.assumingMemoryBound(to: UInt8.self), length)
             },
-            yajl_string: { ctx, text, length in
-                let raw = UnsafeRawBufferPointer(start: text, count: length)
-                return YajlParser.from(ctx).scalar(.string(String(decoding: raw, as: UTF8.self)))
-            },
-            yajl_start_map: { ctx in YajlParser.from(ctx).open(isObject: true) },
-            yajl_map_key: { ctx, text, length in
-                let raw = UnsafeRawBufferPointer(start: text, count: length)
-                return YajlParser.from(ctx).key(String(decoding: raw, as: UTF8.self))
-            },
+            yajl_string: { ctx, text, length in YajlParser.from(ctx).text(.string, text, length) },
+            yajl_start_map: { ctx in YajlParser.from(ctx).open(.object) },
+            yajl_map_key: { ctx, text, length in YajlParser.from(ctx).key(text, length) },
             yajl_end_map: { ctx in YajlParser.from(ctx).close() },
-            yajl_start_array: { ctx in YajlParser.from(ctx).open(isObject: false) },
+            yajl_start_array: { ctx in YajlParser.from(ctx).open(.array) },
             yajl_end_array: { ctx in YajlParser.from(ctx).close() }
         )
         let context = Unmanaged.passUnretained(self).toOpaque()
@@ -116,7 +78,11 @@ final class YajlParser {
                     self.handle = nil
                 }
                 if !input.isEmpty {
-                    let status = input.withUnsafeBufferPointer { yajl_parse(handle, $0.baseAddress, $0.count) }
+                    let status = input.withUnsafeBufferPointer { buffer in
+                        inputStart = buffer.baseAddress
+                        defer { inputStart = nil }
+                        return yajl_parse(handle, buffer.baseAddress, buffer.count)
+                    }
                     if status != yajl_status_ok {
                         return failure(handle, status: status, offset: Int(yajl_get_bytes_consumed(handle)))
                     }
@@ -168,47 +134,116 @@ final class YajlParser {
         return min(lastEnd, input.count)
     }
 
-    private func scalar(_ value: JSONValue) -> Int32 {
+    /// Where a token's text is: (in `decoded`, start).
+    private func place(_ text: UnsafePointer<UInt8>?, _ length: Int) -> (inDecoded: Bool, start: Int) {
+        guard let text, length > 0 else { return (true, decoded.count) }
+        if let inputStart, text >= inputStart, text - inputStart <= input.count - length {
+            return (false, text - inputStart)
+        }
+        let start = decoded.count
+        decoded.append(contentsOf: UnsafeBufferPointer(start: text, count: length))
+        return (true, start)
+    }
+
+    private func scalar(_ kind: JSONTape.Kind) -> Int32 {
         let start = tokenStart()
         lastEnd = consumed
-        insert(JSONNode(value: value, offset: start))
+        countValue()
+        entries.append(Entry(kind: kind, offset: UInt32(start)))
         return 1
     }
 
-    private func key(_ key: String) -> Int32 {
+    private func text(_ kind: JSONTape.Kind, _ text: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
+        let start = tokenStart()
         lastEnd = consumed
-        if !stack.isEmpty { stack[stack.count - 1].pendingKey = key }
+        countValue()
+        let (inDecoded, textStart) = place(text, length)
+        entries.append(Entry(kind: kind, offset: UInt32(start), inDecoded: inDecoded, first: UInt32(textStart), second: UInt32(length)))
         return 1
     }
 
-    private func open(isObject: Bool) -> Int32 {
+    private func key(_ text: UnsafePointer<UInt8>?, _ length: Int) -> Int32 {
         let start = tokenStart()
         lastEnd = consumed
-        if stack.count >= maxDepth {
+        let (inDecoded, textStart) = place(text, length)
+        entries.append(Entry(kind: .key, offset: UInt32(start), inDecoded: inDecoded, first: UInt32(textStart), second: UInt32(length)))
+        if let object = open.last {
+            counts[counts.count - 1] += 1
+            if isRepeated(key: entries.count - 1, in: object, members: counts[counts.count - 1]) { sawDuplicateKey = true }
+        }
+        return 1
+    }
+
+    /// Whether the key just added to the open object at `object` is one of its earlier keys.
+    private func isRepeated(key: Int, in object: Int, members: Int) -> Bool {
+        if members <= Self.keysScanned {
+            var at = object + 1
+            while at < key {
+                if keyEntry(at, equals: key) { return true }
+                at = nextEntry(after: at + 1)
+            }
+            return false
+        }
+        var keys = manyKeys.removeValue(forKey: object) ?? []
+        if keys.isEmpty {
+            var at = object + 1
+            while at < key {
+                keys.insert(keyText(at))
+                at = nextEntry(after: at + 1)
+            }
+        }
+        let repeated = !keys.insert(keyText(key)).inserted
+        manyKeys[object] = keys
+        return repeated
+    }
+
+    private func keyEntry(_ a: Int, equals b: Int) -> Bool {
+        let x = entries[a], y = entries[b]
+        guard x.second == y.second else { return false }
+        let xs = x.inDecoded ? decoded : input, ys = y.inDecoded ? decoded : input
+        return xs[Int(x.first)..<Int(x.first + x.second)].elementsEqual(ys[Int(y.first)..<Int(y.first + y.second)])
+    }
+
+    private func keyText(_ index: Int) -> String {
+        let entry = entries[index]
+        let range = Int(entry.first)..<Int(entry.first + entry.second)
+        return entry.inDecoded ? String(decoding: decoded[range], as: UTF8.self) : String(decoding: input[range], as: UTF8.self)
+    }
+
+    /// The entry after a finished value's (its contents included).
+    private func nextEntry(after index: Int) -> Int {
+        let entry = entries[index]
+        return index + 1 + (entry.isContainer ? Int(entry.second) : 0)
+    }
+
+    /// A value begins: one more element of the open array (an object's members are counted by their keys).
+    private func countValue() {
+        if let container = open.last, entries[container].kind == .array { counts[counts.count - 1] += 1 }
+    }
+
+    private func open(_ kind: JSONTape.Kind) -> Int32 {
+        let start = tokenStart()
+        lastEnd = consumed
+        if open.count >= maxDepth {
             cancelReason = JSONError(
                 message: "nesting depth exceeds \(maxDepth)",
                 position: JSONDocument.position(ofOffset: start, in: input))
             return 0
         }
-        stack.append(Frame(isObject: isObject, start: start))
+        countValue()
+        open.append(entries.count)
+        counts.append(0)
+        entries.append(Entry(kind: kind, offset: UInt32(start)))
         return 1
     }
 
     private func close() -> Int32 {
         lastEnd = consumed
-        guard let frame = stack.popLast() else { return 0 }
-        let value: JSONValue = frame.isObject ? .object(frame.members) : .array(frame.items)
-        insert(JSONNode(value: value, offset: frame.start))
+        guard let container = open.popLast(), let count = counts.popLast() else { return 0 }
+        entries[container].first = UInt32(count)
+        entries[container].second = UInt32(entries.count - container - 1)
+        if count > Self.keysScanned { manyKeys[container] = nil }
         return 1
-    }
-
-    private func insert(_ node: JSONNode) {
-        guard !stack.isEmpty else {
-            root = node
-            return
-        }
-        // One access to the frame for the whole change: each `stack[top]` of a class's property is checked apart.
-        if stack[stack.count - 1].add(node) { sawDuplicateKey = true }
     }
 }
 

@@ -16,7 +16,7 @@ extension JSONReader {
 
     /// An array of strings each passing `valid`; the ones that fail are reported and dropped.
     func checkedStrings(_ valid: (String) -> Bool, _ message: (String) -> String) -> [String]? {
-        guard case .array = value else {
+        guard isArray else {
             report("expected array of strings")
             return nil
         }

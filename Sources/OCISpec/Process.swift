@@ -165,7 +165,7 @@ extension Process: JSONDecodable {
         let user = o.required("user", User.self)
         let argsReader = o.required("args")
         let args = argsReader?.stringArray()
-        if let argsReader, case .array(let items) = argsReader.value, items.isEmpty {
+        if let argsReader, argsReader.elementCount == 0 {
             argsReader.report("must not be empty")
         }
         let commandLine = o.optional("commandLine", String.self)

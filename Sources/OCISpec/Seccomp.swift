@@ -128,7 +128,7 @@ extension Seccomp.Syscall: JSONDecodable {
         let namesReader = o.required("names")
         let names = namesReader?.checkedStrings({ !$0.isEmpty }, { _ in "must not be empty" })
         // config-linux.md: names MUST contain at least one entry.
-        if let namesReader, case .array(let items) = namesReader.value, items.isEmpty {
+        if let namesReader, namesReader.elementCount == 0 {
             namesReader.report("must not be empty")
         }
         let action = o.required("action", Seccomp.Action.self)

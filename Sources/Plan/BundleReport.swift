@@ -59,7 +59,7 @@ extension BundleReport {
         report.bytes = bytes
         // A seccomp profile whose program is kept under its text is not decoded (SeccompCache.kept); one that
         // notifies is, for the listener's fields.
-        let seccompJSON = seccompCache == nil ? nil : document.root["linux"]?["seccomp"].flatMap { document.containerText(at: $0.offset) }
+        let seccompJSON = seccompCache == nil ? nil : document.offset(ofMember: ["linux", "seccomp"]).flatMap { document.containerText(at: $0) }
         report.seccompText = seccompJSON
         let keptSeccomp = seccompJSON.flatMap { seccompCache?.kept(json: $0) }
         let leftUndecoded = keptSeccomp.map { !$0.usesNotify } ?? false

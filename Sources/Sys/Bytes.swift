@@ -9,6 +9,17 @@ package enum Bytes {
         return a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 
+    /// Whether `count` bytes of `bytes` from `start` are `text`'s UTF-8 (memcmp), e.g. a JSON key where it lies in
+    /// the source against the key a decoder asks for: no String made for the one in the source.
+    @inlinable
+    package static func equal(_ bytes: [UInt8], from start: Int, count: Int, _ text: String) -> Bool {
+        guard text.utf8.count == count, start >= 0, start <= bytes.count - count else { return false }
+        if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
+            bytes.withUnsafeBufferPointer { all in count == 0 || memcmp(all.baseAddress! + start, utf8.baseAddress!, count) == 0 }
+        }) { return equal }
+        return bytes[start..<(start + count)].elementsEqual(text.utf8)
+    }
+
     /// FNV-1a over 8-byte little-endian words, then the bytes left over, and the length: a name for a key, not a
     /// check of it (a file named by it holds the whole key).
     package static func hash(_ bytes: [UInt8]) -> UInt64 {

@@ -26,6 +26,32 @@ private func text(_ writer: JSONWriter) -> String { String(decoding: writer.byte
         #expect(ctx.problems.isEmpty)
     }
 
+    /// Readers walk the parsed tape: a key repeated reads as its last value and is listed once in its first place,
+    /// a key or string written with escapes is read as unescaped, and members after a nested container or a
+    /// member cut out are found where they are.
+    @Test func readersOnTheTape() throws {
+        let ctx = try context(#"{"a": [1, {"x": [2, 3]}, []], "\u0062": "c\td", "a": {"y": 4}, "e": [], "z": 5}"#)
+        let o = try #require(ctx.root.object())
+        #expect(o.keys == ["a", "b", "e", "z"])
+        #expect(o.optional("a")?.object()?.optional("y")?.int() == 4, "the last value of a repeated key")
+        #expect(o.optional("b")?.string() == "c\td")
+        #expect(o.optional("e")?.elementCount == 0 && o.optional("e")?.isArray == true)
+        #expect(o.optional("z")?.int() == 5 && o.optional("z")?.elementCount == nil)
+        #expect(o.entries.map(\.key) == ["a", "b", "e", "z"] && o.entries[0].reader.object() != nil)
+        #expect(ctx.root.map(of: JSONNode.self)?.keys.sorted() == ["a", "b", "e", "z"])
+        #expect(ctx.problems.isEmpty)
+
+        let document = try JSONDocument.parse(#"{"l": {"s": {"k": [1, [2]]}, "t": [3], "s": 0}, "u": {"v": 6}}"#)
+        let cut = JSONDecodingContext(document: document.removingMember(["l", "s"]))
+        let root = try #require(cut.root.object())
+        #expect(root.keys == ["l", "u"])
+        #expect(root.optional("l")?.object()?.keys == ["t"], "both members of the repeated key are cut")
+        #expect(root.optional("l")?.object()?.optional("t")?.array(of: Int.self) == [3])
+        #expect(root.optional("u")?.object()?.optional("v")?.int() == 6)
+        #expect(document.offset(ofMember: ["u", "v"]) == cut.document.offset(ofMember: ["u", "v"]))
+        #expect(document.offset(ofMember: ["l", "nothing"]) == nil && document.offset(ofMember: ["u", "v", "w"]) == nil)
+    }
+
     @Test func reportsMismatchesWithPathAndPosition() throws {
         let ctx = try context("{\n \"a\": {\"b\": [\"x\", 1]},\n \"u\": -1,\n \"f\": 1.0,\n \"net.ipv4\": 3\n}")
         let o = try #require(ctx.root.object())
