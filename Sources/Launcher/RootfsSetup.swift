@@ -95,7 +95,8 @@ struct RootfsSetup {
         try plan.kernel.applySysctl()
         var masks = MaskSources()
         for path in plan.maskedPaths { try mask(path, with: &masks) }
-        for path in plan.readonlyPaths { try makeReadonly(path) }
+        var newMountAPI = true
+        for path in plan.readonlyPaths { try makeReadonly(path, newMountAPI: &newMountAPI) }
         try remountDeferredReadonly()
         if plan.rootReadonly { try remountRootReadonly() }
         try enterWorkingDirectory()
@@ -353,8 +354,16 @@ struct RootfsSetup {
     }
 
     /// A path that cannot be looked up is left alone, as one that is not there.
-    private func makeReadonly(_ path: String) throws {
+    /// The bind is made read-only (and nosuid, nodev, noexec) before it is attached, on the fd opened once: no
+    /// second lookup, no fstatfs for the locked flags. Where the kernel or a profile refuses the new calls, this and
+    /// every later path (`newMountAPI` goes false) get the bind and the remount.
+    private func makeReadonly(_ path: String, newMountAPI: inout Bool) throws {
         guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
+        if newMountAPI {
+            let attributes = Mounts.attrReadOnly | Mounts.attrNoSUID | Mounts.attrNoDev | Mounts.attrNoExec
+            if try Mounts.bindOntoItself(target, adding: attributes, describe: "readonly \(path)") { return }
+            newMountAPI = false
+        }
         try Mounts.bindOntoItself(target, recursive: true, describe: "bind \(path)")
         let mounted = try Files.open(path, O_PATH | O_NOFOLLOW)
         try remountBind(mounted, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,

@@ -68,6 +68,49 @@ extension CrabcanCLI {
         #expect(lines.contains("devfd /proc/self/fd"), "\(result)")
     }
 
+    /// Each read-only path is a recursive bind of itself whose top mount has the procfs's own flags plus ro, nosuid,
+    /// nodev and noexec, and nothing else: made by open_tree, mount_setattr and move_mount, and by bind and remount
+    /// where mount_setattr answers ENOSYS (a kernel before 5.12), with the same mountinfo either way. A file is bound
+    /// as well as a directory; a mount under one is carried along with its own flags (as runc's remount leaves it).
+    @Test func readonlyPathsGetTheSameFlagsByEitherMountAPI() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let script = "awk '{ print $5, $6 }' /proc/self/mountinfo; "
+            + "(echo 1 > /proc/sys/kernel/ns_last_pid) 2>/dev/null && echo procsys-writable; "
+            + "touch /proc/sys/fs/binfmt_misc/made && echo submount-writable"
+        let bundle = try box.bundle(["sh", "-c", script]) { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["readonlyPaths"] = (linux["readonlyPaths"] as! [String]) + ["/proc/uptime", "/proc/no-such-path"]
+            config["linux"] = linux
+            config["mounts"] = (config["mounts"] as! [[String: Any]])
+                + [["destination": "/proc/sys/fs/binfmt_misc", "type": "tmpfs", "source": "tmpfs", "options": ["nodev"]]]
+        }
+        func options(_ result: Result) -> [String: String] {
+            var byPoint: [String: String] = [:]
+            for line in result.stdoutLines {
+                let fields = line.split(separator: " ").map(String.init)
+                if fields.count == 2 { byPoint[fields[0]] = fields[1] }  // the last mount at a point is the one seen
+            }
+            return byPoint
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("ro-paths")])
+        #expect(result.status == 0, "\(result)")
+        let seen = options(result)
+        #expect(seen["/proc"] == "rw,relatime", "\(result)")
+        for path in ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/uptime"] where FileManager.default.fileExists(atPath: path) {
+            #expect(seen[path] == "ro,nosuid,nodev,noexec,relatime", "\(path): \(result)")
+        }
+        #expect(seen["/proc/sys/fs/binfmt_misc"] == "rw,nodev,relatime", "\(result)")
+        #expect(!result.stdoutLines.contains("procsys-writable") && result.stdoutLines.contains("submount-writable"), "\(result)")
+        guard SeccompFixtures.haveGCC else { return }
+        let wrapper = box.dir + "/deny-syscalls"
+        try SeccompFixtures.compile("deny-syscalls", to: wrapper, isStatic: false, libraries: ["-lseccomp"])
+        let old = Command.run(wrapper, ["mount_setattr", Paths.binary, "--root", box.root, "run", "--bundle", bundle, box.id("ro-paths-old")])
+        #expect(old.status == 0, "\(old)")
+        #expect(options(old) == seen, "bind and remount: \(old)\nnew mount API: \(result)")
+        #expect(old.stdoutLines.suffix(1) == result.stdoutLines.suffix(1), "\(old)")
+    }
+
     @Test func readonlyRootRefusesWrites() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
