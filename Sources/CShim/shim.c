@@ -367,6 +367,9 @@ _Static_assert(CS_CLONE_PARENT == CLONE_PARENT, "CS_CLONE_PARENT");
 int cshim_open_tree_clone(int fd) {
     return (int)syscall(SYS_open_tree, fd, "", CS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH);
 }
+int cshim_open_tree_clone_recursive(int fd) {
+    return (int)syscall(SYS_open_tree, fd, "", CS_OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+}
 int cshim_open_tree_clone_path(const char *path, int recursive) {
     return (int)syscall(SYS_open_tree, AT_FDCWD, path, CS_OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 }
@@ -386,6 +389,10 @@ int cshim_move_mount_to(int from_fd, const char *to_path) {
 int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr) {
     struct mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+int cshim_mount_setattr_top(int fd, uint64_t attr_set) {
+    struct mount_attr attr = { .attr_set = attr_set };
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr);
 }
 _Static_assert(CS_MOUNT_ATTR_RDONLY == MOUNT_ATTR_RDONLY, "CS_MOUNT_ATTR_RDONLY");
 _Static_assert(CS_MOUNT_ATTR_NOSUID == MOUNT_ATTR_NOSUID, "CS_MOUNT_ATTR_NOSUID");

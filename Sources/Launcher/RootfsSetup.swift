@@ -58,8 +58,9 @@ struct RootfsSetup {
         }
         // Mounts are made on "." of their targets (Mounts.mount(on:)): the working directory is left at the last.
         // (createContainer hooks run in the rootfs: HookRunner enters it.)
+        var freshTmpfs = FreshTmpfsMounts()
         for (index, mount) in plan.mounts.enumerated() {
-            try perform(mount, in: root, copiedSource: bindSources[index])
+            try perform(mount, in: root, copiedSource: bindSources[index], freshTmpfs: &freshTmpfs)
         }
         for copy in bindSources.values { copy.close() }
         Fault.point(.midMount)
@@ -95,7 +96,8 @@ struct RootfsSetup {
         try plan.kernel.applySysctl()
         var masks = MaskSources()
         for path in plan.maskedPaths { try mask(path, with: &masks) }
-        for path in plan.readonlyPaths { try makeReadonly(path) }
+        var newMountAPI = true
+        for path in plan.readonlyPaths { try makeReadonly(path, newMountAPI: &newMountAPI) }
         try remountDeferredReadonly()
         if plan.rootReadonly { try remountRootReadonly() }
         try enterWorkingDirectory()
@@ -122,15 +124,21 @@ struct RootfsSetup {
 
     // MARK: mounts
 
-    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
-        if mount.type == "cgroup" && !mount.options.isBind { return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup),
-                                                                                             knownHost: plan.cgroupHost).perform(in: root) }
+    /// `freshTmpfs`: the tmpfs mounts made before this one that targets may be made in directly.
+    func mountOnce(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil,
+                   freshTmpfs: inout FreshTmpfsMounts) throws {
+        if mount.type == "cgroup" && !mount.options.isBind {
+            freshTmpfs.forgetAll()
+            return try CgroupMount(mount: mount, inCgroupNamespace: plan.createdNamespaces.contains(.cgroup),
+                                   knownHost: plan.cgroupHost).perform(in: root)
+        }
         let copied = mount.options.isBind ? copiedSource : nil
         let sourceIsDirectory = mount.options.isBind ? copied.map(Files.isDirectory) ?? Files.isDirectory(mount.source ?? "") : true
         if mount.options.isBind, copied == nil, let source = mount.source, !Files.exists(source) {
             throw SysError("bind mount source", path: source, errno: ENOENT)
         }
-        let target = try Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
+        let target = try freshTmpfs.target(mount.destination, in: root, directory: sourceIsDirectory)
+            ?? Files.openOrCreateInRoot(root, mount.destination, directory: sourceIsDirectory)
         let describe = "\(mount.type ?? "bind") on \(mount.destination)"
         var flags = mount.options.flags
         if mount.options.isBind { flags &= Mounts.bind | Mounts.recursive }
@@ -150,6 +158,8 @@ struct RootfsSetup {
         if let covered {
             let filled = try Files.openOrCreateInRoot(root, mount.destination, directory: true).reopenedAsDirectory()
             try Files.copyTree(from: covered, to: filled)
+        } else if mount.type == "tmpfs" && !mount.options.isBind {
+            freshTmpfs.remember(mount.destination)
         }
         guard copied != nil || mount.options.needsRemount || !mount.options.propagation.isEmpty
                 || mount.options.hasRecursiveAttributes
@@ -353,8 +363,16 @@ struct RootfsSetup {
     }
 
     /// A path that cannot be looked up is left alone, as one that is not there.
-    private func makeReadonly(_ path: String) throws {
+    /// The bind is made read-only (and nosuid, nodev, noexec) before it is attached, on the fd opened once: no
+    /// second lookup, no fstatfs for the locked flags. Where the kernel or a profile refuses the new calls, this and
+    /// every later path (`newMountAPI` goes false) get the bind and the remount.
+    private func makeReadonly(_ path: String, newMountAPI: inout Bool) throws {
         guard let target = try? Files.open(path, O_PATH | O_NOFOLLOW) else { return }
+        if newMountAPI {
+            let attributes = Mounts.attrReadOnly | Mounts.attrNoSUID | Mounts.attrNoDev | Mounts.attrNoExec
+            if try Mounts.bindOntoItself(target, adding: attributes, describe: "readonly \(path)") { return }
+            newMountAPI = false
+        }
         try Mounts.bindOntoItself(target, recursive: true, describe: "bind \(path)")
         let mounted = try Files.open(path, O_PATH | O_NOFOLLOW)
         try remountBind(mounted, flags: Mounts.readOnly | Mounts.noSUID | Mounts.noDev | Mounts.noExec,
@@ -376,16 +394,19 @@ extension RootfsSetup {
     /// is ours too, and a fresh mqueue unless the ipc namespace is: the host's is bind-mounted recursively
     /// instead, with the entry's flags (runc falls back the same way).
     /// `copiedSource`: the parent's detached copy of a bind source (openBindSources).
-    func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil) throws {
+    func perform(_ mount: ContainerPlan.PlannedMount, in root: FileDescriptor, copiedSource: FileDescriptor? = nil,
+                 freshTmpfs: inout FreshTmpfsMounts) throws {
         guard plan.inUserNamespace, !mount.options.isBind, let host = RootfsSetup.hostSource(mount.type) else {
-            return try mountOnce(mount, in: root, copiedSource: copiedSource)
+            return try mountOnce(mount, in: root, copiedSource: copiedSource, freshTmpfs: &freshTmpfs)
         }
         let owned: NamespaceType = mount.type == "sysfs" ? .network : .ipc
-        guard plan.createdNamespaces.contains(owned) else { return try mountOnce(try RootfsSetup.hostBind(mount, host), in: root) }
+        guard plan.createdNamespaces.contains(owned) else {
+            return try mountOnce(try RootfsSetup.hostBind(mount, host), in: root, freshTmpfs: &freshTmpfs)
+        }
         do {
-            try mountOnce(mount, in: root)
+            try mountOnce(mount, in: root, freshTmpfs: &freshTmpfs)
         } catch let error as SysError where error.errno == EPERM {
-            try mountOnce(try RootfsSetup.hostBind(mount, host), in: root)
+            try mountOnce(try RootfsSetup.hostBind(mount, host), in: root, freshTmpfs: &freshTmpfs)
         }
     }
 

@@ -39,10 +39,12 @@ extension Runtime {
         }
     }
 
-    /// What `create` made: the init, and the record it wrote to state.json (so that `run` need not read it back).
+    /// What `create` made: the init, the record it wrote to state.json (so that `run` need not read it back), and
+    /// whether it made <state dir>/rootfs (HostRoot: a container without a mount namespace of its own).
     package struct Created {
         package var initProcess: LaunchedInit
         package var record: ContainerRecord
+        package var madeHostRoot: Bool
     }
 
     /// `create`: the container exists, its init blocked before the user process, state on disk.
@@ -203,7 +205,7 @@ extension Runtime {
                 seccompCache.keepCompiled()
                 cgroupHostCache.keep()
                 if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
-                return Created(initProcess: initProcess, record: record)
+                return Created(initProcess: initProcess, record: record, madeHostRoot: plan.hostRoot != nil)
             } catch {
                 initProcess.abort()
                 try? driver.destroy()

@@ -8,8 +8,9 @@ extension Runtime {
     /// `delete`: refuses a running container unless `force`; a created one is killed first, as runc does.
     /// Leaves nothing: the init is dead and reaped by its parent, the state dir is gone. `reaped` is for the caller
     /// that started the container and has reaped its init (`run`): the record it wrote says all there is, so
-    /// state.json is not read back (state.json is written once, by create).
-    package func delete(_ id: String, force: Bool, reaped: ContainerRecord? = nil) throws {
+    /// state.json is not read back (state.json is written once, by create), and what its create made says which
+    /// files to remove.
+    package func delete(_ id: String, force: Bool, reaped: Created? = nil) throws {
         var trace = phaseTrace()
         let directory = try self.directory(id)
         let lock: FileDescriptor
@@ -22,7 +23,7 @@ extension Runtime {
         defer { lock.close() }
         let snap: Snapshot
         do {
-            snap = try reaped.map { Snapshot(record: $0, status: .stopped, id: id) } ?? snapshot(directory, locked: true)
+            snap = try reaped.map { Snapshot(record: $0.record, status: .stopped, id: id) } ?? snapshot(directory, locked: true)
         } catch let corrupt as ContainerRecord.Corrupt {
             // No init to name: with --force the container's cgroup (cgroups.json) says which processes are its.
             guard force else { throw RuntimeError("container \(id): \(corrupt) (delete --force removes it)") }
@@ -59,8 +60,14 @@ extension Runtime {
             }
         }
         trace.mark("cgroups")
-        try HostRoot.remove(stateDirectory: directory.path)
-        try directory.remove()
+        if let reaped {
+            // <state dir>/rootfs is there only where this run's create bound the rootfs on it: no access(2) to ask.
+            if reaped.madeHostRoot { try HostRoot.remove(stateDirectory: directory.path) }
+            try directory.removeAfterRun(keptSeccompProgram: reaped.record.keptSeccompProgram)
+        } else {
+            try HostRoot.remove(stateDirectory: directory.path)
+            try directory.remove()
+        }
         trace.mark("state dir")
         runPoststopHooks(snap.record)
         trace.mark("poststop")

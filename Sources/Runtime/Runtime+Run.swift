@@ -30,7 +30,7 @@ extension Runtime {
         if detach { return 0 }
         let relayed = options.consoleSocket == nil ? initProcess.console : nil
         let status = try Supervision(pid: initProcess.pid, signals: signals, terminal: relayed).untilExit()
-        if !keep { try delete(id, force: true, reaped: created.record) }
+        if !keep { try delete(id, force: true, reaped: created) }
         return status.shellCode
     }
 }

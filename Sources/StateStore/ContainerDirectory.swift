@@ -11,6 +11,8 @@ package struct ContainerDirectory: Sendable {
         static let state = "state.json", execFifo = "exec.fifo", cgroups = "cgroups.json", config = "config.json"
         static let seccompProgram = "seccomp.bpf"
         static let all = [state, execFifo, cgroups, config, seccompProgram]
+        /// What every create writes and nothing but `delete` removes.
+        static let alwaysWritten = [state, cgroups, config]
     }
 
     package var path: String { root + "/" + id }
@@ -167,6 +169,14 @@ package struct ContainerDirectory: Sendable {
     /// The files a state dir holds go by name; anything else (a torn write's temporary) is found by a listing.
     package func remove() throws {
         try Files.removeFlatDirectory(path, expected: FileName.all)
+    }
+
+    /// `remove` for the process whose create made the directory and whose start has run (`run`): no unlink of what
+    /// it never left there. exec.fifo is gone (its start removed it, or none was made) and seccomp.bpf was written
+    /// only for a kept program; anything else (another process's torn write) is still found by the listing.
+    package func removeAfterRun(keptSeccompProgram: Bool) throws {
+        try Files.removeFlatDirectory(path, expected: keptSeccompProgram ? FileName.alwaysWritten + [FileName.seccompProgram]
+                                                                          : FileName.alwaysWritten)
     }
 
     /// Ids of every container directory under `root`, sorted; names no id can have (the seccomp cache's

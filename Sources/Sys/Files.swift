@@ -240,20 +240,38 @@ extension Files {
         return try walkInRoot(root, path, making: directory ? .directory : .file)
     }
 
-    /// The usual miss is the last component alone (/dev/pts, /dev/shm, /dev/mqueue on the container's fresh
-    /// /dev): its parent, resolved by the kernel inside `root`, takes it (mkdirat, or mknodat for a file), and it
-    /// is opened O_NOFOLLOW. nil, and the walk decides, when the parent cannot be resolved, the name is not a
-    /// plain one, making it failed, or what is there is a symlink (planted, or made meanwhile by a writer of a
-    /// shared rootfs). Four calls where the walk from `root` takes one more per component of the parent.
+    /// The usual miss is the last component alone: its parent, resolved by the kernel inside `root`, takes it
+    /// (`makeEntry`). nil, and the walk decides, when the parent cannot be resolved, the name is not a plain one,
+    /// or `makeEntry` gives nothing. Three or four calls where the walk from `root` takes one more per component
+    /// of the parent.
     private static func makeLastInRoot(_ root: FileDescriptor, _ path: String, directory: Bool) -> FileDescriptor? {
+        guard let (parentPath, name) = splitLast(path),
+              let parent = openInRoot(root, parentPath.isEmpty ? "/" : parentPath) else { return nil }
+        return makeEntry(in: parent, name, directory: directory)
+    }
+
+    /// `path` without trailing slashes as its parent ("" for the root) and a last component that is a plain
+    /// name (not empty, `.` or `..`); nil when it has none.
+    package static func splitLast(_ path: String) -> (parent: String, name: String)? {
         var path = path
         while path.utf8.count > 1 && path.utf8.last == UInt8(ascii: "/") { path.removeLast() }
-        guard let parentPath = PathText.beforeLastSlash(path) else { return nil }
-        let name = String(decoding: path.utf8.dropFirst(parentPath.utf8.count + 1), as: UTF8.self)
-        guard !name.isEmpty, name != ".", name != "..",
-              let parent = openInRoot(root, parentPath.isEmpty ? "/" : parentPath) else { return nil }
+        guard let parent = PathText.beforeLastSlash(path) else { return nil }
+        let name = String(decoding: path.utf8.dropFirst(parent.utf8.count + 1), as: UTF8.self)
+        guard !name.isEmpty, name != ".", name != ".." else { return nil }
+        return (parent, name)
+    }
+
+    /// `name` in the directory `parent`, made unless something is there (mkdirat, or mknodat for a file) and
+    /// opened O_PATH without following it. nil when making or opening it failed or what is there is a symlink
+    /// (planted, or made meanwhile by a writer of a shared rootfs): O_DIRECTORY refuses one (and anything but a
+    /// directory) in the open itself; a file's fd is checked with fstat.
+    package static func makeEntry(in parent: FileDescriptor, _ name: String, directory: Bool) -> FileDescriptor? {
         do throws(SysError) {
-            if directory { try makeDirectory(in: parent, name) } else { try createFile(in: parent, name) }
+            if directory {
+                try makeDirectory(in: parent, name)
+                return try openAt(parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY)
+            }
+            try createFile(in: parent, name)
             let made = try openAt(parent, name, O_PATH | O_NOFOLLOW)
             return try status(made).st_mode & S_IFMT == S_IFLNK ? nil : made
         } catch {

@@ -70,6 +70,35 @@ package enum Mounts {
         if moved != 0 { throw SysError("move_mount", path: describe, errno: moved) }
     }
 
+    /// A recursive bind of what `target` is open on onto itself whose top mount gets `attributes` (MOUNT_ATTR_*)
+    /// before it is attached: open_tree(OPEN_TREE_CLONE | AT_RECURSIVE), mount_setattr, move_mount (Linux 5.12).
+    /// mount_setattr only adds flags, so those the kernel locks (a user namespace's nodev, nosuid) stay without being
+    /// read first; the submounts keep theirs, as after a bind and a remount of its top. False, with nothing
+    /// attached, where the kernel or a seccomp profile refuses one of the calls (ENOSYS, EPERM, EINVAL).
+    package static func bindOntoItself(_ target: FileDescriptor, adding attributes: UInt64,
+                                       describe: String) throws(SysError) -> Bool {
+        let copy = cshim_open_tree_clone_recursive(target.raw)
+        guard copy >= 0 else {
+            if refusesNewMountAPI(errno) { return false }
+            throw SysError("open_tree", path: describe)
+        }
+        // Closed unattached, the copy and its submounts go with it.
+        defer { Glibc.close(copy) }
+        if cshim_mount_setattr_top(copy, attributes) != 0 {
+            if refusesNewMountAPI(errno) { return false }
+            throw SysError("mount_setattr", path: describe)
+        }
+        if cshim_move_mount_to_fd(copy, target.raw) != 0 {
+            if refusesNewMountAPI(errno) { return false }
+            throw SysError("move_mount", path: describe)
+        }
+        return true
+    }
+
+    /// The kernel has not the call (ENOSYS), or refuses it where mount(2) may still work: a seccomp profile
+    /// (EPERM), a mount it will not copy or change this way (EINVAL).
+    private static func refusesNewMountAPI(_ error: Int32) -> Bool { error == ENOSYS || error == EPERM || error == EINVAL }
+
     /// "." once `target` is the working directory, else its /proc/self/fd path.
     private static func name(of target: FileDescriptor) -> String {
         Glibc.fchdir(target.raw) == 0 ? "." : target.procPath

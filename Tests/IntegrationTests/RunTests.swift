@@ -61,6 +61,45 @@ extension CrabcanCLI {
         #expect(!box.stateDirExists(id))
     }
 
+    /// `run` removes its state dir by the names its create wrote and lists it only when something else is left: whether
+    /// the init shares crabcan's memory (no exec.fifo) or is started through exec.fifo (a time namespace), with a
+    /// kept seccomp program (seccomp.bpf), with its rootfs bound under the state dir (no mount namespace of its own),
+    /// and with a stranger's torn temporary file in the dir, nothing is left: no state dir, cgroup, process or mount.
+    @Test func runRemovesItsStateDirWhateverItHolds() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let made = ["cgroups.json", "config.json", "state.json"]
+        let allowAllButAcct: [String: Any] = [
+            "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            "syscalls": [["names": ["acct"], "action": "SCMP_ACT_ERRNO"]]]
+        let cases: [(name: String, holds: [String], stray: Bool, edit: (inout [String: Any]) -> Void)] = [
+            ("shared", made, false, { _ in }),
+            ("seccomp", made + ["seccomp.bpf"], false, { SeccompFixtures.setSeccomp(&$0, allowAllButAcct, noNewPrivileges: false) }),
+            ("fifo", made, true, { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "time"]]
+                config["linux"] = linux
+            }),
+            ("hostroot", made + ["rootfs"], false, Self.withoutNamespaces),
+        ]
+        for c in cases {
+            let id = box.id("run-rm-" + c.name)
+            let go = "/go-" + c.name
+            let bundle = try box.bundle(["sh", "-c", "while [ ! -e \(go) ]; do usleep 10000; done"], name: c.name, edit: c.edit)
+            let run = try box.start(["run", "--bundle", bundle, id])
+            #expect(box.waitForStatus(id, "running"), "\(c.name)")
+            let dir = box.root + "/" + id
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: dir))?.sorted() == c.holds.sorted(), "\(c.name)")
+            if c.stray { try "torn".write(toFile: dir + "/state.json.1.tmp", atomically: false, encoding: .utf8) }
+            FileManager.default.createFile(atPath: box.rootfs + go, contents: nil)
+            let result = run.wait()
+            #expect(result.status == 0 && result.stderr.isEmpty, "\(c.name): \(result)")
+            box.expectGone(id, c.name)
+        }
+        #expect(box.rootEntries().isEmpty, "\(box.rootEntries())")
+        #expect(Self.mountsUnder(box.dir).isEmpty, "\(Self.mountsUnder(box.dir))")
+    }
+
     @Test func runDetachLeavesContainerRunning() throws {
         let box = try Sandbox()
         defer { box.cleanup() }

@@ -131,6 +131,8 @@ static const unsigned long CS_CLONE_PARENT = 0x8000UL;
  * (a plain bind from a mount of the old root then fails with EINVAL). */
 int cshim_open_tree_clone(int fd);
 int cshim_move_mount_to(int from_fd, const char *to_path);
+/* open_tree(fd, OPEN_TREE_CLONE | AT_RECURSIVE): a detached copy of the mount `fd` is on and of its submounts (an rbind). */
+int cshim_open_tree_clone_recursive(int fd);
 /* open_tree(path, OPEN_TREE_CLONE [| AT_RECURSIVE]): a detached copy of a bind source (and its submounts). */
 int cshim_open_tree_clone_path(const char *path, int recursive);
 /* open_tree(path, OPEN_TREE_NAMESPACE | AT_RECURSIVE): an nsfs fd of a new mount namespace whose only tree is a
@@ -141,6 +143,8 @@ int cshim_move_mount_to_fd(int from_fd, int to_fd);
 /* mount_setattr(AT_RECURSIVE): runc's recursive mount options (rro, rnosuid, ...) change a whole tree of mounts
  * at once, which a MS_REMOUNT of each mount cannot do atomically. */
 int cshim_mount_setattr_recursive(int fd, uint64_t attr_set, uint64_t attr_clr);
+/* mount_setattr without AT_RECURSIVE: flags added to the one mount `fd` is on, its submounts left as they are. */
+int cshim_mount_setattr_top(int fd, uint64_t attr_set);
 static const uint64_t CS_MOUNT_ATTR_RDONLY = 1ULL;
 static const uint64_t CS_MOUNT_ATTR_NOSUID = 2ULL;
 static const uint64_t CS_MOUNT_ATTR_NODEV = 4ULL;
