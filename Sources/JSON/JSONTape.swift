@@ -70,11 +70,14 @@ package final class JSONTape: Sendable {
             : String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
-    /// Whether the key at `index` is `key`, compared where its bytes lie.
+    /// Whether the key at `index` is `key`, compared where its bytes lie. Each array is passed as it is held (a
+    /// conditional expression choosing one would be a copy: a retain and a release per key compared).
     @usableFromInline
     func key(at index: Int, is key: String) -> Bool {
         let entry = entries[index]
-        return Bytes.equal(entry.inDecoded ? decoded : bytes, from: Int(entry.first), count: Int(entry.second), key)
+        return entry.inDecoded
+            ? Bytes.equal(decoded, from: Int(entry.first), count: Int(entry.second), key)
+            : Bytes.equal(bytes, from: Int(entry.first), count: Int(entry.second), key)
     }
 
     /// Whether the keys at `a` and `b` are the same text.
@@ -89,10 +92,12 @@ package final class JSONTape: Sendable {
     /// absent.
     @usableFromInline
     func member(_ key: String, of index: Int) -> Int? {
+        let length = key.utf8.count
         var found: Int?
         var at = index + 1
         for _ in 0..<entries[index].first {
-            if self.key(at: at, is: key) {
+            // Most keys differ in length: no bytes compared for them.
+            if Int(entries[at].second) == length, self.key(at: at, is: key) {
                 found = at + 1
                 if !hasDuplicateKeys { break }
             }

@@ -18,12 +18,14 @@ final class YajlParser {
     /// yajl_complete_parse feeds yajl a private one-byte buffer, so its offsets are not ours.
     private var finishing = false
     /// End offset of the last token that produced a callback; the next value starts after whitespace, ',' or ':'.
-    private var lastEnd = 0
-    private var entries: [Entry] = []
-    private var decoded: [UInt8] = []
+    // The builder's state is touched by every callback, never by two at once (yajl calls back one at a time on this
+    // thread): no exclusivity check at run time, which cost more than the appends themselves.
+    @exclusivity(unchecked) private var lastEnd = 0
+    @exclusivity(unchecked) private var entries: [Entry] = []
+    @exclusivity(unchecked) private var decoded: [UInt8] = []
     /// The entries of the containers still open, innermost last, and how many elements or members each has so far.
-    private var open: [Int] = []
-    private var counts: [Int] = []
+    @exclusivity(unchecked) private var open: [Int] = []
+    @exclusivity(unchecked) private var counts: [Int] = []
     /// The keys of an open object with more members than a scan of them handles cheaply, by its entry.
     private var manyKeys: [Int: Set<String>] = [:]
     private var cancelReason: JSONError?
