@@ -6,35 +6,55 @@ import Sys
 /// miss, and no lookup of the parent per target. A mount made anywhere else might cover one of them: then all are
 /// forgotten, and targets are resolved inside the root as usual.
 struct FreshTmpfsMounts {
-    private var known: [(destination: String, fd: FileDescriptor?)] = []
+    /// Their destinations, without trailing slashes. Strings only, and one fd beside them (the parent last used):
+    /// an array of (destination, fd) pairs was a type the runtime made on every `run`.
+    private var known: [String] = []
+    private var openDestination: String?
+    private var openFD: FileDescriptor?
 
     /// The target of a mount at `destination` when its parent is a known tmpfs: made there (Files.makeEntry: never
     /// a symlink, so it stays in that tmpfs). nil when it has none or making it there failed: the caller resolves
     /// it inside `root`. Either way what a mount there may cover is forgotten first: the known tmpfs at or under
     /// `destination`, or, for a target not made here, every one.
     mutating func target(_ destination: String, in root: FileDescriptor, directory: Bool) -> FileDescriptor? {
-        guard let (parent, name) = Files.splitLast(destination),
-              let index = known.firstIndex(where: { $0.destination == (parent.isEmpty ? "/" : parent) }) else {
-            known.removeAll()
+        guard let (parentPath, name) = Files.splitLast(destination) else {
+            forgetAll()
+            return nil
+        }
+        let parent = parentPath.isEmpty ? "/" : parentPath
+        guard known.contains(parent) else {
+            forgetAll()
             return nil
         }
         // Opened on first use: one lookup for all its targets, as the resolution of each one's parent found it.
-        if known[index].fd == nil { known[index].fd = Files.openInRoot(root, known[index].destination) }
-        guard let fd = known[index].fd, let made = Files.makeEntry(in: fd, name, directory: directory) else {
-            known.removeAll()
+        if openDestination != parent {
+            openFD = Files.openInRoot(root, parent)
+            openDestination = parent
+        }
+        guard let fd = openFD, let made = Files.makeEntry(in: fd, name, directory: directory) else {
+            forgetAll()
             return nil
         }
         let covered = FreshTmpfsMounts.trimmed(destination)
-        known.removeAll { $0.destination == covered || $0.destination.hasBytePrefix(covered + "/") }
+        known.removeAll { $0 == covered || $0.hasBytePrefix(covered + "/") }
+        if let open = openDestination, !known.contains(open) { forgetOpen() }
         return made
     }
 
     /// Forgets every known tmpfs: for a mount whose target this did not make (a cgroup mount makes its own).
-    mutating func forgetAll() { known.removeAll() }
+    mutating func forgetAll() {
+        known.removeAll()
+        forgetOpen()
+    }
 
     /// A tmpfs just mounted at `destination`, empty (no tmpcopyup).
     mutating func remember(_ destination: String) {
-        known.append((FreshTmpfsMounts.trimmed(destination), nil))
+        known.append(FreshTmpfsMounts.trimmed(destination))
+    }
+
+    private mutating func forgetOpen() {
+        openDestination = nil
+        openFD = nil
     }
 
     private static func trimmed(_ path: String) -> String {
