@@ -14,10 +14,15 @@ package final class LaunchedInit {
     package let trace: PhaseTrace
     /// `run`'s init that shares our memory: made with no exec.fifo, started by `start()` through its socket.
     package let startsThroughSocket: Bool
+    /// Its start time as /proc/<pid>/stat gives it, when the clock read around clone fixes it (a read of that file
+    /// fewer per create); nil otherwise.
+    package let startTime: UInt64?
     let channel: ParentChannel
 
-    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace, startsThroughSocket: Bool = false) {
+    init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace, startsThroughSocket: Bool = false,
+         startTime: UInt64? = nil) {
         self.pid = pid
+        self.startTime = startTime
         self.console = console
         self.channel = channel
         self.trace = trace
@@ -80,13 +85,16 @@ package enum Launcher {
         let pid: pid_t
         var bornInCgroup = false
         Fault.point(.beforeClone)
+        var startTime: UInt64?
         if plan.joinedNamespaces.isEmpty {
             let cgroup = Self.openCloneTarget(steps)
+            let before = Processes.bootTicks()
             (pid, bornInCgroup) = try Processes.clone(flags: cloneFlags, into: cgroup)
             if pid == 0 {
                 parentEnd.close()
                 ContainerInit.run(plan, handles)
             }
+            startTime = Processes.startTime(forkedBetween: before, and: Processes.bootTicks())
             cgroup?.close()
         } else {
             pid = try NamespaceJoins.spawnInit(plan, cloneFlags: cloneFlags, channel: channel, childEnd: childEnd) {
@@ -98,7 +106,7 @@ package enum Launcher {
         fifo?.close()
         treeNamespace?.close()
         trace.mark(treeNamespace == nil ? "clone" : "clone (tree namespace)")
-        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup) {
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, startTime: startTime) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
@@ -135,11 +143,13 @@ package enum Launcher {
         Fault.point(.beforeClone)
         // On cgroup v2, born in its cgroup where the kernel can (as Processes.clone(flags:into:)); else placed.
         let cgroup = openCloneTarget(steps)
+        let before = Processes.bootTicks()
         let (pid, bornInCgroup) = try SharedAddressSpace.clone(
             flags: cloneFlags, childSocket: handles.channel.socket, parentSocket: channel.socket,
             placedTag: SyncMessage.Tag.placed.rawValue, into: cgroup, stackSize: sharedInitStack) {
                 ContainerInit.run(plan, handles)
             }
+        let startTime = Processes.startTime(forkedBetween: before, and: Processes.bootTicks())
         cgroup?.close()
         Fault.point(.afterClone)
         handles.channel.socket.closeOurCopy()
@@ -148,7 +158,7 @@ package enum Launcher {
         trace.mark("clone (shared memory)")
         // The id maps of a new user namespace are written while the child still waits in the kernel for `placed`.
         return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true,
-                              startsThroughSocket: handles.execFifo == nil) {
+                              startsThroughSocket: handles.execFifo == nil, startTime: startTime) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
@@ -204,7 +214,7 @@ package enum Launcher {
     /// `ready` (through hand-overs when it `sharesMemory`). On failure the child is killed and reaped.
     private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
                                    bornInCgroup: Bool, sharesMemory: Bool = false, startsThroughSocket: Bool = false,
-                                   mapIDs: () throws -> Void) throws -> LaunchedInit {
+                                   startTime: UInt64? = nil, mapIDs: () throws -> Void) throws -> LaunchedInit {
         var trace = trace
         do {
             try mapIDs()
@@ -213,7 +223,7 @@ package enum Launcher {
             let console = sharesMemory ? try channel.awaitReadySharing(steps, pid: pid) : try channel.awaitReady(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace,
-                                startsThroughSocket: startsThroughSocket)
+                                startsThroughSocket: startsThroughSocket, startTime: startTime)
         } catch {
             killAndReap(pid)
             throw error

@@ -183,7 +183,7 @@ extension Runtime {
                 throw error
             }
             do {
-                guard let startTime = Processes.startTime(of: initProcess.pid) else {
+                guard let startTime = initProcess.startTime ?? Processes.startTime(of: initProcess.pid) else {
                     throw RuntimeError("container init \(initProcess.pid) vanished during create")
                 }
                 var record = draft

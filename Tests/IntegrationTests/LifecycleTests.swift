@@ -41,6 +41,35 @@ extension CrabcanCLI {
         box.expectGone(id, "run")
     }
 
+    /// state.json's startTime is what /proc/<pid>/stat says of the init (field 22): create takes it from the boot
+    /// clock read around clone when no tick went by, and reads the file otherwise. Creates in a row, each compared
+    /// with the kernel's: the init that shares the runtime's memory, and one cloned apart (a time namespace, whose
+    /// boot-time offset the host's reading of the stamp does not add).
+    @Test func recordedStartTimeIsTheKernels() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let shared = try box.bundle(["/bin/sleep", "30"])
+        let apart = try box.bundle(["/bin/sleep", "30"], name: "time-bundle") { config in
+            var linux = config["linux"] as! [String: Any]
+            linux["namespaces"] = (linux["namespaces"] as! [[String: Any]]) + [["type": "time"]]
+            linux["timeOffsets"] = ["boottime": ["secs": 1000, "nanosecs": 0]]
+            config["linux"] = linux
+        }
+        for round in 0..<12 {
+            let bundle = round % 2 == 0 ? shared : apart
+            let id = box.id("start\(round)")
+            let create = try box.start(["create", "--bundle", bundle, id])
+            try #require(create.wait().status == 0)
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.root + "/" + id + "/state.json"))) as? [String: Any]
+            let pid = try #require(record?["pid"] as? Int)
+            let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+            #expect((record?["startTime"] as? NSNumber)?.uint64Value == UInt64(fields[19]), "round \(round): \(stat)")
+            #expect(box.state(id)?["status"] as? String == "created")
+            #expect(box.crabcan(["delete", "--force", id]).status == 0)
+        }
+    }
+
     @Test func lifecycleAcrossInvocations() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
