@@ -55,19 +55,39 @@ package final class JSONTape: Sendable {
 
     /// The entry after the value at `index` and everything it holds.
     @usableFromInline
-    func next(after index: Int) -> Int {
+    func next(after index: Int) -> Int { Self.next(after: index, in: entries) }
+
+    /// The text of a string, number or key.
+    @usableFromInline
+    func text(at index: Int) -> String { Self.text(of: entries[index], source: bytes, decoded: decoded) }
+
+    // The rules below are the parser's too, on the entries it has made so far.
+
+    /// The entry after the finished value at `index` in `entries`, its contents included.
+    @inline(__always)
+    static func next(after index: Int, in entries: [Entry]) -> Int {
         let entry = entries[index]
         return index + 1 + (entry.isContainer ? Int(entry.second) : 0)
     }
 
-    /// The text of a string, number or key.
-    @usableFromInline
-    func text(at index: Int) -> String {
-        let entry = entries[index]
-        let start = Int(entry.first), end = Int(entry.first) + Int(entry.second)
-        return entry.inDecoded
-            ? String(decoding: decoded[start..<end], as: UTF8.self)
-            : String(decoding: bytes[start..<end], as: UTF8.self)
+    /// A string's, number's or key's text, from the buffer it lies in.
+    @inline(__always)
+    static func text(of entry: Entry, source: [UInt8], decoded: [UInt8]) -> String {
+        let range = Int(entry.first)..<(Int(entry.first) + Int(entry.second))
+        return entry.inDecoded ? String(decoding: decoded[range], as: UTF8.self) : String(decoding: source[range], as: UTF8.self)
+    }
+
+    /// Whether two keys are the same bytes, wherever each lies.
+    @inline(__always)
+    static func sameText(_ x: Entry, _ y: Entry, source: [UInt8], decoded: [UInt8]) -> Bool {
+        guard x.second == y.second else { return false }
+        let xRange = Int(x.first)..<(Int(x.first) + Int(x.second)), yRange = Int(y.first)..<(Int(y.first) + Int(y.second))
+        switch (x.inDecoded, y.inDecoded) {
+        case (false, false): return Bytes.equal(source, xRange, source, yRange)
+        case (false, true): return Bytes.equal(source, xRange, decoded, yRange)
+        case (true, false): return Bytes.equal(decoded, xRange, source, yRange)
+        case (true, true): return Bytes.equal(decoded, xRange, decoded, yRange)
+        }
     }
 
     /// Whether the key at `index` is `key`, compared where its bytes lie. Each array is passed as it is held (a
@@ -82,10 +102,7 @@ package final class JSONTape: Sendable {
 
     /// Whether the keys at `a` and `b` are the same text.
     func key(at a: Int, equalsKeyAt b: Int) -> Bool {
-        let x = entries[a], y = entries[b]
-        guard x.second == y.second else { return false }
-        let xs = x.inDecoded ? decoded : bytes, ys = y.inDecoded ? decoded : bytes
-        return xs[Int(x.first)..<Int(x.first + x.second)].elementsEqual(ys[Int(y.first)..<Int(y.first + y.second)])
+        Self.sameText(entries[a], entries[b], source: bytes, decoded: decoded)
     }
 
     /// The value of member `key` of the object at `index` (the last one when the key is there twice); nil when

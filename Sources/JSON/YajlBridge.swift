@@ -200,23 +200,12 @@ final class YajlParser {
     }
 
     private func keyEntry(_ a: Int, equals b: Int) -> Bool {
-        let x = entries[a], y = entries[b]
-        guard x.second == y.second else { return false }
-        let xs = x.inDecoded ? decoded : input, ys = y.inDecoded ? decoded : input
-        return xs[Int(x.first)..<Int(x.first + x.second)].elementsEqual(ys[Int(y.first)..<Int(y.first + y.second)])
+        JSONTape.sameText(entries[a], entries[b], source: input, decoded: decoded)
     }
 
-    private func keyText(_ index: Int) -> String {
-        let entry = entries[index]
-        let range = Int(entry.first)..<Int(entry.first + entry.second)
-        return entry.inDecoded ? String(decoding: decoded[range], as: UTF8.self) : String(decoding: input[range], as: UTF8.self)
-    }
+    private func keyText(_ index: Int) -> String { JSONTape.text(of: entries[index], source: input, decoded: decoded) }
 
-    /// The entry after a finished value's (its contents included).
-    private func nextEntry(after index: Int) -> Int {
-        let entry = entries[index]
-        return index + 1 + (entry.isContainer ? Int(entry.second) : 0)
-    }
+    private func nextEntry(after index: Int) -> Int { JSONTape.next(after: index, in: entries) }
 
     /// A value begins: one more element of the open array (an object's members are counted by their keys).
     private func countValue() {

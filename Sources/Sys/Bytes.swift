@@ -9,6 +9,19 @@ package enum Bytes {
         return a.withUnsafeBytes { a in b.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
     }
 
+    /// Whether two ranges of byte arrays hold the same bytes (memcmp).
+    @inlinable
+    package static func equal(_ a: [UInt8], _ aRange: Range<Int>, _ b: [UInt8], _ bRange: Range<Int>) -> Bool {
+        guard aRange.count == bRange.count, aRange.lowerBound >= 0, aRange.upperBound <= a.count,
+              bRange.lowerBound >= 0, bRange.upperBound <= b.count else { return false }
+        if aRange.isEmpty { return true }
+        return a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                memcmp(a.baseAddress! + aRange.lowerBound, b.baseAddress! + bRange.lowerBound, aRange.count) == 0
+            }
+        }
+    }
+
     /// Whether `count` bytes of `bytes` from `start` are `text`'s UTF-8 (memcmp), e.g. a JSON key where it lies in
     /// the source against the key a decoder asks for: no String made for the one in the source.
     @inlinable

@@ -72,6 +72,12 @@ import Testing
         let key = Array("crabcan-seccomp key with a tail".utf8)
         #expect(Bytes.equal(key[...], key) && Bytes.equal([][...], []))
         #expect(!Bytes.equal(key.dropLast(), key) && !Bytes.equal(Array(key.dropFirst() + [0])[...], key))
+        // Ranges of two arrays (a JSON key in the source against one unescaped), and text against a range.
+        let other = Array("xxcrabcan".utf8)
+        #expect(Bytes.equal(key, 0..<7, other, 2..<9) && Bytes.equal(key, 3..<3, other, 9..<9))
+        #expect(!Bytes.equal(key, 0..<7, other, 1..<8) && !Bytes.equal(key, 0..<7, other, 2..<10), "a range past the end is no match")
+        #expect(Bytes.equal(key, from: 0, count: 7, "crabcan") && !Bytes.equal(key, from: 1, count: 7, "crabcan"))
+        #expect(!Bytes.equal(key, from: key.count - 2, count: 4, "tail"), "a range past the end is no match")
         var hashes: Set<UInt64> = [Bytes.hash(key), Bytes.hash([]), Bytes.hash([0]), Bytes.hash([0, 0]), Bytes.hash(Array(repeating: 0, count: 8))]
         for index in key.indices {
             var changed = key
