@@ -147,7 +147,6 @@ package struct JSONReader {
 
     /// The value as a tree (made on each call), for a value passed through as it is.
     package var node: JSONNode { context.tape.node(at: index) }
-    package var value: JSONValue { node.value }
 
     /// Where the value starts in the text.
     package var offset: Int { Int(entry.offset) }
@@ -329,10 +328,6 @@ package struct JSONReader {
         let entry = self.entry, tape = context.tape
         let range = Int(entry.first)..<Int(entry.first + entry.second)
         return entry.inDecoded ? tape.decoded[range] : tape.bytes[range]
-    }
-
-    static func parseInteger<T: FixedWidthInteger>(_ text: String, as type: T.Type) -> T? {
-        parseInteger(Array(text.utf8)[...], as: T.self)
     }
 
     static func parseInteger<T: FixedWidthInteger>(_ text: ArraySlice<UInt8>, as type: T.Type) -> T? {
