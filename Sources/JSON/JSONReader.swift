@@ -28,7 +28,7 @@ package final class JSONDecodingContext {
     }
 
     /// A reader on the document's root value, with the empty path.
-    package var root: JSONReader { JSONReader(index: 0, parent: nil, step: .start(""), context: self) }
+    package var root: JSONReader { JSONReader(index: 0, context: self) }
 
     package func report(path: String, message: String, offset: Int?) {
         let position = offset.map { document.position(ofOffset: $0) }
@@ -41,47 +41,10 @@ package final class JSONDecodingContext {
 }
 
 
-/// Where a node sits in its document, as a chain of steps from the root. Spelled out (`path`) only when a
-/// problem is reported: decoding a config looks up hundreds of members, and building each one's path string
-/// eagerly was work, integer formatting and key quoting that an accepted config never used.
-@usableFromInline
-final class JSONLocation {
-    @usableFromInline
-    enum Step {
-        case start(String)
-        case key(String)
-        case index(Int)
-    }
-
-    let parent: JSONLocation?
-    let step: Step
-
-    @usableFromInline
-    init(parent: JSONLocation?, step: Step) {
-        self.parent = parent
-        self.step = step
-    }
-
-    /// jq's spelling of `step` after `parent`'s path: `.key`, or `["key"]` when the key is not a plain identifier;
-    /// `[index]`.
-    static func text(of step: Step, after parent: JSONLocation?) -> String {
-        var steps: [Step] = [step]
-        var location = parent
-        while let current = location {
-            steps.append(current.step)
-            location = current.parent
-        }
-        var text = ""
-        for step in steps.reversed() {
-            switch step {
-            case .start(let prefix): text += prefix
-            case .key(let key): text = JSONLocation.appending(key: key, to: text)
-            case .index(let index): text += "[" + DecimalText.of(index) + "]"
-            }
-        }
-        return text
-    }
-
+/// jq's spelling of paths (`.linux.namespaces[0]`, `.linux.sysctl["net.ipv4.ip_forward"]`), made only when a
+/// problem is reported: an accepted config never spells one.
+enum JSONPathText {
+    /// `.key`, or `["key"]` when the key is not a plain identifier, after `path`.
     static func appending(key: String, to path: String) -> String {
         var plain = !key.isEmpty
         for (i, c) in key.utf8.enumerated() {
@@ -94,6 +57,9 @@ final class JSONLocation {
         }
         return plain ? path + "." + key : path + "[" + jsonQuote(key) + "]"
     }
+
+    /// `[position]` after `path`.
+    static func appending(position: Int, to path: String) -> String { path + "[" + DecimalText.of(position) + "]" }
 }
 
 /// A node, where it is in the document and the shared problem list. The generic readers below are inlinable;
@@ -102,24 +68,16 @@ final class JSONLocation {
 /// the unspecialized generic, its Optional<T> metadata made at run time).
 @usableFromInline
 package struct JSONReader {
-    /// The value's entry in the context's tape.
+    /// The value's entry in the context's tape. Where it is in the document (its path) is found from the tape when
+    /// a problem is reported: a reader holds no location of its own, so reading a member makes nothing.
     @usableFromInline
     let index: Int
-    /// Where the node is: its parent's location and its own step from there. A reader's own location is an object
-    /// only once it has children (`here`), made once for all of them: most nodes are leaves, and an object for
-    /// every member and element read was most of a decode's allocations.
-    @usableFromInline
-    let parent: JSONLocation?
-    @usableFromInline
-    let step: JSONLocation.Step
     @usableFromInline
     package let context: JSONDecodingContext
 
     @usableFromInline
-    init(index: Int, parent: JSONLocation?, step: JSONLocation.Step, context: JSONDecodingContext) {
+    init(index: Int, context: JSONDecodingContext) {
         self.index = index
-        self.parent = parent
-        self.step = step
         self.context = context
     }
 
@@ -127,23 +85,11 @@ package struct JSONReader {
     var entry: JSONTape.Entry { context.tape.entries[index] }
 
     /// The node's jq-style path (`.linux.namespaces[0]`), made when asked.
-    package var path: String { JSONLocation.text(of: step, after: parent) }
+    package var path: String { context.tape.path(to: index) }
 
-    /// This node's location, the parent of its children's.
+    /// A reader on the value at `index`: a member or an element of this one.
     @usableFromInline
-    var here: JSONLocation { JSONLocation(parent: parent, step: step) }
-
-    /// A reader on the value at `index`, this one's member `key` or element `position`; `here` when the caller has
-    /// made it already.
-    @usableFromInline
-    func child(_ index: Int, key: String, here: JSONLocation? = nil) -> JSONReader {
-        JSONReader(index: index, parent: here ?? self.here, step: .key(key), context: context)
-    }
-
-    @usableFromInline
-    func child(_ index: Int, position: Int, here: JSONLocation? = nil) -> JSONReader {
-        JSONReader(index: index, parent: here ?? self.here, step: .index(position), context: context)
-    }
+    func child(_ index: Int) -> JSONReader { JSONReader(index: index, context: context) }
 
     /// The value as a tree (made on each call), for a value passed through as it is.
     package var node: JSONNode { context.tape.node(at: index) }
@@ -163,7 +109,7 @@ package struct JSONReader {
     }
 
     /// The path of member `key` of this node: `.key`, or `["key"]` when the key is not a plain identifier.
-    package func path(appendingKey key: String) -> String { JSONLocation.appending(key: key, to: path) }
+    package func path(appendingKey key: String) -> String { JSONPathText.appending(key: key, to: path) }
 
     package func string() -> String? {
         guard entry.kind == .string else {
@@ -235,8 +181,7 @@ package struct JSONReader {
             report("expected array")
             return false
         }
-        let here = self.here
-        context.tape.forEachElement(of: index) { position, element in body(child(element, position: position, here: here)) }
+        context.tape.forEachElement(of: index) { _, element in body(child(element)) }
         return true
     }
 
@@ -250,12 +195,9 @@ package struct JSONReader {
             return false
         }
         let tape = context.tape
-        var here: JSONLocation?
-        tape.forEachElement(of: index) { position, element in
+        tape.forEachElement(of: index) { _, element in
             if tape.entries[element].kind == .string, accept(tape.text(at: element)) { return }
-            let location = here ?? self.here
-            here = location
-            body(child(element, position: position, here: location))
+            body(child(element))
         }
         return true
     }
@@ -281,9 +223,8 @@ package struct JSONReader {
         }
         var result: [T] = []
         result.reserveCapacity(Int(entry.first))
-        let here = self.here
-        context.tape.forEachElement(of: index) { position, element in
-            if let value = T(json: child(element, position: position, here: here)) {
+        context.tape.forEachElement(of: index) { _, element in
+            if let value = T(json: child(element)) {
                 result.append(value)
             }
         }
@@ -298,11 +239,9 @@ package struct JSONReader {
             return nil
         }
         var result: [String: T] = [:]
-        let here = self.here
         let tape = context.tape
         tape.forEachMember(of: index) { key, value in
-            let name = tape.text(at: key)
-            if let decoded = T(json: child(value, key: name, here: here)) { result[name] = decoded }
+            if let decoded = T(json: child(value)) { result[tape.text(at: key)] = decoded }
         }
         return result
     }
@@ -360,13 +299,9 @@ package struct JSONReader {
 @usableFromInline
 package struct JSONObjectReader {
     package let reader: JSONReader
-    /// The object's location, made once for every member read.
-    @usableFromInline
-    let here: JSONLocation
 
     package init(reader: JSONReader) {
         self.reader = reader
-        here = reader.here
     }
 
     package var path: String { reader.path }
@@ -384,10 +319,7 @@ package struct JSONObjectReader {
     package var entries: [(key: String, reader: JSONReader)] {
         var entries: [(key: String, reader: JSONReader)] = []
         let tape = context.tape
-        tape.forEachMember(of: reader.index) { key, value in
-            let name = tape.text(at: key)
-            entries.append((key: name, reader: reader.child(value, key: name, here: here)))
-        }
+        tape.forEachMember(of: reader.index) { key, value in entries.append((key: tape.text(at: key), reader: reader.child(value))) }
         return entries
     }
 
@@ -399,7 +331,7 @@ package struct JSONObjectReader {
     package func optional(_ key: String) -> JSONReader? {
         let tape = context.tape
         guard let value = tape.member(key, of: reader.index), tape.entries[value].kind != .null else { return nil }
-        return reader.child(value, key: key, here: here)
+        return reader.child(value)
     }
 
     /// The member; when absent or null reports "required field is missing" at the member's path.

@@ -137,6 +137,32 @@ package final class JSONTape: Sendable {
         }
     }
 
+    /// The jq-style path of the value at `index` (`.linux.namespaces[0]`): from the root down, into the member or
+    /// element whose entries hold it. Made only for a problem's report.
+    func path(to index: Int) -> String {
+        var text = ""
+        var at = 0
+        descending: while at != index {
+            let container = entries[at]
+            guard container.isContainer, index > at, index <= at + Int(container.second) else { break }
+            var child = at + 1
+            for position in 0..<Int(container.first) {
+                let value = container.kind == .object ? child + 1 : child
+                let end = next(after: value)
+                if index >= value && index < end {
+                    text = container.kind == .object
+                        ? JSONPathText.appending(key: self.text(at: child), to: text)
+                        : JSONPathText.appending(position: position, to: text)
+                    at = value
+                    continue descending
+                }
+                child = end
+            }
+            break
+        }
+        return text
+    }
+
     /// Each element of the array at `index`, with its position.
     @usableFromInline
     func forEachElement(of index: Int, _ body: (_ position: Int, _ element: Int) -> Void) {

@@ -40,6 +40,13 @@ private func text(_ writer: JSONWriter) -> String { String(decoding: writer.byte
         #expect(o.entries.map(\.key) == ["a", "b", "e", "z"] && o.entries[0].reader.object() != nil)
         #expect(ctx.root.map(of: JSONNode.self)?.keys.sorted() == ["a", "b", "e", "z"])
         #expect(ctx.problems.isEmpty)
+        // A reader's path is found from the tape: through elements, a repeated key's last value, a quoted key.
+        let deep = try context(#"{"a": [0, {"x": [5, {"y.z": true}]}], "a": {"k": [1, 2]}}"#)
+        let deepRoot = try #require(deep.root.object())
+        #expect(deepRoot.optional("a")?.object()?.optional("k")?.array()?[1].path == ".a.k[1]")
+        let first = try #require(JSONDecodingContext(document: try JSONDocument.parse(#"[0, {"x": [5, {"y.z": true}]}]"#)).root.array())
+        #expect(first[1].object()?.optional("x")?.array()?[1].object()?.optional("y.z")?.path == #"[1].x[1]["y.z"]"#)
+        #expect(deep.root.path == "" && deepRoot.optional("a")?.path == ".a")
 
         let document = try JSONDocument.parse(#"{"l": {"s": {"k": [1, [2]]}, "t": [3], "s": 0}, "u": {"v": 6}}"#)
         let cut = JSONDecodingContext(document: document.removingMember(["l", "s"]))
