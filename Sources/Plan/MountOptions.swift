@@ -58,7 +58,10 @@ package struct MountOptions: Sendable, Equatable {
     /// runc's tables (specconv) as one switch: a config names a few options per mount, and a dictionary of them
     /// was built and hashed (SipHash) in every process that read one, ~50 K instructions of a `create`.
     static func meaning(of option: String) -> Meaning? {
-        switch option {
+        // No name below holds '=': a `key=value` option (mode=755, size=65536k) is data without fifty-odd string
+        // compares (a switch on strings tries its cases in turn).
+        if option.utf8.contains(UInt8(ascii: "=")) { return nil }
+        return switch option {
         case "ro": .flag(set: true, value: Mounts.readOnly)
         case "rw": .flag(set: false, value: Mounts.readOnly)
         case "nosuid": .flag(set: true, value: Mounts.noSUID)

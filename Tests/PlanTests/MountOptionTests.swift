@@ -8,6 +8,9 @@ import Testing
         #expect(options.flags == Mounts.noSUID | Mounts.noExec | Mounts.noDev)
         #expect(options.propagation == [Mounts.private | Mounts.recursive])
         #expect(options.dataString == "mode=755,size=65536k")
+        // A name with '=' is data even where its start is a flag's name.
+        let keyed = MountOptions(["ro=1", "private=x", "newinstance"], type: "tmpfs")
+        #expect(keyed.flags == 0 && keyed.propagation.isEmpty && keyed.dataString == "ro=1,private=x,newinstance")
         #expect(!options.isBind)
     }
 
