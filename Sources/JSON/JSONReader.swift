@@ -62,9 +62,9 @@ enum JSONPathText {
     static func appending(position: Int, to path: String) -> String { path + "[" + DecimalText.of(position) + "]" }
 }
 
-/// A node, where it is in the document and the shared problem list. The generic readers below are inlinable;
-/// @usableFromInline on the types they touch is what lets another module specialize them: without it, on a
-/// `package` type, `@inlinable` was accepted and silently meant nothing (every Spec field was decoded through
+/// A value of the document (its entry in the tape) and the shared problem list. The generic readers below are
+/// inlinable; @usableFromInline on the types they touch is what lets another module specialize them: without it, on
+/// a `package` type, `@inlinable` was accepted and silently meant nothing (every Spec field was decoded through
 /// the unspecialized generic, its Optional<T> metadata made at run time).
 @usableFromInline
 package struct JSONReader {
