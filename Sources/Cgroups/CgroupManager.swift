@@ -111,9 +111,11 @@ package struct CgroupManager: Sendable {
     }
 
     /// After SIGKILL reached a paused container: a task frozen by the v1 freezer dies only once thawed, so the
-    /// cgroup is thawed (runc's Signal does this for SIGKILL only; other signals leave it paused).
+    /// cgroup is thawed (runc's Signal does this for SIGKILL only; other signals leave it paused). Decided by the
+    /// freeze asked for, not by what the kernel reports: on v2 the dying task reads "frozen 0" for a moment, and a
+    /// thaw skipped then left the emptied cgroup frozen.
     package func thawAfterKill() throws {
-        if isFrozen() { try thaw() }
+        if tree.isFreezeAsked() { try thaw() }
     }
 
     // MARK: statistics

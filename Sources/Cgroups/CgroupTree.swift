@@ -33,6 +33,8 @@ protocol CgroupTree: Sendable {
     func freeze() throws
     func thaw() throws
     func isFrozen() -> Bool
+    /// A freeze is asked for (Freezer.isAsked), done or not.
+    func isFreezeAsked() -> Bool
     /// Kills every task at once when the kernel can (v2 cgroup.kill); false when it cannot.
     func killAtOnce() throws -> Bool
     func stats() throws -> CgroupStats

@@ -75,6 +75,7 @@ struct CgroupV1: CgroupTree {
     func freeze() throws { try Freezer.v1.freeze(try freezerDirectory()) }
     func thaw() throws { try Freezer.v1.thaw(try freezerDirectory()) }
     func isFrozen() -> Bool { directory(for: "freezer").map(Freezer.v1.isFrozen) ?? false }
+    func isFreezeAsked() -> Bool { directory(for: "freezer").map(Freezer.v1.isAsked) ?? false }
     func killAtOnce() throws -> Bool { false }
 
     /// Each controller's counters from its hierarchy; one that is not mounted is left nil or empty.

@@ -108,6 +108,7 @@ struct CgroupV2: CgroupTree {
     func freeze() throws { try Freezer.v2.freeze(dir) }
     func thaw() throws { try Freezer.v2.thaw(dir) }
     func isFrozen() -> Bool { Freezer.v2.isFrozen(dir) }
+    func isFreezeAsked() -> Bool { Freezer.v2.isAsked(dir) }
 
     /// cgroup.kill (kernel 5.14+) kills every task atomically.
     func killAtOnce() throws -> Bool {

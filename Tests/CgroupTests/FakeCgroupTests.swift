@@ -319,6 +319,27 @@ let rich = Resources(
         #expect(!fake.exists("/unified/crabcan/c1"))
     }
 
+    /// A paused container's cgroup is thawed after SIGKILL when a freeze is asked for, whatever the kernel reports
+    /// of it: on v2 a frozen task woken to die reads "frozen 0" in cgroup.events until it has gone, and a thaw
+    /// decided by that left the emptied cgroup frozen (seen once in RealCgroupV2Tests). v1: FREEZING counts too.
+    @Test func thawAfterKillFollowsTheFreezeAskedFor() throws {
+        let fake = try FakeRoot()
+        let v2 = CgroupManager(CgroupSet(version: .v2, paths: ["": fake.root + "/unified/c1"]))
+        try fake.write("/unified/c1/cgroup.freeze", "1\n")
+        try fake.write("/unified/c1/cgroup.events", "populated 1\nfrozen 0\n")
+        #expect(!v2.isFrozen())
+        try v2.thawAfterKill()
+        #expect(fake.read("/unified/c1/cgroup.freeze") == "0")
+        try fake.write("/unified/c1/cgroup.freeze", "0\n")
+        try v2.thawAfterKill()
+        #expect(fake.read("/unified/c1/cgroup.freeze") == "0\n", "not asked: nothing written")
+
+        let v1 = CgroupManager(CgroupSet(version: .v1, paths: ["freezer": fake.root + "/freezer/c1"]))
+        try fake.write("/freezer/c1/freezer.state", "FREEZING\n")
+        try v1.thawAfterKill()
+        #expect(fake.read("/freezer/c1/freezer.state") == "THAWED")
+    }
+
     /// blkio.weight goes to io.bfq.weight as is whenever that file exists (runc fs2/io.go), to io.weight converted
     /// only without it; per-device weights only where io.bfq.weight takes them (it reads "default N").
     @Test func v2BlockIOWeightPrefersBFQ() throws {
