@@ -73,15 +73,19 @@ package final class JSONTape: Sendable {
     /// A string's, number's or key's text, from the buffer it lies in.
     @inline(__always)
     static func text(of entry: Entry, source: [UInt8], decoded: [UInt8]) -> String {
-        let range = Int(entry.first)..<(Int(entry.first) + Int(entry.second))
+        let range = textRange(of: entry)
         return entry.inDecoded ? String(decoding: decoded[range], as: UTF8.self) : String(decoding: source[range], as: UTF8.self)
     }
+
+    /// Where a string's, number's or key's text lies, in the source or in `decoded` as the entry says.
+    @inline(__always)
+    static func textRange(of entry: Entry) -> Range<Int> { Int(entry.first)..<(Int(entry.first) + Int(entry.second)) }
 
     /// Whether two keys are the same bytes, wherever each lies.
     @inline(__always)
     static func sameText(_ x: Entry, _ y: Entry, source: [UInt8], decoded: [UInt8]) -> Bool {
         guard x.second == y.second else { return false }
-        let xRange = Int(x.first)..<(Int(x.first) + Int(x.second)), yRange = Int(y.first)..<(Int(y.first) + Int(y.second))
+        let xRange = textRange(of: x), yRange = textRange(of: y)
         switch (x.inDecoded, y.inDecoded) {
         case (false, false): return Bytes.equal(source, xRange, source, yRange)
         case (false, true): return Bytes.equal(source, xRange, decoded, yRange)
@@ -240,7 +244,7 @@ package final class JSONTape: Sendable {
             containers.append(object)
             object = value
         }
-        guard entries[object].kind == .object, member(last, of: object) != nil else { return nil }
+        guard entries[object].kind == .object else { return nil }
         containers.append(object)
         var keys: [Int] = []
         var at = object + 1
@@ -248,6 +252,7 @@ package final class JSONTape: Sendable {
             if key(at: at, is: last) { keys.append(at) }
             at = next(after: at + 1)
         }
+        guard !keys.isEmpty else { return nil }
         var kept = entries
         var removedEntries = 0
         var removedMembers: UInt32 = 0

@@ -17,17 +17,19 @@ final class YajlParser {
     private var inputStart: UnsafePointer<UInt8>?
     /// yajl_complete_parse feeds yajl a private one-byte buffer, so its offsets are not ours.
     private var finishing = false
-    /// End offset of the last token that produced a callback; the next value starts after whitespace, ',' or ':'.
     // The builder's state is touched by every callback, never by two at once (yajl calls back one at a time on this
     // thread): no exclusivity check at run time, which cost more than the appends themselves.
+    /// End offset of the last token that produced a callback; the next value starts after whitespace, ',' or ':'.
     @exclusivity(unchecked) private var lastEnd = 0
     @exclusivity(unchecked) private var entries: [Entry] = []
     @exclusivity(unchecked) private var decoded: [UInt8] = []
     /// The entries of the containers still open, innermost last, and how many elements or members each has so far.
     @exclusivity(unchecked) private var open: [Int] = []
     @exclusivity(unchecked) private var counts: [Int] = []
-    /// The keys of an open object with more members than a scan of them handles cheaply, by its entry.
-    private var manyKeys: [Int: Set<String>] = [:]
+    /// The keys of an open object with more members than a scan of them handles cheaply, by its entry: as bytes,
+    /// the way the tape compares keys (Strings would take canonically equivalent spellings for one key). Made on
+    /// the first such object: a config has none.
+    private var manyKeys: [Int: Set<[UInt8]>]?
     private var cancelReason: JSONError?
     private var sawDuplicateKey = false
 
@@ -186,16 +188,17 @@ final class YajlParser {
             }
             return false
         }
-        var keys = manyKeys.removeValue(forKey: object) ?? []
+        var keys = manyKeys?.removeValue(forKey: object) ?? []
         if keys.isEmpty {
             var at = object + 1
             while at < key {
-                keys.insert(keyText(at))
+                keys.insert(keyBytes(at))
                 at = nextEntry(after: at + 1)
             }
         }
-        let repeated = !keys.insert(keyText(key)).inserted
-        manyKeys[object] = keys
+        let repeated = !keys.insert(keyBytes(key)).inserted
+        manyKeys = manyKeys ?? [:]
+        manyKeys![object] = keys
         return repeated
     }
 
@@ -203,7 +206,10 @@ final class YajlParser {
         JSONTape.sameText(entries[a], entries[b], source: input, decoded: decoded)
     }
 
-    private func keyText(_ index: Int) -> String { JSONTape.text(of: entries[index], source: input, decoded: decoded) }
+    private func keyBytes(_ index: Int) -> [UInt8] {
+        let entry = entries[index], range = JSONTape.textRange(of: entry)
+        return entry.inDecoded ? Array(decoded[range]) : Array(input[range])
+    }
 
     private func nextEntry(after index: Int) -> Int { JSONTape.next(after: index, in: entries) }
 
@@ -233,7 +239,7 @@ final class YajlParser {
         guard let container = open.popLast(), let count = counts.popLast() else { return 0 }
         entries[container].first = UInt32(count)
         entries[container].second = UInt32(entries.count - container - 1)
-        if count > Self.keysScanned { manyKeys[container] = nil }
+        if count > Self.keysScanned { manyKeys?[container] = nil }
         return 1
     }
 }

@@ -95,6 +95,14 @@ private func compact(_ node: JSONNode) -> String {
         #expect(doc.root["k3"]?.value == .number("5") && doc.root["k30"]?.value == .number("2"))
         #expect(doc.root["k39"]?.value == .number("3") && doc.root["new"]?.value == .number("4"))
         #expect(doc.root["k0"]?.value == .number("0"))
+        // Keys are the same only byte for byte, past the scan as before it: "é" and "e" + U+0301 are two keys.
+        let spellings = try parse("{" + (names.map { "\"\($0)\": 0" } + [#""\u00e9": 1"#, #""e\u0301": 2"#]).joined(separator: ", ") + "}")
+        #expect(!spellings.hasDuplicateKeys)
+        guard case .object(let both) = spellings.root.value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(both.count == names.count + 2)
     }
 
     @Test func topLevelScalars() throws {
