@@ -276,9 +276,9 @@ def boot(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qemu=(), 
     """Boots the guest; echoes (those `echo` accepts) and returns the lines of its second serial port (ttyS1,
     results.log in outdir) while the kernel console goes to console.log. Returns (lines, why it was killed or None,
     seconds, qemu's output, the console log's path).
-    Booted once more when the kernel panicked before the guest printed anything: under multi-threaded TCG, 7.3's
-    boot-time code patching once hit a stale int3 (`Oops: int3` in sched_clock_cpu, 1.6 s into the boot, in CI's
-    run of session 15), a fault of the emulation that says nothing about what the guest tests."""
+    Booted once more when the kernel panicked before the guest printed anything: a fault of the emulation says
+    nothing about what the guest tests (multi-threaded TCG let 7.3's code patching hit a stale int3 at boot in CI's
+    run of session 15; the guests now run single-threaded TCG, see _boot_once)."""
     result = _boot_once(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qemu, memory, echo)
     lines, console = result[0], result[4]
     if not lines and os.path.exists(console) and "Kernel panic" in open(console, errors="replace").read():
@@ -294,7 +294,10 @@ def _boot_once(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qem
     for f in (console, results):
         if os.path.exists(f):
             os.unlink(f)
-    qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2",
+    # One host thread runs both vCPUs: under multi-threaded TCG a vCPU could run a stale translation of code the
+    # other had just patched (Debian's 7.3 kernel hit a leftover int3 of its text_poke in __dequeue_task 9 s into
+    # CI's session-25 run, and at boot once here); single-threaded, the guests took the same time (47-55 s).
+    qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2",
             "-m", str(memory), "-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
             "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initramfs, "-append", " ".join(cmdline),
             "-serial", f"file:{console}", "-serial", f"file:{results}", *extra_qemu]
