@@ -233,6 +233,11 @@ void cshim_shared_init_finish(const struct cshim_shared_finish *finish) {
         /* `run`'s `start`; end-of-file if the runtime died first. The socket stays open until execve. */
         raw_exit(1);
     }
+    /* Every CPU the cpuset allows, as if the init had never been pinned; before the filter, which may deny it. */
+    if (finish->affinity) {
+        long set = raw_syscall(SYS_sched_setaffinity, 0, (long)finish->affinity_bytes, (long)finish->affinity, 0, 0, 0);
+        if (set < 0) report_and_exit("sched_setaffinity", set, 1);
+    }
     if (finish->filter_count > 0) {
         struct sock_fprog program = {finish->filter_count, (struct sock_filter *)finish->filter};
         long loaded = raw_syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, finish->filter_flags, (long)&program, 0, 0, 0);

@@ -452,6 +452,13 @@ int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes) {
     return (int)syscall(SYS_sched_setaffinity, 0, bytes, mask);
 }
 
+int cshim_current_cpu(void) { return sched_getcpu(); }
+
+int cshim_sched_getaffinity_self(uint64_t *mask, size_t bytes) {
+    /* The system call, not glibc's wrapper: that one returns 0, and the kernel's answer is the mask's size. */
+    return (int)syscall(SYS_sched_getaffinity, 0, bytes, mask);
+}
+
 int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode) {
     return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
 }

@@ -21,6 +21,8 @@ enum ContainerInit {
         /// The mount namespace the parent made of the rootfs alone (ContainerPlan.mayUseTreeNamespace), entered
         /// instead of the copy of the host's that clone would have made; nil when clone made one.
         var treeNamespace: FileDescriptor?
+        /// Born pinned to the runtime's CPU (SetUpCPU): every CPU is given back just before execve.
+        var pinnedToSetUpCPU = false
     }
 
     /// The order follows runc's init: everything that can fail is done before `ready`, so `create` reports it;
@@ -78,7 +80,8 @@ enum ContainerInit {
                 channel.stage = .handshake
                 try Processes.dieWithParent(signal: 0)
                 let prepared = try ProcessStart.prepareExec(plan, executable)
-                channel.finishSharing(prepared, fifo: handles.execFifo, seccomp: plan.seccomp, capabilities: capabilities)
+                channel.finishSharing(prepared, fifo: handles.execFifo, seccomp: plan.seccomp, capabilities: capabilities,
+                                      affinity: handles.pinnedToSetUpCPU ? CPUList.every : nil)
             }
             finalCapabilities = try ProcessStart.switchUserAndCommit(plan, &channel)
         } catch {

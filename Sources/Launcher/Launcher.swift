@@ -140,6 +140,8 @@ package enum Launcher {
     private static func spawnSharing(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, channel: ParentChannel,
                                      cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace) throws -> LaunchedInit {
         var trace = trace
+        var handles = handles
+        handles.pinnedToSetUpCPU = SetUpCPU.pin(for: plan)
         Fault.point(.beforeClone)
         // On cgroup v2, born in its cgroup where the kernel can (as Processes.clone(flags:into:)); else placed.
         let cgroup = openCloneTarget(steps)

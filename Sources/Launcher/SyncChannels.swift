@@ -337,7 +337,7 @@ struct ChildChannel {
     /// only (the parent runs again from `ready` on) `committed`, exec.fifo, the filter, the final capability sets
     /// and execve (SharedAddressSpace.finish), each already prepared here.
     func finishSharing(_ exec: PreparedExec, fifo: FileDescriptor?, seccomp: SeccompProgram?,
-                       capabilities: PreparedCapabilities?) -> Never {
+                       capabilities: PreparedCapabilities?, affinity: [UInt64]?) -> Never {
         guard let queued else { fatalError("finishSharing: this child does not share the parent's memory") }
         if let recorder {
             recorder.close(stage)
@@ -346,7 +346,7 @@ struct ChildChannel {
         queued.append(SyncMessage.ready.encoded())
         SharedAddressSpace.finish(socket, packets: queued.bytes, committedTag: SyncMessage.Tag.committed.rawValue,
                                   fifo: fifo?.procPath, startTag: SyncMessage.Tag.start.rawValue, filter: seccomp?.encodedProgram ?? [], filterFlags: seccomp?.kernelFlags ?? 0,
-                                  capabilities: capabilities?.handle, exec: exec)
+                                  capabilities: capabilities?.handle, affinity: affinity, exec: exec)
     }
 
     private func expect(_ tag: SyncMessage.Tag) throws {

@@ -367,6 +367,14 @@ package struct ContainerPlan: ProcessSettings {
         return result
     }
 
+    /// Whether the runtime and an init sharing its memory may run the set-up pinned to one CPU (Launcher's SetUpCPU):
+    /// not with hooks, the user's programs, which would inherit the pin (the runtime runs prestart, createRuntime,
+    /// poststart and poststop; the init createContainer and startContainer), nor with SCHED_DEADLINE, under which
+    /// the init could not be given every CPU back.
+    package var mayPinSetUpCPU: Bool {
+        !hasInitHooks && hooks.poststart.isEmpty && hooks.poststop.isEmpty && !(scheduling?.setsDeadline ?? false)
+    }
+
     /// The init stops before pivot_root for these (protocol step 1c), and needs a state for startContainer.
     package var hasInitHooks: Bool {
         !(hooks.prestart.isEmpty && hooks.createRuntime.isEmpty && hooks.createContainer.isEmpty && hooks.startContainer.isEmpty)

@@ -81,19 +81,15 @@ package struct ProcessScheduling: Sendable {
     /// "0-3,7" as a bitmap (bit n of word n/64); nil for nil or "" (nothing to change).
     static func bitmap(_ list: String?, path: String, problems: inout [ConfigProblem]) -> [UInt64]? {
         guard let list, !list.isEmpty else { return nil }
-        var words: [UInt64] = []
-        for part in list.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingSpaces) }
-            guard (1...2).contains(bounds.count), let low = bounds[0], let high = bounds[bounds.count - 1],
-                  low >= 0, low <= high, high < 8192 else {
-                problems.append(ConfigProblem(path, "invalid list \(jsonQuote(list)): expected numbers and ranges such as \"0-3,7\""))
-                return nil
-            }
-            while words.count <= high / 64 { words.append(0) }
-            for n in low...high { words[n / 64] |= 1 << UInt64(n % 64) }
+        guard let words = CPUList.bitmap(list), !list.hasSuffix("\n") else {
+            problems.append(ConfigProblem(path, "invalid list \(jsonQuote(list)): expected numbers and ranges such as \"0-3,7\""))
+            return nil
         }
         return words
     }
+
+    /// SCHED_DEADLINE: the kernel then refuses any affinity narrower than the root domain (EBUSY).
+    package var setsDeadline: Bool { scheduler?.policy == Self.policies["SCHED_DEADLINE"] }
 
     /// In the process itself, still privileged; `initial` affinity first (before the cgroup, exec only).
     package func applyInitialAffinity() throws {
@@ -121,14 +117,5 @@ package struct ProcessScheduling: Sendable {
 
     private func wrap(_ field: String, _ body: () throws -> Void) throws {
         do { try body() } catch { throw ConfigProblem(prefix + field, "\(error)") }
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return s
     }
 }

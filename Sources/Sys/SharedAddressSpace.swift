@@ -79,10 +79,10 @@ package enum SharedAddressSpace {
     /// The child's C end (cshim_shared_init_finish): `packets` (each a 4-byte native length, `queuedLength`, then
     /// its bytes; `ready` last), then with the parent running again `committedTag`, `fifo` opened for writing (or,
     /// with no fifo, `startTag` received on the socket, which execve then closes), the seccomp `filter` loaded,
-    /// `capabilities` set, and `exec`.
+    /// `capabilities` set, and `exec`. `affinity`, when given, is set just before the filter.
     package static func finish(_ socket: FileDescriptor, packets: [UInt8], committedTag: UInt8, fifo: String?,
                                startTag: UInt8, filter: [UInt8], filterFlags: UInt32, capabilities: CHandle?,
-                               exec: PreparedExec) -> Never {
+                               affinity: [UInt64]?, exec: PreparedExec) -> Never {
         let described = "exec \(exec.pathName)"
         func withFifo(_ body: (UnsafePointer<CChar>?) -> Never) -> Never {
             guard let fifo else { return body(nil) }
@@ -98,8 +98,13 @@ package enum SharedAddressSpace {
                                 committed_tag: committedTag, fifo: fifo, start_tag: startTag, filter: program.baseAddress,
                                 filter_count: UInt16(filter.count / SeccompFilter.instructionSize), filter_flags: filterFlags,
                                 capabilities: capabilities?.pointer, path: path, argv: arguments, envp: environment,
-                                exec_description: described)
-                            cshim_shared_init_finish(&finish)
+                                exec_description: described, affinity: nil, affinity_bytes: 0)
+                            guard let affinity else { cshim_shared_init_finish(&finish) }
+                            return affinity.withUnsafeBufferPointer { mask -> Never in
+                                finish.affinity = mask.baseAddress
+                                finish.affinity_bytes = UInt(mask.count * 8)
+                                cshim_shared_init_finish(&finish)
+                            }
                         }
                     }
                 }

@@ -11,7 +11,7 @@ import Testing
         #expect(ProcessScheduling.bitmap(" 1 , 3-4", path: ".p", problems: &problems) == [0x1a])
         #expect(ProcessScheduling.bitmap("", path: ".p", problems: &problems) == nil)
         #expect(problems.isEmpty)
-        for bad in ["3-1", "x", "1,,2", "-1", "0-9000", "1-2-3"] {
+        for bad in ["3-1", "x", "1,,2", "-1", "0-9000", "1-2-3", "1\n"] {
             var found: [ConfigProblem] = []
             #expect(ProcessScheduling.bitmap(bad, path: ".p", problems: &found) == nil, "\(bad)")
             #expect(found.first?.path == ".p", "\(bad)")

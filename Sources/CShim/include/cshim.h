@@ -207,6 +207,9 @@ struct cshim_shared_finish {
     char *const *argv;
     char *const *envp;
     const char *exec_description; /* "exec <path>", for a failed execve */
+    /* The CPUs given back before the filter (SetUpCPU: the init ran pinned to the runtime's CPU), or NULL. */
+    const uint64_t *affinity;
+    unsigned long affinity_bytes;
 };
 void cshim_shared_init_finish(const struct cshim_shared_finish *finish) __attribute__((noreturn));
 /* pidfd_open + pidfd_getfd: a copy of fd `fd` of process `pid` (runc takes the seccomp listener this way). */
@@ -219,6 +222,10 @@ int cshim_sched_setattr(uint32_t policy, uint64_t flags, int32_t nice, uint32_t 
                         uint64_t runtime, uint64_t deadline, uint64_t period);
 int cshim_ioprio_set_self(int ioprio);
 int cshim_sched_setaffinity_self(const uint64_t *mask, size_t bytes);
+/* sched_getcpu (a GNU extension, hidden from Swift's Glibc module): the caller's CPU, or -1. */
+int cshim_current_cpu(void);
+/* The bytes of `mask` the kernel filled (its cpumask's size), or -1 and errno. */
+int cshim_sched_getaffinity_self(uint64_t *mask, size_t bytes);
 int cshim_set_mempolicy(int mode, const uint64_t *nodemask, unsigned long maxnode);
 
 /* An rtnetlink socket connected to the kernel (socket + connect: sockaddr_nl is not imported into Swift). */

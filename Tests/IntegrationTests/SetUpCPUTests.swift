@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// `run` and `create` pin the runtime and its shared-memory init to one CPU for the set-up (Launcher's SetUpCPU);
+/// what the container's process may run on must be exactly what it would have been without that.
+extension CrabcanCLI {
+    static func allowedCPUs(_ pid: pid_t) -> String? {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+            .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    static var onlineCPUs: String {
+        ((try? String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static var hasTwoCPUs: Bool { onlineCPUs.contains("-") || onlineCPUs.contains(",") }
+
+    @Test(.enabled(if: hasTwoCPUs, "one online CPU: nothing to pin"))
+    func thePinnedRuntimeGivesTheContainerEveryCPUItsCpusetAllows() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        // Our own affinity must be every online CPU, as the pin is skipped otherwise.
+        try #require(Self.allowedCPUs(getpid()) == Self.onlineCPUs)
+        let id = box.id("pinned")
+        let bundle = try box.bundle(["sh", "-c", "grep Cpus_allowed_list /proc/self/status; nproc; sleep 30"])
+        let run = try box.start(["run", "--bundle", bundle, id])
+        #expect(box.waitForStatus(id, "running"))
+        let runtimeCPUs = Self.allowedCPUs(run.pid)
+        let containerCPUs = box.pid(id).flatMap { Self.allowedCPUs($0) }
+        box.crabcan(["kill", id, "KILL"])
+        let result = run.wait()
+        // The runtime stays on the one CPU it set up on; its container was given every CPU back before execve.
+        #expect(runtimeCPUs.map { Int($0) != nil } == true, "the runtime ran on \(runtimeCPUs ?? "?")")
+        #expect(containerCPUs == Self.onlineCPUs)
+        let count = Self.onlineCPUs.split(separator: ",").reduce(0) { total, item in
+            let bounds = item.split(separator: "-").compactMap { Int($0) }
+            return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 1)
+        }
+        #expect(result.stdoutLines == ["Cpus_allowed_list:\t\(Self.onlineCPUs)", "\(count)"], "\(result)")
+
+        // With a cpuset of one CPU, that CPU, whichever the runtime set up on.
+        for cpu in ["0", "1"] {
+            let limited = try box.bundle(["sh", "-c", "grep Cpus_allowed_list /proc/self/status"], name: "cpuset-\(cpu)") { config in
+                var linux = config["linux"] as! [String: Any]
+                linux["resources"] = ["cpu": ["cpus": cpu, "mems": "0"]]
+                config["linux"] = linux
+            }
+            let seen = box.crabcan(["run", "--bundle", limited, box.id("cpuset-\(cpu)")])
+            #expect(seen.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(seen)")
+        }
+    }
+
+    /// A runtime kept off some CPUs (taskset here; a cpuset of its own alike) is not pinned: its container inherits
+    /// the restriction, which "every CPU" would have lifted.
+    @Test(.enabled(if: hasTwoCPUs && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"), "needs two CPUs and taskset"))
+    func aRestrictedRuntimeIsNotPinnedAndItsContainerKeepsTheRestriction() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let bundle = try box.bundle(["sh", "-c", "grep Cpus_allowed_list /proc/self/status"])
+        for cpu in ["0", "1"] {
+            let result = Command.run("/usr/bin/taskset", ["-c", cpu, Paths.binary, "--root", box.root, "run", "--bundle", bundle,
+                                                          box.id("taskset-\(cpu)")])
+            #expect(result.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(result)")
+        }
+    }
+
+    /// Hooks are the user's programs, forked by the runtime (and createContainer by the init): with any hook
+    /// nothing is pinned, so none inherits a single CPU.
+    @Test(.enabled(if: hasTwoCPUs, "one online CPU: nothing to pin"))
+    func hooksNeverRunPinned() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let seen = box.dir + "/hook-cpus"
+        let hook: [String: Any] = ["path": "/bin/sh", "args": ["sh", "-c", "grep Cpus_allowed_list /proc/self/status >> \(seen)"]]
+        let bundle = try box.bundle(["true"]) { config in
+            config["hooks"] = ["poststart": [hook], "poststop": [hook]]
+        }
+        let result = box.crabcan(["run", "--bundle", bundle, box.id("hooked")])
+        #expect(result.status == 0, "\(result)")
+        let lines = ((try? String(contentsOfFile: seen, encoding: .utf8)) ?? "").split(separator: "\n")
+        #expect(lines == Array(repeating: "Cpus_allowed_list:\t\(Self.onlineCPUs)", count: 2), "\(lines)")
+    }
+}
