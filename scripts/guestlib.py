@@ -296,7 +296,7 @@ def _boot_once(kdir, initramfs, outdir, cmdline, timeout, quiet_limit, extra_qem
             os.unlink(f)
     # One host thread runs both vCPUs: under multi-threaded TCG a vCPU could run a stale translation of code the
     # other had just patched (Debian's 7.3 kernel hit a leftover int3 of its text_poke in __dequeue_task 9 s into
-    # CI's session-25 run, and at boot once here); single-threaded, the 7.3 guest took the same time (41-55 s in 34
+    # CI's session-25 run, and at boot once here); single-threaded, the 7.3 guest took the same time (38-55 s in 55
     # runs).
     qemu = ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=single", "-cpu", "max", "-smp", "2",
             "-m", str(memory), "-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
