@@ -8,7 +8,8 @@ import Sys
 /// What an exec'd process does between clone and execve, in the child: like the init, without the rootfs
 /// (joining the mount namespace puts it in the container's root) and without waiting for `start`.
 enum ExecInit {
-    static func run(_ plan: ExecPlan, channel: ChildChannel, placement: SelfPlacement) -> Never {
+    /// `pinnedToSetUpCPU`: born pinned to the runtime's CPU (SetUpCPU), given every CPU back before execve.
+    static func run(_ plan: ExecPlan, channel: ChildChannel, placement: SelfPlacement, pinnedToSetUpCPU: Bool = false) -> Never {
         let executable: String
         let finalCapabilities: PreparedCapabilities?
         var channel = channel
@@ -57,6 +58,6 @@ enum ExecInit {
         } catch {
             channel.fail(error)
         }
-        ProcessStart.exec(plan, executable, finalCapabilities)
+        ProcessStart.exec(plan, executable, finalCapabilities, givesEveryCPUBack: pinnedToSetUpCPU)
     }
 }

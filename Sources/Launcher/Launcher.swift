@@ -141,7 +141,7 @@ package enum Launcher {
                                      cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace) throws -> LaunchedInit {
         var trace = trace
         var handles = handles
-        handles.pinnedToSetUpCPU = SetUpCPU.pin(for: plan)
+        handles.pinnedToSetUpCPU = SetUpCPU.pin(when: plan.mayPinSetUpCPU)
         Fault.point(.beforeClone)
         // On cgroup v2, born in its cgroup where the kernel can (as Processes.clone(flags:into:)); else placed.
         let cgroup = openCloneTarget(steps)
@@ -199,10 +199,11 @@ package enum Launcher {
                 try Namespaces.join(pidNamespace.fd, type: Namespaces.pid, path: "pid namespace")
             }
             let cgroup = openCloneTarget(steps)
+            let pinned = SetUpCPU.pin(when: plan.mayPinSetUpCPU)
             (pid, bornInCgroup) = try Processes.clone(flags: 0, into: cgroup)
             if pid == 0 {
                 parentEnd.close()
-                ExecInit.run(plan, channel: child, placement: steps.selfPlacement)
+                ExecInit.run(plan, channel: child, placement: steps.selfPlacement, pinnedToSetUpCPU: pinned)
             }
             cgroup?.close()
             if let restore = restorePidNamespace { try Namespaces.join(restore, type: Namespaces.pid, path: "/proc/self/ns/pid") }

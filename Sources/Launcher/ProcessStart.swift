@@ -61,10 +61,13 @@ enum ProcessStart {
     /// The end of every container process, after `start` (or an exec's commit): host fds marked close-on-exec,
     /// signals reset, the environment completed, execve's arguments made; then the seccomp filter, so that
     /// with no_new_privs only execve follows it, and without only the capset(2) that drops what loading needed.
-    static func exec(_ settings: any ProcessSettings, _ executable: String, _ finalCapabilities: PreparedCapabilities?) -> Never {
+    /// `givesEveryCPUBack`: a child born pinned to the runtime's CPU (SetUpCPU) takes every CPU its cpuset allows.
+    static func exec(_ settings: any ProcessSettings, _ executable: String, _ finalCapabilities: PreparedCapabilities?,
+                     givesEveryCPUBack: Bool = false) -> Never {
         let prepared: PreparedExec
         do {
             prepared = try prepareExec(settings, executable)
+            if givesEveryCPUBack { try Processes.setAffinity(CPUList.every) }
             if let seccomp = settings.seccomp, !seccomp.usesNotify {
                 _ = try seccomp.load()
                 try finalCapabilities?.apply()

@@ -9,14 +9,16 @@ import Sys
 /// container's exit, tears down on whichever CPU is idle, with a cold cache (docs/performance.md, session 26).
 /// The init gives itself every CPU back just before execve (the C end, before the seccomp filter), so its program
 /// starts with what its cpuset allows, as it would have inherited. The runtime keeps the pin to its end: it only
-/// waits, relays and tears down, and runs no program of the user's (ContainerPlan.mayPinSetUpCPU).
+/// waits, relays and tears down, and runs no program of the user's (ContainerPlan.mayPinSetUpCPU). `exec` does the
+/// same with the process it clones (its own memory, so no shared TLB, but the same wake-ups): ProcessStart.exec
+/// gives that one every CPU back just before its filter.
 enum SetUpCPU {
-    /// Pins this process, and so the init it clones next, to its current CPU. False, with nothing changed, where
-    /// "every CPU" would not give the init back what it would have inherited: the plan's hooks or SCHED_DEADLINE,
-    /// or a runtime kept off some online CPU (taskset, or a cpuset of its own), whose restriction the container
-    /// inherits and must keep.
-    static func pin(for plan: ContainerPlan) -> Bool {
-        guard plan.mayPinSetUpCPU, let cpu = Processes.currentCPU(), cpu < CPUList.maskWords * 64,
+    /// Pins this process, and so the child it clones next, to its current CPU. False, with nothing changed, where
+    /// "every CPU" would not give the child back what it would have inherited: where the plan does not allow it
+    /// (ContainerPlan's and ExecPlan's mayPinSetUpCPU), or for a runtime kept off some online CPU (taskset, or a
+    /// cpuset of its own), whose restriction the container inherits and must keep.
+    static func pin(when allowed: Bool) -> Bool {
+        guard allowed, let cpu = Processes.currentCPU(), cpu < CPUList.maskWords * 64,
               let own = try? Processes.affinity(), let online = Processes.onlineCPUs(), CPUList.same(own, online)
         else { return false }
         var one = [UInt64](repeating: 0, count: cpu / 64 + 1)

@@ -72,4 +72,12 @@ package struct ExecPlan: ProcessSettings {
     package var joinsUserNamespaceInHelper: Bool { namespaces.contains { $0.type == .user } && namespaces.contains { $0.type == .pid } }
 
     package var searchPath: String { ProgramSearch.path(process.env) }
+
+    /// Whether `exec` may pin itself and its child to one CPU until the child's execve (Launcher's SetUpCPU): not
+    /// with an execCPUAffinity of the user's (the child's affinity is theirs then), SCHED_DEADLINE, a notify
+    /// filter (loaded before the child gives itself every CPU back, so the call would meet it), or the helper that
+    /// joins a user namespace first.
+    package var mayPinSetUpCPU: Bool {
+        !scheduling.setsAffinity && !scheduling.setsDeadline && !(seccomp?.usesNotify ?? false) && !joinsUserNamespaceInHelper
+    }
 }

@@ -91,6 +91,9 @@ package struct ProcessScheduling: Sendable {
     /// SCHED_DEADLINE: the kernel then refuses any affinity narrower than the root domain (EBUSY).
     package var setsDeadline: Bool { scheduler?.policy == Self.policies["SCHED_DEADLINE"] }
 
+    /// An exec's execCPUAffinity, initial or final.
+    package var setsAffinity: Bool { initialAffinity != nil || finalAffinity != nil }
+
     /// In the process itself, still privileged; `initial` affinity first (before the cgroup, exec only).
     package func applyInitialAffinity() throws {
         if let initialAffinity { try wrap(".execCPUAffinity.initial") { try Processes.setAffinity(initialAffinity) } }

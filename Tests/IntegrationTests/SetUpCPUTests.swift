@@ -74,6 +74,31 @@ extension CrabcanCLI {
         }
     }
 
+    /// `exec` pins itself and the process it clones the same way: that process gets every CPU back before execve,
+    /// keeps a restricted runtime's restriction, and an execCPUAffinity of the user's is left as they asked.
+    @Test(.enabled(if: canPin && FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"),
+                   "needs every online CPU, two of them, and taskset"))
+    func anExecdProcessGetsWhatItWouldHaveInherited() throws {
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let id = box.id("exec-cpus")
+        #expect(box.crabcan(["run", "--detach", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
+        let show = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"]
+        let free = box.crabcan(["exec", id] + show)
+        #expect(free.stdoutLines == ["Cpus_allowed_list:\t\(Self.onlineCPUs)"], "\(free)")
+        for cpu in Self.onlineCPUNumbers.prefix(2).map(String.init) {
+            let kept = Command.run("/usr/bin/taskset", ["-c", cpu, Paths.binary, "--root", box.root, "exec", id] + show)
+            #expect(kept.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(kept)")
+        }
+        let file = box.dir + "/process.json"
+        let last = Self.onlineCPUNumbers[1]
+        try #"{"args":["sh","-c","grep Cpus_allowed_list /proc/self/status"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"\#(last)"}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let asked = box.crabcan(["exec", "--process", file, id])
+        #expect(asked.stdoutLines == ["Cpus_allowed_list:\t\(last)"], "\(asked)")
+        box.crabcan(["delete", "--force", id])
+    }
+
     /// Hooks are the user's programs, forked by the runtime (and createContainer by the init): with any hook
     /// nothing is pinned, so none inherits a single CPU.
     @Test(.enabled(if: canPin, "one online CPU, or this process kept off some"))
