@@ -29,6 +29,19 @@ extension CrabcanCLI {
     /// starts crabcan kept off them too, and these tests skip.
     static var canPin: Bool { hasTwoCPUs && allowedCPUs(getpid()) == onlineCPUs }
 
+    /// A container process that prints what it may run on.
+    static let showCPUs = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"]
+
+    /// For each of the first two online CPUs, `crabcan --root <root> <arguments>` (a "{cpu}" argument made a fresh
+    /// id) under `taskset -c CPU`, whose container must print that CPU alone.
+    static func underTaskset(_ box: Sandbox, _ arguments: [String]) {
+        for cpu in onlineCPUNumbers.prefix(2).map(String.init) {
+            let result = Command.run("/usr/bin/taskset", ["-c", cpu, Paths.binary, "--root", box.root]
+                                     + arguments.map { $0 == "{cpu}" ? box.id("taskset-\(cpu)") : $0 })
+            #expect(result.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(result)")
+        }
+    }
+
     @Test(.enabled(if: canPin, "one online CPU, or this process kept off some"))
     func thePinnedRuntimeGivesTheContainerEveryCPUItsCpusetAllows() throws {
         let box = try Sandbox()
@@ -48,8 +61,7 @@ extension CrabcanCLI {
 
         // With a cpuset of one CPU, that CPU, whichever the runtime set up on.
         for cpu in Self.onlineCPUNumbers.prefix(2).map(String.init) {
-            let limited = try box.bundle(["sh", "-c", "grep Cpus_allowed_list /proc/self/status"],
-                                         name: "cpuset-\(cpu)") { config in
+            let limited = try box.bundle(Self.showCPUs, name: "cpuset-\(cpu)") { config in
                 var linux = config["linux"] as! [String: Any]
                 linux["resources"] = ["cpu": ["cpus": cpu, "mems": "0"]]
                 config["linux"] = linux
@@ -66,12 +78,7 @@ extension CrabcanCLI {
     func aRestrictedRuntimeIsNotPinnedAndItsContainerKeepsTheRestriction() throws {
         let box = try Sandbox()
         defer { box.cleanup() }
-        let bundle = try box.bundle(["sh", "-c", "grep Cpus_allowed_list /proc/self/status"])
-        for cpu in Self.onlineCPUNumbers.prefix(2).map(String.init) {
-            let result = Command.run("/usr/bin/taskset", ["-c", cpu, Paths.binary, "--root", box.root, "run", "--bundle", bundle,
-                                                          box.id("taskset-\(cpu)")])
-            #expect(result.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(result)")
-        }
+        Self.underTaskset(box, ["run", "--bundle", try box.bundle(Self.showCPUs), "{cpu}"])
     }
 
     /// `exec` pins itself and the process it clones the same way: that process gets every CPU back before execve,
@@ -83,13 +90,9 @@ extension CrabcanCLI {
         defer { box.cleanup() }
         let id = box.id("exec-cpus")
         #expect(box.crabcan(["run", "--detach", "--bundle", try box.bundle(["sleep", "100"]), id]).status == 0)
-        let show = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"]
-        let free = box.crabcan(["exec", id] + show)
+        let free = box.crabcan(["exec", id] + Self.showCPUs)
         #expect(free.stdoutLines == ["Cpus_allowed_list:\t\(Self.onlineCPUs)"], "\(free)")
-        for cpu in Self.onlineCPUNumbers.prefix(2).map(String.init) {
-            let kept = Command.run("/usr/bin/taskset", ["-c", cpu, Paths.binary, "--root", box.root, "exec", id] + show)
-            #expect(kept.stdoutLines == ["Cpus_allowed_list:\t\(cpu)"], "\(kept)")
-        }
+        Self.underTaskset(box, ["exec", id] + Self.showCPUs)
         let file = box.dir + "/process.json"
         let last = Self.onlineCPUNumbers[1]
         try #"{"args":["sh","-c","grep Cpus_allowed_list /proc/self/status"],"cwd":"/","user":{"uid":0,"gid":0},"execCPUAffinity":{"final":"\#(last)"}}"#
