@@ -18,8 +18,11 @@ package struct ProcessScheduling: Sendable {
     /// Where each came from, for the error of a failed apply.
     var prefix: String
 
+    /// SCHED_DEADLINE's number, which `setsDeadline` compares with for every plan: the table below is built (a
+    /// dictionary type made at run time, six keys hashed) only for a config that names a policy.
+    static let deadlinePolicy: UInt32 = 6
     static let policies: [String: UInt32] = ["SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3,
-                                             "SCHED_IDLE": 5, "SCHED_DEADLINE": 6]
+                                             "SCHED_IDLE": 5, "SCHED_DEADLINE": deadlinePolicy]
     static let schedulerFlags: [String: UInt64] = [
         "SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
         "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
@@ -89,7 +92,7 @@ package struct ProcessScheduling: Sendable {
     }
 
     /// SCHED_DEADLINE: the kernel then refuses any affinity narrower than the root domain (EBUSY).
-    package var setsDeadline: Bool { scheduler?.policy == Self.policies["SCHED_DEADLINE"] }
+    package var setsDeadline: Bool { scheduler?.policy == Self.deadlinePolicy }
 
     /// An exec's execCPUAffinity, initial or final.
     package var setsAffinity: Bool { initialAffinity != nil || finalAffinity != nil }
