@@ -71,7 +71,7 @@ package enum Launcher {
             treeNamespace = nil
         }
         let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
-        let sharesMemory = Self.canShareAddressSpace(plan, treeNamespace: treeNamespace)
+        let sharesMemory = Self.canShareAddressSpace(plan)
         let fifo = sharesMemory && startsAtOnce ? nil : try makeExecFifo(execFifo)
         var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(
@@ -115,12 +115,13 @@ package enum Launcher {
     /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
     /// run prestart and createRuntime; the console's pty master goes with the queued packets; a user namespace's id
     /// maps are written before `placed`; no notify listener), nothing but the C end runs after `start` (no
-    /// startContainer hooks, a process to run), no namespace is joined, and no tree namespace was opened for it.
+    /// startContainer hooks, a process to run), and no namespace is joined. A tree namespace the parent opened is
+    /// entered by the init alone, like the bind sources' copies (setns of a mount namespace takes a shared mm).
     /// The kernel lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
-    static func canShareAddressSpace(_ plan: ContainerPlan, treeNamespace: FileDescriptor?) -> Bool {
+    static func canShareAddressSpace(_ plan: ContainerPlan) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
             && !plan.createdNamespaces.contains(.time)
-            && !(plan.seccomp?.usesNotify ?? false) && treeNamespace == nil
+            && !(plan.seccomp?.usesNotify ?? false)
     }
 
     /// exec.fifo, 0622 like runc's (the init opens it through /proc/self/fd after switching to the container's
@@ -157,7 +158,8 @@ package enum Launcher {
         handles.channel.socket.closeOurCopy()
         handles.execFifo?.closeOurCopy()
         for source in handles.bindSources.values { source.closeOurCopy() }
-        trace.mark("clone (shared memory)")
+        handles.treeNamespace?.closeOurCopy()
+        trace.mark(handles.treeNamespace == nil ? "clone (shared memory)" : "clone (tree namespace, shared memory)")
         // The id maps of a new user namespace are written while the child still waits in the kernel for `placed`.
         return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true,
                               startsThroughSocket: handles.execFifo == nil, startTime: startTime) {

@@ -397,23 +397,21 @@ group_exec() {
     crabcan --debug --log /tmp/born-create.log create --bundle "$B/born" born </dev/null >/dev/null 2>&1
     same create/born-in-its-cgroup 1 "$(grep -c 'place (born in its cgroup)' /tmp/born-create.log)"
     # This config's init shares crabcan's memory until its execve (docs/design.md §2), born in its cgroup all the
-    # same (clone3 with a stack of its own). On 7.x it enters a tree namespace instead, which keeps the fork path.
-    if [ "$(uname -r | cut -d. -f1)" -lt 7 ]; then
-        same create/born-sharing-memory 1 "$(grep -c 'took.*, clone (shared memory) [0-9]' /tmp/born-create.log)"
-    fi
+    # same (clone3 with a stack of its own); on 7.x it enters a tree namespace as well.
+    same create/born-sharing-memory 1 "$(grep -cE 'took.*, clone \((tree namespace, )?shared memory\) [0-9]' /tmp/born-create.log)"
     same create/born-in-its-cgroup-procs "$(cat $CG/crabcan/born/cgroup.procs)" "$(crabcan state born | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
     gone born
 }
 
 # The container's mount namespace. On a kernel with open_tree(OPEN_TREE_NAMESPACE) (Linux 7.0) crabcan makes it
-# of the rootfs alone (`clone (tree namespace)` in --debug's trace) instead of copying the host's; on an older one
-# it copies, as before. Either way the container must see the same mounts, none of the host's, and nothing it
-# mounts may reach the host.
+# of the rootfs alone (`clone (tree namespace, shared memory)` in --debug's trace) instead of copying the host's;
+# on an older one it copies, as before. Either way the container must see the same mounts, none of the host's,
+# and nothing it mounts may reach the host.
 group_treens() {
     # How the init was made, as --debug's trace names the step (an ERE): a fork-like clone or, where the init
-    # shares crabcan's memory (no clone into the cgroup: kernels before 6.1.25), "clone (shared memory)".
+    # shares crabcan's memory, "clone (shared memory)"; on 7.x "clone (tree namespace, shared memory)".
     local major=$(uname -r | cut -d. -f1) want='clone( \(shared memory\))?' out hostmounts
-    [ "$major" -ge 7 ] && want='clone \(tree namespace\)'
+    [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)'
     mkdir -p /srv/share /srv/ro /tmp/host-only
     echo shared > /srv/share/file; echo ro > /srv/ro/file; echo hostname-of-host > /srv/hostname
     # A host mount the container must not see: copied by clone, detached by pivot_root; never in a tree namespace.
@@ -498,7 +496,7 @@ group_oldercalls() { run_foreign oldercalls deny-syscalls $NEWER_THAN_54; }
 run_foreign() {
     local group=$1 major=$(uname -r | cut -d. -f1) want='clone( \(shared memory\))?' d name rc ro host
     shift
-    [ "$major" -ge 7 ] && want='clone \(tree namespace\)'
+    [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)'
     mkdir -p /srv/foreign/dir && echo foreign-hostname > /srv/foreign/file
     # An image's /etc/hostname, which containerd's configs (binding none) show: an earlier bind's target or this.
     touch /rootfs/etc/hostname
