@@ -409,7 +409,8 @@ group_exec() {
 # and nothing it mounts may reach the host.
 group_treens() {
     # How the init was made, as --debug's trace names the step (an ERE): a fork-like clone or, where the init
-    # shares crabcan's memory, "clone (shared memory)"; on 7.x "clone (tree namespace, shared memory)".
+    # shares crabcan's memory (no clone into the cgroup: kernels before 6.1.25), "clone (shared memory)"; on 7.x
+    # "clone (tree namespace, shared memory)".
     local major=$(uname -r | cut -d. -f1) want='clone( \(shared memory\))?' out hostmounts
     [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)'
     mkdir -p /srv/share /srv/ro /tmp/host-only
