@@ -18,9 +18,8 @@ enum ContainerInit {
         /// In a user namespace: bind sources opened by the parent (by mount index), for those the container's
         /// root cannot reach (RootfsSetup.openBindSources).
         var bindSources: [Int: FileDescriptor] = [:]
-        /// The mount namespace the parent made of the rootfs alone (ContainerPlan.mayUseTreeNamespace), entered
-        /// instead of the copy of the host's that clone would have made; nil when clone made one.
-        var treeNamespace: FileDescriptor?
+        /// Where the mount namespace comes from: a copy clone made, or one the parent opened for us to enter.
+        var mountNamespace = InitMountNamespace.copy
         /// Born pinned to the runtime's CPU (SetUpCPU): every CPU is given back just before execve.
         var pinnedToSetUpCPU = false
     }
@@ -48,7 +47,7 @@ enum ContainerInit {
             try Processes.closeDescriptors(from: 3 + plan.preserveFDs,
                                            except: [Int(channel.socket.raw), Int(handles.execFifo?.raw ?? -1)]
                                                + handles.bindSources.values.map { Int($0.raw) }
-                                               + (handles.treeNamespace.map { [Int($0.raw)] } ?? []))
+                                               + handles.mountNamespace.descriptorNumbers)
             channel.stage = .placement
             try awaitPlacement(channel, handles.placement, plan)
             channel.stage = .session
@@ -60,7 +59,7 @@ enum ContainerInit {
             if let domainname = plan.domainname { try Processes.setDomainname(domainname) }
             channel.stage = .rootfs
             let hooks: (() throws -> Void)? = plan.hasInitHooks ? { [channel] in startState = try runCreateHooks(plan, channel) } : nil
-            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources, treeNamespace: handles.treeNamespace)
+            let terminal = try RootfsSetup(plan: plan, bindSources: handles.bindSources, mountNamespace: handles.mountNamespace)
                 .prepare(beforePivot: hooks)
             if let terminal {
                 try channel.sendConsole(terminal.master)

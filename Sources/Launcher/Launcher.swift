@@ -17,11 +17,15 @@ package final class LaunchedInit {
     /// Its start time as /proc/<pid>/stat gives it, when the clock read around clone fixes it (a read of that file
     /// fewer per create); nil otherwise.
     package let startTime: UInt64?
+    /// The init copied our mount namespace only because the template was missing: the create makes it once it
+    /// has succeeded (MountTemplate.make).
+    package let wantsMountTemplate: Bool
     let channel: ParentChannel
 
     init(pid: pid_t, channel: ParentChannel, console: FileDescriptor?, trace: PhaseTrace, startsThroughSocket: Bool = false,
-         startTime: UInt64? = nil) {
+         startTime: UInt64? = nil, wantsMountTemplate: Bool = false) {
         self.pid = pid
+        self.wantsMountTemplate = wantsMountTemplate
         self.startTime = startTime
         self.console = console
         self.channel = channel
@@ -61,26 +65,19 @@ package enum Launcher {
                               steps: ParentSteps) throws -> LaunchedInit {
         let (parentEnd, childEnd) = try Channels.seqpacketPair()
         var trace = PhaseTrace(enabled: steps.traced)
-        // nil on a kernel before 7.0 (EINVAL for the unknown flag) or where the kernel refuses: the init then
-        // gets a copy of our mount namespace from clone, as before. Entering it (setns) and the chroots the init
-        // makes there need CAP_SYS_CHROOT, which the copy's pivot_root does not: a caller without it keeps the copy.
-        // (Asked only once the kernel made one: older kernels pay the one refused call and nothing more.)
-        var treeNamespace = plan.mayUseTreeNamespace ? (try? Mounts.treeNamespace(of: plan.rootfs)) : nil
-        if let made = treeNamespace, !OwnCapabilities.has("CAP_SYS_CHROOT") {
-            made.close()
-            treeNamespace = nil
-        }
-        let cloneFlags = treeNamespace == nil ? plan.cloneFlags : plan.cloneFlags & ~Namespaces.mount
+        let (mountNamespace, wantsTemplate) = InitMountNamespace.choose(for: plan, template: steps.mountTemplate)
+        let cloneFlags = mountNamespace.cloneFlags(plan)
         let sharesMemory = Self.canShareAddressSpace(plan)
         let fifo = sharesMemory && startsAtOnce ? nil : try makeExecFifo(execFifo)
         var handles = ContainerInit.Handles(channel: ChildChannel(socket: childEnd, traced: steps.traced), execFifo: fifo, placement: steps.selfPlacement,
                                             bindSources: try IdmappedMounts.sources(plan, replacing: RootfsSetup.openBindSources(
-                                                plan, forTreeNamespace: treeNamespace != nil)))
-        handles.treeNamespace = treeNamespace
+                                                plan, forEnteredNamespace: !mountNamespace.isCopy)))
+        handles.mountNamespace = mountNamespace
         let channel = ParentChannel(parentEnd, joinsThroughHelper: !plan.joinedNamespaces.isEmpty, warning: steps.warning)
         if sharesMemory {
             handles.channel = ChildChannel(socket: childEnd, traced: steps.traced, sharesParentMemory: true)
-            return try spawnSharing(plan, handles, channel: channel, cloneFlags: cloneFlags, steps: steps, trace: trace)
+            return try spawnSharing(plan, handles, channel: channel, cloneFlags: cloneFlags, steps: steps, trace: trace,
+                                    wantsTemplate: wantsTemplate)
         }
         let pid: pid_t
         var bornInCgroup = false
@@ -104,9 +101,10 @@ package enum Launcher {
         Fault.point(.afterClone)
         childEnd.close()
         fifo?.close()
-        treeNamespace?.close()
-        trace.mark(treeNamespace == nil ? "clone" : "clone (tree namespace)")
-        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, startTime: startTime) {
+        mountNamespace.closeInParent(byNumber: false)
+        trace.mark(mountNamespace.traceStep(sharesMemory: false))
+        return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, startTime: startTime,
+                              wantsTemplate: wantsTemplate) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
@@ -115,8 +113,9 @@ package enum Launcher {
     /// nothing with us between `placed` and `ready` but hand-overs (the create-time hooks: it waits in C while we
     /// run prestart and createRuntime; the console's pty master goes with the queued packets; a user namespace's id
     /// maps are written before `placed`; no notify listener), nothing but the C end runs after `start` (no
-    /// startContainer hooks, a process to run), and no namespace is joined. A tree namespace the parent opened is
-    /// entered by the init alone, like the bind sources' copies (setns of a mount namespace takes a shared mm).
+    /// startContainer hooks, a process to run), and no namespace is joined. A tree or template namespace the parent
+    /// opened is entered by the init alone, like the bind sources' copies (setns of a mount namespace and unshare of
+    /// one take a shared mm).
     /// The kernel lets only a process whose memory is its own enter a time namespace (setns: EUSERS).
     static func canShareAddressSpace(_ plan: ContainerPlan) -> Bool {
         plan.joinedNamespaces.isEmpty && plan.hooks.startContainer.isEmpty && plan.runsProcess
@@ -139,7 +138,8 @@ package enum Launcher {
     /// stays alive and unchanged: its plan and handles are kept for good (the clone's body holds them), and our
     /// copies of its fds are closed by number.
     private static func spawnSharing(_ plan: ContainerPlan, _ handles: ContainerInit.Handles, channel: ParentChannel,
-                                     cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace) throws -> LaunchedInit {
+                                     cloneFlags: UInt, steps: ParentSteps, trace: PhaseTrace,
+                                     wantsTemplate: Bool) throws -> LaunchedInit {
         var trace = trace
         var handles = handles
         handles.pinnedToSetUpCPU = SetUpCPU.pin(when: plan.mayPinSetUpCPU)
@@ -158,11 +158,11 @@ package enum Launcher {
         handles.channel.socket.closeOurCopy()
         handles.execFifo?.closeOurCopy()
         for source in handles.bindSources.values { source.closeOurCopy() }
-        handles.treeNamespace?.closeOurCopy()
-        trace.mark(handles.treeNamespace == nil ? "clone (shared memory)" : "clone (tree namespace, shared memory)")
+        handles.mountNamespace.closeInParent(byNumber: true)
+        trace.mark(handles.mountNamespace.traceStep(sharesMemory: true))
         // The id maps of a new user namespace are written while the child still waits in the kernel for `placed`.
         return try awaitReady(channel, pid: pid, steps: steps, trace: trace, bornInCgroup: bornInCgroup, sharesMemory: true,
-                              startsThroughSocket: handles.execFifo == nil, startTime: startTime) {
+                              startsThroughSocket: handles.execFifo == nil, startTime: startTime, wantsTemplate: wantsTemplate) {
             try plan.userNamespace?.writeMaps(pid: pid)
         }
     }
@@ -219,7 +219,8 @@ package enum Launcher {
     /// `ready` (through hand-overs when it `sharesMemory`). On failure the child is killed and reaped.
     private static func awaitReady(_ channel: ParentChannel, pid: pid_t, steps: ParentSteps, trace: PhaseTrace,
                                    bornInCgroup: Bool, sharesMemory: Bool = false, startsThroughSocket: Bool = false,
-                                   startTime: UInt64? = nil, mapIDs: () throws -> Void) throws -> LaunchedInit {
+                                   startTime: UInt64? = nil, wantsTemplate: Bool = false,
+                                   mapIDs: () throws -> Void) throws -> LaunchedInit {
         var trace = trace
         do {
             try mapIDs()
@@ -228,7 +229,7 @@ package enum Launcher {
             let console = sharesMemory ? try channel.awaitReadySharing(steps, pid: pid) : try channel.awaitReady(steps, pid: pid)
             trace.mark("init", inner: channel.childTrace.map { PhaseTrace.Step(name: "\($0.stage)", nanoseconds: $0.nanoseconds) })
             return LaunchedInit(pid: pid, channel: channel, console: console, trace: trace,
-                                startsThroughSocket: startsThroughSocket, startTime: startTime)
+                                startsThroughSocket: startsThroughSocket, startTime: startTime, wantsMountTemplate: wantsTemplate)
         } catch {
             killAndReap(pid)
             throw error

@@ -10,9 +10,9 @@ struct RootfsSetup {
     let plan: ContainerPlan
     /// Bind sources the parent copied (by mount index): see openBindSources.
     var bindSources: [Int: FileDescriptor] = [:]
-    /// The parent's open_tree(OPEN_TREE_NAMESPACE) of the rootfs, entered in place of the copy of the host's
-    /// mount namespace (ContainerPlan.mayUseTreeNamespace); nil when clone made the namespace.
-    var treeNamespace: FileDescriptor?
+    /// Where the mount namespace comes from: a copy of the host's clone made, or (ContainerPlan.mayUseTreeNamespace)
+    /// a tree or template namespace the parent opened, entered in its place.
+    var mountNamespace = InitMountNamespace.copy
 
     /// In a user namespace the container's root is an unprivileged host uid: a bind source under a directory
     /// only the host's root may enter (mode 0700) is out of its reach. The parent takes a detached copy of each
@@ -20,9 +20,9 @@ struct RootfsSetup {
     /// runc hands its init fds of the sources opened by the privileged parent. (A plain fd of the source would
     /// not do: a bind from another mount namespace's mount is refused with EINVAL.) A source the parent cannot
     /// copy (an unprivileged caller) is left to the init, as before.
-    /// A tree namespace holds none of the host's mounts either, so there every bind source is copied.
-    static func openBindSources(_ plan: ContainerPlan, forTreeNamespace: Bool = false) -> [Int: FileDescriptor] {
-        guard plan.inUserNamespace || forTreeNamespace else { return [:] }
+    /// A tree or template namespace holds none of the host's mounts either, so there every bind source is copied.
+    static func openBindSources(_ plan: ContainerPlan, forEnteredNamespace: Bool = false) -> [Int: FileDescriptor] {
+        guard plan.inUserNamespace || forEnteredNamespace else { return [:] }
         var opened: [Int: FileDescriptor] = [:]
         for (index, mount) in plan.mounts.enumerated() where mount.options.isBind {
             guard let source = mount.source, source.hasBytePrefix("/") else { continue }
@@ -41,8 +41,10 @@ struct RootfsSetup {
             // The runtime's own mount namespace: its / is left as it is; everything goes under hostRoot.
             try HostRoot.bind(rootfs: plan.rootfs, on: hostRoot)
             root = try Files.open(hostRoot, O_PATH | O_DIRECTORY)
-        } else if let treeNamespace {
-            root = try enterTreeNamespace(treeNamespace)
+        } else if case .tree(let namespace) = mountNamespace {
+            root = try enterTreeNamespace(namespace)
+        } else if case .template(let namespace, let rootfs) = mountNamespace {
+            root = try enterTemplateNamespace(namespace, rootfs: rootfs)
         } else {
             // runc's order: / takes rootfsPropagation when it is given (a shared one keeps rshared binds in the host's
             // peer groups, so mounts made inside reach the host), else everything we inherited becomes a slave:
@@ -70,7 +72,7 @@ struct RootfsSetup {
             try Files.chroot(".")
             try Files.chdir("/")
         } else {
-            if treeNamespace != nil {
+            if !mountNamespace.isCopy {
                 try enterTreeRoot(root)
             } else if plan.noPivot {
                 try moveRoot()
@@ -236,9 +238,28 @@ struct RootfsSetup {
         return root
     }
 
-    /// The end of a tree namespace's set-up, in pivot_root's place: the rootfs is the namespace's root mount, and
-    /// chroot to it leaves nothing above it to reach (`..` of a namespace's root is itself), with no old root to
-    /// detach. (pivot_root is refused there: EINVAL.)
+    /// setns into the template (an empty read-only tmpfs), unshare for a copy of our own, and the rootfs's detached
+    /// copy moved onto the copy's root; then back to the host's root by chroot, as `enterTreeNamespace`. Returns
+    /// the rootfs, made a slave as there: an open_tree copy begins in its source's peer group.
+    private func enterTemplateNamespace(_ namespace: FileDescriptor, rootfs: FileDescriptor) throws -> FileDescriptor {
+        let hostRoot = try Files.open("/", O_PATH | O_DIRECTORY)
+        defer { hostRoot.close() }
+        try Namespaces.join(namespace, type: Namespaces.mount, path: "the mount template")
+        namespace.close()
+        try Namespaces.unshare(Namespaces.mount)
+        // "/" is the copy's tmpfs now (setns moved our root there).
+        try Mounts.attach(rootfs, to: "/")
+        try Files.fchdir(hostRoot)
+        try Files.chroot(".")
+        try Mounts.mount(source: nil, on: rootfs, type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
+                         describe: "make the rootfs rslave")
+        return rootfs
+    }
+
+    /// The end of a tree or template namespace's set-up, in pivot_root's place: chroot to the rootfs, with no old
+    /// root to detach. A tree namespace's root is the rootfs (`..` of a namespace's root is itself; pivot_root is
+    /// refused there: EINVAL). In a template's copy the rootfs covers the tmpfs's root: `..` from the rootfs's root
+    /// crosses to the tmpfs's root, and the walk comes back into the rootfs that covers it.
     private func enterTreeRoot(_ root: FileDescriptor) throws {
         try root.enterAsWorkingDirectory()
         try Files.chroot(".")

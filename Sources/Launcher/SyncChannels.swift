@@ -23,6 +23,8 @@ package struct ParentSteps {
     /// The cgroup v2 directory to clone the child straight into (CgroupManager.cloneTarget), when its
     /// placement is the parent's pid write alone.
     package var cloneInto: String?
+    /// Where the template mount namespace is kept (InitMountNamespace.template); nil: the init never uses one.
+    package var mountTemplate: MountTemplate?
 
     package init(placeFromParent: @escaping (pid_t, Bool) throws -> Void, selfPlacement: SelfPlacement) {
         self.placeFromParent = placeFromParent

@@ -167,6 +167,7 @@ extension Runtime {
                     try NetDeviceMove.moveAll(plan.netDevices, into: pid)
                 }, selfPlacement: driver.selfPlacement(initPlacesItself: !plan.inUserNamespace))
                 steps.cloneInto = driver.cloneTarget
+                steps.mountTemplate = Runtime.mountTemplate
                 steps.createHooks = { pid in try self.runCreateHooks(plan.hooks, draft, pid: pid) }
                 steps.seccompListener = { listener, pid in
                     guard let profile = checked.spec.linux?.seccomp else { return }
@@ -204,6 +205,7 @@ extension Runtime {
                 trace.mark("commit")
                 seccompCache.keepCompiled()
                 cgroupHostCache.keep()
+                if initProcess.wantsMountTemplate { makeMountTemplate() }
                 if trace.enabled { log.debug("create \(id) took \(trace.summary)") }
                 return Created(initProcess: initProcess, record: record, madeHostRoot: plan.hostRoot != nil)
             } catch {
@@ -218,6 +220,17 @@ extension Runtime {
             let failed = RuntimeError("create \(id): \(error)", cause: error)
             if let stage = failed.setupStage { log.debug("create \(id): the init failed at \(stage), errno \(failed.errno ?? 0)") }
             throw failed
+        }
+    }
+
+    /// The template the next init enters in place of a copy of our mount namespace, made after a create that
+    /// succeeded without it. A failure is only logged: the copy keeps working.
+    private func makeMountTemplate() {
+        do {
+            try Runtime.mountTemplate.make()
+            log.debug("made the mount template \(Runtime.mountTemplate.file)")
+        } catch {
+            log.debug("no mount template: \(error)")
         }
     }
 

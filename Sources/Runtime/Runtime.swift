@@ -23,6 +23,9 @@ package struct Runtime {
     }
 
     package static let defaultRoot = "/run/crabcan"
+    /// Under the default root whatever --root is: one per mount namespace (MountTemplate). `@` is not allowed in a
+    /// container id, and `list` shows valid ids only.
+    package static let mountTemplate = MountTemplate(directory: defaultRoot + "/@mount-template")
     /// The runtime-spec version crabcan implements (the `features` and default `spec` version).
     package static let specVersion = "1.3.0"
 

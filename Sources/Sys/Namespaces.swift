@@ -12,6 +12,12 @@ package enum Namespaces {
     package static func unshare(_ flags: UInt) throws(SysError) {
         try check("unshare") { cshim_unshare(Int32(flags)) }
     }
+
+    /// Whether `fd` is open on a mount namespace's nsfs file (statfs's NSFS_MAGIC, then NS_GET_NSTYPE, Linux 4.11).
+    package static func isMountNamespace(_ fd: FileDescriptor) -> Bool {
+        let nsfsMagic = 0x6e73_6673, getNamespaceType: UInt = 0xb703  // _IO(0xb7, 3)
+        return cshim_fd_fs_type(fd.raw) == nsfsMagic && cshim_ioctl_int(fd.raw, getNamespaceType, 0) == Int32(mount)
+    }
 }
 
 package enum Mounts {

@@ -19,10 +19,11 @@ struct HostSnapshot: Equatable {
     }
 
     /// Mount lines without their ids (a remount elsewhere renumbers nothing, but keep the comparison on what is mounted).
+    /// The template mount namespace and its directory are left out: the first create that succeeds makes them, for good.
     static func mountLines() -> [String] {
         Host.mountinfo().split(separator: "\n").map { line in
             line.split(separator: " ").dropFirst(3).joined(separator: " ")
-        }
+        }.filter { !($0.split(separator: " ").dropFirst().first?.hasPrefix(RuntimeRoot.mountTemplate) ?? false) }
     }
 
     /// Every cgroup (v1 and v2) mount point on this host, from our mountinfo.

@@ -192,12 +192,19 @@ enum Host {
 
 /// A runtime root as a leak check sees it: what is left there besides what crabcan keeps on purpose for the next
 /// container, under names no container id can have: the compiled seccomp filters (<root>/@seccomp,
-/// docs/seccomp.md) and the detected cgroup mounts (<root>/@cgroup-host, docs/performance.md).
+/// docs/seccomp.md), the detected cgroup mounts (<root>/@cgroup-host, docs/performance.md), and in the default
+/// root the template mount namespace (/run/crabcan/@mount-template/mnt, in a private bind of its directory;
+/// docs/design.md §2).
 enum RuntimeRoot {
     static let seccompCache = "@seccomp"
     static let cgroupHostCache = "@cgroup-host"
+    static let mountTemplateName = "@mount-template"
+    static let mountTemplate = "/run/crabcan/" + mountTemplateName
+    static let mountTemplateFile = mountTemplate + "/mnt"
 
-    static func isKeptOnPurpose(_ name: String) -> Bool { name == seccompCache || name == cgroupHostCache }
+    static func isKeptOnPurpose(_ name: String) -> Bool {
+        name == seccompCache || name == cgroupHostCache || name == mountTemplateName
+    }
 
     static func containerEntries(_ root: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).filter { !isKeptOnPurpose($0) }

@@ -397,25 +397,29 @@ group_exec() {
     crabcan --debug --log /tmp/born-create.log create --bundle "$B/born" born </dev/null >/dev/null 2>&1
     same create/born-in-its-cgroup 1 "$(grep -c 'place (born in its cgroup)' /tmp/born-create.log)"
     # This config's init shares crabcan's memory until its execve (docs/design.md §2), born in its cgroup all the
-    # same (clone3 with a stack of its own); on 7.x it enters a tree namespace as well.
-    same create/born-sharing-memory 1 "$(grep -cE 'took.*, clone \((tree namespace, )?shared memory\) [0-9]' /tmp/born-create.log)"
+    # same (clone3 with a stack of its own); it enters a tree namespace (7.x) or the template namespace as well.
+    same create/born-sharing-memory 1 "$(grep -cE 'took.*, clone \(((tree|template) namespace, )?shared memory\) [0-9]' /tmp/born-create.log)"
     same create/born-in-its-cgroup-procs "$(cat $CG/crabcan/born/cgroup.procs)" "$(crabcan state born | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')"
     gone born
 }
 
 # The container's mount namespace. On a kernel with open_tree(OPEN_TREE_NAMESPACE) (Linux 7.0) crabcan makes it
-# of the rootfs alone (`clone (tree namespace, shared memory)` in --debug's trace) instead of copying the host's;
-# on an older one it copies, as before. Either way the container must see the same mounts, none of the host's,
-# and nothing it mounts may reach the host.
+# of the rootfs alone (`clone (tree namespace, shared memory)` in --debug's trace) instead of copying the host's.
+# On an older one the first create that succeeds copies, as before, and makes the template namespace
+# (/run/crabcan/@mount-template, an empty read-only tmpfs), which every later init copies and covers with the
+# rootfs (`clone (template namespace, shared memory)`). Either way the container must see the same mounts, none
+# of the host's, and nothing it mounts may reach the host.
 group_treens() {
-    # How the init was made, as --debug's trace names the step (an ERE): a fork-like clone or, where the init
-    # shares crabcan's memory (no clone into the cgroup: kernels before 6.1.25), "clone (shared memory)"; on 7.x
-    # "clone (tree namespace, shared memory)".
-    local major=$(uname -r | cut -d. -f1) want='clone( \(shared memory\))?' out hostmounts
-    [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)'
+    # How the init was made, as --debug's trace names the step (an ERE).
+    local major=$(uname -r | cut -d. -f1) want='clone \(template namespace, shared memory\)' out hostmounts templates=1
+    [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)' templates=0
+    # A first container, which makes the template where it is used (the groups may run alone).
+    mkb tnt "$DENY" -- true || return
+    cc run --bundle "$B/tnt" tnt </dev/null >/dev/null
+    same treens/template-made $templates "$(grep -c ' /run/crabcan/@mount-template/mnt .* - nsfs ' /proc/self/mountinfo)"
     mkdir -p /srv/share /srv/ro /tmp/host-only
     echo shared > /srv/share/file; echo ro > /srv/ro/file; echo hostname-of-host > /srv/hostname
-    # A host mount the container must not see: copied by clone, detached by pivot_root; never in a tree namespace.
+    # A host mount the container must not see: never in a tree or template namespace (a copy's pivot_root detaches it).
     mount -t tmpfs host-only-marker /tmp/host-only
     # A mount inside the rootfs, which the container gets too: a tree namespace's copy starts in the host's peer
     # group, where an unmount inside would unmount the host's (seen in a probe): the container's must not.
@@ -471,7 +475,7 @@ group_treens() {
     sed -i 's|^  "mounts": \[$|  "hooks": { "createContainer": [ { "path": "/bin/sh", "args": ["sh", "-c", "test -d /rootfs/bin"] } ] },\n&|' "$B/tnh/config.json"
     crabcan --debug --log /tmp/tnh.log run --bundle "$B/tnh" tnh </dev/null >/dev/null 2>&1
     local rc=$?
-    same treens/hook-keeps-the-copy "0 exit 0" "$(grep -c 'tree namespace' /tmp/tnh.log) exit $rc"
+    same treens/hook-keeps-the-copy "0 exit 0" "$(grep -cE '(tree|template) namespace' /tmp/tnh.log) exit $rc"
     umount /tmp/host-only /rootfs/sub && rmdir /rootfs/sub
     # In a user namespace bind sources are copies too (the container's root may not reach them): a mount the config
     # nests under one stays in the container there as well.
@@ -489,15 +493,16 @@ group_foreign() { run_foreign foreign; }
 # The same configs with every system call after Linux 5.4 answering ENOSYS, as on Ubuntu 20.04's kernel or under a
 # caller's seccomp profile that predates them (Tests/Programs/deny-syscalls.c; OlderKernelTests on the host): the
 # rootfs lookups walk instead of openat2, fds are closed one by one without close_range. clone3 (5.3) still
-# gives CLONE_INTO_CGROUP here, and on 7.x open_tree still gives the tree namespace.
+# gives CLONE_INTO_CGROUP here, and open_tree and move_mount (5.2) the tree or template namespace.
 NEWER_THAN_54=openat2,close_range,mount_setattr,pidfd_getfd,faccessat2,epoll_pwait2,process_madvise,landlock_create_ruleset,memfd_secret,quotactl_fd,futex_waitv,fchmodat2
 group_oldercalls() { run_foreign oldercalls deny-syscalls $NEWER_THAN_54; }
 
 # run_foreign GROUP [WRAPPER ARGS...]: each foreign config run by crabcan (under WRAPPER when given).
 run_foreign() {
-    local group=$1 major=$(uname -r | cut -d. -f1) want='clone( \(shared memory\))?' d name rc ro host
+    local group=$1 major=$(uname -r | cut -d. -f1) want='clone \(template namespace, shared memory\)' d name rc ro host
     shift
     [ "$major" -ge 7 ] && want='clone \(tree namespace, shared memory\)'
+    # (Made by an earlier create: treens's first, or the first one here when the group runs alone.)
     mkdir -p /srv/foreign/dir && echo foreign-hostname > /srv/foreign/file
     # An image's /etc/hostname, which containerd's configs (binding none) show: an earlier bind's target or this.
     touch /rootfs/etc/hostname
@@ -590,9 +595,10 @@ SCRIPT
 # Last: whatever the checks above left.
 group_leftovers() {
     same leftovers/cgroups "" "$(find $CG/crabcan -mindepth 1 -maxdepth 1 -type d 2>/dev/null)"
-    # @seccomp and @cgroup-host: the compiled seccomp filters and the detected cgroup mounts crabcan keeps for the
-    # next container (docs/seccomp.md, docs/performance.md).
-    same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host')"
+    # @seccomp, @cgroup-host and @mount-template: the compiled seccomp filters, the detected cgroup mounts and the
+    # template mount namespace crabcan keeps for the next container (docs/seccomp.md, docs/performance.md,
+    # docs/design.md §2).
+    same leftovers/state "" "$(ls /run/crabcan 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host' -e '@mount-template')"
 }
 
 all="features devices memory cpu cpuset io hugetlb pids rdma unified oom freeze kill update exec cgroupns treens foreign oldercalls events rootless cycles"

@@ -38,10 +38,10 @@ counter() {
         sh -c 'i=0; while true; do i=$((i + 1)); echo $i; echo $i > /data/count.new; mv /data/count.new /data/count; sleep 0.2; done'
 }
 # start NAME ID OUT: run -d with stdio pipes (stdin a pipe with no writer, stdout and stderr into OUT via cat).
-# Waits for crabcan's exit (its status in /tmp/bg.rc), not for cat's.
+# Waits for crabcan's exit (its status in /tmp/bg.rc), not for cat's. With DEBUG_LOG set, crabcan's --debug log.
 start() {
     rm -f /tmp/bg.rc
-    { : | { crabcan run -d --bundle $B/$1 "$2" 2>&1; echo $? > /tmp/bg.rc; } | cat > "$3"; } &
+    { : | { crabcan ${DEBUG_LOG:+--debug --log $DEBUG_LOG} run -d --bundle $B/$1 "$2" 2>&1; echo $? > /tmp/bg.rc; } | cat > "$3"; } &
     until_true 60 test -e /tmp/bg.rc; [ "$(cat /tmp/bg.rc)" = 0 ]
 }
 # restore_bg NAME ID IMAGES OUT [flags]: restore -d the same way; its stderr in /tmp/restore.err.
@@ -72,7 +72,10 @@ cc checkpoint --image-path /tmp/img-none cr-none; same not-running/missing "1 cr
 
 # The counter, checkpointed: the checkpoint ends it (runc's default) and the container is deleted.
 counter cr-count
-start cr-count cr-count /tmp/count1.out || fail count/run "not running: $(cat /tmp/count1.out)"
+DEBUG_LOG=/tmp/count1.log start cr-count cr-count /tmp/count1.out || fail count/run "not running: $(cat /tmp/count1.out)"
+# Its mount namespace is a copy of the template (made by cr-created's create above; docs/design.md §2), whose
+# empty tmpfs lies under the rootfs: criu must dump and restore that container as it does a pivot_root'ed one.
+same count/template-namespace 1 "$(grep -cE 'took.*, clone \((tree|template) namespace' /tmp/count1.log)"
 until_true 60 count_at_least cr-count 5
 pid1=$(pid_of cr-count) cg=$(cgroup_of cr-count)
 t0=$(cut -d' ' -f1 /proc/uptime)

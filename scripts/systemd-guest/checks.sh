@@ -104,10 +104,10 @@ started() { created "$@" && { rt start "$1" </dev/null >/dev/null && return 0; f
 
 # --- groups: each runs for the runtime in $RT ---------------------------------------------------------------
 
-# What a runtime root holds besides @seccomp and @cgroup-host, the compiled seccomp filters and the detected cgroup
-# mounts crabcan keeps for the next container (docs/seccomp.md, docs/performance.md): containers' state dirs,
-# which must be gone.
-state_entries() { ls "$1" 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host' | tr '\n' ' '; }
+# What a runtime root holds besides @seccomp, @cgroup-host and @mount-template, the compiled seccomp filters, the
+# detected cgroup mounts and the template mount namespace crabcan keeps for the next container (docs/seccomp.md,
+# docs/performance.md, docs/design.md §2): containers' state dirs, which must be gone.
+state_entries() { ls "$1" 2>/dev/null | grep -vx -e '@seccomp' -e '@cgroup-host' -e '@mount-template' | tr '\n' ' '; }
 
 group_features() {
     # runc's `features` and crabcan's both list linux.cgroup.systemd.
@@ -393,6 +393,14 @@ group_leftovers() {
     same leftovers/units "" "$(systemctl list-units --all --plain --no-legend 'crabcan-*' "$RT-*" | grep -v '^guest-checks' | cut -d' ' -f1 | tr '\n' ' ')"
     same leftovers/cgroups "" "$(find $CG -name 'crabcan-*.scope' -o -name "$RT-*.scope" | tr '\n' ' ')"
     same leftovers/state "" "$(state_entries $root)"
+    # Under systemd /run is shared, with slave peers in the namespaces of services that have their own: crabcan's
+    # template mount namespace is bound in a private bind of its directory, where that cannot propagate
+    # (docs/design.md §2); the kernel refuses the bind of a namespace's file that would (EINVAL).
+    if [ "$RT" = crabcan ]; then
+        same template/shared-run shared "$(findmnt -no PROPAGATION /run)"
+        same template/made "private 1" \
+            "$(findmnt -no PROPAGATION /run/crabcan/@mount-template) $(grep -c ' /run/crabcan/@mount-template/mnt .* - nsfs ' /proc/self/mountinfo)"
+    fi
 }
 
 groups=${CHECK_GROUPS:-features scope cgroupns kill slice default failed user}
