@@ -90,7 +90,7 @@ package final class CgroupHostCache {
     /// makes the namespace's nsfs inode each time. A file in memory (`inMemory`: the usual /run) was written in
     /// this boot, so its key names none and the boot id is not read (an open, two reads and a close per command).
     static func key(own: [(name: String, path: String)], inMemory: Bool) -> [UInt8]? {
-        let boot = inMemory ? Self.thisBoot : try? Files.readFile("/proc/sys/kernel/random/boot_id")
+        let boot = inMemory ? Self.thisBoot : Processes.bootID()
         guard let boot, let namespace = try? Files.readLink("/proc/self/ns/cgroup") else { return nil }
         var key: [UInt8] = []
         Netstrings.append(boot, to: &key)

@@ -105,18 +105,36 @@ package struct MountTemplate {
         return fd
     }
 
-    /// Makes the template unless it is there or another process holds the directory's lock (it is making it).
+    /// Makes the template unless it is there, another process holds the directory's lock (it is making it), or
+    /// making it failed earlier in this boot: then `file` holds the boot's id, so that a host where it cannot be
+    /// made does not fork a helper for every create (an empty file, as an unmount leaves, is tried again).
     /// A helper process builds the namespace, and we bind its nsfs file at `file`. Throws what failed; the
     /// caller's create has succeeded regardless.
-    package func make() throws(SysError) {
+    package func make() throws(SysError) -> MakeOutcome {
         _ = try Files.makeDirectories(directory, mode: 0o700)
-        let lock = try Files.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let lock = try Files.open(directory, O_RDONLY | O_CLOEXEC | O_DIRECTORY)
         defer { lock.close() }
-        guard Files.tryLock(lock) else { return }
+        guard Files.tryLock(lock) else { return .beingMade }
         if let made = open() {
             made.close()
-            return
+            return .alreadyThere
         }
+        let boot = Processes.bootID() ?? []
+        if let left = try? Files.readFile(file), !left.isEmpty, left == boot { return .failedEarlierInThisBoot }
+        do {
+            try makeNow()
+        } catch {
+            try? Files.writeFile(file, boot, mode: 0o600)
+            throw error
+        }
+        return .made
+    }
+
+    package enum MakeOutcome {
+        case made, alreadyThere, beingMade, failedEarlierInThisBoot
+    }
+
+    private func makeNow() throws(SysError) {
         if !Mounts.makePrivateIfMountPoint(directory) {
             try Mounts.mount(source: directory, target: directory, type: nil, flags: Mounts.bind, data: nil,
                              describe: "bind the mount template's directory onto itself")

@@ -227,8 +227,11 @@ extension Runtime {
     /// succeeded without it. A failure is only logged: the copy keeps working.
     private func makeMountTemplate() {
         do {
-            try Runtime.mountTemplate.make()
-            log.debug("made the mount template \(Runtime.mountTemplate.file)")
+            switch try Runtime.mountTemplate.make() {
+            case .made: log.debug("made the mount template \(Runtime.mountTemplate.file)")
+            case .failedEarlierInThisBoot: log.debug("no mount template: making it failed earlier in this boot")
+            case .alreadyThere, .beingMade: break
+            }
         } catch {
             log.debug("no mount template: \(error)")
         }

@@ -148,6 +148,9 @@ package enum Processes {
         return (UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)) / nanosecondsPerTick
     }
 
+    /// This boot's id (/proc/sys/kernel/random/boot_id, a line of 37 bytes); nil when it cannot be read.
+    package static func bootID() -> [UInt8]? { try? Files.readFile("/proc/sys/kernel/random/boot_id") }
+
     /// The start time of a child forked between two readings of `bootTicks`, when they are the same tick: its stamp
     /// was taken between them. nil when a tick went by (then /proc says; ~3% of clones at 100 Hz).
     package static func startTime(forkedBetween before: UInt64, and after: UInt64) -> UInt64? {

@@ -160,4 +160,39 @@ extension CrabcanCLI {
         #expect(result.status == 0 && result.stdoutLines == ["template 1", "peer 0"], "\(result)")
         #expect(Self.cloneStep(inLog: log) == "clone (template namespace, shared memory)")
     }
+
+    /// Where the template cannot be made (here the helper's unshare answers ENOSYS, under a seccomp filter of the
+    /// caller's), the failure is logged and remembered for the boot in the template's empty file, so that later
+    /// creates neither fork a helper again nor fail; an empty file (as an unmount leaves) is tried again.
+    @Test func mountTemplateThatCannotBeMadeIsNotTriedAgainInThisBoot() throws {
+        guard SeccompFixtures.haveGCC else { return }
+        let box = try Sandbox()
+        defer { box.cleanup() }
+        let wrapper = box.dir + "/deny-syscalls"
+        try SeccompFixtures.compile("deny-syscalls", to: wrapper, isStatic: false, libraries: ["-lseccomp"])
+        Self.unmountMountTemplate(all: true)
+        let bundle = try box.bundle(["true"])
+        func run(_ name: String, under prefix: [String] = []) -> (Result, String) {
+            let log = box.dir + "/\(name).log"
+            let arguments = prefix + [Paths.binary, "--root", box.root, "--debug", "--log", log, "run", "--bundle", bundle, box.id(name)]
+            let result = Command.run(arguments[0], Array(arguments.dropFirst()))
+            return (result, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+        let (refused, refusedLog) = run("template-refused", under: [wrapper, "unshare"])
+        #expect(refused.status == 0, "\(refused)")
+        #expect(refusedLog.contains("no mount template: ") && refusedLog.contains("ENOSYS"), "\(refusedLog)")
+        let bootID = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+        #expect((try? String(contentsOfFile: RuntimeRoot.mountTemplateFile, encoding: .utf8)) == bootID)
+        #expect(Self.mountLine() == nil)
+
+        let (later, laterLog) = run("template-later")
+        #expect(later.status == 0 && Self.cloneStep(inLog: box.dir + "/template-later.log") == "clone (shared memory)", "\(later)")
+        #expect(laterLog.contains("failed earlier in this boot"), "\(laterLog)")
+        #expect(Self.mountLine() == nil)
+
+        // Emptied, as an unmount leaves it: made again by the next create.
+        try Data().write(to: URL(fileURLWithPath: RuntimeRoot.mountTemplateFile))
+        let (again, _) = run("template-retried")
+        #expect(again.status == 0 && Self.mountLine() != nil, "\(again)")
+    }
 }
