@@ -3,7 +3,7 @@ import Glibc
 import Plan
 import Sys
 
-/// Where the init's mount namespace comes from (docs/design.md §2, "The init's mount namespace").
+/// Where the init's mount namespace comes from (docs/design.md §2, step 5).
 enum InitMountNamespace {
     /// clone copies the runtime's; the rootfs is bound, pivot_root'ed to, and the old root detached.
     case copy

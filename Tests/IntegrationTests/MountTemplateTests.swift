@@ -1,10 +1,10 @@
 import Foundation
 import Testing
 
-/// The template mount namespace (docs/design.md §2, "The init's mount namespace"): kept at
-/// /run/crabcan/@mount-template, made only once a create has succeeded without it, then copied by every init whose
-/// rootfs may stand alone, which chroots into the rootfs moved onto the copy's root instead of detaching an old
-/// root. What the container sees must be what a pivot_root'ed copy of the host's namespace shows.
+/// The template mount namespace (docs/design.md §2, step 5): kept at /run/crabcan/@mount-template/mnt, made only
+/// once a create has succeeded without it, then copied by every init whose rootfs may stand alone, which chroots
+/// into the rootfs moved onto the copy's root instead of detaching an old root. What the container sees must be
+/// what a pivot_root'ed copy of the host's namespace shows.
 /// (On a 7.x kernel the tree namespace comes first and the template is never made: scripts/cgroup2-guest.)
 extension CrabcanCLI {
     /// The host's mountinfo line whose mount point is `point` (the template's by default), nil when there is none.
