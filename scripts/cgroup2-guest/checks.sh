@@ -406,7 +406,7 @@ group_exec() {
 # The container's mount namespace. On a kernel with open_tree(OPEN_TREE_NAMESPACE) (Linux 7.0) crabcan makes it
 # of the rootfs alone (`clone (tree namespace, shared memory)` in --debug's trace) instead of copying the host's.
 # On an older one the first create that succeeds copies, as before, and makes the template namespace
-# (/run/crabcan/@mount-template, an empty read-only tmpfs), which every later init copies and covers with the
+# (/run/crabcan/@mount-template/mnt, an empty read-only tmpfs), which every later init copies and covers with the
 # rootfs (`clone (template namespace, shared memory)`). Either way the container must see the same mounts, none
 # of the host's, and nothing it mounts may reach the host.
 group_treens() {
