@@ -42,9 +42,9 @@ struct RootfsSetup {
             try HostRoot.bind(rootfs: plan.rootfs, on: hostRoot)
             root = try Files.open(hostRoot, O_PATH | O_DIRECTORY)
         } else if case .tree(let namespace) = mountNamespace {
-            root = try enterTreeNamespace(namespace)
+            root = try enterOpenedNamespace(namespace, movingIn: nil)
         } else if case .template(let namespace, let rootfs) = mountNamespace {
-            root = try enterTemplateNamespace(namespace, rootfs: rootfs)
+            root = try enterOpenedNamespace(namespace, movingIn: rootfs)
         } else {
             // runc's order: / takes rootfsPropagation when it is given (a shared one keeps rshared binds in the host's
             // peer groups, so mounts made inside reach the host), else everything we inherited becomes a slave:
@@ -220,40 +220,32 @@ struct RootfsSetup {
         try Files.chdir("/")
     }
 
-    /// setns into the namespace of the rootfs alone, which also moves our root and cwd to it; then back to the
-    /// host's root by chroot, so that the mounts below are made as in a copied namespace: on fds resolved in the
-    /// rootfs, named through the host's /proc (a mount target reached that way is in our namespace, so the kernel
-    /// takes it). Returns the rootfs. Its mounts begin in the host mount's peer group: they become slaves first,
-    /// as a copy's do, so that nothing mounted here reaches the host.
-    private func enterTreeNamespace(_ namespace: FileDescriptor) throws -> FileDescriptor {
+    /// setns into the namespace the parent opened, which also moves our root and cwd to its root. A tree namespace's
+    /// root is the rootfs; for the template (`movingIn`), unshare gives us a copy of our own and the rootfs's
+    /// detached copy is moved onto its root. Then back to the host's root by chroot, so that the mounts below are
+    /// made as in a copied namespace: on fds resolved in the rootfs, named through the host's /proc (a mount target
+    /// reached that way is in our namespace, so the kernel takes it). Returns the rootfs. Its mounts begin in the
+    /// host mount's peer group (an open_tree copy does): they become slaves first, as a copy's do, so that nothing
+    /// mounted here reaches the host.
+    private func enterOpenedNamespace(_ namespace: FileDescriptor, movingIn rootfsCopy: FileDescriptor?) throws -> FileDescriptor {
         let hostRoot = try Files.open("/", O_PATH | O_DIRECTORY)
         defer { hostRoot.close() }
-        try Namespaces.join(namespace, type: Namespaces.mount, path: "mount namespace of \(plan.rootfs)")
+        try Namespaces.join(namespace, type: Namespaces.mount,
+                            path: rootfsCopy == nil ? "mount namespace of \(plan.rootfs)" : "the mount template")
         namespace.close()
-        let root = try Files.open("/", O_PATH | O_DIRECTORY)
+        let root: FileDescriptor
+        if let rootfsCopy {
+            try Namespaces.unshare(Namespaces.mount)
+            try Mounts.attach(rootfsCopy, to: "/")
+            root = rootfsCopy
+        } else {
+            root = try Files.open("/", O_PATH | O_DIRECTORY)
+        }
         try Files.fchdir(hostRoot)
         try Files.chroot(".")
         try Mounts.mount(source: nil, on: root, type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
                          describe: "make the rootfs rslave")
         return root
-    }
-
-    /// setns into the template (an empty read-only tmpfs), unshare for a copy of our own, and the rootfs's detached
-    /// copy moved onto the copy's root; then back to the host's root by chroot, as `enterTreeNamespace`. Returns
-    /// the rootfs, made a slave as there: an open_tree copy begins in its source's peer group.
-    private func enterTemplateNamespace(_ namespace: FileDescriptor, rootfs: FileDescriptor) throws -> FileDescriptor {
-        let hostRoot = try Files.open("/", O_PATH | O_DIRECTORY)
-        defer { hostRoot.close() }
-        try Namespaces.join(namespace, type: Namespaces.mount, path: "the mount template")
-        namespace.close()
-        try Namespaces.unshare(Namespaces.mount)
-        // "/" is the copy's tmpfs now (setns moved our root there).
-        try Mounts.attach(rootfs, to: "/")
-        try Files.fchdir(hostRoot)
-        try Files.chroot(".")
-        try Mounts.mount(source: nil, on: rootfs, type: nil, flags: Mounts.slave | Mounts.recursive, data: nil,
-                         describe: "make the rootfs rslave")
-        return rootfs
     }
 
     /// The end of a tree or template namespace's set-up, in pivot_root's place: chroot to the rootfs, with no old
