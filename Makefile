@@ -15,12 +15,14 @@ STATIC_LIBS := $(CURDIR)/.build-static-libs
 # Linked by lld with every function in its own section, laid out in the order of scripts/link-order.txt: the
 # functions the node's commands enter, together, so that a run maps a few hundred KiB of text instead of most of
 # it (peak RSS; docs/performance.md). `make link-order` regenerates the list; names it lacks cost pages, not
-# correctness.
+# correctness. --wrap=__libc_start_main enters CShim's static start-up, glibc's own minus its cpuid probes
+# (Sources/CShim/static_startup.c).
 LINK_ORDER := $(CURDIR)/scripts/link-order.txt
 LINK_SCRIPT := $(CURDIR)/scripts/link-order.ld
 LINK_FLAGS := -c release -Xswiftc -static-executable -Xlinker -L$(STATIC_LIBS) -Xswiftc -use-ld=lld \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections \
-	-Xlinker --symbol-ordering-file=$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering -Xlinker --script=$(LINK_SCRIPT)
+	-Xlinker --symbol-ordering-file=$(LINK_ORDER) -Xlinker --no-warn-symbol-ordering -Xlinker --script=$(LINK_SCRIPT) \
+	-Xlinker --wrap=__libc_start_main
 RELEASE_FLAGS := $(LINK_FLAGS) -Xlinker -s
 BIN := .build/release/crabcan
 ROOTFS := bundles/busybox/rootfs bundles/true/rootfs
