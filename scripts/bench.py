@@ -27,7 +27,8 @@ Paths:
   parallel    100 `create`s, 20 at a time, then 100 `delete -f`s, 20 at a time: total wall time (started by
               spawnrss --batches, each round once the CPUs are idle again; the `mounts` floor runs 100
               containers in the same batches beside them)
-  many        `state` and `list` with 1 and with BENCH_MANY (default 200) created containers under --root
+  many        `state` and `list` under a root with 1 created container and under one with BENCH_MANY (default
+              200), the two interleaved run by run
 
 Prints medians and crabcan's ratios to each of the others, then each goal of issue 14 with met/not met.
 Needs root, runc and crun (installed with apt-get by `make bench`).
@@ -266,22 +267,31 @@ def path_parallel(runtimes, runs, bundle, count=100, width=20):
 
 
 def path_many(runtimes, runs, bundle, many):
-    """state and list with 1 container, then with `many`: the ratio many/1 per runtime (flat is ~1)."""
+    """state and list with 1 container under one root and with `many` under another, the two roots' commands
+    interleaved run by run (so that drift cancels, as in the other paths): the ratio many/1 per runtime (flat is
+    ~1). The ids have the same length in both roots and differ, as each container's default cgroup is named by its
+    id."""
     out = {}
     for rt in runtimes:
-        ids = [f"b-many-{n}" for n in range(many)]
+        roots = os.path.dirname(rt.root)
+        one, crowd = Runtime(rt.name + "-one", rt.binary, roots), Runtime(rt.name + "-many", rt.binary, roots)
+        lone = ["b-one-0"]
+        ids = [f"b-mny-{n}" for n in range(many)]
         try:
-            checked(spawn(rt.cmd("create", "--bundle", bundle, ids[0])), "create")  # stdio on /dev/null
-            one_state = statistics.median(checked(spawn(rt.cmd("state", ids[0])), "state")[0] for _ in range(runs))
-            one_list = statistics.median(checked(spawn(rt.cmd("list")), "list")[0] for _ in range(runs))
-            for c in ids[1:]:
-                checked(spawn(rt.cmd("create", "--bundle", bundle, c)), "create")
-            many_state = statistics.median(checked(spawn(rt.cmd("state", ids[0])), "state")[0] for _ in range(runs))
-            many_list = statistics.median(checked(spawn(rt.cmd("list")), "list")[0] for _ in range(runs))
-            out[rt.name] = (one_state, many_state, one_list, many_list)
+            for root, names in ((one, lone), (crowd, ids)):
+                for c in names:
+                    checked(spawn(root.cmd("create", "--bundle", bundle, c)), "create")  # stdio on /dev/null
+            samples = {key: [] for key in ("s1", "sn", "l1", "ln")}
+            for i in range(runs):
+                pairs = [("s1", one, ("state", lone[0])), ("sn", crowd, ("state", ids[0])),
+                         ("l1", one, ("list",)), ("ln", crowd, ("list",))]
+                for key, root, args in (pairs if i % 2 == 0 else pairs[::-1]):
+                    samples[key].append(checked(spawn(root.cmd(*args)), " ".join(args))[0])
+            out[rt.name] = tuple(statistics.median(samples[key]) for key in ("s1", "sn", "l1", "ln"))
         finally:
-            for c in ids:
-                subprocess.run(rt.cmd("delete", "-f", c), capture_output=True)
+            for root, names in ((one, lone), (crowd, ids)):
+                for c in names:
+                    subprocess.run(root.cmd("delete", "-f", c), capture_output=True)
     return out
 
 
@@ -428,7 +438,7 @@ def main():
         if "many" in paths:
             many = int(os.environ.get("BENCH_MANY", "200"))
             print(f"\n[state and list with 1 and {many} containers] median wall ms (ratio {many}/1; flat is ~1)")
-            for name, (s1, sn, l1, ln) in path_many(runtimes, max(5, runs // 3), bundles["sleep"], many).items():
+            for name, (s1, sn, l1, ln) in path_many(runtimes, runs, bundles["sleep"], many).items():
                 print(f"  {name:<8} state {s1 * 1e3:.2f} -> {sn * 1e3:.2f} ({sn / s1:.2f})   "
                       f"list {l1 * 1e3:.2f} -> {ln * 1e3:.2f} ({ln / l1:.2f})")
                 if name == "crabcan":
