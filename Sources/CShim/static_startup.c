@@ -14,8 +14,8 @@
 
 const char *_dl_get_origin(void) { return (const char *) -1; }
 
-/* The static binary's __libc_start_main, without the ~70 `cpuid`s glibc 2.36 runs in it to record the CPU's
- * features and cache sizes: each exits the VM (~1.2 us here), 60 us of every crabcan process. The release link
+/* The static binary's __libc_start_main, without the 68 `cpuid`s glibc 2.36 runs in it to record the CPU's
+ * features and cache sizes: each exits the VM (~1.2 us here), ~65 us of every crabcan process. The release link
  * passes --wrap=__libc_start_main, so crt1.o's _start enters __wrap___libc_start_main; everything else is glibc's
  * own start-up, called in the order libc-start.o calls it (objdump of Debian's 2.36 libc.a):
  *   the environment and stack end, the auxiliary vector, tunables, [cpu features and cache sizes: skipped],
