@@ -27,9 +27,16 @@ const char *_dl_get_origin(void) { return (const char *) -1; }
  * The canary and the pointer guard are made from AT_RANDOM exactly as glibc makes them (the tests read them from a
  * running crabcan: StaticStartupTests). Any other glibc, any other architecture, or a dynamic link (where the
  * internals below are absent and resolve to null) goes through glibc's own start-up. */
-#if defined(__x86_64__)
 extern int __real___libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
                                     void (*fini)(void), void (*rtld_fini)(void), void *stack_end) __attribute__((weak));
+
+#if !defined(__x86_64__)
+/* Elsewhere the wrapped symbol is glibc's start-up itself (the guards' places in the TCB are x86-64's). */
+int __wrap___libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
+                             void (*fini)(void), void (*rtld_fini)(void), void *stack_end) {
+    return __real___libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+#else
 extern const char *gnu_get_libc_version(void);
 extern char **__environ;
 extern void *__libc_stack_end __attribute__((weak));
