@@ -256,7 +256,7 @@ enum FuzzState {
         // The same text as /proc/<pid>/stat, which status derivation parses, and as the mount table and
         // /proc/self/cgroup, which cgroup detection reads by index into each line.
         let text = String(decoding: bytes, as: UTF8.self)
-        _ = Processes.parseStat(text)
+        _ = Processes.parseStat(bytes)
         _ = MountInfo.parse(bytes[...])
         _ = CgroupHost(mountinfo: text, selfCgroup: text)
         let record: ContainerRecord

@@ -53,10 +53,7 @@ package struct Runtime {
             record = try directory.read()
             createInProgress = false
         }
-        var live: (state: Character, startTime: UInt64)?
-        if let record, let text = try? Files.readText(Processes.procPath(record.pid, "stat")) {
-            live = Processes.parseStat(text)
-        }
+        let live = record.flatMap { Processes.stat(of: $0.pid) }
         let status = ContainerStatus.derive(recordedStartTime: record?.startTime, liveProcess: live,
                                             execFifoExists: directory.execFifoExists,
                                             frozen: record.flatMap(Runtime.cgroups)?.isFrozen() ?? false,

@@ -134,9 +134,16 @@ package enum Processes {
 
     /// The start time of a process in clock ticks since boot (/proc/<pid>/stat field 22): with the pid it
     /// identifies one process for good, so a reused pid is not mistaken for the container (runc does the same).
-    package static func startTime(of pid: pid_t) -> UInt64? {
-        guard let text = try? Files.readText(procPath(pid, "stat")) else { return nil }
-        return parseStat(text)?.startTime
+    package static func startTime(of pid: pid_t) -> UInt64? { stat(of: pid)?.startTime }
+
+    /// /proc/<pid>/stat's state and start time, in one read: the kernel formats the whole line (~300 bytes) for
+    /// the first read and hands over all that fits, so no second read is needed to find its end (`list` reads
+    /// one per container). nil when the process is gone.
+    package static func stat(of pid: pid_t) -> (state: Character, startTime: UInt64)? {
+        guard let fd = try? Files.open(procPath(pid, "stat"), O_RDONLY), let line = try? fd.read(count: 4096) else {
+            return nil
+        }
+        return parseStat(line)
     }
 
     /// The boot clock in the ticks of that field: the kernel stamps a process at its fork with the boot clock and
@@ -158,9 +165,9 @@ package enum Processes {
     }
 
     /// Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'.
-    package static func parseStat(_ text: String) -> (state: Character, startTime: UInt64)? {
-        // On UTF-8 bytes: the command name in parentheses may hold anything, and Character slicing is slow code.
-        let bytes = text.utf8
+    package static func parseStat(_ bytes: [UInt8]) -> (state: Character, startTime: UInt64)? {
+        // Bytes, not a String: the command name in parentheses may hold anything, and a String's UTF-8 view is
+        // walked backwards index by index.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         // After ") ": field 3 (state), then fields 4... separated by single spaces; field 22 is starttime.
         // One pass over the bytes, no array of fields (`list` parses one per container).

@@ -39,18 +39,29 @@ import Testing
 
     @Test func procStatParsesNamesWithSpacesAndParentheses() throws {
         let line = "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 987654 1000 10"
-        let parsed = try #require(Processes.parseStat(line))
+        let parsed = try #require(Processes.parseStat(Array(line.utf8)))
         #expect(parsed.state == "S")
         #expect(parsed.startTime == 987654)
-        #expect(Processes.parseStat("garbage") == nil)
-        #expect(Processes.parseStat("1234 (short) S 1 1234 1234 0 -1") == nil, "no field 22")
-        #expect(Processes.parseStat("1234 (neg) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 -5 1000") == nil)
-        #expect(Processes.parseStat("1234 (last) R 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 77")?.startTime == 77)
+        #expect(Processes.parseStat(Array("garbage".utf8)) == nil)
+        #expect(Processes.parseStat(Array("1234 (short) S 1 1234 1234 0 -1".utf8)) == nil, "no field 22")
+        #expect(Processes.parseStat(Array("1234 (neg) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 -5 1000".utf8)) == nil)
+        #expect(Processes.parseStat(Array("1234 (last) R 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 77".utf8))?.startTime == 77)
     }
 
     @Test func liveProcessStartTimeIsStable() throws {
         let first = try #require(Processes.startTime(of: Processes.pid))
         #expect(Processes.startTime(of: Processes.pid) == first)
+    }
+
+    /// `stat(of:)` reads the line once: what it finds is what the whole file, read to its end, says.
+    @Test func oneReadOfStatIsTheWholeLine() throws {
+        let whole = try Files.readFile(Processes.procPath(Processes.pid, "stat"))
+        #expect(whole.last == UInt8(ascii: "\n"))
+        let expected = try #require(Processes.parseStat(whole))
+        let read = try #require(Processes.stat(of: Processes.pid))
+        #expect(read.startTime == expected.startTime)
+        #expect(read.state != "Z" && read.state != "X")
+        #expect(Processes.stat(of: Int32.max) == nil, "no such process")
     }
 }
 
