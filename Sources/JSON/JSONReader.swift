@@ -238,7 +238,9 @@ package struct JSONReader {
             report("expected object")
             return nil
         }
+        // Room for every member at once: grown one rehash at a time, an 11-hierarchy cgroupPaths took four.
         var result: [String: T] = [:]
+        result.reserveCapacity(Int(entry.first))
         let tape = context.tape
         tape.forEachMember(of: index) { key, value in
             if let decoded = T(json: child(value)) { result[tape.text(at: key)] = decoded }
